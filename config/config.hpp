@@ -1,0 +1,70 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/log.hpp"
+
+// The whole configuration of one Sluice process, as plain values with their
+// defaults. config/loader.hpp fills it from YAML; nothing else parses YAML.
+namespace sluice::config {
+
+using std::chrono::milliseconds;
+
+struct server_config {
+  std::string host = "0.0.0.0";
+  std::uint16_t port = 3000;  // 0: any free port (the log says which)
+  std::string node_name = "sluice-1";
+  std::size_t max_frame_bytes = 1024 * 1024;
+  std::size_t max_connections = 10000;
+  milliseconds idle_timeout{60000};   // no frame and no pong for this long: close
+  milliseconds drain_timeout{10000};  // on SIGTERM, how long running jobs may finish
+  unsigned io_threads = 1;            // Asio threads that own the sockets
+  unsigned actor_threads = 1;         // CAF scheduler threads that run the actors
+};
+
+enum class route_kind { uppercase };
+
+// Parameters of the built-in `uppercase` compute route.
+struct uppercase_params {
+  std::uint32_t steps = 3;
+  milliseconds interval{1000};
+};
+
+struct route_config {
+  std::string name;
+  route_kind kind = route_kind::uppercase;
+  milliseconds timeout{30000};  // deadline of one request on this route
+  uppercase_params uppercase;
+};
+
+struct limits_config {
+  std::size_t mailbox = 256;                  // inbound frames a session accepted but not handled
+  std::size_t outbound_messages = 1024;       // frames queued toward one client socket
+  std::size_t outbound_bytes = 8 * 1024 * 1024;
+  std::size_t max_requests_in_flight = 16;    // per session
+};
+
+struct log_config {
+  log::level level = log::level::info;
+  log::format format = log::format::text;
+};
+
+struct config {
+  std::string source;  // file name, or "<embedded default>"
+  server_config server;
+  std::vector<route_config> routes;
+  std::optional<std::string> default_route;  // route used by {"text": …} frames
+  limits_config limits;
+  log_config log;
+
+  const route_config* find_route(std::string_view name) const;
+};
+
+std::string_view to_string(route_kind kind);
+
+}  // namespace sluice::config

@@ -1,0 +1,189 @@
+#include "config/loader.hpp"
+
+#include <fstream>
+#include <sstream>
+
+#include "config/yaml_reader.hpp"
+
+namespace sluice::config {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr std::uint64_t max_frame_limit = 64ULL << 20;
+
+bool valid_name(std::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (char c : name)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.')
+      return false;
+  return true;
+}
+
+void read_server(yaml_reader& r, const YAML::Node& node, server_config& s) {
+  const std::string p = "server";
+  if (!r.check_map(node, p,
+                   {"host", "port", "node_name", "max_frame_bytes", "max_connections",
+                    "idle_timeout", "drain_timeout", "io_threads", "actor_threads"}) ||
+      !node.IsMap())
+    return;
+  r.read_string(node, p, "host", s.host);
+  if (s.host.empty()) r.fail(node["host"], "server.host", "must not be empty");
+  r.read_unsigned(node, p, "port", s.port, 0, 65535);
+  r.read_string(node, p, "node_name", s.node_name);
+  if (!valid_name(s.node_name))
+    r.fail(node["node_name"], "server.node_name",
+           "must be 1-64 characters of letters, digits, '_', '-', '.'");
+  r.read_size(node, p, "max_frame_bytes", s.max_frame_bytes, 64, max_frame_limit);
+  r.read_unsigned(node, p, "max_connections", s.max_connections, 1, 1'000'000);
+  r.read_duration(node, p, "idle_timeout", s.idle_timeout, 0ms, 24h);
+  r.read_duration(node, p, "drain_timeout", s.drain_timeout, 0ms, 1h);
+  r.read_unsigned(node, p, "io_threads", s.io_threads, 1, 64);
+  r.read_unsigned(node, p, "actor_threads", s.actor_threads, 1, 64);
+}
+
+void read_route(yaml_reader& r, const YAML::Node& node, const std::string& path, route_config& rt,
+                bool& is_default) {
+  if (!r.check_map(node, path, {"kind", "default", "timeout", "steps", "interval"})) return;
+  if (!node.IsMap()) {
+    r.fail(node, path, "expected a mapping with at least `kind`");
+    return;
+  }
+  if (!node["kind"].IsDefined()) r.fail(node, path + ".kind", "missing (known kinds: uppercase)");
+  if (auto kind = r.read_choice(node, path, "kind", {"uppercase"}))
+    rt.kind = static_cast<route_kind>(*kind);
+  r.read_bool(node, path, "default", is_default);
+  r.read_duration(node, path, "timeout", rt.timeout, 1ms, 24h);
+  r.read_unsigned(node, path, "steps", rt.uppercase.steps, 0, 10'000);
+  r.read_duration(node, path, "interval", rt.uppercase.interval, 0ms, 1h);
+}
+
+void read_routes(yaml_reader& r, const YAML::Node& node, config& cfg) {
+  if (!node.IsDefined() || node.IsNull()) {
+    r.fail(node, "routes", "at least one route is required");
+    return;
+  }
+  if (!node.IsMap() || node.size() == 0) {
+    r.fail(node, "routes", "expected a mapping of route names to routes");
+    return;
+  }
+  std::vector<std::pair<std::string, YAML::Mark>> defaults;
+  for (const auto& kv : node) {
+    auto name = kv.first.Scalar();
+    auto path = "routes." + name;
+    if (!valid_name(name))
+      r.fail(kv.first, path, "route names are 1-64 characters of letters, digits, '_', '-', '.'");
+    if (cfg.find_route(name) != nullptr) r.fail(kv.first, path, "duplicate route");
+    route_config rt;
+    rt.name = name;
+    bool is_default = false;
+    read_route(r, kv.second, path, rt, is_default);
+    if (is_default) defaults.emplace_back(name, kv.second["default"].Mark());
+    cfg.routes.push_back(std::move(rt));
+  }
+  if (defaults.size() > 1) {
+    for (const auto& [name, mark] : defaults)
+      r.fail(mark, "routes." + name + ".default", "more than one route is marked default");
+  } else if (defaults.size() == 1) {
+    cfg.default_route = defaults.front().first;
+  } else if (cfg.routes.size() == 1) {
+    cfg.default_route = cfg.routes.front().name;  // a single route is the default
+  }
+}
+
+void read_limits(yaml_reader& r, const YAML::Node& node, limits_config& l) {
+  const std::string p = "limits";
+  if (!r.check_map(node, p,
+                   {"mailbox", "outbound_messages", "outbound_bytes", "max_requests_in_flight"}) ||
+      !node.IsMap())
+    return;
+  r.read_unsigned(node, p, "mailbox", l.mailbox, 1, 1'000'000);
+  r.read_unsigned(node, p, "outbound_messages", l.outbound_messages, 1, 1'000'000);
+  r.read_size(node, p, "outbound_bytes", l.outbound_bytes, 1024, 1ULL << 30);
+  r.read_unsigned(node, p, "max_requests_in_flight", l.max_requests_in_flight, 1, 100'000);
+}
+
+void read_log(yaml_reader& r, const YAML::Node& node, log_config& l) {
+  const std::string p = "log";
+  if (!r.check_map(node, p, {"level", "format"}) || !node.IsMap()) return;
+  if (auto v = r.read_choice(node, p, "level", {"debug", "info", "warn", "error"}))
+    l.level = static_cast<log::level>(*v);
+  if (auto v = r.read_choice(node, p, "format", {"text", "json"}))
+    l.format = static_cast<log::format>(*v);
+}
+
+}  // namespace
+
+std::string error::to_string() const {
+  std::string out = file;
+  if (line > 0) {
+    out += ':';
+    out += std::to_string(line);
+    out += ':';
+    out += std::to_string(column);
+  }
+  out += ": ";
+  if (!key.empty()) {
+    out += key;
+    out += ": ";
+  }
+  out += message;
+  return out;
+}
+
+load_result load_string(std::string_view yaml, std::string source_name) {
+  std::vector<error> errors;
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string{yaml});
+  } catch (const YAML::Exception& e) {
+    errors.push_back({source_name, e.mark.line + 1, e.mark.column + 1, "", e.msg});
+    return errors;
+  }
+  const YAML::Node& doc = root;  // const access never inserts keys into the tree
+  yaml_reader reader{source_name, errors};
+  config cfg;
+  cfg.source = source_name;
+  if (!doc.IsMap()) {
+    reader.fail(doc, "", "the configuration must be a mapping with `server`, `routes`, ...");
+    return errors;
+  }
+  reader.check_map(doc, "", {"server", "routes", "limits", "log"});
+  try {
+    read_server(reader, doc["server"], cfg.server);
+    read_routes(reader, doc["routes"], cfg);
+    read_limits(reader, doc["limits"], cfg.limits);
+    read_log(reader, doc["log"], cfg.log);
+  } catch (const YAML::Exception& e) {  // defensive: a shape the checks above missed
+    errors.push_back({source_name, e.mark.line + 1, e.mark.column + 1, "", e.msg});
+  }
+  if (!errors.empty()) return errors;
+  return cfg;
+}
+
+load_result load_file(const std::string& path) {
+  std::ifstream in{path, std::ios::binary};
+  if (!in) return std::vector<error>{{path, 0, 0, "", "cannot read the file"}};
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return load_string(buffer.str(), path);
+}
+
+load_result load_embedded_default() {
+  return load_string(embedded_default_yaml(), "<embedded default>");
+}
+
+const route_config* config::find_route(std::string_view name) const {
+  for (const auto& r : routes)
+    if (r.name == name) return &r;
+  return nullptr;
+}
+
+std::string_view to_string(route_kind kind) {
+  switch (kind) {
+    case route_kind::uppercase: return "uppercase";
+  }
+  return "unknown";
+}
+
+}  // namespace sluice::config

@@ -1,0 +1,145 @@
+#include "config/yaml_reader.hpp"
+
+#include <set>
+
+#include "config/values.hpp"
+
+namespace sluice::config {
+
+std::string join_path(const std::string& path, std::string_view key) {
+  return path.empty() ? std::string{key} : path + "." + std::string{key};
+}
+
+void yaml_reader::fail(const YAML::Mark& at, const std::string& path, std::string message) {
+  bool has_place = at.line >= 0;
+  errors_.push_back({file_, has_place ? at.line + 1 : 0, has_place ? at.column + 1 : 0, path,
+                     std::move(message)});
+}
+
+void yaml_reader::fail(const YAML::Node& at, const std::string& path, std::string message) {
+  fail(at.IsDefined() ? at.Mark() : YAML::Mark::null_mark(), path, std::move(message));
+}
+
+bool yaml_reader::check_map(const YAML::Node& node, const std::string& path,
+                            std::initializer_list<std::string_view> allowed) {
+  if (!node.IsDefined() || node.IsNull()) return true;
+  if (!node.IsMap()) {
+    fail(node, path, "expected a mapping of keys to values");
+    return false;
+  }
+  std::set<std::string> seen;
+  bool ok = true;
+  for (const auto& kv : node) {
+    auto key = kv.first.Scalar();
+    if (!seen.insert(key).second) {
+      fail(kv.first, join_path(path, key), "duplicate key");
+      ok = false;
+    }
+    bool known = false;
+    for (auto a : allowed) known = known || a == key;
+    if (!known) {
+      std::string list;
+      for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string{a};
+      fail(kv.first, join_path(path, key), "unknown key (expected one of: " + list + ")");
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+std::optional<std::string> yaml_reader::scalar(const YAML::Node& node, const std::string& path) {
+  if (!node.IsScalar()) {
+    fail(node, path, "expected a single value, not a list or mapping");
+    return std::nullopt;
+  }
+  std::string why;
+  auto expanded = expand_env(node.Scalar(), why);
+  if (!expanded) fail(node, path, why);
+  return expanded;
+}
+
+void yaml_reader::read_string(const YAML::Node& map, const std::string& path, const char* key,
+                              std::string& out) {
+  auto node = map[key];
+  if (!node.IsDefined()) return;
+  if (auto v = scalar(node, join_path(path, key))) out = *v;
+}
+
+void yaml_reader::read_bool(const YAML::Node& map, const std::string& path, const char* key,
+                            bool& out) {
+  auto node = map[key];
+  if (!node.IsDefined()) return;
+  auto full = join_path(path, key);
+  auto v = scalar(node, full);
+  if (!v) return;
+  if (*v == "true") out = true;
+  else if (*v == "false") out = false;
+  else fail(node, full, "expected true or false, got \"" + *v + "\"");
+}
+
+void yaml_reader::read_duration(const YAML::Node& map, const std::string& path, const char* key,
+                                std::chrono::milliseconds& out, std::chrono::milliseconds min,
+                                std::chrono::milliseconds max) {
+  auto node = map[key];
+  if (!node.IsDefined()) return;
+  auto full = join_path(path, key);
+  auto v = scalar(node, full);
+  if (!v) return;
+  auto d = parse_duration(*v);
+  if (!d) {
+    fail(node, full, "expected a duration such as 250ms, 1s, 5m or 0, got \"" + *v + "\"");
+  } else if (*d < min || *d > max) {
+    fail(node, full,
+         "must be between " + std::to_string(min.count()) + "ms and " +
+             std::to_string(max.count()) + "ms, got \"" + *v + "\"");
+  } else {
+    out = *d;
+  }
+}
+
+std::optional<std::uint64_t> yaml_reader::read_number(const YAML::Node& map,
+                                                      const std::string& path, const char* key,
+                                                      std::uint64_t min, std::uint64_t max,
+                                                      bool size_units) {
+  auto node = map[key];
+  if (!node.IsDefined()) return std::nullopt;
+  auto full = join_path(path, key);
+  auto v = scalar(node, full);
+  if (!v) return std::nullopt;
+  auto n = size_units ? parse_size(*v) : parse_unsigned(*v);
+  if (!n) {
+    fail(node, full,
+         std::string{size_units ? "expected a size such as 65536, 64KiB or 1MiB"
+                                : "expected a whole number"} +
+             ", got \"" + *v + "\"");
+    return std::nullopt;
+  }
+  if (*n < min || *n > max) {
+    fail(node, full,
+         "must be between " + std::to_string(min) + " and " + std::to_string(max) + ", got " +
+             std::to_string(*n));
+    return std::nullopt;
+  }
+  return n;
+}
+
+std::optional<std::size_t> yaml_reader::read_choice(
+    const YAML::Node& map, const std::string& path, const char* key,
+    std::initializer_list<std::string_view> choices) {
+  auto node = map[key];
+  if (!node.IsDefined()) return std::nullopt;
+  auto full = join_path(path, key);
+  auto v = scalar(node, full);
+  if (!v) return std::nullopt;
+  std::size_t i = 0;
+  std::string list;
+  for (auto c : choices) {
+    if (c == *v) return i;
+    list += (list.empty() ? "" : ", ") + std::string{c};
+    ++i;
+  }
+  fail(node, full, "expected one of " + list + ", got \"" + *v + "\"");
+  return std::nullopt;
+}
+
+}  // namespace sluice::config
