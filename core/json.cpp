@@ -90,7 +90,7 @@ object& object::raw(std::string_view k, std::string_view json) {
   return *this;
 }
 
-std::string object::finish() && {
+std::string object::finish() {
   out_.push_back('}');
   return std::move(out_);
 }

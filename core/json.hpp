@@ -22,7 +22,8 @@ class object {
   object& boolean(std::string_view key, bool value);
   object& raw(std::string_view key, std::string_view json);
 
-  std::string finish() &&;
+  // Closes the object and hands over its text (the builder is spent).
+  std::string finish();
 
  private:
   void key(std::string_view k);

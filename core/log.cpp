@@ -65,7 +65,7 @@ std::string json_line(level lvl, std::string_view component, std::string_view ev
   obj.str("ts", timestamp()).str("level", to_string(lvl)).str("component", component);
   obj.str("event", event);
   for (const auto& f : fields) obj.str(f.key, f.value);
-  auto line = std::move(obj).finish();
+  auto line = obj.finish();
   line += '\n';
   return line;
 }

@@ -1,0 +1,70 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "transport/protocol.hpp"
+
+// The boundary between transport and actors. Transport implements
+// `client_link` (what an actor may ask of a client connection); actors
+// implement `inbound_sink` (where a connection delivers what it read) and
+// `connection_handler` (who receives new connections). No socket crosses it.
+namespace sluice::transport {
+
+enum class send_status : std::uint8_t {
+  queued,    // the frame will be written
+  overflow,  // the outbound queue was full: the connection is being closed (1008)
+  closed,    // the connection is closing or closed; the frame was discarded
+};
+
+// WebSocket close codes Sluice uses.
+enum class close_code : std::uint16_t {
+  normal = 1000,
+  going_away = 1001,        // server shutting down
+  policy_violation = 1008,  // slow consumer
+  too_big = 1009,           // frame over max_frame_bytes
+  internal_error = 1011,
+};
+
+// A client connection as actors see it. Every member is safe to call from any
+// thread; work is posted to the connection's own executor.
+class client_link {
+ public:
+  virtual ~client_link() = default;
+
+  // Queues a frame. Bounded in frames and bytes; see send_status.
+  virtual send_status send(shared_frame frame) = 0;
+
+  // Writes what is queued, then closes with `code` and `reason`.
+  virtual void close(close_code code, std::string reason) = 0;
+
+  // The sink finished handling one delivered frame. Reading pauses while
+  // limits.mailbox frames are delivered but not consumed.
+  virtual void consumed() = 0;
+
+  virtual const std::string& remote_address() const = 0;
+};
+
+struct close_info {
+  std::uint16_t code = 0;  // WebSocket close code, 0 when the TCP connection just ended
+  std::string reason;
+};
+
+// Receives what one connection read. Called on that connection's executor.
+class inbound_sink {
+ public:
+  virtual ~inbound_sink() = default;
+  virtual void on_message(client_message msg) = 0;
+  // Called exactly once, last.
+  virtual void on_closed(close_info info) = 0;
+};
+
+// Called once per accepted WebSocket connection.
+class connection_handler {
+ public:
+  virtual ~connection_handler() = default;
+  virtual std::unique_ptr<inbound_sink> open(std::shared_ptr<client_link> link) = 0;
+};
+
+}  // namespace sluice::transport

@@ -1,0 +1,129 @@
+#include "transport/http_session.hpp"
+
+#include "core/error_code.hpp"
+#include "core/log.hpp"
+#include "transport/http_endpoints.hpp"
+#include "transport/websocket_session.hpp"
+
+namespace sluice::transport {
+namespace {
+
+constexpr auto http_read_timeout = std::chrono::seconds(30);
+constexpr std::uint32_t max_header_bytes = 8 * 1024;
+constexpr std::uint64_t max_body_bytes = 64 * 1024;
+
+std::string remote_of(const tcp::socket& socket) {
+  beast::error_code ec;
+  auto ep = socket.remote_endpoint(ec);
+  return ec ? std::string{"unknown"} : ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
+// Metric label for a path: only known paths, so clients cannot grow the label set.
+std::string_view path_label(std::string_view target) {
+  auto path = target.substr(0, target.find('?'));
+  for (std::string_view known : {"/healthz", "/readyz", "/metrics", "/ws"})
+    if (path == known) return known;
+  return "other";
+}
+
+}  // namespace
+
+http_session::http_session(tcp::socket socket, std::shared_ptr<shared_state> state)
+    : stream_(std::move(socket)), state_(std::move(state)), remote_(remote_of(stream_.socket())) {}
+
+void http_session::run() {
+  net::dispatch(stream_.get_executor(),
+                beast::bind_front_handler(&http_session::do_read, shared_from_this()));
+}
+
+void http_session::do_read() {
+  parser_.emplace();
+  parser_->header_limit(max_header_bytes);
+  parser_->body_limit(max_body_bytes);
+  stream_.expires_after(http_read_timeout);
+  http::async_read(stream_, buffer_, *parser_,
+                   beast::bind_front_handler(&http_session::on_read, shared_from_this()));
+}
+
+void http_session::on_read(beast::error_code ec, std::size_t) {
+  if (ec == http::error::end_of_stream) return do_shutdown();
+  if (ec && ec.category() == http::make_error_code(http::error::bad_target).category()) {
+    // Malformed or oversized request: answer once, then close.
+    unsigned status = ec == http::error::header_limit ? 431
+                      : ec == http::error::body_limit ? 413
+                                                      : 400;
+    log::debug("http", "bad_request", {{"remote", remote_}, {"error", ec.message()}});
+    return do_reply(http_error(status, to_string(ec::bad_request), ec.message()), false);
+  }
+  if (ec) return;  // timeouts and resets just end the connection
+  const auto& req = parser_->get();
+  if (websocket::is_upgrade(req)) return do_upgrade();
+  auto reply = answer_http(std::string_view{req.method_string()}, std::string_view{req.target()},
+                           state_->status);
+  if (req.method() == http::verb::head) reply.body.clear();
+  do_reply(std::move(reply), req.keep_alive());
+}
+
+void http_session::do_upgrade() {
+  const auto& req = parser_->get();
+  auto target = std::string_view{req.target()};
+  auto path = target.substr(0, target.find('?'));
+  if (path != websocket_path) {
+    return do_reply(http_error(404, to_string(ec::not_found),
+                               "WebSocket connections go to " + std::string{websocket_path}),
+                    false);
+  }
+  if (state_->status.draining.load()) {
+    state_->metrics.connections_rejected.with({"shutting_down"}).inc();
+    return do_reply(http_error(503, to_string(ec::shutting_down), "server is shutting down"),
+                    false);
+  }
+  // Reserve a connection slot before the handshake; the session gives it back.
+  auto open = state_->websocket_connections.fetch_add(1);
+  if (open >= state_->options.max_connections) {
+    state_->websocket_connections.fetch_sub(1);
+    state_->metrics.connections_rejected.with({"too_many_connections"}).inc();
+    log::warn("http", "connection_refused",
+              {{"remote", remote_}, {"reason", "too_many_connections"}, {"open", open}});
+    auto reply = http_error(503, to_string(ec::too_many_connections),
+                            "server is at max_connections (" +
+                                std::to_string(state_->options.max_connections) + ")");
+    reply.headers.emplace_back("Retry-After", "5");
+    return do_reply(std::move(reply), false);
+  }
+  state_->metrics.http_requests.with({"/ws", "101"}).inc();
+  std::make_shared<websocket_session>(std::move(stream_), state_, remote_)->run(parser_->release());
+}
+
+void http_session::do_reply(http_reply reply, bool keep_alive) {
+  const auto& req = parser_->get();
+  state_->metrics.http_requests
+      .with({std::string{path_label(std::string_view{req.target()})}, std::to_string(reply.status)})
+      .inc();
+  response_ = std::make_shared<http::response<http::string_body>>(
+      static_cast<http::status>(reply.status), req.version() == 10 ? 10 : 11);
+  response_->set(http::field::server, "sluice");
+  response_->set(http::field::content_type, reply.content_type);
+  for (auto& [name, value] : reply.headers) response_->set(name, value);
+  response_->body() = std::move(reply.body);
+  keep_alive = keep_alive && reply.status < 500;
+  response_->keep_alive(keep_alive);
+  response_->prepare_payload();
+  http::async_write(
+      stream_, *response_,
+      beast::bind_front_handler(&http_session::on_write, shared_from_this(), keep_alive));
+}
+
+void http_session::on_write(bool keep_alive, beast::error_code ec, std::size_t) {
+  response_.reset();
+  if (ec) return;
+  if (!keep_alive) return do_shutdown();
+  do_read();
+}
+
+void http_session::do_shutdown() {
+  beast::error_code ec;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+}
+
+}  // namespace sluice::transport

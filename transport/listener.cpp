@@ -1,0 +1,51 @@
+#include "transport/listener.hpp"
+
+#include "core/log.hpp"
+#include "transport/http_session.hpp"
+
+namespace sluice::transport {
+
+listener::listener(net::io_context& ioc, tcp::endpoint endpoint,
+                   std::shared_ptr<shared_state> state)
+    : ioc_(ioc),
+      acceptor_(net::make_strand(ioc)),
+      retry_timer_(acceptor_.get_executor()),
+      state_(std::move(state)) {
+  acceptor_.open(endpoint.protocol());
+  acceptor_.set_option(net::socket_base::reuse_address(true));
+  acceptor_.bind(endpoint);
+  acceptor_.listen(net::socket_base::max_listen_connections);
+  port_ = acceptor_.local_endpoint().port();
+}
+
+void listener::run() { do_accept(); }
+
+void listener::stop() {
+  net::post(acceptor_.get_executor(), [self = shared_from_this()] {
+    beast::error_code ec;
+    self->acceptor_.close(ec);
+    self->retry_timer_.cancel();
+  });
+}
+
+void listener::do_accept() {
+  acceptor_.async_accept(net::make_strand(ioc_),
+                         beast::bind_front_handler(&listener::on_accept, shared_from_this()));
+}
+
+void listener::on_accept(beast::error_code ec, tcp::socket socket) {
+  if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
+  if (ec) {
+    // Typically out of file descriptors: back off briefly instead of spinning.
+    log::warn("listener", "accept_failed", {{"error", ec.message()}});
+    retry_timer_.expires_after(std::chrono::milliseconds(100));
+    retry_timer_.async_wait([self = shared_from_this()](beast::error_code wait_ec) {
+      if (!wait_ec) self->do_accept();
+    });
+    return;
+  }
+  std::make_shared<http_session>(std::move(socket), state_)->run();
+  do_accept();
+}
+
+}  // namespace sluice::transport

@@ -1,0 +1,115 @@
+#include "transport/protocol.hpp"
+
+#include <simdjson.h>
+
+namespace sluice::transport {
+namespace {
+
+namespace dom = simdjson::dom;
+
+client_message invalid(ec code, std::string message, std::string id = {}) {
+  client_message m;
+  m.type = client_message_type::invalid;
+  m.error = code;
+  m.error_message = std::move(message);
+  m.id = std::move(id);
+  return m;
+}
+
+// One parser per I/O thread, reused for every frame; it limits nesting depth.
+dom::parser& thread_parser() {
+  thread_local dom::parser parser;
+  thread_local bool configured = false;
+  if (!configured) configured = parser.allocate(64 * 1024, max_json_depth) == simdjson::SUCCESS;
+  return parser;
+}
+
+// The id as JSON text if it is a non-empty string of bounded size or an integer.
+bool read_id(dom::element el, std::string& out) {
+  if (el.is_string()) {
+    auto s = std::string_view{el.get_string().value_unsafe()};
+    if (s.empty() || s.size() > max_id_bytes) return false;
+  } else if (!el.is_int64() && !el.is_uint64()) {
+    return false;
+  }
+  out = simdjson::minify(el);
+  return true;
+}
+
+}  // namespace
+
+client_message decode_client_frame(std::string_view text) {
+  auto& parser = thread_parser();
+  dom::element root;
+  if (auto err = parser.parse(text.data(), text.size()).get(root)) {
+    if (err == simdjson::DEPTH_ERROR)
+      return invalid(ec::invalid_json,
+                     "JSON nested deeper than " + std::to_string(max_json_depth) + " levels");
+    return invalid(ec::invalid_json, std::string{"frame is not valid JSON: "} +
+                                         simdjson::error_message(err));
+  }
+  dom::object obj;
+  if (root.get_object().get(obj))
+    return invalid(ec::invalid_frame, "a frame must be a JSON object");
+
+  client_message msg;
+  dom::element id_el;
+  if (!obj["id"].get(id_el) && !read_id(id_el, msg.id))
+    return invalid(ec::invalid_frame, "`id` must be a non-empty string of at most " +
+                                          std::to_string(max_id_bytes) +
+                                          " bytes or an integer");
+
+  std::string_view type;
+  dom::element type_el;
+  if (obj["type"].get(type_el)) {
+    // No `type`: the compatibility form {"text": "…"} is a request to the default route.
+    std::string_view text_field;
+    dom::element text_el;
+    if (obj["text"].get(text_el))
+      return invalid(ec::invalid_frame, "missing `type` (or `text` for the default route)",
+                     msg.id);
+    if (text_el.get_string().get(text_field))
+      return invalid(ec::invalid_frame, "`text` must be a string", msg.id);
+    msg.type = client_message_type::request;
+    msg.compat = true;
+    msg.payload = simdjson::minify(root);
+    return msg;
+  }
+  if (type_el.get_string().get(type))
+    return invalid(ec::invalid_frame, "`type` must be a string", msg.id);
+
+  if (type == "ping") {
+    msg.type = client_message_type::ping;
+    return msg;
+  }
+  if (type != "request" && type != "cancel")
+    return invalid(ec::unknown_type, "unknown message type \"" + std::string{type} + "\"",
+                   msg.id);
+  if (msg.id.empty())
+    return invalid(ec::invalid_frame, "`" + std::string{type} + "` needs an `id`");
+  if (type == "cancel") {
+    msg.type = client_message_type::cancel;
+    return msg;
+  }
+
+  msg.type = client_message_type::request;
+  dom::element route_el;
+  if (!obj["route"].get(route_el)) {
+    std::string_view route;
+    if (route_el.get_string().get(route) || route.empty() || route.size() > max_route_bytes)
+      return invalid(ec::invalid_frame,
+                     "`route` must be a non-empty string of at most " +
+                         std::to_string(max_route_bytes) + " bytes",
+                     msg.id);
+    msg.route = route;
+  }
+  dom::element payload_el;
+  msg.payload = obj["payload"].get(payload_el) ? "null" : simdjson::minify(payload_el);
+  return msg;
+}
+
+client_message binary_frame_message() {
+  return invalid(ec::binary_unsupported, "binary frames are not supported; send JSON text frames");
+}
+
+}  // namespace sluice::transport

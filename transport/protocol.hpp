@@ -1,0 +1,39 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/error_code.hpp"
+
+// Protocol v1, client side: a text frame decoded once, on the I/O thread, into
+// a typed message for the session actor. docs/protocol.md describes the wire.
+namespace sluice::transport {
+
+enum class client_message_type : std::uint8_t { request, cancel, ping, invalid };
+
+struct client_message {
+  client_message_type type = client_message_type::invalid;
+  std::string id;       // the id as JSON (`"a1"` or `42`); empty when absent
+  std::string route;    // request: route name; empty means the default route
+  std::string payload;  // request: the payload as minified JSON (`null` when absent)
+  bool compat = false;  // request: came as a bare {"text": …} frame
+  ec error = ec::invalid_frame;  // invalid: why
+  std::string error_message;     // invalid: for humans
+};
+
+constexpr std::size_t max_id_bytes = 128;
+constexpr std::size_t max_route_bytes = 64;
+constexpr std::size_t max_json_depth = 64;
+
+// Decodes one text frame. Never throws: bad input becomes an `invalid` message.
+client_message decode_client_frame(std::string_view text);
+
+// The message a binary frame becomes (protocol v1 is text only).
+client_message binary_frame_message();
+
+// Frames toward a client are built once and shared by every queue they enter.
+using shared_frame = std::shared_ptr<const std::string>;
+
+}  // namespace sluice::transport

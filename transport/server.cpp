@@ -1,0 +1,60 @@
+#include "transport/server.hpp"
+
+#include <thread>
+#include <vector>
+
+#include "core/log.hpp"
+#include "transport/beast.hpp"
+#include "transport/listener.hpp"
+
+namespace sluice::transport {
+
+struct server::impl {
+  impl(server_options options, connection_handler& handler)
+      : state(std::make_shared<shared_state>(std::move(options), handler)),
+        ioc(static_cast<int>(state->options.io_threads)),
+        work(net::make_work_guard(ioc)) {}
+
+  std::shared_ptr<shared_state> state;
+  net::io_context ioc;
+  net::executor_work_guard<net::io_context::executor_type> work;
+  std::shared_ptr<listener> accept;
+  std::vector<std::thread> threads;
+};
+
+server::server(server_options options, connection_handler& handler)
+    : impl_(std::make_unique<impl>(std::move(options), handler)) {}
+
+server::~server() { stop(); }
+
+std::uint16_t server::start() {
+  const auto& opts = impl_->state->options;
+  auto address = net::ip::make_address(opts.host);
+  impl_->accept = std::make_shared<listener>(impl_->ioc, tcp::endpoint{address, opts.port},
+                                             impl_->state);
+  impl_->accept->run();
+  for (unsigned i = 0; i < opts.io_threads; ++i)
+    impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+  impl_->state->status.listening = true;
+  return impl_->accept->port();
+}
+
+void server::stop_accepting() {
+  impl_->state->status.draining = true;
+  impl_->state->status.listening = false;
+  if (impl_->accept) impl_->accept->stop();
+}
+
+std::size_t server::open_connections() const {
+  return impl_->state->websocket_connections.load();
+}
+
+void server::stop() {
+  impl_->work.reset();
+  impl_->ioc.stop();
+  for (auto& t : impl_->threads)
+    if (t.joinable()) t.join();
+  impl_->threads.clear();
+}
+
+}  // namespace sluice::transport

@@ -1,0 +1,53 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "transport/client_link.hpp"
+
+// The network side of one Sluice process: an io_context with its threads and
+// one listener that serves HTTP and WebSocket on one port. This header keeps
+// Beast out of its users.
+namespace sluice::transport {
+
+struct server_options {
+  std::string host = "0.0.0.0";
+  std::uint16_t port = 3000;
+  std::size_t max_frame_bytes = 1024 * 1024;
+  std::size_t max_connections = 10000;
+  std::chrono::milliseconds idle_timeout{60000};
+  std::size_t mailbox = 256;  // frames delivered to a sink but not consumed
+  std::size_t outbound_frames = 1024;
+  std::size_t outbound_bytes = 8 * 1024 * 1024;
+  unsigned io_threads = 1;
+};
+
+class server {
+ public:
+  server(server_options options, connection_handler& handler);
+  ~server();
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+
+  // Binds, listens and starts the I/O threads. Returns the bound port.
+  // Throws std::system_error when the address cannot be bound.
+  std::uint16_t start();
+
+  // Closes the listening socket; /readyz answers 503 from now on.
+  void stop_accepting();
+
+  // WebSocket connections currently open.
+  std::size_t open_connections() const;
+
+  // Stops the I/O threads and joins them. Open sockets are closed when the
+  // server is destroyed.
+  void stop();
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace sluice::transport
