@@ -22,10 +22,9 @@ bool valid_name(std::string_view name) {
 
 void read_server(yaml_reader& r, const YAML::Node& node, server_config& s) {
   const std::string p = "server";
-  if (!r.check_map(node, p,
-                   {"host", "port", "node_name", "max_frame_bytes", "max_connections",
-                    "idle_timeout", "drain_timeout", "io_threads", "actor_threads"}) ||
-      !node.IsMap())
+  if (!r.open_map(node, p,
+                  {"host", "port", "node_name", "max_frame_bytes", "max_connections",
+                   "idle_timeout", "drain_timeout", "io_threads", "actor_threads"}))
     return;
   r.read_string(node, p, "host", s.host);
   if (s.host.empty()) r.fail(node["host"], "server.host", "must not be empty");
@@ -44,11 +43,11 @@ void read_server(yaml_reader& r, const YAML::Node& node, server_config& s) {
 
 void read_route(yaml_reader& r, const YAML::Node& node, const std::string& path, route_config& rt,
                 bool& is_default) {
-  if (!r.check_map(node, path, {"kind", "default", "timeout", "steps", "interval"})) return;
-  if (!node.IsMap()) {
+  if (!node.IsDefined() || node.IsNull()) {
     r.fail(node, path, "expected a mapping with at least `kind`");
     return;
   }
+  if (!r.open_map(node, path, {"kind", "default", "timeout", "steps", "interval"})) return;
   if (!node["kind"].IsDefined()) r.fail(node, path + ".kind", "missing (known kinds: uppercase)");
   if (auto kind = r.read_choice(node, path, "kind", {"uppercase"}))
     rt.kind = static_cast<route_kind>(*kind);
@@ -93,9 +92,8 @@ void read_routes(yaml_reader& r, const YAML::Node& node, config& cfg) {
 
 void read_limits(yaml_reader& r, const YAML::Node& node, limits_config& l) {
   const std::string p = "limits";
-  if (!r.check_map(node, p,
-                   {"mailbox", "outbound_messages", "outbound_bytes", "max_requests_in_flight"}) ||
-      !node.IsMap())
+  if (!r.open_map(node, p,
+                  {"mailbox", "outbound_messages", "outbound_bytes", "max_requests_in_flight"}))
     return;
   r.read_unsigned(node, p, "mailbox", l.mailbox, 1, 1'000'000);
   r.read_unsigned(node, p, "outbound_messages", l.outbound_messages, 1, 1'000'000);
@@ -105,7 +103,7 @@ void read_limits(yaml_reader& r, const YAML::Node& node, limits_config& l) {
 
 void read_log(yaml_reader& r, const YAML::Node& node, log_config& l) {
   const std::string p = "log";
-  if (!r.check_map(node, p, {"level", "format"}) || !node.IsMap()) return;
+  if (!r.open_map(node, p, {"level", "format"})) return;
   if (auto v = r.read_choice(node, p, "level", {"debug", "info", "warn", "error"}))
     l.level = static_cast<log::level>(*v);
   if (auto v = r.read_choice(node, p, "format", {"text", "json"}))
@@ -148,7 +146,7 @@ load_result load_string(std::string_view yaml, std::string source_name) {
     reader.fail(doc, "", "the configuration must be a mapping with `server`, `routes`, ...");
     return errors;
   }
-  reader.check_map(doc, "", {"server", "routes", "limits", "log"});
+  reader.open_map(doc, "", {"server", "routes", "limits", "log"});
   try {
     read_server(reader, doc["server"], cfg.server);
     read_routes(reader, doc["routes"], cfg);

@@ -20,20 +20,18 @@ void yaml_reader::fail(const YAML::Node& at, const std::string& path, std::strin
   fail(at.IsDefined() ? at.Mark() : YAML::Mark::null_mark(), path, std::move(message));
 }
 
-bool yaml_reader::check_map(const YAML::Node& node, const std::string& path,
-                            std::initializer_list<std::string_view> allowed) {
-  if (!node.IsDefined() || node.IsNull()) return true;
+bool yaml_reader::open_map(const YAML::Node& node, const std::string& path,
+                           std::initializer_list<std::string_view> allowed) {
+  if (!node.IsDefined() || node.IsNull()) return false;
   if (!node.IsMap()) {
     fail(node, path, "expected a mapping of keys to values");
     return false;
   }
   std::set<std::string> seen;
-  bool ok = true;
   for (const auto& kv : node) {
     auto key = kv.first.Scalar();
     if (!seen.insert(key).second) {
       fail(kv.first, join_path(path, key), "duplicate key");
-      ok = false;
     }
     bool known = false;
     for (auto a : allowed) known = known || a == key;
@@ -41,10 +39,9 @@ bool yaml_reader::check_map(const YAML::Node& node, const std::string& path,
       std::string list;
       for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string{a};
       fail(kv.first, join_path(path, key), "unknown key (expected one of: " + list + ")");
-      ok = false;
     }
   }
-  return ok;
+  return true;
 }
 
 std::optional<std::string> yaml_reader::scalar(const YAML::Node& node, const std::string& path) {

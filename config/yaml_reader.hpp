@@ -22,9 +22,11 @@ class yaml_reader {
   yaml_reader(std::string file, std::vector<error>& errors)
       : file_(std::move(file)), errors_(errors) {}
 
-  // Is `node` a mapping whose keys are all in `allowed` (and none repeated)?
-  // An absent node is fine (all defaults). Reports each offending key.
-  bool check_map(const YAML::Node& node, const std::string& path,
+  // True when `node` is a mapping whose values can be read. Reports keys that
+  // are not in `allowed` or repeated (still true: the known keys get read too),
+  // and a node that is not a mapping (false). An absent node is false without
+  // an error: everything under it keeps its default.
+  bool open_map(const YAML::Node& node, const std::string& path,
                  std::initializer_list<std::string_view> allowed);
 
   // Each reader leaves `out` untouched when the key is absent or invalid.

@@ -1,0 +1,54 @@
+#include "actors/frames.hpp"
+
+#include <memory>
+
+#include "core/json.hpp"
+
+namespace sluice::actors::frames {
+namespace {
+
+json::object typed(std::string_view type, std::string_view id) {
+  json::object obj;
+  obj.str("type", type);
+  if (!id.empty()) obj.raw("id", id);
+  return obj;
+}
+
+}  // namespace
+
+std::string welcome(std::string_view session_id, std::string_view node,
+                     const std::vector<std::string>& routes, std::string_view default_route) {
+  std::string list = "[";
+  for (const auto& r : routes) {
+    if (list.size() > 1) list += ',';
+    json::append_string(list, r);
+  }
+  list += ']';
+  auto obj = typed("welcome", {});
+  obj.str("session", session_id).str("node", node).num("protocol", std::int64_t{1});
+  obj.raw("routes", list);
+  if (default_route.empty())
+    obj.raw("default_route", "null");
+  else
+    obj.str("default_route", default_route);
+  return obj.finish();
+}
+
+std::string progress(std::string_view id, std::uint32_t step, std::uint32_t steps) {
+  return typed("progress", id)
+                   .num("step", std::int64_t{step})
+                   .num("steps", std::int64_t{steps})
+                   .finish();
+}
+
+std::string final_result(std::string_view id, std::string_view result) {
+  return typed("final", id).str("result", result).finish();
+}
+
+std::string error(ec code, std::string_view message, std::string_view id) {
+  return typed("error", id).str("code", to_string(code)).str("message", message).finish();
+}
+
+std::string pong(std::string_view id) { return typed("pong", id).finish(); }
+
+}  // namespace sluice::actors::frames

@@ -1,0 +1,24 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error_code.hpp"
+#include "transport/protocol.hpp"
+
+// Builders for the server → client frames of protocol v1 (docs/protocol.md).
+// Each returns the frame as JSON text.
+namespace sluice::actors::frames {
+
+std::string welcome(std::string_view session_id, std::string_view node,
+                     const std::vector<std::string>& routes, std::string_view default_route);
+// `id` is the request id as JSON text.
+std::string progress(std::string_view id, std::uint32_t step, std::uint32_t steps);
+std::string final_result(std::string_view id, std::string_view result);
+// `id` may be empty (an error about a frame that had no usable id).
+std::string error(ec code, std::string_view message, std::string_view id = {});
+std::string pong(std::string_view id);
+
+}  // namespace sluice::actors::frames

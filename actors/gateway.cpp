@@ -1,0 +1,52 @@
+#include "actors/gateway.hpp"
+
+#include <caf/all.hpp>
+
+#include "actors/gateway_context.hpp"
+#include "actors/messages.hpp"
+#include "actors/session.hpp"
+
+namespace sluice::actors {
+namespace {
+
+// Runs on the connection's executor; only sends into the session's mailbox.
+class session_sink : public transport::inbound_sink {
+ public:
+  explicit session_sink(caf::actor session) : session_(std::move(session)) {}
+
+  void on_message(transport::client_message msg) override {
+    caf::anon_send(session_, std::move(msg));
+  }
+  void on_closed(transport::close_info info) override {
+    caf::anon_send(session_, closed_atom::value, std::move(info));
+  }
+
+ private:
+  caf::actor session_;
+};
+
+}  // namespace
+
+gateway::gateway(caf::actor_system& system, const config::config& cfg)
+    : system_(system),
+      ctx_(std::make_shared<const gateway_context>(gateway_context{
+          cfg.server.node_name, cfg.limits, router{cfg}, system.groups().anonymous()})) {}
+
+gateway::~gateway() = default;
+
+std::unique_ptr<transport::inbound_sink> gateway::open(
+    std::shared_ptr<transport::client_link> link) {
+  auto actor = system_.spawn(session, std::move(link), ctx_);
+  return std::make_unique<session_sink>(std::move(actor));
+}
+
+void gateway::drain(std::chrono::milliseconds deadline) {
+  caf::anon_send(ctx_->drain_group, drain_atom::value, std::int64_t{deadline.count()});
+}
+
+void gateway::stop_sessions() {
+  caf::anon_send(ctx_->drain_group, closed_atom::value,
+                 transport::close_info{0, "server stopped"});
+}
+
+}  // namespace sluice::actors

@@ -1,0 +1,38 @@
+#pragma once
+
+#include <caf/fwd.hpp>
+#include <caf/group.hpp>
+
+#include <chrono>
+#include <memory>
+
+#include "config/config.hpp"
+#include "transport/client_link.hpp"
+
+namespace sluice::actors {
+
+struct gateway_context;
+
+// Where transport hands over new connections: starts one session actor per
+// connection and relays what the connection reads into that actor's mailbox.
+class gateway : public transport::connection_handler {
+ public:
+  gateway(caf::actor_system& system, const config::config& cfg);
+  ~gateway() override;
+
+  std::unique_ptr<transport::inbound_sink> open(
+      std::shared_ptr<transport::client_link> link) override;
+
+  // Tells every session to stop taking requests, let running ones finish for
+  // up to `deadline`, then close its client with 1001.
+  void drain(std::chrono::milliseconds deadline);
+
+  // Ends every session still alive (their sockets are gone or being cut).
+  void stop_sessions();
+
+ private:
+  caf::actor_system& system_;
+  std::shared_ptr<const gateway_context> ctx_;
+};
+
+}  // namespace sluice::actors

@@ -1,0 +1,20 @@
+#pragma once
+
+#include <caf/group.hpp>
+
+#include <string>
+
+#include "actors/router.hpp"
+#include "config/config.hpp"
+
+namespace sluice::actors {
+
+// What every session of one gateway shares; immutable once sessions run.
+struct gateway_context {
+  std::string node_name;
+  config::limits_config limits;
+  router routes;
+  caf::group drain_group;  // sessions join it; a drain message reaches them all
+};
+
+}  // namespace sluice::actors

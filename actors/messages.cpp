@@ -1,0 +1,24 @@
+#include "actors/messages.hpp"
+
+namespace sluice::actors {
+
+std::string_view to_string(request_outcome outcome) {
+  switch (outcome) {
+    case request_outcome::ok: return "ok";
+    case request_outcome::error: return "error";
+    case request_outcome::cancelled: return "cancelled";
+    case request_outcome::deadline_exceeded: return "deadline_exceeded";
+    case request_outcome::client_gone: return "client_gone";
+    case request_outcome::shutting_down: return "shutting_down";
+    case request_outcome::internal: return "internal";
+  }
+  return "internal";
+}
+
+void register_message_types(caf::actor_system_config& cfg) {
+  cfg.add_message_type<transport::client_message>("sluice.client_message");
+  cfg.add_message_type<transport::close_info>("sluice.close_info");
+  cfg.add_message_type<job_event>("sluice.job_event");
+}
+
+}  // namespace sluice::actors

@@ -1,0 +1,71 @@
+#pragma once
+
+// The vocabulary of Sluice's actors: every atom and message type, in one place,
+// and the one function that registers them with the actor system.
+#include <caf/all.hpp>
+
+#include <cstdint>
+#include <string>
+
+#include "core/error_code.hpp"
+#include "transport/client_link.hpp"
+#include "transport/protocol.hpp"
+
+namespace sluice::actors {
+
+// transport → session: the connection ended (carries transport::close_info).
+using closed_atom = caf::atom_constant<caf::atom("closed")>;
+// bin → every session: stop taking requests; close when done or at the deadline.
+using drain_atom = caf::atom_constant<caf::atom("drain")>;
+// session → itself: the drain deadline passed.
+using drain_end_atom = caf::atom_constant<caf::atom("drain_end")>;
+// job → itself: time for the next step.
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+// job → itself: the route's timeout elapsed.
+using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
+
+// How a request ended, as counted in sluice_requests_total{outcome}.
+enum class request_outcome : std::uint8_t {
+  ok,
+  error,              // the job answered with an error frame
+  cancelled,          // the client sent `cancel`
+  deadline_exceeded,  // the route's timeout elapsed
+  client_gone,        // the connection closed first
+  shutting_down,      // cancelled at the drain deadline
+  internal,           // the job failed
+};
+std::string_view to_string(request_outcome outcome);
+
+// job → session: one frame of a request's reply stream, already serialized.
+struct job_event {
+  std::string id;  // the request id as JSON
+  std::string frame;
+  bool terminal = false;  // the last frame of this request
+  request_outcome outcome = request_outcome::ok;  // meaningful when terminal
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, job_event& x) {
+  return f(caf::meta::type_name("sluice.job_event"), x.id, x.frame, x.terminal, x.outcome);
+}
+
+// Registers every message type above with the actor system configuration.
+void register_message_types(caf::actor_system_config& cfg);
+
+}  // namespace sluice::actors
+
+// Transport's types that travel in actor messages.
+namespace sluice::transport {
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, client_message& x) {
+  return f(caf::meta::type_name("sluice.client_message"), x.type, x.id, x.route, x.payload,
+           x.compat, x.error, x.error_message);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, close_info& x) {
+  return f(caf::meta::type_name("sluice.close_info"), x.code, x.reason);
+}
+
+}  // namespace sluice::transport

@@ -1,0 +1,13 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace sluice::actors {
+
+// The text a request carries: its payload is either a JSON string or an
+// object with a string field `text`. Nothing when it is neither.
+std::optional<std::string> payload_text(std::string_view payload_json);
+
+}  // namespace sluice::actors

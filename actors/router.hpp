@@ -1,0 +1,43 @@
+#pragma once
+
+#include <caf/actor.hpp>
+#include <caf/fwd.hpp>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.hpp"
+#include "core/error_code.hpp"
+
+namespace sluice::actors {
+
+// What a job needs to know about the request it serves.
+struct job_request {
+  std::string id;       // the request id as JSON
+  std::string payload;  // the payload as JSON
+  caf::actor session;   // where the reply frames go
+};
+
+// Resolves a route name to its configuration and starts the kind of job that
+// serves it. Immutable after construction, so sessions share one.
+class router {
+ public:
+  explicit router(const config::config& cfg);
+
+  // The route called `name` (empty: the default route), or null with `why` set.
+  const config::route_config* resolve(std::string_view name, ec& why) const;
+
+  // Starts a job for `req` on `route`, monitored by `parent`.
+  caf::actor start_job(caf::event_based_actor* parent, const config::route_config& route,
+                       job_request req) const;
+
+  std::vector<std::string> names() const;
+  const std::string& default_route() const { return default_route_; }
+
+ private:
+  std::vector<config::route_config> routes_;
+  std::string default_route_;  // empty when there is none
+};
+
+}  // namespace sluice::actors

@@ -1,0 +1,179 @@
+#include "actors/session.hpp"
+
+#include <random>
+
+#include "actors/actor_metrics.hpp"
+#include "actors/frames.hpp"
+#include "core/log.hpp"
+
+namespace sluice::actors {
+namespace {
+
+using transport::client_message_type;
+using transport::close_code;
+
+std::string random_session_id() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string id = "s-";
+  auto bits = rng();
+  for (int i = 0; i < 16; ++i, bits >>= 4) id.push_back(hex[bits & 0xF]);
+  return id;
+}
+
+}  // namespace
+
+session_state::session_state(caf::event_based_actor* self)
+    : self_(self), id_(random_session_id()) {
+  actor_metrics::get().sessions_active.inc();
+}
+
+session_state::~session_state() { actor_metrics::get().sessions_active.dec(); }
+
+caf::behavior session_state::make_behavior(std::shared_ptr<transport::client_link> link,
+                                           std::shared_ptr<const gateway_context> ctx) {
+  link_ = std::move(link);
+  ctx_ = std::move(ctx);
+  self_->join(ctx_->drain_group);
+  self_->set_down_handler([this](caf::down_msg& msg) { on_job_down(msg); });
+  log::debug("session", "opened", {{"session", id_}, {"remote", link_->remote_address()}});
+  send(frames::welcome(id_, ctx_->node_name, ctx_->routes.names(),
+                              ctx_->routes.default_route()));
+  return {
+      [this](transport::client_message& msg) { on_client_message(msg); },
+      [this](job_event& ev) { on_job_event(ev); },
+      [this](closed_atom, const transport::close_info& info) { on_closed(info); },
+      [this](drain_atom, std::int64_t deadline_ms) { on_drain(deadline_ms); },
+      [this](drain_end_atom) { on_drain_end(); },
+  };
+}
+
+void session_state::on_client_message(transport::client_message& msg) {
+  switch (msg.type) {
+    case client_message_type::request: on_request(msg); break;
+    case client_message_type::cancel: on_cancel(msg); break;
+    case client_message_type::ping: send(frames::pong(msg.id)); break;
+    case client_message_type::invalid: send_error(msg.error, msg.error_message, msg.id); break;
+  }
+  link_->consumed();  // credit back to the connection (limits.mailbox)
+}
+
+void session_state::on_request(transport::client_message& msg) {
+  auto id = msg.id.empty() ? "\"auto-" + std::to_string(next_auto_id_++) + "\"" : msg.id;
+  if (draining_) return send_error(ec::shutting_down, "the server is shutting down", id);
+  if (jobs_.contains(id))
+    return send_error(ec::duplicate_id, "a request with this id is already in flight", id);
+  if (jobs_.size() >= ctx_->limits.max_requests_in_flight)
+    return send_error(ec::too_many_requests,
+                      "at most " + std::to_string(ctx_->limits.max_requests_in_flight) +
+                          " requests may be in flight on one connection",
+                      id);
+  ec why = ec::unknown_route;
+  const auto* route = ctx_->routes.resolve(msg.route, why);
+  if (route == nullptr) {
+    if (why == ec::no_default_route)
+      return send_error(why, "no route is configured as the default; name a route", id);
+    return send_error(why, "no route named \"" + msg.route + "\"", id);
+  }
+  auto job = ctx_->routes.start_job(self_, *route,
+                                    {id, std::move(msg.payload), caf::actor_cast<caf::actor>(self_)});
+  jobs_.emplace(id, in_flight{std::move(job), route->name, std::chrono::steady_clock::now()});
+}
+
+void session_state::on_cancel(const transport::client_message& msg) {
+  auto it = jobs_.find(msg.id);
+  if (it == jobs_.end())
+    return send_error(ec::unknown_request, "no request with this id is in flight", msg.id);
+  abort_request(it, ec::cancelled, "cancelled by the client", request_outcome::cancelled);
+  close_when_idle();
+}
+
+void session_state::on_job_event(job_event& ev) {
+  auto it = jobs_.find(ev.id);
+  // A job that was cancelled may still have frames in flight to us: drop them.
+  if (it == jobs_.end() || it->second.job.address() != self_->current_sender()) return;
+  send(std::move(ev.frame));
+  if (ev.terminal) {
+    finish_request(it, ev.outcome);
+    close_when_idle();
+  }
+}
+
+void session_state::on_job_down(const caf::down_msg& msg) {
+  for (auto it = jobs_.begin(); it != jobs_.end(); ++it) {
+    if (it->second.job.address() != msg.source) continue;
+    log::error("session", "job_failed",
+               {{"session", id_}, {"route", it->second.route},
+                {"reason", self_->system().render(msg.reason)}});
+    abort_request(it, ec::internal, "the request failed inside the server",
+                  request_outcome::internal);
+    close_when_idle();
+    return;
+  }
+}
+
+void session_state::on_closed(const transport::close_info& info) {
+  log::debug("session", "closed",
+             {{"session", id_}, {"code", info.code}, {"reason", info.reason},
+              {"jobs_cancelled", jobs_.size()}});
+  closing_ = true;
+  while (!jobs_.empty())
+    abort_request(jobs_.begin(), ec::cancelled, {}, request_outcome::client_gone);
+  link_.reset();
+  self_->quit();
+}
+
+void session_state::on_drain(std::int64_t deadline_ms) {
+  draining_ = true;
+  if (!jobs_.empty())
+    self_->delayed_send(self_, std::chrono::milliseconds{deadline_ms}, drain_end_atom::value);
+  close_when_idle();
+}
+
+void session_state::on_drain_end() {
+  while (!jobs_.empty())
+    abort_request(jobs_.begin(), ec::shutting_down,
+                  "the server is shutting down and the request did not finish in time",
+                  request_outcome::shutting_down);
+  close_when_idle();
+}
+
+void session_state::abort_request(job_map::iterator it, ec code, std::string_view message,
+                                  request_outcome outcome) {
+  self_->demonitor(it->second.job);
+  self_->send_exit(it->second.job, caf::exit_reason::user_shutdown);
+  if (outcome != request_outcome::client_gone) send_error(code, message, it->first);
+  finish_request(it, outcome);
+}
+
+void session_state::finish_request(job_map::iterator it, request_outcome outcome) {
+  auto& m = actor_metrics::get();
+  const auto& route = it->second.route;
+  m.requests.with({route, std::string{to_string(outcome)}}).inc();
+  std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - it->second.started;
+  m.request_seconds.with({route}).observe(elapsed.count());
+  jobs_.erase(it);
+}
+
+void session_state::send_error(ec code, std::string_view message, std::string_view id) {
+  actor_metrics::get().errors.with({std::string{to_string(code)}}).inc();
+  send(frames::error(code, message, id));
+}
+
+void session_state::send(std::string frame) {
+  link_->send(std::make_shared<const std::string>(std::move(frame)));
+}
+
+void session_state::close_when_idle() {
+  if (!draining_ || closing_ || !jobs_.empty()) return;
+  closing_ = true;  // the transport answers with closed_atom, which ends this actor
+  link_->close(close_code::going_away, "server shutting down");
+}
+
+caf::behavior session(caf::stateful_actor<session_state>* self,
+                      std::shared_ptr<transport::client_link> link,
+                      std::shared_ptr<const gateway_context> ctx) {
+  return self->state.make_behavior(std::move(link), std::move(ctx));
+}
+
+}  // namespace sluice::actors

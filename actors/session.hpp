@@ -1,0 +1,71 @@
+#pragma once
+
+#include <caf/all.hpp>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "actors/gateway_context.hpp"
+#include "actors/messages.hpp"
+#include "transport/client_link.hpp"
+
+namespace sluice::actors {
+
+// One per client connection. Decides what each client frame means, starts a
+// job per request, relays job frames to the connection, and ends every job
+// when the connection ends. Never touches a socket: it holds a client_link.
+class session_state {
+ public:
+  static inline const char* name = "sluice.session";
+
+  explicit session_state(caf::event_based_actor* self);
+  ~session_state();
+  session_state(const session_state&) = delete;
+  session_state& operator=(const session_state&) = delete;
+
+  caf::behavior make_behavior(std::shared_ptr<transport::client_link> link,
+                              std::shared_ptr<const gateway_context> ctx);
+
+ private:
+  struct in_flight {
+    caf::actor job;
+    std::string route;
+    std::chrono::steady_clock::time_point started;
+  };
+  using job_map = std::unordered_map<std::string, in_flight>;
+
+  void on_client_message(transport::client_message& msg);
+  void on_request(transport::client_message& msg);
+  void on_cancel(const transport::client_message& msg);
+  void on_job_event(job_event& ev);
+  void on_job_down(const caf::down_msg& msg);
+  void on_closed(const transport::close_info& info);
+  void on_drain(std::int64_t deadline_ms);
+  void on_drain_end();
+
+  // Ends a request that has not sent its terminal frame: stops its job,
+  // sends `error` (unless the client is gone) and counts it.
+  void abort_request(job_map::iterator it, ec code, std::string_view message,
+                     request_outcome outcome);
+  void finish_request(job_map::iterator it, request_outcome outcome);
+  void send_error(ec code, std::string_view message, std::string_view id);
+  void send(std::string frame);
+  void close_when_idle();
+
+  caf::event_based_actor* self_;
+  std::shared_ptr<transport::client_link> link_;
+  std::shared_ptr<const gateway_context> ctx_;
+  std::string id_;
+  job_map jobs_;
+  std::uint64_t next_auto_id_ = 1;
+  bool draining_ = false;
+  bool closing_ = false;
+};
+
+caf::behavior session(caf::stateful_actor<session_state>* self,
+                      std::shared_ptr<transport::client_link> link,
+                      std::shared_ptr<const gateway_context> ctx);
+
+}  // namespace sluice::actors

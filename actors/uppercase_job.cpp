@@ -1,0 +1,78 @@
+#include "actors/uppercase_job.hpp"
+
+#include "actors/actor_metrics.hpp"
+#include "actors/frames.hpp"
+#include "actors/messages.hpp"
+#include "actors/payload.hpp"
+
+namespace sluice::actors {
+
+std::string to_upper_ascii(std::string_view text) {
+  std::string out{text};
+  for (char& c : out)
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  return out;
+}
+
+uppercase_job_state::uppercase_job_state(caf::event_based_actor* self) : self_(self) {
+  actor_metrics::get().jobs_active.inc();
+}
+
+uppercase_job_state::~uppercase_job_state() { actor_metrics::get().jobs_active.dec(); }
+
+caf::behavior uppercase_job_state::make_behavior(config::uppercase_params params,
+                                                 std::chrono::milliseconds timeout,
+                                                 job_request req) {
+  params_ = params;
+  req_ = std::move(req);
+  if (auto text = payload_text(req_.payload)) {
+    text_ = std::move(*text);
+    self_->delayed_send(self_, timeout, deadline_atom::value);
+    self_->send(self_, tick_atom::value);
+  } else {
+    fail(ec::invalid_payload,
+         "the uppercase route takes {\"text\": \"...\"} or a string as payload",
+         request_outcome::error);
+  }
+  return {
+      [this](tick_atom) { on_tick(); },
+      [this](deadline_atom) { on_deadline(); },
+  };
+}
+
+void uppercase_job_state::on_tick() {
+  if (step_ == params_.steps) {
+    emit(frames::final_result(req_.id, to_upper_ascii(text_)), true, request_outcome::ok);
+    return;
+  }
+  ++step_;
+  emit(frames::progress(req_.id, step_, params_.steps), false, request_outcome::ok);
+  if (params_.interval.count() == 0)
+    self_->send(self_, tick_atom::value);
+  else
+    self_->delayed_send(self_, params_.interval, tick_atom::value);
+}
+
+void uppercase_job_state::on_deadline() {
+  fail(ec::deadline_exceeded, "the request exceeded its route's timeout",
+       request_outcome::deadline_exceeded);
+}
+
+void uppercase_job_state::emit(std::string frame, bool terminal,
+                               request_outcome outcome) {
+  self_->send(req_.session, job_event{req_.id, std::move(frame), terminal, outcome});
+  if (terminal) self_->quit();
+}
+
+void uppercase_job_state::fail(ec code, std::string_view message, request_outcome outcome) {
+  actor_metrics::get().errors.with({std::string{to_string(code)}}).inc();
+  emit(frames::error(code, message, req_.id), true, outcome);
+}
+
+caf::behavior uppercase_job(caf::stateful_actor<uppercase_job_state>* self,
+                            config::uppercase_params params, std::chrono::milliseconds timeout,
+                            job_request req) {
+  return self->state.make_behavior(params, timeout, std::move(req));
+}
+
+}  // namespace sluice::actors

@@ -1,0 +1,51 @@
+#pragma once
+
+#include <caf/all.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "actors/messages.hpp"
+#include "actors/router.hpp"
+#include "config/config.hpp"
+
+namespace sluice::actors {
+
+// The built-in compute route: `steps` progress frames `interval` apart (the
+// first at once), then a final frame whose `result` is the text in upper case
+// (ASCII letters; other bytes, including UTF-8 sequences, pass unchanged).
+// The payload is {"text": "…"} or a plain string.
+class uppercase_job_state {
+ public:
+  static inline const char* name = "sluice.uppercase_job";
+
+  explicit uppercase_job_state(caf::event_based_actor* self);
+  ~uppercase_job_state();
+  uppercase_job_state(const uppercase_job_state&) = delete;
+  uppercase_job_state& operator=(const uppercase_job_state&) = delete;
+
+  caf::behavior make_behavior(config::uppercase_params params, std::chrono::milliseconds timeout,
+                              job_request req);
+
+ private:
+  void on_tick();
+  void on_deadline();
+  void emit(std::string frame, bool terminal, request_outcome outcome);
+  void fail(ec code, std::string_view message, request_outcome outcome);
+
+  caf::event_based_actor* self_;
+  config::uppercase_params params_;
+  job_request req_;
+  std::string text_;
+  std::uint32_t step_ = 0;
+};
+
+caf::behavior uppercase_job(caf::stateful_actor<uppercase_job_state>* self,
+                            config::uppercase_params params, std::chrono::milliseconds timeout,
+                            job_request req);
+
+// ASCII upper case; every other byte is kept.
+std::string to_upper_ascii(std::string_view text);
+
+}  // namespace sluice::actors

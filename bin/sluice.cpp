@@ -1,0 +1,135 @@
+// sluice: load the configuration, start the actor system and the transport,
+// wait for SIGINT/SIGTERM, then drain and shut down in order.
+#include <caf/all.hpp>
+#include <signal.h>
+
+#include <chrono>
+#include <iostream>
+#include <thread>
+
+#include "actors/gateway.hpp"
+#include "actors/messages.hpp"
+#include "bin/cli.hpp"
+#include "config/loader.hpp"
+#include "core/log.hpp"
+#include "transport/server.hpp"
+
+namespace {
+
+using namespace sluice;
+constexpr const char* version = SLUICE_VERSION;
+
+transport::server_options server_options_from(const config::config& cfg) {
+  transport::server_options o;
+  o.host = cfg.server.host;
+  o.port = cfg.server.port;
+  o.max_frame_bytes = cfg.server.max_frame_bytes;
+  o.max_connections = cfg.server.max_connections;
+  o.idle_timeout = cfg.server.idle_timeout;
+  o.mailbox = cfg.limits.mailbox;
+  o.outbound_frames = cfg.limits.outbound_messages;
+  o.outbound_bytes = cfg.limits.outbound_bytes;
+  o.io_threads = cfg.server.io_threads;
+  return o;
+}
+
+// Blocks until SIGINT or SIGTERM; returns its name. The signals are blocked in
+// every thread (set before any thread starts), so only this wait sees them.
+std::string wait_for_signal(const sigset_t& signals) {
+  int sig = 0;
+  sigwait(&signals, &sig);
+  return sig == SIGINT ? "SIGINT" : "SIGTERM";
+}
+
+// Waits until no WebSocket connection is open, or `limit` has passed.
+void wait_for_connections_to_close(const transport::server& srv,
+                                   std::chrono::milliseconds limit) {
+  auto until = std::chrono::steady_clock::now() + limit;
+  while (srv.open_connections() > 0 && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+}
+
+int run(const config::config& cfg, const sigset_t& signals) {
+  caf::actor_system_config caf_cfg;
+  caf_cfg.set("scheduler.max-threads", static_cast<std::size_t>(cfg.server.actor_threads));
+  actors::register_message_types(caf_cfg);
+  caf::actor_system system{caf_cfg};
+  actors::gateway gateway{system, cfg};
+  transport::server server{server_options_from(cfg), gateway};
+
+  std::uint16_t port = 0;
+  try {
+    port = server.start();
+  } catch (const std::system_error& e) {
+    log::error("main", "listen_failed",
+               {{"host", cfg.server.host}, {"port", cfg.server.port}, {"error", e.what()}});
+    gateway.stop_sessions();
+    system.await_all_actors_done();
+    return 1;
+  }
+  std::string routes;
+  for (const auto& r : cfg.routes) routes += (routes.empty() ? "" : ",") + r.name;
+  log::info("main", "listening",
+            {{"host", cfg.server.host}, {"port", port}, {"node", cfg.server.node_name},
+             {"routes", routes}, {"config", cfg.source}, {"version", version}});
+
+  auto sig = wait_for_signal(signals);
+  log::info("main", "draining",
+            {{"signal", sig}, {"connections", server.open_connections()},
+             {"drain_timeout_ms", cfg.server.drain_timeout.count()}});
+  server.stop_accepting();
+  gateway.drain(cfg.server.drain_timeout);
+  // Sessions close with 1001 once their jobs end (at the latest at the
+  // deadline); allow a little more for the close handshakes.
+  wait_for_connections_to_close(server, cfg.server.drain_timeout + std::chrono::seconds(2));
+  auto left = server.open_connections();
+  server.stop();
+  gateway.stop_sessions();  // sessions whose socket never finished closing
+  system.await_all_actors_done();
+  log::info("main", "stopped", {{"connections_cut", left}});
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string cli_error;
+  auto opts = cli::parse({argv + 1, argv + argc}, cli_error);
+  if (!opts) {
+    std::cerr << "sluice: " << cli_error << "\n\n" << cli::usage();
+    return 2;
+  }
+  if (opts->help) {
+    std::cout << cli::usage();
+    return 0;
+  }
+  if (opts->version) {
+    std::cout << "sluice " << version << " (CAF 0.17, Boost.Beast 1.81)\n";
+    return 0;
+  }
+
+  auto loaded = opts->config_file ? config::load_file(*opts->config_file)
+                                  : config::load_embedded_default();
+  if (auto* errors = std::get_if<std::vector<config::error>>(&loaded)) {
+    for (const auto& e : *errors) std::cerr << e.to_string() << '\n';
+    std::cerr << "sluice: " << errors->size() << " configuration error"
+              << (errors->size() == 1 ? "" : "s") << '\n';
+    return 2;
+  }
+  auto& cfg = std::get<config::config>(loaded);
+  if (opts->port) cfg.server.port = *opts->port;
+  if (opts->check_config) {
+    std::cout << cfg.source << ": configuration is valid (" << cfg.routes.size() << " route"
+              << (cfg.routes.size() == 1 ? "" : "s") << ")\n";
+    return 0;
+  }
+  log::configure(cfg.log.level, cfg.log.format);
+
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  return run(cfg, signals);
+}
