@@ -63,6 +63,9 @@ struct registry::entry {
       series;
 };
 
+registry::registry() = default;
+registry::~registry() = default;
+
 registry& registry::global() {
   static registry instance;
   return instance;

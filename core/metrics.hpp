@@ -85,6 +85,11 @@ class family {
 
 class registry {
  public:
+  registry();
+  ~registry();
+  registry(const registry&) = delete;
+  registry& operator=(const registry&) = delete;
+
   // The process-wide registry.
   static registry& global();
 

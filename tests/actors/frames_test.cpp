@@ -1,0 +1,42 @@
+#include "actors/frames.hpp"
+
+#include <gtest/gtest.h>
+
+#include "actors/payload.hpp"
+#include "actors/uppercase_job.hpp"
+
+namespace sluice::actors {
+namespace {
+
+TEST(Frames, ServerFramesHaveTheDocumentedShapes) {
+  EXPECT_EQ(frames::welcome("s-1", "node-a", {"uppercase", "x"}, "uppercase"),
+            R"({"type":"welcome","session":"s-1","node":"node-a","protocol":1,)"
+            R"("routes":["uppercase","x"],"default_route":"uppercase"})");
+  EXPECT_EQ(frames::welcome("s-1", "n", {}, ""),
+            R"({"type":"welcome","session":"s-1","node":"n","protocol":1,"routes":[],)"
+            R"("default_route":null})");
+  EXPECT_EQ(frames::progress(R"("r1")", 2, 3), R"({"type":"progress","id":"r1","step":2,"steps":3})");
+  EXPECT_EQ(frames::final_result("7", "HI \"X\""), R"({"type":"final","id":7,"result":"HI \"X\""})");
+  EXPECT_EQ(frames::error(ec::unknown_route, "no route", R"("a")"),
+            R"({"type":"error","id":"a","code":"unknown_route","message":"no route"})");
+  EXPECT_EQ(frames::error(ec::invalid_json, "bad"),
+            R"({"type":"error","code":"invalid_json","message":"bad"})");
+  EXPECT_EQ(frames::pong(""), R"({"type":"pong"})");
+  EXPECT_EQ(frames::pong("3"), R"({"type":"pong","id":3})");
+}
+
+TEST(Uppercase, AsciiLettersOnly) {
+  EXPECT_EQ(to_upper_ascii("hello world"), "HELLO WORLD");
+  EXPECT_EQ(to_upper_ascii("caf\xc3\xa9 42!"), "CAF\xc3\xa9 42!");
+}
+
+TEST(Payload, TextFromStringOrObject) {
+  EXPECT_EQ(payload_text(R"("hi")"), "hi");
+  EXPECT_EQ(payload_text(R"({"text":"hi","more":1})"), "hi");
+  EXPECT_FALSE(payload_text("null"));
+  EXPECT_FALSE(payload_text(R"({"text":1})"));
+  EXPECT_FALSE(payload_text("[]"));
+}
+
+}  // namespace
+}  // namespace sluice::actors

@@ -1,0 +1,201 @@
+// Drives real session and job actors through the transport interfaces, with
+// an in-memory client_link in place of a socket.
+#include <caf/all.hpp>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "actors/actor_metrics.hpp"
+#include "actors/gateway.hpp"
+#include "actors/messages.hpp"
+
+namespace sluice::actors {
+namespace {
+
+using namespace std::chrono_literals;
+constexpr auto patience = 10s;  // only to avoid hanging; nothing waits this long when it works
+
+class recording_link : public transport::client_link {
+ public:
+  transport::send_status send(transport::shared_frame frame) override {
+    std::lock_guard lock{mutex_};
+    frames_.push_back(*frame);
+    changed_.notify_all();
+    return transport::send_status::queued;
+  }
+  void close(transport::close_code code, std::string reason) override {
+    std::lock_guard lock{mutex_};
+    close_code_ = static_cast<int>(code);
+    close_reason_ = std::move(reason);
+    changed_.notify_all();
+  }
+  void consumed() override { ++consumed_; }
+  const std::string& remote_address() const override { return remote_; }
+
+  // The first `n` frames, once that many arrived (fewer after the patience ran out).
+  std::vector<std::string> frames(std::size_t n) {
+    std::unique_lock lock{mutex_};
+    changed_.wait_for(lock, patience, [&] { return frames_.size() >= n; });
+    return {frames_.begin(), frames_.begin() + std::min(n, frames_.size())};
+  }
+  std::size_t frame_count() {
+    std::lock_guard lock{mutex_};
+    return frames_.size();
+  }
+  int wait_for_close() {
+    std::unique_lock lock{mutex_};
+    changed_.wait_for(lock, patience, [&] { return close_code_ != 0; });
+    return close_code_;
+  }
+  std::atomic<int> consumed_{0};
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<std::string> frames_;
+  int close_code_ = 0;
+  std::string close_reason_;
+  std::string remote_ = "test";
+};
+
+config::config test_config(std::chrono::milliseconds interval, std::size_t max_in_flight = 16) {
+  config::config cfg;
+  config::route_config route;
+  route.name = "uppercase";
+  route.uppercase.steps = 2;
+  route.uppercase.interval = interval;
+  cfg.routes.push_back(route);
+  cfg.default_route = "uppercase";
+  cfg.server.node_name = "test-node";
+  cfg.limits.max_requests_in_flight = max_in_flight;
+  return cfg;
+}
+
+bool wait_until_no_jobs() {
+  auto until = std::chrono::steady_clock::now() + patience;
+  while (actor_metrics::get().jobs_active.value() != 0) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(5ms);
+  }
+  return true;
+}
+
+class SessionTest : public ::testing::Test {
+ protected:
+  void start(const config::config& cfg) {
+    caf_cfg_.set("scheduler.max-threads", std::size_t{2});
+    register_message_types(caf_cfg_);
+    system_ = std::make_unique<caf::actor_system>(caf_cfg_);
+    gateway_ = std::make_unique<gateway>(*system_, cfg);
+    link_ = std::make_shared<recording_link>();
+    sink_ = gateway_->open(link_);
+  }
+  void TearDown() override {
+    if (sink_) sink_->on_closed({1000, "test over"});
+    sink_.reset();
+    system_->await_all_actors_done();
+    gateway_.reset();
+    system_.reset();
+  }
+  void client_sends(std::string_view frame) {
+    sink_->on_message(transport::decode_client_frame(frame));
+  }
+
+  caf::actor_system_config caf_cfg_;  // the system keeps a reference to it
+  std::unique_ptr<caf::actor_system> system_;
+  std::unique_ptr<gateway> gateway_;
+  std::shared_ptr<recording_link> link_;
+  std::unique_ptr<transport::inbound_sink> sink_;
+};
+
+TEST_F(SessionTest, WelcomeThenProgressThenFinal) {
+  start(test_config(0ms));
+  client_sends(R"({"text":"hello world"})");
+  auto frames = link_->frames(4);
+  ASSERT_EQ(frames.size(), 4u);
+  EXPECT_TRUE(frames[0].starts_with(R"({"type":"welcome","session":"s-)"));
+  EXPECT_EQ(frames[1], R"({"type":"progress","id":"auto-1","step":1,"steps":2})");
+  EXPECT_EQ(frames[2], R"({"type":"progress","id":"auto-1","step":2,"steps":2})");
+  EXPECT_EQ(frames[3], R"({"type":"final","id":"auto-1","result":"HELLO WORLD"})");
+  EXPECT_EQ(link_->consumed_.load(), 1);  // the frame's mailbox credit went back
+}
+
+TEST_F(SessionTest, CancelEndsTheRequestAndItsJob) {
+  start(test_config(1h));
+  client_sends(R"({"type":"request","id":"a","payload":"x"})");
+  ASSERT_EQ(link_->frames(2).size(), 2u);  // welcome, progress 1
+  client_sends(R"({"type":"cancel","id":"a"})");
+  auto frames = link_->frames(3);
+  ASSERT_EQ(frames.size(), 3u);
+  EXPECT_EQ(frames[2],
+            R"({"type":"error","id":"a","code":"cancelled","message":"cancelled by the client"})");
+  EXPECT_TRUE(wait_until_no_jobs());
+  client_sends(R"({"type":"cancel","id":"a"})");
+  EXPECT_EQ(link_->frames(4).back(),
+            R"({"type":"error","id":"a","code":"unknown_request","message":"no request with this id is in flight"})");
+}
+
+TEST_F(SessionTest, LimitsRequestsInFlightAndRejectsDuplicates) {
+  start(test_config(1h, 1));
+  client_sends(R"({"type":"request","id":1,"payload":"x"})");
+  client_sends(R"({"type":"request","id":1,"payload":"x"})");
+  client_sends(R"({"type":"request","id":2,"payload":"x"})");
+  auto frames = link_->frames(4);  // welcome, progress of 1, and two errors, in any interleaving
+  ASSERT_EQ(frames.size(), 4u);
+  std::vector<std::string> errors;
+  std::copy_if(frames.begin(), frames.end(), std::back_inserter(errors),
+               [](const std::string& f) { return f.starts_with(R"({"type":"error")"); });
+  EXPECT_THAT(errors, ::testing::ElementsAre(
+      R"({"type":"error","id":1,"code":"duplicate_id","message":"a request with this id is already in flight"})",
+      R"({"type":"error","id":2,"code":"too_many_requests","message":"at most 1 requests may be in flight on one connection"})"));
+}
+
+TEST_F(SessionTest, ClosedConnectionEndsItsJobs) {
+  start(test_config(1h));
+  client_sends(R"({"type":"request","id":1,"payload":"x"})");
+  client_sends(R"({"type":"request","id":2,"payload":"y"})");
+  ASSERT_EQ(link_->frames(3).size(), 3u);
+  EXPECT_EQ(actor_metrics::get().jobs_active.value(), 2);
+  sink_->on_closed({1001, "gone"});
+  sink_.reset();
+  EXPECT_TRUE(wait_until_no_jobs());
+  EXPECT_EQ(link_->frame_count(), 3u);  // nothing was sent after the close
+}
+
+TEST_F(SessionTest, DrainCancelsAtTheDeadlineThenCloses1001) {
+  start(test_config(1h));
+  client_sends(R"({"type":"request","id":"slow","payload":"x"})");
+  ASSERT_EQ(link_->frames(2).size(), 2u);
+  gateway_->drain(50ms);
+  EXPECT_EQ(link_->wait_for_close(), 1001);
+  auto frames = link_->frames(3);
+  ASSERT_EQ(frames.size(), 3u);
+  EXPECT_EQ(frames[2], R"({"type":"error","id":"slow","code":"shutting_down","message":"the server is shutting down and the request did not finish in time"})");
+  EXPECT_TRUE(wait_until_no_jobs());
+}
+
+TEST_F(SessionTest, DrainLetsRunningRequestsFinish) {
+  start(test_config(20ms));
+  client_sends(R"({"type":"request","id":"r","payload":"ok"})");
+  ASSERT_EQ(link_->frames(2).size(), 2u);
+  gateway_->drain(10s);
+  client_sends(R"({"type":"request","id":"late","payload":"x"})");
+  EXPECT_EQ(link_->wait_for_close(), 1001);
+  auto frames = link_->frames(5);
+  ASSERT_EQ(frames.size(), 5u);
+  // The late request's error and the running request's frames may interleave.
+  std::vector<std::string> rest{frames.begin() + 2, frames.end()};
+  EXPECT_THAT(rest, ::testing::UnorderedElementsAre(
+      R"({"type":"error","id":"late","code":"shutting_down","message":"the server is shutting down"})",
+      R"({"type":"progress","id":"r","step":2,"steps":2})",
+      R"({"type":"final","id":"r","result":"OK"})"));
+  auto at = [&](std::string_view f) { return std::find(frames.begin(), frames.end(), f); };
+  EXPECT_LT(at(R"({"type":"progress","id":"r","step":2,"steps":2})"),
+            at(R"({"type":"final","id":"r","result":"OK"})"));
+}
+
+}  // namespace
+}  // namespace sluice::actors

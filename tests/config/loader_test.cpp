@@ -1,0 +1,200 @@
+#include "config/loader.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+namespace sluice::config {
+namespace {
+
+using ::testing::ElementsAre;
+
+// The errors of a configuration that must not load, as "line:col: key: message".
+std::vector<std::string> errors_of(std::string_view yaml) {
+  auto result = load_string(yaml, "test.yaml");
+  auto* errors = std::get_if<std::vector<error>>(&result);
+  if (errors == nullptr) return {"(loaded without errors)"};
+  std::vector<std::string> out;
+  for (const auto& e : *errors) {
+    EXPECT_EQ(e.file, "test.yaml");
+    out.push_back(e.to_string().substr(std::string{"test.yaml:"}.size()));
+  }
+  return out;
+}
+
+config loaded(std::string_view yaml) {
+  auto result = load_string(yaml, "test.yaml");
+  if (auto* errors = std::get_if<std::vector<error>>(&result)) {
+    for (const auto& e : *errors) ADD_FAILURE() << e.to_string();
+    return {};
+  }
+  return std::get<config>(result);
+}
+
+constexpr std::string_view minimal = "routes:\n  up:\n    kind: uppercase\n";
+
+TEST(Loader, EmbeddedDefaultServesUppercaseOnPort3000) {
+  auto result = load_embedded_default();
+  ASSERT_TRUE(std::holds_alternative<config>(result));
+  const auto& cfg = std::get<config>(result);
+  EXPECT_EQ(cfg.server.port, 3000);
+  ASSERT_EQ(cfg.routes.size(), 1u);
+  EXPECT_EQ(cfg.routes[0].name, "uppercase");
+  EXPECT_EQ(cfg.routes[0].uppercase.steps, 3u);
+  EXPECT_EQ(cfg.routes[0].uppercase.interval, std::chrono::seconds(1));
+  EXPECT_EQ(cfg.default_route, "uppercase");
+}
+
+TEST(Loader, ExampleConfigDocumentsEveryKeyAndLoads) {
+  auto result = load_file(SLUICE_SOURCE_DIR "/config/sluice.yaml");
+  ASSERT_TRUE(std::holds_alternative<config>(result));
+  const auto& cfg = std::get<config>(result);
+  EXPECT_EQ(cfg.limits.outbound_bytes, 8u * 1024 * 1024);
+  EXPECT_EQ(cfg.server.drain_timeout, std::chrono::seconds(10));
+}
+
+TEST(Loader, DefaultsApplyToMissingSections) {
+  auto cfg = loaded(minimal);
+  EXPECT_EQ(cfg.server.host, "0.0.0.0");
+  EXPECT_EQ(cfg.server.max_frame_bytes, 1024u * 1024);
+  EXPECT_EQ(cfg.limits.max_requests_in_flight, 16u);
+  EXPECT_EQ(cfg.default_route, "up");  // the only route is the default
+  EXPECT_EQ(cfg.log.level, log::level::info);
+}
+
+TEST(Loader, ReadsEveryKey) {
+  auto cfg = loaded(R"(
+server: {host: 127.0.0.1, port: 0, node_name: n-1, max_frame_bytes: 64KiB, max_connections: 5,
+         idle_timeout: 0, drain_timeout: 250ms, io_threads: 2, actor_threads: 3}
+routes:
+  a: {kind: uppercase, steps: 0, interval: 0, timeout: 2s}
+  b: {kind: uppercase, default: true}
+limits: {mailbox: 8, outbound_messages: 9, outbound_bytes: 2KiB, max_requests_in_flight: 1}
+log: {level: debug, format: json}
+)");
+  EXPECT_EQ(cfg.server.host, "127.0.0.1");
+  EXPECT_EQ(cfg.server.port, 0);
+  EXPECT_EQ(cfg.server.node_name, "n-1");
+  EXPECT_EQ(cfg.server.max_frame_bytes, 65536u);
+  EXPECT_EQ(cfg.server.max_connections, 5u);
+  EXPECT_EQ(cfg.server.idle_timeout.count(), 0);
+  EXPECT_EQ(cfg.server.drain_timeout.count(), 250);
+  EXPECT_EQ(cfg.server.io_threads, 2u);
+  EXPECT_EQ(cfg.server.actor_threads, 3u);
+  ASSERT_EQ(cfg.routes.size(), 2u);
+  EXPECT_EQ(cfg.routes[0].uppercase.steps, 0u);
+  EXPECT_EQ(cfg.routes[0].timeout.count(), 2000);
+  EXPECT_EQ(cfg.default_route, "b");
+  EXPECT_EQ(cfg.limits.mailbox, 8u);
+  EXPECT_EQ(cfg.limits.outbound_messages, 9u);
+  EXPECT_EQ(cfg.limits.outbound_bytes, 2048u);
+  EXPECT_EQ(cfg.limits.max_requests_in_flight, 1u);
+  EXPECT_EQ(cfg.log.level, log::level::debug);
+  EXPECT_EQ(cfg.log.format, log::format::json);
+}
+
+TEST(Loader, ExpandsEnvironmentVariables) {
+  ::setenv("SLUICE_TEST_PORT", "4567", 1);
+  ::unsetenv("SLUICE_TEST_UNSET");
+  auto cfg = loaded(
+      "server: {port: '${SLUICE_TEST_PORT}', node_name: '${SLUICE_TEST_UNSET:-fallback}'}\n"
+      "routes: {up: {kind: uppercase}}\n");
+  EXPECT_EQ(cfg.server.port, 4567);
+  EXPECT_EQ(cfg.server.node_name, "fallback");
+}
+
+TEST(LoaderErrors, UnsetVariableNamesFileLineAndKey) {
+  ::unsetenv("SLUICE_TEST_UNSET");
+  EXPECT_THAT(errors_of("routes: {up: {kind: uppercase}}\nserver:\n  port: ${SLUICE_TEST_UNSET}\n"),
+              ElementsAre("3:9: server.port: environment variable SLUICE_TEST_UNSET is not set "
+                          "and has no default (${SLUICE_TEST_UNSET:-default})"));
+}
+
+TEST(LoaderErrors, UnknownKeys) {
+  EXPECT_THAT(errors_of("servr: {}\nroutes: {up: {kind: uppercase, stepz: 3}}\n"),
+              ElementsAre("1:1: servr: unknown key (expected one of: server, routes, limits, log)",
+                          "2:32: routes.up.stepz: unknown key (expected one of: kind, default, "
+                          "timeout, steps, interval)"));
+}
+
+TEST(LoaderErrors, WrongTypes) {
+  EXPECT_THAT(
+      errors_of("server:\n  port: [1, 2]\n  host: {a: 1}\nroutes:\n  up:\n    kind: uppercase\n"
+                "    default: yes\n"),
+      ElementsAre("3:9: server.host: expected a single value, not a list or mapping",
+                  "2:9: server.port: expected a single value, not a list or mapping",
+                  "7:14: routes.up.default: expected true or false, got \"yes\""));
+}
+
+TEST(LoaderErrors, OutOfRangeValues) {
+  EXPECT_THAT(errors_of("server:\n  port: 70000\n  max_frame_bytes: 1GiB\n  io_threads: 0\n"
+                        "routes: {up: {kind: uppercase, steps: 20000}}\n"
+                        "limits: {max_requests_in_flight: 0}\n"),
+              ElementsAre("2:9: server.port: must be between 0 and 65535, got 70000",
+                          "3:20: server.max_frame_bytes: must be between 64 and 67108864, got "
+                          "1073741824",
+                          "4:15: server.io_threads: must be between 1 and 64, got 0",
+                          "5:39: routes.up.steps: must be between 0 and 10000, got 20000",
+                          "6:34: limits.max_requests_in_flight: must be between 1 and 100000, "
+                          "got 0"));
+}
+
+TEST(LoaderErrors, BadScalarForms) {
+  EXPECT_THAT(errors_of("server: {port: abc, idle_timeout: 10, max_frame_bytes: 1XB}\n"
+                        "routes: {up: {kind: uppercase, interval: soon}}\n"
+                        "log: {level: loud, format: xml}\n"),
+              ElementsAre("1:16: server.port: expected a whole number, got \"abc\"",
+                          "1:56: server.max_frame_bytes: expected a size such as 65536, 64KiB or "
+                          "1MiB, got \"1XB\"",
+                          "1:35: server.idle_timeout: expected a duration such as 250ms, 1s, 5m "
+                          "or 0, got \"10\"",
+                          "2:42: routes.up.interval: expected a duration such as 250ms, 1s, 5m "
+                          "or 0, got \"soon\"",
+                          "3:14: log.level: expected one of debug, info, warn, error, got \"loud\"",
+                          "3:28: log.format: expected one of text, json, got \"xml\""));
+}
+
+TEST(LoaderErrors, RouteProblems) {
+  EXPECT_THAT(errors_of("routes:\n  a: {kind: magic}\n  b: {default: true}\n  c: {kind: uppercase, "
+                        "default: true}\n  'bad name': {kind: uppercase}\n  d: plain\n"),
+              ElementsAre("2:13: routes.a.kind: expected one of uppercase, got \"magic\"",
+                          "3:6: routes.b.kind: missing (known kinds: uppercase)",
+                          "5:3: routes.bad name: route names are 1-64 characters of letters, "
+                          "digits, '_', '-', '.'",
+                          "6:6: routes.d: expected a mapping of keys to values",
+                          "3:16: routes.b.default: more than one route is marked default",
+                          "4:33: routes.c.default: more than one route is marked default"));
+}
+
+TEST(LoaderErrors, MissingOrEmptyRoutes) {
+  EXPECT_THAT(errors_of("server: {port: 1}\n"),
+              ElementsAre(" routes: at least one route is required"));
+  EXPECT_THAT(errors_of("routes: []\n"),
+              ElementsAre("1:9: routes: expected a mapping of route names to routes"));
+}
+
+TEST(LoaderErrors, DuplicateKeys) {
+  EXPECT_THAT(errors_of("routes: {up: {kind: uppercase}}\nserver:\n  port: 1\n  port: 2\n"),
+              ElementsAre("4:3: server.port: duplicate key"));
+}
+
+TEST(LoaderErrors, SyntaxErrorNamesLine) {
+  EXPECT_THAT(errors_of("routes:\n  up: {kind: uppercase\nserver: {}\n"),
+              ElementsAre("3:7: end of map flow not found"));
+}
+
+TEST(LoaderErrors, NotAMapping) {
+  EXPECT_THAT(errors_of("- just\n- a list\n"),
+              ElementsAre("1:1: the configuration must be a mapping with `server`, `routes`, ..."));
+}
+
+TEST(LoaderErrors, UnreadableFile) {
+  auto result = load_file("/nonexistent/sluice.yaml");
+  auto& errors = std::get<std::vector<error>>(result);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].to_string(), "/nonexistent/sluice.yaml: cannot read the file");
+}
+
+}  // namespace
+}  // namespace sluice::config
