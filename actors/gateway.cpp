@@ -2,6 +2,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/actor_metrics.hpp"
 #include "actors/gateway_context.hpp"
 #include "actors/messages.hpp"
 #include "actors/session.hpp"
@@ -30,7 +31,9 @@ class session_sink : public transport::inbound_sink {
 gateway::gateway(caf::actor_system& system, const config::config& cfg)
     : system_(system),
       ctx_(std::make_shared<const gateway_context>(gateway_context{
-          cfg.server.node_name, cfg.limits, router{cfg}, system.groups().anonymous()})) {}
+          cfg.server.node_name, cfg.limits, router{cfg}, system.groups().anonymous()})) {
+  actor_metrics::get();  // registers the metrics so /metrics lists them from the start
+}
 
 gateway::~gateway() = default;
 

@@ -60,7 +60,7 @@ int run(const config::config& cfg, const sigset_t& signals) {
   std::uint16_t port = 0;
   try {
     port = server.start();
-  } catch (const std::system_error& e) {
+  } catch (const std::exception& e) {  // boost::system::system_error: address in use, …
     log::error("main", "listen_failed",
                {{"host", cfg.server.host}, {"port", cfg.server.port}, {"error", e.what()}});
     gateway.stop_sessions();

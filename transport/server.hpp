@@ -32,7 +32,8 @@ class server {
   server& operator=(const server&) = delete;
 
   // Binds, listens and starts the I/O threads. Returns the bound port.
-  // Throws std::system_error when the address cannot be bound.
+  // Throws boost::system::system_error (a std::runtime_error) when the
+  // address cannot be bound.
   std::uint16_t start();
 
   // Closes the listening socket; /readyz answers 503 from now on.

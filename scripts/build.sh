@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Configures and builds Sluice into build/<flavour>:
+#   scripts/build.sh release [target…]   optimized build (default)
+#   scripts/build.sh asan [target…]      AddressSanitizer + UndefinedBehaviorSanitizer build
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+flavour=${1:-release}
+shift || true
+case "$flavour" in
+  release) flags=(-DCMAKE_BUILD_TYPE=Release) ;;
+  asan) flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLUICE_SANITIZE=ON) ;;
+  *) echo "usage: scripts/build.sh [release|asan] [target…]" >&2; exit 2 ;;
+esac
+
+jobs=${SLUICE_BUILD_JOBS:-2}
+cmake -S . -B "build/$flavour" "${flags[@]}" >/dev/null
+targets=()
+for t in "$@"; do targets+=(--target "$t"); done
+cmake --build "build/$flavour" -j "$jobs" "${targets[@]}"

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds Sluice twice (release, and AddressSanitizer +
+# UBSan) and runs every test against both: unit tests and integration tests
+# that drive the real binary with real clients.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+status=0
+for flavour in release asan; do
+  echo "== $flavour build"
+  scripts/build.sh "$flavour" >/dev/null
+  echo "== $flavour tests"
+  ctest --test-dir "build/$flavour" --output-on-failure -j 2 || status=1
+done
+if ((status)); then
+  echo "FAILED: see the test output above" >&2
+fi
+exit $status

@@ -1,0 +1,193 @@
+"""Starts the real sluice binary on a free port and talks to it with real clients."""
+
+import asyncio
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+
+import websockets
+
+SLUICE_BIN = os.environ.get("SLUICE_BIN", "../../build/release/bin/sluice")
+REPO = os.environ.get("SLUICE_REPO", os.path.abspath(os.path.join(os.path.dirname(__file__), "../..")))
+PATIENCE = 30  # seconds; only to avoid hanging, never a pass/fail criterion
+
+
+def config_with(steps=3, interval="50ms", timeout="30s", extra="", server=""):
+    """A configuration with one `uppercase` route and optional extra sections."""
+    return (
+        "server:\n  host: 127.0.0.1\n  port: 0\n  drain_timeout: 10s\n" + server +
+        "routes:\n  uppercase:\n    kind: uppercase\n"
+        f"    steps: {steps}\n    interval: {interval}\n    timeout: {timeout}\n" + extra)
+
+
+class Sluice:
+    """One sluice process. Use as a context manager."""
+
+    def __init__(self, config=None, args=()):
+        self.config = config
+        self.args = list(args)
+        self.port = None
+        self.proc = None
+        self.log = []
+        self._listening = threading.Event()
+        self._config_file = None
+
+    def __enter__(self):
+        cmd = [SLUICE_BIN, "--port", "0", *self.args]
+        if self.config is not None:
+            self._config_file = tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False)
+            self._config_file.write(self.config)
+            self._config_file.close()
+            cmd += ["--config", self._config_file.name]
+        self.proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+        self._reader = threading.Thread(target=self._read_log, daemon=True)
+        self._reader.start()
+        if not self._listening.wait(PATIENCE):
+            self.proc.kill()
+            raise RuntimeError("sluice did not start:\n" + "\n".join(self.log))
+        return self
+
+    def __exit__(self, *exc):
+        # Every server ends with a graceful shutdown, so a sanitizer build reports
+        # leaks and errors of every test here.
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(PATIENCE)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._reader.join(PATIENCE)
+        self.proc.stderr.close()
+        if self._config_file:
+            os.unlink(self._config_file.name)
+        sanitizer = [l for l in self.log if "Sanitizer" in l or "runtime error:" in l]
+        if sanitizer or self.proc.returncode != 0:
+            raise AssertionError(f"sluice exited with {self.proc.returncode}:\n" + "\n".join(self.log))
+
+    def _read_log(self):
+        for line in self.proc.stderr:
+            self.log.append(line.rstrip("\n"))
+            m = re.search(r"event=listening .*port=(\d+)", line)
+            if m:
+                self.port = int(m.group(1))
+                self._listening.set()
+        self._listening.set()
+
+    @property
+    def ws_url(self):
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+    def signal(self, sig=signal.SIGTERM):
+        self.proc.send_signal(sig)
+
+    def wait_exit(self):
+        return self.proc.wait(PATIENCE)
+
+    def http(self, method, path, body=None, headers=None):
+        """Returns (status, headers dict, body text)."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=PATIENCE)
+        conn.request(method, path, body=body, headers=headers or {})
+        resp = conn.getresponse()
+        result = resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read().decode()
+        conn.close()
+        return result
+
+    def metrics(self):
+        """The /metrics samples as {'name{labels}': value}."""
+        _, _, text = self.http("GET", "/metrics")
+        samples = {}
+        for line in text.splitlines():
+            if line and not line.startswith("#"):
+                name, value = line.rsplit(" ", 1)
+                samples[name] = float(value)
+        return samples
+
+    async def metric_reaches(self, name, value):
+        """Polls /metrics until `name` equals `value`; returns the last value seen. Yields to
+        the event loop between polls so that the test's own connections make progress."""
+        deadline = time.monotonic() + PATIENCE
+        seen = None
+        while time.monotonic() < deadline:
+            seen = self.metrics().get(name)
+            if seen == value:
+                break
+            await asyncio.sleep(0.02)
+        return seen
+
+
+async def recv_json(ws):
+    return json.loads(await asyncio.wait_for(ws.recv(), PATIENCE))
+
+
+async def connect(server, **kwargs):
+    """Connects and consumes the welcome frame; returns (ws, welcome)."""
+    ws = await asyncio.wait_for(websockets.connect(server.ws_url, **kwargs), PATIENCE)
+    welcome = await recv_json(ws)
+    assert welcome["type"] == "welcome", welcome
+    return ws, welcome
+
+
+async def send_json(ws, obj):
+    await ws.send(json.dumps(obj))
+
+
+async def until_final(ws, request_id):
+    """Frames for `request_id` up to and including its final or error frame."""
+    frames = []
+    while True:
+        f = await recv_json(ws)
+        if f.get("id") == request_id:
+            frames.append(f)
+            if f["type"] in ("final", "error"):
+                return frames
+
+
+async def wait_closed(ws):
+    """Reads until the server closes; returns (code, reason)."""
+    try:
+        while True:
+            await asyncio.wait_for(ws.recv(), PATIENCE)
+    except websockets.ConnectionClosed as closed:
+        return closed.code, closed.reason
+
+
+def raw_http(port, request_bytes, until_closed=False):
+    """Sends raw bytes, returns the raw response (for requests http.client will not make):
+    the first complete response, or everything until the server closes."""
+    with socket.create_connection(("127.0.0.1", port), timeout=PATIENCE) as s:
+        s.sendall(request_bytes)
+        chunks = []
+        while True:
+            data = s.recv(65536)
+            if not data:
+                break
+            chunks.append(data)
+            if not until_closed and b"\r\n\r\n" in b"".join(chunks):
+                head, _, rest = b"".join(chunks).partition(b"\r\n\r\n")
+                m = re.search(rb"Content-Length: (\d+)", head, re.I)
+                if m and len(rest) >= int(m.group(1)):
+                    break
+        return b"".join(chunks).decode()
+
+
+def progress(request_id, step, steps):
+    return {"type": "progress", "id": request_id, "step": step, "steps": steps}
+
+
+def final(request_id, result):
+    return {"type": "final", "id": request_id, "result": result}
+
+
+def error(code, message, request_id=None):
+    frame = {"type": "error", "code": code, "message": message}
+    if request_id is not None:
+        frame["id"] = request_id
+    return frame

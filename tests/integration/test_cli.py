@@ -1,0 +1,85 @@
+"""The command line: --check-config, --version, --help, and failures to start."""
+
+import os
+import socket
+import subprocess
+import tempfile
+import unittest
+
+from harness import PATIENCE, REPO, SLUICE_BIN
+
+
+def run(*args):
+    return subprocess.run([SLUICE_BIN, *args], capture_output=True, text=True, timeout=PATIENCE)
+
+
+class CommandLine(unittest.TestCase):
+    def test_version(self):
+        r = run("--version")
+        self.assertEqual(r.returncode, 0)
+        self.assertRegex(r.stdout, r"^sluice \d+\.\d+\.\d+ ")
+
+    def test_help(self):
+        r = run("--help")
+        self.assertEqual(r.returncode, 0)
+        for flag in ("--config", "--port", "--check-config", "--version", "--help"):
+            self.assertIn(flag, r.stdout)
+
+    def test_unknown_option_is_a_usage_error(self):
+        r = run("--frobnicate")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn('sluice: unknown option "--frobnicate"', r.stderr)
+        self.assertIn("Usage: sluice", r.stderr)
+
+    def test_check_embedded_default(self):
+        r = run("--check-config")
+        self.assertEqual((r.returncode, r.stdout),
+                         (0, "<embedded default>: configuration is valid (1 route)\n"))
+
+    def test_check_example_config(self):
+        path = os.path.join(REPO, "config", "sluice.yaml")
+        r = run("--check-config", "--config", path)
+        self.assertEqual((r.returncode, r.stdout), (0, f"{path}: configuration is valid (1 route)\n"))
+
+    def test_check_config_lists_every_error(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
+            f.write("server:\n  port: 99999\n  colour: blue\nroutes:\n  up:\n    kind: uppercase\n"
+                    "    interval: fast\nlog:\n  level: chatty\n")
+        try:
+            r = run("--check-config", "--config", f.name)
+        finally:
+            os.unlink(f.name)
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(r.stderr.splitlines(), [
+            f"{f.name}:3:3: server.colour: unknown key (expected one of: host, port, node_name, "
+            "max_frame_bytes, max_connections, idle_timeout, drain_timeout, io_threads, actor_threads)",
+            f"{f.name}:2:9: server.port: must be between 0 and 65535, got 99999",
+            f"{f.name}:7:15: routes.up.interval: expected a duration such as 250ms, 1s, 5m or 0, "
+            'got "fast"',
+            f'{f.name}:9:10: log.level: expected one of debug, info, warn, error, got "chatty"',
+            "sluice: 4 configuration errors",
+        ])
+
+    def test_bad_config_refuses_to_start(self):
+        r = run("--config", "/nonexistent.yaml")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("/nonexistent.yaml: cannot read the file", r.stderr)
+
+    def test_port_in_use_exits_1(self):
+        with socket.socket() as busy:
+            busy.bind(("127.0.0.1", 0))
+            busy.listen()
+            port = busy.getsockname()[1]
+            with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
+                f.write(f"server: {{host: 127.0.0.1, port: {port}}}\nroutes: {{up: {{kind: uppercase}}}}\n")
+            try:
+                r = run("--config", f.name)
+            finally:
+                os.unlink(f.name)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("event=listen_failed", r.stderr)
+        self.assertIn(f"port={port}", r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,86 @@
+"""One test per plain HTTP endpoint on the WebSocket port."""
+
+import json
+import unittest
+
+from harness import Sluice, config_with, raw_http
+
+
+class HttpEndpoints(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Sluice(config_with()).__enter__()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.__exit__(None, None, None)
+
+    def test_healthz(self):
+        status, headers, body = self.server.http("GET", "/healthz")
+        self.assertEqual((status, headers["content-type"], json.loads(body)),
+                         (200, "application/json", {"status": "ok"}))
+
+    def test_readyz(self):
+        status, _, body = self.server.http("GET", "/readyz")
+        self.assertEqual((status, json.loads(body)),
+                         (200, {"status": "ready", "listening": True, "draining": False}))
+
+    def test_metrics(self):
+        status, headers, body = self.server.http("GET", "/metrics")
+        self.assertEqual(status, 200)
+        self.assertEqual(headers["content-type"], "text/plain; version=0.0.4; charset=utf-8")
+        for name, kind in [("sluice_connections_open", "gauge"),
+                           ("sluice_connections_total", "counter"),
+                           ("sluice_frames_in_total", "counter"),
+                           ("sluice_frames_out_total", "counter"),
+                           ("sluice_requests_total", "counter"),
+                           ("sluice_request_duration_seconds", "histogram"),
+                           ("sluice_errors_total", "counter"),
+                           ("sluice_mailbox_depth_high_water", "gauge")]:
+            self.assertIn(f"# TYPE {name} {kind}\n", body)
+
+    def test_head_has_no_body(self):
+        status, headers, body = self.server.http("HEAD", "/healthz")
+        self.assertEqual((status, body), (200, ""))
+
+    def test_unknown_path_is_404_json(self):
+        status, headers, body = self.server.http("GET", "/api/nothing?x=1")
+        self.assertEqual((status, headers["content-type"], json.loads(body)),
+                         (404, "application/json",
+                          {"error": "not_found", "message": "no such path: /api/nothing"}))
+
+    def test_plain_get_on_ws_is_426(self):
+        status, headers, body = self.server.http("GET", "/ws")
+        self.assertEqual(status, 426)
+        self.assertEqual(headers["upgrade"], "websocket")
+        self.assertEqual(json.loads(body)["error"], "upgrade_required")
+
+    def test_wrong_method_is_405(self):
+        status, headers, body = self.server.http("POST", "/metrics", body="x")
+        self.assertEqual((status, headers["allow"], json.loads(body)["error"]),
+                         (405, "GET, HEAD", "method_not_allowed"))
+
+    def test_websocket_upgrade_elsewhere_is_404(self):
+        response = raw_http(self.server.port, (
+            "GET /other HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        ).encode())
+        self.assertTrue(response.startswith("HTTP/1.1 404"), response)
+        self.assertIn('"message":"WebSocket connections go to /ws"', response)
+
+    def test_oversized_headers_are_431(self):
+        response = raw_http(self.server.port,
+                            b"GET /healthz HTTP/1.1\r\nX-Big: " + b"a" * 10000 + b"\r\n\r\n")
+        self.assertTrue(response.startswith("HTTP/1.1 431"), response)
+        self.assertIn('"error":"bad_request"', response)
+
+    def test_keep_alive_serves_several_requests(self):
+        response = raw_http(self.server.port,
+                            b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+                            b"GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                            until_closed=True)
+        self.assertEqual(response.count("HTTP/1.1 200 OK"), 2, response)
+
+
+if __name__ == "__main__":
+    unittest.main()
