@@ -44,6 +44,9 @@ void listener::on_accept(beast::error_code ec, tcp::socket socket) {
     });
     return;
   }
+  // Small frames must leave at once; Nagle + delayed ACKs would add ~40 ms.
+  beast::error_code opt_ec;
+  socket.set_option(tcp::no_delay(true), opt_ec);
   std::make_shared<http_session>(std::move(socket), state_)->run();
   do_accept();
 }

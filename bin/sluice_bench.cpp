@@ -1,0 +1,164 @@
+// sluice-bench: opens C WebSocket connections to Sluice, keeps R requests in
+// flight on each, and reports requests/s, frames/s and request latency
+// percentiles (and, with --pid, the server's CPU time per request).
+#include <boost/asio/io_context.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include <unistd.h>
+
+#include "bin/bench_client.hpp"
+#include "config/values.hpp"
+
+namespace {
+
+using namespace sluice;
+
+struct options {
+  bench::client_options client;
+  unsigned connections = 10;
+  double duration_s = 10;
+  double warmup_s = 1;
+  unsigned threads = 1;
+  long pid = 0;  // server process to sample CPU time from
+};
+
+const char* usage =
+    "Usage: sluice-bench [--url ws://HOST:PORT/PATH] [--connections C] [--inflight R]\n"
+    "                    [--duration SECONDS] [--warmup SECONDS] [--route NAME]\n"
+    "                    [--payload JSON] [--threads T] [--pid SERVER_PID]\n";
+
+bool parse_url(const std::string& url, bench::client_options& c) {
+  if (!url.starts_with("ws://")) return false;
+  auto rest = url.substr(5);
+  auto slash = rest.find('/');
+  auto hostport = rest.substr(0, slash);
+  c.path = slash == std::string::npos ? "/" : rest.substr(slash);
+  auto colon = hostport.rfind(':');
+  if (colon == std::string::npos) return false;
+  c.host = hostport.substr(0, colon);
+  c.port = hostport.substr(colon + 1);
+  return !c.host.empty() && config::parse_unsigned(c.port).has_value();
+}
+
+bool parse_args(int argc, char** argv, options& o) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (i + 1 >= argc) return false;
+    std::string value = argv[++i];
+    auto number = config::parse_unsigned(value);
+    if (arg == "--url") {
+      if (!parse_url(value, o.client)) return false;
+    } else if (arg == "--connections" && number && *number > 0) {
+      o.connections = static_cast<unsigned>(*number);
+    } else if (arg == "--inflight" && number && *number > 0) {
+      o.client.inflight = static_cast<unsigned>(*number);
+    } else if (arg == "--threads" && number && *number > 0) {
+      o.threads = static_cast<unsigned>(*number);
+    } else if (arg == "--pid" && number) {
+      o.pid = static_cast<long>(*number);
+    } else if (arg == "--duration") {
+      o.duration_s = std::stod(value);
+    } else if (arg == "--warmup") {
+      o.warmup_s = std::stod(value);
+    } else if (arg == "--route") {
+      o.client.route = value;
+    } else if (arg == "--payload") {
+      o.client.payload = value;
+    } else {
+      return false;
+    }
+  }
+  return o.duration_s > 0 && o.warmup_s >= 0;
+}
+
+// utime + stime of a process, in seconds (0 when unavailable).
+double cpu_seconds(long pid) {
+  if (pid <= 0) return 0;
+  std::ifstream stat{"/proc/" + std::to_string(pid) + "/stat"};
+  std::string line;
+  std::getline(stat, line);
+  auto close = line.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream fields{line.substr(close + 2)};
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; fields >> field; ++i) {  // field 3 is the state
+    if (i == 14 || i == 15) ticks += std::stod(field);
+    if (i == 15) break;
+  }
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+double percentile_ms(const std::vector<std::uint32_t>& sorted, double p) {
+  if (sorted.empty()) return 0;
+  auto rank = static_cast<std::size_t>(p / 100.0 * static_cast<double>(sorted.size() - 1) + 0.5);
+  return sorted[std::min(rank, sorted.size() - 1)] / 1000.0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  options opts;
+  if (!parse_args(argc, argv, opts)) {
+    std::cerr << usage;
+    return 2;
+  }
+  boost::asio::io_context ioc{static_cast<int>(opts.threads)};
+  std::vector<std::unique_ptr<bench::client>> clients;
+  for (unsigned i = 0; i < opts.connections; ++i) {
+    clients.push_back(std::make_unique<bench::client>(ioc, opts.client));
+    clients.back()->start();
+  }
+  std::vector<std::thread> threads;
+  for (unsigned i = 0; i < opts.threads; ++i) threads.emplace_back([&] { ioc.run(); });
+
+  using clock = std::chrono::steady_clock;
+  std::this_thread::sleep_for(std::chrono::duration<double>(opts.warmup_s));
+  for (auto& c : clients) c->reset_stats();
+  auto cpu_before = cpu_seconds(opts.pid);
+  auto started = clock::now();
+  std::this_thread::sleep_for(std::chrono::duration<double>(opts.duration_s));
+  for (auto& c : clients) c->stop();
+  double elapsed = std::chrono::duration<double>(clock::now() - started).count();
+  auto cpu_used = cpu_seconds(opts.pid) - cpu_before;
+  ioc.stop();
+  for (auto& t : threads) t.join();
+
+  bench::client_stats total;
+  int failed = 0;
+  for (auto& c : clients) {
+    const auto& s = c->stats();
+    total.requests += s.requests;
+    total.frames += s.frames;
+    total.errors += s.errors;
+    total.latencies_us.insert(total.latencies_us.end(), s.latencies_us.begin(),
+                              s.latencies_us.end());
+    if (!s.failure.empty()) {
+      if (failed++ == 0) std::cerr << "connection failed: " << s.failure << '\n';
+    }
+  }
+  std::sort(total.latencies_us.begin(), total.latencies_us.end());
+  std::printf("connections=%u inflight=%u duration=%.1fs route=%s\n", opts.connections,
+              opts.client.inflight, elapsed, opts.client.route.c_str());
+  std::printf("requests: %llu (%.0f req/s), errors: %llu, failed connections: %d\n",
+              static_cast<unsigned long long>(total.requests),
+              static_cast<double>(total.requests) / elapsed,
+              static_cast<unsigned long long>(total.errors), failed);
+  std::printf("frames received: %llu (%.0f frames/s)\n",
+              static_cast<unsigned long long>(total.frames),
+              static_cast<double>(total.frames) / elapsed);
+  std::printf("latency request->final: p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms\n",
+              percentile_ms(total.latencies_us, 50), percentile_ms(total.latencies_us, 99),
+              percentile_ms(total.latencies_us, 99.9));
+  if (opts.pid > 0 && total.requests > 0)
+    std::printf("server cpu: %.2f s (%.1f%% of one core), %.2f s per 1M requests\n", cpu_used,
+                100.0 * cpu_used / elapsed,
+                cpu_used / static_cast<double>(total.requests) * 1e6);
+  return total.requests > 0 && failed == 0 ? 0 : 1;
+}
