@@ -10,9 +10,9 @@ struct actor_metrics {
 
   metrics::gauge& sessions_active;
   metrics::gauge& jobs_active;
-  metrics::family<metrics::counter>& requests;          // {route, outcome}
+  metrics::family<metrics::counter>& requests;           // {route, outcome}
   metrics::family<metrics::histogram>& request_seconds;  // {route}
-  metrics::family<metrics::counter>& errors;            // {code}: error frames sent
+  metrics::family<metrics::counter>& errors;             // {code}: error frames sent
 
  private:
   actor_metrics();

@@ -17,7 +17,7 @@ json::object typed(std::string_view type, std::string_view id) {
 }  // namespace
 
 std::string welcome(std::string_view session_id, std::string_view node,
-                     const std::vector<std::string>& routes, std::string_view default_route) {
+                    const std::vector<std::string>& routes, std::string_view default_route) {
   std::string list = "[";
   for (const auto& r : routes) {
     if (list.size() > 1) list += ',';
@@ -36,9 +36,9 @@ std::string welcome(std::string_view session_id, std::string_view node,
 
 std::string progress(std::string_view id, std::uint32_t step, std::uint32_t steps) {
   return typed("progress", id)
-                   .num("step", std::int64_t{step})
-                   .num("steps", std::int64_t{steps})
-                   .finish();
+      .num("step", std::int64_t{step})
+      .num("steps", std::int64_t{steps})
+      .finish();
 }
 
 std::string final_result(std::string_view id, std::string_view result) {
@@ -49,6 +49,8 @@ std::string error(ec code, std::string_view message, std::string_view id) {
   return typed("error", id).str("code", to_string(code)).str("message", message).finish();
 }
 
-std::string pong(std::string_view id) { return typed("pong", id).finish(); }
+std::string pong(std::string_view id) {
+  return typed("pong", id).finish();
+}
 
 }  // namespace sluice::actors::frames

@@ -13,7 +13,7 @@
 namespace sluice::actors::frames {
 
 std::string welcome(std::string_view session_id, std::string_view node,
-                     const std::vector<std::string>& routes, std::string_view default_route);
+                    const std::vector<std::string>& routes, std::string_view default_route);
 // `id` is the request id as JSON text.
 std::string progress(std::string_view id, std::uint32_t step, std::uint32_t steps);
 std::string final_result(std::string_view id, std::string_view result);

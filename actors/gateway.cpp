@@ -48,8 +48,7 @@ void gateway::drain(std::chrono::milliseconds deadline) {
 }
 
 void gateway::stop_sessions() {
-  caf::anon_send(ctx_->drain_group, closed_atom::value,
-                 transport::close_info{0, "server stopped"});
+  caf::anon_send(ctx_->drain_group, closed_atom::value, transport::close_info{0, "server stopped"});
 }
 
 }  // namespace sluice::actors

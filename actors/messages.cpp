@@ -4,13 +4,20 @@ namespace sluice::actors {
 
 std::string_view to_string(request_outcome outcome) {
   switch (outcome) {
-    case request_outcome::ok: return "ok";
-    case request_outcome::error: return "error";
-    case request_outcome::cancelled: return "cancelled";
-    case request_outcome::deadline_exceeded: return "deadline_exceeded";
-    case request_outcome::client_gone: return "client_gone";
-    case request_outcome::shutting_down: return "shutting_down";
-    case request_outcome::internal: return "internal";
+    case request_outcome::ok:
+      return "ok";
+    case request_outcome::error:
+      return "error";
+    case request_outcome::cancelled:
+      return "cancelled";
+    case request_outcome::deadline_exceeded:
+      return "deadline_exceeded";
+    case request_outcome::client_gone:
+      return "client_gone";
+    case request_outcome::shutting_down:
+      return "shutting_down";
+    case request_outcome::internal:
+      return "internal";
   }
   return "internal";
 }

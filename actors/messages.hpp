@@ -40,7 +40,7 @@ std::string_view to_string(request_outcome outcome);
 struct job_event {
   std::string id;  // the request id as JSON
   std::string frame;
-  bool terminal = false;  // the last frame of this request
+  bool terminal = false;                          // the last frame of this request
   request_outcome outcome = request_outcome::ok;  // meaningful when terminal
 };
 

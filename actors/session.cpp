@@ -23,12 +23,13 @@ std::string random_session_id() {
 
 }  // namespace
 
-session_state::session_state(caf::event_based_actor* self)
-    : self_(self), id_(random_session_id()) {
+session_state::session_state(caf::event_based_actor* self) : self_(self), id_(random_session_id()) {
   actor_metrics::get().sessions_active.inc();
 }
 
-session_state::~session_state() { actor_metrics::get().sessions_active.dec(); }
+session_state::~session_state() {
+  actor_metrics::get().sessions_active.dec();
+}
 
 caf::behavior session_state::make_behavior(std::shared_ptr<transport::client_link> link,
                                            std::shared_ptr<const gateway_context> ctx) {
@@ -37,8 +38,7 @@ caf::behavior session_state::make_behavior(std::shared_ptr<transport::client_lin
   self_->join(ctx_->drain_group);
   self_->set_down_handler([this](caf::down_msg& msg) { on_job_down(msg); });
   log::debug("session", "opened", {{"session", id_}, {"remote", link_->remote_address()}});
-  send(frames::welcome(id_, ctx_->node_name, ctx_->routes.names(),
-                              ctx_->routes.default_route()));
+  send(frames::welcome(id_, ctx_->node_name, ctx_->routes.names(), ctx_->routes.default_route()));
   return {
       [this](transport::client_message& msg) { on_client_message(msg); },
       [this](job_event& ev) { on_job_event(ev); },
@@ -50,10 +50,18 @@ caf::behavior session_state::make_behavior(std::shared_ptr<transport::client_lin
 
 void session_state::on_client_message(transport::client_message& msg) {
   switch (msg.type) {
-    case client_message_type::request: on_request(msg); break;
-    case client_message_type::cancel: on_cancel(msg); break;
-    case client_message_type::ping: send(frames::pong(msg.id)); break;
-    case client_message_type::invalid: send_error(msg.error, msg.error_message, msg.id); break;
+    case client_message_type::request:
+      on_request(msg);
+      break;
+    case client_message_type::cancel:
+      on_cancel(msg);
+      break;
+    case client_message_type::ping:
+      send(frames::pong(msg.id));
+      break;
+    case client_message_type::invalid:
+      send_error(msg.error, msg.error_message, msg.id);
+      break;
   }
   link_->consumed();  // credit back to the connection (limits.mailbox)
 }
@@ -75,8 +83,8 @@ void session_state::on_request(transport::client_message& msg) {
       return send_error(why, "no route is configured as the default; name a route", id);
     return send_error(why, "no route named \"" + msg.route + "\"", id);
   }
-  auto job = ctx_->routes.start_job(self_, *route,
-                                    {id, std::move(msg.payload), caf::actor_cast<caf::actor>(self_)});
+  auto job = ctx_->routes.start_job(
+      self_, *route, {id, std::move(msg.payload), caf::actor_cast<caf::actor>(self_)});
   jobs_.emplace(id, in_flight{std::move(job), route->name, std::chrono::steady_clock::now()});
 }
 
@@ -103,7 +111,8 @@ void session_state::on_job_down(const caf::down_msg& msg) {
   for (auto it = jobs_.begin(); it != jobs_.end(); ++it) {
     if (it->second.job.address() != msg.source) continue;
     log::error("session", "job_failed",
-               {{"session", id_}, {"route", it->second.route},
+               {{"session", id_},
+                {"route", it->second.route},
                 {"reason", self_->system().render(msg.reason)}});
     abort_request(it, ec::internal, "the request failed inside the server",
                   request_outcome::internal);
@@ -114,7 +123,9 @@ void session_state::on_job_down(const caf::down_msg& msg) {
 
 void session_state::on_closed(const transport::close_info& info) {
   log::debug("session", "closed",
-             {{"session", id_}, {"code", info.code}, {"reason", info.reason},
+             {{"session", id_},
+              {"code", info.code},
+              {"reason", info.reason},
               {"jobs_cancelled", jobs_.size()}});
   closing_ = true;
   while (!jobs_.empty())

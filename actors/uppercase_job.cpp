@@ -18,7 +18,9 @@ uppercase_job_state::uppercase_job_state(caf::event_based_actor* self) : self_(s
   actor_metrics::get().jobs_active.inc();
 }
 
-uppercase_job_state::~uppercase_job_state() { actor_metrics::get().jobs_active.dec(); }
+uppercase_job_state::~uppercase_job_state() {
+  actor_metrics::get().jobs_active.dec();
+}
 
 caf::behavior uppercase_job_state::make_behavior(config::uppercase_params params,
                                                  std::chrono::milliseconds timeout,
@@ -58,8 +60,7 @@ void uppercase_job_state::on_deadline() {
        request_outcome::deadline_exceeded);
 }
 
-void uppercase_job_state::emit(std::string frame, bool terminal,
-                               request_outcome outcome) {
+void uppercase_job_state::emit(std::string frame, bool terminal, request_outcome outcome) {
   self_->send(req_.session, job_event{req_.id, std::move(frame), terminal, outcome});
   if (terminal) self_->quit();
 }

@@ -126,7 +126,9 @@ client::client(net::io_context& ioc, client_options options)
 
 client::~client() = default;
 
-void client::start() { impl_->start(); }
+void client::start() {
+  impl_->start();
+}
 
 void client::stop() {
   net::post(impl_->ws.get_executor(), [i = impl_] {
@@ -144,6 +146,8 @@ void client::reset_stats() {
   });
 }
 
-const client_stats& client::stats() const { return impl_->stats; }
+const client_stats& client::stats() const {
+  return impl_->stats;
+}
 
 }  // namespace sluice::bench

@@ -23,11 +23,11 @@ struct client_options {
 
 // What one connection measured.
 struct client_stats {
-  std::uint64_t requests = 0;  // finals received
-  std::uint64_t frames = 0;    // frames received, welcome excluded
-  std::uint64_t errors = 0;    // error frames received
+  std::uint64_t requests = 0;               // finals received
+  std::uint64_t frames = 0;                 // frames received, welcome excluded
+  std::uint64_t errors = 0;                 // error frames received
   std::vector<std::uint32_t> latencies_us;  // request sent → final received
-  std::string failure;  // non-empty when the connection failed
+  std::string failure;                      // non-empty when the connection failed
 };
 
 // One WebSocket connection that keeps `inflight` requests running: each final

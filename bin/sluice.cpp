@@ -1,7 +1,7 @@
 // sluice: load the configuration, start the actor system and the transport,
 // wait for SIGINT/SIGTERM, then drain and shut down in order.
-#include <caf/all.hpp>
 #include <signal.h>
+#include <caf/all.hpp>
 
 #include <chrono>
 #include <iostream>
@@ -42,8 +42,7 @@ std::string wait_for_signal(const sigset_t& signals) {
 }
 
 // Waits until no WebSocket connection is open, or `limit` has passed.
-void wait_for_connections_to_close(const transport::server& srv,
-                                   std::chrono::milliseconds limit) {
+void wait_for_connections_to_close(const transport::server& srv, std::chrono::milliseconds limit) {
   auto until = std::chrono::steady_clock::now() + limit;
   while (srv.open_connections() > 0 && std::chrono::steady_clock::now() < until)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -70,12 +69,17 @@ int run(const config::config& cfg, const sigset_t& signals) {
   std::string routes;
   for (const auto& r : cfg.routes) routes += (routes.empty() ? "" : ",") + r.name;
   log::info("main", "listening",
-            {{"host", cfg.server.host}, {"port", port}, {"node", cfg.server.node_name},
-             {"routes", routes}, {"config", cfg.source}, {"version", version}});
+            {{"host", cfg.server.host},
+             {"port", port},
+             {"node", cfg.server.node_name},
+             {"routes", routes},
+             {"config", cfg.source},
+             {"version", version}});
 
   auto sig = wait_for_signal(signals);
   log::info("main", "draining",
-            {{"signal", sig}, {"connections", server.open_connections()},
+            {{"signal", sig},
+             {"connections", server.open_connections()},
              {"drain_timeout_ms", cfg.server.drain_timeout.count()}});
   server.stop_accepting();
   gateway.drain(cfg.server.drain_timeout);
@@ -108,8 +112,8 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  auto loaded = opts->config_file ? config::load_file(*opts->config_file)
-                                  : config::load_embedded_default();
+  auto loaded =
+      opts->config_file ? config::load_file(*opts->config_file) : config::load_embedded_default();
   if (auto* errors = std::get_if<std::vector<config::error>>(&loaded)) {
     for (const auto& e : *errors) std::cerr << e.to_string() << '\n';
     std::cerr << "sluice: " << errors->size() << " configuration error"

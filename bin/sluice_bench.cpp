@@ -158,7 +158,6 @@ int main(int argc, char** argv) {
               percentile_ms(total.latencies_us, 99.9));
   if (opts.pid > 0 && total.requests > 0)
     std::printf("server cpu: %.2f s (%.1f%% of one core), %.2f s per 1M requests\n", cpu_used,
-                100.0 * cpu_used / elapsed,
-                cpu_used / static_cast<double>(total.requests) * 1e6);
+                100.0 * cpu_used / elapsed, cpu_used / static_cast<double>(total.requests) * 1e6);
   return total.requests > 0 && failed == 0 ? 0 : 1;
 }

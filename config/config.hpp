@@ -43,10 +43,10 @@ struct route_config {
 };
 
 struct limits_config {
-  std::size_t mailbox = 256;                  // inbound frames a session accepted but not handled
-  std::size_t outbound_messages = 1024;       // frames queued toward one client socket
+  std::size_t mailbox = 256;             // inbound frames a session accepted but not handled
+  std::size_t outbound_messages = 1024;  // frames queued toward one client socket
   std::size_t outbound_bytes = 8 * 1024 * 1024;
-  std::size_t max_requests_in_flight = 16;    // per session
+  std::size_t max_requests_in_flight = 16;  // per session
 };
 
 struct log_config {

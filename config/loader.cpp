@@ -179,7 +179,8 @@ const route_config* config::find_route(std::string_view name) const {
 
 std::string_view to_string(route_kind kind) {
   switch (kind) {
-    case route_kind::uppercase: return "uppercase";
+    case route_kind::uppercase:
+      return "uppercase";
   }
   return "unknown";
 }

@@ -12,8 +12,8 @@ namespace sluice::config {
 // One problem found in a configuration: `file:line:column: key: message`.
 struct error {
   std::string file;
-  int line = 0;    // 1-based; 0 when the problem has no place (e.g. unreadable file)
-  int column = 0;  // 1-based
+  int line = 0;     // 1-based; 0 when the problem has no place (e.g. unreadable file)
+  int column = 0;   // 1-based
   std::string key;  // dotted path, e.g. "routes.uppercase.steps"
   std::string message;
 

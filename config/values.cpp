@@ -1,7 +1,7 @@
 #include "config/values.hpp"
 
-#include <charconv>
 #include <cctype>
+#include <charconv>
 #include <cstdlib>
 
 namespace sluice::config {
@@ -29,11 +29,16 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
   auto [value, unit] = *parts;
   constexpr std::uint64_t max_ms = 365ULL * 24 * 3600 * 1000;
   std::uint64_t scale = 0;
-  if (unit == "ms") scale = 1;
-  else if (unit == "s") scale = 1000;
-  else if (unit == "m") scale = 60 * 1000;
-  else if (unit == "h") scale = 3600 * 1000;
-  else if (unit.empty() && value == 0) scale = 1;
+  if (unit == "ms")
+    scale = 1;
+  else if (unit == "s")
+    scale = 1000;
+  else if (unit == "m")
+    scale = 60 * 1000;
+  else if (unit == "h")
+    scale = 3600 * 1000;
+  else if (unit.empty() && value == 0)
+    scale = 1;
   if (scale == 0 || value > max_ms / scale) return std::nullopt;
   return std::chrono::milliseconds{static_cast<std::int64_t>(value * scale)};
 }
@@ -43,13 +48,20 @@ std::optional<std::uint64_t> parse_size(std::string_view text) {
   if (!parts) return std::nullopt;
   auto [value, unit] = *parts;
   std::uint64_t scale = 0;
-  if (unit.empty() || unit == "B") scale = 1;
-  else if (unit == "KiB") scale = 1ULL << 10;
-  else if (unit == "MiB") scale = 1ULL << 20;
-  else if (unit == "GiB") scale = 1ULL << 30;
-  else if (unit == "KB") scale = 1000;
-  else if (unit == "MB") scale = 1000 * 1000;
-  else if (unit == "GB") scale = 1000 * 1000 * 1000;
+  if (unit.empty() || unit == "B")
+    scale = 1;
+  else if (unit == "KiB")
+    scale = 1ULL << 10;
+  else if (unit == "MiB")
+    scale = 1ULL << 20;
+  else if (unit == "GiB")
+    scale = 1ULL << 30;
+  else if (unit == "KB")
+    scale = 1000;
+  else if (unit == "MB")
+    scale = 1000 * 1000;
+  else if (unit == "GB")
+    scale = 1000 * 1000 * 1000;
   if (scale == 0 || value > UINT64_MAX / scale) return std::nullopt;
   return value * scale;
 }
@@ -81,8 +93,7 @@ std::optional<std::string> expand_env(std::string_view text, std::string& why,
     auto sep = inner.find(":-");
     std::string name{inner.substr(0, sep)};
     bool valid = !name.empty();
-    for (char c : name)
-      valid = valid && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
+    for (char c : name) valid = valid && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
     if (!valid) {
       why = "invalid environment variable name \"" + name + "\"";
       return std::nullopt;

@@ -69,9 +69,12 @@ void yaml_reader::read_bool(const YAML::Node& map, const std::string& path, cons
   auto full = join_path(path, key);
   auto v = scalar(node, full);
   if (!v) return;
-  if (*v == "true") out = true;
-  else if (*v == "false") out = false;
-  else fail(node, full, "expected true or false, got \"" + *v + "\"");
+  if (*v == "true")
+    out = true;
+  else if (*v == "false")
+    out = false;
+  else
+    fail(node, full, "expected true or false, got \"" + *v + "\"");
 }
 
 void yaml_reader::read_duration(const YAML::Node& map, const std::string& path, const char* key,

@@ -27,7 +27,7 @@ class yaml_reader {
   // and a node that is not a mapping (false). An absent node is false without
   // an error: everything under it keeps its default.
   bool open_map(const YAML::Node& node, const std::string& path,
-                 std::initializer_list<std::string_view> allowed);
+                std::initializer_list<std::string_view> allowed);
 
   // Each reader leaves `out` untouched when the key is absent or invalid.
   void read_string(const YAML::Node& map, const std::string& path, const char* key,

@@ -4,27 +4,48 @@ namespace sluice {
 
 std::string_view to_string(ec code) noexcept {
   switch (code) {
-    case ec::invalid_json: return "invalid_json";
-    case ec::invalid_frame: return "invalid_frame";
-    case ec::unknown_type: return "unknown_type";
-    case ec::binary_unsupported: return "binary_unsupported";
-    case ec::unknown_route: return "unknown_route";
-    case ec::no_default_route: return "no_default_route";
-    case ec::invalid_payload: return "invalid_payload";
-    case ec::duplicate_id: return "duplicate_id";
-    case ec::unknown_request: return "unknown_request";
-    case ec::too_many_requests: return "too_many_requests";
-    case ec::cancelled: return "cancelled";
-    case ec::deadline_exceeded: return "deadline_exceeded";
-    case ec::shutting_down: return "shutting_down";
-    case ec::internal: return "internal";
-    case ec::frame_too_large: return "frame_too_large";
-    case ec::slow_consumer: return "slow_consumer";
-    case ec::too_many_connections: return "too_many_connections";
-    case ec::not_found: return "not_found";
-    case ec::method_not_allowed: return "method_not_allowed";
-    case ec::upgrade_required: return "upgrade_required";
-    case ec::bad_request: return "bad_request";
+    case ec::invalid_json:
+      return "invalid_json";
+    case ec::invalid_frame:
+      return "invalid_frame";
+    case ec::unknown_type:
+      return "unknown_type";
+    case ec::binary_unsupported:
+      return "binary_unsupported";
+    case ec::unknown_route:
+      return "unknown_route";
+    case ec::no_default_route:
+      return "no_default_route";
+    case ec::invalid_payload:
+      return "invalid_payload";
+    case ec::duplicate_id:
+      return "duplicate_id";
+    case ec::unknown_request:
+      return "unknown_request";
+    case ec::too_many_requests:
+      return "too_many_requests";
+    case ec::cancelled:
+      return "cancelled";
+    case ec::deadline_exceeded:
+      return "deadline_exceeded";
+    case ec::shutting_down:
+      return "shutting_down";
+    case ec::internal:
+      return "internal";
+    case ec::frame_too_large:
+      return "frame_too_large";
+    case ec::slow_consumer:
+      return "slow_consumer";
+    case ec::too_many_connections:
+      return "too_many_connections";
+    case ec::not_found:
+      return "not_found";
+    case ec::method_not_allowed:
+      return "method_not_allowed";
+    case ec::upgrade_required:
+      return "upgrade_required";
+    case ec::bad_request:
+      return "bad_request";
   }
   return "internal";
 }

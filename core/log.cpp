@@ -83,7 +83,9 @@ void configure(level min, format fmt) {
   format_ = fmt;
 }
 
-bool enabled(level lvl) { return lvl >= min_level_.load(std::memory_order_relaxed); }
+bool enabled(level lvl) {
+  return lvl >= min_level_.load(std::memory_order_relaxed);
+}
 
 void write(level lvl, std::string_view component, std::string_view event,
            std::initializer_list<field> fields) {
@@ -98,10 +100,14 @@ void write(level lvl, std::string_view component, std::string_view event,
 
 std::string_view to_string(level lvl) {
   switch (lvl) {
-    case level::debug: return "debug";
-    case level::info: return "info";
-    case level::warn: return "warn";
-    case level::error: return "error";
+    case level::debug:
+      return "debug";
+    case level::info:
+      return "info";
+    case level::warn:
+      return "warn";
+    case level::error:
+      return "error";
   }
   return "info";
 }

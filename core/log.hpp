@@ -17,8 +17,8 @@ struct field {
   field(std::string_view k, const std::string& v) : key(k), value(v) {}
   field(std::string_view k, bool v) : key(k), value(v ? "true" : "false") {}
   template <class Int>
-    requires std::is_integral_v<Int>
-  field(std::string_view k, Int v) : key(k), value(std::to_string(v)) {}
+  requires std::is_integral_v<Int> field(std::string_view k, Int v)
+      : key(k), value(std::to_string(v)) {}
   field(std::string_view k, double v);
 
   std::string_view key;

@@ -78,7 +78,8 @@ family<Metric>& ensure_family(auto& slot, std::vector<std::string> labels,
                               std::vector<double> bounds = {}) {
   auto* existing = std::get_if<std::unique_ptr<family<Metric>>>(&slot);
   if (existing == nullptr) throw std::logic_error("metric registered with another kind");
-  if (!*existing) *existing = std::make_unique<family<Metric>>(std::move(labels), std::move(bounds));
+  if (!*existing)
+    *existing = std::make_unique<family<Metric>>(std::move(labels), std::move(bounds));
   return **existing;
 }
 
@@ -111,8 +112,8 @@ std::string label_set(const std::vector<std::string>& names, const std::vector<s
 }
 
 void render_histogram(std::string& out, const std::string& name,
-                      const std::vector<std::string>& names,
-                      const std::vector<std::string>& values, const histogram& h) {
+                      const std::vector<std::string>& names, const std::vector<std::string>& values,
+                      const histogram& h) {
   for (std::size_t i = 0; i <= h.bounds().size(); ++i) {
     std::string le = "+Inf";
     if (i < h.bounds().size()) {
@@ -173,8 +174,7 @@ gauge& registry::add_gauge(std::string name, std::string help) {
   return add_gauge_family(std::move(name), std::move(help), {}).with({});
 }
 
-histogram& registry::add_histogram(std::string name, std::string help,
-                                   std::vector<double> bounds) {
+histogram& registry::add_histogram(std::string name, std::string help, std::vector<double> bounds) {
   return add_histogram_family(std::move(name), std::move(help), {}, std::move(bounds)).with({});
 }
 

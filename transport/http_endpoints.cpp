@@ -35,8 +35,8 @@ http_reply http_error(unsigned status, std::string_view code, std::string_view m
 http_reply answer_http(std::string_view method, std::string_view target,
                        const server_status& status) {
   auto path = target.substr(0, target.find('?'));
-  bool known = path == "/healthz" || path == "/readyz" || path == "/metrics" ||
-               path == websocket_path;
+  bool known =
+      path == "/healthz" || path == "/readyz" || path == "/metrics" || path == websocket_path;
   if (!known)
     return http_error(404, to_string(ec::not_found), "no such path: " + std::string{path});
   if (method != "GET" && method != "HEAD") {

@@ -85,9 +85,9 @@ void http_session::do_upgrade() {
     state_->metrics.connections_rejected.with({"too_many_connections"}).inc();
     log::warn("http", "connection_refused",
               {{"remote", remote_}, {"reason", "too_many_connections"}, {"open", open}});
-    auto reply = http_error(503, to_string(ec::too_many_connections),
-                            "server is at max_connections (" +
-                                std::to_string(state_->options.max_connections) + ")");
+    auto reply = http_error(
+        503, to_string(ec::too_many_connections),
+        "server is at max_connections (" + std::to_string(state_->options.max_connections) + ")");
     reply.headers.emplace_back("Retry-After", "5");
     return do_reply(std::move(reply), false);
   }

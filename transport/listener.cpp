@@ -18,7 +18,9 @@ listener::listener(net::io_context& ioc, tcp::endpoint endpoint,
   port_ = acceptor_.local_endpoint().port();
 }
 
-void listener::run() { do_accept(); }
+void listener::run() {
+  do_accept();
+}
 
 void listener::stop() {
   net::post(acceptor_.get_executor(), [self = shared_from_this()] {

@@ -45,8 +45,8 @@ client_message decode_client_frame(std::string_view text) {
     if (err == simdjson::DEPTH_ERROR)
       return invalid(ec::invalid_json,
                      "JSON nested deeper than " + std::to_string(max_json_depth) + " levels");
-    return invalid(ec::invalid_json, std::string{"frame is not valid JSON: "} +
-                                         simdjson::error_message(err));
+    return invalid(ec::invalid_json,
+                   std::string{"frame is not valid JSON: "} + simdjson::error_message(err));
   }
   dom::object obj;
   if (root.get_object().get(obj))
@@ -56,8 +56,7 @@ client_message decode_client_frame(std::string_view text) {
   dom::element id_el;
   if (!obj["id"].get(id_el) && !read_id(id_el, msg.id))
     return invalid(ec::invalid_frame, "`id` must be a non-empty string of at most " +
-                                          std::to_string(max_id_bytes) +
-                                          " bytes or an integer");
+                                          std::to_string(max_id_bytes) + " bytes or an integer");
 
   std::string_view type;
   dom::element type_el;
@@ -66,8 +65,7 @@ client_message decode_client_frame(std::string_view text) {
     std::string_view text_field;
     dom::element text_el;
     if (obj["text"].get(text_el))
-      return invalid(ec::invalid_frame, "missing `type` (or `text` for the default route)",
-                     msg.id);
+      return invalid(ec::invalid_frame, "missing `type` (or `text` for the default route)", msg.id);
     if (text_el.get_string().get(text_field))
       return invalid(ec::invalid_frame, "`text` must be a string", msg.id);
     msg.type = client_message_type::request;
@@ -83,8 +81,7 @@ client_message decode_client_frame(std::string_view text) {
     return msg;
   }
   if (type != "request" && type != "cancel")
-    return invalid(ec::unknown_type, "unknown message type \"" + std::string{type} + "\"",
-                   msg.id);
+    return invalid(ec::unknown_type, "unknown message type \"" + std::string{type} + "\"", msg.id);
   if (msg.id.empty())
     return invalid(ec::invalid_frame, "`" + std::string{type} + "` needs an `id`");
   if (type == "cancel") {

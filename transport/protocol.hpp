@@ -15,10 +15,10 @@ enum class client_message_type : std::uint8_t { request, cancel, ping, invalid }
 
 struct client_message {
   client_message_type type = client_message_type::invalid;
-  std::string id;       // the id as JSON (`"a1"` or `42`); empty when absent
-  std::string route;    // request: route name; empty means the default route
-  std::string payload;  // request: the payload as minified JSON (`null` when absent)
-  bool compat = false;  // request: came as a bare {"text": …} frame
+  std::string id;                // the id as JSON (`"a1"` or `42`); empty when absent
+  std::string route;             // request: route name; empty means the default route
+  std::string payload;           // request: the payload as minified JSON (`null` when absent)
+  bool compat = false;           // request: came as a bare {"text": …} frame
   ec error = ec::invalid_frame;  // invalid: why
   std::string error_message;     // invalid: for humans
 };

@@ -25,13 +25,15 @@ struct server::impl {
 server::server(server_options options, connection_handler& handler)
     : impl_(std::make_unique<impl>(std::move(options), handler)) {}
 
-server::~server() { stop(); }
+server::~server() {
+  stop();
+}
 
 std::uint16_t server::start() {
   const auto& opts = impl_->state->options;
   auto address = net::ip::make_address(opts.host);
-  impl_->accept = std::make_shared<listener>(impl_->ioc, tcp::endpoint{address, opts.port},
-                                             impl_->state);
+  impl_->accept =
+      std::make_shared<listener>(impl_->ioc, tcp::endpoint{address, opts.port}, impl_->state);
   impl_->accept->run();
   for (unsigned i = 0; i < opts.io_threads; ++i)
     impl_->threads.emplace_back([this] { impl_->ioc.run(); });

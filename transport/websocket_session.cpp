@@ -32,13 +32,12 @@ void websocket_session::run(http::request<http::string_body> request) {
     timeouts.keep_alive_pings = true;  // ping at half the idle time; silence closes
   }
   ws_.set_option(timeouts);
-  ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
-    res.set(http::field::server, "sluice");
-  }));
+  ws_.set_option(websocket::stream_base::decorator(
+      [](websocket::response_type& res) { res.set(http::field::server, "sluice"); }));
   ws_.read_message_max(opts.max_frame_bytes);
   ws_.auto_fragment(false);
-  ws_.async_accept(request, beast::bind_front_handler(&websocket_session::on_accept,
-                                                       shared_from_this()));
+  ws_.async_accept(request,
+                   beast::bind_front_handler(&websocket_session::on_accept, shared_from_this()));
 }
 
 void websocket_session::on_accept(beast::error_code ec) {
@@ -79,8 +78,8 @@ void websocket_session::on_read(beast::error_code ec, std::size_t bytes) {
   state_->metrics.bytes_in.inc(bytes);
   if (ws_.got_text()) {
     auto data = buffer_.cdata();
-    deliver(decode_client_frame(
-        std::string_view{static_cast<const char*>(data.data()), data.size()}));
+    deliver(
+        decode_client_frame(std::string_view{static_cast<const char*>(data.data()), data.size()}));
   } else {
     deliver(binary_frame_message());
   }
@@ -116,7 +115,8 @@ send_status websocket_session::send(shared_frame frame) {
     closing_ = true;
     state_->metrics.slow_consumer_closes.inc();
     log::warn("websocket", "slow_consumer",
-              {{"remote", remote_}, {"queued_frames", budget_.frames()},
+              {{"remote", remote_},
+               {"queued_frames", budget_.frames()},
                {"queued_bytes", budget_.bytes()}});
     net::post(ws_.get_executor(), [self = shared_from_this()] {
       self->request_close(close_code::policy_violation, "slow consumer: outbound queue full", true);

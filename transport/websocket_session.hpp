@@ -52,12 +52,12 @@ class websocket_session : public client_link,
 
   std::unique_ptr<inbound_sink> sink_;  // set once the upgrade completed
   outbound_budget budget_;
-  std::deque<shared_frame> queue_;  // strand only
-  shared_frame in_flight_;           // strand only: the frame being written
+  std::deque<shared_frame> queue_;    // strand only
+  shared_frame in_flight_;            // strand only: the frame being written
   net::steady_timer close_deadline_;  // strand only: hard close if the close handshake stalls
-  bool reading_paused_ = false;      // strand only
-  bool close_requested_ = false;     // strand only
-  bool close_sent_ = false;          // strand only
+  bool reading_paused_ = false;       // strand only
+  bool close_requested_ = false;      // strand only
+  bool close_sent_ = false;           // strand only
   close_code pending_close_code_ = close_code::normal;
   std::string pending_close_reason_;
   std::atomic<bool> closing_{false};

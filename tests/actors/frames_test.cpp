@@ -15,8 +15,10 @@ TEST(Frames, ServerFramesHaveTheDocumentedShapes) {
   EXPECT_EQ(frames::welcome("s-1", "n", {}, ""),
             R"({"type":"welcome","session":"s-1","node":"n","protocol":1,"routes":[],)"
             R"("default_route":null})");
-  EXPECT_EQ(frames::progress(R"("r1")", 2, 3), R"({"type":"progress","id":"r1","step":2,"steps":3})");
-  EXPECT_EQ(frames::final_result("7", "HI \"X\""), R"({"type":"final","id":7,"result":"HI \"X\""})");
+  EXPECT_EQ(frames::progress(R"("r1")", 2, 3),
+            R"({"type":"progress","id":"r1","step":2,"steps":3})");
+  EXPECT_EQ(frames::final_result("7", "HI \"X\""),
+            R"({"type":"final","id":7,"result":"HI \"X\""})");
   EXPECT_EQ(frames::error(ec::unknown_route, "no route", R"("a")"),
             R"({"type":"error","id":"a","code":"unknown_route","message":"no route"})");
   EXPECT_EQ(frames::error(ec::invalid_json, "bad"),

@@ -1,8 +1,8 @@
 // Drives real session and job actors through the transport interfaces, with
 // an in-memory client_link in place of a socket.
-#include <caf/all.hpp>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <caf/all.hpp>
 
 #include <condition_variable>
 #include <mutex>
@@ -134,8 +134,9 @@ TEST_F(SessionTest, CancelEndsTheRequestAndItsJob) {
             R"({"type":"error","id":"a","code":"cancelled","message":"cancelled by the client"})");
   EXPECT_TRUE(wait_until_no_jobs());
   client_sends(R"({"type":"cancel","id":"a"})");
-  EXPECT_EQ(link_->frames(4).back(),
-            R"({"type":"error","id":"a","code":"unknown_request","message":"no request with this id is in flight"})");
+  EXPECT_EQ(
+      link_->frames(4).back(),
+      R"({"type":"error","id":"a","code":"unknown_request","message":"no request with this id is in flight"})");
 }
 
 TEST_F(SessionTest, LimitsRequestsInFlightAndRejectsDuplicates) {
@@ -148,9 +149,11 @@ TEST_F(SessionTest, LimitsRequestsInFlightAndRejectsDuplicates) {
   std::vector<std::string> errors;
   std::copy_if(frames.begin(), frames.end(), std::back_inserter(errors),
                [](const std::string& f) { return f.starts_with(R"({"type":"error")"); });
-  EXPECT_THAT(errors, ::testing::ElementsAre(
-      R"({"type":"error","id":1,"code":"duplicate_id","message":"a request with this id is already in flight"})",
-      R"({"type":"error","id":2,"code":"too_many_requests","message":"at most 1 requests may be in flight on one connection"})"));
+  EXPECT_THAT(
+      errors,
+      ::testing::ElementsAre(
+          R"({"type":"error","id":1,"code":"duplicate_id","message":"a request with this id is already in flight"})",
+          R"({"type":"error","id":2,"code":"too_many_requests","message":"at most 1 requests may be in flight on one connection"})"));
 }
 
 TEST_F(SessionTest, ClosedConnectionEndsItsJobs) {
@@ -173,7 +176,9 @@ TEST_F(SessionTest, DrainCancelsAtTheDeadlineThenCloses1001) {
   EXPECT_EQ(link_->wait_for_close(), 1001);
   auto frames = link_->frames(3);
   ASSERT_EQ(frames.size(), 3u);
-  EXPECT_EQ(frames[2], R"({"type":"error","id":"slow","code":"shutting_down","message":"the server is shutting down and the request did not finish in time"})");
+  EXPECT_EQ(
+      frames[2],
+      R"({"type":"error","id":"slow","code":"shutting_down","message":"the server is shutting down and the request did not finish in time"})");
   EXPECT_TRUE(wait_until_no_jobs());
 }
 
@@ -188,10 +193,12 @@ TEST_F(SessionTest, DrainLetsRunningRequestsFinish) {
   ASSERT_EQ(frames.size(), 5u);
   // The late request's error and the running request's frames may interleave.
   std::vector<std::string> rest{frames.begin() + 2, frames.end()};
-  EXPECT_THAT(rest, ::testing::UnorderedElementsAre(
-      R"({"type":"error","id":"late","code":"shutting_down","message":"the server is shutting down"})",
-      R"({"type":"progress","id":"r","step":2,"steps":2})",
-      R"({"type":"final","id":"r","result":"OK"})"));
+  EXPECT_THAT(
+      rest,
+      ::testing::UnorderedElementsAre(
+          R"({"type":"error","id":"late","code":"shutting_down","message":"the server is shutting down"})",
+          R"({"type":"progress","id":"r","step":2,"steps":2})",
+          R"({"type":"final","id":"r","result":"OK"})"));
   auto at = [&](std::string_view f) { return std::find(frames.begin(), frames.end(), f); };
   EXPECT_LT(at(R"({"type":"progress","id":"r","step":2,"steps":2})"),
             at(R"({"type":"final","id":"r","result":"OK"})"));

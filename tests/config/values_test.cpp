@@ -60,7 +60,8 @@ TEST(ExpandEnv, SubstitutesVariablesAndDefaults) {
 TEST(ExpandEnv, ReportsUnsetAndMalformed) {
   std::string why;
   EXPECT_FALSE(expand_env("${MISSING}", why, fake_env()));
-  EXPECT_EQ(why, "environment variable MISSING is not set and has no default (${MISSING:-default})");
+  EXPECT_EQ(why,
+            "environment variable MISSING is not set and has no default (${MISSING:-default})");
   EXPECT_FALSE(expand_env("${PORT", why, fake_env()));
   EXPECT_EQ(why, "unterminated ${ in \"${PORT\"");
   EXPECT_FALSE(expand_env("${BAD-NAME}", why, fake_env()));

@@ -6,9 +6,9 @@
 namespace sluice::transport {
 namespace {
 
+using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::Pair;
-using ::testing::Contains;
 
 TEST(HttpEndpoints, Healthz) {
   server_status status;

@@ -91,8 +91,8 @@ TEST(DecodeErrors, BadIds) {
   expect_invalid(R"({"type":"request","id":{}})", ec::invalid_frame, msg);
   expect_invalid(R"({"type":"request","id":1.5})", ec::invalid_frame, msg);
   expect_invalid(R"({"type":"request","id":""})", ec::invalid_frame, msg);
-  expect_invalid(R"({"type":"request","id":")" + std::string(129, 'x') + "\"}",
-                 ec::invalid_frame, msg);
+  expect_invalid(R"({"type":"request","id":")" + std::string(129, 'x') + "\"}", ec::invalid_frame,
+                 msg);
 }
 
 TEST(DecodeErrors, UnknownTypeKeepsId) {
