@@ -18,6 +18,7 @@ class session_sink : public transport::inbound_sink {
   void on_message(transport::client_message msg) override {
     caf::anon_send(session_, std::move(msg));
   }
+  void on_writable() override { caf::anon_send(session_, writable_atom::value); }
   void on_closed(transport::close_info info) override {
     caf::anon_send(session_, closed_atom::value, std::move(info));
   }

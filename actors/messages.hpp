@@ -19,6 +19,10 @@ using closed_atom = caf::atom_constant<caf::atom("closed")>;
 using drain_atom = caf::atom_constant<caf::atom("drain")>;
 // session → itself: the drain deadline passed.
 using drain_end_atom = caf::atom_constant<caf::atom("drain_end")>;
+// transport → session: the client's outbound queue drained below half.
+using writable_atom = caf::atom_constant<caf::atom("writable")>;
+// session → job: the job may send this many more frames (see flow_control.hpp).
+using credit_atom = caf::atom_constant<caf::atom("credit")>;
 // job → itself: time for the next step.
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 // job → itself: the route's timeout elapsed.

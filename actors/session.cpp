@@ -42,6 +42,7 @@ caf::behavior session_state::make_behavior(std::shared_ptr<transport::client_lin
   return {
       [this](transport::client_message& msg) { on_client_message(msg); },
       [this](job_event& ev) { on_job_event(ev); },
+      [this](writable_atom) { on_writable(); },
       [this](closed_atom, const transport::close_info& info) { on_closed(info); },
       [this](drain_atom, std::int64_t deadline_ms) { on_drain(deadline_ms); },
       [this](drain_end_atom) { on_drain_end(); },
@@ -104,6 +105,30 @@ void session_state::on_job_event(job_event& ev) {
   if (ev.terminal) {
     finish_request(it, ev.outcome);
     close_when_idle();
+  } else {
+    acknowledge(it->second);
+  }
+}
+
+// Credit back to the job, unless the client is behind (see flow_control.hpp).
+void session_state::acknowledge(in_flight& job) {
+  if (!link_->congested()) {
+    self_->send(job.job, credit_atom::value, std::uint32_t{1});
+    return;
+  }
+  ++job.withheld_credit;
+  if (!awaiting_writable_) {
+    awaiting_writable_ = true;
+    link_->notify_when_writable();
+  }
+}
+
+void session_state::on_writable() {
+  awaiting_writable_ = false;
+  for (auto& [id, job] : jobs_) {
+    if (job.withheld_credit == 0) continue;
+    self_->send(job.job, credit_atom::value, job.withheld_credit);
+    job.withheld_credit = 0;
   }
 }
 

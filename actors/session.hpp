@@ -33,6 +33,7 @@ class session_state {
     caf::actor job;
     std::string route;
     std::chrono::steady_clock::time_point started;
+    std::uint32_t withheld_credit = 0;  // frames relayed while the client was congested
   };
   using job_map = std::unordered_map<std::string, in_flight>;
 
@@ -41,6 +42,8 @@ class session_state {
   void on_cancel(const transport::client_message& msg);
   void on_job_event(job_event& ev);
   void on_job_down(const caf::down_msg& msg);
+  void on_writable();
+  void acknowledge(in_flight& job);
   void on_closed(const transport::close_info& info);
   void on_drain(std::int64_t deadline_ms);
   void on_drain_end();
@@ -61,6 +64,7 @@ class session_state {
   job_map jobs_;
   std::uint64_t next_auto_id_ = 1;
   bool draining_ = false;
+  bool awaiting_writable_ = false;
   bool closing_ = false;
 };
 

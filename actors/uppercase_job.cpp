@@ -39,6 +39,7 @@ caf::behavior uppercase_job_state::make_behavior(config::uppercase_params params
   return {
       [this](tick_atom) { on_tick(); },
       [this](deadline_atom) { on_deadline(); },
+      [this](credit_atom, std::uint32_t n) { on_credit(n); },
   };
 }
 
@@ -49,10 +50,27 @@ void uppercase_job_state::on_tick() {
   }
   ++step_;
   emit(frames::progress(req_.id, step_, params_.steps), false, request_outcome::ok);
+  window_.sent();
+  schedule_next_tick();
+}
+
+void uppercase_job_state::schedule_next_tick() {
+  if (!window_.can_send()) {
+    waiting_for_credit_ = true;  // the client is behind: produce nothing until it catches up
+    return;
+  }
   if (params_.interval.count() == 0)
     self_->send(self_, tick_atom::value);
   else
     self_->delayed_send(self_, params_.interval, tick_atom::value);
+}
+
+void uppercase_job_state::on_credit(std::uint32_t n) {
+  window_.acknowledged(n);
+  if (waiting_for_credit_ && window_.can_send()) {
+    waiting_for_credit_ = false;
+    schedule_next_tick();
+  }
 }
 
 void uppercase_job_state::on_deadline() {

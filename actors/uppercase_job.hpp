@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "actors/flow_control.hpp"
 #include "actors/messages.hpp"
 #include "actors/router.hpp"
 #include "config/config.hpp"
@@ -30,6 +31,8 @@ class uppercase_job_state {
 
  private:
   void on_tick();
+  void on_credit(std::uint32_t n);
+  void schedule_next_tick();
   void on_deadline();
   void emit(std::string frame, bool terminal, request_outcome outcome);
   void fail(ec code, std::string_view message, request_outcome outcome);
@@ -39,6 +42,8 @@ class uppercase_job_state {
   job_request req_;
   std::string text_;
   std::uint32_t step_ = 0;
+  credit_window window_;
+  bool waiting_for_credit_ = false;
 };
 
 caf::behavior uppercase_job(caf::stateful_actor<uppercase_job_state>* self,

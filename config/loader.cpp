@@ -53,7 +53,7 @@ void read_route(yaml_reader& r, const YAML::Node& node, const std::string& path,
     rt.kind = static_cast<route_kind>(*kind);
   r.read_bool(node, path, "default", is_default);
   r.read_duration(node, path, "timeout", rt.timeout, 1ms, 24h);
-  r.read_unsigned(node, path, "steps", rt.uppercase.steps, 0, 10'000);
+  r.read_unsigned(node, path, "steps", rt.uppercase.steps, 0, 1'000'000);
   r.read_duration(node, path, "interval", rt.uppercase.interval, 0ms, 1h);
 }
 

@@ -43,6 +43,14 @@ class client_link {
   // limits.mailbox frames are delivered but not consumed.
   virtual void consumed() = 0;
 
+  // True while the outbound queue is over half of either bound: producers
+  // should hold further frames back and ask for a writable notice.
+  virtual bool congested() const = 0;
+
+  // Asks for one inbound_sink::on_writable() call once the outbound queue is
+  // at or below half of its bounds (at once if it already is).
+  virtual void notify_when_writable() = 0;
+
   virtual const std::string& remote_address() const = 0;
 };
 
@@ -56,6 +64,8 @@ class inbound_sink {
  public:
   virtual ~inbound_sink() = default;
   virtual void on_message(client_message msg) = 0;
+  // The outbound queue drained after client_link::notify_when_writable().
+  virtual void on_writable() = 0;
   // Called exactly once, last.
   virtual void on_closed(close_info info) = 0;
 };

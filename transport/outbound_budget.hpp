@@ -20,6 +20,11 @@ class outbound_budget {
   bool try_reserve(std::size_t bytes) noexcept;
   void release(std::size_t bytes) noexcept;
 
+  // Over half of either bound.
+  bool above_low_water() const noexcept {
+    return frames() > max_frames_ / 2 || bytes() > max_bytes_ / 2;
+  }
+
   std::size_t frames() const noexcept { return frames_.load(std::memory_order_relaxed); }
   std::size_t bytes() const noexcept { return bytes_.load(std::memory_order_relaxed); }
 

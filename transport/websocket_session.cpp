@@ -157,10 +157,24 @@ void websocket_session::on_write(beast::error_code ec, std::size_t bytes) {
   }
   state_->metrics.frames_out.inc();
   state_->metrics.bytes_out.inc(bytes);
+  maybe_notify_writable();
   if (!queue_.empty())
     do_write();
   else if (close_requested_)
     do_close();
+}
+
+void websocket_session::notify_when_writable() {
+  net::post(ws_.get_executor(), [self = shared_from_this()] {
+    self->writable_notice_ = true;
+    self->maybe_notify_writable();
+  });
+}
+
+void websocket_session::maybe_notify_writable() {
+  if (!writable_notice_ || !sink_ || close_requested_ || budget_.above_low_water()) return;
+  writable_notice_ = false;
+  sink_->on_writable();
 }
 
 void websocket_session::drop_queue() {

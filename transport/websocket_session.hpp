@@ -28,6 +28,8 @@ class websocket_session : public client_link,
   send_status send(shared_frame frame) override;
   void close(close_code code, std::string reason) override;
   void consumed() override;
+  bool congested() const override { return budget_.above_low_water(); }
+  void notify_when_writable() override;
   const std::string& remote_address() const override { return remote_; }
 
  private:
@@ -44,6 +46,7 @@ class websocket_session : public client_link,
   void drop_queue();
   void on_closed(std::uint16_t code, std::string reason);
   void resume_reading();
+  void maybe_notify_writable();
 
   websocket::stream<beast::tcp_stream> ws_;
   std::shared_ptr<shared_state> state_;
@@ -56,6 +59,7 @@ class websocket_session : public client_link,
   shared_frame in_flight_;            // strand only: the frame being written
   net::steady_timer close_deadline_;  // strand only: hard close if the close handshake stalls
   bool reading_paused_ = false;       // strand only
+  bool writable_notice_ = false;      // strand only: the sink asked for on_writable()
   bool close_requested_ = false;      // strand only
   bool close_sent_ = false;           // strand only
   close_code pending_close_code_ = close_code::normal;

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "actors/actor_metrics.hpp"
+#include "actors/flow_control.hpp"
 #include "actors/gateway.hpp"
 #include "actors/messages.hpp"
 
@@ -33,6 +34,8 @@ class recording_link : public transport::client_link {
     changed_.notify_all();
   }
   void consumed() override { ++consumed_; }
+  bool congested() const override { return congested_; }
+  void notify_when_writable() override { notice_requested_ = true; }
   const std::string& remote_address() const override { return remote_; }
 
   // The first `n` frames, once that many arrived (fewer after the patience ran out).
@@ -51,6 +54,8 @@ class recording_link : public transport::client_link {
     return close_code_;
   }
   std::atomic<int> consumed_{0};
+  std::atomic<bool> congested_{false};
+  std::atomic<bool> notice_requested_{false};
 
  private:
   std::mutex mutex_;
@@ -61,11 +66,12 @@ class recording_link : public transport::client_link {
   std::string remote_ = "test";
 };
 
-config::config test_config(std::chrono::milliseconds interval, std::size_t max_in_flight = 16) {
+config::config test_config(std::chrono::milliseconds interval, std::size_t max_in_flight = 16,
+                           std::uint32_t steps = 2) {
   config::config cfg;
   config::route_config route;
   route.name = "uppercase";
-  route.uppercase.steps = 2;
+  route.uppercase.steps = steps;
   route.uppercase.interval = interval;
   cfg.routes.push_back(route);
   cfg.default_route = "uppercase";
@@ -202,6 +208,33 @@ TEST_F(SessionTest, DrainLetsRunningRequestsFinish) {
   auto at = [&](std::string_view f) { return std::find(frames.begin(), frames.end(), f); };
   EXPECT_LT(at(R"({"type":"progress","id":"r","step":2,"steps":2})"),
             at(R"({"type":"final","id":"r","result":"OK"})"));
+}
+
+}  // namespace
+}  // namespace sluice::actors
+
+namespace sluice::actors {
+namespace {
+
+TEST_F(SessionTest, CongestedClientPausesTheJobUntilWritable) {
+  constexpr std::uint32_t steps = 100;
+  start(test_config(0ms, 16, steps));
+  link_->congested_ = true;
+  client_sends(R"({"type":"request","id":"big","payload":"x"})");
+  // The job may run ahead of the congested client by its credit window, no further.
+  ASSERT_EQ(link_->frames(1 + job_credit_window).size(), 1 + job_credit_window);
+  std::this_thread::sleep_for(50ms);  // give a job that ignored the window time to overrun it
+  EXPECT_EQ(link_->frame_count(), 1 + job_credit_window);
+  EXPECT_TRUE(link_->notice_requested_.load());
+  // The client catches up: the rest of the stream follows, complete and in order.
+  link_->congested_ = false;
+  sink_->on_writable();
+  auto frames = link_->frames(2 + steps);
+  ASSERT_EQ(frames.size(), 2 + steps);
+  for (std::uint32_t i = 1; i <= steps; ++i)
+    EXPECT_EQ(frames[i],
+              R"({"type":"progress","id":"big","step":)" + std::to_string(i) + R"(,"steps":100})");
+  EXPECT_EQ(frames.back(), R"({"type":"final","id":"big","result":"X"})");
 }
 
 }  // namespace

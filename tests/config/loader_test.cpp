@@ -129,13 +129,13 @@ TEST(LoaderErrors, WrongTypes) {
 
 TEST(LoaderErrors, OutOfRangeValues) {
   EXPECT_THAT(errors_of("server:\n  port: 70000\n  max_frame_bytes: 1GiB\n  io_threads: 0\n"
-                        "routes: {up: {kind: uppercase, steps: 20000}}\n"
+                        "routes: {up: {kind: uppercase, steps: 2000000}}\n"
                         "limits: {max_requests_in_flight: 0}\n"),
               ElementsAre("2:9: server.port: must be between 0 and 65535, got 70000",
                           "3:20: server.max_frame_bytes: must be between 64 and 67108864, got "
                           "1073741824",
                           "4:15: server.io_threads: must be between 1 and 64, got 0",
-                          "5:39: routes.up.steps: must be between 0 and 10000, got 20000",
+                          "5:39: routes.up.steps: must be between 0 and 1000000, got 2000000",
                           "6:34: limits.max_requests_in_flight: must be between 1 and 100000, "
                           "got 0"));
 }

@@ -1,0 +1,80 @@
+"""Request streams are flow-controlled end to end: a fast stream reaches a client that reads,
+and a client that stops reading pauses its job instead of growing server memory or losing
+frames."""
+
+import asyncio
+import json
+import socket
+import unittest
+
+import websockets
+
+from harness import PATIENCE, Sluice, config_with, connect, final, send_json
+
+
+def config(steps, outbound_messages=1024):
+    return config_with(steps=steps, interval="0", timeout="10m",
+                       extra=f"limits:\n  outbound_messages: {outbound_messages}\n")
+
+
+async def read_stream(ws, request_id, steps):
+    """Reads the whole reply stream, checks it is complete and in order, returns its last frame.
+    One timeout covers the whole stream (a timeout per frame would dominate the test's time)."""
+    async def read():
+        for step in range(1, steps + 1):
+            frame = json.loads(await ws.recv())
+            assert frame == {"type": "progress", "id": request_id, "step": step,
+                             "steps": steps}, frame
+        return json.loads(await ws.recv())
+    return await asyncio.wait_for(read(), PATIENCE * 4)
+
+
+class FlowControl(unittest.IsolatedAsyncioTestCase):
+    async def asyncSetUp(self):
+        # unittest runs the loop in debug mode, which slows these 60k-frame streams ~20x.
+        asyncio.get_running_loop().set_debug(False)
+
+    async def test_fast_stream_to_a_reading_client_is_complete(self):
+        steps = 20000  # far more frames than the outbound queue holds
+        with Sluice(config(steps)) as server:
+            ws, _ = await connect(server)
+            await send_json(ws, {"type": "request", "id": 1, "payload": "burst"})
+            self.assertEqual(await read_stream(ws, 1, steps), final(1, "BURST"))
+            metrics = server.metrics()
+            self.assertEqual(metrics["sluice_slow_consumer_closes_total"], 0)
+            self.assertLessEqual(metrics["sluice_outbound_queue_high_water"], 1024)
+            await ws.close()
+
+    async def test_client_that_stops_reading_pauses_its_job(self):
+        steps = 60000
+        request_id = "x" * 128  # ~190-byte frames: ~11 MB, more than the socket buffers hold
+        with Sluice(config(steps, outbound_messages=256)) as server:
+            # A small receive buffer and a one-message client queue: once the client stops
+            # calling recv(), TCP backpressure reaches the server quickly.
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.connect(("127.0.0.1", server.port))
+            ws, _ = await connect(server, sock=sock, max_queue=1)
+            await send_json(ws, {"type": "request", "id": request_id, "payload": "x"})
+
+            # Wait until the server stops writing: the job is paused, not finished.
+            previous, stable = -1, 0
+            while stable < 5:
+                written = server.metrics()["sluice_frames_out_total"]
+                stable = stable + 1 if written == previous else 0
+                previous = written
+                await asyncio.sleep(0.1)
+            metrics = server.metrics()
+            self.assertLess(metrics["sluice_frames_out_total"], steps)
+            self.assertEqual(metrics["sluice_jobs_active"], 1)
+            self.assertEqual(metrics["sluice_slow_consumer_closes_total"], 0)
+            self.assertLessEqual(metrics["sluice_outbound_queue_high_water"], 256)
+
+            # Reading again resumes the stream where it stopped: nothing lost, nothing repeated.
+            self.assertEqual(await read_stream(ws, request_id, steps), final(request_id, "X"))
+            self.assertEqual(await server.metric_reaches("sluice_jobs_active", 0), 0)
+            await ws.close()
+
+
+if __name__ == "__main__":
+    unittest.main()
