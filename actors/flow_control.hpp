@@ -5,11 +5,11 @@
 // Flow control between a job and its session (design: "request streams").
 //
 // A job may have at most `job_credit_window` frames sent to its session and
-// not yet acknowledged; then it stops producing. The session acknowledges a
-// frame (credit_atom, 1) as soon as it has handed it to the client link, but
-// only while the link is not congested. When it is, the session withholds the
-// credit and asks the link for a writable notice; on writable_atom it returns
-// all withheld credit. So a client that reads slowly slows its jobs down, the
+// not yet acknowledged; then it stops producing. The session acknowledges the
+// frames it has handed to the client link (credit_atom, n), in batches of half
+// the window, but only while the link is not congested. When it is, the session
+// withholds the credit and asks the link for a writable notice; on
+// writable_atom it returns all withheld credit. So a client that reads slowly slows its jobs down, the
 // session's mailbox holds at most the window per job, and the client's queue
 // stays below its bound: nothing is dropped and memory stays flat.
 namespace sluice::actors {

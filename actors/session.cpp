@@ -1,8 +1,10 @@
 #include "actors/session.hpp"
 
 #include <random>
+#include <utility>
 
 #include "actors/actor_metrics.hpp"
+#include "actors/flow_control.hpp"
 #include "actors/frames.hpp"
 #include "core/log.hpp"
 
@@ -110,13 +112,15 @@ void session_state::on_job_event(job_event& ev) {
   }
 }
 
-// Credit back to the job, unless the client is behind (see flow_control.hpp).
+// Credit back to the job in batches of half its window, unless the client is
+// behind (see flow_control.hpp). A job that has used its whole window has a
+// full window owed here, so batching can never leave it waiting.
 void session_state::acknowledge(in_flight& job) {
+  if (++job.owed_credit < job_credit_window / 2) return;
   if (!link_->congested()) {
-    self_->send(job.job, credit_atom::value, std::uint32_t{1});
+    self_->send(job.job, credit_atom::value, std::exchange(job.owed_credit, 0));
     return;
   }
-  ++job.withheld_credit;
   if (!awaiting_writable_) {
     awaiting_writable_ = true;
     link_->notify_when_writable();
@@ -125,11 +129,9 @@ void session_state::acknowledge(in_flight& job) {
 
 void session_state::on_writable() {
   awaiting_writable_ = false;
-  for (auto& [id, job] : jobs_) {
-    if (job.withheld_credit == 0) continue;
-    self_->send(job.job, credit_atom::value, job.withheld_credit);
-    job.withheld_credit = 0;
-  }
+  for (auto& [id, job] : jobs_)
+    if (job.owed_credit > 0)
+      self_->send(job.job, credit_atom::value, std::exchange(job.owed_credit, 0));
 }
 
 void session_state::on_job_down(const caf::down_msg& msg) {

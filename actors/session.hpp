@@ -33,7 +33,7 @@ class session_state {
     caf::actor job;
     std::string route;
     std::chrono::steady_clock::time_point started;
-    std::uint32_t withheld_credit = 0;  // frames relayed while the client was congested
+    std::uint32_t owed_credit = 0;  // frames relayed and not yet acknowledged to the job
   };
   using job_map = std::unordered_map<std::string, in_flight>;
 
