@@ -150,6 +150,34 @@ class ConnectionLevel(unittest.IsolatedAsyncioTestCase):
             self.assertEqual(
                 server.metrics()['sluice_connections_rejected_total{reason="too_many_connections"}'], 2)
 
+    async def test_silent_client_is_pinged_then_closed_at_idle_timeout(self):
+        config = config_with(server="  idle_timeout: 300ms\n")
+        with Sluice(config) as server:
+            # A client that completes the handshake and then never answers anything.
+            with socket.create_connection(("127.0.0.1", server.port), timeout=PATIENCE) as s:
+                s.sendall(b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                          b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                          b"Sec-WebSocket-Version: 13\r\n\r\n")
+                received = b""
+                while True:
+                    data = s.recv(65536)
+                    if not data:
+                        break
+                    received += data
+            head, _, frames = received.partition(b"\r\n\r\n")
+            self.assertTrue(head.startswith(b"HTTP/1.1 101"), head)
+            opcodes = []
+            while frames:  # server frames are unmasked and, here, under 64 KiB
+                opcodes.append(frames[0] & 0x0F)
+                length, header = frames[1] & 0x7F, 2
+                if length == 126:
+                    length, header = int.from_bytes(frames[2:4], "big"), 4
+                frames = frames[header + length:]
+            # welcome (text), then a keep-alive ping, and the connection is dropped.
+            self.assertEqual(opcodes[0], 0x1)
+            self.assertIn(0x9, opcodes[1:])
+            self.assertEqual(await server.metric_reaches("sluice_connections_open", 0), 0)
+
     async def test_garbage_bytes_instead_of_http(self):
         with Sluice(SLOW) as server:
             response = raw_http(server.port, b"\x16\x03\x01 not http at all\r\n\r\n")

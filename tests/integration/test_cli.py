@@ -1,6 +1,8 @@
 """The command line: --check-config, --version, --help, and failures to start."""
 
+import json
 import os
+import signal
 import socket
 import subprocess
 import tempfile
@@ -64,6 +66,25 @@ class CommandLine(unittest.TestCase):
         r = run("--config", "/nonexistent.yaml")
         self.assertEqual(r.returncode, 2)
         self.assertIn("/nonexistent.yaml: cannot read the file", r.stderr)
+
+    def test_json_log_format(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
+            f.write("server: {host: 127.0.0.1, port: 0}\nroutes: {up: {kind: uppercase}}\n"
+                    "log: {format: json}\n")
+        try:
+            proc = subprocess.Popen([SLUICE_BIN, "--config", f.name], stderr=subprocess.PIPE,
+                                    text=True)
+            first = json.loads(proc.stderr.readline())
+            proc.send_signal(signal.SIGTERM)
+            rest = [json.loads(line) for line in proc.stderr]
+            self.assertEqual(proc.wait(PATIENCE), 0)
+        finally:
+            os.unlink(f.name)
+            proc.stderr.close()
+        self.assertEqual((first["level"], first["component"], first["event"], first["routes"]),
+                         ("info", "main", "listening", "up"))
+        self.assertRegex(first["ts"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+        self.assertEqual([line["event"] for line in rest], ["draining", "stopped"])
 
     def test_port_in_use_exits_1(self):
         with socket.socket() as busy:
