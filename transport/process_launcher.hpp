@@ -1,0 +1,69 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+// Child processes as upstreams: transport starts them and owns their pipes;
+// actors see only process_handle and receive process_events. The launcher
+// runs the pipes on its own I/O thread.
+namespace sluice::transport {
+
+struct process_spec {
+  std::string command;  // path of the executable (no shell, no PATH lookup)
+  std::vector<std::string> args;
+  std::vector<std::pair<std::string, std::string>> env;  // added to Sluice's environment
+  std::string cwd;                                       // empty: Sluice's working directory
+  std::size_t max_line_bytes = 1024 * 1024;
+};
+
+enum class process_stream { stdout_stream, stderr_stream };
+
+// Called on the launcher's thread, in order: lines as they are printed, then
+// on_exit once both pipes are closed and the process has been reaped.
+class process_events {
+ public:
+  virtual ~process_events() = default;
+  virtual void on_line(process_stream stream, std::string line) = 0;
+  // A line exceeded max_line_bytes; the process is being terminated.
+  virtual void on_line_too_long(process_stream stream) = 0;
+  // `exit_code` when it exited, or the `signal` that ended it (the other is -1).
+  virtual void on_exit(int exit_code, int signal) = 0;
+};
+
+// A running process as actors see it. Safe to call from any thread.
+class process_handle {
+ public:
+  virtual ~process_handle() = default;
+  // SIGTERM to the process group, SIGKILL after `grace` if it is still alive.
+  virtual void terminate(std::chrono::milliseconds grace) = 0;
+  // Stop draining stdout (the process blocks once the pipe is full) / drain again.
+  virtual void pause_reading() = 0;
+  virtual void resume_reading() = 0;
+  virtual int pid() const = 0;
+};
+
+class process_launcher {
+ public:
+  process_launcher();
+  ~process_launcher();  // kills what is still running, then stops its thread
+  process_launcher(const process_launcher&) = delete;
+  process_launcher& operator=(const process_launcher&) = delete;
+
+  // Starts `spec` in a new process group, writes `stdin_data` to its stdin
+  // and closes it. Throws std::system_error when the process cannot start.
+  std::shared_ptr<process_handle> launch(const process_spec& spec, std::string stdin_data,
+                                         std::shared_ptr<process_events> events);
+
+  // Processes started and not yet reaped.
+  std::size_t running() const;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace sluice::transport
