@@ -49,6 +49,24 @@ std::string error(ec code, std::string_view message, std::string_view id) {
   return typed("error", id).str("code", to_string(code)).str("message", message).finish();
 }
 
+std::string process_line(std::string_view id, bool from_stderr, std::string_view line) {
+  auto obj = typed("progress", id);
+  obj.str("stream", from_stderr ? "stderr" : "stdout");
+  if (from_stderr) obj.str("level", "error");
+  return obj.str("line", line).finish();
+}
+
+std::string with_data(std::string_view type, std::string_view id, std::string_view data_json) {
+  return typed(type, id).raw("data", data_json).finish();
+}
+
+std::string process_final(std::string_view id, std::string_view data_json) {
+  auto obj = typed("final", id);
+  obj.num("exit_code", std::int64_t{0});
+  if (!data_json.empty()) obj.raw("data", data_json);
+  return obj.finish();
+}
+
 std::string pong(std::string_view id) {
   return typed("pong", id).finish();
 }

@@ -21,4 +21,11 @@ std::string final_result(std::string_view id, std::string_view result);
 std::string error(ec code, std::string_view message, std::string_view id = {});
 std::string pong(std::string_view id);
 
+// A line a process printed: `stream` is "stdout" or "stderr" (marked level "error").
+std::string process_line(std::string_view id, bool from_stderr, std::string_view line);
+// A frame carrying a backend's own JSON untouched in `data` (type progress or token).
+std::string with_data(std::string_view type, std::string_view id, std::string_view data_json);
+// The end of a process that exited 0; `data_json` (may be empty) is its own final object.
+std::string process_final(std::string_view id, std::string_view data_json);
+
 }  // namespace sluice::actors::frames

@@ -8,6 +8,7 @@
 
 #include "config/config.hpp"
 #include "transport/client_link.hpp"
+#include "transport/process_launcher.hpp"
 
 namespace sluice::actors {
 
@@ -17,7 +18,10 @@ struct gateway_context;
 // connection and relays what the connection reads into that actor's mailbox.
 class gateway : public transport::connection_handler {
  public:
-  gateway(caf::actor_system& system, const config::config& cfg);
+  // `launcher` (may be null when no route uses a process upstream) must
+  // outlive every actor of `system`.
+  gateway(caf::actor_system& system, const config::config& cfg,
+          transport::process_launcher* launcher = nullptr);
   ~gateway() override;
 
   std::unique_ptr<transport::inbound_sink> open(

@@ -48,6 +48,31 @@ struct job_event {
   request_outcome outcome = request_outcome::ok;  // meaningful when terminal
 };
 
+// launcher → process job: one line the process printed.
+struct process_line {
+  bool from_stderr = false;
+  std::string line;
+};
+
+// launcher → process job: the process ended (exit_code, or the signal; the other is -1).
+struct process_exit {
+  int exit_code = -1;
+  int signal = -1;
+};
+
+// launcher → process job: a line exceeded max_line_bytes.
+using line_too_long_atom = caf::atom_constant<caf::atom("longline")>;
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, process_line& x) {
+  return f(caf::meta::type_name("sluice.process_line"), x.from_stderr, x.line);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, process_exit& x) {
+  return f(caf::meta::type_name("sluice.process_exit"), x.exit_code, x.signal);
+}
+
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_event& x) {
   return f(caf::meta::type_name("sluice.job_event"), x.id, x.frame, x.terminal, x.outcome);

@@ -2,12 +2,20 @@
 
 #include <caf/all.hpp>
 
+#include "actors/process_job.hpp"
 #include "actors/uppercase_job.hpp"
 
 namespace sluice::actors {
 
-router::router(const config::config& cfg)
-    : routes_(cfg.routes), default_route_(cfg.default_route.value_or("")) {}
+router::router(const config::config& cfg, transport::process_launcher* launcher)
+    : routes_(cfg.routes),
+      upstreams_(cfg.upstreams),
+      launcher_(launcher),
+      default_route_(cfg.default_route.value_or("")) {
+  for (const auto& r : routes_)
+    if (r.kind == config::route_kind::upstream && launcher_ == nullptr)
+      throw std::logic_error("route " + r.name + " needs a process launcher");
+}
 
 const config::route_config* router::resolve(std::string_view name, ec& why) const {
   if (name.empty()) {
@@ -29,6 +37,12 @@ caf::actor router::start_job(caf::event_based_actor* parent, const config::route
     case config::route_kind::uppercase:
       return parent->spawn<caf::monitored>(uppercase_job, route.uppercase, route.timeout,
                                            std::move(req));
+    case config::route_kind::upstream:
+      for (const auto& up : upstreams_)
+        if (up.name == route.upstream)
+          return parent->spawn<caf::monitored>(process_job, up, route.timeout, std::move(req),
+                                               launcher_);
+      break;
   }
   return {};
 }

@@ -10,6 +10,10 @@
 #include "config/config.hpp"
 #include "core/error_code.hpp"
 
+namespace sluice::transport {
+class process_launcher;
+}
+
 namespace sluice::actors {
 
 // What a job needs to know about the request it serves.
@@ -23,7 +27,9 @@ struct job_request {
 // serves it. Immutable after construction, so sessions share one.
 class router {
  public:
-  explicit router(const config::config& cfg);
+  // `launcher` starts the processes of `process` upstreams; it may be null
+  // only when no route uses an upstream.
+  router(const config::config& cfg, transport::process_launcher* launcher);
 
   // The route called `name` (empty: the default route), or null with `why` set.
   const config::route_config* resolve(std::string_view name, ec& why) const;
@@ -37,6 +43,8 @@ class router {
 
  private:
   std::vector<config::route_config> routes_;
+  std::vector<config::upstream_config> upstreams_;
+  transport::process_launcher* launcher_;
   std::string default_route_;  // empty when there is none
 };
 

@@ -12,6 +12,7 @@
 #include "bin/cli.hpp"
 #include "config/loader.hpp"
 #include "core/log.hpp"
+#include "transport/process_launcher.hpp"
 #include "transport/server.hpp"
 
 namespace {
@@ -49,11 +50,13 @@ void wait_for_connections_to_close(const transport::server& srv, std::chrono::mi
 }
 
 int run(const config::config& cfg, const sigset_t& signals) {
+  // Declared first so it outlives every actor: jobs hold handles to its processes.
+  transport::process_launcher launcher;
   caf::actor_system_config caf_cfg;
   caf_cfg.set("scheduler.max-threads", static_cast<std::size_t>(cfg.server.actor_threads));
   actors::register_message_types(caf_cfg);
   caf::actor_system system{caf_cfg};
-  actors::gateway gateway{system, cfg};
+  actors::gateway gateway{system, cfg, &launcher};
   transport::server server{server_options_from(cfg), gateway};
 
   std::uint16_t port = 0;

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -27,7 +28,26 @@ struct server_config {
   unsigned actor_threads = 1;         // CAF scheduler threads that run the actors
 };
 
-enum class route_kind { uppercase };
+enum class route_kind { uppercase, upstream };
+
+enum class process_output { lines, json_lines };
+
+// An upstream of kind `process`: one child process per request. The request
+// payload (JSON) is written to its stdin, followed by a newline and EOF.
+struct process_upstream_config {
+  std::string command;  // absolute or relative path; no shell, no PATH lookup
+  std::vector<std::string> args;
+  std::vector<std::pair<std::string, std::string>> env;
+  std::string cwd;  // empty: Sluice's working directory
+  process_output output = process_output::lines;
+  std::size_t max_line_bytes = 1024 * 1024;
+  milliseconds kill_grace{2000};  // SIGTERM, then SIGKILL after this long
+};
+
+struct upstream_config {
+  std::string name;
+  process_upstream_config process;  // the only kind so far
+};
 
 // Parameters of the built-in `uppercase` compute route.
 struct uppercase_params {
@@ -40,6 +60,7 @@ struct route_config {
   route_kind kind = route_kind::uppercase;
   milliseconds timeout{30000};  // deadline of one request on this route
   uppercase_params uppercase;
+  std::string upstream;  // kind upstream: the upstream's name
 };
 
 struct limits_config {
@@ -57,12 +78,14 @@ struct log_config {
 struct config {
   std::string source;  // file name, or "<embedded default>"
   server_config server;
+  std::vector<upstream_config> upstreams;
   std::vector<route_config> routes;
   std::optional<std::string> default_route;  // route used by {"text": …} frames
   limits_config limits;
   log_config log;
 
   const route_config* find_route(std::string_view name) const;
+  const upstream_config* find_upstream(std::string_view name) const;
 };
 
 std::string_view to_string(route_kind kind);

@@ -41,16 +41,64 @@ void read_server(yaml_reader& r, const YAML::Node& node, server_config& s) {
   r.read_unsigned(node, p, "actor_threads", s.actor_threads, 1, 64);
 }
 
+void read_process_upstream(yaml_reader& r, const YAML::Node& node, const std::string& path,
+                           process_upstream_config& p) {
+  if (!node["command"].IsDefined()) r.fail(node, path + ".command", "missing");
+  r.read_string(node, path, "command", p.command);
+  r.read_string_list(node, path, "args", p.args);
+  r.read_string_map(node, path, "env", p.env);
+  r.read_string(node, path, "cwd", p.cwd);
+  if (auto v = r.read_choice(node, path, "output", {"lines", "json_lines"}))
+    p.output = static_cast<process_output>(*v);
+  r.read_size(node, path, "max_line_bytes", p.max_line_bytes, 64, 64ULL << 20);
+  r.read_duration(node, path, "kill_grace", p.kill_grace, 0ms, 1h);
+}
+
+void read_upstreams(yaml_reader& r, const YAML::Node& node, config& cfg) {
+  if (!node.IsDefined() || node.IsNull()) return;
+  if (!node.IsMap()) return r.fail(node, "upstreams", "expected a mapping of upstream names");
+  for (const auto& kv : node) {
+    auto name = kv.first.Scalar();
+    auto path = "upstreams." + name;
+    if (!valid_name(name))
+      r.fail(kv.first, path, "upstream names are 1-64 characters of letters, digits, '_', '-', '.'");
+    if (cfg.find_upstream(name) != nullptr) r.fail(kv.first, path, "duplicate upstream");
+    upstream_config up;
+    up.name = name;
+    const auto& body = kv.second;
+    if (!body.IsDefined() || body.IsNull()) {
+      r.fail(body, path, "expected a mapping with at least `kind`");
+    } else if (r.open_map(body, path, {"kind", "command", "args", "env", "cwd", "output",
+                                       "max_line_bytes", "kill_grace"})) {
+      if (!body["kind"].IsDefined()) r.fail(body, path + ".kind", "missing (known kinds: process)");
+      if (r.read_choice(body, path, "kind", {"process"})) read_process_upstream(r, body, path, up.process);
+    }
+    cfg.upstreams.push_back(std::move(up));
+  }
+}
+
 void read_route(yaml_reader& r, const YAML::Node& node, const std::string& path, route_config& rt,
-                bool& is_default) {
+                bool& is_default, const config& cfg) {
   if (!node.IsDefined() || node.IsNull()) {
-    r.fail(node, path, "expected a mapping with at least `kind`");
+    r.fail(node, path, "expected a mapping with `kind` or `upstream`");
     return;
   }
-  if (!r.open_map(node, path, {"kind", "default", "timeout", "steps", "interval"})) return;
-  if (!node["kind"].IsDefined()) r.fail(node, path + ".kind", "missing (known kinds: uppercase)");
-  if (auto kind = r.read_choice(node, path, "kind", {"uppercase"}))
-    rt.kind = static_cast<route_kind>(*kind);
+  if (!r.open_map(node, path, {"kind", "upstream", "default", "timeout", "steps", "interval"}))
+    return;
+  if (node["upstream"].IsDefined()) {
+    rt.kind = route_kind::upstream;
+    r.read_string(node, path, "upstream", rt.upstream);
+    if (node["kind"].IsDefined())
+      r.fail(node["kind"], path + ".kind", "a route has either `kind` or `upstream`, not both");
+    else if (cfg.find_upstream(rt.upstream) == nullptr)
+      r.fail(node["upstream"], path + ".upstream",
+             "no upstream named \"" + rt.upstream + "\" under `upstreams`");
+  } else {
+    if (!node["kind"].IsDefined())
+      r.fail(node, path + ".kind", "missing (known kinds: uppercase; or name an `upstream`)");
+    if (auto kind = r.read_choice(node, path, "kind", {"uppercase"}))
+      rt.kind = static_cast<route_kind>(*kind);
+  }
   r.read_bool(node, path, "default", is_default);
   r.read_duration(node, path, "timeout", rt.timeout, 1ms, 24h);
   r.read_unsigned(node, path, "steps", rt.uppercase.steps, 0, 1'000'000);
@@ -76,7 +124,7 @@ void read_routes(yaml_reader& r, const YAML::Node& node, config& cfg) {
     route_config rt;
     rt.name = name;
     bool is_default = false;
-    read_route(r, kv.second, path, rt, is_default);
+    read_route(r, kv.second, path, rt, is_default, cfg);
     if (is_default) defaults.emplace_back(name, kv.second["default"].Mark());
     cfg.routes.push_back(std::move(rt));
   }
@@ -146,9 +194,10 @@ load_result load_string(std::string_view yaml, std::string source_name) {
     reader.fail(doc, "", "the configuration must be a mapping with `server`, `routes`, ...");
     return errors;
   }
-  reader.open_map(doc, "", {"server", "routes", "limits", "log"});
+  reader.open_map(doc, "", {"server", "upstreams", "routes", "limits", "log"});
   try {
     read_server(reader, doc["server"], cfg.server);
+    read_upstreams(reader, doc["upstreams"], cfg);
     read_routes(reader, doc["routes"], cfg);
     read_limits(reader, doc["limits"], cfg.limits);
     read_log(reader, doc["log"], cfg.log);
@@ -177,10 +226,18 @@ const route_config* config::find_route(std::string_view name) const {
   return nullptr;
 }
 
+const upstream_config* config::find_upstream(std::string_view name) const {
+  for (const auto& u : upstreams)
+    if (u.name == name) return &u;
+  return nullptr;
+}
+
 std::string_view to_string(route_kind kind) {
   switch (kind) {
     case route_kind::uppercase:
       return "uppercase";
+    case route_kind::upstream:
+      return "upstream";
   }
   return "unknown";
 }

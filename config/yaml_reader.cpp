@@ -123,6 +123,32 @@ std::optional<std::uint64_t> yaml_reader::read_number(const YAML::Node& map,
   return n;
 }
 
+void yaml_reader::read_string_list(const YAML::Node& map, const std::string& path,
+                                   const char* key, std::vector<std::string>& out) {
+  auto node = map[key];
+  if (!node.IsDefined()) return;
+  auto full = join_path(path, key);
+  if (!node.IsSequence()) return fail(node, full, "expected a list of strings");
+  std::vector<std::string> values;
+  for (std::size_t i = 0; i < node.size(); ++i)
+    if (auto v = scalar(node[i], full + "[" + std::to_string(i) + "]")) values.push_back(*v);
+  out = std::move(values);
+}
+
+void yaml_reader::read_string_map(const YAML::Node& map, const std::string& path,
+                                  const char* key,
+                                  std::vector<std::pair<std::string, std::string>>& out) {
+  auto node = map[key];
+  if (!node.IsDefined()) return;
+  auto full = join_path(path, key);
+  if (!node.IsMap()) return fail(node, full, "expected a mapping of names to values");
+  std::vector<std::pair<std::string, std::string>> values;
+  for (const auto& kv : node)
+    if (auto v = scalar(kv.second, join_path(full, kv.first.Scalar())))
+      values.emplace_back(kv.first.Scalar(), *v);
+  out = std::move(values);
+}
+
 std::optional<std::size_t> yaml_reader::read_choice(
     const YAML::Node& map, const std::string& path, const char* key,
     std::initializer_list<std::string_view> choices) {

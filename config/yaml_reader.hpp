@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "config/loader.hpp"
@@ -46,6 +47,13 @@ class yaml_reader {
                  std::uint64_t min, std::uint64_t max) {
     if (auto v = read_number(map, path, key, min, max, true)) out = static_cast<Int>(*v);
   }
+  // A list of strings, e.g. `args: ["-u", "script.py"]`.
+  void read_string_list(const YAML::Node& map, const std::string& path, const char* key,
+                        std::vector<std::string>& out);
+  // A mapping of strings to strings, e.g. `env: {A: "1"}`.
+  void read_string_map(const YAML::Node& map, const std::string& path, const char* key,
+                       std::vector<std::pair<std::string, std::string>>& out);
+
   // One of `choices`; returns its index.
   std::optional<std::size_t> read_choice(const YAML::Node& map, const std::string& path,
                                          const char* key,

@@ -30,6 +30,12 @@ std::string_view to_string(ec code) noexcept {
       return "deadline_exceeded";
     case ec::shutting_down:
       return "shutting_down";
+    case ec::upstream_unavailable:
+      return "upstream_unavailable";
+    case ec::upstream_failed:
+      return "upstream_failed";
+    case ec::upstream_protocol_error:
+      return "upstream_protocol_error";
     case ec::internal:
       return "internal";
     case ec::frame_too_large:

@@ -21,6 +21,9 @@ enum class ec : std::uint8_t {
   cancelled,             // the client cancelled the request
   deadline_exceeded,     // the route's timeout elapsed
   shutting_down,         // the server is draining
+  upstream_unavailable,     // the upstream could not be reached or started
+  upstream_failed,          // the upstream ended the request with a failure
+  upstream_protocol_error,  // the upstream sent something Sluice cannot relay
   internal,              // a bug: the request's job failed
   frame_too_large,       // over server.max_frame_bytes (close 1009)
   slow_consumer,         // the outbound queue is full (close 1008)

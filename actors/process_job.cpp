@@ -1,0 +1,148 @@
+#include "actors/process_job.hpp"
+
+#include <simdjson.h>
+
+#include "actors/actor_metrics.hpp"
+#include "actors/frames.hpp"
+
+namespace sluice::actors {
+namespace {
+
+// Runs on the launcher's thread: forwards to the job while it is alive. A weak
+// reference, so a running process does not keep a finished job's memory.
+class job_forwarder : public transport::process_events {
+ public:
+  explicit job_forwarder(caf::weak_actor_ptr job) : job_(std::move(job)) {}
+
+  void on_line(transport::process_stream stream, std::string line) override {
+    send(process_line{stream == transport::process_stream::stderr_stream, std::move(line)});
+  }
+  void on_line_too_long(transport::process_stream) override { send(line_too_long_atom::value); }
+  void on_exit(int exit_code, int signal) override { send(process_exit{exit_code, signal}); }
+
+ private:
+  template <class T>
+  void send(T&& msg) {
+    if (auto strong = job_.lock())
+      caf::anon_send(caf::actor_cast<caf::actor>(strong), std::forward<T>(msg));
+  }
+  caf::weak_actor_ptr job_;
+};
+
+transport::process_spec spec_of(const config::process_upstream_config& p, const std::string& id) {
+  transport::process_spec spec{p.command, p.args, p.env, p.cwd, p.max_line_bytes};
+  spec.env.emplace_back("SLUICE_REQUEST_ID", id);
+  return spec;
+}
+
+}  // namespace
+
+process_job_state::process_job_state(caf::event_based_actor* self) : self_(self) {
+  actor_metrics::get().jobs_active.inc();
+}
+
+process_job_state::~process_job_state() {
+  if (process_) process_->terminate(spec_.kill_grace);  // a no-op once it has exited
+  actor_metrics::get().jobs_active.dec();
+}
+
+caf::behavior process_job_state::make_behavior(const config::upstream_config& upstream,
+                                               std::chrono::milliseconds timeout,
+                                               job_request req,
+                                               transport::process_launcher* launcher) {
+  spec_ = upstream.process;
+  req_ = std::move(req);
+  try {
+    auto events = std::make_shared<job_forwarder>(caf::actor_cast<caf::weak_actor_ptr>(self_));
+    process_ = launcher->launch(spec_of(spec_, req_.id), req_.payload + "\n", std::move(events));
+    self_->delayed_send(self_, timeout, deadline_atom::value);
+  } catch (const std::exception& e) {
+    fail(ec::upstream_unavailable, e.what(), request_outcome::error);
+  }
+  return {
+      [this](process_line& msg) { on_line(msg); },
+      [this](const process_exit& msg) { on_exit(msg); },
+      [this](line_too_long_atom) {
+        fail(ec::upstream_protocol_error,
+             "the process printed a line longer than max_line_bytes (" +
+                 std::to_string(spec_.max_line_bytes) + ")",
+             request_outcome::error);
+      },
+      [this](credit_atom, std::uint32_t n) { on_credit(n); },
+      [this](deadline_atom) {
+        fail(ec::deadline_exceeded, "the request exceeded its route's timeout",
+             request_outcome::deadline_exceeded);
+      },
+  };
+}
+
+void process_job_state::on_line(process_line& msg) {
+  if (msg.from_stderr || spec_.output == config::process_output::lines)
+    return emit(frames::process_line(req_.id, msg.from_stderr, msg.line));
+  on_json_line(msg.line);
+}
+
+void process_job_state::on_json_line(const std::string& line) {
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::object obj;
+  if (parser.parse(line).get_object().get(obj))
+    return fail(ec::upstream_protocol_error,
+                "the process printed a line that is not a JSON object (output: json_lines)",
+                request_outcome::error);
+  std::string_view type;
+  if (obj["type"].get_string().get(type)) type = "progress";
+  auto data = simdjson::minify(obj);
+  if (type == "final") {
+    final_data_ = std::move(data);  // sent when the process exits successfully
+    return;
+  }
+  emit(frames::with_data(type == "token" ? "token" : "progress", req_.id, data));
+}
+
+void process_job_state::on_exit(const process_exit& msg) {
+  process_.reset();
+  if (msg.signal >= 0)
+    return fail(ec::upstream_failed,
+                "the process was killed by signal " + std::to_string(msg.signal),
+                request_outcome::error);
+  if (msg.exit_code != 0)
+    return fail(ec::upstream_failed,
+                "the process exited with status " + std::to_string(msg.exit_code),
+                request_outcome::error);
+  self_->send(req_.session,
+              job_event{req_.id, frames::process_final(req_.id, final_data_), true,
+                        request_outcome::ok});
+  self_->quit();
+}
+
+void process_job_state::emit(std::string frame) {
+  self_->send(req_.session, job_event{req_.id, std::move(frame), false, request_outcome::ok});
+  window_.sent();
+  if (!window_.can_send() && !paused_ && process_) {
+    paused_ = true;  // the client is behind: let the process block on its stdout
+    process_->pause_reading();
+  }
+}
+
+void process_job_state::on_credit(std::uint32_t n) {
+  window_.acknowledged(n);
+  if (paused_ && window_.can_send() && process_) {
+    paused_ = false;
+    process_->resume_reading();
+  }
+}
+
+void process_job_state::fail(ec code, std::string message, request_outcome outcome) {
+  actor_metrics::get().errors.with({std::string{to_string(code)}}).inc();
+  self_->send(req_.session,
+              job_event{req_.id, frames::error(code, message, req_.id), true, outcome});
+  self_->quit();  // the destructor ends the process, if it still runs
+}
+
+caf::behavior process_job(caf::stateful_actor<process_job_state>* self,
+                          config::upstream_config upstream, std::chrono::milliseconds timeout,
+                          job_request req, transport::process_launcher* launcher) {
+  return self->state.make_behavior(upstream, timeout, std::move(req), launcher);
+}
+
+}  // namespace sluice::actors

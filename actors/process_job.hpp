@@ -1,0 +1,60 @@
+#pragma once
+
+#include <caf/all.hpp>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "actors/flow_control.hpp"
+#include "actors/messages.hpp"
+#include "actors/router.hpp"
+#include "config/config.hpp"
+#include "transport/process_launcher.hpp"
+
+namespace sluice::actors {
+
+// Serves one request with one child process of a `process` upstream: the
+// payload goes to its stdin; each stdout line becomes a `progress` frame
+// (`json_lines`: its JSON object travels untouched in `data`, as `progress`,
+// `token`, or kept for the `final`), stderr lines are `progress` frames marked
+// level "error"; exit status 0 ends with `final`, anything else with
+// `upstream_failed`. When the client is behind, the job stops draining the
+// process's stdout, so the process blocks on its own writes. When the job ends
+// for any reason (cancel, disconnect, deadline) the process group gets
+// SIGTERM, then SIGKILL after kill_grace.
+class process_job_state {
+ public:
+  static inline const char* name = "sluice.process_job";
+
+  explicit process_job_state(caf::event_based_actor* self);
+  ~process_job_state();
+  process_job_state(const process_job_state&) = delete;
+  process_job_state& operator=(const process_job_state&) = delete;
+
+  caf::behavior make_behavior(const config::upstream_config& upstream,
+                              std::chrono::milliseconds timeout, job_request req,
+                              transport::process_launcher* launcher);
+
+ private:
+  void on_line(process_line& msg);
+  void on_json_line(const std::string& line);
+  void on_exit(const process_exit& msg);
+  void on_credit(std::uint32_t n);
+  void emit(std::string frame);
+  void fail(ec code, std::string message, request_outcome outcome);
+
+  caf::event_based_actor* self_;
+  config::process_upstream_config spec_;
+  job_request req_;
+  std::shared_ptr<transport::process_handle> process_;
+  credit_window window_;
+  bool paused_ = false;
+  std::string final_data_;  // json_lines: the process's own final object
+};
+
+caf::behavior process_job(caf::stateful_actor<process_job_state>* self,
+                          config::upstream_config upstream, std::chrono::milliseconds timeout,
+                          job_request req, transport::process_launcher* launcher);
+
+}  // namespace sluice::actors
