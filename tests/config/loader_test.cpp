@@ -112,10 +112,12 @@ TEST(LoaderErrors, UnsetVariableNamesFileLineAndKey) {
 }
 
 TEST(LoaderErrors, UnknownKeys) {
-  EXPECT_THAT(errors_of("servr: {}\nroutes: {up: {kind: uppercase, stepz: 3}}\n"),
-              ElementsAre("1:1: servr: unknown key (expected one of: server, routes, limits, log)",
-                          "2:32: routes.up.stepz: unknown key (expected one of: kind, default, "
-                          "timeout, steps, interval)"));
+  EXPECT_THAT(
+      errors_of("servr: {}\nroutes: {up: {kind: uppercase, stepz: 3}}\n"),
+      ElementsAre(
+          "1:1: servr: unknown key (expected one of: server, upstreams, routes, limits, log)",
+          "2:32: routes.up.stepz: unknown key (expected one of: kind, upstream, "
+          "default, timeout, steps, interval)"));
 }
 
 TEST(LoaderErrors, WrongTypes) {
@@ -156,15 +158,69 @@ TEST(LoaderErrors, BadScalarForms) {
 }
 
 TEST(LoaderErrors, RouteProblems) {
-  EXPECT_THAT(errors_of("routes:\n  a: {kind: magic}\n  b: {default: true}\n  c: {kind: uppercase, "
-                        "default: true}\n  'bad name': {kind: uppercase}\n  d: plain\n"),
-              ElementsAre("2:13: routes.a.kind: expected one of uppercase, got \"magic\"",
-                          "3:6: routes.b.kind: missing (known kinds: uppercase)",
-                          "5:3: routes.bad name: route names are 1-64 characters of letters, "
-                          "digits, '_', '-', '.'",
-                          "6:6: routes.d: expected a mapping of keys to values",
-                          "3:16: routes.b.default: more than one route is marked default",
-                          "4:33: routes.c.default: more than one route is marked default"));
+  EXPECT_THAT(
+      errors_of("routes:\n  a: {kind: magic}\n  b: {default: true}\n  c: {kind: uppercase, "
+                "default: true}\n  'bad name': {kind: uppercase}\n  d: plain\n"),
+      ElementsAre("2:13: routes.a.kind: expected one of uppercase, got \"magic\"",
+                  "3:6: routes.b.kind: missing (known kinds: uppercase; or name an `upstream`)",
+                  "5:3: routes.bad name: route names are 1-64 characters of letters, "
+                  "digits, '_', '-', '.'",
+                  "6:6: routes.d: expected a mapping of keys to values",
+                  "3:16: routes.b.default: more than one route is marked default",
+                  "4:33: routes.c.default: more than one route is marked default"));
+}
+
+TEST(Loader, ProcessUpstreamAndItsRoute) {
+  auto cfg = loaded(R"(
+upstreams:
+  scraper:
+    kind: process
+    command: /usr/bin/python3
+    args: ["-u", "scraper.py"]
+    env: {PAGES: "3", MODE: fast}
+    cwd: /tmp
+    output: json_lines
+    max_line_bytes: 64KiB
+    kill_grace: 500ms
+routes:
+  scrape: {upstream: scraper, timeout: 1m}
+)");
+  ASSERT_EQ(cfg.upstreams.size(), 1u);
+  const auto& p = cfg.upstreams[0].process;
+  EXPECT_EQ(cfg.upstreams[0].name, "scraper");
+  EXPECT_EQ(p.command, "/usr/bin/python3");
+  EXPECT_THAT(p.args, ElementsAre("-u", "scraper.py"));
+  EXPECT_THAT(p.env, ElementsAre(std::pair{std::string{"PAGES"}, std::string{"3"}},
+                                 std::pair{std::string{"MODE"}, std::string{"fast"}}));
+  EXPECT_EQ(p.cwd, "/tmp");
+  EXPECT_EQ(p.output, process_output::json_lines);
+  EXPECT_EQ(p.max_line_bytes, 65536u);
+  EXPECT_EQ(p.kill_grace.count(), 500);
+  ASSERT_EQ(cfg.routes.size(), 1u);
+  EXPECT_EQ(cfg.routes[0].kind, route_kind::upstream);
+  EXPECT_EQ(cfg.routes[0].upstream, "scraper");
+  EXPECT_EQ(cfg.default_route, "scrape");
+}
+
+TEST(Loader, ExampleUpstreamConfigsLoad) {
+  auto result = load_file(SLUICE_SOURCE_DIR "/config/examples/process.yaml");
+  EXPECT_TRUE(std::holds_alternative<config>(result));
+}
+
+TEST(LoaderErrors, UpstreamProblems) {
+  EXPECT_THAT(
+      errors_of("upstreams:\n  a: {kind: process}\n  b: {kind: teleport}\n"
+                "  c: {kind: process, command: x, args: x, env: [1], output: xml, kill_grace: 5}\n"
+                "routes:\n  r1: {upstream: nope}\n  r2: {upstream: a, kind: uppercase}\n"),
+      ElementsAre("2:6: upstreams.a.command: missing",
+                  "3:13: upstreams.b.kind: expected one of process, got \"teleport\"",
+                  "4:40: upstreams.c.args: expected a list of strings",
+                  "4:48: upstreams.c.env: expected a mapping of names to values",
+                  "4:61: upstreams.c.output: expected one of lines, json_lines, got \"xml\"",
+                  "4:78: upstreams.c.kill_grace: expected a duration such as 250ms, 1s, 5m or 0, "
+                  "got \"5\"",
+                  "6:18: routes.r1.upstream: no upstream named \"nope\" under `upstreams`",
+                  "7:27: routes.r2.kind: a route has either `kind` or `upstream`, not both"));
 }
 
 TEST(LoaderErrors, MissingOrEmptyRoutes) {
