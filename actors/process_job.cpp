@@ -30,7 +30,9 @@ class job_forwarder : public transport::process_events {
 };
 
 transport::process_spec spec_of(const config::process_upstream_config& p, const std::string& id) {
-  transport::process_spec spec{p.command, p.args, p.env, p.cwd, p.max_line_bytes};
+  // Each line becomes at most one frame, so the job's credit window bounds the lines too.
+  transport::process_spec spec{p.command, p.args,           p.env,
+                               p.cwd,     p.max_line_bytes, job_credit_window};
   spec.env.emplace_back("SLUICE_REQUEST_ID", id);
   return spec;
 }
@@ -47,8 +49,7 @@ process_job_state::~process_job_state() {
 }
 
 caf::behavior process_job_state::make_behavior(const config::upstream_config& upstream,
-                                               std::chrono::milliseconds timeout,
-                                               job_request req,
+                                               std::chrono::milliseconds timeout, job_request req,
                                                transport::process_launcher* launcher) {
   spec_ = upstream.process;
   req_ = std::move(req);
@@ -94,7 +95,7 @@ void process_job_state::on_json_line(const std::string& line) {
   auto data = simdjson::minify(obj);
   if (type == "final") {
     final_data_ = std::move(data);  // sent when the process exits successfully
-    return;
+    return acknowledge_lines(1);    // no frame, so no credit will come back for it
   }
   emit(frames::with_data(type == "token" ? "token" : "progress", req_.id, data));
 }
@@ -109,27 +110,22 @@ void process_job_state::on_exit(const process_exit& msg) {
     return fail(ec::upstream_failed,
                 "the process exited with status " + std::to_string(msg.exit_code),
                 request_outcome::error);
-  self_->send(req_.session,
-              job_event{req_.id, frames::process_final(req_.id, final_data_), true,
-                        request_outcome::ok});
+  self_->send(req_.session, job_event{req_.id, frames::process_final(req_.id, final_data_), true,
+                                      request_outcome::ok});
   self_->quit();
 }
 
 void process_job_state::emit(std::string frame) {
   self_->send(req_.session, job_event{req_.id, std::move(frame), false, request_outcome::ok});
-  window_.sent();
-  if (!window_.can_send() && !paused_ && process_) {
-    paused_ = true;  // the client is behind: let the process block on its stdout
-    process_->pause_reading();
-  }
 }
 
+// The session's credit for our frames is the launcher's credit for lines.
 void process_job_state::on_credit(std::uint32_t n) {
-  window_.acknowledged(n);
-  if (paused_ && window_.can_send() && process_) {
-    paused_ = false;
-    process_->resume_reading();
-  }
+  acknowledge_lines(n);
+}
+
+void process_job_state::acknowledge_lines(std::uint32_t n) {
+  if (process_) process_->acknowledge(n);
 }
 
 void process_job_state::fail(ec code, std::string message, request_outcome outcome) {

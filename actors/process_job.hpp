@@ -19,8 +19,9 @@ namespace sluice::actors {
 // (`json_lines`: its JSON object travels untouched in `data`, as `progress`,
 // `token`, or kept for the `final`), stderr lines are `progress` frames marked
 // level "error"; exit status 0 ends with `final`, anything else with
-// `upstream_failed`. When the client is behind, the job stops draining the
-// process's stdout, so the process blocks on its own writes. When the job ends
+// `upstream_failed`. Lines are acknowledged to the launcher only as the
+// session acknowledges their frames (flow_control.hpp), so when the client is
+// behind the launcher stops reading and the process blocks on its own writes. When the job ends
 // for any reason (cancel, disconnect, deadline) the process group gets
 // SIGTERM, then SIGKILL after kill_grace.
 class process_job_state {
@@ -42,14 +43,13 @@ class process_job_state {
   void on_exit(const process_exit& msg);
   void on_credit(std::uint32_t n);
   void emit(std::string frame);
+  void acknowledge_lines(std::uint32_t n);
   void fail(ec code, std::string message, request_outcome outcome);
 
   caf::event_based_actor* self_;
   config::process_upstream_config spec_;
   job_request req_;
   std::shared_ptr<transport::process_handle> process_;
-  credit_window window_;
-  bool paused_ = false;
   std::string final_data_;  // json_lines: the process's own final object
 };
 

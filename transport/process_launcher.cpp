@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <boost/asio.hpp>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <csignal>
@@ -95,8 +96,8 @@ pid_t spawn(const process_spec& spec, int in, int out, int err) {
 class child : public process_handle, public std::enable_shared_from_this<child> {
  public:
   child(net::io_context& ioc, pid_t pid, int pidfd, int in, int out, int err,
-        std::size_t max_line_bytes, std::shared_ptr<process_events> events,
-        std::atomic<std::size_t>& running)
+        std::size_t max_line_bytes, std::uint32_t line_window,
+        std::shared_ptr<process_events> events, std::atomic<std::size_t>& running)
       : strand_(net::make_strand(ioc)),
         stdin_(strand_, in),
         streams_{pipe_reader{descriptor{strand_, out}}, pipe_reader{descriptor{strand_, err}}},
@@ -104,6 +105,7 @@ class child : public process_handle, public std::enable_shared_from_this<child> 
         kill_timer_(strand_),
         pid_(pid),
         max_line_bytes_(max_line_bytes),
+        line_window_(line_window),
         events_(std::move(events)),
         running_(running) {}
 
@@ -119,11 +121,12 @@ class child : public process_handle, public std::enable_shared_from_this<child> 
   void terminate(std::chrono::milliseconds grace) override {
     net::post(strand_, [self = shared_from_this(), grace] { self->do_terminate(grace); });
   }
-  void pause_reading() override {
-    net::post(strand_, [self = shared_from_this()] { self->paused_ = true; });
-  }
-  void resume_reading() override {
-    net::post(strand_, [self = shared_from_this()] { self->unpause(); });
+  void acknowledge(std::uint32_t n) override {
+    net::post(strand_, [self = shared_from_this(), n] {
+      self->unacked_ -= std::min(n, self->unacked_);
+      self->pump(0);
+      self->pump(1);
+    });
   }
   int pid() const override { return pid_; }
 
@@ -132,16 +135,13 @@ class child : public process_handle, public std::enable_shared_from_this<child> 
     explicit pipe_reader(descriptor d) : pipe(std::move(d)) {}
     descriptor pipe;
     std::array<char, 16 * 1024> chunk{};
-    std::string partial;
-    bool open = true;
+    std::string pending;  // read, not yet split into lines (waiting for the window)
+    std::string partial;  // the start of a line whose end has not been read
+    bool open = true;     // until EOF is read and everything read is delivered
+    bool eof = false;
     bool reading = false;
     bool discarding = false;  // inside an over-long line
   };
-
-  void unpause() {
-    paused_ = false;
-    if (!streams_[0].reading && streams_[0].open) do_read(0);
-  }
 
   void write_stdin(std::string data) {
     stdin_data_ = std::move(data);
@@ -164,39 +164,60 @@ class child : public process_handle, public std::enable_shared_from_this<child> 
   void on_read(int i, boost::system::error_code ec, std::size_t n) {
     auto& s = streams_[i];
     s.reading = false;
-    if (ec) {
-      if (!s.partial.empty() && !s.discarding) deliver(i, std::move(s.partial));
-      s.open = false;
-      return maybe_finish();
-    }
-    split_lines(i, std::string_view{s.chunk.data(), n});
-    if (i == 1 || !paused_) do_read(i);  // stderr is never paused: it is small and diagnostic
+    if (ec)
+      s.eof = true;
+    else
+      s.pending.append(s.chunk.data(), n);
+    pump(i);
   }
 
-  void split_lines(int i, std::string_view data) {
+  // Delivers what stream `i` has read, as far as the line window allows; reads
+  // more only when everything read so far is delivered.
+  void pump(int i) {
     auto& s = streams_[i];
-    while (!data.empty()) {
-      auto nl = data.find('\n');
-      auto piece = data.substr(0, nl);
-      if (!s.discarding) {
-        if (s.partial.size() + piece.size() > max_line_bytes_) {
-          s.discarding = true;
-          s.partial.clear();
-          events_->on_line_too_long(static_cast<process_stream>(i));
-          do_terminate(std::chrono::milliseconds(1000));
-        } else {
-          s.partial.append(piece);
-        }
-      }
-      if (nl == std::string_view::npos) return;
-      if (!s.discarding) deliver(i, std::exchange(s.partial, {}));
-      s.discarding = false;
-      data.remove_prefix(nl + 1);
+    if (!s.open || s.reading) return;
+    std::size_t used = 0;
+    while (used < s.pending.size() && window_open()) {
+      auto nl = s.pending.find('\n', used);
+      auto end = nl == std::string::npos ? s.pending.size() : nl;
+      append_to_line(i, std::string_view{s.pending}.substr(used, end - used));
+      used = end;
+      if (nl == std::string::npos) break;
+      ++used;
+      end_line(i);
     }
+    s.pending.erase(0, used);
+    if (!s.pending.empty()) return;  // the window is full: wait for acknowledge()
+    if (!s.eof) return do_read(i);
+    if (!s.partial.empty() && !s.discarding) {
+      if (!window_open()) return;
+      end_line(i);  // the last line had no newline
+    }
+    s.open = false;
+    maybe_finish();
   }
 
-  void deliver(int i, std::string line) {
+  bool window_open() const { return terminating_ || unacked_ < line_window_; }
+
+  void append_to_line(int i, std::string_view piece) {
+    auto& s = streams_[i];
+    if (s.discarding) return;
+    if (s.partial.size() + piece.size() > max_line_bytes_) {
+      s.discarding = true;
+      s.partial.clear();
+      events_->on_line_too_long(static_cast<process_stream>(i));
+      do_terminate(std::chrono::milliseconds(1000));
+      return;
+    }
+    s.partial.append(piece);
+  }
+
+  void end_line(int i) {
+    auto& s = streams_[i];
+    auto line = std::exchange(s.partial, {});
+    if (std::exchange(s.discarding, false) || terminating_) return;  // nobody wants it now
     if (!line.empty() && line.back() == '\r') line.pop_back();
+    ++unacked_;
     events_->on_line(static_cast<process_stream>(i), std::move(line));
   }
 
@@ -216,7 +237,6 @@ class child : public process_handle, public std::enable_shared_from_this<child> 
     }
     exited_ = true;
     kill_timer_.cancel();
-    unpause();  // drain to EOF so the pipes close even if nobody reads the rest
     boost::system::error_code ignored;
     pidfd_.close(ignored);
     maybe_finish();
@@ -224,8 +244,9 @@ class child : public process_handle, public std::enable_shared_from_this<child> 
 
   void do_terminate(std::chrono::milliseconds grace) {
     if (exited_ || terminating_) return;
-    terminating_ = true;
-    unpause();  // a paused pipe could keep the process blocked on write, deaf to SIGTERM
+    terminating_ = true;  // from now on output is drained and discarded
+    pump(0);              // a blocked writer must be drained to see SIGTERM
+    pump(1);
     ::kill(-pid_, SIGTERM);
     kill_timer_.expires_after(grace);
     kill_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
@@ -248,9 +269,10 @@ class child : public process_handle, public std::enable_shared_from_this<child> 
   net::steady_timer kill_timer_;
   pid_t pid_;
   std::size_t max_line_bytes_;
+  std::uint32_t line_window_;
   std::shared_ptr<process_events> events_;
   std::atomic<std::size_t>& running_;
-  bool paused_ = false;
+  std::uint32_t unacked_ = 0;
   bool exited_ = false;
   bool terminating_ = false;
   bool finished_ = false;
@@ -311,8 +333,9 @@ std::shared_ptr<process_handle> process_launcher::launch(const process_spec& spe
     throw_errno(e, "pidfd_open");
   }
   impl_->running.fetch_add(1);
-  auto c = std::make_shared<child>(impl_->ioc, pid, pidfd, in[1], out[0], err[0],
-                                   spec.max_line_bytes, std::move(events), impl_->running);
+  auto c =
+      std::make_shared<child>(impl_->ioc, pid, pidfd, in[1], out[0], err[0], spec.max_line_bytes,
+                              std::max(spec.line_window, 1u), std::move(events), impl_->running);
   {
     std::lock_guard lock{impl_->mutex};
     std::erase_if(impl_->children, [](const auto& w) { return w.expired(); });

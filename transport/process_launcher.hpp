@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <utility>
@@ -18,12 +19,17 @@ struct process_spec {
   std::vector<std::pair<std::string, std::string>> env;  // added to Sluice's environment
   std::string cwd;                                       // empty: Sluice's working directory
   std::size_t max_line_bytes = 1024 * 1024;
+  // Lines delivered to process_events and not yet acknowledged, at most. When
+  // the window is full the launcher stops reading the pipes, so the process
+  // blocks on its own writes.
+  std::uint32_t line_window = 16;
 };
 
 enum class process_stream { stdout_stream, stderr_stream };
 
-// Called on the launcher's thread, in order: lines as they are printed, then
-// on_exit once both pipes are closed and the process has been reaped.
+// Called on the launcher's thread, in order: lines as they are printed (within
+// the line window), then on_exit once both pipes are drained and the process
+// has been reaped. After terminate(), remaining output is discarded.
 class process_events {
  public:
   virtual ~process_events() = default;
@@ -40,9 +46,8 @@ class process_handle {
   virtual ~process_handle() = default;
   // SIGTERM to the process group, SIGKILL after `grace` if it is still alive.
   virtual void terminate(std::chrono::milliseconds grace) = 0;
-  // Stop draining stdout (the process blocks once the pipe is full) / drain again.
-  virtual void pause_reading() = 0;
-  virtual void resume_reading() = 0;
+  // `n` delivered lines were handled: that many more may be delivered.
+  virtual void acknowledge(std::uint32_t n) = 0;
   virtual int pid() const = 0;
 };
 

@@ -100,6 +100,38 @@ class Sluice:
         conn.close()
         return result
 
+    def children(self):
+        """PIDs of the processes sluice started that still exist."""
+        pids = []
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/stat") as f:
+                        fields = f.read().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                if int(fields[1]) == self.proc.pid:  # field 4: the parent's pid
+                    pids.append(int(entry))
+        return pids
+
+    def process_fds(self):
+        """Descriptors of the kinds a child process uses: its pipes and its pidfd."""
+        fd_dir = f"/proc/{self.proc.pid}/fd"
+        kinds = []
+        for fd in os.listdir(fd_dir):
+            try:
+                kinds.append(os.readlink(f"{fd_dir}/{fd}"))
+            except OSError:
+                continue
+        return sum(1 for k in kinds if k.startswith("pipe:") or k == "anon_inode:[pidfd]")
+
+    async def no_children_left(self):
+        """Waits until sluice has no child process; returns the ones still there."""
+        deadline = time.monotonic() + PATIENCE
+        while self.children() and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        return self.children()
+
     def metrics(self):
         """The /metrics samples as {'name{labels}': value}."""
         _, _, text = self.http("GET", "/metrics")

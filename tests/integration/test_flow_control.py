@@ -76,5 +76,47 @@ class FlowControl(unittest.IsolatedAsyncioTestCase):
             await ws.close()
 
 
+class ProcessBackpressure(unittest.IsolatedAsyncioTestCase):
+    async def asyncSetUp(self):
+        asyncio.get_running_loop().set_debug(False)  # as above: high-volume stream
+
+    async def test_client_that_stops_reading_blocks_the_process(self):
+        lines = 150000  # ~11 MB of frames: more than the socket buffers hold
+        config = ("server:\n  host: 127.0.0.1\n  port: 0\n"
+                  "upstreams:\n  counter:\n    kind: process\n    command: /usr/bin/seq\n"
+                  f"    args: [\"{lines}\"]\n"
+                  "routes:\n  count: {upstream: counter, timeout: 10m}\n"
+                  "limits:\n  outbound_messages: 256\n")
+        with Sluice(config) as server:
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.connect(("127.0.0.1", server.port))
+            ws, _ = await connect(server, sock=sock, max_queue=1)
+            await send_json(ws, {"type": "request", "id": 1})
+
+            previous, stable = -1, 0
+            while stable < 5:
+                written = server.metrics()["sluice_frames_out_total"]
+                stable = stable + 1 if written == previous else 0
+                previous = written
+                await asyncio.sleep(0.1)
+            # seq is still alive, blocked writing to its stdout pipe; nothing was dropped.
+            self.assertEqual(len(server.children()), 1)
+            metrics = server.metrics()
+            self.assertLess(metrics["sluice_frames_out_total"], lines)
+            self.assertEqual(metrics["sluice_slow_consumer_closes_total"], 0)
+
+            async def read_all():
+                for n in range(1, lines + 1):
+                    frame = json.loads(await ws.recv())
+                    assert frame == {"type": "progress", "id": 1, "stream": "stdout",
+                                     "line": str(n)}, frame
+                return json.loads(await ws.recv())
+            self.assertEqual(await asyncio.wait_for(read_all(), PATIENCE * 4),
+                             {"type": "final", "id": 1, "exit_code": 0})
+            self.assertEqual(await server.no_children_left(), [])
+            await ws.close()
+
+
 if __name__ == "__main__":
     unittest.main()
