@@ -16,6 +16,8 @@
 #include <system_error>
 #include <thread>
 
+#include "core/metrics.hpp"
+
 extern char** environ;
 
 namespace sluice::transport {
@@ -87,6 +89,23 @@ pid_t spawn(const process_spec& spec, int in, int out, int err) {
   if (rc != 0) throw_errno(rc, "cannot start " + spec.command);
   return pid;
 }
+
+struct process_metrics {
+  static process_metrics& get() {
+    static process_metrics instance;
+    return instance;
+  }
+  metrics::gauge& running = metrics::registry::global().add_gauge(
+      "sluice_processes_running", "Upstream child processes started and not yet reaped");
+  metrics::counter& started = metrics::registry::global().add_counter(
+      "sluice_processes_started_total", "Upstream child processes started");
+  metrics::family<metrics::counter>& exits = metrics::registry::global().add_counter_family(
+      "sluice_process_exits_total",
+      "Upstream child processes reaped, by how they ended (exit_0, exit_nonzero, signal)",
+      {"how"});
+  metrics::counter& spawn_failures = metrics::registry::global().add_counter(
+      "sluice_process_spawn_failures_total", "Upstream processes that could not be started");
+};
 
 }  // namespace
 
@@ -237,6 +256,9 @@ class child : public process_handle, public std::enable_shared_from_this<child> 
     }
     exited_ = true;
     kill_timer_.cancel();
+    auto& m = process_metrics::get();
+    m.running.dec();
+    m.exits.with({signal_ >= 0 ? "signal" : exit_code_ == 0 ? "exit_0" : "exit_nonzero"}).inc();
     boost::system::error_code ignored;
     pidfd_.close(ignored);
     maybe_finish();
@@ -290,6 +312,7 @@ struct process_launcher::impl {
 };
 
 process_launcher::process_launcher() : impl_(std::make_unique<impl>()) {
+  process_metrics::get();  // listed in /metrics from the start
   // Writing to the stdin of a process that exited must fail with EPIPE, not kill Sluice.
   std::signal(SIGPIPE, SIG_IGN);
   impl_->thread = std::thread([this] { impl_->ioc.run(); });
@@ -320,6 +343,7 @@ std::shared_ptr<process_handle> process_launcher::launch(const process_spec& spe
   try {
     pid = spawn(spec, in[0], out[1], err[1]);
   } catch (...) {
+    process_metrics::get().spawn_failures.inc();
     for (int fd : {in[0], in[1], out[0], out[1], err[0], err[1]}) ::close(fd);
     throw;
   }
@@ -333,6 +357,8 @@ std::shared_ptr<process_handle> process_launcher::launch(const process_spec& spe
     throw_errno(e, "pidfd_open");
   }
   impl_->running.fetch_add(1);
+  process_metrics::get().running.inc();
+  process_metrics::get().started.inc();
   auto c =
       std::make_shared<child>(impl_->ioc, pid, pidfd, in[1], out[0], err[0], spec.max_line_bytes,
                               std::max(spec.line_window, 1u), std::move(events), impl_->running);

@@ -55,6 +55,10 @@ class ProcessUpstream(unittest.IsolatedAsyncioTestCase):
                 line("auto-1", "scraped page 3/3"), line("auto-1", "done: HELLO WORLD"),
                 {"type": "final", "id": "auto-1", "exit_code": 0}])
             self.assertEqual(await server.no_children_left(), [])
+            metrics = server.metrics()
+            self.assertEqual(metrics["sluice_processes_started_total"], 1)
+            self.assertEqual(metrics['sluice_process_exits_total{how="exit_0"}'], 1)
+            self.assertEqual(metrics["sluice_processes_running"], 0)
             await ws.close()
 
     async def test_json_lines_travel_untouched_in_data(self):
@@ -92,6 +96,7 @@ class ProcessUpstream(unittest.IsolatedAsyncioTestCase):
             frame = (await until_final(ws, 1))[-1]
             self.assertEqual((frame["type"], frame["code"]), ("error", "upstream_unavailable"))
             self.assertIn("/nonexistent/tool", frame["message"])
+            self.assertEqual(server.metrics()["sluice_process_spawn_failures_total"], 1)
             await ws.close()
 
 
