@@ -12,7 +12,8 @@ build_packages=(
   libcaf-dev libboost1.81-dev libyaml-cpp-dev libsimdjson-dev libssl-dev
 )
 test_packages=(
-  libgtest-dev libgmock-dev python3 python3-websockets curl nodejs npm
+  libgtest-dev libgmock-dev python3 python3-websockets python3-fastapi python3-uvicorn
+  curl nodejs npm
 )
 
 packages=("${build_packages[@]}")
