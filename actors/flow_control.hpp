@@ -9,9 +9,9 @@
 // frames it has handed to the client link (credit_atom, n), in batches of half
 // the window, but only while the link is not congested. When it is, the session
 // withholds the credit and asks the link for a writable notice; on
-// writable_atom it returns all withheld credit. So a client that reads slowly slows its jobs down, the
-// session's mailbox holds at most the window per job, and the client's queue
-// stays below its bound: nothing is dropped and memory stays flat.
+// writable_atom it returns all withheld credit. So a client that reads slowly slows its jobs down,
+// the session's mailbox holds at most the window per job, and the client's queue stays below its
+// bound: nothing is dropped and memory stays flat.
 namespace sluice::actors {
 
 constexpr std::uint32_t job_credit_window = 16;

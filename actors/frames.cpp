@@ -60,6 +60,18 @@ std::string with_data(std::string_view type, std::string_view id, std::string_vi
   return typed(type, id).raw("data", data_json).finish();
 }
 
+std::string final_with_data(std::string_view id, std::string_view data_json) {
+  return typed("final", id).raw("data", data_json).finish();
+}
+
+std::string upstream_error(std::string_view id, std::string_view data_json) {
+  return typed("error", id)
+      .str("code", to_string(ec::upstream_failed))
+      .str("message", "the upstream reported an error")
+      .raw("data", data_json)
+      .finish();
+}
+
 std::string process_final(std::string_view id, std::string_view data_json) {
   auto obj = typed("final", id);
   obj.num("exit_code", std::int64_t{0});

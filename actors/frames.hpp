@@ -25,6 +25,10 @@ std::string pong(std::string_view id);
 std::string process_line(std::string_view id, bool from_stderr, std::string_view line);
 // A frame carrying a backend's own JSON untouched in `data` (type progress or token).
 std::string with_data(std::string_view type, std::string_view id, std::string_view data_json);
+// The final frame of an upstream: its own final object in `data`.
+std::string final_with_data(std::string_view id, std::string_view data_json);
+// An upstream's own error object, relayed as error upstream_failed with `data`.
+std::string upstream_error(std::string_view id, std::string_view data_json);
 // The end of a process that exited 0; `data_json` (may be empty) is its own final object.
 std::string process_final(std::string_view id, std::string_view data_json);
 

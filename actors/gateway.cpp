@@ -29,11 +29,10 @@ class session_sink : public transport::inbound_sink {
 
 }  // namespace
 
-gateway::gateway(caf::actor_system& system, const config::config& cfg,
-                 transport::process_launcher* launcher)
+gateway::gateway(caf::actor_system& system, const config::config& cfg, upstream_runtime runtime)
     : system_(system),
       ctx_(std::make_shared<const gateway_context>(gateway_context{
-          cfg.server.node_name, cfg.limits, router{cfg, launcher}, system.groups().anonymous()})) {
+          cfg.server.node_name, cfg.limits, router{cfg, runtime}, system.groups().anonymous()})) {
   actor_metrics::get();  // registers the metrics so /metrics lists them from the start
 }
 

@@ -6,9 +6,9 @@
 #include <chrono>
 #include <memory>
 
+#include "actors/router.hpp"
 #include "config/config.hpp"
 #include "transport/client_link.hpp"
-#include "transport/process_launcher.hpp"
 
 namespace sluice::actors {
 
@@ -18,10 +18,8 @@ struct gateway_context;
 // connection and relays what the connection reads into that actor's mailbox.
 class gateway : public transport::connection_handler {
  public:
-  // `launcher` (may be null when no route uses a process upstream) must
-  // outlive every actor of `system`.
-  gateway(caf::actor_system& system, const config::config& cfg,
-          transport::process_launcher* launcher = nullptr);
+  // `runtime` must outlive every actor of `system`.
+  gateway(caf::actor_system& system, const config::config& cfg, upstream_runtime runtime = {});
   ~gateway() override;
 
   std::unique_ptr<transport::inbound_sink> open(

@@ -1,9 +1,8 @@
 #include "actors/process_job.hpp"
 
-#include <simdjson.h>
-
 #include "actors/actor_metrics.hpp"
 #include "actors/frames.hpp"
+#include "actors/upstream_relay.hpp"
 
 namespace sluice::actors {
 namespace {
@@ -84,20 +83,21 @@ void process_job_state::on_line(process_line& msg) {
 }
 
 void process_job_state::on_json_line(const std::string& line) {
-  thread_local simdjson::dom::parser parser;
-  simdjson::dom::object obj;
-  if (parser.parse(line).get_object().get(obj))
-    return fail(ec::upstream_protocol_error,
-                "the process printed a line that is not a JSON object (output: json_lines)",
-                request_outcome::error);
-  std::string_view type;
-  if (obj["type"].get_string().get(type)) type = "progress";
-  auto data = simdjson::minify(obj);
-  if (type == "final") {
-    final_data_ = std::move(data);  // sent when the process exits successfully
-    return acknowledge_lines(1);    // no frame, so no credit will come back for it
+  auto msg = classify_upstream_json(line);
+  switch (msg.type) {
+    case relayed_message::kind::invalid:
+      return fail(ec::upstream_protocol_error,
+                  "the process printed a line that is not a JSON object (output: json_lines)",
+                  request_outcome::error);
+    case relayed_message::kind::final:
+      final_data_ = std::move(msg.data);  // sent when the process exits successfully
+      return acknowledge_lines(1);        // no frame, so no credit will come back for it
+    case relayed_message::kind::token:
+      return emit(frames::with_data("token", req_.id, msg.data));
+    case relayed_message::kind::progress:
+    case relayed_message::kind::error:  // the exit status decides whether the request failed
+      return emit(frames::with_data("progress", req_.id, msg.data));
   }
-  emit(frames::with_data(type == "token" ? "token" : "progress", req_.id, data));
 }
 
 void process_job_state::on_exit(const process_exit& msg) {

@@ -4,17 +4,20 @@
 
 #include "actors/process_job.hpp"
 #include "actors/uppercase_job.hpp"
+#include "actors/websocket_job.hpp"
 
 namespace sluice::actors {
 
-router::router(const config::config& cfg, transport::process_launcher* launcher)
+router::router(const config::config& cfg, upstream_runtime runtime)
     : routes_(cfg.routes),
       upstreams_(cfg.upstreams),
-      launcher_(launcher),
+      runtime_(runtime),
       default_route_(cfg.default_route.value_or("")) {
-  for (const auto& r : routes_)
-    if (r.kind == config::route_kind::upstream && launcher_ == nullptr)
-      throw std::logic_error("route " + r.name + " needs a process launcher");
+  for (const auto& up : upstreams_) {
+    bool missing = up.kind == config::upstream_kind::process ? runtime_.processes == nullptr
+                                                             : runtime_.websockets == nullptr;
+    if (missing) throw std::logic_error("upstream " + up.name + " has no runtime to run on");
+  }
 }
 
 const config::route_config* router::resolve(std::string_view name, ec& why) const {
@@ -38,10 +41,14 @@ caf::actor router::start_job(caf::event_based_actor* parent, const config::route
       return parent->spawn<caf::monitored>(uppercase_job, route.uppercase, route.timeout,
                                            std::move(req));
     case config::route_kind::upstream:
-      for (const auto& up : upstreams_)
-        if (up.name == route.upstream)
-          return parent->spawn<caf::monitored>(process_job, up, route.timeout, std::move(req),
-                                               launcher_);
+      for (const auto& up : upstreams_) {
+        if (up.name != route.upstream) continue;
+        if (up.kind == config::upstream_kind::websocket)
+          return parent->spawn<caf::monitored>(websocket_job, up, route.timeout, std::move(req),
+                                               runtime_.websockets);
+        return parent->spawn<caf::monitored>(process_job, up, route.timeout, std::move(req),
+                                             runtime_.processes);
+      }
       break;
   }
   return {};

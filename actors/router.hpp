@@ -12,7 +12,8 @@
 
 namespace sluice::transport {
 class process_launcher;
-}
+class websocket_connector;
+}  // namespace sluice::transport
 
 namespace sluice::actors {
 
@@ -23,13 +24,18 @@ struct job_request {
   caf::actor session;   // where the reply frames go
 };
 
+// What jobs of upstream routes use to reach their backends; each must outlive
+// every actor. May be null when no route uses that kind of upstream.
+struct upstream_runtime {
+  transport::process_launcher* processes = nullptr;
+  transport::websocket_connector* websockets = nullptr;
+};
+
 // Resolves a route name to its configuration and starts the kind of job that
 // serves it. Immutable after construction, so sessions share one.
 class router {
  public:
-  // `launcher` starts the processes of `process` upstreams; it may be null
-  // only when no route uses an upstream.
-  router(const config::config& cfg, transport::process_launcher* launcher);
+  router(const config::config& cfg, upstream_runtime runtime);
 
   // The route called `name` (empty: the default route), or null with `why` set.
   const config::route_config* resolve(std::string_view name, ec& why) const;
@@ -44,7 +50,7 @@ class router {
  private:
   std::vector<config::route_config> routes_;
   std::vector<config::upstream_config> upstreams_;
-  transport::process_launcher* launcher_;
+  upstream_runtime runtime_;
   std::string default_route_;  // empty when there is none
 };
 

@@ -44,9 +44,25 @@ struct process_upstream_config {
   milliseconds kill_grace{2000};  // SIGTERM, then SIGKILL after this long
 };
 
+// An upstream of kind `websocket`: one connection per request to `url`. The
+// request payload is sent as one text message; every message the upstream
+// sends back is relayed until its `final` (or `error`) message.
+struct websocket_upstream_config {
+  std::string url;  // ws://host:port/path
+  std::string host;
+  std::string port;
+  std::string path;
+  milliseconds connect_timeout{5000};
+  std::size_t max_message_bytes = 1024 * 1024;
+};
+
+enum class upstream_kind { process, websocket };
+
 struct upstream_config {
   std::string name;
-  process_upstream_config process;  // the only kind so far
+  upstream_kind kind = upstream_kind::process;
+  process_upstream_config process;
+  websocket_upstream_config websocket;
 };
 
 // Parameters of the built-in `uppercase` compute route.

@@ -3,6 +3,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "config/values.hpp"
 #include "config/yaml_reader.hpp"
 
 namespace sluice::config {
@@ -54,6 +55,31 @@ void read_process_upstream(yaml_reader& r, const YAML::Node& node, const std::st
   r.read_duration(node, path, "kill_grace", p.kill_grace, 0ms, 1h);
 }
 
+// ws://host:port/path, split into its parts; false when it is not of that form.
+bool split_ws_url(const std::string& url, websocket_upstream_config& w) {
+  if (!url.starts_with("ws://")) return false;
+  auto rest = url.substr(5);
+  auto slash = rest.find('/');
+  auto authority = rest.substr(0, slash);
+  w.path = slash == std::string::npos ? "/" : rest.substr(slash);
+  auto colon = authority.rfind(':');
+  w.host = authority.substr(0, colon);
+  w.port = colon == std::string::npos ? "80" : authority.substr(colon + 1);
+  auto port = parse_unsigned(w.port);
+  return !w.host.empty() && port && *port > 0 && *port <= 65535;
+}
+
+void read_websocket_upstream(yaml_reader& r, const YAML::Node& node, const std::string& path,
+                             websocket_upstream_config& w) {
+  if (!node["url"].IsDefined()) r.fail(node, path + ".url", "missing");
+  r.read_string(node, path, "url", w.url);
+  if (node["url"].IsDefined() && !w.url.empty() && !split_ws_url(w.url, w))
+    r.fail(node["url"], path + ".url",
+           "expected ws://HOST:PORT/PATH, got \"" + w.url + "\" (wss:// is not supported yet)");
+  r.read_duration(node, path, "connect_timeout", w.connect_timeout, 1ms, 5min);
+  r.read_size(node, path, "max_message_bytes", w.max_message_bytes, 64, 64ULL << 20);
+}
+
 void read_upstreams(yaml_reader& r, const YAML::Node& node, config& cfg) {
   if (!node.IsDefined() || node.IsNull()) return;
   if (!node.IsMap()) return r.fail(node, "upstreams", "expected a mapping of upstream names");
@@ -68,10 +94,17 @@ void read_upstreams(yaml_reader& r, const YAML::Node& node, config& cfg) {
     const auto& body = kv.second;
     if (!body.IsDefined() || body.IsNull()) {
       r.fail(body, path, "expected a mapping with at least `kind`");
-    } else if (r.open_map(body, path, {"kind", "command", "args", "env", "cwd", "output",
-                                       "max_line_bytes", "kill_grace"})) {
-      if (!body["kind"].IsDefined()) r.fail(body, path + ".kind", "missing (known kinds: process)");
-      if (r.read_choice(body, path, "kind", {"process"})) read_process_upstream(r, body, path, up.process);
+    } else if (!body.IsMap() || !body["kind"].IsDefined()) {
+      r.fail(body, path + ".kind", "missing (known kinds: process, websocket)");
+    } else if (auto kind = r.read_choice(body, path, "kind", {"process", "websocket"})) {
+      up.kind = static_cast<upstream_kind>(*kind);
+      if (up.kind == upstream_kind::process) {
+        if (r.open_map(body, path, {"kind", "command", "args", "env", "cwd", "output",
+                                    "max_line_bytes", "kill_grace"}))
+          read_process_upstream(r, body, path, up.process);
+      } else if (r.open_map(body, path, {"kind", "url", "connect_timeout", "max_message_bytes"})) {
+        read_websocket_upstream(r, body, path, up.websocket);
+      }
     }
     cfg.upstreams.push_back(std::move(up));
   }

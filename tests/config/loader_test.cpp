@@ -213,7 +213,7 @@ TEST(LoaderErrors, UpstreamProblems) {
                 "  c: {kind: process, command: x, args: x, env: [1], output: xml, kill_grace: 5}\n"
                 "routes:\n  r1: {upstream: nope}\n  r2: {upstream: a, kind: uppercase}\n"),
       ElementsAre("2:6: upstreams.a.command: missing",
-                  "3:13: upstreams.b.kind: expected one of process, got \"teleport\"",
+                  "3:13: upstreams.b.kind: expected one of process, websocket, got \"teleport\"",
                   "4:40: upstreams.c.args: expected a list of strings",
                   "4:48: upstreams.c.env: expected a mapping of names to values",
                   "4:61: upstreams.c.output: expected one of lines, json_lines, got \"xml\"",
@@ -221,6 +221,31 @@ TEST(LoaderErrors, UpstreamProblems) {
                   "got \"5\"",
                   "6:18: routes.r1.upstream: no upstream named \"nope\" under `upstreams`",
                   "7:27: routes.r2.kind: a route has either `kind` or `upstream`, not both"));
+}
+
+TEST(Loader, WebSocketUpstream) {
+  auto cfg = loaded(
+      "upstreams:\n  py: {kind: websocket, url: 'ws://127.0.0.1:8000/ws', connect_timeout: 2s}\n"
+      "routes:\n  r: {upstream: py}\n");
+  ASSERT_EQ(cfg.upstreams.size(), 1u);
+  const auto& w = cfg.upstreams[0].websocket;
+  EXPECT_EQ(cfg.upstreams[0].kind, upstream_kind::websocket);
+  EXPECT_EQ((std::vector<std::string>{w.host, w.port, w.path}),
+            (std::vector<std::string>{"127.0.0.1", "8000", "/ws"}));
+  EXPECT_EQ(w.connect_timeout.count(), 2000);
+}
+
+TEST(LoaderErrors, WebSocketUpstreamProblems) {
+  EXPECT_THAT(errors_of("upstreams:\n  a: {kind: websocket}\n  b: {kind: websocket, url: "
+                        "'http://x/ws'}\n  c: {kind: websocket, url: 'ws://h:99999/', command: x}\n"
+                        "routes: {r: {upstream: a}}\n"),
+              ElementsAre("2:6: upstreams.a.url: missing",
+                          "3:29: upstreams.b.url: expected ws://HOST:PORT/PATH, got "
+                          "\"http://x/ws\" (wss:// is not supported yet)",
+                          "4:46: upstreams.c.command: unknown key (expected one of: kind, url, "
+                          "connect_timeout, max_message_bytes)",
+                          "4:29: upstreams.c.url: expected ws://HOST:PORT/PATH, got "
+                          "\"ws://h:99999/\" (wss:// is not supported yet)"));
 }
 
 TEST(LoaderErrors, MissingOrEmptyRoutes) {

@@ -1,0 +1,21 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+// How Sluice relays a JSON message from an upstream (a process's json_lines
+// output, a WebSocket upstream's messages): the object travels untouched in
+// `data`; its own `type` decides the frame.
+namespace sluice::actors {
+
+struct relayed_message {
+  enum class kind { progress, token, final, error, invalid };
+  kind type = kind::invalid;
+  std::string data;  // the object, minified
+};
+
+// `type` "token", "final" or "error" map to those kinds; any other object is
+// progress; anything that is not a JSON object is invalid.
+relayed_message classify_upstream_json(std::string_view text);
+
+}  // namespace sluice::actors

@@ -1,0 +1,105 @@
+#include "actors/websocket_job.hpp"
+
+#include "actors/actor_metrics.hpp"
+#include "actors/frames.hpp"
+#include "actors/upstream_relay.hpp"
+
+namespace sluice::actors {
+namespace {
+
+// Runs on the connector's thread; a weak reference, so an open connection does
+// not keep a finished job's memory.
+class job_forwarder : public transport::websocket_upstream_events {
+ public:
+  explicit job_forwarder(caf::weak_actor_ptr job) : job_(std::move(job)) {}
+
+  void on_open() override { send(upstream_open_atom::value); }
+  void on_failed(std::string why) override { send(upstream_failed_atom::value, std::move(why)); }
+  void on_message(std::string text) override {
+    send(upstream_message_atom::value, std::move(text));
+  }
+  void on_closed(std::string why) override { send(upstream_closed_atom::value, std::move(why)); }
+
+ private:
+  template <class... Ts>
+  void send(Ts&&... xs) {
+    if (auto strong = job_.lock())
+      caf::anon_send(caf::actor_cast<caf::actor>(strong), std::forward<Ts>(xs)...);
+  }
+  caf::weak_actor_ptr job_;
+};
+
+}  // namespace
+
+websocket_job_state::websocket_job_state(caf::event_based_actor* self) : self_(self) {
+  actor_metrics::get().jobs_active.inc();
+}
+
+websocket_job_state::~websocket_job_state() {
+  if (connection_) connection_->close();
+  actor_metrics::get().jobs_active.dec();
+}
+
+caf::behavior websocket_job_state::make_behavior(const config::upstream_config& upstream,
+                                                 std::chrono::milliseconds timeout, job_request req,
+                                                 transport::websocket_connector* connector) {
+  req_ = std::move(req);
+  const auto& w = upstream.websocket;
+  transport::websocket_upstream_spec spec{
+      w.host, w.port, w.path, w.connect_timeout, w.max_message_bytes, job_credit_window};
+  connection_ = connector->connect(
+      spec, std::make_shared<job_forwarder>(caf::actor_cast<caf::weak_actor_ptr>(self_)));
+  connection_->send(req_.payload);  // queued until the connection is open
+  self_->delayed_send(self_, timeout, deadline_atom::value);
+  return {
+      [](upstream_open_atom) {},
+      [this](upstream_failed_atom, const std::string& why) {
+        fail(ec::upstream_unavailable, why, request_outcome::error);
+      },
+      [this](upstream_message_atom, const std::string& text) { on_message(text); },
+      [this](upstream_closed_atom, const std::string& why) {
+        fail(ec::upstream_failed, why + " before its final message", request_outcome::error);
+      },
+      [this](credit_atom, std::uint32_t n) { connection_->acknowledge(n); },
+      [this](deadline_atom) {
+        fail(ec::deadline_exceeded, "the request exceeded its route's timeout",
+             request_outcome::deadline_exceeded);
+      },
+  };
+}
+
+void websocket_job_state::on_message(const std::string& text) {
+  auto msg = classify_upstream_json(text);
+  switch (msg.type) {
+    case relayed_message::kind::invalid:
+      return fail(ec::upstream_protocol_error,
+                  "the upstream sent a message that is not a JSON object", request_outcome::error);
+    case relayed_message::kind::final:
+      return emit(frames::final_with_data(req_.id, msg.data), true, request_outcome::ok);
+    case relayed_message::kind::error:
+      actor_metrics::get().errors.with({std::string{to_string(ec::upstream_failed)}}).inc();
+      return emit(frames::upstream_error(req_.id, msg.data), true, request_outcome::error);
+    case relayed_message::kind::token:
+      return emit(frames::with_data("token", req_.id, msg.data), false, request_outcome::ok);
+    case relayed_message::kind::progress:
+      return emit(frames::with_data("progress", req_.id, msg.data), false, request_outcome::ok);
+  }
+}
+
+void websocket_job_state::emit(std::string frame, bool terminal, request_outcome outcome) {
+  self_->send(req_.session, job_event{req_.id, std::move(frame), terminal, outcome});
+  if (terminal) self_->quit();  // the destructor closes the connection
+}
+
+void websocket_job_state::fail(ec code, std::string message, request_outcome outcome) {
+  actor_metrics::get().errors.with({std::string{to_string(code)}}).inc();
+  emit(frames::error(code, message, req_.id), true, outcome);
+}
+
+caf::behavior websocket_job(caf::stateful_actor<websocket_job_state>* self,
+                            config::upstream_config upstream, std::chrono::milliseconds timeout,
+                            job_request req, transport::websocket_connector* connector) {
+  return self->state.make_behavior(upstream, timeout, std::move(req), connector);
+}
+
+}  // namespace sluice::actors

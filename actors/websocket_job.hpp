@@ -1,0 +1,49 @@
+#pragma once
+
+#include <caf/all.hpp>
+
+#include <chrono>
+#include <memory>
+
+#include "actors/flow_control.hpp"
+#include "actors/messages.hpp"
+#include "actors/router.hpp"
+#include "config/config.hpp"
+#include "transport/websocket_upstream.hpp"
+
+namespace sluice::actors {
+
+// Serves one request over its own WebSocket connection to a `websocket`
+// upstream: sends the payload as one text message and relays every message
+// back (the upstream's JSON untouched in `data`) until the upstream's `final`
+// or `error`. Messages are acknowledged to the connector only as the session
+// acknowledges their frames, so a slow client stops the socket being read.
+// When the job ends for any reason the connection is closed.
+class websocket_job_state {
+ public:
+  static inline const char* name = "sluice.websocket_job";
+
+  explicit websocket_job_state(caf::event_based_actor* self);
+  ~websocket_job_state();
+  websocket_job_state(const websocket_job_state&) = delete;
+  websocket_job_state& operator=(const websocket_job_state&) = delete;
+
+  caf::behavior make_behavior(const config::upstream_config& upstream,
+                              std::chrono::milliseconds timeout, job_request req,
+                              transport::websocket_connector* connector);
+
+ private:
+  void on_message(const std::string& text);
+  void emit(std::string frame, bool terminal, request_outcome outcome);
+  void fail(ec code, std::string message, request_outcome outcome);
+
+  caf::event_based_actor* self_;
+  job_request req_;
+  std::shared_ptr<transport::websocket_upstream_handle> connection_;
+};
+
+caf::behavior websocket_job(caf::stateful_actor<websocket_job_state>* self,
+                            config::upstream_config upstream, std::chrono::milliseconds timeout,
+                            job_request req, transport::websocket_connector* connector);
+
+}  // namespace sluice::actors

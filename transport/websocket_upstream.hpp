@@ -1,0 +1,63 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+// WebSocket connections to upstream services (one per request). Transport
+// owns the sockets; actors see websocket_upstream_handle and receive
+// websocket_upstream_events. The connector runs its sockets on its own thread.
+namespace sluice::transport {
+
+struct websocket_upstream_spec {
+  std::string host;
+  std::string port;
+  std::string path = "/";
+  std::chrono::milliseconds connect_timeout{5000};
+  std::size_t max_message_bytes = 1024 * 1024;
+  // Messages delivered and not yet acknowledged, at most; while the window is
+  // full the socket is not read, so TCP backpressure reaches the upstream.
+  std::uint32_t message_window = 16;
+};
+
+// Called on the connector's thread, in order: on_open or on_failed, then
+// messages, then on_closed once (not after on_failed).
+class websocket_upstream_events {
+ public:
+  virtual ~websocket_upstream_events() = default;
+  virtual void on_open() = 0;
+  virtual void on_failed(std::string why) = 0;  // resolve, connect or handshake failed
+  virtual void on_message(std::string text) = 0;
+  virtual void on_closed(std::string why) = 0;
+};
+
+// Safe to call from any thread.
+class websocket_upstream_handle {
+ public:
+  virtual ~websocket_upstream_handle() = default;
+  virtual void send(std::string text) = 0;
+  virtual void acknowledge(std::uint32_t n) = 0;
+  // Closes the connection (a close frame when open); no events follow.
+  virtual void close() = 0;
+};
+
+class websocket_connector {
+ public:
+  websocket_connector();
+  ~websocket_connector();  // stops its thread; connections still open are dropped
+  websocket_connector(const websocket_connector&) = delete;
+  websocket_connector& operator=(const websocket_connector&) = delete;
+
+  std::shared_ptr<websocket_upstream_handle> connect(
+      const websocket_upstream_spec& spec, std::shared_ptr<websocket_upstream_events> events);
+
+  // Connections open or being opened.
+  std::size_t open_connections() const;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace sluice::transport
