@@ -1,0 +1,161 @@
+"""Routes served by a `websocket` upstream, against the real example FastAPI service
+(examples/upstream/app.py) and, for malformed output, a real python3-websockets server."""
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+import unittest
+import urllib.request
+
+from harness import PATIENCE, REPO, Sluice, connect, error, recv_json, send_json, until_final
+
+APP = os.path.join(REPO, "examples", "upstream", "app.py")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class FastApi:
+    """The example FastAPI service on a free port."""
+
+    def __init__(self, interval_ms=0, steps=3):
+        self.port = free_port()
+        env = dict(os.environ, PORT=str(self.port), PROGRESS_INTERVAL_MS=str(interval_ms),
+                   PROGRESS_STEPS=str(steps))
+        self.proc = subprocess.Popen(["/usr/bin/python3", APP], env=env)
+        deadline = time.monotonic() + PATIENCE
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/health", timeout=1).read()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("the FastAPI app did not start")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+
+
+def config(url, timeout="30s"):
+    return ("server:\n  host: 127.0.0.1\n  port: 0\n"
+            f"upstreams:\n  py:\n    kind: websocket\n    url: {url}\n    connect_timeout: 2s\n"
+            f"routes:\n  ask:\n    upstream: py\n    timeout: {timeout}\n")
+
+
+def progress(request_id, step):
+    return {"type": "progress", "id": request_id, "data": {"type": "progress", "step": step}}
+
+
+class WebSocketUpstream(unittest.IsolatedAsyncioTestCase):
+    async def asyncSetUp(self):
+        self.app = None
+
+    async def asyncTearDown(self):
+        if self.app:
+            self.app.stop()
+
+    async def test_request_streams_through_the_fastapi_service(self):
+        self.app = FastApi()
+        with Sluice(config(f"ws://127.0.0.1:{self.app.port}/ws")) as server:
+            ws, _ = await connect(server)
+            await send_json(ws, {"text": "hello world"})
+            self.assertEqual(await until_final(ws, "auto-1"), [
+                progress("auto-1", 1), progress("auto-1", 2), progress("auto-1", 3),
+                {"type": "final", "id": "auto-1",
+                 "data": {"type": "final", "result": "HELLO WORLD"}}])
+            self.assertEqual(await server.metric_reaches("sluice_upstream_websockets_open", 0), 0)
+            await ws.close()
+
+    async def test_refused_connection_is_upstream_unavailable(self):
+        with Sluice(config(f"ws://127.0.0.1:{free_port()}/ws")) as server:
+            ws, _ = await connect(server)
+            await send_json(ws, {"type": "request", "id": 1, "payload": {"text": "x"}})
+            frame = await recv_json(ws)
+            self.assertEqual((frame["type"], frame["id"], frame["code"]),
+                             ("error", 1, "upstream_unavailable"))
+            self.assertIn("cannot connect to 127.0.0.1:", frame["message"])
+            await ws.close()
+
+    async def assert_upstream_closed_when(self, end_request, timeout="30s"):
+        self.app = FastApi(interval_ms=60000)
+        with Sluice(config(f"ws://127.0.0.1:{self.app.port}/ws", timeout)) as server:
+            bystander, _ = await connect(server)
+            ws, _ = await connect(server)
+            await send_json(ws, {"type": "request", "id": "long", "payload": {"text": "x"}})
+            self.assertEqual(await recv_json(ws), progress("long", 1))
+            self.assertEqual(server.metrics()["sluice_upstream_websockets_open"], 1)
+            await end_request(ws)
+            self.assertEqual(await server.metric_reaches("sluice_upstream_websockets_open", 0), 0)
+            self.assertEqual(await server.metric_reaches("sluice_jobs_active", 0), 0)
+            await send_json(bystander, {"type": "ping"})
+            self.assertEqual(await recv_json(bystander), {"type": "pong"})
+            await bystander.close()
+
+    async def test_cancel_closes_the_upstream_connection(self):
+        async def cancel(ws):
+            await send_json(ws, {"type": "cancel", "id": "long"})
+            self.assertEqual(await recv_json(ws), error("cancelled", "cancelled by the client", "long"))
+        await self.assert_upstream_closed_when(cancel)
+
+    async def test_client_disconnect_closes_the_upstream_connection(self):
+        async def vanish(ws):
+            ws.transport.abort()
+        await self.assert_upstream_closed_when(vanish)
+
+    async def test_deadline_closes_the_upstream_connection(self):
+        async def wait_for_deadline(ws):
+            self.assertEqual(await recv_json(ws), error(
+                "deadline_exceeded", "the request exceeded its route's timeout", "long"))
+        await self.assert_upstream_closed_when(wait_for_deadline, timeout="500ms")
+
+    async def test_upstream_killed_mid_stream(self):
+        self.app = FastApi(interval_ms=60000)
+        with Sluice(config(f"ws://127.0.0.1:{self.app.port}/ws")) as server:
+            ws, _ = await connect(server)
+            await send_json(ws, {"type": "request", "id": "k", "payload": {"text": "x"}})
+            self.assertEqual(await recv_json(ws), progress("k", 1))
+            self.app.stop()  # SIGKILL
+            frame = await recv_json(ws)
+            self.assertEqual((frame["type"], frame["id"], frame["code"]), ("error", "k", "upstream_failed"))
+            self.assertTrue(frame["message"].endswith("before its final message"), frame)
+            await ws.close()
+
+    async def test_malformed_upstream_message(self):
+        port = free_port()
+        script = ("import asyncio, websockets\n"
+                  "async def h(ws, path):\n    await ws.recv()\n    await ws.send('not json')\n"
+                  "    await asyncio.sleep(60)\n"
+                  "async def main():\n"
+                  f"    async with websockets.serve(h, '127.0.0.1', {port}):\n"
+                  "        await asyncio.Future()\n"
+                  "asyncio.run(main())\n")
+        bad = subprocess.Popen(["/usr/bin/python3", "-c", script])
+        try:
+            for _ in range(200):
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    await asyncio.sleep(0.05)
+            with Sluice(config(f"ws://127.0.0.1:{port}/")) as server:
+                ws, _ = await connect(server)
+                await send_json(ws, {"type": "request", "id": 2, "payload": {}})
+                self.assertEqual(await recv_json(ws), error(
+                    "upstream_protocol_error", "the upstream sent a message that is not a JSON object", 2))
+                self.assertEqual(await server.metric_reaches("sluice_upstream_websockets_open", 0), 0)
+                await ws.close()
+        finally:
+            bad.kill()
+            bad.wait()
+
+
+if __name__ == "__main__":
+    unittest.main()
