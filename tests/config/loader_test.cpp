@@ -203,8 +203,10 @@ routes:
 }
 
 TEST(Loader, ExampleUpstreamConfigsLoad) {
-  auto result = load_file(SLUICE_SOURCE_DIR "/config/examples/process.yaml");
-  EXPECT_TRUE(std::holds_alternative<config>(result));
+  for (const char* name : {"process.yaml", "websocket.yaml"}) {
+    auto result = load_file(std::string{SLUICE_SOURCE_DIR "/config/examples/"} + name);
+    EXPECT_TRUE(std::holds_alternative<config>(result)) << name;
+  }
 }
 
 TEST(LoaderErrors, UpstreamProblems) {
