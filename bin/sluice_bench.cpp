@@ -33,17 +33,13 @@ const char* usage =
     "                    [--duration SECONDS] [--warmup SECONDS] [--route NAME]\n"
     "                    [--payload JSON] [--threads T] [--pid SERVER_PID]\n";
 
-bool parse_url(const std::string& url, bench::client_options& c) {
-  if (!url.starts_with("ws://")) return false;
-  auto rest = url.substr(5);
-  auto slash = rest.find('/');
-  auto hostport = rest.substr(0, slash);
-  c.path = slash == std::string::npos ? "/" : rest.substr(slash);
-  auto colon = hostport.rfind(':');
-  if (colon == std::string::npos) return false;
-  c.host = hostport.substr(0, colon);
-  c.port = hostport.substr(colon + 1);
-  return !c.host.empty() && config::parse_unsigned(c.port).has_value();
+bool parse_url(const std::string& text, bench::client_options& c) {
+  auto url = config::parse_ws_url(text);
+  if (!url) return false;
+  c.host = url->host;
+  c.port = url->port;
+  c.path = url->path;
+  return true;
 }
 
 bool parse_args(int argc, char** argv, options& o) {

@@ -42,6 +42,16 @@ void read_server(yaml_reader& r, const YAML::Node& node, server_config& s) {
   r.read_unsigned(node, p, "actor_threads", s.actor_threads, 1, 64);
 }
 
+// The path of the entry `key` names in `section`, after checking the name.
+std::string checked_entry(yaml_reader& r, const YAML::Node& key, const std::string& section,
+                          const std::string& what, bool duplicate) {
+  auto path = section + "." + key.Scalar();
+  if (!valid_name(key.Scalar()))
+    r.fail(key, path, what + " names are 1-64 characters of letters, digits, '_', '-', '.'");
+  if (duplicate) r.fail(key, path, "duplicate " + what);
+  return path;
+}
+
 void read_process_upstream(yaml_reader& r, const YAML::Node& node, const std::string& path,
                            process_upstream_config& p) {
   if (!node["command"].IsDefined()) r.fail(node, path + ".command", "missing");
@@ -55,29 +65,21 @@ void read_process_upstream(yaml_reader& r, const YAML::Node& node, const std::st
   r.read_duration(node, path, "kill_grace", p.kill_grace, 0ms, 1h);
 }
 
-// ws://host:port/path, split into its parts; false when it is not of that form.
-bool split_ws_url(const std::string& url, websocket_upstream_config& w) {
-  if (!url.starts_with("ws://")) return false;
-  auto rest = url.substr(5);
-  auto slash = rest.find('/');
-  auto authority = rest.substr(0, slash);
-  w.path = slash == std::string::npos ? "/" : rest.substr(slash);
-  auto colon = authority.rfind(':');
-  w.host = authority.substr(0, colon);
-  w.port = colon == std::string::npos ? "80" : authority.substr(colon + 1);
-  auto port = parse_unsigned(w.port);
-  return !w.host.empty() && port && *port > 0 && *port <= 65535;
-}
-
 void read_websocket_upstream(yaml_reader& r, const YAML::Node& node, const std::string& path,
                              websocket_upstream_config& w) {
-  if (!node["url"].IsDefined()) r.fail(node, path + ".url", "missing");
-  r.read_string(node, path, "url", w.url);
-  if (node["url"].IsDefined() && !w.url.empty() && !split_ws_url(w.url, w))
-    r.fail(node["url"], path + ".url",
-           "expected ws://HOST:PORT/PATH, got \"" + w.url + "\" (wss:// is not supported yet)");
   r.read_duration(node, path, "connect_timeout", w.connect_timeout, 1ms, 5min);
   r.read_size(node, path, "max_message_bytes", w.max_message_bytes, 64, 64ULL << 20);
+  if (!node["url"].IsDefined()) r.fail(node, path + ".url", "missing");
+  r.read_string(node, path, "url", w.url);
+  if (!node["url"].IsDefined() || w.url.empty()) return;
+  if (auto url = parse_ws_url(w.url)) {
+    w.host = url->host;
+    w.port = url->port;
+    w.path = url->path;
+  } else {
+    r.fail(node["url"], path + ".url",
+           "expected ws://HOST:PORT/PATH, got \"" + w.url + "\" (wss:// is not supported yet)");
+  }
 }
 
 void read_upstreams(yaml_reader& r, const YAML::Node& node, config& cfg) {
@@ -85,10 +87,7 @@ void read_upstreams(yaml_reader& r, const YAML::Node& node, config& cfg) {
   if (!node.IsMap()) return r.fail(node, "upstreams", "expected a mapping of upstream names");
   for (const auto& kv : node) {
     auto name = kv.first.Scalar();
-    auto path = "upstreams." + name;
-    if (!valid_name(name))
-      r.fail(kv.first, path, "upstream names are 1-64 characters of letters, digits, '_', '-', '.'");
-    if (cfg.find_upstream(name) != nullptr) r.fail(kv.first, path, "duplicate upstream");
+    auto path = checked_entry(r, kv.first, "upstreams", "upstream", cfg.find_upstream(name));
     upstream_config up;
     up.name = name;
     const auto& body = kv.second;
@@ -99,8 +98,9 @@ void read_upstreams(yaml_reader& r, const YAML::Node& node, config& cfg) {
     } else if (auto kind = r.read_choice(body, path, "kind", {"process", "websocket"})) {
       up.kind = static_cast<upstream_kind>(*kind);
       if (up.kind == upstream_kind::process) {
-        if (r.open_map(body, path, {"kind", "command", "args", "env", "cwd", "output",
-                                    "max_line_bytes", "kill_grace"}))
+        if (r.open_map(body, path,
+                       {"kind", "command", "args", "env", "cwd", "output", "max_line_bytes",
+                        "kill_grace"}))
           read_process_upstream(r, body, path, up.process);
       } else if (r.open_map(body, path, {"kind", "url", "connect_timeout", "max_message_bytes"})) {
         read_websocket_upstream(r, body, path, up.websocket);
@@ -150,10 +150,7 @@ void read_routes(yaml_reader& r, const YAML::Node& node, config& cfg) {
   std::vector<std::pair<std::string, YAML::Mark>> defaults;
   for (const auto& kv : node) {
     auto name = kv.first.Scalar();
-    auto path = "routes." + name;
-    if (!valid_name(name))
-      r.fail(kv.first, path, "route names are 1-64 characters of letters, digits, '_', '-', '.'");
-    if (cfg.find_route(name) != nullptr) r.fail(kv.first, path, "duplicate route");
+    auto path = checked_entry(r, kv.first, "routes", "route", cfg.find_route(name));
     route_config rt;
     rt.name = name;
     bool is_default = false;

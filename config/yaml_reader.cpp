@@ -123,8 +123,8 @@ std::optional<std::uint64_t> yaml_reader::read_number(const YAML::Node& map,
   return n;
 }
 
-void yaml_reader::read_string_list(const YAML::Node& map, const std::string& path,
-                                   const char* key, std::vector<std::string>& out) {
+void yaml_reader::read_string_list(const YAML::Node& map, const std::string& path, const char* key,
+                                   std::vector<std::string>& out) {
   auto node = map[key];
   if (!node.IsDefined()) return;
   auto full = join_path(path, key);
@@ -135,8 +135,7 @@ void yaml_reader::read_string_list(const YAML::Node& map, const std::string& pat
   out = std::move(values);
 }
 
-void yaml_reader::read_string_map(const YAML::Node& map, const std::string& path,
-                                  const char* key,
+void yaml_reader::read_string_map(const YAML::Node& map, const std::string& path, const char* key,
                                   std::vector<std::pair<std::string, std::string>>& out) {
   auto node = map[key];
   if (!node.IsDefined()) return;

@@ -41,6 +41,22 @@ TEST(ParseUnsigned, WholeNumbersOnly) {
   EXPECT_FALSE(parse_unsigned("12abc"));
 }
 
+TEST(ParseWsUrl, SplitsHostPortAndPath) {
+  auto url = parse_ws_url("ws://127.0.0.1:8000/ws?x=1");
+  ASSERT_TRUE(url);
+  EXPECT_EQ(url->host, "127.0.0.1");
+  EXPECT_EQ(url->port, "8000");
+  EXPECT_EQ(url->path, "/ws?x=1");
+  auto bare = parse_ws_url("ws://example");
+  ASSERT_TRUE(bare);
+  EXPECT_EQ(bare->port, "80");
+  EXPECT_EQ(bare->path, "/");
+  EXPECT_FALSE(parse_ws_url("wss://h:1/"));
+  EXPECT_FALSE(parse_ws_url("ws://:80/"));
+  EXPECT_FALSE(parse_ws_url("ws://h:0/"));
+  EXPECT_FALSE(parse_ws_url("ws://h:port/"));
+}
+
 env_lookup fake_env() {
   return [](const std::string& name) -> std::optional<std::string> {
     if (name == "PORT") return "4000";

@@ -100,6 +100,17 @@ class Sluice:
         conn.close()
         return result
 
+    async def writes_settled(self):
+        """Waits until sluice stops writing frames (sluice_frames_out_total holds still for
+        half a second), as when every client stream is paused; returns the count."""
+        previous, stable = -1, 0
+        while stable < 5:
+            written = self.metrics()["sluice_frames_out_total"]
+            stable = stable + 1 if written == previous else 0
+            previous = written
+            await asyncio.sleep(0.1)
+        return previous
+
     def children(self):
         """PIDs of the processes sluice started that still exist."""
         pids = []

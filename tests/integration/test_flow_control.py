@@ -57,13 +57,7 @@ class FlowControl(unittest.IsolatedAsyncioTestCase):
             ws, _ = await connect(server, sock=sock, max_queue=1)
             await send_json(ws, {"type": "request", "id": request_id, "payload": "x"})
 
-            # Wait until the server stops writing: the job is paused, not finished.
-            previous, stable = -1, 0
-            while stable < 5:
-                written = server.metrics()["sluice_frames_out_total"]
-                stable = stable + 1 if written == previous else 0
-                previous = written
-                await asyncio.sleep(0.1)
+            await server.writes_settled()  # the job is paused, not finished
             metrics = server.metrics()
             self.assertLess(metrics["sluice_frames_out_total"], steps)
             self.assertEqual(metrics["sluice_jobs_active"], 1)
@@ -94,12 +88,7 @@ class ProcessBackpressure(unittest.IsolatedAsyncioTestCase):
             ws, _ = await connect(server, sock=sock, max_queue=1)
             await send_json(ws, {"type": "request", "id": 1})
 
-            previous, stable = -1, 0
-            while stable < 5:
-                written = server.metrics()["sluice_frames_out_total"]
-                stable = stable + 1 if written == previous else 0
-                previous = written
-                await asyncio.sleep(0.1)
+            await server.writes_settled()
             # seq is still alive, blocked writing to its stdout pipe; nothing was dropped.
             self.assertEqual(len(server.children()), 1)
             metrics = server.metrics()
