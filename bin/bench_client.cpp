@@ -17,6 +17,16 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 using steady = std::chrono::steady_clock;
 
+// A frame's `type` is "final" (with or without a space after the colon).
+bool is_type(std::string_view frame, std::string_view type) {
+  auto at = frame.find("\"type\":");
+  if (at == std::string_view::npos) return false;
+  auto rest = frame.substr(at + 7);
+  while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+  return rest.size() > type.size() + 1 && rest[0] == '"' && rest.substr(1, type.size()) == type &&
+         rest[type.size() + 1] == '"';
+}
+
 // The integer id of a frame that Sluice produced (`"id":123`), or -1.
 long frame_id(std::string_view frame) {
   auto at = frame.find("\"id\":");
@@ -60,8 +70,11 @@ struct client::impl : std::enable_shared_from_this<impl> {
     if (stopped) return;
     auto id = next_id++;
     sent_at.emplace(id, steady::now());
-    outbox.push_back(R"({"type":"request","id":)" + std::to_string(id) + R"(,"route":")" +
-                     options.route + R"(","payload":)" + options.payload + "}");
+    if (options.text_protocol)
+      outbox.push_back(options.payload);
+    else
+      outbox.push_back(R"({"type":"request","id":)" + std::to_string(id) + R"(,"route":")" +
+                       options.route + R"(","payload":)" + options.payload + "}");
     if (outbox.size() == 1) do_write();
   }
 
@@ -84,12 +97,13 @@ struct client::impl : std::enable_shared_from_this<impl> {
   }
 
   void on_frame(std::string_view frame) {
-    if (frame.starts_with(R"({"type":"welcome")")) return;
+    if (is_type(frame, "welcome")) return;
     if (counting) ++stats.frames;
-    bool is_final = frame.starts_with(R"({"type":"final")");
-    bool is_error = frame.starts_with(R"({"type":"error")");
+    bool is_final = is_type(frame, "final");
+    bool is_error = is_type(frame, "error");
     if (!is_final && !is_error) return;
-    auto sent = sent_at.find(frame_id(frame));
+    // Text mode has one request in flight, the oldest one; Sluice's frames carry their id.
+    auto sent = sent_at.find(options.text_protocol ? next_id - 1 : frame_id(frame));
     if (sent == sent_at.end()) return;
     auto us = std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - sent->second);
     sent_at.erase(sent);

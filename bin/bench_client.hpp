@@ -19,6 +19,10 @@ struct client_options {
   std::string route = "uppercase";
   std::string payload = R"({"text":"hello world"})";
   unsigned inflight = 1;  // requests kept in flight on the connection
+  // text: send `payload` as it is, one request at a time, and take any frame
+  // whose type is "final" as its answer. Speaks to Sluice's bare {"text": …}
+  // form and to upstream services directly, for side-by-side runs.
+  bool text_protocol = false;
 };
 
 // What one connection measured.

@@ -31,7 +31,11 @@ struct options {
 const char* usage =
     "Usage: sluice-bench [--url ws://HOST:PORT/PATH] [--connections C] [--inflight R]\n"
     "                    [--duration SECONDS] [--warmup SECONDS] [--route NAME]\n"
-    "                    [--payload JSON] [--threads T] [--pid SERVER_PID]\n";
+    "                    [--payload JSON] [--threads T] [--pid SERVER_PID]\n"
+    "                    [--protocol sluice|text]\n"
+    "  --protocol text sends PAYLOAD as it is, one request at a time per connection, and\n"
+    "  counts a frame of type \"final\" as the answer (Sluice's {\"text\":...} form, or a\n"
+    "  service such as examples/upstream/app.py directly).\n";
 
 bool parse_url(const std::string& text, bench::client_options& c) {
   auto url = config::parse_ws_url(text);
@@ -66,10 +70,13 @@ bool parse_args(int argc, char** argv, options& o) {
       o.client.route = value;
     } else if (arg == "--payload") {
       o.client.payload = value;
+    } else if (arg == "--protocol" && (value == "sluice" || value == "text")) {
+      o.client.text_protocol = value == "text";
     } else {
       return false;
     }
   }
+  if (o.client.text_protocol) o.client.inflight = 1;  // the text form has no request ids
   return o.duration_s > 0 && o.warmup_s >= 0;
 }
 
@@ -140,8 +147,10 @@ int main(int argc, char** argv) {
     }
   }
   std::sort(total.latencies_us.begin(), total.latencies_us.end());
-  std::printf("connections=%u inflight=%u duration=%.1fs route=%s\n", opts.connections,
-              opts.client.inflight, elapsed, opts.client.route.c_str());
+  auto mode =
+      opts.client.text_protocol ? std::string{"protocol=text"} : "route=" + opts.client.route;
+  std::printf("connections=%u inflight=%u duration=%.1fs %s\n", opts.connections,
+              opts.client.inflight, elapsed, mode.c_str());
   std::printf("requests: %llu (%.0f req/s), errors: %llu, failed connections: %d\n",
               static_cast<unsigned long long>(total.requests),
               static_cast<double>(total.requests) / elapsed,
