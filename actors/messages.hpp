@@ -67,6 +67,12 @@ using upstream_failed_atom = caf::atom_constant<caf::atom("up_failed")>;
 using upstream_message_atom = caf::atom_constant<caf::atom("up_msg")>;
 using upstream_closed_atom = caf::atom_constant<caf::atom("up_closed")>;
 
+// sse client → sse job: the request failed (HTTP status or 0, why) / one
+// event's data / the response ended (why, whether it was a protocol error).
+using sse_failed_atom = caf::atom_constant<caf::atom("sse_fail")>;
+using sse_event_atom = caf::atom_constant<caf::atom("sse_event")>;
+using sse_end_atom = caf::atom_constant<caf::atom("sse_end")>;
+
 // launcher → process job: a line exceeded max_line_bytes.
 using line_too_long_atom = caf::atom_constant<caf::atom("longline")>;
 

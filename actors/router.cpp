@@ -3,6 +3,7 @@
 #include <caf/all.hpp>
 
 #include "actors/process_job.hpp"
+#include "actors/sse_job.hpp"
 #include "actors/uppercase_job.hpp"
 #include "actors/websocket_job.hpp"
 
@@ -14,8 +15,9 @@ router::router(const config::config& cfg, upstream_runtime runtime)
       runtime_(runtime),
       default_route_(cfg.default_route.value_or("")) {
   for (const auto& up : upstreams_) {
-    bool missing = up.kind == config::upstream_kind::process ? runtime_.processes == nullptr
-                                                             : runtime_.websockets == nullptr;
+    bool missing = up.kind == config::upstream_kind::process     ? runtime_.processes == nullptr
+                   : up.kind == config::upstream_kind::websocket ? runtime_.websockets == nullptr
+                                                                 : runtime_.sse == nullptr;
     if (missing) throw std::logic_error("upstream " + up.name + " has no runtime to run on");
   }
 }
@@ -43,6 +45,9 @@ caf::actor router::start_job(caf::event_based_actor* parent, const config::route
     case config::route_kind::upstream:
       for (const auto& up : upstreams_) {
         if (up.name != route.upstream) continue;
+        if (up.kind == config::upstream_kind::sse)
+          return parent->spawn<caf::monitored>(sse_job, up, route.timeout, std::move(req),
+                                               runtime_.sse);
         if (up.kind == config::upstream_kind::websocket)
           return parent->spawn<caf::monitored>(websocket_job, up, route.timeout, std::move(req),
                                                runtime_.websockets);

@@ -13,6 +13,7 @@
 namespace sluice::transport {
 class process_launcher;
 class websocket_connector;
+class sse_client;
 }  // namespace sluice::transport
 
 namespace sluice::actors {
@@ -29,6 +30,7 @@ struct job_request {
 struct upstream_runtime {
   transport::process_launcher* processes = nullptr;
   transport::websocket_connector* websockets = nullptr;
+  transport::sse_client* sse = nullptr;
 };
 
 // Resolves a route name to its configuration and starts the kind of job that

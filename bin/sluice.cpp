@@ -14,6 +14,7 @@
 #include "core/log.hpp"
 #include "transport/process_launcher.hpp"
 #include "transport/server.hpp"
+#include "transport/sse_upstream.hpp"
 #include "transport/websocket_upstream.hpp"
 
 namespace {
@@ -54,11 +55,12 @@ int run(const config::config& cfg, const sigset_t& signals) {
   // Declared first so they outlive every actor: jobs hold handles into them.
   transport::process_launcher launcher;
   transport::websocket_connector connector;
+  transport::sse_client sse;
   caf::actor_system_config caf_cfg;
   caf_cfg.set("scheduler.max-threads", static_cast<std::size_t>(cfg.server.actor_threads));
   actors::register_message_types(caf_cfg);
   caf::actor_system system{caf_cfg};
-  actors::gateway gateway{system, cfg, {&launcher, &connector}};
+  actors::gateway gateway{system, cfg, {&launcher, &connector, &sse}};
   transport::server server{server_options_from(cfg), gateway};
 
   std::uint16_t port = 0;

@@ -38,7 +38,7 @@ const char* usage =
     "  service such as examples/upstream/app.py directly).\n";
 
 bool parse_url(const std::string& text, bench::client_options& c) {
-  auto url = config::parse_ws_url(text);
+  auto url = config::parse_url(text, "ws");
   if (!url) return false;
   c.host = url->host;
   c.port = url->port;

@@ -56,13 +56,31 @@ struct websocket_upstream_config {
   std::size_t max_message_bytes = 1024 * 1024;
 };
 
-enum class upstream_kind { process, websocket };
+// An upstream of kind `sse`: one HTTP request per client request, whose
+// response streams Server-Sent Events. `body` is a template: {{payload}} is
+// the request payload (JSON) and {{text}} its text as a JSON string.
+struct sse_upstream_config {
+  std::string url;  // http://host:port/path
+  std::string host;
+  std::string port;
+  std::string path;
+  std::string method = "POST";
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body = "{{payload}}";
+  std::string token_field = "token";  // an event with this field is a token
+  std::string final_field = "done";   // an event with this field true is the final one
+  milliseconds connect_timeout{5000};
+  std::size_t max_event_bytes = 1024 * 1024;
+};
+
+enum class upstream_kind { process, websocket, sse };
 
 struct upstream_config {
   std::string name;
   upstream_kind kind = upstream_kind::process;
   process_upstream_config process;
   websocket_upstream_config websocket;
+  sse_upstream_config sse;
 };
 
 // Parameters of the built-in `uppercase` compute route.

@@ -72,13 +72,36 @@ void read_websocket_upstream(yaml_reader& r, const YAML::Node& node, const std::
   if (!node["url"].IsDefined()) r.fail(node, path + ".url", "missing");
   r.read_string(node, path, "url", w.url);
   if (!node["url"].IsDefined() || w.url.empty()) return;
-  if (auto url = parse_ws_url(w.url)) {
+  if (auto url = parse_url(w.url, "ws")) {
     w.host = url->host;
     w.port = url->port;
     w.path = url->path;
   } else {
     r.fail(node["url"], path + ".url",
            "expected ws://HOST:PORT/PATH, got \"" + w.url + "\" (wss:// is not supported yet)");
+  }
+}
+
+void read_sse_upstream(yaml_reader& r, const YAML::Node& node, const std::string& path,
+                       sse_upstream_config& e) {
+  if (auto m = r.read_choice(node, path, "method", {"POST", "GET"}))
+    e.method = *m == 0 ? "POST" : "GET";
+  r.read_string_map(node, path, "headers", e.headers);
+  r.read_string(node, path, "body", e.body);
+  r.read_string(node, path, "token_field", e.token_field);
+  r.read_string(node, path, "final_field", e.final_field);
+  r.read_duration(node, path, "connect_timeout", e.connect_timeout, 1ms, 5min);
+  r.read_size(node, path, "max_event_bytes", e.max_event_bytes, 64, 64ULL << 20);
+  if (!node["url"].IsDefined()) r.fail(node, path + ".url", "missing");
+  r.read_string(node, path, "url", e.url);
+  if (!node["url"].IsDefined() || e.url.empty()) return;
+  if (auto url = parse_url(e.url, "http")) {
+    e.host = url->host;
+    e.port = url->port;
+    e.path = url->path;
+  } else {
+    r.fail(node["url"], path + ".url",
+           "expected http://HOST:PORT/PATH, got \"" + e.url + "\" (https:// is not supported yet)");
   }
 }
 
@@ -94,16 +117,21 @@ void read_upstreams(yaml_reader& r, const YAML::Node& node, config& cfg) {
     if (!body.IsDefined() || body.IsNull()) {
       r.fail(body, path, "expected a mapping with at least `kind`");
     } else if (!body.IsMap() || !body["kind"].IsDefined()) {
-      r.fail(body, path + ".kind", "missing (known kinds: process, websocket)");
-    } else if (auto kind = r.read_choice(body, path, "kind", {"process", "websocket"})) {
+      r.fail(body, path + ".kind", "missing (known kinds: process, websocket, sse)");
+    } else if (auto kind = r.read_choice(body, path, "kind", {"process", "websocket", "sse"})) {
       up.kind = static_cast<upstream_kind>(*kind);
       if (up.kind == upstream_kind::process) {
         if (r.open_map(body, path,
                        {"kind", "command", "args", "env", "cwd", "output", "max_line_bytes",
                         "kill_grace"}))
           read_process_upstream(r, body, path, up.process);
-      } else if (r.open_map(body, path, {"kind", "url", "connect_timeout", "max_message_bytes"})) {
-        read_websocket_upstream(r, body, path, up.websocket);
+      } else if (up.kind == upstream_kind::websocket) {
+        if (r.open_map(body, path, {"kind", "url", "connect_timeout", "max_message_bytes"}))
+          read_websocket_upstream(r, body, path, up.websocket);
+      } else if (r.open_map(body, path,
+                            {"kind", "url", "method", "headers", "body", "token_field",
+                             "final_field", "connect_timeout", "max_event_bytes"})) {
+        read_sse_upstream(r, body, path, up.sse);
       }
     }
     cfg.upstreams.push_back(std::move(up));

@@ -66,15 +66,15 @@ std::optional<std::uint64_t> parse_size(std::string_view text) {
   return value * scale;
 }
 
-std::optional<ws_url> parse_ws_url(std::string_view text) {
-  if (!text.starts_with("ws://")) return std::nullopt;
-  auto rest = text.substr(5);
+std::optional<url_parts> parse_url(std::string_view text, std::string_view scheme) {
+  if (!text.starts_with(scheme) || text.substr(scheme.size(), 3) != "://") return std::nullopt;
+  auto rest = text.substr(scheme.size() + 3);
   auto slash = rest.find('/');
   auto authority = rest.substr(0, slash);
   auto colon = authority.rfind(':');
-  ws_url url{std::string{authority.substr(0, colon)},
-             colon == std::string_view::npos ? "80" : std::string{authority.substr(colon + 1)},
-             slash == std::string_view::npos ? "/" : std::string{rest.substr(slash)}};
+  url_parts url{std::string{authority.substr(0, colon)},
+                colon == std::string_view::npos ? "80" : std::string{authority.substr(colon + 1)},
+                slash == std::string_view::npos ? "/" : std::string{rest.substr(slash)}};
   auto port = parse_unsigned(url.port);
   if (url.host.empty() || !port || *port == 0 || *port > 65535) return std::nullopt;
   return url;

@@ -21,13 +21,14 @@ std::optional<std::uint64_t> parse_size(std::string_view text);
 // A whole number with no sign, no fraction and no trailing characters.
 std::optional<std::uint64_t> parse_unsigned(std::string_view text);
 
-// A WebSocket URL without TLS: ws://HOST[:PORT][/PATH] (port 80, path "/" by default).
-struct ws_url {
+// A URL without TLS: SCHEME://HOST[:PORT][/PATH] (port 80, path "/" by
+// default), for the schemes ws and http.
+struct url_parts {
   std::string host;
   std::string port;
   std::string path;
 };
-std::optional<ws_url> parse_ws_url(std::string_view text);
+std::optional<url_parts> parse_url(std::string_view text, std::string_view scheme);
 
 // Expands `${VAR}` and `${VAR:-default}` using `lookup` (getenv by default);
 // `$${` stands for a literal `${`. On failure returns nothing and says why.

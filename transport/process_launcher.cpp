@@ -101,8 +101,7 @@ struct process_metrics {
       "sluice_processes_started_total", "Upstream child processes started");
   metrics::family<metrics::counter>& exits = metrics::registry::global().add_counter_family(
       "sluice_process_exits_total",
-      "Upstream child processes reaped, by how they ended (exit_0, exit_nonzero, signal)",
-      {"how"});
+      "Upstream child processes reaped, by how they ended (exit_0, exit_nonzero, signal)", {"how"});
   metrics::counter& spawn_failures = metrics::registry::global().add_counter(
       "sluice_process_spawn_failures_total", "Upstream processes that could not be started");
 };

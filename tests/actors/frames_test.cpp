@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "actors/payload.hpp"
+#include "actors/sse_job.hpp"
 #include "actors/uppercase_job.hpp"
 
 namespace sluice::actors {
@@ -30,6 +31,12 @@ TEST(Frames, ServerFramesHaveTheDocumentedShapes) {
 TEST(Uppercase, AsciiLettersOnly) {
   EXPECT_EQ(to_upper_ascii("hello world"), "HELLO WORLD");
   EXPECT_EQ(to_upper_ascii("caf\xc3\xa9 42!"), "CAF\xc3\xa9 42!");
+}
+
+TEST(SseBody, TemplateTakesPayloadAndText) {
+  EXPECT_EQ(render_body(R"({"prompt": {{text}}, "raw": {{payload}}})", R"({"text":"a \"q\""})"),
+            R"({"prompt": "a \"q\"", "raw": {"text":"a \"q\""}})");
+  EXPECT_EQ(render_body("{{text}}", "42"), "null");
 }
 
 TEST(Payload, TextFromStringOrObject) {

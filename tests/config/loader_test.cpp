@@ -203,7 +203,7 @@ routes:
 }
 
 TEST(Loader, ExampleUpstreamConfigsLoad) {
-  for (const char* name : {"process.yaml", "websocket.yaml"}) {
+  for (const char* name : {"process.yaml", "websocket.yaml", "sse.yaml"}) {
     auto result = load_file(std::string{SLUICE_SOURCE_DIR "/config/examples/"} + name);
     EXPECT_TRUE(std::holds_alternative<config>(result)) << name;
   }
@@ -214,15 +214,16 @@ TEST(LoaderErrors, UpstreamProblems) {
       errors_of("upstreams:\n  a: {kind: process}\n  b: {kind: teleport}\n"
                 "  c: {kind: process, command: x, args: x, env: [1], output: xml, kill_grace: 5}\n"
                 "routes:\n  r1: {upstream: nope}\n  r2: {upstream: a, kind: uppercase}\n"),
-      ElementsAre("2:6: upstreams.a.command: missing",
-                  "3:13: upstreams.b.kind: expected one of process, websocket, got \"teleport\"",
-                  "4:40: upstreams.c.args: expected a list of strings",
-                  "4:48: upstreams.c.env: expected a mapping of names to values",
-                  "4:61: upstreams.c.output: expected one of lines, json_lines, got \"xml\"",
-                  "4:78: upstreams.c.kill_grace: expected a duration such as 250ms, 1s, 5m or 0, "
-                  "got \"5\"",
-                  "6:18: routes.r1.upstream: no upstream named \"nope\" under `upstreams`",
-                  "7:27: routes.r2.kind: a route has either `kind` or `upstream`, not both"));
+      ElementsAre(
+          "2:6: upstreams.a.command: missing",
+          "3:13: upstreams.b.kind: expected one of process, websocket, sse, got \"teleport\"",
+          "4:40: upstreams.c.args: expected a list of strings",
+          "4:48: upstreams.c.env: expected a mapping of names to values",
+          "4:61: upstreams.c.output: expected one of lines, json_lines, got \"xml\"",
+          "4:78: upstreams.c.kill_grace: expected a duration such as 250ms, 1s, 5m or 0, "
+          "got \"5\"",
+          "6:18: routes.r1.upstream: no upstream named \"nope\" under `upstreams`",
+          "7:27: routes.r2.kind: a route has either `kind` or `upstream`, not both"));
 }
 
 TEST(Loader, WebSocketUpstream) {
@@ -235,6 +236,29 @@ TEST(Loader, WebSocketUpstream) {
   EXPECT_EQ((std::vector<std::string>{w.host, w.port, w.path}),
             (std::vector<std::string>{"127.0.0.1", "8000", "/ws"}));
   EXPECT_EQ(w.connect_timeout.count(), 2000);
+}
+
+TEST(Loader, SseUpstream) {
+  auto cfg = loaded(
+      "upstreams:\n  llm:\n    kind: sse\n    url: http://127.0.0.1:8000/api/generate-stream\n"
+      "    headers: {X-Key: abc}\n    body: '{\"prompt\": {{text}}}'\n    final_field: finished\n"
+      "routes:\n  r: {upstream: llm}\n");
+  ASSERT_EQ(cfg.upstreams.size(), 1u);
+  const auto& e = cfg.upstreams[0].sse;
+  EXPECT_EQ(cfg.upstreams[0].kind, upstream_kind::sse);
+  EXPECT_EQ((std::vector<std::string>{e.host, e.port, e.path, e.method, e.body, e.token_field,
+                                      e.final_field}),
+            (std::vector<std::string>{"127.0.0.1", "8000", "/api/generate-stream", "POST",
+                                      "{\"prompt\": {{text}}}", "token", "finished"}));
+  EXPECT_THAT(e.headers, ElementsAre(std::pair{std::string{"X-Key"}, std::string{"abc"}}));
+}
+
+TEST(LoaderErrors, SseUpstreamProblems) {
+  EXPECT_THAT(errors_of("upstreams:\n  a: {kind: sse, url: 'ws://x/', method: PUT}\n"
+                        "routes: {r: {upstream: a}}\n"),
+              ElementsAre("2:42: upstreams.a.method: expected one of POST, GET, got \"PUT\"",
+                          "2:23: upstreams.a.url: expected http://HOST:PORT/PATH, got \"ws://x/\" "
+                          "(https:// is not supported yet)"));
 }
 
 TEST(LoaderErrors, WebSocketUpstreamProblems) {

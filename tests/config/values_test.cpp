@@ -41,20 +41,21 @@ TEST(ParseUnsigned, WholeNumbersOnly) {
   EXPECT_FALSE(parse_unsigned("12abc"));
 }
 
-TEST(ParseWsUrl, SplitsHostPortAndPath) {
-  auto url = parse_ws_url("ws://127.0.0.1:8000/ws?x=1");
+TEST(ParseUrl, SplitsHostPortAndPath) {
+  auto url = parse_url("ws://127.0.0.1:8000/ws?x=1", "ws");
   ASSERT_TRUE(url);
   EXPECT_EQ(url->host, "127.0.0.1");
   EXPECT_EQ(url->port, "8000");
   EXPECT_EQ(url->path, "/ws?x=1");
-  auto bare = parse_ws_url("ws://example");
+  auto bare = parse_url("http://example", "http");
   ASSERT_TRUE(bare);
   EXPECT_EQ(bare->port, "80");
   EXPECT_EQ(bare->path, "/");
-  EXPECT_FALSE(parse_ws_url("wss://h:1/"));
-  EXPECT_FALSE(parse_ws_url("ws://:80/"));
-  EXPECT_FALSE(parse_ws_url("ws://h:0/"));
-  EXPECT_FALSE(parse_ws_url("ws://h:port/"));
+  EXPECT_FALSE(parse_url("wss://h:1/", "ws"));
+  EXPECT_FALSE(parse_url("ws://:80/", "ws"));
+  EXPECT_FALSE(parse_url("ws://h:0/", "ws"));
+  EXPECT_FALSE(parse_url("ws://h:port/", "ws"));
+  EXPECT_FALSE(parse_url("http://h/", "ws"));
 }
 
 env_lookup fake_env() {

@@ -1,0 +1,131 @@
+#include "actors/sse_job.hpp"
+
+#include <simdjson.h>
+
+#include "actors/actor_metrics.hpp"
+#include "actors/frames.hpp"
+#include "actors/payload.hpp"
+#include "core/json.hpp"
+
+namespace sluice::actors {
+namespace {
+
+// Runs on the client's thread; a weak reference, as for the other upstreams.
+class job_forwarder : public transport::sse_events {
+ public:
+  explicit job_forwarder(caf::weak_actor_ptr job) : job_(std::move(job)) {}
+
+  void on_failed(unsigned status, std::string why) override {
+    send(sse_failed_atom::value, std::uint32_t{status}, std::move(why));
+  }
+  void on_event(std::string data) override { send(sse_event_atom::value, std::move(data)); }
+  void on_end(std::string why, bool protocol_error) override {
+    send(sse_end_atom::value, std::move(why), protocol_error);
+  }
+
+ private:
+  template <class... Ts>
+  void send(Ts&&... xs) {
+    if (auto strong = job_.lock())
+      caf::anon_send(caf::actor_cast<caf::actor>(strong), std::forward<Ts>(xs)...);
+  }
+  caf::weak_actor_ptr job_;
+};
+
+void replace_all(std::string& s, std::string_view what, std::string_view with) {
+  for (auto at = s.find(what); at != std::string::npos; at = s.find(what, at + with.size()))
+    s.replace(at, what.size(), with);
+}
+
+}  // namespace
+
+std::string render_body(std::string_view body_template, std::string_view payload_json) {
+  std::string text_json = "null";
+  if (auto text = payload_text(payload_json)) {
+    text_json.clear();
+    json::append_string(text_json, *text);
+  }
+  std::string body{body_template};
+  replace_all(body, "{{payload}}", payload_json);
+  replace_all(body, "{{text}}", text_json);
+  return body;
+}
+
+sse_job_state::sse_job_state(caf::event_based_actor* self) : self_(self) {
+  actor_metrics::get().jobs_active.inc();
+}
+
+sse_job_state::~sse_job_state() {
+  if (request_) request_->abort();
+  actor_metrics::get().jobs_active.dec();
+}
+
+caf::behavior sse_job_state::make_behavior(const config::upstream_config& upstream,
+                                           std::chrono::milliseconds timeout, job_request req,
+                                           transport::sse_client* client) {
+  config_ = upstream.sse;
+  req_ = std::move(req);
+  transport::sse_request_spec spec{config_.host,
+                                   config_.port,
+                                   config_.path,
+                                   config_.method,
+                                   config_.headers,
+                                   render_body(config_.body, req_.payload),
+                                   config_.connect_timeout,
+                                   config_.max_event_bytes,
+                                   job_credit_window};
+  request_ =
+      client->start(std::move(spec),
+                    std::make_shared<job_forwarder>(caf::actor_cast<caf::weak_actor_ptr>(self_)));
+  self_->delayed_send(self_, timeout, deadline_atom::value);
+  return {
+      [this](sse_failed_atom, std::uint32_t status, const std::string& why) {
+        fail(status > 0 ? ec::upstream_failed : ec::upstream_unavailable, why,
+             request_outcome::error);
+      },
+      [this](sse_event_atom, const std::string& data) { on_event(data); },
+      [this](sse_end_atom, const std::string& why, bool protocol_error) {
+        if (protocol_error) return fail(ec::upstream_protocol_error, why, request_outcome::error);
+        fail(ec::upstream_failed, why + " before its final event", request_outcome::error);
+      },
+      [this](credit_atom, std::uint32_t n) { request_->acknowledge(n); },
+      [this](deadline_atom) {
+        fail(ec::deadline_exceeded, "the request exceeded its route's timeout",
+             request_outcome::deadline_exceeded);
+      },
+  };
+}
+
+void sse_job_state::on_event(const std::string& data) {
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::object obj;
+  if (parser.parse(data).get_object().get(obj))
+    return fail(ec::upstream_protocol_error,
+                "the upstream sent an event whose data is not a JSON object",
+                request_outcome::error);
+  auto minified = simdjson::minify(obj);
+  bool is_final = false;
+  if (!obj[config_.final_field].get_bool().get(is_final) && is_final)
+    return emit(frames::final_with_data(req_.id, minified), true, request_outcome::ok);
+  simdjson::dom::element token;
+  auto type = obj[config_.token_field].get(token) ? "progress" : "token";
+  emit(frames::with_data(type, req_.id, minified), false, request_outcome::ok);
+}
+
+void sse_job_state::emit(std::string frame, bool terminal, request_outcome outcome) {
+  self_->send(req_.session, job_event{req_.id, std::move(frame), terminal, outcome});
+  if (terminal) self_->quit();  // the destructor aborts the request
+}
+
+void sse_job_state::fail(ec code, std::string message, request_outcome outcome) {
+  actor_metrics::get().errors.with({std::string{to_string(code)}}).inc();
+  emit(frames::error(code, message, req_.id), true, outcome);
+}
+
+caf::behavior sse_job(caf::stateful_actor<sse_job_state>* self, config::upstream_config upstream,
+                      std::chrono::milliseconds timeout, job_request req,
+                      transport::sse_client* client) {
+  return self->state.make_behavior(upstream, timeout, std::move(req), client);
+}
+
+}  // namespace sluice::actors

@@ -1,0 +1,55 @@
+#pragma once
+
+#include <caf/all.hpp>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "actors/flow_control.hpp"
+#include "actors/messages.hpp"
+#include "actors/router.hpp"
+#include "config/config.hpp"
+#include "transport/sse_upstream.hpp"
+
+namespace sluice::actors {
+
+// Serves one request with one HTTP request to an `sse` upstream: the body is
+// the configured template filled from the payload; each event's JSON object
+// travels untouched in `data`, as `token` when it has the token field, as the
+// `final` frame when its final field is true, as `progress` otherwise. Events
+// are acknowledged to the client as the session acknowledges their frames.
+// When the job ends for any reason the HTTP request is aborted.
+class sse_job_state {
+ public:
+  static inline const char* name = "sluice.sse_job";
+
+  explicit sse_job_state(caf::event_based_actor* self);
+  ~sse_job_state();
+  sse_job_state(const sse_job_state&) = delete;
+  sse_job_state& operator=(const sse_job_state&) = delete;
+
+  caf::behavior make_behavior(const config::upstream_config& upstream,
+                              std::chrono::milliseconds timeout, job_request req,
+                              transport::sse_client* client);
+
+ private:
+  void on_event(const std::string& data);
+  void emit(std::string frame, bool terminal, request_outcome outcome);
+  void fail(ec code, std::string message, request_outcome outcome);
+
+  caf::event_based_actor* self_;
+  config::sse_upstream_config config_;
+  job_request req_;
+  std::shared_ptr<transport::sse_request_handle> request_;
+};
+
+caf::behavior sse_job(caf::stateful_actor<sse_job_state>* self, config::upstream_config upstream,
+                      std::chrono::milliseconds timeout, job_request req,
+                      transport::sse_client* client);
+
+// The request body: `body_template` with {{payload}} replaced by the payload
+// (JSON) and {{text}} by the payload's text as a JSON string (null without one).
+std::string render_body(std::string_view body_template, std::string_view payload_json);
+
+}  // namespace sluice::actors
