@@ -2,30 +2,27 @@
 
 #include "actors/actor_metrics.hpp"
 #include "actors/frames.hpp"
+#include "actors/job_support.hpp"
 #include "actors/upstream_relay.hpp"
 
 namespace sluice::actors {
 namespace {
 
-// Runs on the launcher's thread: forwards to the job while it is alive. A weak
-// reference, so a running process does not keep a finished job's memory.
+// Runs on the launcher's thread.
 class job_forwarder : public transport::process_events {
  public:
   explicit job_forwarder(caf::weak_actor_ptr job) : job_(std::move(job)) {}
 
   void on_line(transport::process_stream stream, std::string line) override {
-    send(process_line{stream == transport::process_stream::stderr_stream, std::move(line)});
+    job_.send(process_line{stream == transport::process_stream::stderr_stream, std::move(line)});
   }
-  void on_line_too_long(transport::process_stream) override { send(line_too_long_atom::value); }
-  void on_exit(int exit_code, int signal) override { send(process_exit{exit_code, signal}); }
+  void on_line_too_long(transport::process_stream) override {
+    job_.send(line_too_long_atom::value);
+  }
+  void on_exit(int exit_code, int signal) override { job_.send(process_exit{exit_code, signal}); }
 
  private:
-  template <class T>
-  void send(T&& msg) {
-    if (auto strong = job_.lock())
-      caf::anon_send(caf::actor_cast<caf::actor>(strong), std::forward<T>(msg));
-  }
-  caf::weak_actor_ptr job_;
+  weak_sender job_;
 };
 
 transport::process_spec spec_of(const config::process_upstream_config& p, const std::string& id) {
@@ -38,13 +35,10 @@ transport::process_spec spec_of(const config::process_upstream_config& p, const 
 
 }  // namespace
 
-process_job_state::process_job_state(caf::event_based_actor* self) : self_(self) {
-  actor_metrics::get().jobs_active.inc();
-}
+process_job_state::process_job_state(caf::event_based_actor* self) : self_(self) {}
 
 process_job_state::~process_job_state() {
   if (process_) process_->terminate(spec_.kill_grace);  // a no-op once it has exited
-  actor_metrics::get().jobs_active.dec();
 }
 
 caf::behavior process_job_state::make_behavior(const config::upstream_config& upstream,

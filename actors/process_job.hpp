@@ -7,6 +7,7 @@
 #include <string>
 
 #include "actors/flow_control.hpp"
+#include "actors/job_support.hpp"
 #include "actors/messages.hpp"
 #include "actors/router.hpp"
 #include "config/config.hpp"
@@ -46,6 +47,7 @@ class process_job_state {
   void acknowledge_lines(std::uint32_t n);
   void fail(ec code, std::string message, request_outcome outcome);
 
+  counted_job counted_;  // sluice_jobs_active
   caf::event_based_actor* self_;
   config::process_upstream_config spec_;
   job_request req_;

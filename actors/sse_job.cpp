@@ -4,32 +4,28 @@
 
 #include "actors/actor_metrics.hpp"
 #include "actors/frames.hpp"
+#include "actors/job_support.hpp"
 #include "actors/payload.hpp"
 #include "core/json.hpp"
 
 namespace sluice::actors {
 namespace {
 
-// Runs on the client's thread; a weak reference, as for the other upstreams.
+// Runs on the client's thread.
 class job_forwarder : public transport::sse_events {
  public:
   explicit job_forwarder(caf::weak_actor_ptr job) : job_(std::move(job)) {}
 
   void on_failed(unsigned status, std::string why) override {
-    send(sse_failed_atom::value, std::uint32_t{status}, std::move(why));
+    job_.send(sse_failed_atom::value, std::uint32_t{status}, std::move(why));
   }
-  void on_event(std::string data) override { send(sse_event_atom::value, std::move(data)); }
+  void on_event(std::string data) override { job_.send(sse_event_atom::value, std::move(data)); }
   void on_end(std::string why, bool protocol_error) override {
-    send(sse_end_atom::value, std::move(why), protocol_error);
+    job_.send(sse_end_atom::value, std::move(why), protocol_error);
   }
 
  private:
-  template <class... Ts>
-  void send(Ts&&... xs) {
-    if (auto strong = job_.lock())
-      caf::anon_send(caf::actor_cast<caf::actor>(strong), std::forward<Ts>(xs)...);
-  }
-  caf::weak_actor_ptr job_;
+  weak_sender job_;
 };
 
 void replace_all(std::string& s, std::string_view what, std::string_view with) {
@@ -51,13 +47,10 @@ std::string render_body(std::string_view body_template, std::string_view payload
   return body;
 }
 
-sse_job_state::sse_job_state(caf::event_based_actor* self) : self_(self) {
-  actor_metrics::get().jobs_active.inc();
-}
+sse_job_state::sse_job_state(caf::event_based_actor* self) : self_(self) {}
 
 sse_job_state::~sse_job_state() {
   if (request_) request_->abort();
-  actor_metrics::get().jobs_active.dec();
 }
 
 caf::behavior sse_job_state::make_behavior(const config::upstream_config& upstream,
@@ -65,15 +58,10 @@ caf::behavior sse_job_state::make_behavior(const config::upstream_config& upstre
                                            transport::sse_client* client) {
   config_ = upstream.sse;
   req_ = std::move(req);
-  transport::sse_request_spec spec{config_.host,
-                                   config_.port,
-                                   config_.path,
-                                   config_.method,
-                                   config_.headers,
-                                   render_body(config_.body, req_.payload),
-                                   config_.connect_timeout,
-                                   config_.max_event_bytes,
-                                   job_credit_window};
+  transport::sse_request_spec spec{
+      config_.endpoint.host,   config_.endpoint.port,   config_.endpoint.path,
+      config_.method,          config_.headers,         render_body(config_.body, req_.payload),
+      config_.connect_timeout, config_.max_event_bytes, job_credit_window};
   request_ =
       client->start(std::move(spec),
                     std::make_shared<job_forwarder>(caf::actor_cast<caf::weak_actor_ptr>(self_)));

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "actors/flow_control.hpp"
+#include "actors/job_support.hpp"
 #include "actors/messages.hpp"
 #include "actors/router.hpp"
 #include "config/config.hpp"
@@ -38,6 +39,7 @@ class sse_job_state {
   void emit(std::string frame, bool terminal, request_outcome outcome);
   void fail(ec code, std::string message, request_outcome outcome);
 
+  counted_job counted_;  // sluice_jobs_active
   caf::event_based_actor* self_;
   config::sse_upstream_config config_;
   job_request req_;

@@ -14,13 +14,9 @@ std::string to_upper_ascii(std::string_view text) {
   return out;
 }
 
-uppercase_job_state::uppercase_job_state(caf::event_based_actor* self) : self_(self) {
-  actor_metrics::get().jobs_active.inc();
-}
+uppercase_job_state::uppercase_job_state(caf::event_based_actor* self) : self_(self) {}
 
-uppercase_job_state::~uppercase_job_state() {
-  actor_metrics::get().jobs_active.dec();
-}
+uppercase_job_state::~uppercase_job_state() = default;
 
 caf::behavior uppercase_job_state::make_behavior(config::uppercase_params params,
                                                  std::chrono::milliseconds timeout,

@@ -2,42 +2,38 @@
 
 #include "actors/actor_metrics.hpp"
 #include "actors/frames.hpp"
+#include "actors/job_support.hpp"
 #include "actors/upstream_relay.hpp"
 
 namespace sluice::actors {
 namespace {
 
-// Runs on the connector's thread; a weak reference, so an open connection does
-// not keep a finished job's memory.
+// Runs on the connector's thread.
 class job_forwarder : public transport::websocket_upstream_events {
  public:
   explicit job_forwarder(caf::weak_actor_ptr job) : job_(std::move(job)) {}
 
-  void on_open() override { send(upstream_open_atom::value); }
-  void on_failed(std::string why) override { send(upstream_failed_atom::value, std::move(why)); }
-  void on_message(std::string text) override {
-    send(upstream_message_atom::value, std::move(text));
+  void on_open() override { job_.send(upstream_open_atom::value); }
+  void on_failed(std::string why) override {
+    job_.send(upstream_failed_atom::value, std::move(why));
   }
-  void on_closed(std::string why) override { send(upstream_closed_atom::value, std::move(why)); }
+  void on_message(std::string text) override {
+    job_.send(upstream_message_atom::value, std::move(text));
+  }
+  void on_closed(std::string why) override {
+    job_.send(upstream_closed_atom::value, std::move(why));
+  }
 
  private:
-  template <class... Ts>
-  void send(Ts&&... xs) {
-    if (auto strong = job_.lock())
-      caf::anon_send(caf::actor_cast<caf::actor>(strong), std::forward<Ts>(xs)...);
-  }
-  caf::weak_actor_ptr job_;
+  weak_sender job_;
 };
 
 }  // namespace
 
-websocket_job_state::websocket_job_state(caf::event_based_actor* self) : self_(self) {
-  actor_metrics::get().jobs_active.inc();
-}
+websocket_job_state::websocket_job_state(caf::event_based_actor* self) : self_(self) {}
 
 websocket_job_state::~websocket_job_state() {
   if (connection_) connection_->close();
-  actor_metrics::get().jobs_active.dec();
 }
 
 caf::behavior websocket_job_state::make_behavior(const config::upstream_config& upstream,
@@ -45,8 +41,9 @@ caf::behavior websocket_job_state::make_behavior(const config::upstream_config& 
                                                  transport::websocket_connector* connector) {
   req_ = std::move(req);
   const auto& w = upstream.websocket;
-  transport::websocket_upstream_spec spec{
-      w.host, w.port, w.path, w.connect_timeout, w.max_message_bytes, job_credit_window};
+  transport::websocket_upstream_spec spec{w.endpoint.host,     w.endpoint.port,
+                                          w.endpoint.path,     w.connect_timeout,
+                                          w.max_message_bytes, job_credit_window};
   connection_ = connector->connect(
       spec, std::make_shared<job_forwarder>(caf::actor_cast<caf::weak_actor_ptr>(self_)));
   connection_->send(req_.payload);  // queued until the connection is open

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "actors/flow_control.hpp"
+#include "actors/job_support.hpp"
 #include "actors/messages.hpp"
 #include "actors/router.hpp"
 #include "config/config.hpp"
@@ -37,6 +38,7 @@ class websocket_job_state {
   void emit(std::string frame, bool terminal, request_outcome outcome);
   void fail(ec code, std::string message, request_outcome outcome);
 
+  counted_job counted_;  // sluice_jobs_active
   caf::event_based_actor* self_;
   job_request req_;
   std::shared_ptr<transport::websocket_upstream_handle> connection_;

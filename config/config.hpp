@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "config/values.hpp"
 #include "core/log.hpp"
 
 // The whole configuration of one Sluice process, as plain values with their
@@ -49,9 +50,7 @@ struct process_upstream_config {
 // sends back is relayed until its `final` (or `error`) message.
 struct websocket_upstream_config {
   std::string url;  // ws://host:port/path
-  std::string host;
-  std::string port;
-  std::string path;
+  url_parts endpoint;
   milliseconds connect_timeout{5000};
   std::size_t max_message_bytes = 1024 * 1024;
 };
@@ -61,9 +60,7 @@ struct websocket_upstream_config {
 // the request payload (JSON) and {{text}} its text as a JSON string.
 struct sse_upstream_config {
   std::string url;  // http://host:port/path
-  std::string host;
-  std::string port;
-  std::string path;
+  url_parts endpoint;
   std::string method = "POST";
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body = "{{payload}}";

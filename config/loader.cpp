@@ -65,21 +65,26 @@ void read_process_upstream(yaml_reader& r, const YAML::Node& node, const std::st
   r.read_duration(node, path, "kill_grace", p.kill_grace, 0ms, 1h);
 }
 
+// Reads the required `url` key, of `scheme`, and splits it into `endpoint`.
+void read_url(yaml_reader& r, const YAML::Node& node, const std::string& path,
+              std::string_view scheme, std::string& url, url_parts& endpoint) {
+  if (!node["url"].IsDefined()) return r.fail(node, path + ".url", "missing");
+  r.read_string(node, path, "url", url);
+  if (url.empty()) return;
+  if (auto parts = parse_url(url, scheme)) {
+    endpoint = std::move(*parts);
+  } else {
+    r.fail(node["url"], path + ".url",
+           "expected " + std::string{scheme} + "://HOST:PORT/PATH, got \"" + url + "\" (" +
+               std::string{scheme == "ws" ? "wss" : "https"} + ":// is not supported yet)");
+  }
+}
+
 void read_websocket_upstream(yaml_reader& r, const YAML::Node& node, const std::string& path,
                              websocket_upstream_config& w) {
   r.read_duration(node, path, "connect_timeout", w.connect_timeout, 1ms, 5min);
   r.read_size(node, path, "max_message_bytes", w.max_message_bytes, 64, 64ULL << 20);
-  if (!node["url"].IsDefined()) r.fail(node, path + ".url", "missing");
-  r.read_string(node, path, "url", w.url);
-  if (!node["url"].IsDefined() || w.url.empty()) return;
-  if (auto url = parse_url(w.url, "ws")) {
-    w.host = url->host;
-    w.port = url->port;
-    w.path = url->path;
-  } else {
-    r.fail(node["url"], path + ".url",
-           "expected ws://HOST:PORT/PATH, got \"" + w.url + "\" (wss:// is not supported yet)");
-  }
+  read_url(r, node, path, "ws", w.url, w.endpoint);
 }
 
 void read_sse_upstream(yaml_reader& r, const YAML::Node& node, const std::string& path,
@@ -92,17 +97,7 @@ void read_sse_upstream(yaml_reader& r, const YAML::Node& node, const std::string
   r.read_string(node, path, "final_field", e.final_field);
   r.read_duration(node, path, "connect_timeout", e.connect_timeout, 1ms, 5min);
   r.read_size(node, path, "max_event_bytes", e.max_event_bytes, 64, 64ULL << 20);
-  if (!node["url"].IsDefined()) r.fail(node, path + ".url", "missing");
-  r.read_string(node, path, "url", e.url);
-  if (!node["url"].IsDefined() || e.url.empty()) return;
-  if (auto url = parse_url(e.url, "http")) {
-    e.host = url->host;
-    e.port = url->port;
-    e.path = url->path;
-  } else {
-    r.fail(node["url"], path + ".url",
-           "expected http://HOST:PORT/PATH, got \"" + e.url + "\" (https:// is not supported yet)");
-  }
+  read_url(r, node, path, "http", e.url, e.endpoint);
 }
 
 void read_upstreams(yaml_reader& r, const YAML::Node& node, config& cfg) {

@@ -233,7 +233,7 @@ TEST(Loader, WebSocketUpstream) {
   ASSERT_EQ(cfg.upstreams.size(), 1u);
   const auto& w = cfg.upstreams[0].websocket;
   EXPECT_EQ(cfg.upstreams[0].kind, upstream_kind::websocket);
-  EXPECT_EQ((std::vector<std::string>{w.host, w.port, w.path}),
+  EXPECT_EQ((std::vector<std::string>{w.endpoint.host, w.endpoint.port, w.endpoint.path}),
             (std::vector<std::string>{"127.0.0.1", "8000", "/ws"}));
   EXPECT_EQ(w.connect_timeout.count(), 2000);
 }
@@ -246,8 +246,8 @@ TEST(Loader, SseUpstream) {
   ASSERT_EQ(cfg.upstreams.size(), 1u);
   const auto& e = cfg.upstreams[0].sse;
   EXPECT_EQ(cfg.upstreams[0].kind, upstream_kind::sse);
-  EXPECT_EQ((std::vector<std::string>{e.host, e.port, e.path, e.method, e.body, e.token_field,
-                                      e.final_field}),
+  EXPECT_EQ((std::vector<std::string>{e.endpoint.host, e.endpoint.port, e.endpoint.path, e.method,
+                                      e.body, e.token_field, e.final_field}),
             (std::vector<std::string>{"127.0.0.1", "8000", "/api/generate-stream", "POST",
                                       "{\"prompt\": {{text}}}", "token", "finished"}));
   EXPECT_THAT(e.headers, ElementsAre(std::pair{std::string{"X-Key"}, std::string{"abc"}}));
