@@ -8,30 +8,30 @@ namespace sluice {
 // Every error that crosses a boundary (an `error` frame, an HTTP error body, a
 // log line, a metric label) is one of these. Wire names live in error_code.cpp.
 enum class ec : std::uint8_t {
-  invalid_json,          // the frame is not JSON
-  invalid_frame,         // JSON, but not the shape of any client message
-  unknown_type,          // `type` names no client message
-  binary_unsupported,    // binary frames carry no protocol v1 message
-  unknown_route,         // the request names a route that is not configured
-  no_default_route,      // a {"text": …} frame, but no route is the default
-  invalid_payload,       // the route cannot use the request's payload
-  duplicate_id,          // a request id that is already in flight
-  unknown_request,       // cancel of an id that is not in flight
-  too_many_requests,     // over limits.max_requests_in_flight
-  cancelled,             // the client cancelled the request
-  deadline_exceeded,     // the route's timeout elapsed
-  shutting_down,         // the server is draining
+  invalid_json,             // the frame is not JSON
+  invalid_frame,            // JSON, but not the shape of any client message
+  unknown_type,             // `type` names no client message
+  binary_unsupported,       // binary frames carry no protocol v1 message
+  unknown_route,            // the request names a route that is not configured
+  no_default_route,         // a {"text": …} frame, but no route is the default
+  invalid_payload,          // the route cannot use the request's payload
+  duplicate_id,             // a request id that is already in flight
+  unknown_request,          // cancel of an id that is not in flight
+  too_many_requests,        // over limits.max_requests_in_flight
+  cancelled,                // the client cancelled the request
+  deadline_exceeded,        // the route's timeout elapsed
+  shutting_down,            // the server is draining
   upstream_unavailable,     // the upstream could not be reached or started
   upstream_failed,          // the upstream ended the request with a failure
   upstream_protocol_error,  // the upstream sent something Sluice cannot relay
-  internal,              // a bug: the request's job failed
-  frame_too_large,       // over server.max_frame_bytes (close 1009)
-  slow_consumer,         // the outbound queue is full (close 1008)
-  too_many_connections,  // over server.max_connections (HTTP 503)
-  not_found,             // HTTP: unknown path
-  method_not_allowed,    // HTTP: wrong method for a known path
-  upgrade_required,      // HTTP: plain GET on the WebSocket path
-  bad_request,           // HTTP: malformed request
+  internal,                 // a bug: the request's job failed
+  frame_too_large,          // over server.max_frame_bytes (close 1009)
+  slow_consumer,            // the outbound queue is full (close 1008)
+  too_many_connections,     // over server.max_connections (HTTP 503)
+  not_found,                // HTTP: unknown path
+  method_not_allowed,       // HTTP: wrong method for a known path
+  upgrade_required,         // HTTP: plain GET on the WebSocket path
+  bad_request,              // HTTP: malformed request
 };
 
 std::string_view to_string(ec code) noexcept;
