@@ -60,9 +60,8 @@ struct process_exit {
   int signal = -1;
 };
 
-// websocket connector → websocket job: the connection is open / could not be
-// opened (with why) / a message (with its text) / the connection ended (why).
-using upstream_open_atom = caf::atom_constant<caf::atom("up_open")>;
+// websocket connector → websocket job: the connection could not be opened
+// (with why) / a message (with its text) / the connection ended (why).
 using upstream_failed_atom = caf::atom_constant<caf::atom("up_failed")>;
 using upstream_message_atom = caf::atom_constant<caf::atom("up_msg")>;
 using upstream_closed_atom = caf::atom_constant<caf::atom("up_closed")>;

@@ -13,7 +13,6 @@ class job_forwarder : public transport::websocket_upstream_events {
  public:
   explicit job_forwarder(caf::weak_actor_ptr job) : job_(std::move(job)) {}
 
-  void on_open() override { job_.send(upstream_open_atom::value); }
   void on_failed(std::string why) override {
     job_.send(upstream_failed_atom::value, std::move(why));
   }
@@ -49,7 +48,6 @@ caf::behavior websocket_job_state::make_behavior(const config::upstream_config& 
   connection_->send(req_.payload);  // queued until the connection is open
   self_->delayed_send(self_, timeout, deadline_atom::value);
   return {
-      [](upstream_open_atom) {},
       [this](upstream_failed_atom, const std::string& why) {
         fail(ec::upstream_unavailable, why, request_outcome::error);
       },

@@ -14,9 +14,9 @@
 #include <csignal>
 #include <mutex>
 #include <system_error>
-#include <thread>
 
 #include "core/metrics.hpp"
+#include "transport/io_thread.hpp"
 
 extern char** environ;
 
@@ -302,19 +302,16 @@ class child : public process_handle, public std::enable_shared_from_this<child> 
 };
 
 struct process_launcher::impl {
-  net::io_context ioc{1};
-  net::executor_work_guard<net::io_context::executor_type> work = net::make_work_guard(ioc);
   std::atomic<std::size_t> running{0};
   std::mutex mutex;
   std::vector<std::weak_ptr<child>> children;  // for the kill on shutdown
-  std::thread thread;
+  io_thread io;                                // last: its pending handlers use the above
 };
 
 process_launcher::process_launcher() : impl_(std::make_unique<impl>()) {
   process_metrics::get();  // listed in /metrics from the start
   // Writing to the stdin of a process that exited must fail with EPIPE, not kill Sluice.
   std::signal(SIGPIPE, SIG_IGN);
-  impl_->thread = std::thread([this] { impl_->ioc.run(); });
 }
 
 process_launcher::~process_launcher() {
@@ -323,9 +320,7 @@ process_launcher::~process_launcher() {
     for (auto& weak : impl_->children)
       if (auto c = weak.lock()) ::kill(-c->pid(), SIGKILL);
   }
-  impl_->work.reset();
-  impl_->ioc.stop();
-  impl_->thread.join();
+  impl_->io.stop();
   // Reap what was killed above, so no zombie outlives the launcher.
   std::lock_guard lock{impl_->mutex};
   for (auto& weak : impl_->children)
@@ -358,9 +353,9 @@ std::shared_ptr<process_handle> process_launcher::launch(const process_spec& spe
   impl_->running.fetch_add(1);
   process_metrics::get().running.inc();
   process_metrics::get().started.inc();
-  auto c =
-      std::make_shared<child>(impl_->ioc, pid, pidfd, in[1], out[0], err[0], spec.max_line_bytes,
-                              std::max(spec.line_window, 1u), std::move(events), impl_->running);
+  auto c = std::make_shared<child>(impl_->io.context(), pid, pidfd, in[1], out[0], err[0],
+                                   spec.max_line_bytes, std::max(spec.line_window, 1u),
+                                   std::move(events), impl_->running);
   {
     std::lock_guard lock{impl_->mutex};
     std::erase_if(impl_->children, [](const auto& w) { return w.expired(); });

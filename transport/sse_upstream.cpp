@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <thread>
 
 #include "core/metrics.hpp"
 #include "transport/beast.hpp"
+#include "transport/io_thread.hpp"
 
 namespace sluice::transport {
 namespace {
@@ -248,27 +248,20 @@ class sse_request : public sse_request_handle, public std::enable_shared_from_th
 };
 
 struct sse_client::impl {
-  net::io_context ioc{1};
-  net::executor_work_guard<net::io_context::executor_type> work = net::make_work_guard(ioc);
   std::atomic<std::size_t> open{0};
-  std::thread thread;
+  io_thread io;  // last: its pending handlers use `open`
 };
 
 sse_client::sse_client() : impl_(std::make_unique<impl>()) {
   sse_metrics::get();  // listed in /metrics from the start
-  impl_->thread = std::thread([this] { impl_->ioc.run(); });
 }
 
-sse_client::~sse_client() {
-  impl_->work.reset();
-  impl_->ioc.stop();
-  impl_->thread.join();
-}
+sse_client::~sse_client() = default;  // io_thread stops; open connections are dropped
 
 std::shared_ptr<sse_request_handle> sse_client::start(sse_request_spec spec,
                                                       std::shared_ptr<sse_events> events) {
-  auto r =
-      std::make_shared<sse_request>(impl_->ioc, std::move(spec), std::move(events), impl_->open);
+  auto r = std::make_shared<sse_request>(impl_->io.context(), std::move(spec), std::move(events),
+                                         impl_->open);
   r->start();
   return r;
 }

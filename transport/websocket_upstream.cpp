@@ -2,10 +2,10 @@
 
 #include <atomic>
 #include <deque>
-#include <thread>
 
 #include "core/metrics.hpp"
 #include "transport/beast.hpp"
+#include "transport/io_thread.hpp"
 
 namespace sluice::transport {
 namespace {
@@ -97,7 +97,6 @@ class upstream_connection : public websocket_upstream_handle,
     ws_.read_message_max(spec_.max_message_bytes);
     connected_ = true;
     upstream_metrics::get().connects.with({"ok"}).inc();
-    events_->on_open();
     do_read();
     if (!outbox_.empty()) do_write();
   }
@@ -171,26 +170,21 @@ class upstream_connection : public websocket_upstream_handle,
 };
 
 struct websocket_connector::impl {
-  net::io_context ioc{1};
-  net::executor_work_guard<net::io_context::executor_type> work = net::make_work_guard(ioc);
   std::atomic<std::size_t> open{0};
-  std::thread thread;
+  io_thread io;  // last: its pending handlers use `open`
 };
 
 websocket_connector::websocket_connector() : impl_(std::make_unique<impl>()) {
   upstream_metrics::get();  // listed in /metrics from the start
-  impl_->thread = std::thread([this] { impl_->ioc.run(); });
 }
 
-websocket_connector::~websocket_connector() {
-  impl_->work.reset();
-  impl_->ioc.stop();
-  impl_->thread.join();
-}
+websocket_connector::~websocket_connector() =
+    default;  // io_thread stops; open connections are dropped
 
 std::shared_ptr<websocket_upstream_handle> websocket_connector::connect(
     const websocket_upstream_spec& spec, std::shared_ptr<websocket_upstream_events> events) {
-  auto c = std::make_shared<upstream_connection>(impl_->ioc, spec, std::move(events), impl_->open);
+  auto c = std::make_shared<upstream_connection>(impl_->io.context(), spec, std::move(events),
+                                                 impl_->open);
   c->start();
   return c;
 }

@@ -21,12 +21,11 @@ struct websocket_upstream_spec {
   std::uint32_t message_window = 16;
 };
 
-// Called on the connector's thread, in order: on_open or on_failed, then
-// messages, then on_closed once (not after on_failed).
+// Called on the connector's thread, in order: messages, then on_closed once;
+// or on_failed alone when the connection could not be opened.
 class websocket_upstream_events {
  public:
   virtual ~websocket_upstream_events() = default;
-  virtual void on_open() = 0;
   virtual void on_failed(std::string why) = 0;  // resolve, connect or handshake failed
   virtual void on_message(std::string text) = 0;
   virtual void on_closed(std::string why) = 0;

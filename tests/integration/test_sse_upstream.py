@@ -8,7 +8,7 @@ import time
 import unittest
 
 from harness import Sluice, connect, error, recv_json, send_json, until_final
-from test_websocket_upstream import FastApi, free_port
+from test_websocket_upstream import FastApi, WithFastApi, free_port
 
 
 def config(url, timeout="30s", body="'{\"prompt\": {{text}}}'"):
@@ -21,14 +21,7 @@ def token(request_id, word):
     return {"type": "token", "id": request_id, "data": {"token": word}}
 
 
-class SseUpstream(unittest.IsolatedAsyncioTestCase):
-    async def asyncSetUp(self):
-        self.app = None
-
-    async def asyncTearDown(self):
-        if self.app:
-            self.app.stop()
-
+class SseUpstream(WithFastApi):
     def url(self, path="/api/generate-stream"):
         return f"http://127.0.0.1:{self.app.port}{path}"
 

@@ -54,7 +54,9 @@ def progress(request_id, step):
     return {"type": "progress", "id": request_id, "data": {"type": "progress", "step": step}}
 
 
-class WebSocketUpstream(unittest.IsolatedAsyncioTestCase):
+class WithFastApi(unittest.IsolatedAsyncioTestCase):
+    """A test case that may start the FastAPI service as self.app; it is stopped after."""
+
     async def asyncSetUp(self):
         self.app = None
 
@@ -62,6 +64,8 @@ class WebSocketUpstream(unittest.IsolatedAsyncioTestCase):
         if self.app:
             self.app.stop()
 
+
+class WebSocketUpstream(WithFastApi):
     async def test_request_streams_through_the_fastapi_service(self):
         self.app = FastApi()
         with Sluice(config(f"ws://127.0.0.1:{self.app.port}/ws")) as server:
