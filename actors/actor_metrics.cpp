@@ -24,6 +24,39 @@ actor_metrics::actor_metrics()
                                      "Time from a request frame to its last reply frame, by route",
                                      {"route"}, metrics::latency_buckets())),
       errors(reg().add_counter_family("sluice_errors_total",
-                                      "Error frames sent to clients, by code", {"code"})) {}
+                                      "Error frames sent to clients, by code", {"code"})),
+      upstream_circuit(reg().add_gauge_family(
+          "sluice_upstream_circuit_state",
+          "Circuit of each upstream: 0 closed, 1 half open (probing), 2 open", {"upstream"})),
+      upstream_failures(reg().add_counter_family(
+          "sluice_upstream_failures_total",
+          "Failures to reach an upstream or upstream connections lost, by upstream", {"upstream"})),
+      upstream_circuit_opens(reg().add_counter_family("sluice_upstream_circuit_opens_total",
+                                                      "Times an upstream's circuit opened",
+                                                      {"upstream"})),
+      upstream_restarts(reg().add_counter_family(
+          "sluice_upstream_restarts_total",
+          "Attempts to bring a failed upstream back (probes after backoff, pooled reconnects)",
+          {"upstream"})),
+      upstream_rejected(reg().add_counter_family(
+          "sluice_upstream_rejected_total",
+          "Requests failed fast (or answered with the fallback) while the circuit was not closed",
+          {"upstream"})),
+      upstream_retries(reg().add_counter_family(
+          "sluice_upstream_retries_total",
+          "Requests retried at an upstream after a failure before anything was streamed",
+          {"upstream"})),
+      upstream_probes(reg().add_counter_family("sluice_upstream_probes_total",
+                                               "Health probes, by upstream and result",
+                                               {"upstream", "result"})),
+      upstream_probe_seconds(reg().add_histogram_family("sluice_upstream_probe_duration_seconds",
+                                                        "Health probe latency, by upstream",
+                                                        {"upstream"}, metrics::latency_buckets())),
+      upstream_slots_used(reg().add_gauge_family(
+          "sluice_upstream_running", "Requests holding one of an upstream's max_concurrent slots",
+          {"upstream"})),
+      upstream_waiting(reg().add_gauge_family(
+          "sluice_upstream_waiting",
+          "Requests waiting for one of an upstream's max_concurrent slots", {"upstream"})) {}
 
 }  // namespace sluice::actors

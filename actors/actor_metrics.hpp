@@ -14,6 +14,18 @@ struct actor_metrics {
   metrics::family<metrics::histogram>& request_seconds;  // {route}
   metrics::family<metrics::counter>& errors;             // {code}: error frames sent
 
+  // Supervision, each by {upstream}.
+  metrics::family<metrics::gauge>& upstream_circuit;  // 0 closed, 1 half open, 2 open
+  metrics::family<metrics::counter>& upstream_failures;
+  metrics::family<metrics::counter>& upstream_circuit_opens;
+  metrics::family<metrics::counter>& upstream_restarts;
+  metrics::family<metrics::counter>& upstream_rejected;  // failed fast, circuit not closed
+  metrics::family<metrics::counter>& upstream_retries;
+  metrics::family<metrics::counter>& upstream_probes;  // {upstream, result}
+  metrics::family<metrics::histogram>& upstream_probe_seconds;
+  metrics::family<metrics::gauge>& upstream_slots_used;  // max_concurrent: running
+  metrics::family<metrics::gauge>& upstream_waiting;     // max_concurrent: waiting for a slot
+
  private:
   actor_metrics();
 };

@@ -45,6 +45,10 @@ std::string final_result(std::string_view id, std::string_view result) {
   return typed("final", id).str("result", result).finish();
 }
 
+std::string fallback(std::string_view id, std::string_view message) {
+  return typed("final", id).boolean("fallback", true).str("result", message).finish();
+}
+
 std::string error(ec code, std::string_view message, std::string_view id) {
   return typed("error", id).str("code", to_string(code)).str("message", message).finish();
 }

@@ -17,6 +17,9 @@ std::string welcome(std::string_view session_id, std::string_view node,
 // `id` is the request id as JSON text.
 std::string progress(std::string_view id, std::uint32_t step, std::uint32_t steps);
 std::string final_result(std::string_view id, std::string_view result);
+// The route's fallback answer while its upstream is unavailable:
+// {"type":"final","id":…,"fallback":true,"result":"<message>"}.
+std::string fallback(std::string_view id, std::string_view message);
 // `id` may be empty (an error about a frame that had no usable id).
 std::string error(ec code, std::string_view message, std::string_view id = {});
 std::string pong(std::string_view id);

@@ -31,8 +31,9 @@ class session_sink : public transport::inbound_sink {
 
 gateway::gateway(caf::actor_system& system, const config::config& cfg, upstream_runtime runtime)
     : system_(system),
-      ctx_(std::make_shared<const gateway_context>(gateway_context{
-          cfg.server.node_name, cfg.limits, router{cfg, runtime}, system.groups().anonymous()})) {
+      ctx_(std::make_shared<const gateway_context>(gateway_context{cfg.server.node_name, cfg.limits,
+                                                                   router{system, cfg, runtime},
+                                                                   system.groups().anonymous()})) {
   actor_metrics::get();  // registers the metrics so /metrics lists them from the start
 }
 
@@ -48,8 +49,9 @@ void gateway::drain(std::chrono::milliseconds deadline) {
   caf::anon_send(ctx_->drain_group, drain_atom::value, std::int64_t{deadline.count()});
 }
 
-void gateway::stop_sessions() {
+void gateway::stop() {
   caf::anon_send(ctx_->drain_group, closed_atom::value, transport::close_info{0, "server stopped"});
+  ctx_->routes.stop();
 }
 
 }  // namespace sluice::actors

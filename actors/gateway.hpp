@@ -29,8 +29,9 @@ class gateway : public transport::connection_handler {
   // up to `deadline`, then close its client with 1001.
   void drain(std::chrono::milliseconds deadline);
 
-  // Ends every session still alive (their sockets are gone or being cut).
-  void stop_sessions();
+  // Ends every session still alive (their sockets are gone or being cut) and
+  // the upstreams' supervisors.
+  void stop();
 
  private:
   caf::actor_system& system_;

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "actors/actor_metrics.hpp"
+#include "actors/messages.hpp"
 
 // Small pieces every job actor uses.
 namespace sluice::actors {
@@ -33,6 +34,20 @@ class weak_sender {
 
  private:
   caf::weak_actor_ptr job_;
+};
+
+// One of an upstream's max_concurrent slots. Shared by the job and whatever
+// outlives it (a process being terminated holds it until it is reaped); the
+// last owner releases it. A grant that cannot be delivered releases itself.
+class upstream_slot {
+ public:
+  explicit upstream_slot(caf::weak_actor_ptr supervisor) : supervisor_(std::move(supervisor)) {}
+  ~upstream_slot() { supervisor_.send(release_atom::value); }
+  upstream_slot(const upstream_slot&) = delete;
+  upstream_slot& operator=(const upstream_slot&) = delete;
+
+ private:
+  weak_sender supervisor_;
 };
 
 }  // namespace sluice::actors

@@ -5,6 +5,7 @@
 #include <caf/all.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "core/error_code.hpp"
@@ -72,8 +73,28 @@ using sse_failed_atom = caf::atom_constant<caf::atom("sse_fail")>;
 using sse_event_atom = caf::atom_constant<caf::atom("sse_event")>;
 using sse_end_atom = caf::atom_constant<caf::atom("sse_end")>;
 
+// job → supervisor: the upstream answered / failed (why); counts toward its circuit.
+using upstream_up_atom = caf::atom_constant<caf::atom("up_up")>;
+using upstream_down_atom = caf::atom_constant<caf::atom("up_down")>;
+// supervisor → itself: time to probe (generation); prober → supervisor: the
+// outcome (generation, healthy, detail, seconds taken).
+using probe_atom = caf::atom_constant<caf::atom("probe")>;
+using probe_result_atom = caf::atom_constant<caf::atom("probe_res")>;
+// job → supervisor: may I start (a slot under max_concurrent)? supervisor →
+// job: yes, with an upstream_slot; slot → supervisor, when its last owner
+// lets go: released.
+using acquire_atom = caf::atom_constant<caf::atom("acquire")>;
+using slot_atom = caf::atom_constant<caf::atom("slot")>;
+using release_atom = caf::atom_constant<caf::atom("release")>;
+// job → itself: time for the next attempt at the upstream.
+using retry_atom = caf::atom_constant<caf::atom("retry")>;
+
 // launcher → process job: a line exceeded max_line_bytes.
 using line_too_long_atom = caf::atom_constant<caf::atom("longline")>;
+
+// One of an upstream's max_concurrent slots (job_support.hpp).
+class upstream_slot;
+using slot_ptr = std::shared_ptr<upstream_slot>;
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, process_line& x) {
@@ -94,6 +115,8 @@ typename Inspector::result_type inspect(Inspector& f, job_event& x) {
 void register_message_types(caf::actor_system_config& cfg);
 
 }  // namespace sluice::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sluice::actors::slot_ptr)
 
 // Transport's types that travel in actor messages.
 namespace sluice::transport {

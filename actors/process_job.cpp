@@ -11,7 +11,9 @@ namespace {
 // Runs on the launcher's thread.
 class job_forwarder : public transport::process_events {
  public:
-  explicit job_forwarder(caf::weak_actor_ptr job) : job_(std::move(job)) {}
+  // Holds the job's max_concurrent slot (if any) until the process is reaped.
+  job_forwarder(caf::weak_actor_ptr job, slot_ptr slot)
+      : job_(std::move(job)), slot_(std::move(slot)) {}
 
   void on_line(transport::process_stream stream, std::string line) override {
     job_.send(process_line{stream == transport::process_stream::stderr_stream, std::move(line)});
@@ -23,6 +25,7 @@ class job_forwarder : public transport::process_events {
 
  private:
   weak_sender job_;
+  slot_ptr slot_;
 };
 
 transport::process_spec spec_of(const config::process_upstream_config& p, const std::string& id) {
@@ -41,19 +44,22 @@ process_job_state::~process_job_state() {
   if (process_) process_->terminate(spec_.kill_grace);  // a no-op once it has exited
 }
 
-caf::behavior process_job_state::make_behavior(const config::upstream_config& upstream,
+caf::behavior process_job_state::make_behavior(upstream_binding upstream,
                                                std::chrono::milliseconds timeout, job_request req,
                                                transport::process_launcher* launcher) {
-  spec_ = upstream.process;
+  spec_ = upstream.config->process;
   req_ = std::move(req);
-  try {
-    auto events = std::make_shared<job_forwarder>(caf::actor_cast<caf::weak_actor_ptr>(self_));
-    process_ = launcher->launch(spec_of(spec_, req_.id), req_.payload + "\n", std::move(events));
-    self_->delayed_send(self_, timeout, deadline_atom::value);
-  } catch (const std::exception& e) {
-    fail(ec::upstream_unavailable, e.what(), request_outcome::error);
-  }
+  launcher_ = launcher;
+  if (spec_.max_concurrent > 0)
+    self_->send(upstream.supervisor, acquire_atom::value);  // slot_atom comes back
+  attempts_.emplace(self_, std::move(upstream));
+  if (spec_.max_concurrent == 0) launch();
+  self_->delayed_send(self_, timeout, deadline_atom::value);
   return {
+      [this](slot_atom, slot_ptr& slot) {
+        slot_ = std::move(slot);
+        launch();
+      },
       [this](process_line& msg) { on_line(msg); },
       [this](const process_exit& msg) { on_exit(msg); },
       [this](line_too_long_atom) {
@@ -68,6 +74,18 @@ caf::behavior process_job_state::make_behavior(const config::upstream_config& up
              request_outcome::deadline_exceeded);
       },
   };
+}
+
+void process_job_state::launch() {
+  try {
+    auto events =
+        std::make_shared<job_forwarder>(caf::actor_cast<caf::weak_actor_ptr>(self_), slot_);
+    process_ = launcher_->launch(spec_of(spec_, req_.id), req_.payload + "\n", std::move(events));
+    attempts_->reached();
+  } catch (const std::exception& e) {
+    attempts_->failed(e.what(), false);  // a process that cannot start is not retried
+    fail(ec::upstream_unavailable, e.what(), request_outcome::error);
+  }
 }
 
 void process_job_state::on_line(process_line& msg) {
@@ -110,6 +128,7 @@ void process_job_state::on_exit(const process_exit& msg) {
 }
 
 void process_job_state::emit(std::string frame) {
+  attempts_->streamed();
   self_->send(req_.session, job_event{req_.id, std::move(frame), false, request_outcome::ok});
 }
 
@@ -129,10 +148,10 @@ void process_job_state::fail(ec code, std::string message, request_outcome outco
   self_->quit();  // the destructor ends the process, if it still runs
 }
 
-caf::behavior process_job(caf::stateful_actor<process_job_state>* self,
-                          config::upstream_config upstream, std::chrono::milliseconds timeout,
-                          job_request req, transport::process_launcher* launcher) {
-  return self->state.make_behavior(upstream, timeout, std::move(req), launcher);
+caf::behavior process_job(caf::stateful_actor<process_job_state>* self, upstream_binding upstream,
+                          std::chrono::milliseconds timeout, job_request req,
+                          transport::process_launcher* launcher) {
+  return self->state.make_behavior(std::move(upstream), timeout, std::move(req), launcher);
 }
 
 }  // namespace sluice::actors

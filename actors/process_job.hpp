@@ -4,12 +4,14 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "actors/flow_control.hpp"
 #include "actors/job_support.hpp"
 #include "actors/messages.hpp"
 #include "actors/router.hpp"
+#include "actors/upstream_attempts.hpp"
 #include "config/config.hpp"
 #include "transport/process_launcher.hpp"
 
@@ -24,7 +26,9 @@ namespace sluice::actors {
 // session acknowledges their frames (flow_control.hpp), so when the client is
 // behind the launcher stops reading and the process blocks on its own writes. When the job ends
 // for any reason (cancel, disconnect, deadline) the process group gets
-// SIGTERM, then SIGKILL after kill_grace.
+// SIGTERM, then SIGKILL after kill_grace. With `max_concurrent` the job
+// first waits for a slot from the upstream's supervisor (the wait counts
+// toward the deadline).
 class process_job_state {
  public:
   static inline const char* name = "sluice.process_job";
@@ -34,11 +38,11 @@ class process_job_state {
   process_job_state(const process_job_state&) = delete;
   process_job_state& operator=(const process_job_state&) = delete;
 
-  caf::behavior make_behavior(const config::upstream_config& upstream,
-                              std::chrono::milliseconds timeout, job_request req,
-                              transport::process_launcher* launcher);
+  caf::behavior make_behavior(upstream_binding upstream, std::chrono::milliseconds timeout,
+                              job_request req, transport::process_launcher* launcher);
 
  private:
+  void launch();
   void on_line(process_line& msg);
   void on_json_line(const std::string& line);
   void on_exit(const process_exit& msg);
@@ -51,12 +55,15 @@ class process_job_state {
   caf::event_based_actor* self_;
   config::process_upstream_config spec_;
   job_request req_;
+  std::optional<upstream_attempts> attempts_;
+  transport::process_launcher* launcher_ = nullptr;
+  slot_ptr slot_;  // max_concurrent; the process holds it too, until it is reaped
   std::shared_ptr<transport::process_handle> process_;
   std::string final_data_;  // json_lines: the process's own final object
 };
 
-caf::behavior process_job(caf::stateful_actor<process_job_state>* self,
-                          config::upstream_config upstream, std::chrono::milliseconds timeout,
-                          job_request req, transport::process_launcher* launcher);
+caf::behavior process_job(caf::stateful_actor<process_job_state>* self, upstream_binding upstream,
+                          std::chrono::milliseconds timeout, job_request req,
+                          transport::process_launcher* launcher);
 
 }  // namespace sluice::actors

@@ -2,24 +2,51 @@
 
 #include <caf/all.hpp>
 
+#include "actors/actor_metrics.hpp"
+#include "actors/frames.hpp"
 #include "actors/process_job.hpp"
 #include "actors/sse_job.hpp"
+#include "actors/supervisor.hpp"
 #include "actors/uppercase_job.hpp"
 #include "actors/websocket_job.hpp"
+#include "transport/health_probe.hpp"
 
 namespace sluice::actors {
 
-router::router(const config::config& cfg, upstream_runtime runtime)
-    : routes_(cfg.routes),
-      upstreams_(cfg.upstreams),
-      runtime_(runtime),
-      default_route_(cfg.default_route.value_or("")) {
-  for (const auto& up : upstreams_) {
-    bool missing = up.kind == config::upstream_kind::process     ? runtime_.processes == nullptr
-                   : up.kind == config::upstream_kind::websocket ? runtime_.websockets == nullptr
-                                                                 : runtime_.sse == nullptr;
+router::router(caf::actor_system& system, const config::config& cfg, upstream_runtime runtime)
+    : routes_(cfg.routes), runtime_(runtime), default_route_(cfg.default_route.value_or("")) {
+  for (const auto& up : cfg.upstreams) {
+    bool missing = runtime_.prober == nullptr;
+    switch (up.kind) {
+      case config::upstream_kind::process:
+        missing = missing || runtime_.processes == nullptr;
+        break;
+      case config::upstream_kind::websocket:
+        missing = missing || runtime_.websockets == nullptr;
+        break;
+      case config::upstream_kind::sse:
+        missing = missing || runtime_.sse == nullptr;
+        break;
+      case config::upstream_kind::workers:
+        break;
+    }
     if (missing) throw std::logic_error("upstream " + up.name + " has no runtime to run on");
+    auto config = std::make_shared<const config::upstream_config>(up);
+    auto gate = std::make_shared<upstream_gate>();
+    auto sup = system.spawn(supervisor, config, gate, runtime_.prober);
+    upstreams_.push_back({std::move(config), std::move(gate), std::move(sup)});
   }
+}
+
+void router::stop() const {
+  for (const auto& up : upstreams_)
+    caf::anon_send_exit(up.supervisor, caf::exit_reason::user_shutdown);
+}
+
+const upstream_binding* router::binding_of(std::string_view upstream) const {
+  for (const auto& up : upstreams_)
+    if (up.config->name == upstream) return &up;
+  return nullptr;
 }
 
 const config::route_config* router::resolve(std::string_view name, ec& why) const {
@@ -36,27 +63,43 @@ const config::route_config* router::resolve(std::string_view name, ec& why) cons
   return nullptr;
 }
 
-caf::actor router::start_job(caf::event_based_actor* parent, const config::route_config& route,
-                             job_request req) const {
-  switch (route.kind) {
-    case config::route_kind::uppercase:
-      return parent->spawn<caf::monitored>(uppercase_job, route.uppercase, route.timeout,
-                                           std::move(req));
-    case config::route_kind::upstream:
-      for (const auto& up : upstreams_) {
-        if (up.name != route.upstream) continue;
-        if (up.kind == config::upstream_kind::sse)
-          return parent->spawn<caf::monitored>(sse_job, up, route.timeout, std::move(req),
-                                               runtime_.sse);
-        if (up.kind == config::upstream_kind::websocket)
-          return parent->spawn<caf::monitored>(websocket_job, up, route.timeout, std::move(req),
-                                               runtime_.websockets);
-        return parent->spawn<caf::monitored>(process_job, up, route.timeout, std::move(req),
-                                             runtime_.processes);
-      }
+job_start router::start_job(caf::event_based_actor* parent, const config::route_config& route,
+                            job_request req) const {
+  if (route.kind == config::route_kind::uppercase)
+    return {parent->spawn<caf::monitored>(uppercase_job, route.uppercase, route.timeout,
+                                          std::move(req)),
+            {}};
+  const auto* up = binding_of(route.upstream);
+  if (up == nullptr) throw std::logic_error("route " + route.name + " has no upstream");
+  if (!up->gate->admits()) {
+    actor_metrics::get().upstream_rejected.with({up->config->name}).inc();
+    if (route.fallback) return {{}, frames::fallback(req.id, *route.fallback), request_outcome::ok};
+    actor_metrics::get().errors.with({std::string{to_string(ec::upstream_unavailable)}}).inc();
+    return {
+        {},
+        frames::error(ec::upstream_unavailable,
+                      "the upstream \"" + up->config->name + "\" is unavailable (its circuit is " +
+                          std::string{to_string(up->gate->state())} + "; see /readyz)",
+                      req.id),
+        request_outcome::error};
+  }
+  switch (up->config->kind) {
+    case config::upstream_kind::sse:
+      return {
+          parent->spawn<caf::monitored>(sse_job, *up, route.timeout, std::move(req), runtime_.sse),
+          {}};
+    case config::upstream_kind::websocket:
+      return {parent->spawn<caf::monitored>(websocket_job, *up, route.timeout, std::move(req),
+                                            runtime_.websockets),
+              {}};
+    case config::upstream_kind::process:
+      return {parent->spawn<caf::monitored>(process_job, *up, route.timeout, std::move(req),
+                                            runtime_.processes),
+              {}};
+    case config::upstream_kind::workers:
       break;
   }
-  return {};
+  throw std::logic_error("route " + route.name + ": no job for this kind of upstream yet");
 }
 
 std::vector<std::string> router::names() const {

@@ -86,9 +86,14 @@ void session_state::on_request(transport::client_message& msg) {
       return send_error(why, "no route is configured as the default; name a route", id);
     return send_error(why, "no route named \"" + msg.route + "\"", id);
   }
-  auto job = ctx_->routes.start_job(
+  auto now = std::chrono::steady_clock::now();
+  auto started = ctx_->routes.start_job(
       self_, *route, {id, std::move(msg.payload), caf::actor_cast<caf::actor>(self_)});
-  jobs_.emplace(id, in_flight{std::move(job), route->name, std::chrono::steady_clock::now()});
+  if (!started.job) {  // answered at once (the upstream is unavailable)
+    send(std::move(started.reply));
+    return count_request(route->name, started.outcome, now);
+  }
+  jobs_.emplace(id, in_flight{std::move(started.job), route->name, now});
 }
 
 void session_state::on_cancel(const transport::client_message& msg) {
@@ -185,12 +190,16 @@ void session_state::abort_request(job_map::iterator it, ec code, std::string_vie
 }
 
 void session_state::finish_request(job_map::iterator it, request_outcome outcome) {
-  auto& m = actor_metrics::get();
-  const auto& route = it->second.route;
-  m.requests.with({route, std::string{to_string(outcome)}}).inc();
-  std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - it->second.started;
-  m.request_seconds.with({route}).observe(elapsed.count());
+  count_request(it->second.route, outcome, it->second.started);
   jobs_.erase(it);
+}
+
+void session_state::count_request(const std::string& route, request_outcome outcome,
+                                  std::chrono::steady_clock::time_point started) {
+  auto& m = actor_metrics::get();
+  m.requests.with({route, std::string{to_string(outcome)}}).inc();
+  std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
+  m.request_seconds.with({route}).observe(elapsed.count());
 }
 
 void session_state::send_error(ec code, std::string_view message, std::string_view id) {

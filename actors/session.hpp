@@ -53,6 +53,8 @@ class session_state {
   void abort_request(job_map::iterator it, ec code, std::string_view message,
                      request_outcome outcome);
   void finish_request(job_map::iterator it, request_outcome outcome);
+  void count_request(const std::string& route, request_outcome outcome,
+                     std::chrono::steady_clock::time_point started);
   void send_error(ec code, std::string_view message, std::string_view id);
   void send(std::string frame);
   void close_when_idle();

@@ -53,29 +53,24 @@ sse_job_state::~sse_job_state() {
   if (request_) request_->abort();
 }
 
-caf::behavior sse_job_state::make_behavior(const config::upstream_config& upstream,
+caf::behavior sse_job_state::make_behavior(upstream_binding upstream,
                                            std::chrono::milliseconds timeout, job_request req,
                                            transport::sse_client* client) {
-  config_ = upstream.sse;
+  config_ = upstream.config->sse;
   req_ = std::move(req);
-  transport::sse_request_spec spec{
-      config_.endpoint.host,   config_.endpoint.port,   config_.endpoint.path,
-      config_.method,          config_.headers,         render_body(config_.body, req_.payload),
-      config_.connect_timeout, config_.max_event_bytes, job_credit_window};
-  request_ =
-      client->start(std::move(spec),
-                    std::make_shared<job_forwarder>(caf::actor_cast<caf::weak_actor_ptr>(self_)));
+  attempts_.emplace(self_, std::move(upstream));
+  client_ = client;
+  attempt();
   self_->delayed_send(self_, timeout, deadline_atom::value);
   return {
-      [this](sse_failed_atom, std::uint32_t status, const std::string& why) {
-        fail(status > 0 ? ec::upstream_failed : ec::upstream_unavailable, why,
-             request_outcome::error);
+      [this](sse_failed_atom, std::uint32_t status, std::string& why) {
+        on_failed(status, std::move(why));
       },
       [this](sse_event_atom, const std::string& data) { on_event(data); },
-      [this](sse_end_atom, const std::string& why, bool protocol_error) {
-        if (protocol_error) return fail(ec::upstream_protocol_error, why, request_outcome::error);
-        fail(ec::upstream_failed, why + " before its final event", request_outcome::error);
+      [this](sse_end_atom, std::string& why, bool protocol_error) {
+        on_end(std::move(why), protocol_error);
       },
+      [this](retry_atom) { attempt(); },
       [this](credit_atom, std::uint32_t n) { request_->acknowledge(n); },
       [this](deadline_atom) {
         fail(ec::deadline_exceeded, "the request exceeded its route's timeout",
@@ -84,7 +79,36 @@ caf::behavior sse_job_state::make_behavior(const config::upstream_config& upstre
   };
 }
 
+void sse_job_state::attempt() {
+  transport::sse_request_spec spec{
+      config_.endpoint.host,   config_.endpoint.port,   config_.endpoint.path,
+      config_.method,          config_.headers,         render_body(config_.body, req_.payload),
+      config_.connect_timeout, config_.max_event_bytes, job_credit_window};
+  request_ =
+      client_->start(std::move(spec),
+                     std::make_shared<job_forwarder>(caf::actor_cast<caf::weak_actor_ptr>(self_)));
+}
+
+// Refused and 5xx are the upstream's failures (retried, counted by the
+// supervisor); a 4xx is an answer about this request.
+void sse_job_state::on_failed(unsigned status, std::string why) {
+  auto code = status > 0 ? ec::upstream_failed : ec::upstream_unavailable;
+  if (status >= 400 && status < 500) {
+    attempts_->reached();
+    return fail(code, std::move(why), request_outcome::error);
+  }
+  if (!attempts_->failed(why)) fail(code, std::move(why), request_outcome::error);
+}
+
+void sse_job_state::on_end(std::string why, bool protocol_error) {
+  if (protocol_error) return fail(ec::upstream_protocol_error, why, request_outcome::error);
+  why += " before its final event";
+  if (!attempts_->failed(why)) fail(ec::upstream_failed, std::move(why), request_outcome::error);
+}
+
 void sse_job_state::on_event(const std::string& data) {
+  attempts_->reached();
+  attempts_->streamed();
   thread_local simdjson::dom::parser parser;
   simdjson::dom::object obj;
   if (parser.parse(data).get_object().get(obj))
@@ -110,10 +134,10 @@ void sse_job_state::fail(ec code, std::string message, request_outcome outcome) 
   emit(frames::error(code, message, req_.id), true, outcome);
 }
 
-caf::behavior sse_job(caf::stateful_actor<sse_job_state>* self, config::upstream_config upstream,
+caf::behavior sse_job(caf::stateful_actor<sse_job_state>* self, upstream_binding upstream,
                       std::chrono::milliseconds timeout, job_request req,
                       transport::sse_client* client) {
-  return self->state.make_behavior(upstream, timeout, std::move(req), client);
+  return self->state.make_behavior(std::move(upstream), timeout, std::move(req), client);
 }
 
 }  // namespace sluice::actors

@@ -4,12 +4,14 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "actors/flow_control.hpp"
 #include "actors/job_support.hpp"
 #include "actors/messages.hpp"
 #include "actors/router.hpp"
+#include "actors/upstream_attempts.hpp"
 #include "config/config.hpp"
 #include "transport/sse_upstream.hpp"
 
@@ -20,7 +22,9 @@ namespace sluice::actors {
 // travels untouched in `data`, as `token` when it has the token field, as the
 // `final` frame when its final field is true, as `progress` otherwise. Events
 // are acknowledged to the client as the session acknowledges their frames.
-// When the job ends for any reason the HTTP request is aborted.
+// When the job ends for any reason the HTTP request is aborted. A request
+// refused, answered 5xx or ended before its first event is retried (see
+// upstream_attempts); a 4xx answer is not.
 class sse_job_state {
  public:
   static inline const char* name = "sluice.sse_job";
@@ -30,11 +34,13 @@ class sse_job_state {
   sse_job_state(const sse_job_state&) = delete;
   sse_job_state& operator=(const sse_job_state&) = delete;
 
-  caf::behavior make_behavior(const config::upstream_config& upstream,
-                              std::chrono::milliseconds timeout, job_request req,
-                              transport::sse_client* client);
+  caf::behavior make_behavior(upstream_binding upstream, std::chrono::milliseconds timeout,
+                              job_request req, transport::sse_client* client);
 
  private:
+  void attempt();
+  void on_failed(unsigned status, std::string why);
+  void on_end(std::string why, bool protocol_error);
   void on_event(const std::string& data);
   void emit(std::string frame, bool terminal, request_outcome outcome);
   void fail(ec code, std::string message, request_outcome outcome);
@@ -43,10 +49,12 @@ class sse_job_state {
   caf::event_based_actor* self_;
   config::sse_upstream_config config_;
   job_request req_;
+  std::optional<upstream_attempts> attempts_;
+  transport::sse_client* client_ = nullptr;
   std::shared_ptr<transport::sse_request_handle> request_;
 };
 
-caf::behavior sse_job(caf::stateful_actor<sse_job_state>* self, config::upstream_config upstream,
+caf::behavior sse_job(caf::stateful_actor<sse_job_state>* self, upstream_binding upstream,
                       std::chrono::milliseconds timeout, job_request req,
                       transport::sse_client* client);
 

@@ -35,26 +35,23 @@ websocket_job_state::~websocket_job_state() {
   if (connection_) connection_->close();
 }
 
-caf::behavior websocket_job_state::make_behavior(const config::upstream_config& upstream,
+caf::behavior websocket_job_state::make_behavior(upstream_binding upstream,
                                                  std::chrono::milliseconds timeout, job_request req,
                                                  transport::websocket_connector* connector) {
   req_ = std::move(req);
-  const auto& w = upstream.websocket;
-  transport::websocket_upstream_spec spec{w.endpoint.host,     w.endpoint.port,
-                                          w.endpoint.path,     w.connect_timeout,
-                                          w.max_message_bytes, job_credit_window};
-  connection_ = connector->connect(
-      spec, std::make_shared<job_forwarder>(caf::actor_cast<caf::weak_actor_ptr>(self_)));
-  connection_->send(req_.payload);  // queued until the connection is open
+  attempts_.emplace(self_, std::move(upstream));
+  connector_ = connector;
+  attempt();
   self_->delayed_send(self_, timeout, deadline_atom::value);
   return {
-      [this](upstream_failed_atom, const std::string& why) {
-        fail(ec::upstream_unavailable, why, request_outcome::error);
+      [this](upstream_failed_atom, std::string& why) {
+        on_attempt_failed(ec::upstream_unavailable, std::move(why));
       },
       [this](upstream_message_atom, const std::string& text) { on_message(text); },
       [this](upstream_closed_atom, const std::string& why) {
-        fail(ec::upstream_failed, why + " before its final message", request_outcome::error);
+        on_attempt_failed(ec::upstream_failed, why + " before its final message");
       },
+      [this](retry_atom) { attempt(); },
       [this](credit_atom, std::uint32_t n) { connection_->acknowledge(n); },
       [this](deadline_atom) {
         fail(ec::deadline_exceeded, "the request exceeded its route's timeout",
@@ -63,7 +60,24 @@ caf::behavior websocket_job_state::make_behavior(const config::upstream_config& 
   };
 }
 
+void websocket_job_state::attempt() {
+  const auto& w = attempts_->upstream().websocket;
+  transport::websocket_upstream_spec spec{w.endpoint.host,     w.endpoint.port,
+                                          w.endpoint.path,     w.connect_timeout,
+                                          w.max_message_bytes, job_credit_window};
+  connection_ = connector_->connect(
+      spec, std::make_shared<job_forwarder>(caf::actor_cast<caf::weak_actor_ptr>(self_)));
+  connection_->send(req_.payload);  // queued until the connection is open
+}
+
+void websocket_job_state::on_attempt_failed(ec code, std::string why) {
+  connection_->close();
+  if (!attempts_->failed(why)) fail(code, std::move(why), request_outcome::error);
+}
+
 void websocket_job_state::on_message(const std::string& text) {
+  attempts_->reached();
+  attempts_->streamed();
   auto msg = classify_upstream_json(text);
   switch (msg.type) {
     case relayed_message::kind::invalid:
@@ -92,9 +106,9 @@ void websocket_job_state::fail(ec code, std::string message, request_outcome out
 }
 
 caf::behavior websocket_job(caf::stateful_actor<websocket_job_state>* self,
-                            config::upstream_config upstream, std::chrono::milliseconds timeout,
+                            upstream_binding upstream, std::chrono::milliseconds timeout,
                             job_request req, transport::websocket_connector* connector) {
-  return self->state.make_behavior(upstream, timeout, std::move(req), connector);
+  return self->state.make_behavior(std::move(upstream), timeout, std::move(req), connector);
 }
 
 }  // namespace sluice::actors

@@ -4,11 +4,13 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 
 #include "actors/flow_control.hpp"
 #include "actors/job_support.hpp"
 #include "actors/messages.hpp"
 #include "actors/router.hpp"
+#include "actors/upstream_attempts.hpp"
 #include "config/config.hpp"
 #include "transport/websocket_upstream.hpp"
 
@@ -19,7 +21,9 @@ namespace sluice::actors {
 // back (the upstream's JSON untouched in `data`) until the upstream's `final`
 // or `error`. Messages are acknowledged to the connector only as the session
 // acknowledges their frames, so a slow client stops the socket being read.
-// When the job ends for any reason the connection is closed.
+// When the job ends for any reason the connection is closed. A connection
+// that fails before the upstream's first message is retried (see
+// upstream_attempts).
 class websocket_job_state {
  public:
   static inline const char* name = "sluice.websocket_job";
@@ -29,11 +33,12 @@ class websocket_job_state {
   websocket_job_state(const websocket_job_state&) = delete;
   websocket_job_state& operator=(const websocket_job_state&) = delete;
 
-  caf::behavior make_behavior(const config::upstream_config& upstream,
-                              std::chrono::milliseconds timeout, job_request req,
-                              transport::websocket_connector* connector);
+  caf::behavior make_behavior(upstream_binding upstream, std::chrono::milliseconds timeout,
+                              job_request req, transport::websocket_connector* connector);
 
  private:
+  void attempt();
+  void on_attempt_failed(ec code, std::string why);
   void on_message(const std::string& text);
   void emit(std::string frame, bool terminal, request_outcome outcome);
   void fail(ec code, std::string message, request_outcome outcome);
@@ -41,11 +46,13 @@ class websocket_job_state {
   counted_job counted_;  // sluice_jobs_active
   caf::event_based_actor* self_;
   job_request req_;
+  std::optional<upstream_attempts> attempts_;
+  transport::websocket_connector* connector_ = nullptr;
   std::shared_ptr<transport::websocket_upstream_handle> connection_;
 };
 
 caf::behavior websocket_job(caf::stateful_actor<websocket_job_state>* self,
-                            config::upstream_config upstream, std::chrono::milliseconds timeout,
+                            upstream_binding upstream, std::chrono::milliseconds timeout,
                             job_request req, transport::websocket_connector* connector);
 
 }  // namespace sluice::actors

@@ -12,6 +12,7 @@
 #include "bin/cli.hpp"
 #include "config/loader.hpp"
 #include "core/log.hpp"
+#include "transport/health_probe.hpp"
 #include "transport/process_launcher.hpp"
 #include "transport/server.hpp"
 #include "transport/sse_upstream.hpp"
@@ -56,11 +57,12 @@ int run(const config::config& cfg, const sigset_t& signals) {
   transport::process_launcher launcher;
   transport::websocket_connector connector;
   transport::sse_client sse;
+  transport::health_prober prober;
   caf::actor_system_config caf_cfg;
   caf_cfg.set("scheduler.max-threads", static_cast<std::size_t>(cfg.server.actor_threads));
   actors::register_message_types(caf_cfg);
   caf::actor_system system{caf_cfg};
-  actors::gateway gateway{system, cfg, {&launcher, &connector, &sse}};
+  actors::gateway gateway{system, cfg, {&launcher, &connector, &sse, &prober}};
   transport::server server{server_options_from(cfg), gateway};
 
   std::uint16_t port = 0;
@@ -69,7 +71,7 @@ int run(const config::config& cfg, const sigset_t& signals) {
   } catch (const std::exception& e) {  // boost::system::system_error: address in use, …
     log::error("main", "listen_failed",
                {{"host", cfg.server.host}, {"port", cfg.server.port}, {"error", e.what()}});
-    gateway.stop_sessions();
+    gateway.stop();
     system.await_all_actors_done();
     return 1;
   }
@@ -95,7 +97,7 @@ int run(const config::config& cfg, const sigset_t& signals) {
   wait_for_connections_to_close(server, cfg.server.drain_timeout + std::chrono::seconds(2));
   auto left = server.open_connections();
   server.stop();
-  gateway.stop_sessions();  // sessions whose socket never finished closing
+  gateway.stop();  // sessions whose socket never finished closing, and supervisors
   system.await_all_actors_done();
   log::info("main", "stopped", {{"connections_cut", left}});
   return 0;

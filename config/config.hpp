@@ -42,17 +42,23 @@ struct process_upstream_config {
   std::string cwd;  // empty: Sluice's working directory
   process_output output = process_output::lines;
   std::size_t max_line_bytes = 1024 * 1024;
-  milliseconds kill_grace{2000};  // SIGTERM, then SIGKILL after this long
+  milliseconds kill_grace{2000};     // SIGTERM, then SIGKILL after this long
+  std::uint32_t max_concurrent = 0;  // processes running at once; 0: no limit (others wait)
 };
 
-// An upstream of kind `websocket`: one connection per request to `url`. The
-// request payload is sent as one text message; every message the upstream
-// sends back is relayed until its `final` (or `error`) message.
+enum class connection_mode { per_request, pooled };
+
+// An upstream of kind `websocket`: one connection per request to `url` (or
+// `pooled`: `pool_size` connections kept open, each serving one request at a
+// time). The request payload is sent as one text message; every message the
+// upstream sends back is relayed until its `final` (or `error`) message.
 struct websocket_upstream_config {
   std::string url;  // ws://host:port/path
   url_parts endpoint;
   milliseconds connect_timeout{5000};
   std::size_t max_message_bytes = 1024 * 1024;
+  connection_mode connections = connection_mode::per_request;
+  std::uint32_t pool_size = 4;  // pooled: connections kept open, one request each at a time
 };
 
 // An upstream of kind `sse`: one HTTP request per client request, whose
@@ -70,7 +76,28 @@ struct sse_upstream_config {
   std::size_t max_event_bytes = 1024 * 1024;
 };
 
-enum class upstream_kind { process, websocket, sse };
+// An upstream of kind `workers`: worker processes connect in at /workers,
+// register with `token` and the routes they serve, and pull jobs.
+struct workers_upstream_config {
+  std::string token;                      // empty: workers need no token
+  std::uint32_t max_concurrency = 64;     // per worker, whatever it declares
+  milliseconds heartbeat_timeout{15000};  // silent this long: the worker is lost
+};
+
+// How an upstream is watched and restarted (every kind has one).
+struct supervision_config {
+  std::uint32_t failure_threshold = 3;  // consecutive failures that open the circuit
+  milliseconds backoff_base{200};       // the first wait before probing again
+  milliseconds backoff_max{10000};      // no wait is longer
+  double backoff_multiplier = 2.0;      // each failed probe multiplies the wait
+  std::string health_url;               // http://… probed while closed too; empty: TCP connect
+  url_parts health_endpoint;
+  milliseconds health_interval{5000};  // between probes of health_url while closed
+  milliseconds probe_timeout{2000};
+  std::uint32_t retries = 2;  // per request, only while nothing was streamed back
+};
+
+enum class upstream_kind { process, websocket, sse, workers };
 
 struct upstream_config {
   std::string name;
@@ -78,6 +105,8 @@ struct upstream_config {
   process_upstream_config process;
   websocket_upstream_config websocket;
   sse_upstream_config sse;
+  workers_upstream_config workers;
+  supervision_config supervision;
 };
 
 // Parameters of the built-in `uppercase` compute route.
@@ -91,7 +120,8 @@ struct route_config {
   route_kind kind = route_kind::uppercase;
   milliseconds timeout{30000};  // deadline of one request on this route
   uppercase_params uppercase;
-  std::string upstream;  // kind upstream: the upstream's name
+  std::string upstream;                 // kind upstream: the upstream's name
+  std::optional<std::string> fallback;  // answered as `final` while the upstream's circuit is open
 };
 
 struct limits_config {

@@ -63,6 +63,7 @@ void read_process_upstream(yaml_reader& r, const YAML::Node& node, const std::st
     p.output = static_cast<process_output>(*v);
   r.read_size(node, path, "max_line_bytes", p.max_line_bytes, 64, 64ULL << 20);
   r.read_duration(node, path, "kill_grace", p.kill_grace, 0ms, 1h);
+  r.read_unsigned(node, path, "max_concurrent", p.max_concurrent, 0, 100'000);
 }
 
 // Reads the required `url` key, of `scheme`, and splits it into `endpoint`.
@@ -84,6 +85,9 @@ void read_websocket_upstream(yaml_reader& r, const YAML::Node& node, const std::
                              websocket_upstream_config& w) {
   r.read_duration(node, path, "connect_timeout", w.connect_timeout, 1ms, 5min);
   r.read_size(node, path, "max_message_bytes", w.max_message_bytes, 64, 64ULL << 20);
+  if (auto m = r.read_choice(node, path, "connections", {"per_request", "pooled"}))
+    w.connections = static_cast<connection_mode>(*m);
+  r.read_unsigned(node, path, "pool_size", w.pool_size, 1, 10'000);
   read_url(r, node, path, "ws", w.url, w.endpoint);
 }
 
@@ -100,6 +104,80 @@ void read_sse_upstream(yaml_reader& r, const YAML::Node& node, const std::string
   read_url(r, node, path, "http", e.url, e.endpoint);
 }
 
+void read_workers_upstream(yaml_reader& r, const YAML::Node& node, const std::string& path,
+                           workers_upstream_config& w) {
+  r.read_string(node, path, "token", w.token);
+  r.read_unsigned(node, path, "max_concurrency", w.max_concurrency, 1, 100'000);
+  r.read_duration(node, path, "heartbeat_timeout", w.heartbeat_timeout, 100ms, 1h);
+}
+
+// `retries`, `failure_threshold`, `backoff` and `health`: keys of every kind.
+void read_supervision(yaml_reader& r, const YAML::Node& node, const std::string& path,
+                      supervision_config& s) {
+  r.read_unsigned(node, path, "retries", s.retries, 0, 100);
+  r.read_unsigned(node, path, "failure_threshold", s.failure_threshold, 1, 1000);
+  auto backoff = node["backoff"];
+  auto bpath = path + ".backoff";
+  if (r.open_map(backoff, bpath, {"base", "max", "multiplier"})) {
+    r.read_duration(backoff, bpath, "base", s.backoff_base, 1ms, 1h);
+    r.read_duration(backoff, bpath, "max", s.backoff_max, 1ms, 24h);
+    r.read_decimal(backoff, bpath, "multiplier", s.backoff_multiplier, 1.0, 100.0);
+    if (s.backoff_max < s.backoff_base)
+      r.fail(backoff, bpath + ".max", "must not be shorter than backoff.base");
+  }
+  if (!node["health"].IsDefined()) return;
+  auto health = node["health"];
+  auto hpath = path + ".health";
+  if (r.open_map(health, hpath, {"url", "interval", "timeout"})) {
+    if (health["url"].IsDefined())
+      read_url(r, health, hpath, "http", s.health_url, s.health_endpoint);
+    r.read_duration(health, hpath, "interval", s.health_interval, 100ms, 24h);
+    r.read_duration(health, hpath, "timeout", s.probe_timeout, 1ms, 5min);
+  }
+}
+
+void read_upstream_body(yaml_reader& r, const YAML::Node& body, const std::string& path,
+                        upstream_config& up) {
+  auto kind = r.read_choice(body, path, "kind", {"process", "websocket", "sse", "workers"});
+  if (!kind) return;
+  up.kind = static_cast<upstream_kind>(*kind);
+  // Each kind's own keys, then the supervision keys: all of them for
+  // upstreams on the network, only the circuit's for processes (a process is
+  // not retried, and its probe is whether its command can run).
+  auto keys = [&up](std::initializer_list<std::string_view> own) {
+    std::vector<std::string_view> all{"kind", "failure_threshold", "backoff"};
+    if (up.kind != upstream_kind::process) all.insert(all.end(), {"retries", "health"});
+    all.insert(all.end(), own.begin(), own.end());
+    return all;
+  };
+  bool open = false;
+  switch (up.kind) {
+    case upstream_kind::process:
+      open = r.open_map(body, path,
+                        keys({"command", "args", "env", "cwd", "output", "max_line_bytes",
+                              "kill_grace", "max_concurrent"}));
+      if (open) read_process_upstream(r, body, path, up.process);
+      break;
+    case upstream_kind::websocket:
+      open = r.open_map(
+          body, path,
+          keys({"url", "connect_timeout", "max_message_bytes", "connections", "pool_size"}));
+      if (open) read_websocket_upstream(r, body, path, up.websocket);
+      break;
+    case upstream_kind::sse:
+      open = r.open_map(body, path,
+                        keys({"url", "method", "headers", "body", "token_field", "final_field",
+                              "connect_timeout", "max_event_bytes"}));
+      if (open) read_sse_upstream(r, body, path, up.sse);
+      break;
+    case upstream_kind::workers:
+      open = r.open_map(body, path, keys({"token", "max_concurrency", "heartbeat_timeout"}));
+      if (open) read_workers_upstream(r, body, path, up.workers);
+      break;
+  }
+  if (open) read_supervision(r, body, path, up.supervision);
+}
+
 void read_upstreams(yaml_reader& r, const YAML::Node& node, config& cfg) {
   if (!node.IsDefined() || node.IsNull()) return;
   if (!node.IsMap()) return r.fail(node, "upstreams", "expected a mapping of upstream names");
@@ -109,26 +187,12 @@ void read_upstreams(yaml_reader& r, const YAML::Node& node, config& cfg) {
     upstream_config up;
     up.name = name;
     const auto& body = kv.second;
-    if (!body.IsDefined() || body.IsNull()) {
+    if (!body.IsDefined() || body.IsNull())
       r.fail(body, path, "expected a mapping with at least `kind`");
-    } else if (!body.IsMap() || !body["kind"].IsDefined()) {
-      r.fail(body, path + ".kind", "missing (known kinds: process, websocket, sse)");
-    } else if (auto kind = r.read_choice(body, path, "kind", {"process", "websocket", "sse"})) {
-      up.kind = static_cast<upstream_kind>(*kind);
-      if (up.kind == upstream_kind::process) {
-        if (r.open_map(body, path,
-                       {"kind", "command", "args", "env", "cwd", "output", "max_line_bytes",
-                        "kill_grace"}))
-          read_process_upstream(r, body, path, up.process);
-      } else if (up.kind == upstream_kind::websocket) {
-        if (r.open_map(body, path, {"kind", "url", "connect_timeout", "max_message_bytes"}))
-          read_websocket_upstream(r, body, path, up.websocket);
-      } else if (r.open_map(body, path,
-                            {"kind", "url", "method", "headers", "body", "token_field",
-                             "final_field", "connect_timeout", "max_event_bytes"})) {
-        read_sse_upstream(r, body, path, up.sse);
-      }
-    }
+    else if (!body.IsMap() || !body["kind"].IsDefined())
+      r.fail(body, path + ".kind", "missing (known kinds: process, websocket, sse, workers)");
+    else
+      read_upstream_body(r, body, path, up);
     cfg.upstreams.push_back(std::move(up));
   }
 }
@@ -139,7 +203,8 @@ void read_route(yaml_reader& r, const YAML::Node& node, const std::string& path,
     r.fail(node, path, "expected a mapping with `kind` or `upstream`");
     return;
   }
-  if (!r.open_map(node, path, {"kind", "upstream", "default", "timeout", "steps", "interval"}))
+  if (!r.open_map(node, path,
+                  {"kind", "upstream", "default", "timeout", "steps", "interval", "fallback"}))
     return;
   if (node["upstream"].IsDefined()) {
     rt.kind = route_kind::upstream;
@@ -149,11 +214,17 @@ void read_route(yaml_reader& r, const YAML::Node& node, const std::string& path,
     else if (cfg.find_upstream(rt.upstream) == nullptr)
       r.fail(node["upstream"], path + ".upstream",
              "no upstream named \"" + rt.upstream + "\" under `upstreams`");
+    std::string fallback;
+    r.read_string(node, path, "fallback", fallback);
+    if (node["fallback"].IsDefined()) rt.fallback = fallback;
   } else {
     if (!node["kind"].IsDefined())
       r.fail(node, path + ".kind", "missing (known kinds: uppercase; or name an `upstream`)");
     if (auto kind = r.read_choice(node, path, "kind", {"uppercase"}))
       rt.kind = static_cast<route_kind>(*kind);
+    if (node["fallback"].IsDefined())
+      r.fail(node["fallback"], path + ".fallback",
+             "only a route with an `upstream` has a fallback");
   }
   r.read_bool(node, path, "default", is_default);
   r.read_duration(node, path, "timeout", rt.timeout, 1ms, 24h);

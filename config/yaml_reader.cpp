@@ -1,6 +1,8 @@
 #include "config/yaml_reader.hpp"
 
+#include <charconv>
 #include <set>
+#include <sstream>
 
 #include "config/values.hpp"
 
@@ -22,6 +24,11 @@ void yaml_reader::fail(const YAML::Node& at, const std::string& path, std::strin
 
 bool yaml_reader::open_map(const YAML::Node& node, const std::string& path,
                            std::initializer_list<std::string_view> allowed) {
+  return open_map(node, path, std::span<const std::string_view>{allowed.begin(), allowed.size()});
+}
+
+bool yaml_reader::open_map(const YAML::Node& node, const std::string& path,
+                           std::span<const std::string_view> allowed) {
   if (!node.IsDefined() || node.IsNull()) return false;
   if (!node.IsMap()) {
     fail(node, path, "expected a mapping of keys to values");
@@ -121,6 +128,25 @@ std::optional<std::uint64_t> yaml_reader::read_number(const YAML::Node& map,
     return std::nullopt;
   }
   return n;
+}
+
+void yaml_reader::read_decimal(const YAML::Node& map, const std::string& path, const char* key,
+                               double& out, double min, double max) {
+  auto node = map[key];
+  if (!node.IsDefined()) return;
+  auto full = join_path(path, key);
+  auto v = scalar(node, full);
+  if (!v) return;
+  double d = 0;
+  auto [end, err] = std::from_chars(v->data(), v->data() + v->size(), d);
+  if (err != std::errc{} || end != v->data() + v->size())
+    return fail(node, full, "expected a number such as 2 or 1.5, got \"" + *v + "\"");
+  if (d < min || d > max) {
+    std::ostringstream range;
+    range << "must be between " << min << " and " << max << ", got " << *v;
+    return fail(node, full, range.str());
+  }
+  out = d;
 }
 
 void yaml_reader::read_string_list(const YAML::Node& map, const std::string& path, const char* key,

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -29,6 +30,8 @@ class yaml_reader {
   // an error: everything under it keeps its default.
   bool open_map(const YAML::Node& node, const std::string& path,
                 std::initializer_list<std::string_view> allowed);
+  bool open_map(const YAML::Node& node, const std::string& path,
+                std::span<const std::string_view> allowed);
 
   // Each reader leaves `out` untouched when the key is absent or invalid.
   void read_string(const YAML::Node& map, const std::string& path, const char* key,
@@ -47,6 +50,9 @@ class yaml_reader {
                  std::uint64_t min, std::uint64_t max) {
     if (auto v = read_number(map, path, key, min, max, true)) out = static_cast<Int>(*v);
   }
+  // A decimal number such as 2 or 1.5, within [min, max].
+  void read_decimal(const YAML::Node& map, const std::string& path, const char* key, double& out,
+                    double min, double max);
   // A list of strings, e.g. `args: ["-u", "script.py"]`.
   void read_string_list(const YAML::Node& map, const std::string& path, const char* key,
                         std::vector<std::string>& out);

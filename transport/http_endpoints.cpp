@@ -3,6 +3,7 @@
 #include "core/error_code.hpp"
 #include "core/json.hpp"
 #include "core/metrics.hpp"
+#include "core/readiness.hpp"
 
 namespace sluice::transport {
 namespace {
@@ -15,15 +16,29 @@ http_reply json_reply(unsigned status, std::string body) {
   return r;
 }
 
-http_reply readiness(const server_status& status) {
+// 503 while the server cannot take connections. An upstream that is down
+// makes the answer "degraded" but still 200 (every replica shares the
+// upstream, so taking this one out of rotation would not help), unless the
+// query asks for `strict`.
+http_reply readiness(std::string_view query, const server_status& status) {
   bool listening = status.listening.load();
   bool draining = status.draining.load();
   bool ready = listening && !draining;
-  return json_reply(ready ? 200 : 503, json::object{}
-                                           .str("status", ready ? "ready" : "not_ready")
-                                           .boolean("listening", listening)
-                                           .boolean("draining", draining)
-                                           .finish());
+  bool degraded = false;
+  json::object upstreams;
+  for (const auto& c : readiness_board::global().snapshot()) {
+    degraded = degraded || !c.ready;
+    upstreams.raw(c.name, c.detail_json);
+  }
+  bool strict = query.find("strict") != std::string_view::npos;
+  auto name = !ready ? "not_ready" : degraded ? "degraded" : "ready";
+  return json_reply(ready && !(strict && degraded) ? 200 : 503,
+                    json::object{}
+                        .str("status", name)
+                        .boolean("listening", listening)
+                        .boolean("draining", draining)
+                        .raw("upstreams", upstreams.finish())
+                        .finish());
 }
 
 }  // namespace
@@ -34,7 +49,9 @@ http_reply http_error(unsigned status, std::string_view code, std::string_view m
 
 http_reply answer_http(std::string_view method, std::string_view target,
                        const server_status& status) {
-  auto path = target.substr(0, target.find('?'));
+  auto query_at = target.find('?');
+  auto path = target.substr(0, query_at);
+  auto query = query_at == std::string_view::npos ? std::string_view{} : target.substr(query_at);
   bool known =
       path == "/healthz" || path == "/readyz" || path == "/metrics" || path == websocket_path;
   if (!known)
@@ -46,7 +63,7 @@ http_reply answer_http(std::string_view method, std::string_view target,
     return r;
   }
   if (path == "/healthz") return json_reply(200, R"({"status":"ok"})");
-  if (path == "/readyz") return readiness(status);
+  if (path == "/readyz") return readiness(query, status);
   if (path == "/metrics") {
     http_reply r;
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";

@@ -12,6 +12,7 @@
 #include <array>
 #include <atomic>
 #include <csignal>
+#include <cstring>
 #include <mutex>
 #include <system_error>
 
@@ -367,6 +368,14 @@ std::shared_ptr<process_handle> process_launcher::launch(const process_spec& spe
 
 std::size_t process_launcher::running() const {
   return impl_->running.load();
+}
+
+bool process_launcher::can_execute(const std::string& command, const std::string& cwd,
+                                   std::string& why) {
+  auto path = command.starts_with('/') || cwd.empty() ? command : cwd + "/" + command;
+  if (::access(path.c_str(), X_OK) == 0) return true;
+  why = path + ": " + std::strerror(errno);
+  return false;
 }
 
 }  // namespace sluice::transport

@@ -66,6 +66,10 @@ class process_launcher {
   // Processes started and not yet reaped.
   std::size_t running() const;
 
+  // Whether `command` names an executable file (relative to `cwd` when that
+  // is set and the command is relative); `why` says what is wrong otherwise.
+  static bool can_execute(const std::string& command, const std::string& cwd, std::string& why);
+
  private:
   struct impl;
   std::unique_ptr<impl> impl_;

@@ -117,7 +117,7 @@ TEST(LoaderErrors, UnknownKeys) {
       ElementsAre(
           "1:1: servr: unknown key (expected one of: server, upstreams, routes, limits, log)",
           "2:32: routes.up.stepz: unknown key (expected one of: kind, upstream, "
-          "default, timeout, steps, interval)"));
+          "default, timeout, steps, interval, fallback)"));
 }
 
 TEST(LoaderErrors, WrongTypes) {
@@ -203,7 +203,7 @@ routes:
 }
 
 TEST(Loader, ExampleUpstreamConfigsLoad) {
-  for (const char* name : {"process.yaml", "websocket.yaml", "sse.yaml"}) {
+  for (const char* name : {"process.yaml", "websocket.yaml", "sse.yaml", "workers.yaml"}) {
     auto result = load_file(std::string{SLUICE_SOURCE_DIR "/config/examples/"} + name);
     EXPECT_TRUE(std::holds_alternative<config>(result)) << name;
   }
@@ -214,16 +214,16 @@ TEST(LoaderErrors, UpstreamProblems) {
       errors_of("upstreams:\n  a: {kind: process}\n  b: {kind: teleport}\n"
                 "  c: {kind: process, command: x, args: x, env: [1], output: xml, kill_grace: 5}\n"
                 "routes:\n  r1: {upstream: nope}\n  r2: {upstream: a, kind: uppercase}\n"),
-      ElementsAre(
-          "2:6: upstreams.a.command: missing",
-          "3:13: upstreams.b.kind: expected one of process, websocket, sse, got \"teleport\"",
-          "4:40: upstreams.c.args: expected a list of strings",
-          "4:48: upstreams.c.env: expected a mapping of names to values",
-          "4:61: upstreams.c.output: expected one of lines, json_lines, got \"xml\"",
-          "4:78: upstreams.c.kill_grace: expected a duration such as 250ms, 1s, 5m or 0, "
-          "got \"5\"",
-          "6:18: routes.r1.upstream: no upstream named \"nope\" under `upstreams`",
-          "7:27: routes.r2.kind: a route has either `kind` or `upstream`, not both"));
+      ElementsAre("2:6: upstreams.a.command: missing",
+                  "3:13: upstreams.b.kind: expected one of process, websocket, sse, workers, got "
+                  "\"teleport\"",
+                  "4:40: upstreams.c.args: expected a list of strings",
+                  "4:48: upstreams.c.env: expected a mapping of names to values",
+                  "4:61: upstreams.c.output: expected one of lines, json_lines, got \"xml\"",
+                  "4:78: upstreams.c.kill_grace: expected a duration such as 250ms, 1s, 5m or 0, "
+                  "got \"5\"",
+                  "6:18: routes.r1.upstream: no upstream named \"nope\" under `upstreams`",
+                  "7:27: routes.r2.kind: a route has either `kind` or `upstream`, not both"));
 }
 
 TEST(Loader, WebSocketUpstream) {
@@ -268,8 +268,9 @@ TEST(LoaderErrors, WebSocketUpstreamProblems) {
               ElementsAre("2:6: upstreams.a.url: missing",
                           "3:29: upstreams.b.url: expected ws://HOST:PORT/PATH, got "
                           "\"http://x/ws\" (wss:// is not supported yet)",
-                          "4:46: upstreams.c.command: unknown key (expected one of: kind, url, "
-                          "connect_timeout, max_message_bytes)",
+                          "4:46: upstreams.c.command: unknown key (expected one of: kind, "
+                          "failure_threshold, backoff, retries, health, url, connect_timeout, "
+                          "max_message_bytes, connections, pool_size)",
                           "4:29: upstreams.c.url: expected ws://HOST:PORT/PATH, got "
                           "\"ws://h:99999/\" (wss:// is not supported yet)"));
 }
@@ -301,6 +302,59 @@ TEST(LoaderErrors, UnreadableFile) {
   auto& errors = std::get<std::vector<error>>(result);
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_EQ(errors[0].to_string(), "/nonexistent/sluice.yaml: cannot read the file");
+}
+
+}  // namespace
+}  // namespace sluice::config
+
+namespace sluice::config {
+namespace {
+
+TEST(Loader, SupervisionKeys) {
+  auto cfg = loaded(
+      "upstreams:\n  py:\n    kind: websocket\n    url: ws://127.0.0.1:8000/ws\n"
+      "    connections: pooled\n    pool_size: 8\n    retries: 1\n    failure_threshold: 5\n"
+      "    backoff: {base: 50ms, max: 2s, multiplier: 1.5}\n"
+      "    health: {url: 'http://127.0.0.1:8000/health', interval: 1s, timeout: 300ms}\n"
+      "  run: {kind: process, command: /bin/true, max_concurrent: 2}\n"
+      "routes:\n  r: {upstream: py, fallback: busy, default: true}\n  p: {upstream: run}\n");
+  ASSERT_EQ(cfg.upstreams.size(), 2u);
+  const auto& up = cfg.upstreams[0];
+  EXPECT_EQ(up.websocket.connections, connection_mode::pooled);
+  EXPECT_EQ(up.websocket.pool_size, 8u);
+  const auto& s = up.supervision;
+  EXPECT_EQ(s.retries, 1u);
+  EXPECT_EQ(s.failure_threshold, 5u);
+  EXPECT_EQ(s.backoff_base.count(), 50);
+  EXPECT_EQ(s.backoff_max.count(), 2000);
+  EXPECT_DOUBLE_EQ(s.backoff_multiplier, 1.5);
+  EXPECT_EQ((std::vector<std::string>{s.health_endpoint.host, s.health_endpoint.port,
+                                      s.health_endpoint.path}),
+            (std::vector<std::string>{"127.0.0.1", "8000", "/health"}));
+  EXPECT_EQ(s.health_interval.count(), 1000);
+  EXPECT_EQ(s.probe_timeout.count(), 300);
+  EXPECT_EQ(cfg.upstreams[1].process.max_concurrent, 2u);
+  EXPECT_EQ(cfg.routes[0].fallback, std::optional<std::string>{"busy"});
+  EXPECT_EQ(cfg.routes[1].fallback, std::nullopt);
+}
+
+TEST(LoaderErrors, SupervisionProblems) {
+  EXPECT_THAT(
+      errors_of("upstreams:\n  a:\n    kind: sse\n    url: http://h/x\n    retries: -1\n"
+                "    backoff: {base: 2s, max: 1s, multiplier: fast}\n"
+                "    health: {url: 'ws://h/health'}\n"
+                "  p: {kind: process, command: x, retries: 1}\n"
+                "routes:\n  r: {upstream: a}\n  u: {kind: uppercase, fallback: x}\n"),
+      ElementsAre("5:14: upstreams.a.retries: expected a whole number, got \"-1\"",
+                  "6:46: upstreams.a.backoff.multiplier: expected a number such as 2 or 1.5, got "
+                  "\"fast\"",
+                  "6:14: upstreams.a.backoff.max: must not be shorter than backoff.base",
+                  "7:19: upstreams.a.health.url: expected http://HOST:PORT/PATH, got "
+                  "\"ws://h/health\" (https:// is not supported yet)",
+                  "8:34: upstreams.p.retries: unknown key (expected one of: kind, "
+                  "failure_threshold, backoff, command, args, env, cwd, output, max_line_bytes, "
+                  "kill_grace, max_concurrent)",
+                  "11:34: routes.u.fallback: only a route with an `upstream` has a fallback"));
 }
 
 }  // namespace

@@ -23,7 +23,8 @@ class HttpEndpoints(unittest.TestCase):
     def test_readyz(self):
         status, _, body = self.server.http("GET", "/readyz")
         self.assertEqual((status, json.loads(body)),
-                         (200, {"status": "ready", "listening": True, "draining": False}))
+                         (200, {"status": "ready", "listening": True, "draining": False,
+                                 "upstreams": {}}))
 
     def test_metrics(self):
         status, headers, body = self.server.http("GET", "/metrics")

@@ -8,7 +8,7 @@ import time
 import unittest
 
 from harness import Sluice, connect, error, recv_json, send_json, until_final
-from test_websocket_upstream import FastApi, WithFastApi, free_port
+from upstreams import FastApi, WithFastApi, free_port
 
 
 def config(url, timeout="30s", body="'{\"prompt\": {{text}}}'"):

@@ -1,47 +1,11 @@
 """Routes served by a `websocket` upstream, against the real example FastAPI service
 (examples/upstream/app.py) and, for malformed output, a real python3-websockets server."""
 
-import asyncio
-import os
-import socket
 import subprocess
-import sys
-import time
 import unittest
-import urllib.request
 
-from harness import PATIENCE, REPO, Sluice, connect, error, recv_json, send_json, until_final
-
-APP = os.path.join(REPO, "examples", "upstream", "app.py")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class FastApi:
-    """The example FastAPI service on a free port."""
-
-    def __init__(self, interval_ms=0, steps=3):
-        self.port = free_port()
-        env = dict(os.environ, PORT=str(self.port), PROGRESS_INTERVAL_MS=str(interval_ms),
-                   PROGRESS_STEPS=str(steps))
-        self.proc = subprocess.Popen(["/usr/bin/python3", APP], env=env)
-        deadline = time.monotonic() + PATIENCE
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/health", timeout=1).read()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("the FastAPI app did not start")
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
+from harness import Sluice, connect, error, recv_json, send_json, until_final
+from upstreams import FastApi, WithFastApi, free_port, wait_for_port
 
 
 def config(url, timeout="30s"):
@@ -52,17 +16,6 @@ def config(url, timeout="30s"):
 
 def progress(request_id, step):
     return {"type": "progress", "id": request_id, "data": {"type": "progress", "step": step}}
-
-
-class WithFastApi(unittest.IsolatedAsyncioTestCase):
-    """A test case that may start the FastAPI service as self.app; it is stopped after."""
-
-    async def asyncSetUp(self):
-        self.app = None
-
-    async def asyncTearDown(self):
-        if self.app:
-            self.app.stop()
 
 
 class WebSocketUpstream(WithFastApi):
@@ -143,12 +96,7 @@ class WebSocketUpstream(WithFastApi):
                   "asyncio.run(main())\n")
         bad = subprocess.Popen(["/usr/bin/python3", "-c", script])
         try:
-            for _ in range(200):
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    await asyncio.sleep(0.05)
+            wait_for_port(port)
             with Sluice(config(f"ws://127.0.0.1:{port}/")) as server:
                 ws, _ = await connect(server)
                 await send_json(ws, {"type": "request", "id": 2, "payload": {}})

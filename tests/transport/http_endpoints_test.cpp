@@ -1,5 +1,7 @@
 #include "transport/http_endpoints.hpp"
 
+#include "core/readiness.hpp"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -23,9 +25,28 @@ TEST(HttpEndpoints, ReadyzFollowsListeningAndDraining) {
   status.listening = true;
   auto ready = answer_http("GET", "/readyz", status);
   EXPECT_EQ(ready.status, 200u);
-  EXPECT_EQ(ready.body, "{\"status\":\"ready\",\"listening\":true,\"draining\":false}\n");
+  EXPECT_EQ(ready.body,
+            "{\"status\":\"ready\",\"listening\":true,\"draining\":false,\"upstreams\":{}}\n");
   status.draining = true;
   EXPECT_EQ(answer_http("GET", "/readyz?verbose=1", status).status, 503u);
+}
+
+TEST(HttpEndpoints, ReadyzListsUpstreamsAndIsDegradedWhenOneIsDown) {
+  server_status status;
+  status.listening = true;
+  auto& board = readiness_board::global();
+  board.publish("up_a", true, R"({"circuit":"closed"})");
+  board.publish("up_b", false, R"({"circuit":"open"})");
+  auto r = answer_http("GET", "/readyz", status);
+  EXPECT_EQ(r.status, 200u);  // a shared upstream being down is no reason to leave rotation
+  EXPECT_THAT(r.body, HasSubstr(R"("status":"degraded")"));
+  EXPECT_THAT(r.body,
+              HasSubstr(R"("upstreams":{"up_a":{"circuit":"closed"},"up_b":{"circuit":"open"}})"));
+  EXPECT_EQ(answer_http("GET", "/readyz?strict", status).status, 503u);
+  board.publish("up_b", true, R"({"circuit":"closed"})");
+  EXPECT_EQ(answer_http("GET", "/readyz?strict", status).status, 200u);
+  board.remove("up_a");
+  board.remove("up_b");
 }
 
 TEST(HttpEndpoints, MetricsIsPrometheusText) {
