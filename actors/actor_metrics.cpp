@@ -57,6 +57,17 @@ actor_metrics::actor_metrics()
           {"upstream"})),
       upstream_waiting(reg().add_gauge_family(
           "sluice_upstream_waiting",
-          "Requests waiting for one of an upstream's max_concurrent slots", {"upstream"})) {}
+          "Requests waiting for one of an upstream's max_concurrent slots", {"upstream"})),
+      workers_connected(reg().add_gauge_family("sluice_workers_connected",
+                                               "Workers registered, by upstream", {"upstream"})),
+      worker_jobs_queued(reg().add_gauge_family(
+          "sluice_worker_jobs_queued", "Requests waiting for a worker with room, by upstream",
+          {"upstream"})),
+      worker_jobs(reg().add_counter_family(
+          "sluice_worker_jobs_total", "Jobs dispatched to workers, by upstream", {"upstream"})),
+      workers_lost(reg().add_counter_family(
+          "sluice_workers_lost_total",
+          "Workers that disconnected with jobs in flight or missed their heartbeat, by upstream",
+          {"upstream"})) {}
 
 }  // namespace sluice::actors

@@ -26,6 +26,12 @@ struct actor_metrics {
   metrics::family<metrics::gauge>& upstream_slots_used;  // max_concurrent: running
   metrics::family<metrics::gauge>& upstream_waiting;     // max_concurrent: waiting for a slot
 
+  // Workers, each by {upstream}.
+  metrics::family<metrics::gauge>& workers_connected;
+  metrics::family<metrics::gauge>& worker_jobs_queued;
+  metrics::family<metrics::counter>& worker_jobs;   // dispatched to a worker
+  metrics::family<metrics::counter>& workers_lost;  // gone with jobs in flight or silent
+
  private:
   actor_metrics();
 };

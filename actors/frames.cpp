@@ -18,15 +18,9 @@ json::object typed(std::string_view type, std::string_view id) {
 
 std::string welcome(std::string_view session_id, std::string_view node,
                     const std::vector<std::string>& routes, std::string_view default_route) {
-  std::string list = "[";
-  for (const auto& r : routes) {
-    if (list.size() > 1) list += ',';
-    json::append_string(list, r);
-  }
-  list += ']';
   auto obj = typed("welcome", {});
   obj.str("session", session_id).str("node", node).num("protocol", std::int64_t{1});
-  obj.raw("routes", list);
+  obj.raw("routes", json::string_array(routes));
   if (default_route.empty())
     obj.raw("default_route", "null");
   else
@@ -74,6 +68,14 @@ std::string upstream_error(std::string_view id, std::string_view data_json) {
       .str("message", "the upstream reported an error")
       .raw("data", data_json)
       .finish();
+}
+
+std::string worker_error(std::string_view id, std::string_view message,
+                         std::string_view data_json) {
+  auto obj = typed("error", id);
+  obj.str("code", to_string(ec::upstream_failed)).str("message", message);
+  if (data_json != "null") obj.raw("data", data_json);
+  return obj.finish();
 }
 
 std::string process_final(std::string_view id, std::string_view data_json) {

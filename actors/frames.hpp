@@ -32,6 +32,9 @@ std::string with_data(std::string_view type, std::string_view id, std::string_vi
 std::string final_with_data(std::string_view id, std::string_view data_json);
 // An upstream's own error object, relayed as error upstream_failed with `data`.
 std::string upstream_error(std::string_view id, std::string_view data_json);
+// A worker's error for a job: error upstream_failed with the worker's
+// `message`, and its `data` when it sent any (not `null`).
+std::string worker_error(std::string_view id, std::string_view message, std::string_view data_json);
 // The end of a process that exited 0; `data_json` (may be empty) is its own final object.
 std::string process_final(std::string_view id, std::string_view data_json);
 

@@ -6,6 +6,7 @@
 #include "actors/gateway_context.hpp"
 #include "actors/messages.hpp"
 #include "actors/session.hpp"
+#include "actors/worker.hpp"
 
 namespace sluice::actors {
 namespace {
@@ -29,15 +30,35 @@ class session_sink : public transport::inbound_sink {
 
 }  // namespace
 
+class gateway::workers_handler : public transport::connection_handler {
+ public:
+  workers_handler(caf::actor_system& system, std::shared_ptr<const gateway_context> ctx)
+      : system_(system), ctx_(std::move(ctx)) {}
+
+  std::unique_ptr<transport::inbound_sink> open(
+      std::shared_ptr<transport::client_link> link) override {
+    return std::make_unique<session_sink>(system_.spawn(worker, std::move(link), ctx_));
+  }
+
+ private:
+  caf::actor_system& system_;
+  std::shared_ptr<const gateway_context> ctx_;
+};
+
 gateway::gateway(caf::actor_system& system, const config::config& cfg, upstream_runtime runtime)
     : system_(system),
       ctx_(std::make_shared<const gateway_context>(gateway_context{cfg.server.node_name, cfg.limits,
                                                                    router{system, cfg, runtime},
                                                                    system.groups().anonymous()})) {
   actor_metrics::get();  // registers the metrics so /metrics lists them from the start
+  if (ctx_->routes.has_workers()) workers_ = std::make_unique<workers_handler>(system, ctx_);
 }
 
 gateway::~gateway() = default;
+
+transport::connection_handler* gateway::workers() {
+  return workers_.get();
+}
 
 std::unique_ptr<transport::inbound_sink> gateway::open(
     std::shared_ptr<transport::client_link> link) {

@@ -25,6 +25,10 @@ class gateway : public transport::connection_handler {
   std::unique_ptr<transport::inbound_sink> open(
       std::shared_ptr<transport::client_link> link) override;
 
+  // Where transport hands over workers connecting at /workers; null when no
+  // upstream is of kind `workers`.
+  transport::connection_handler* workers();
+
   // Tells every session to stop taking requests, let running ones finish for
   // up to `deadline`, then close its client with 1001.
   void drain(std::chrono::milliseconds deadline);
@@ -34,8 +38,11 @@ class gateway : public transport::connection_handler {
   void stop();
 
  private:
+  class workers_handler;
+
   caf::actor_system& system_;
   std::shared_ptr<const gateway_context> ctx_;
+  std::unique_ptr<workers_handler> workers_;
 };
 
 }  // namespace sluice::actors

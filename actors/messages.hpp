@@ -89,6 +89,24 @@ using release_atom = caf::atom_constant<caf::atom("release")>;
 // job → itself: time for the next attempt at the upstream.
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
 
+// Workers (kind `workers`), see worker_pool.hpp:
+// job → pool: serve this request (route, payload).
+using assign_atom = caf::atom_constant<caf::atom("assign")>;
+// pool → worker: send this job (job actor, route, payload) to your worker.
+using dispatch_atom = caf::atom_constant<caf::atom("dispatch")>;
+// worker → job: your job id at the worker is … (the sender is the worker actor).
+using assigned_atom = caf::atom_constant<caf::atom("assigned")>;
+// worker → job: the worker sent this for your job (kind, data JSON, message).
+using worker_update_atom = caf::atom_constant<caf::atom("w_update")>;
+// worker → job: the worker went away before your job ended (why).
+using worker_lost_atom = caf::atom_constant<caf::atom("w_lost")>;
+// worker → pool: registered (routes, capacity) / gone / one job of it ended.
+using worker_up_atom = caf::atom_constant<caf::atom("w_up")>;
+using worker_down_atom = caf::atom_constant<caf::atom("w_down")>;
+using job_done_atom = caf::atom_constant<caf::atom("job_done")>;
+// worker → itself: time to check the heartbeat.
+using heartbeat_atom = caf::atom_constant<caf::atom("heartbeat")>;
+
 // launcher → process job: a line exceeded max_line_bytes.
 using line_too_long_atom = caf::atom_constant<caf::atom("longline")>;
 
@@ -124,7 +142,7 @@ namespace sluice::transport {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, client_message& x) {
   return f(caf::meta::type_name("sluice.client_message"), x.type, x.id, x.route, x.payload,
-           x.compat, x.error, x.error_message);
+           x.compat, x.error, x.error_message, x.routes, x.capacity, x.token, x.name);
 }
 
 template <class Inspector>

@@ -9,6 +9,8 @@
 #include "actors/supervisor.hpp"
 #include "actors/uppercase_job.hpp"
 #include "actors/websocket_job.hpp"
+#include "actors/worker_job.hpp"
+#include "actors/worker_pool.hpp"
 #include "transport/health_probe.hpp"
 
 namespace sluice::actors {
@@ -28,19 +30,37 @@ router::router(caf::actor_system& system, const config::config& cfg, upstream_ru
         missing = missing || runtime_.sse == nullptr;
         break;
       case config::upstream_kind::workers:
+        missing = false;  // workers connect in; they need nothing from transport here
         break;
     }
     if (missing) throw std::logic_error("upstream " + up.name + " has no runtime to run on");
     auto config = std::make_shared<const config::upstream_config>(up);
     auto gate = std::make_shared<upstream_gate>();
-    auto sup = system.spawn(supervisor, config, gate, runtime_.prober);
+    auto sup = up.kind == config::upstream_kind::workers
+                   ? system.spawn(worker_pool, config, gate)
+                   : system.spawn(supervisor, config, gate, runtime_.prober);
     upstreams_.push_back({std::move(config), std::move(gate), std::move(sup)});
   }
+}
+
+bool router::has_workers() const {
+  for (const auto& up : upstreams_)
+    if (up.config->kind == config::upstream_kind::workers) return true;
+  return false;
 }
 
 void router::stop() const {
   for (const auto& up : upstreams_)
     caf::anon_send_exit(up.supervisor, caf::exit_reason::user_shutdown);
+}
+
+const upstream_binding* router::workers_upstream(std::string_view route) const {
+  for (const auto& r : routes_) {
+    if (r.name != route || r.kind != config::route_kind::upstream) continue;
+    const auto* up = binding_of(r.upstream);
+    return up != nullptr && up->config->kind == config::upstream_kind::workers ? up : nullptr;
+  }
+  return nullptr;
 }
 
 const upstream_binding* router::binding_of(std::string_view upstream) const {
@@ -75,13 +95,11 @@ job_start router::start_job(caf::event_based_actor* parent, const config::route_
     actor_metrics::get().upstream_rejected.with({up->config->name}).inc();
     if (route.fallback) return {{}, frames::fallback(req.id, *route.fallback), request_outcome::ok};
     actor_metrics::get().errors.with({std::string{to_string(ec::upstream_unavailable)}}).inc();
-    return {
-        {},
-        frames::error(ec::upstream_unavailable,
-                      "the upstream \"" + up->config->name + "\" is unavailable (its circuit is " +
-                          std::string{to_string(up->gate->state())} + "; see /readyz)",
-                      req.id),
-        request_outcome::error};
+    auto why = up->config->kind == config::upstream_kind::workers
+                   ? "no worker is connected to the upstream \"" + up->config->name + "\""
+                   : "the upstream \"" + up->config->name + "\" is unavailable (its circuit is " +
+                         std::string{to_string(up->gate->state())} + "; see /readyz)";
+    return {{}, frames::error(ec::upstream_unavailable, why, req.id), request_outcome::error};
   }
   switch (up->config->kind) {
     case config::upstream_kind::sse:
@@ -97,9 +115,11 @@ job_start router::start_job(caf::event_based_actor* parent, const config::route_
                                             runtime_.processes),
               {}};
     case config::upstream_kind::workers:
-      break;
+      return {
+          parent->spawn<caf::monitored>(worker_job, *up, route.name, route.timeout, std::move(req)),
+          {}};
   }
-  throw std::logic_error("route " + route.name + ": no job for this kind of upstream yet");
+  throw std::logic_error("route " + route.name + ": unknown kind of upstream");
 }
 
 std::vector<std::string> router::names() const {

@@ -62,6 +62,10 @@ class router {
   std::vector<std::string> names() const;
   const std::string& default_route() const { return default_route_; }
 
+  // The upstream of kind `workers` that serves `route`, or null.
+  const upstream_binding* workers_upstream(std::string_view route) const;
+  bool has_workers() const;
+
   // Ends the supervisors (at shutdown, after the sessions).
   void stop() const;
 

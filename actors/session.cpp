@@ -65,6 +65,10 @@ void session_state::on_client_message(transport::client_message& msg) {
     case client_message_type::invalid:
       send_error(msg.error, msg.error_message, msg.id);
       break;
+    case client_message_type::worker_register:  // never decoded on a client connection
+    case client_message_type::worker_update:
+    case client_message_type::heartbeat:
+      break;
   }
   link_->consumed();  // credit back to the connection (limits.mailbox)
 }

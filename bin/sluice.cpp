@@ -63,7 +63,7 @@ int run(const config::config& cfg, const sigset_t& signals) {
   actors::register_message_types(caf_cfg);
   caf::actor_system system{caf_cfg};
   actors::gateway gateway{system, cfg, {&launcher, &connector, &sse, &prober}};
-  transport::server server{server_options_from(cfg), gateway};
+  transport::server server{server_options_from(cfg), gateway, gateway.workers()};
 
   std::uint16_t port = 0;
   try {

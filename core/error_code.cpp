@@ -36,6 +36,14 @@ std::string_view to_string(ec code) noexcept {
       return "upstream_failed";
     case ec::upstream_protocol_error:
       return "upstream_protocol_error";
+    case ec::worker_lost:
+      return "worker_lost";
+    case ec::unknown_job:
+      return "unknown_job";
+    case ec::not_registered:
+      return "not_registered";
+    case ec::unauthorized:
+      return "unauthorized";
     case ec::internal:
       return "internal";
     case ec::frame_too_large:

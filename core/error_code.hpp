@@ -24,6 +24,10 @@ enum class ec : std::uint8_t {
   upstream_unavailable,     // the upstream could not be reached or started
   upstream_failed,          // the upstream ended the request with a failure
   upstream_protocol_error,  // the upstream sent something Sluice cannot relay
+  worker_lost,              // the worker serving the request went away after streaming
+  unknown_job,              // a worker sent a frame for a job it does not hold
+  not_registered,           // a worker sent a job frame before registering
+  unauthorized,             // a worker's token or routes were refused
   internal,                 // a bug: the request's job failed
   frame_too_large,          // over server.max_frame_bytes (close 1009)
   slow_consumer,            // the outbound queue is full (close 1008)

@@ -106,4 +106,14 @@ std::string object::finish() {
   return std::move(out_);
 }
 
+std::string string_array(const std::vector<std::string>& values) {
+  std::string out = "[";
+  for (const auto& v : values) {
+    if (out.size() > 1) out += ',';
+    append_string(out, v);
+  }
+  out += ']';
+  return out;
+}
+
 }  // namespace sluice::json

@@ -3,12 +3,16 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace sluice::json {
 
 // Appends `s` as a JSON string literal (quotes included). Control characters
 // and invalid UTF-8 bytes are escaped so the output is always valid JSON.
 void append_string(std::string& out, std::string_view s);
+
+// `values` as a JSON array of strings.
+std::string string_array(const std::vector<std::string>& values);
 
 // Builds one JSON object into a string, in the order the fields are added.
 // Values given as `raw` must already be valid JSON (e.g. an id echoed back).

@@ -52,8 +52,8 @@ http_reply answer_http(std::string_view method, std::string_view target,
   auto query_at = target.find('?');
   auto path = target.substr(0, query_at);
   auto query = query_at == std::string_view::npos ? std::string_view{} : target.substr(query_at);
-  bool known =
-      path == "/healthz" || path == "/readyz" || path == "/metrics" || path == websocket_path;
+  bool known = path == "/healthz" || path == "/readyz" || path == "/metrics" ||
+               path == websocket_path || path == workers_path;
   if (!known)
     return http_error(404, to_string(ec::not_found), "no such path: " + std::string{path});
   if (method != "GET" && method != "HEAD") {

@@ -11,6 +11,7 @@
 namespace sluice::transport {
 
 constexpr std::string_view websocket_path = "/ws";
+constexpr std::string_view workers_path = "/workers";  // where workers connect
 
 // What the server reports in /readyz.
 struct server_status {

@@ -68,9 +68,11 @@ void http_session::do_upgrade() {
   const auto& req = parser_->get();
   auto target = std::string_view{req.target()};
   auto path = target.substr(0, target.find('?'));
-  if (path != websocket_path) {
+  bool workers = path == workers_path && state_->workers_handler != nullptr;
+  if (path != websocket_path && !workers) {
     return do_reply(http_error(404, to_string(ec::not_found),
-                               "WebSocket connections go to " + std::string{websocket_path}),
+                               "WebSocket connections go to " + std::string{websocket_path} +
+                                   (state_->workers_handler ? " (workers: /workers)" : "")),
                     false);
   }
   if (state_->status.draining.load()) {
@@ -91,8 +93,9 @@ void http_session::do_upgrade() {
     reply.headers.emplace_back("Retry-After", "5");
     return do_reply(std::move(reply), false);
   }
-  state_->metrics.http_requests.with({"/ws", "101"}).inc();
-  std::make_shared<websocket_session>(std::move(stream_), state_, remote_)->run(parser_->release());
+  state_->metrics.http_requests.with({std::string{path}, "101"}).inc();
+  std::make_shared<websocket_session>(std::move(stream_), state_, remote_, workers)
+      ->run(parser_->release());
 }
 
 void http_session::do_reply(http_reply reply, bool keep_alive) {

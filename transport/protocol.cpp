@@ -36,21 +36,89 @@ bool read_id(dom::element el, std::string& out) {
   return true;
 }
 
+// Parses `text` as one JSON object into `root`/`obj`; on failure returns false
+// and sets `error`.
+bool parse_object(std::string_view text, dom::element& root, dom::object& obj,
+                  client_message& error) {
+  auto& parser = thread_parser();
+  if (auto err = parser.parse(text.data(), text.size()).get(root)) {
+    error = err == simdjson::DEPTH_ERROR
+                ? invalid(ec::invalid_json,
+                          "JSON nested deeper than " + std::to_string(max_json_depth) + " levels")
+                : invalid(ec::invalid_json,
+                          std::string{"frame is not valid JSON: "} + simdjson::error_message(err));
+    return false;
+  }
+  if (root.get_object().get(obj)) {
+    error = invalid(ec::invalid_frame, "a frame must be a JSON object");
+    return false;
+  }
+  return true;
+}
+
+// register: {"type":"register","routes":[…],"capacity":N,"token":"…","name":"…"}.
+client_message decode_register(dom::object obj) {
+  client_message msg;
+  msg.type = client_message_type::worker_register;
+  dom::array routes;
+  if (obj["routes"].get_array().get(routes) || routes.size() == 0)
+    return invalid(ec::invalid_frame, "`register` needs `routes`, a non-empty list of route names");
+  for (auto r : routes) {
+    std::string_view name;
+    if (r.get_string().get(name) || name.empty() || name.size() > max_route_bytes)
+      return invalid(ec::invalid_frame, "every entry of `routes` must be a route name");
+    msg.routes.emplace_back(name);
+  }
+  dom::element cap;
+  if (!obj["capacity"].get(cap)) {
+    std::uint64_t n = 0;
+    if (cap.get_uint64().get(n) || n == 0 || n > 100'000)
+      return invalid(ec::invalid_frame, "`capacity` must be a whole number from 1 to 100000");
+    msg.capacity = static_cast<std::uint32_t>(n);
+  }
+  std::string_view text;
+  if (!obj["token"].get_string().get(text)) msg.token = text;
+  if (!obj["name"].get_string().get(text)) msg.name = text.substr(0, max_id_bytes);
+  return msg;
+}
+
 }  // namespace
 
-client_message decode_client_frame(std::string_view text) {
-  auto& parser = thread_parser();
+client_message decode_worker_frame(std::string_view text) {
   dom::element root;
-  if (auto err = parser.parse(text.data(), text.size()).get(root)) {
-    if (err == simdjson::DEPTH_ERROR)
-      return invalid(ec::invalid_json,
-                     "JSON nested deeper than " + std::to_string(max_json_depth) + " levels");
-    return invalid(ec::invalid_json,
-                   std::string{"frame is not valid JSON: "} + simdjson::error_message(err));
-  }
   dom::object obj;
-  if (root.get_object().get(obj))
-    return invalid(ec::invalid_frame, "a frame must be a JSON object");
+  client_message msg;
+  if (!parse_object(text, root, obj, msg)) return msg;
+  std::string_view type;
+  if (obj["type"].get_string().get(type))
+    return invalid(ec::invalid_frame, "a worker frame needs a string `type`");
+  if (type == "register") return decode_register(obj);
+  if (type == "heartbeat") {
+    msg.type = client_message_type::heartbeat;
+    return msg;
+  }
+  if (type != "progress" && type != "token" && type != "final" && type != "error")
+    return invalid(ec::unknown_type, "unknown worker message type \"" + std::string{type} + "\"");
+  dom::element job;
+  if (obj["job"].get(job) || !read_id(job, msg.id))
+    return invalid(ec::invalid_frame,
+                   std::string{type}.append(" needs the `job` id it belongs to"));
+  msg.type = client_message_type::worker_update;
+  msg.route = type;
+  dom::element data;
+  msg.payload = obj["data"].get(data) ? "null" : simdjson::minify(data);
+  std::string_view message;
+  if (!obj["message"].get_string().get(message)) msg.error_message = message;
+  return msg;
+}
+
+client_message decode_client_frame(std::string_view text) {
+  dom::element root;
+  dom::object obj;
+  {
+    client_message error;
+    if (!parse_object(text, root, obj, error)) return error;
+  }
 
   client_message msg;
   dom::element id_el;

@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/error_code.hpp"
 
@@ -11,16 +12,33 @@
 // a typed message for the session actor. docs/protocol.md describes the wire.
 namespace sluice::transport {
 
-enum class client_message_type : std::uint8_t { request, cancel, ping, invalid };
+enum class client_message_type : std::uint8_t {
+  request,
+  cancel,
+  ping,
+  invalid,
+  // Frames of workers at /workers (docs/protocol.md, "Workers").
+  worker_register,
+  worker_update,  // progress, token, final or error of one job
+  heartbeat,
+};
 
 struct client_message {
   client_message_type type = client_message_type::invalid;
   std::string id;                // the id as JSON (`"a1"` or `42`); empty when absent
+                                 // (worker frames: the `job` id, as JSON)
   std::string route;             // request: route name; empty means the default route
+                                 // (worker_update: its kind: progress, token, final, error)
   std::string payload;           // request: the payload as minified JSON (`null` when absent)
+                                 // (worker_update: its `data`)
   bool compat = false;           // request: came as a bare {"text": …} frame
   ec error = ec::invalid_frame;  // invalid: why
-  std::string error_message;     // invalid: for humans
+  std::string error_message;     // invalid: for humans (worker_update error: its `message`)
+  // worker_register only.
+  std::vector<std::string> routes;
+  std::uint32_t capacity = 1;
+  std::string token;
+  std::string name;
 };
 
 constexpr std::size_t max_id_bytes = 128;
@@ -29,6 +47,9 @@ constexpr std::size_t max_json_depth = 64;
 
 // Decodes one text frame. Never throws: bad input becomes an `invalid` message.
 client_message decode_client_frame(std::string_view text);
+
+// Decodes one text frame of a worker (the /workers endpoint).
+client_message decode_worker_frame(std::string_view text);
 
 // The message a binary frame becomes (protocol v1 is text only).
 client_message binary_frame_message();

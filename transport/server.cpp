@@ -10,8 +10,8 @@
 namespace sluice::transport {
 
 struct server::impl {
-  impl(server_options options, connection_handler& handler)
-      : state(std::make_shared<shared_state>(std::move(options), handler)),
+  impl(server_options options, connection_handler& handler, connection_handler* workers)
+      : state(std::make_shared<shared_state>(std::move(options), handler, workers)),
         ioc(static_cast<int>(state->options.io_threads)),
         work(net::make_work_guard(ioc)) {}
 
@@ -22,8 +22,8 @@ struct server::impl {
   std::vector<std::thread> threads;
 };
 
-server::server(server_options options, connection_handler& handler)
-    : impl_(std::make_unique<impl>(std::move(options), handler)) {}
+server::server(server_options options, connection_handler& handler, connection_handler* workers)
+    : impl_(std::make_unique<impl>(std::move(options), handler, workers)) {}
 
 server::~server() {
   stop();

@@ -26,7 +26,9 @@ struct server_options {
 
 class server {
  public:
-  server(server_options options, connection_handler& handler);
+  // `workers` (may be null) receives the connections of workers at /workers.
+  server(server_options options, connection_handler& handler,
+         connection_handler* workers = nullptr);
   ~server();
   server(const server&) = delete;
   server& operator=(const server&) = delete;

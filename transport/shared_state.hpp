@@ -30,10 +30,12 @@ struct transport_metrics {
 
 // What every connection of one server shares. Lives as long as the server.
 struct shared_state {
-  shared_state(server_options opts, connection_handler& h) : options(std::move(opts)), handler(h) {}
+  shared_state(server_options opts, connection_handler& h, connection_handler* w)
+      : options(std::move(opts)), handler(h), workers_handler(w) {}
 
   const server_options options;
   connection_handler& handler;
+  connection_handler* workers_handler;  // null: no /workers endpoint
   server_status status;
   std::atomic<std::size_t> websocket_connections{0};
   transport_metrics metrics;

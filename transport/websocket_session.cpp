@@ -5,10 +5,11 @@
 namespace sluice::transport {
 
 websocket_session::websocket_session(beast::tcp_stream stream, std::shared_ptr<shared_state> state,
-                                     std::string remote)
+                                     std::string remote, bool workers)
     : ws_(std::move(stream)),
       state_(std::move(state)),
       remote_(std::move(remote)),
+      workers_(workers),
       budget_(state_->options.outbound_frames, state_->options.outbound_bytes),
       close_deadline_(ws_.get_executor()) {}
 
@@ -48,7 +49,7 @@ void websocket_session::on_accept(beast::error_code ec) {
   }
   state_->metrics.connections_open.inc();
   state_->metrics.connections_total.inc();
-  sink_ = state_->handler.open(shared_from_this());
+  sink_ = (workers_ ? *state_->workers_handler : state_->handler).open(shared_from_this());
   do_read();
 }
 
@@ -78,8 +79,8 @@ void websocket_session::on_read(beast::error_code ec, std::size_t bytes) {
   state_->metrics.bytes_in.inc(bytes);
   if (ws_.got_text()) {
     auto data = buffer_.cdata();
-    deliver(
-        decode_client_frame(std::string_view{static_cast<const char*>(data.data()), data.size()}));
+    std::string_view text{static_cast<const char*>(data.data()), data.size()};
+    deliver(workers_ ? decode_worker_frame(text) : decode_client_frame(text));
   } else {
     deliver(binary_frame_message());
   }

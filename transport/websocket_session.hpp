@@ -18,8 +18,10 @@ namespace sluice::transport {
 class websocket_session : public client_link,
                           public std::enable_shared_from_this<websocket_session> {
  public:
+  // `workers`: a worker at /workers (its frames are worker frames, its
+  // sink comes from the workers handler); otherwise a client at /ws.
   websocket_session(beast::tcp_stream stream, std::shared_ptr<shared_state> state,
-                    std::string remote);
+                    std::string remote, bool workers = false);
   ~websocket_session() override;
 
   // Completes the upgrade for `request` and starts reading.
@@ -51,6 +53,7 @@ class websocket_session : public client_link,
   websocket::stream<beast::tcp_stream> ws_;
   std::shared_ptr<shared_state> state_;
   std::string remote_;
+  bool workers_;
   beast::flat_buffer buffer_;
 
   std::unique_ptr<inbound_sink> sink_;  // set once the upgrade completed

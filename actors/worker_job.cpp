@@ -1,0 +1,70 @@
+#include "actors/worker_job.hpp"
+
+#include "actors/actor_metrics.hpp"
+#include "actors/frames.hpp"
+
+namespace sluice::actors {
+
+caf::behavior worker_job_state::make_behavior(upstream_binding upstream, std::string route,
+                                              std::chrono::milliseconds timeout, job_request req) {
+  route_ = std::move(route);
+  req_ = std::move(req);
+  pool_ = upstream.supervisor;
+  attempts_.emplace(self_, std::move(upstream));
+  request_worker();
+  self_->delayed_send(self_, timeout, deadline_atom::value);
+  return {
+      [this](assigned_atom, const std::string&) { attempts_->reached(); },
+      [this](worker_update_atom, const std::string& kind, const std::string& data,
+             std::string& message) { on_update(kind, data, std::move(message)); },
+      [this](worker_lost_atom, std::string& why) { on_lost(std::move(why)); },
+      [this](upstream_failed_atom, std::string& why) {
+        fail(ec::upstream_unavailable, std::move(why), request_outcome::error);
+      },
+      [this](retry_atom) { request_worker(); },
+      [](credit_atom, std::uint32_t) {},  // worker frames are not flow controlled yet
+      [this](deadline_atom) {
+        fail(ec::deadline_exceeded, "the request exceeded its route's timeout",
+             request_outcome::deadline_exceeded);
+      },
+  };
+}
+
+void worker_job_state::request_worker() {
+  self_->send(pool_, assign_atom::value, route_, req_.payload);
+}
+
+void worker_job_state::on_update(const std::string& kind, const std::string& data,
+                                 std::string message) {
+  attempts_->streamed();
+  if (kind == "final")
+    return emit(frames::final_with_data(req_.id, data), true, request_outcome::ok);
+  if (kind == "error") {
+    if (message.empty()) message = "the worker reported an error";
+    actor_metrics::get().errors.with({std::string{to_string(ec::upstream_failed)}}).inc();
+    return emit(frames::worker_error(req_.id, message, data), true, request_outcome::error);
+  }
+  emit(frames::with_data(kind, req_.id, data), false, request_outcome::ok);
+}
+
+void worker_job_state::on_lost(std::string why) {
+  if (attempts_->failed(why)) return;  // retry_atom asks the pool again
+  fail(ec::worker_lost, why, request_outcome::error);
+}
+
+void worker_job_state::emit(std::string frame, bool terminal, request_outcome outcome) {
+  self_->send(req_.session, job_event{req_.id, std::move(frame), terminal, outcome});
+  if (terminal) self_->quit();
+}
+
+void worker_job_state::fail(ec code, std::string message, request_outcome outcome) {
+  actor_metrics::get().errors.with({std::string{to_string(code)}}).inc();
+  emit(frames::error(code, message, req_.id), true, outcome);
+}
+
+caf::behavior worker_job(caf::stateful_actor<worker_job_state>* self, upstream_binding upstream,
+                         std::string route, std::chrono::milliseconds timeout, job_request req) {
+  return self->state.make_behavior(std::move(upstream), std::move(route), timeout, std::move(req));
+}
+
+}  // namespace sluice::actors

@@ -1,0 +1,49 @@
+#pragma once
+
+#include <caf/all.hpp>
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "actors/job_support.hpp"
+#include "actors/messages.hpp"
+#include "actors/router.hpp"
+#include "actors/upstream_attempts.hpp"
+
+namespace sluice::actors {
+
+// Serves one request on a route of a `workers` upstream: asks the upstream's
+// worker_pool for a worker, then relays what the worker sends for the job
+// (its JSON untouched in `data`). When the worker goes away before anything
+// was streamed the request is retried on another worker (see
+// upstream_attempts); after that the client gets `worker_lost`. When the job
+// ends early the worker actor, which monitors it, sends the worker `cancel`.
+class worker_job_state {
+ public:
+  static inline const char* name = "sluice.worker_job";
+
+  explicit worker_job_state(caf::event_based_actor* self) : self_(self) {}
+
+  caf::behavior make_behavior(upstream_binding upstream, std::string route,
+                              std::chrono::milliseconds timeout, job_request req);
+
+ private:
+  void request_worker();
+  void on_update(const std::string& kind, const std::string& data, std::string message);
+  void on_lost(std::string why);
+  void emit(std::string frame, bool terminal, request_outcome outcome);
+  void fail(ec code, std::string message, request_outcome outcome);
+
+  counted_job counted_;  // sluice_jobs_active
+  caf::event_based_actor* self_;
+  std::string route_;
+  job_request req_;
+  std::optional<upstream_attempts> attempts_;
+  caf::actor pool_;
+};
+
+caf::behavior worker_job(caf::stateful_actor<worker_job_state>* self, upstream_binding upstream,
+                         std::string route, std::chrono::milliseconds timeout, job_request req);
+
+}  // namespace sluice::actors

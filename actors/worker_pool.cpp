@@ -1,0 +1,165 @@
+#include "actors/worker_pool.hpp"
+
+#include <algorithm>
+
+#include "actors/actor_metrics.hpp"
+#include "actors/messages.hpp"
+#include "core/json.hpp"
+#include "core/log.hpp"
+#include "core/readiness.hpp"
+
+namespace sluice::actors {
+namespace {
+constexpr std::size_t max_queued = 10'000;  // beyond this a request fails at once
+}
+
+bool worker_pool_state::worker_entry::serves(const std::string& route) const {
+  return std::find(routes.begin(), routes.end(), route) != routes.end();
+}
+
+worker_pool_state::worker_pool_state(caf::event_based_actor* self) : self_(self) {}
+
+worker_pool_state::~worker_pool_state() {
+  if (upstream_) readiness_board::global().remove(upstream_->name);
+}
+
+caf::behavior worker_pool_state::make_behavior(
+    std::shared_ptr<const config::upstream_config> upstream, std::shared_ptr<upstream_gate> gate) {
+  upstream_ = std::move(upstream);
+  gate_ = std::move(gate);
+  gate_->set(circuit_state::open);  // until a worker registers
+  publish();
+  return {
+      [this](worker_up_atom, std::vector<std::string>& routes, std::uint32_t capacity) {
+        on_worker_up(std::move(routes), capacity);
+      },
+      [this](worker_down_atom) { on_worker_down(); },
+      [this](job_done_atom) { on_job_done(); },
+      [this](assign_atom, std::string& route, std::string& payload) {
+        on_assign(std::move(route), std::move(payload));
+      },
+      // Jobs report attempts as to any supervisor; a worker's loss is seen here directly.
+      [](upstream_up_atom) {},
+      [](upstream_down_atom, const std::string&) {},
+  };
+}
+
+void worker_pool_state::on_worker_up(std::vector<std::string> routes, std::uint32_t capacity) {
+  auto actor = caf::actor_cast<caf::actor>(self_->current_sender());
+  workers_.push_back({std::move(actor), std::move(routes), capacity, 0});
+  gate_->set(circuit_state::closed);
+  drain_queue();
+  publish();
+}
+
+void worker_pool_state::on_worker_down() {
+  auto* w = sender_entry();
+  if (w == nullptr) return;
+  workers_.erase(workers_.begin() + (w - workers_.data()));
+  if (workers_.empty()) gate_->set(circuit_state::open);
+  // Requests for routes nobody serves any more fail now rather than at their deadline.
+  for (auto it = queue_.begin(); it != queue_.end();) {
+    if (anyone_serves(it->route)) {
+      ++it;
+      continue;
+    }
+    self_->send(it->job, upstream_failed_atom::value,
+                "no worker serves route \"" + it->route + "\" any more");
+    it = queue_.erase(it);
+  }
+  publish();
+}
+
+void worker_pool_state::on_job_done() {
+  if (auto* w = sender_entry(); w != nullptr && w->load > 0) --w->load;
+  drain_queue();
+  publish();
+}
+
+void worker_pool_state::on_assign(std::string route, std::string payload) {
+  auto job = caf::actor_cast<caf::actor>(self_->current_sender());
+  if (!job) return;
+  if (auto* w = pick(route)) return dispatch(*w, std::move(job), route, std::move(payload));
+  if (!anyone_serves(route)) {
+    self_->send(job, upstream_failed_atom::value,
+                "no connected worker serves route \"" + route + "\"");
+    return;
+  }
+  if (queue_.size() >= max_queued) {
+    self_->send(job, upstream_failed_atom::value,
+                "every worker is busy and " + std::to_string(max_queued) + " requests wait");
+    return;
+  }
+  queue_.push_back({std::move(job), std::move(route), std::move(payload)});
+  publish();
+}
+
+worker_pool_state::worker_entry* worker_pool_state::pick(const std::string& route) {
+  worker_entry* best = nullptr;
+  for (auto& w : workers_) {
+    if (w.load >= w.capacity || !w.serves(route)) continue;
+    // Least loaded relative to capacity; ties go to the earlier worker.
+    if (best == nullptr || w.load * best->capacity < best->load * w.capacity) best = &w;
+  }
+  return best;
+}
+
+bool worker_pool_state::anyone_serves(const std::string& route) const {
+  return std::any_of(workers_.begin(), workers_.end(),
+                     [&](const worker_entry& w) { return w.serves(route); });
+}
+
+void worker_pool_state::dispatch(worker_entry& w, caf::actor job, const std::string& route,
+                                 std::string payload) {
+  ++w.load;
+  actor_metrics::get().worker_jobs.with({upstream_->name}).inc();
+  self_->send(w.actor, dispatch_atom::value, std::move(job), route, std::move(payload));
+}
+
+void worker_pool_state::drain_queue() {
+  for (auto it = queue_.begin(); it != queue_.end();) {
+    auto* w = pick(it->route);
+    if (w == nullptr) {
+      ++it;
+      continue;
+    }
+    dispatch(*w, std::move(it->job), it->route, std::move(it->payload));
+    it = queue_.erase(it);
+  }
+}
+
+worker_pool_state::worker_entry* worker_pool_state::sender_entry() {
+  auto from = self_->current_sender();
+  for (auto& w : workers_)
+    if (w.actor.address() == from) return &w;
+  return nullptr;
+}
+
+void worker_pool_state::publish() {
+  std::int64_t capacity = 0, busy = 0;
+  for (const auto& w : workers_) {
+    capacity += w.capacity;
+    busy += w.load;
+  }
+  auto& m = actor_metrics::get();
+  m.workers_connected.with({upstream_->name}).set(static_cast<std::int64_t>(workers_.size()));
+  m.worker_jobs_queued.with({upstream_->name}).set(static_cast<std::int64_t>(queue_.size()));
+  m.upstream_circuit.with({upstream_->name}).set(static_cast<std::int64_t>(gate_->state()));
+  readiness_board::global().publish(upstream_->name, !workers_.empty(),
+                                    json::object{}
+                                        .str("kind", "workers")
+                                        .str("circuit", to_string(gate_->state()))
+                                        .num("workers", static_cast<std::int64_t>(workers_.size()))
+                                        .num("capacity", capacity)
+                                        .num("busy", busy)
+                                        .num("queued", static_cast<std::int64_t>(queue_.size()))
+                                        .finish());
+}
+
+caf::behavior worker_pool(caf::stateful_actor<worker_pool_state>* self,
+                          std::shared_ptr<const config::upstream_config> upstream,
+                          std::shared_ptr<upstream_gate> gate) {
+  return self->state.make_behavior(std::move(upstream), std::move(gate));
+}
+
+}  // namespace sluice::actors
