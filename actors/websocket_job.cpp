@@ -52,7 +52,9 @@ caf::behavior websocket_job_state::make_behavior(upstream_binding upstream,
         on_attempt_failed(ec::upstream_failed, why + " before its final message");
       },
       [this](retry_atom) { attempt(); },
-      [this](credit_atom, std::uint32_t n) { connection_->acknowledge(n); },
+      [this](credit_atom, std::uint32_t n) {
+        if (connection_) connection_->acknowledge(n);
+      },
       [this](deadline_atom) {
         fail(ec::deadline_exceeded, "the request exceeded its route's timeout",
              request_outcome::deadline_exceeded);
@@ -65,6 +67,7 @@ void websocket_job_state::attempt() {
   transport::websocket_upstream_spec spec{w.endpoint.host,     w.endpoint.port,
                                           w.endpoint.path,     w.connect_timeout,
                                           w.max_message_bytes, job_credit_window};
+  if (w.connections == config::connection_mode::pooled) spec.keep_idle = w.pool_size;
   connection_ = connector_->connect(
       spec, std::make_shared<job_forwarder>(caf::actor_cast<caf::weak_actor_ptr>(self_)));
   connection_->send(req_.payload);  // queued until the connection is open
@@ -84,8 +87,10 @@ void websocket_job_state::on_message(const std::string& text) {
       return fail(ec::upstream_protocol_error,
                   "the upstream sent a message that is not a JSON object", request_outcome::error);
     case relayed_message::kind::final:
+      std::exchange(connection_, nullptr)->release();  // the upstream finished: reusable
       return emit(frames::final_with_data(req_.id, msg.data), true, request_outcome::ok);
     case relayed_message::kind::error:
+      std::exchange(connection_, nullptr)->release();
       actor_metrics::get().errors.with({std::string{to_string(ec::upstream_failed)}}).inc();
       return emit(frames::upstream_error(req_.id, msg.data), true, request_outcome::error);
     case relayed_message::kind::token:

@@ -21,7 +21,9 @@ namespace sluice::actors {
 // back (the upstream's JSON untouched in `data`) until the upstream's `final`
 // or `error`. Messages are acknowledged to the connector only as the session
 // acknowledges their frames, so a slow client stops the socket being read.
-// When the job ends for any reason the connection is closed. A connection
+// When the job ends for any other reason than the upstream's own final or
+// error the connection is closed; after those it is released, and a
+// `pooled` upstream keeps it for the next request. A connection
 // that fails before the upstream's first message is retried (see
 // upstream_attempts).
 class websocket_job_state {

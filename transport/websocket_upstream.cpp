@@ -2,6 +2,8 @@
 
 #include <atomic>
 #include <deque>
+#include <map>
+#include <mutex>
 
 #include "core/metrics.hpp"
 #include "transport/beast.hpp"
@@ -20,9 +22,56 @@ struct upstream_metrics {
   metrics::family<metrics::counter>& connects = metrics::registry::global().add_counter_family(
       "sluice_upstream_websocket_connects_total",
       "WebSocket connections to upstreams, by result (ok, failed)", {"result"});
+  metrics::gauge& idle = metrics::registry::global().add_gauge(
+      "sluice_upstream_websockets_idle", "Pooled WebSocket connections to upstreams kept idle");
+  metrics::counter& reused = metrics::registry::global().add_counter(
+      "sluice_upstream_websocket_reuses_total",
+      "Requests served on a pooled upstream WebSocket instead of a new one");
 };
 
 }  // namespace
+
+class upstream_connection;
+
+// Idle pooled connections by address. Holds them alive between requests.
+class idle_pool {
+ public:
+  bool put(const std::string& key, std::shared_ptr<upstream_connection> c, std::uint32_t limit) {
+    std::lock_guard lock{mutex_};
+    if (idle_.count(key) >= limit) return false;
+    idle_.emplace(key, std::move(c));
+    upstream_metrics::get().idle.inc();
+    return true;
+  }
+
+  // An idle connection to `key`, or null.
+  std::shared_ptr<upstream_connection> take(const std::string& key);
+
+  void remove(const upstream_connection* c) {
+    std::lock_guard lock{mutex_};
+    for (auto it = idle_.begin(); it != idle_.end(); ++it) {
+      if (it->second.get() != c) continue;
+      idle_.erase(it);
+      upstream_metrics::get().idle.dec();
+      return;
+    }
+  }
+
+  void clear() {
+    std::lock_guard lock{mutex_};
+    upstream_metrics::get().idle.dec(static_cast<std::int64_t>(idle_.size()));
+    idle_.clear();
+  }
+
+  std::size_t size() const {
+    std::lock_guard lock{mutex_};
+    return idle_.size();
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::multimap<std::string, std::shared_ptr<upstream_connection>> idle_;
+};
 
 // One upstream WebSocket; everything runs on its strand, and pending
 // operations keep it alive.
@@ -31,12 +80,13 @@ class upstream_connection : public websocket_upstream_handle,
  public:
   upstream_connection(net::io_context& ioc, websocket_upstream_spec spec,
                       std::shared_ptr<websocket_upstream_events> events,
-                      std::atomic<std::size_t>& open)
+                      std::atomic<std::size_t>& open, idle_pool& pool)
       : resolver_(net::make_strand(ioc)),
         ws_(resolver_.get_executor()),
         spec_(std::move(spec)),
         events_(std::move(events)),
-        open_(open) {
+        open_(open),
+        pool_(pool) {
     open_.fetch_add(1);
     upstream_metrics::get().open.inc();
   }
@@ -76,6 +126,28 @@ class upstream_connection : public websocket_upstream_handle,
     net::post(ws_.get_executor(), [self = shared_from_this()] { self->do_close(); });
   }
 
+  void release() override {
+    net::post(ws_.get_executor(), [self = shared_from_this()] {
+      bool reusable = self->connected_ && !self->closed_ && self->outbox_.empty() &&
+                      self->pool_.put(self->key(), self, self->spec_.keep_idle);
+      if (!reusable) return self->do_close();
+      self->events_.reset();  // idle: whatever arrives now ends the connection
+      self->unacked_ = 0;
+      if (!self->reading_) self->do_read();
+    });
+  }
+
+  // Takes this idle connection for a new request.
+  void adopt(std::shared_ptr<websocket_upstream_events> events) {
+    net::post(ws_.get_executor(), [self = shared_from_this(), events = std::move(events)] {
+      if (self->closed_) return events->on_closed("the pooled connection closed");
+      self->events_ = events;
+    });
+  }
+
+  bool closed() const { return closed_; }
+  std::string key() const { return spec_.host + ":" + spec_.port + spec_.path; }
+
  private:
   void on_resolve(const tcp::resolver::results_type& results) {
     if (closed_) return;
@@ -108,6 +180,10 @@ class upstream_connection : public websocket_upstream_handle,
     ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
       self->reading_ = false;
       if (self->closed_) return;
+      if (!self->events_) {  // idle: a close, or a message nobody asked for
+        self->pool_.remove(self.get());
+        return self->do_close();
+      }
       if (ec) {
         self->closed_ = true;
         return self->events_->on_closed(ec == websocket::error::closed
@@ -161,36 +237,62 @@ class upstream_connection : public websocket_upstream_handle,
   websocket_upstream_spec spec_;
   std::shared_ptr<websocket_upstream_events> events_;
   std::atomic<std::size_t>& open_;
+  idle_pool& pool_;
   beast::flat_buffer buffer_;
   std::deque<std::string> outbox_;
   std::uint32_t unacked_ = 0;
   bool connected_ = false;
   bool reading_ = false;
-  bool closed_ = false;
+  std::atomic<bool> closed_{false};  // read by idle_pool::take from other threads
 };
+
+std::shared_ptr<upstream_connection> idle_pool::take(const std::string& key) {
+  std::lock_guard lock{mutex_};
+  for (auto [it, end] = idle_.equal_range(key); it != end;) {
+    auto c = std::move(it->second);
+    it = idle_.erase(it);
+    upstream_metrics::get().idle.dec();
+    if (!c->closed()) return c;
+  }
+  return nullptr;
+}
 
 struct websocket_connector::impl {
   std::atomic<std::size_t> open{0};
-  io_thread io;  // last: its pending handlers use `open`
+  idle_pool pool;
+  io_thread io;  // last: its pending handlers use `open` and `pool`
 };
 
 websocket_connector::websocket_connector() : impl_(std::make_unique<impl>()) {
   upstream_metrics::get();  // listed in /metrics from the start
 }
 
-websocket_connector::~websocket_connector() =
-    default;  // io_thread stops; open connections are dropped
+websocket_connector::~websocket_connector() {
+  impl_->io.stop();
+  impl_->pool.clear();  // while the io_context still exists; open connections are dropped
+}
 
 std::shared_ptr<websocket_upstream_handle> websocket_connector::connect(
     const websocket_upstream_spec& spec, std::shared_ptr<websocket_upstream_events> events) {
+  if (spec.keep_idle > 0) {
+    if (auto idle = impl_->pool.take(spec.host + ":" + spec.port + spec.path)) {
+      upstream_metrics::get().reused.inc();
+      idle->adopt(std::move(events));
+      return idle;
+    }
+  }
   auto c = std::make_shared<upstream_connection>(impl_->io.context(), spec, std::move(events),
-                                                 impl_->open);
+                                                 impl_->open, impl_->pool);
   c->start();
   return c;
 }
 
 std::size_t websocket_connector::open_connections() const {
   return impl_->open.load();
+}
+
+std::size_t websocket_connector::idle_connections() const {
+  return impl_->pool.size();
 }
 
 }  // namespace sluice::transport

@@ -5,7 +5,8 @@
 #include <memory>
 #include <string>
 
-// WebSocket connections to upstream services (one per request). Transport
+// WebSocket connections to upstream services (one per request, or reused
+// from a pool of idle ones). Transport
 // owns the sockets; actors see websocket_upstream_handle and receive
 // websocket_upstream_events. The connector runs its sockets on its own thread.
 namespace sluice::transport {
@@ -19,6 +20,9 @@ struct websocket_upstream_spec {
   // Messages delivered and not yet acknowledged, at most; while the window is
   // full the socket is not read, so TCP backpressure reaches the upstream.
   std::uint32_t message_window = 16;
+  // Pooled: up to this many idle connections to this address are kept open
+  // for later requests (see websocket_upstream_handle::release); 0: none.
+  std::uint32_t keep_idle = 0;
 };
 
 // Called on the connector's thread, in order: messages, then on_closed once;
@@ -39,6 +43,10 @@ class websocket_upstream_handle {
   virtual void acknowledge(std::uint32_t n) = 0;
   // Closes the connection (a close frame when open); no events follow.
   virtual void close() = 0;
+  // The request is over and the connection is between messages: keeps it
+  // open for the next connect() to the same address when the spec allows
+  // (keep_idle), else closes it. No events follow.
+  virtual void release() = 0;
 };
 
 class websocket_connector {
@@ -51,8 +59,10 @@ class websocket_connector {
   std::shared_ptr<websocket_upstream_handle> connect(
       const websocket_upstream_spec& spec, std::shared_ptr<websocket_upstream_events> events);
 
-  // Connections open or being opened.
+  // Connections open or being opened (idle pooled ones included).
   std::size_t open_connections() const;
+  // Pooled connections open and waiting for a request.
+  std::size_t idle_connections() const;
 
  private:
   struct impl;

@@ -8,9 +8,9 @@ from harness import Sluice, connect, error, recv_json, send_json, until_final
 from upstreams import FastApi, WithFastApi, free_port, wait_for_port
 
 
-def config(url, timeout="30s"):
+def config(url, timeout="30s", extra=""):
     return ("server:\n  host: 127.0.0.1\n  port: 0\n"
-            f"upstreams:\n  py:\n    kind: websocket\n    url: {url}\n    connect_timeout: 2s\n"
+            f"upstreams:\n  py:\n    kind: websocket\n    url: {url}\n    connect_timeout: 2s\n" + extra +
             f"routes:\n  ask:\n    upstream: py\n    timeout: {timeout}\n")
 
 
@@ -107,6 +107,42 @@ class WebSocketUpstream(WithFastApi):
         finally:
             bad.kill()
             bad.wait()
+
+
+class PooledConnections(WithFastApi):
+    async def test_pooled_connection_is_reused_across_requests(self):
+        self.app = FastApi()
+        pooled = "    connections: pooled\n    pool_size: 2\n    backoff: {base: 10ms, max: 50ms}\n"
+        with Sluice(config(f"ws://127.0.0.1:{self.app.port}/ws", extra=pooled)) as server:
+            ws, _ = await connect(server)
+            for i in range(5):
+                await send_json(ws, {"type": "request", "id": i, "payload": {"text": f"n{i}"}})
+                self.assertEqual((await until_final(ws, i))[-1]["data"]["result"], f"N{i}")
+            metrics = server.metrics()
+            self.assertEqual(metrics['sluice_upstream_websocket_connects_total{result="ok"}'], 1)
+            self.assertEqual(metrics["sluice_upstream_websocket_reuses_total"], 4)
+            self.assertEqual(metrics["sluice_upstream_websockets_idle"], 1)
+            # An idle connection whose upstream dies leaves the pool.
+            self.app.stop()
+            self.assertEqual(await server.metric_reaches("sluice_upstream_websockets_idle", 0), 0)
+            self.assertEqual(await server.metric_reaches("sluice_upstream_websockets_open", 0), 0)
+            self.app.start()
+            await send_json(ws, {"type": "request", "id": "after", "payload": {"text": "back"}})
+            self.assertEqual((await until_final(ws, "after"))[-1]["data"]["result"], "BACK")
+            await ws.close()
+
+    async def test_cancelled_request_does_not_return_its_connection(self):
+        self.app = FastApi(interval_ms=60000)
+        pooled = "    connections: pooled\n    pool_size: 2\n"
+        with Sluice(config(f"ws://127.0.0.1:{self.app.port}/ws", extra=pooled)) as server:
+            ws, _ = await connect(server)
+            await send_json(ws, {"type": "request", "id": "c", "payload": {"text": "x"}})
+            self.assertEqual(await recv_json(ws), progress("c", 1))
+            await send_json(ws, {"type": "cancel", "id": "c"})
+            self.assertEqual((await recv_json(ws))["code"], "cancelled")
+            self.assertEqual(await server.metric_reaches("sluice_upstream_websockets_open", 0), 0)
+            self.assertEqual(server.metrics()["sluice_upstream_websockets_idle"], 0)
+            await ws.close()
 
 
 if __name__ == "__main__":
