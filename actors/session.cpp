@@ -1,12 +1,12 @@
 #include "actors/session.hpp"
 
-#include <random>
 #include <utility>
 
 #include "actors/actor_metrics.hpp"
 #include "actors/flow_control.hpp"
 #include "actors/frames.hpp"
 #include "core/log.hpp"
+#include "core/random_id.hpp"
 
 namespace sluice::actors {
 namespace {
@@ -14,18 +14,9 @@ namespace {
 using transport::client_message_type;
 using transport::close_code;
 
-std::string random_session_id() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string id = "s-";
-  auto bits = rng();
-  for (int i = 0; i < 16; ++i, bits >>= 4) id.push_back(hex[bits & 0xF]);
-  return id;
-}
-
 }  // namespace
 
-session_state::session_state(caf::event_based_actor* self) : self_(self), id_(random_session_id()) {
+session_state::session_state(caf::event_based_actor* self) : self_(self), id_(random_id("s-", 16)) {
   actor_metrics::get().sessions_active.inc();
 }
 

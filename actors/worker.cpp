@@ -1,26 +1,16 @@
 #include "actors/worker.hpp"
 
-#include <random>
-
 #include "actors/actor_metrics.hpp"
 #include "actors/messages.hpp"
 #include "actors/worker_frames.hpp"
 #include "core/log.hpp"
+#include "core/random_id.hpp"
 
 namespace sluice::actors {
 namespace {
 
 using transport::client_message_type;
 using transport::close_code;
-
-std::string random_worker_id() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string id = "w-";
-  auto bits = rng();
-  for (int i = 0; i < 12; ++i, bits >>= 4) id.push_back(hex[bits & 0xF]);
-  return id;
-}
 
 // Compares tokens in time independent of where they differ.
 bool same_token(std::string_view a, std::string_view b) {
@@ -33,7 +23,7 @@ bool same_token(std::string_view a, std::string_view b) {
 }  // namespace
 
 worker_state::worker_state(caf::event_based_actor* self)
-    : self_(self), id_(random_worker_id()), last_seen_(std::chrono::steady_clock::now()) {}
+    : self_(self), id_(random_id("w-", 12)), last_seen_(std::chrono::steady_clock::now()) {}
 
 worker_state::~worker_state() = default;
 

@@ -106,5 +106,56 @@ TEST(DecodeErrors, BinaryFrame) {
   EXPECT_EQ(m.error, ec::binary_unsupported);
 }
 
+TEST(DecodeWorker, Register) {
+  auto m = decode_worker_frame(
+      R"({"type":"register","token":"t","routes":["ask","sum"],"capacity":4,"name":"gpu-1"})");
+  EXPECT_EQ(m.type, client_message_type::worker_register);
+  EXPECT_EQ(m.routes, (std::vector<std::string>{"ask", "sum"}));
+  EXPECT_EQ(m.capacity, 4u);
+  EXPECT_EQ(m.token, "t");
+  EXPECT_EQ(m.name, "gpu-1");
+  EXPECT_EQ(decode_worker_frame(R"({"type":"register","routes":["a"]})").capacity, 1u);
+}
+
+TEST(DecodeWorker, JobUpdatesAndHeartbeat) {
+  auto m = decode_worker_frame(R"({"type":"final","job":"j-1","data":{"result": "X"}})");
+  EXPECT_EQ(m.type, client_message_type::worker_update);
+  EXPECT_EQ(m.id, R"("j-1")");
+  EXPECT_EQ(m.route, "final");
+  EXPECT_EQ(m.payload, R"({"result":"X"})");
+  auto e = decode_worker_frame(R"({"type":"error","job":"j-2","message":"oom"})");
+  EXPECT_EQ((std::vector<std::string>{e.route, e.payload, e.error_message}),
+            (std::vector<std::string>{"error", "null", "oom"}));
+  EXPECT_EQ(decode_worker_frame(R"({"type":"heartbeat"})").type, client_message_type::heartbeat);
+}
+
+TEST(DecodeWorker, BadFrames) {
+  struct bad {
+    const char* frame;
+    ec code;
+    const char* message;
+  };
+  for (const auto& b : std::initializer_list<bad>{
+           {"nope", ec::invalid_json,
+            "frame is not valid JSON: Problem while parsing an atom starting with the letter 'n'"},
+           {"[]", ec::invalid_frame, "a frame must be a JSON object"},
+           {R"({"job":"j-1"})", ec::invalid_frame, "a worker frame needs a string `type`"},
+           {R"({"type":"dance"})", ec::unknown_type, "unknown worker message type \"dance\""},
+           {R"({"type":"final","data":{}})", ec::invalid_frame,
+            "final needs the `job` id it belongs to"},
+           {R"({"type":"register","routes":[]})", ec::invalid_frame,
+            "`register` needs `routes`, a non-empty list of route names"},
+           {R"({"type":"register","routes":["a",7]})", ec::invalid_frame,
+            "every entry of `routes` must be a route name"},
+           {R"({"type":"register","routes":["a"],"capacity":0})", ec::invalid_frame,
+            "`capacity` must be a whole number from 1 to 100000"},
+       }) {
+    auto m = decode_worker_frame(b.frame);
+    EXPECT_EQ(m.type, client_message_type::invalid) << b.frame;
+    EXPECT_EQ(to_string(m.error), to_string(b.code)) << b.frame;
+    EXPECT_EQ(m.error_message, b.message) << b.frame;
+  }
+}
+
 }  // namespace
 }  // namespace sluice::transport
