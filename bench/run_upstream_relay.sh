@@ -19,6 +19,7 @@ scripts/build.sh release sluice sluice-bench >/dev/null
 PORT=$app_port PROGRESS_INTERVAL_MS=0 PROGRESS_STEPS=3 taskset -c 0 /usr/bin/python3 examples/upstream/app.py 2>/tmp/relay-app.log &
 app=$!
 sluice_per_request_port=$((sluice_port + 1))
+export UPSTREAM_HEALTH_URL=http://127.0.0.1:$app_port/health
 UPSTREAM_WS_URL=ws://127.0.0.1:$app_port/ws SLUICE_PORT=$sluice_port \
   taskset -c 0 build/release/bin/sluice --config config/examples/websocket.yaml 2>/dev/null &
 sluice=$!
@@ -50,6 +51,12 @@ if [[ -n $bridge ]]; then
   echo "### through the Node ws bridge"
   bench --url "ws://127.0.0.1:${BENCH_BRIDGE_PORT:-8951}/ws" --pid "$bridge" | tee /tmp/relay-bridge.txt
 fi
+# Every request must have been answered by the service (3 progress frames and the final,
+# give or take the one in flight at the end), not by the route's fallback (one frame).
+for f in /tmp/relay-sluice.txt /tmp/relay-sluice-per-request.txt; do
+  r=$(sed -n 's/^requests: \([0-9]*\).*/\1/p' "$f"); fr=$(sed -n 's/^frames received: \([0-9]*\).*/\1/p' "$f")
+  [[ $fr -gt $((3 * r)) ]] || { echo "$f: $fr frames for $r requests (fallback answers?)" >&2; exit 1; }
+done
 p50() { sed -n 's/.*p50 \([0-9.]*\) ms.*/\1/p' "$1"; }
 p99() { sed -n 's/.*p99 \([0-9.]*\) ms.*/\1/p' "$1"; }
 ratio() { echo "p50 $(echo "scale=2; $(p50 "$1") / $(p50 "$2")" | bc)x, p99 $(echo "scale=2; $(p99 "$1") / $(p99 "$2")" | bc)x"; }
@@ -57,4 +64,5 @@ echo "### through Sluice (pooled) / direct: $(ratio /tmp/relay-sluice.txt /tmp/r
 echo "### through Sluice (per request) / direct: $(ratio /tmp/relay-sluice-per-request.txt /tmp/relay-direct.txt)"
 if [[ -n $bridge ]]; then
   echo "### through Sluice (per request) / through the Node bridge (per request): $(ratio /tmp/relay-sluice-per-request.txt /tmp/relay-bridge.txt)"
+  echo "### through Sluice (pooled) / through the Node bridge (per request): $(ratio /tmp/relay-sluice.txt /tmp/relay-bridge.txt)"
 fi
