@@ -2,10 +2,13 @@
 
 #include <caf/all.hpp>
 
+#include <chrono>
+#include <memory>
 #include <utility>
 
 #include "actors/actor_metrics.hpp"
 #include "actors/messages.hpp"
+#include "transport/timer_service.hpp"
 
 // Small pieces every job actor uses.
 namespace sluice::actors {
@@ -34,6 +37,29 @@ class weak_sender {
 
  private:
   caf::weak_actor_ptr job_;
+};
+
+// A request's deadline: deadline_atom to the job when it passes. Armed on the
+// timer service when there is one, so that it is cancelled the moment the
+// job ends (its state is destroyed) instead of waiting in CAF's clock.
+class job_deadline {
+ public:
+  job_deadline() = default;
+  job_deadline(const job_deadline&) = delete;
+  job_deadline& operator=(const job_deadline&) = delete;
+  ~job_deadline() {
+    if (timer_) timer_->cancel();
+  }
+
+  void arm(caf::event_based_actor* self, std::chrono::milliseconds after,
+           transport::timer_service* timers) {
+    if (timers == nullptr) return self->delayed_send(self, after, deadline_atom::value);
+    weak_sender job{caf::actor_cast<caf::weak_actor_ptr>(self)};
+    timer_ = timers->start(after, [job] { job.send(deadline_atom::value); });
+  }
+
+ private:
+  std::shared_ptr<transport::timer_handle> timer_;
 };
 
 // One of an upstream's max_concurrent slots. Shared by the job and whatever

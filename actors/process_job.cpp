@@ -47,6 +47,7 @@ process_job_state::~process_job_state() {
 caf::behavior process_job_state::make_behavior(upstream_binding upstream,
                                                std::chrono::milliseconds timeout, job_request req,
                                                transport::process_launcher* launcher) {
+  auto* timers = upstream.timers;
   spec_ = upstream.config->process;
   req_ = std::move(req);
   launcher_ = launcher;
@@ -54,7 +55,7 @@ caf::behavior process_job_state::make_behavior(upstream_binding upstream,
     self_->send(upstream.supervisor, acquire_atom::value);  // slot_atom comes back
   attempts_.emplace(self_, std::move(upstream));
   if (spec_.max_concurrent == 0) launch();
-  self_->delayed_send(self_, timeout, deadline_atom::value);
+  deadline_.arm(self_, timeout, timers);
   return {
       [this](slot_atom, slot_ptr& slot) {
         slot_ = std::move(slot);

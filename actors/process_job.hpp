@@ -52,6 +52,7 @@ class process_job_state {
   void fail(ec code, std::string message, request_outcome outcome);
 
   counted_job counted_;  // sluice_jobs_active
+  job_deadline deadline_;
   caf::event_based_actor* self_;
   config::process_upstream_config spec_;
   job_request req_;

@@ -39,7 +39,7 @@ router::router(caf::actor_system& system, const config::config& cfg, upstream_ru
     auto sup = up.kind == config::upstream_kind::workers
                    ? system.spawn(worker_pool, config, gate)
                    : system.spawn(supervisor, config, gate, runtime_.prober);
-    upstreams_.push_back({std::move(config), std::move(gate), std::move(sup)});
+    upstreams_.push_back({std::move(config), std::move(gate), std::move(sup), runtime_.timers});
   }
 }
 

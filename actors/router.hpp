@@ -35,6 +35,7 @@ struct upstream_runtime {
   transport::websocket_connector* websockets = nullptr;
   transport::sse_client* sse = nullptr;
   transport::health_prober* prober = nullptr;  // needed when there is any upstream
+  transport::timer_service* timers = nullptr;  // request deadlines; may be null
 };
 
 // What start_job did: started `job`, or (no job) answered at once with

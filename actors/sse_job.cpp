@@ -56,12 +56,13 @@ sse_job_state::~sse_job_state() {
 caf::behavior sse_job_state::make_behavior(upstream_binding upstream,
                                            std::chrono::milliseconds timeout, job_request req,
                                            transport::sse_client* client) {
+  auto* timers = upstream.timers;
   config_ = upstream.config->sse;
   req_ = std::move(req);
   attempts_.emplace(self_, std::move(upstream));
   client_ = client;
   attempt();
-  self_->delayed_send(self_, timeout, deadline_atom::value);
+  deadline_.arm(self_, timeout, timers);
   return {
       [this](sse_failed_atom, std::uint32_t status, std::string& why) {
         on_failed(status, std::move(why));

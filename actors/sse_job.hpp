@@ -46,6 +46,7 @@ class sse_job_state {
   void fail(ec code, std::string message, request_outcome outcome);
 
   counted_job counted_;  // sluice_jobs_active
+  job_deadline deadline_;
   caf::event_based_actor* self_;
   config::sse_upstream_config config_;
   job_request req_;

@@ -9,6 +9,10 @@
 #include "actors/upstream_gate.hpp"
 #include "config/config.hpp"
 
+namespace sluice::transport {
+class timer_service;
+}
+
 namespace sluice::actors {
 
 // What a job of an upstream route holds of its upstream: the configuration,
@@ -17,6 +21,7 @@ struct upstream_binding {
   std::shared_ptr<const config::upstream_config> config;
   std::shared_ptr<const upstream_gate> gate;
   caf::actor supervisor;
+  transport::timer_service* timers = nullptr;  // for deadlines; may be null
 };
 
 // One request's attempts at its upstream. Reports every attempt's outcome to

@@ -38,11 +38,12 @@ websocket_job_state::~websocket_job_state() {
 caf::behavior websocket_job_state::make_behavior(upstream_binding upstream,
                                                  std::chrono::milliseconds timeout, job_request req,
                                                  transport::websocket_connector* connector) {
+  auto* timers = upstream.timers;
   req_ = std::move(req);
   attempts_.emplace(self_, std::move(upstream));
   connector_ = connector;
   attempt();
-  self_->delayed_send(self_, timeout, deadline_atom::value);
+  deadline_.arm(self_, timeout, timers);
   return {
       [this](upstream_failed_atom, std::string& why) {
         on_attempt_failed(ec::upstream_unavailable, std::move(why));

@@ -46,6 +46,7 @@ class websocket_job_state {
   void fail(ec code, std::string message, request_outcome outcome);
 
   counted_job counted_;  // sluice_jobs_active
+  job_deadline deadline_;
   caf::event_based_actor* self_;
   job_request req_;
   std::optional<upstream_attempts> attempts_;

@@ -7,12 +7,13 @@ namespace sluice::actors {
 
 caf::behavior worker_job_state::make_behavior(upstream_binding upstream, std::string route,
                                               std::chrono::milliseconds timeout, job_request req) {
+  auto* timers = upstream.timers;
   route_ = std::move(route);
   req_ = std::move(req);
   pool_ = upstream.supervisor;
   attempts_.emplace(self_, std::move(upstream));
   request_worker();
-  self_->delayed_send(self_, timeout, deadline_atom::value);
+  deadline_.arm(self_, timeout, timers);
   return {
       [this](assigned_atom, const std::string&) { attempts_->reached(); },
       [this](worker_update_atom, const std::string& kind, const std::string& data,

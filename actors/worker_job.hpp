@@ -36,6 +36,7 @@ class worker_job_state {
   void fail(ec code, std::string message, request_outcome outcome);
 
   counted_job counted_;  // sluice_jobs_active
+  job_deadline deadline_;
   caf::event_based_actor* self_;
   std::string route_;
   job_request req_;

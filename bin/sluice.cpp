@@ -16,6 +16,7 @@
 #include "transport/process_launcher.hpp"
 #include "transport/server.hpp"
 #include "transport/sse_upstream.hpp"
+#include "transport/timer_service.hpp"
 #include "transport/websocket_upstream.hpp"
 
 namespace {
@@ -58,11 +59,12 @@ int run(const config::config& cfg, const sigset_t& signals) {
   transport::websocket_connector connector;
   transport::sse_client sse;
   transport::health_prober prober;
+  transport::timer_service timers;
   caf::actor_system_config caf_cfg;
   caf_cfg.set("scheduler.max-threads", static_cast<std::size_t>(cfg.server.actor_threads));
   actors::register_message_types(caf_cfg);
   caf::actor_system system{caf_cfg};
-  actors::gateway gateway{system, cfg, {&launcher, &connector, &sse, &prober}};
+  actors::gateway gateway{system, cfg, {&launcher, &connector, &sse, &prober, &timers}};
   transport::server server{server_options_from(cfg), gateway, gateway.workers()};
 
   std::uint16_t port = 0;

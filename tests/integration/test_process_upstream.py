@@ -118,6 +118,7 @@ class ProcessCleanup(unittest.IsolatedAsyncioTestCase):
     async def assert_cleaned_up(self, server):
         self.assertEqual(await server.no_children_left(), [])
         self.assertEqual(await server.metric_reaches("sluice_jobs_active", 0), 0)
+        self.assertEqual(await server.metric_reaches("sluice_timers_pending", 0), 0)
         self.assertEqual(server.process_fds(), self.baseline_fds)
 
     async def test_cancel_kills_the_process(self):

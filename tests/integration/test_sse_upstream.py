@@ -66,6 +66,7 @@ class SseUpstream(WithFastApi):
             self.assertEqual(await recv_json(ws), error("cancelled", "cancelled by the client", "c"))
             self.assertEqual(await server.metric_reaches("sluice_upstream_sse_requests_open", 0), 0)
             self.assertEqual(await server.metric_reaches("sluice_jobs_active", 0), 0)
+            self.assertEqual(await server.metric_reaches("sluice_timers_pending", 0), 0)
             await ws.close()
 
     async def test_upstream_killed_mid_stream(self):

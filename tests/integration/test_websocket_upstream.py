@@ -49,9 +49,11 @@ class WebSocketUpstream(WithFastApi):
             await send_json(ws, {"type": "request", "id": "long", "payload": {"text": "x"}})
             self.assertEqual(await recv_json(ws), progress("long", 1))
             self.assertEqual(server.metrics()["sluice_upstream_websockets_open"], 1)
+            self.assertEqual(server.metrics()["sluice_timers_pending"], 1)  # the deadline
             await end_request(ws)
             self.assertEqual(await server.metric_reaches("sluice_upstream_websockets_open", 0), 0)
             self.assertEqual(await server.metric_reaches("sluice_jobs_active", 0), 0)
+            self.assertEqual(await server.metric_reaches("sluice_timers_pending", 0), 0)
             await send_json(bystander, {"type": "ping"})
             self.assertEqual(await recv_json(bystander), {"type": "pong"})
             await bystander.close()

@@ -101,6 +101,7 @@ class Workers(WorkerCase):
             self.assertEqual(await self.workers_connected(server, 0), 0)
             self.assertEqual(server.metrics()['sluice_workers_lost_total{upstream="pool"}'], 1)
             self.assertEqual(await server.metric_reaches("sluice_jobs_active", 0), 0)
+            self.assertEqual(await server.metric_reaches("sluice_timers_pending", 0), 0)
             await ws.close()
 
     async def test_worker_gone_before_streaming_has_its_job_retried_elsewhere(self):
