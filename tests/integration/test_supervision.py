@@ -48,13 +48,18 @@ async def ask(ws, request_id, text="hello"):
 
 class CircuitBreaker(WithFastApi):
     async def test_killed_upstream_opens_the_circuit_and_recovers_after_restart(self):
-        self.app = FastApi(interval_ms=0)
+        self.app = FastApi(interval_ms=100)
         with Sluice(config(f"ws://127.0.0.1:{self.app.port}/ws")) as server:
             self.assertEqual(readyz(server)[1]["upstreams"]["py"]["circuit"], "closed")
             ws, _ = await connect(server)
             self.assertEqual((await ask(ws, "a"))[-1]["data"]["result"], "HELLO")
 
-            self.app.stop()  # SIGKILL the service
+            # SIGKILL the service in the middle of a stream.
+            await send_json(ws, {"type": "request", "id": "mid", "payload": {"text": "x"}})
+            self.assertEqual((await recv_json(ws))["type"], "progress")
+            self.app.stop()
+            frame = await recv_json(ws)
+            self.assertEqual((frame["type"], frame["id"], frame["code"]), ("error", "mid", "upstream_failed"))
             codes = []
             for i in range(10):  # refused connections until the circuit opens, then fast fails
                 frames = await ask(ws, f"down-{i}")
