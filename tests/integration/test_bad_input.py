@@ -1,6 +1,5 @@
 """Bad input never crashes the server or disturbs other sessions; each gets its exact error."""
 
-import asyncio
 import socket
 import unittest
 

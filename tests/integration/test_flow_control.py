@@ -7,7 +7,6 @@ import json
 import socket
 import unittest
 
-import websockets
 
 from harness import PATIENCE, Sluice, config_with, connect, final, send_json
 

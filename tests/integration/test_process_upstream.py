@@ -1,7 +1,6 @@
 """Routes served by a `process` upstream: a real child process per request (examples/scraper.py
 and small shell scripts), streamed to a real client; no process or descriptor outlives a request."""
 
-import asyncio
 import json
 import os
 import unittest

@@ -1,6 +1,5 @@
 """The request flows of protocol v1 against the real binary."""
 
-import asyncio
 import unittest
 
 from harness import (Sluice, config_with, connect, error, final, progress, recv_json, send_json,

@@ -1,7 +1,6 @@
 """SIGTERM/SIGINT drain: running requests finish (or are cancelled at the deadline), clients
 see a 1001 close, and the process exits 0."""
 
-import asyncio
 import signal
 import unittest
 

@@ -4,12 +4,11 @@ Sluice. Also retries before anything was streamed, route fallbacks and max_concu
 
 import asyncio
 import json
-import os
 import subprocess
 import time
 import unittest
 
-from harness import PATIENCE, Sluice, connect, error, recv_json, send_json, until_final
+from harness import PATIENCE, Sluice, connect, recv_json, send_json, until_final
 from upstreams import FastApi, WithFastApi, free_port, wait_for_port
 
 BACKOFF_MAX_MS = 1000
