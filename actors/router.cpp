@@ -34,8 +34,10 @@ router::router(caf::actor_system& system, const config::config& cfg, upstream_ru
         break;
     }
     if (missing) throw std::logic_error("upstream " + up.name + " has no runtime to run on");
+    publish_initial_status(up);
     auto config = std::make_shared<const config::upstream_config>(up);
     auto gate = std::make_shared<upstream_gate>();
+    if (up.kind == config::upstream_kind::workers) gate->set(circuit_state::open);  // no worker yet
     auto sup = up.kind == config::upstream_kind::workers
                    ? system.spawn(worker_pool, config, gate)
                    : system.spawn(supervisor, config, gate, runtime_.prober);

@@ -243,6 +243,16 @@ void supervisor_state::on_release() {
   publish();
 }
 
+void publish_initial_status(const config::upstream_config& upstream) {
+  bool workers = upstream.kind == config::upstream_kind::workers;
+  readiness_board::global().publish(
+      upstream.name, !workers,
+      json::object{}
+          .str("kind", kind_name(upstream.kind))
+          .str("circuit", to_string(workers ? circuit_state::open : circuit_state::closed))
+          .finish());
+}
+
 caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
                          std::shared_ptr<const config::upstream_config> upstream,
                          std::shared_ptr<upstream_gate> gate, transport::health_prober* prober) {

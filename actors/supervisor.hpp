@@ -77,6 +77,11 @@ class supervisor_state {
   std::deque<caf::actor> waiting_;
 };
 
+// Lists `upstream` in /readyz before its supervisor (or worker pool) first
+// runs, so that a server that answers at all lists every upstream: closed for
+// the kinds Sluice connects to, open (no worker yet) for workers.
+void publish_initial_status(const config::upstream_config& upstream);
+
 caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
                          std::shared_ptr<const config::upstream_config> upstream,
                          std::shared_ptr<upstream_gate> gate, transport::health_prober* prober);
