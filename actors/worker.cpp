@@ -1,6 +1,7 @@
 #include "actors/worker.hpp"
 
 #include "actors/actor_metrics.hpp"
+#include "actors/flow_control.hpp"
 #include "actors/messages.hpp"
 #include "actors/worker_frames.hpp"
 #include "core/log.hpp"
@@ -42,6 +43,9 @@ caf::behavior worker_state::make_behavior(std::shared_ptr<transport::client_link
       },
       [this](dispatch_atom, caf::actor& job, const std::string& route, const std::string& payload) {
         on_dispatch(std::move(job), route, payload);
+      },
+      [this](credit_atom, const std::string& job, std::uint32_t n) {
+        if (jobs_.contains(job)) send(worker_frames::credit(job, n));
       },
       [this](heartbeat_atom) { on_heartbeat_check(); },
       [this](closed_atom, const transport::close_info& info) { on_closed(info.reason); },
@@ -118,7 +122,7 @@ void worker_state::on_dispatch(caf::actor job, const std::string& route,
   self_->monitor(job);  // a job that ends early (cancel, deadline, gone) is cancelled here
   self_->send(job, assigned_atom::value, job_id);
   jobs_.emplace(job_id, std::move(job));
-  send(worker_frames::job(job_id, route, payload));
+  send(worker_frames::job(job_id, route, payload, job_credit_window));
 }
 
 void worker_state::on_job_down(const caf::down_msg& msg) {

@@ -15,13 +15,19 @@ std::string registered(std::string_view worker_id, const std::vector<std::string
       .finish();
 }
 
-std::string job(std::string_view job, std::string_view route, std::string_view payload_json) {
+std::string job(std::string_view job, std::string_view route, std::string_view payload_json,
+                std::uint32_t window) {
   return json::object{}
       .str("type", "job")
       .raw("job", job)
       .str("route", route)
       .raw("payload", payload_json)
+      .num("window", std::int64_t{window})
       .finish();
+}
+
+std::string credit(std::string_view job, std::uint32_t n) {
+  return json::object{}.str("type", "credit").raw("job", job).num("n", std::int64_t{n}).finish();
 }
 
 std::string cancel(std::string_view job) {

@@ -15,7 +15,12 @@ caf::behavior worker_job_state::make_behavior(upstream_binding upstream, std::st
   request_worker();
   deadline_.arm(self_, timeout, timers);
   return {
-      [this](assigned_atom, const std::string&) { attempts_->reached(); },
+      [this](assigned_atom, std::string& job_id) {
+        attempts_->reached();
+        worker_ = caf::actor_cast<caf::actor>(self_->current_sender());
+        job_id_ = std::move(job_id);
+        window_ = {};
+      },
       [this](worker_update_atom, const std::string& kind, const std::string& data,
              std::string& message) { on_update(kind, data, std::move(message)); },
       [this](worker_lost_atom, std::string& why) { on_lost(std::move(why)); },
@@ -23,7 +28,10 @@ caf::behavior worker_job_state::make_behavior(upstream_binding upstream, std::st
         fail(ec::upstream_unavailable, std::move(why), request_outcome::error);
       },
       [this](retry_atom) { request_worker(); },
-      [](credit_atom, std::uint32_t) {},  // worker frames are not flow controlled yet
+      [this](credit_atom, std::uint32_t n) {
+        window_.acknowledged(n);
+        if (worker_) self_->send(worker_, credit_atom::value, job_id_, n);
+      },
       [this](deadline_atom) {
         fail(ec::deadline_exceeded, "the request exceeded its route's timeout",
              request_outcome::deadline_exceeded);
@@ -45,6 +53,12 @@ void worker_job_state::on_update(const std::string& kind, const std::string& dat
     actor_metrics::get().errors.with({std::string{to_string(ec::upstream_failed)}}).inc();
     return emit(frames::worker_error(req_.id, message, data), true, request_outcome::error);
   }
+  if (!window_.can_send())
+    return fail(ec::upstream_protocol_error,
+                "the worker sent more than its window of " + std::to_string(job_credit_window) +
+                    " frames without credit",
+                request_outcome::error);
+  window_.sent();
   emit(frames::with_data(kind, req_.id, data), false, request_outcome::ok);
 }
 

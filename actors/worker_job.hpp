@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "actors/flow_control.hpp"
 #include "actors/job_support.hpp"
 #include "actors/messages.hpp"
 #include "actors/router.hpp"
@@ -19,6 +20,10 @@ namespace sluice::actors {
 // was streamed the request is retried on another worker (see
 // upstream_attempts); after that the client gets `worker_lost`. When the job
 // ends early the worker actor, which monitors it, sends the worker `cancel`.
+// Flow control: the worker may send `job_credit_window` frames ahead; the
+// session's credit for them goes back to the worker as `credit` frames, so a
+// client that reads slowly pauses the worker. A worker that ignores its window
+// ends the request with upstream_protocol_error.
 class worker_job_state {
  public:
   static inline const char* name = "sluice.worker_job";
@@ -42,6 +47,9 @@ class worker_job_state {
   job_request req_;
   std::optional<upstream_attempts> attempts_;
   caf::actor pool_;
+  caf::actor worker_;     // the worker actor holding the job, once assigned
+  std::string job_id_;    // the job's id at the worker (JSON)
+  credit_window window_;  // frames from the worker not yet acknowledged by the session
 };
 
 caf::behavior worker_job(caf::stateful_actor<worker_job_state>* self, upstream_binding upstream,

@@ -3,8 +3,9 @@
 
 It connects to Sluice at /workers, registers the routes it serves and how many jobs it takes at
 once, then runs jobs as Sluice sends them: for a payload {"text": T} it sends STEPS progress
-messages INTERVAL apart and a final {"result": T.upper(), "worker": NAME}. It honours `cancel`,
-sends a heartbeat as often as Sluice asks, and reconnects with backoff when the connection drops.
+messages INTERVAL apart and a final {"result": T.upper(), "worker": NAME}. It honours `cancel`
+and flow control (at most `window` messages of a job ahead of Sluice's `credit`), sends a
+heartbeat as often as Sluice asks, and reconnects with backoff when the connection drops.
 The protocol is in docs/protocol.md ("Workers").
 
     /usr/bin/python3 examples/worker.py --url ws://127.0.0.1:3000/workers --routes ask \\
@@ -30,6 +31,8 @@ def parse_args():
     p.add_argument("--name", default=f"{socket.gethostname()}-{os.getpid()}")
     p.add_argument("--steps", type=int, default=3)
     p.add_argument("--interval", type=float, default=0.5, help="seconds between progress messages")
+    p.add_argument("--pad", type=int, default=0, help="bytes of padding in each progress message "
+                   "(to try flow control with large messages)")
     return p.parse_args()
 
 
@@ -37,6 +40,7 @@ class Worker:
     def __init__(self, args):
         self.args = args
         self.jobs = {}  # job id -> asyncio.Task
+        self.credit = {}  # job id -> asyncio.Semaphore: messages it may still send
 
     async def run_forever(self):
         delay = 0.1
@@ -67,10 +71,16 @@ class Worker:
                 for task in self.jobs.values():
                     task.cancel()
                 self.jobs.clear()
+                self.credit.clear()
 
     def handle(self, ws, msg):
         if msg["type"] == "job":
+            self.credit[msg["job"]] = asyncio.Semaphore(msg.get("window", 16))
             self.jobs[msg["job"]] = asyncio.create_task(self.run_job(ws, msg["job"], msg["payload"]))
+        elif msg["type"] == "credit":
+            window = self.credit.get(msg["job"])
+            for _ in range(msg["n"] if window else 0):
+                window.release()
         elif msg["type"] == "cancel":
             task = self.jobs.pop(msg["job"], None)
             if task:
@@ -81,9 +91,13 @@ class Worker:
     async def run_job(self, ws, job, payload):
         try:
             text = payload.get("text", "") if isinstance(payload, dict) else str(payload)
+            window = self.credit[job]
             for step in range(1, self.args.steps + 1):
-                await ws.send(json.dumps({"type": "progress", "job": job,
-                                          "data": {"step": step, "steps": self.args.steps}}))
+                await window.acquire()  # wait while the client is behind
+                data = {"step": step, "steps": self.args.steps}
+                if self.args.pad:
+                    data["pad"] = "x" * self.args.pad
+                await ws.send(json.dumps({"type": "progress", "job": job, "data": data}))
                 await asyncio.sleep(self.args.interval)
             await ws.send(json.dumps({"type": "final", "job": job,
                                       "data": {"result": str(text).upper(), "worker": self.args.name}}))
@@ -91,6 +105,7 @@ class Worker:
             pass
         finally:
             self.jobs.pop(job, None)
+            self.credit.pop(job, None)
 
     async def heartbeat(self, ws, every):
         while True:

@@ -5,6 +5,7 @@ dies before streaming has its job retried elsewhere; bad worker input gets a typ
 import asyncio
 import json
 import os
+import socket
 import subprocess
 import unittest
 
@@ -15,8 +16,8 @@ from harness import PATIENCE, REPO, Sluice, connect, recv_json, send_json, until
 WORKER = os.path.join(REPO, "examples", "worker.py")
 
 
-def config(heartbeat="15s", retries=2):
-    return ("server:\n  host: 127.0.0.1\n  port: 0\n"
+def config(heartbeat="15s", retries=2, limits=""):
+    return ("server:\n  host: 127.0.0.1\n  port: 0\n" + limits +
             "upstreams:\n  pool:\n    kind: workers\n    token: s3cret\n"
             f"    heartbeat_timeout: {heartbeat}\n    retries: {retries}\n"
             "    backoff: {base: 10ms, max: 100ms}\n"
@@ -24,11 +25,11 @@ def config(heartbeat="15s", retries=2):
 
 
 class WorkerCase(unittest.IsolatedAsyncioTestCase):
-    def start_worker(self, server, name, capacity=4, interval=0.05, steps=3):
+    def start_worker(self, server, name, capacity=4, interval=0.05, steps=3, pad=0):
         proc = subprocess.Popen(["/usr/bin/python3", WORKER, "--url", f"ws://127.0.0.1:{server.port}/workers",
                                  "--token", "s3cret", "--routes", "ask", "--name", name,
                                  "--capacity", str(capacity), "--interval", str(interval),
-                                 "--steps", str(steps)], stdout=subprocess.DEVNULL)
+                                 "--steps", str(steps), "--pad", str(pad)], stdout=subprocess.DEVNULL)
         self.addCleanup(lambda: (proc.kill(), proc.wait()))
         return proc
 
@@ -135,6 +136,67 @@ class Workers(WorkerCase):
             self.assertEqual(await recv_json(raw), {"type": "cancel", "job": job["job"]})
             _, _, body = server.http("GET", "/readyz")
             self.assertEqual(json.loads(body)["upstreams"]["pool"]["busy"], 0)
+            await raw.close()
+            await ws.close()
+
+
+PAD = 50_000  # bytes per progress message: 16 of them are more than the socket buffers hold
+LIMITS = "limits:\n  outbound_messages: 64\n"
+
+
+async def paused_client(server):
+    """A client whose socket buffers are tiny and that does not read until told."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect(("127.0.0.1", server.port))
+    ws, _ = await connect(server, sock=sock, max_queue=1, max_size=None)
+    return ws
+
+
+class WorkerFlowControl(WorkerCase):
+    async def asyncSetUp(self):
+        asyncio.get_running_loop().set_debug(False)  # debug mode slows 10 MB streams ~20x
+
+    async def test_client_that_stops_reading_pauses_the_worker(self):
+        steps = 200  # 10 MB of progress
+        with Sluice(config(limits=LIMITS)) as server:
+            self.start_worker(server, "w1", interval=0, steps=steps, pad=PAD)
+            self.assertEqual(await self.workers_connected(server, 1), 1)
+            ws = await paused_client(server)
+            await send_json(ws, {"type": "request", "id": "f", "route": "ask", "payload": {"text": "x"}})
+            await server.writes_settled()  # the worker waits for credit; the job stays alive
+            metrics = server.metrics()
+            self.assertLess(metrics["sluice_frames_out_total"], steps)
+            self.assertEqual(metrics["sluice_jobs_active"], 1)
+            self.assertEqual(metrics["sluice_slow_consumer_closes_total"], 0)
+            # Reading again resumes the stream: complete and in order.
+            for step in range(1, steps + 1):
+                frame = await recv_json(ws)
+                self.assertEqual((frame["type"], frame["data"]["step"]), ("progress", step))
+            self.assertEqual((await recv_json(ws))["data"]["result"], "X")
+            await ws.close()
+
+    async def test_worker_that_ignores_its_window_is_stopped(self):
+        with Sluice(config(limits=LIMITS)) as server:
+            raw, _ = await self.raw_worker(server)
+            ws = await paused_client(server)
+            await send_json(ws, {"type": "request", "id": "g", "route": "ask", "payload": {}})
+            job = await recv_json(raw)
+            self.assertEqual(job["window"], 16)
+            pad = "x" * PAD
+            for step in range(200):  # never waits for credit
+                await send_json(raw, {"type": "progress", "job": job["job"], "data": {"pad": pad}})
+            granted = 0
+            while (msg := await recv_json(raw))["type"] == "credit":  # credit until the client fell behind
+                granted += msg["n"]
+            self.assertEqual(msg, {"type": "cancel", "job": job["job"]})
+            self.assertLess(granted, 200 - 16)
+            frames = []
+            while not frames or frames[-1]["type"] != "error":
+                frames.append(await recv_json(ws))
+            self.assertEqual((frames[-1]["code"], frames[-1]["message"]), (
+                "upstream_protocol_error", "the worker sent more than its window of 16 frames without credit"))
+            self.assertEqual(server.metrics()["sluice_slow_consumer_closes_total"], 0)
             await raw.close()
             await ws.close()
 
