@@ -28,24 +28,7 @@ class job_forwarder : public transport::sse_events {
   weak_sender job_;
 };
 
-void replace_all(std::string& s, std::string_view what, std::string_view with) {
-  for (auto at = s.find(what); at != std::string::npos; at = s.find(what, at + with.size()))
-    s.replace(at, what.size(), with);
-}
-
 }  // namespace
-
-std::string render_body(std::string_view body_template, std::string_view payload_json) {
-  std::string text_json = "null";
-  if (auto text = payload_text(payload_json)) {
-    text_json.clear();
-    json::append_string(text_json, *text);
-  }
-  std::string body{body_template};
-  replace_all(body, "{{payload}}", payload_json);
-  replace_all(body, "{{text}}", text_json);
-  return body;
-}
 
 sse_job_state::sse_job_state(caf::event_based_actor* self) : self_(self) {}
 

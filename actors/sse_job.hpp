@@ -59,8 +59,4 @@ caf::behavior sse_job(caf::stateful_actor<sse_job_state>* self, upstream_binding
                       std::chrono::milliseconds timeout, job_request req,
                       transport::sse_client* client);
 
-// The request body: `body_template` with {{payload}} replaced by the payload
-// (JSON) and {{text}} by the payload's text as a JSON string (null without one).
-std::string render_body(std::string_view body_template, std::string_view payload_json);
-
 }  // namespace sluice::actors

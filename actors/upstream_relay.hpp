@@ -14,8 +14,9 @@ struct relayed_message {
   std::string data;  // the object, minified
 };
 
-// `type` "token", "final" or "error" map to those kinds; any other object is
-// progress; anything that is not a JSON object is invalid.
-relayed_message classify_upstream_json(std::string_view text);
+// The field `type_field` ("type" unless configured) with "token", "final" or
+// "error" maps to those kinds; any other object is progress; anything that is
+// not a JSON object is invalid.
+relayed_message classify_upstream_json(std::string_view text, std::string_view type_field = "type");
 
 }  // namespace sluice::actors

@@ -3,6 +3,7 @@
 #include "actors/actor_metrics.hpp"
 #include "actors/frames.hpp"
 #include "actors/job_support.hpp"
+#include "actors/payload.hpp"
 #include "actors/upstream_relay.hpp"
 
 namespace sluice::actors {
@@ -71,7 +72,7 @@ void websocket_job_state::attempt() {
   if (w.connections == config::connection_mode::pooled) spec.keep_idle = w.pool_size;
   connection_ = connector_->connect(
       spec, std::make_shared<job_forwarder>(caf::actor_cast<caf::weak_actor_ptr>(self_)));
-  connection_->send(req_.payload);  // queued until the connection is open
+  connection_->send(render_body(w.message, req_.payload));  // queued until the connection is open
 }
 
 void websocket_job_state::on_attempt_failed(ec code, std::string why) {
@@ -82,7 +83,7 @@ void websocket_job_state::on_attempt_failed(ec code, std::string why) {
 void websocket_job_state::on_message(const std::string& text) {
   attempts_->reached();
   attempts_->streamed();
-  auto msg = classify_upstream_json(text);
+  auto msg = classify_upstream_json(text, attempts_->upstream().websocket.type_field);
   switch (msg.type) {
     case relayed_message::kind::invalid:
       return fail(ec::upstream_protocol_error,

@@ -57,6 +57,8 @@ struct websocket_upstream_config {
   url_parts endpoint;
   milliseconds connect_timeout{5000};
   std::size_t max_message_bytes = 1024 * 1024;
+  std::string message = "{{payload}}";  // what is sent: {{payload}}, {{text}} as for sse `body`
+  std::string type_field = "type";      // the field of upstream messages that names their kind
   connection_mode connections = connection_mode::per_request;
   std::uint32_t pool_size = 4;  // pooled: connections kept open, one request each at a time
 };

@@ -85,6 +85,9 @@ void read_websocket_upstream(yaml_reader& r, const YAML::Node& node, const std::
                              websocket_upstream_config& w) {
   r.read_duration(node, path, "connect_timeout", w.connect_timeout, 1ms, 5min);
   r.read_size(node, path, "max_message_bytes", w.max_message_bytes, 64, 64ULL << 20);
+  r.read_string(node, path, "message", w.message);
+  r.read_string(node, path, "type_field", w.type_field);
+  if (w.type_field.empty()) r.fail(node["type_field"], path + ".type_field", "must not be empty");
   if (auto m = r.read_choice(node, path, "connections", {"per_request", "pooled"}))
     w.connections = static_cast<connection_mode>(*m);
   r.read_unsigned(node, path, "pool_size", w.pool_size, 1, 10'000);
@@ -159,9 +162,9 @@ void read_upstream_body(yaml_reader& r, const YAML::Node& body, const std::strin
       if (open) read_process_upstream(r, body, path, up.process);
       break;
     case upstream_kind::websocket:
-      open = r.open_map(
-          body, path,
-          keys({"url", "connect_timeout", "max_message_bytes", "connections", "pool_size"}));
+      open = r.open_map(body, path,
+                        keys({"url", "connect_timeout", "max_message_bytes", "message",
+                              "type_field", "connections", "pool_size"}));
       if (open) read_websocket_upstream(r, body, path, up.websocket);
       break;
     case upstream_kind::sse:

@@ -270,7 +270,7 @@ TEST(LoaderErrors, WebSocketUpstreamProblems) {
                           "\"http://x/ws\" (wss:// is not supported yet)",
                           "4:46: upstreams.c.command: unknown key (expected one of: kind, "
                           "failure_threshold, backoff, retries, health, url, connect_timeout, "
-                          "max_message_bytes, connections, pool_size)",
+                          "max_message_bytes, message, type_field, connections, pool_size)",
                           "4:29: upstreams.c.url: expected ws://HOST:PORT/PATH, got "
                           "\"ws://h:99999/\" (wss:// is not supported yet)"));
 }
@@ -314,6 +314,7 @@ TEST(Loader, SupervisionKeys) {
   auto cfg = loaded(
       "upstreams:\n  py:\n    kind: websocket\n    url: ws://127.0.0.1:8000/ws\n"
       "    connections: pooled\n    pool_size: 8\n    retries: 1\n    failure_threshold: 5\n"
+      "    message: '{\"prompt\": {{text}}}'\n    type_field: kind\n"
       "    backoff: {base: 50ms, max: 2s, multiplier: 1.5}\n"
       "    health: {url: 'http://127.0.0.1:8000/health', interval: 1s, timeout: 300ms}\n"
       "  run: {kind: process, command: /bin/true, max_concurrent: 2}\n"
@@ -322,6 +323,8 @@ TEST(Loader, SupervisionKeys) {
   const auto& up = cfg.upstreams[0];
   EXPECT_EQ(up.websocket.connections, connection_mode::pooled);
   EXPECT_EQ(up.websocket.pool_size, 8u);
+  EXPECT_EQ(up.websocket.message, R"({"prompt": {{text}}})");
+  EXPECT_EQ(up.websocket.type_field, "kind");
   const auto& s = up.supervision;
   EXPECT_EQ(s.retries, 1u);
   EXPECT_EQ(s.failure_threshold, 5u);

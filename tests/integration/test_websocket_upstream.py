@@ -111,6 +111,38 @@ class WebSocketUpstream(WithFastApi):
             bad.wait()
 
 
+# Answers every message with what it received (as a token) and a final, naming their kind in
+# `kind` rather than `type`.
+ECHO = """
+import asyncio, json, sys, websockets
+async def handle(ws, path):
+    async for text in ws:
+        await ws.send(json.dumps({"kind": "token", "got": json.loads(text)}))
+        await ws.send(json.dumps({"kind": "final", "type": "not this field"}))
+async def main():
+    async with websockets.serve(handle, "127.0.0.1", int(sys.argv[1])):
+        await asyncio.Future()
+asyncio.run(main())
+"""
+
+
+class MessageMapping(unittest.IsolatedAsyncioTestCase):
+    async def test_message_template_and_type_field(self):
+        port = free_port()
+        proc = subprocess.Popen(["/usr/bin/python3", "-c", ECHO, str(port)])
+        self.addCleanup(lambda: (proc.kill(), proc.wait()))
+        wait_for_port(port)
+        mapping = "    message: '{\"prompt\": {{text}}, \"raw\": {{payload}}}'\n    type_field: kind\n"
+        with Sluice(config(f"ws://127.0.0.1:{port}/", extra=mapping)) as server:
+            ws, _ = await connect(server)
+            await send_json(ws, {"text": "hi there"})
+            self.assertEqual(await until_final(ws, "auto-1"), [
+                {"type": "token", "id": "auto-1",
+                 "data": {"kind": "token", "got": {"prompt": "hi there", "raw": {"text": "hi there"}}}},
+                {"type": "final", "id": "auto-1", "data": {"kind": "final", "type": "not this field"}}])
+            await ws.close()
+
+
 class PooledConnections(WithFastApi):
     async def test_pooled_connection_is_reused_across_requests(self):
         self.app = FastApi()
