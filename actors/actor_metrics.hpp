@@ -1,5 +1,8 @@
 #pragma once
 
+#include <string>
+
+#include "core/error_code.hpp"
 #include "core/metrics.hpp"
 
 namespace sluice::actors {
@@ -7,6 +10,8 @@ namespace sluice::actors {
 // Metrics of sessions, requests and jobs, registered once in the global registry.
 struct actor_metrics {
   static actor_metrics& get();
+  // Counts one error frame sent, in sluice_errors_total{code}.
+  void count_error(ec code) { errors.with({std::string{to_string(code)}}).inc(); }
 
   metrics::gauge& sessions_active;
   metrics::gauge& jobs_active;

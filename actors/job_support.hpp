@@ -4,6 +4,8 @@
 
 #include <chrono>
 #include <memory>
+#include <string>
+#include <string_view>
 #include <utility>
 
 #include "actors/actor_metrics.hpp"
@@ -12,6 +14,21 @@
 
 // Small pieces every job actor uses.
 namespace sluice::actors {
+
+// What a job needs to know about the request it serves.
+struct job_request {
+  std::string id;       // the request id as JSON
+  std::string payload;  // the payload as JSON
+  caf::actor session;   // where the reply frames go
+};
+
+// Sends one frame of `req`'s reply to its session; after the terminal frame
+// the job ends (its state's destructor releases whatever it holds).
+void reply(caf::event_based_actor* self, const job_request& req, std::string frame, bool terminal,
+           request_outcome outcome);
+// Ends `req` with an error frame, counted in sluice_errors_total.
+void reply_error(caf::event_based_actor* self, const job_request& req, ec code,
+                 std::string_view message, request_outcome outcome);
 
 // Counts a job in sluice_jobs_active for as long as its state lives.
 class counted_job {

@@ -47,15 +47,15 @@ process_job_state::~process_job_state() {
 caf::behavior process_job_state::make_behavior(upstream_binding upstream,
                                                std::chrono::milliseconds timeout, job_request req,
                                                transport::process_launcher* launcher) {
-  auto* timers = upstream.timers;
   spec_ = upstream.config->process;
   req_ = std::move(req);
   launcher_ = launcher;
+  deadline_.arm(self_, timeout, upstream.timers);
+  attempts_.emplace(self_, upstream);
   if (spec_.max_concurrent > 0)
     self_->send(upstream.supervisor, acquire_atom::value);  // slot_atom comes back
-  attempts_.emplace(self_, std::move(upstream));
-  if (spec_.max_concurrent == 0) launch();
-  deadline_.arm(self_, timeout, timers);
+  else
+    launch();
   return {
       [this](slot_atom, slot_ptr& slot) {
         slot_ = std::move(slot);
@@ -64,15 +64,15 @@ caf::behavior process_job_state::make_behavior(upstream_binding upstream,
       [this](process_line& msg) { on_line(msg); },
       [this](const process_exit& msg) { on_exit(msg); },
       [this](line_too_long_atom) {
-        fail(ec::upstream_protocol_error,
-             "the process printed a line longer than max_line_bytes (" +
-                 std::to_string(spec_.max_line_bytes) + ")",
-             request_outcome::error);
+        reply_error(self_, req_, ec::upstream_protocol_error,
+                    "the process printed a line longer than max_line_bytes (" +
+                        std::to_string(spec_.max_line_bytes) + ")",
+                    request_outcome::error);
       },
       [this](credit_atom, std::uint32_t n) { on_credit(n); },
       [this](deadline_atom) {
-        fail(ec::deadline_exceeded, "the request exceeded its route's timeout",
-             request_outcome::deadline_exceeded);
+        reply_error(self_, req_, ec::deadline_exceeded, "the request exceeded its route's timeout",
+                    request_outcome::deadline_exceeded);
       },
   };
 }
@@ -85,7 +85,7 @@ void process_job_state::launch() {
     attempts_->reached();
   } catch (const std::exception& e) {
     attempts_->failed(e.what(), false);  // a process that cannot start is not retried
-    fail(ec::upstream_unavailable, e.what(), request_outcome::error);
+    reply_error(self_, req_, ec::upstream_unavailable, e.what(), request_outcome::error);
   }
 }
 
@@ -99,9 +99,10 @@ void process_job_state::on_json_line(const std::string& line) {
   auto msg = classify_upstream_json(line);
   switch (msg.type) {
     case relayed_message::kind::invalid:
-      return fail(ec::upstream_protocol_error,
-                  "the process printed a line that is not a JSON object (output: json_lines)",
-                  request_outcome::error);
+      return reply_error(
+          self_, req_, ec::upstream_protocol_error,
+          "the process printed a line that is not a JSON object (output: json_lines)",
+          request_outcome::error);
     case relayed_message::kind::final:
       final_data_ = std::move(msg.data);  // sent when the process exits successfully
       return acknowledge_lines(1);        // no frame, so no credit will come back for it
@@ -116,21 +117,19 @@ void process_job_state::on_json_line(const std::string& line) {
 void process_job_state::on_exit(const process_exit& msg) {
   process_.reset();
   if (msg.signal >= 0)
-    return fail(ec::upstream_failed,
-                "the process was killed by signal " + std::to_string(msg.signal),
-                request_outcome::error);
+    return reply_error(self_, req_, ec::upstream_failed,
+                       "the process was killed by signal " + std::to_string(msg.signal),
+                       request_outcome::error);
   if (msg.exit_code != 0)
-    return fail(ec::upstream_failed,
-                "the process exited with status " + std::to_string(msg.exit_code),
-                request_outcome::error);
-  self_->send(req_.session, job_event{req_.id, frames::process_final(req_.id, final_data_), true,
-                                      request_outcome::ok});
-  self_->quit();
+    return reply_error(self_, req_, ec::upstream_failed,
+                       "the process exited with status " + std::to_string(msg.exit_code),
+                       request_outcome::error);
+  reply(self_, req_, frames::process_final(req_.id, final_data_), true, request_outcome::ok);
 }
 
 void process_job_state::emit(std::string frame) {
   attempts_->streamed();
-  self_->send(req_.session, job_event{req_.id, std::move(frame), false, request_outcome::ok});
+  reply(self_, req_, std::move(frame), false, request_outcome::ok);
 }
 
 // The session's credit for our frames is the launcher's credit for lines.
@@ -140,13 +139,6 @@ void process_job_state::on_credit(std::uint32_t n) {
 
 void process_job_state::acknowledge_lines(std::uint32_t n) {
   if (process_) process_->acknowledge(n);
-}
-
-void process_job_state::fail(ec code, std::string message, request_outcome outcome) {
-  actor_metrics::get().errors.with({std::string{to_string(code)}}).inc();
-  self_->send(req_.session,
-              job_event{req_.id, frames::error(code, message, req_.id), true, outcome});
-  self_->quit();  // the destructor ends the process, if it still runs
 }
 
 caf::behavior process_job(caf::stateful_actor<process_job_state>* self, upstream_binding upstream,

@@ -49,7 +49,6 @@ class process_job_state {
   void on_credit(std::uint32_t n);
   void emit(std::string frame);
   void acknowledge_lines(std::uint32_t n);
-  void fail(ec code, std::string message, request_outcome outcome);
 
   counted_job counted_;  // sluice_jobs_active
   job_deadline deadline_;

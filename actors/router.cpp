@@ -96,7 +96,7 @@ job_start router::start_job(caf::event_based_actor* parent, const config::route_
   if (!up->gate->admits()) {
     actor_metrics::get().upstream_rejected.with({up->config->name}).inc();
     if (route.fallback) return {{}, frames::fallback(req.id, *route.fallback), request_outcome::ok};
-    actor_metrics::get().errors.with({std::string{to_string(ec::upstream_unavailable)}}).inc();
+    actor_metrics::get().count_error(ec::upstream_unavailable);
     auto why = up->config->kind == config::upstream_kind::workers
                    ? "no worker is connected to the upstream \"" + up->config->name + "\""
                    : "the upstream \"" + up->config->name + "\" is unavailable (its circuit is " +

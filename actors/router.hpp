@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "actors/job_support.hpp"
 #include "actors/messages.hpp"
 #include "actors/upstream_attempts.hpp"
 #include "config/config.hpp"
@@ -20,13 +21,6 @@ class health_prober;
 }  // namespace sluice::transport
 
 namespace sluice::actors {
-
-// What a job needs to know about the request it serves.
-struct job_request {
-  std::string id;       // the request id as JSON
-  std::string payload;  // the payload as JSON
-  caf::actor session;   // where the reply frames go
-};
 
 // What jobs of upstream routes use to reach their backends; each must outlive
 // every actor. May be null when no route uses that kind of upstream.

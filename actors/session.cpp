@@ -198,7 +198,7 @@ void session_state::count_request(const std::string& route, request_outcome outc
 }
 
 void session_state::send_error(ec code, std::string_view message, std::string_view id) {
-  actor_metrics::get().errors.with({std::string{to_string(code)}}).inc();
+  actor_metrics::get().count_error(code);
   send(frames::error(code, message, id));
 }
 

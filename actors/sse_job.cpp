@@ -39,13 +39,12 @@ sse_job_state::~sse_job_state() {
 caf::behavior sse_job_state::make_behavior(upstream_binding upstream,
                                            std::chrono::milliseconds timeout, job_request req,
                                            transport::sse_client* client) {
-  auto* timers = upstream.timers;
   config_ = upstream.config->sse;
   req_ = std::move(req);
+  deadline_.arm(self_, timeout, upstream.timers);
   attempts_.emplace(self_, std::move(upstream));
   client_ = client;
   attempt();
-  deadline_.arm(self_, timeout, timers);
   return {
       [this](sse_failed_atom, std::uint32_t status, std::string& why) {
         on_failed(status, std::move(why));
@@ -57,8 +56,8 @@ caf::behavior sse_job_state::make_behavior(upstream_binding upstream,
       [this](retry_atom) { attempt(); },
       [this](credit_atom, std::uint32_t n) { request_->acknowledge(n); },
       [this](deadline_atom) {
-        fail(ec::deadline_exceeded, "the request exceeded its route's timeout",
-             request_outcome::deadline_exceeded);
+        reply_error(self_, req_, ec::deadline_exceeded, "the request exceeded its route's timeout",
+                    request_outcome::deadline_exceeded);
       },
   };
 }
@@ -79,15 +78,18 @@ void sse_job_state::on_failed(unsigned status, std::string why) {
   auto code = status > 0 ? ec::upstream_failed : ec::upstream_unavailable;
   if (status >= 400 && status < 500) {
     attempts_->reached();
-    return fail(code, std::move(why), request_outcome::error);
+    return reply_error(self_, req_, code, std::move(why), request_outcome::error);
   }
-  if (!attempts_->failed(why)) fail(code, std::move(why), request_outcome::error);
+  if (!attempts_->failed(why))
+    reply_error(self_, req_, code, std::move(why), request_outcome::error);
 }
 
 void sse_job_state::on_end(std::string why, bool protocol_error) {
-  if (protocol_error) return fail(ec::upstream_protocol_error, why, request_outcome::error);
+  if (protocol_error)
+    return reply_error(self_, req_, ec::upstream_protocol_error, why, request_outcome::error);
   why += " before its final event";
-  if (!attempts_->failed(why)) fail(ec::upstream_failed, std::move(why), request_outcome::error);
+  if (!attempts_->failed(why))
+    reply_error(self_, req_, ec::upstream_failed, std::move(why), request_outcome::error);
 }
 
 void sse_job_state::on_event(const std::string& data) {
@@ -96,26 +98,17 @@ void sse_job_state::on_event(const std::string& data) {
   thread_local simdjson::dom::parser parser;
   simdjson::dom::object obj;
   if (parser.parse(data).get_object().get(obj))
-    return fail(ec::upstream_protocol_error,
-                "the upstream sent an event whose data is not a JSON object",
-                request_outcome::error);
+    return reply_error(self_, req_, ec::upstream_protocol_error,
+                       "the upstream sent an event whose data is not a JSON object",
+                       request_outcome::error);
   auto minified = simdjson::minify(obj);
   bool is_final = false;
   if (!obj[config_.final_field].get_bool().get(is_final) && is_final)
-    return emit(frames::final_with_data(req_.id, minified), true, request_outcome::ok);
+    return reply(self_, req_, frames::final_with_data(req_.id, minified), true,
+                 request_outcome::ok);
   simdjson::dom::element token;
   auto type = obj[config_.token_field].get(token) ? "progress" : "token";
-  emit(frames::with_data(type, req_.id, minified), false, request_outcome::ok);
-}
-
-void sse_job_state::emit(std::string frame, bool terminal, request_outcome outcome) {
-  self_->send(req_.session, job_event{req_.id, std::move(frame), terminal, outcome});
-  if (terminal) self_->quit();  // the destructor aborts the request
-}
-
-void sse_job_state::fail(ec code, std::string message, request_outcome outcome) {
-  actor_metrics::get().errors.with({std::string{to_string(code)}}).inc();
-  emit(frames::error(code, message, req_.id), true, outcome);
+  reply(self_, req_, frames::with_data(type, req_.id, minified), false, request_outcome::ok);
 }
 
 caf::behavior sse_job(caf::stateful_actor<sse_job_state>* self, upstream_binding upstream,

@@ -42,8 +42,6 @@ class sse_job_state {
   void on_failed(unsigned status, std::string why);
   void on_end(std::string why, bool protocol_error);
   void on_event(const std::string& data);
-  void emit(std::string frame, bool terminal, request_outcome outcome);
-  void fail(ec code, std::string message, request_outcome outcome);
 
   counted_job counted_;  // sluice_jobs_active
   job_deadline deadline_;

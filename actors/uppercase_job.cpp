@@ -28,9 +28,9 @@ caf::behavior uppercase_job_state::make_behavior(config::uppercase_params params
     self_->delayed_send(self_, timeout, deadline_atom::value);
     self_->send(self_, tick_atom::value);
   } else {
-    fail(ec::invalid_payload,
-         "the uppercase route takes {\"text\": \"...\"} or a string as payload",
-         request_outcome::error);
+    reply_error(self_, req_, ec::invalid_payload,
+                "the uppercase route takes {\"text\": \"...\"} or a string as payload",
+                request_outcome::error);
   }
   return {
       [this](tick_atom) { on_tick(); },
@@ -41,11 +41,12 @@ caf::behavior uppercase_job_state::make_behavior(config::uppercase_params params
 
 void uppercase_job_state::on_tick() {
   if (step_ == params_.steps) {
-    emit(frames::final_result(req_.id, to_upper_ascii(text_)), true, request_outcome::ok);
+    reply(self_, req_, frames::final_result(req_.id, to_upper_ascii(text_)), true,
+          request_outcome::ok);
     return;
   }
   ++step_;
-  emit(frames::progress(req_.id, step_, params_.steps), false, request_outcome::ok);
+  reply(self_, req_, frames::progress(req_.id, step_, params_.steps), false, request_outcome::ok);
   window_.sent();
   schedule_next_tick();
 }
@@ -70,18 +71,8 @@ void uppercase_job_state::on_credit(std::uint32_t n) {
 }
 
 void uppercase_job_state::on_deadline() {
-  fail(ec::deadline_exceeded, "the request exceeded its route's timeout",
-       request_outcome::deadline_exceeded);
-}
-
-void uppercase_job_state::emit(std::string frame, bool terminal, request_outcome outcome) {
-  self_->send(req_.session, job_event{req_.id, std::move(frame), terminal, outcome});
-  if (terminal) self_->quit();
-}
-
-void uppercase_job_state::fail(ec code, std::string_view message, request_outcome outcome) {
-  actor_metrics::get().errors.with({std::string{to_string(code)}}).inc();
-  emit(frames::error(code, message, req_.id), true, outcome);
+  reply_error(self_, req_, ec::deadline_exceeded, "the request exceeded its route's timeout",
+              request_outcome::deadline_exceeded);
 }
 
 caf::behavior uppercase_job(caf::stateful_actor<uppercase_job_state>* self,

@@ -35,8 +35,6 @@ class uppercase_job_state {
   void on_credit(std::uint32_t n);
   void schedule_next_tick();
   void on_deadline();
-  void emit(std::string frame, bool terminal, request_outcome outcome);
-  void fail(ec code, std::string_view message, request_outcome outcome);
 
   counted_job counted_;  // sluice_jobs_active
   caf::event_based_actor* self_;

@@ -39,12 +39,11 @@ websocket_job_state::~websocket_job_state() {
 caf::behavior websocket_job_state::make_behavior(upstream_binding upstream,
                                                  std::chrono::milliseconds timeout, job_request req,
                                                  transport::websocket_connector* connector) {
-  auto* timers = upstream.timers;
   req_ = std::move(req);
+  deadline_.arm(self_, timeout, upstream.timers);
   attempts_.emplace(self_, std::move(upstream));
   connector_ = connector;
   attempt();
-  deadline_.arm(self_, timeout, timers);
   return {
       [this](upstream_failed_atom, std::string& why) {
         on_attempt_failed(ec::upstream_unavailable, std::move(why));
@@ -58,8 +57,8 @@ caf::behavior websocket_job_state::make_behavior(upstream_binding upstream,
         if (connection_) connection_->acknowledge(n);
       },
       [this](deadline_atom) {
-        fail(ec::deadline_exceeded, "the request exceeded its route's timeout",
-             request_outcome::deadline_exceeded);
+        reply_error(self_, req_, ec::deadline_exceeded, "the request exceeded its route's timeout",
+                    request_outcome::deadline_exceeded);
       },
   };
 }
@@ -77,7 +76,8 @@ void websocket_job_state::attempt() {
 
 void websocket_job_state::on_attempt_failed(ec code, std::string why) {
   connection_->close();
-  if (!attempts_->failed(why)) fail(code, std::move(why), request_outcome::error);
+  if (!attempts_->failed(why))
+    reply_error(self_, req_, code, std::move(why), request_outcome::error);
 }
 
 void websocket_job_state::on_message(const std::string& text) {
@@ -86,30 +86,25 @@ void websocket_job_state::on_message(const std::string& text) {
   auto msg = classify_upstream_json(text, attempts_->upstream().websocket.type_field);
   switch (msg.type) {
     case relayed_message::kind::invalid:
-      return fail(ec::upstream_protocol_error,
-                  "the upstream sent a message that is not a JSON object", request_outcome::error);
+      return reply_error(self_, req_, ec::upstream_protocol_error,
+                         "the upstream sent a message that is not a JSON object",
+                         request_outcome::error);
     case relayed_message::kind::final:
       std::exchange(connection_, nullptr)->release();  // the upstream finished: reusable
-      return emit(frames::final_with_data(req_.id, msg.data), true, request_outcome::ok);
+      return reply(self_, req_, frames::final_with_data(req_.id, msg.data), true,
+                   request_outcome::ok);
     case relayed_message::kind::error:
       std::exchange(connection_, nullptr)->release();
-      actor_metrics::get().errors.with({std::string{to_string(ec::upstream_failed)}}).inc();
-      return emit(frames::upstream_error(req_.id, msg.data), true, request_outcome::error);
+      actor_metrics::get().count_error(ec::upstream_failed);
+      return reply(self_, req_, frames::upstream_error(req_.id, msg.data), true,
+                   request_outcome::error);
     case relayed_message::kind::token:
-      return emit(frames::with_data("token", req_.id, msg.data), false, request_outcome::ok);
+      return reply(self_, req_, frames::with_data("token", req_.id, msg.data), false,
+                   request_outcome::ok);
     case relayed_message::kind::progress:
-      return emit(frames::with_data("progress", req_.id, msg.data), false, request_outcome::ok);
+      return reply(self_, req_, frames::with_data("progress", req_.id, msg.data), false,
+                   request_outcome::ok);
   }
-}
-
-void websocket_job_state::emit(std::string frame, bool terminal, request_outcome outcome) {
-  self_->send(req_.session, job_event{req_.id, std::move(frame), terminal, outcome});
-  if (terminal) self_->quit();  // the destructor closes the connection
-}
-
-void websocket_job_state::fail(ec code, std::string message, request_outcome outcome) {
-  actor_metrics::get().errors.with({std::string{to_string(code)}}).inc();
-  emit(frames::error(code, message, req_.id), true, outcome);
 }
 
 caf::behavior websocket_job(caf::stateful_actor<websocket_job_state>* self,

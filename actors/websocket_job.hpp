@@ -42,8 +42,6 @@ class websocket_job_state {
   void attempt();
   void on_attempt_failed(ec code, std::string why);
   void on_message(const std::string& text);
-  void emit(std::string frame, bool terminal, request_outcome outcome);
-  void fail(ec code, std::string message, request_outcome outcome);
 
   counted_job counted_;  // sluice_jobs_active
   job_deadline deadline_;

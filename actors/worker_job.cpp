@@ -7,13 +7,12 @@ namespace sluice::actors {
 
 caf::behavior worker_job_state::make_behavior(upstream_binding upstream, std::string route,
                                               std::chrono::milliseconds timeout, job_request req) {
-  auto* timers = upstream.timers;
   route_ = std::move(route);
   req_ = std::move(req);
   pool_ = upstream.supervisor;
+  deadline_.arm(self_, timeout, upstream.timers);
   attempts_.emplace(self_, std::move(upstream));
   request_worker();
-  deadline_.arm(self_, timeout, timers);
   return {
       [this](assigned_atom, std::string& job_id) {
         attempts_->reached();
@@ -25,7 +24,7 @@ caf::behavior worker_job_state::make_behavior(upstream_binding upstream, std::st
              std::string& message) { on_update(kind, data, std::move(message)); },
       [this](worker_lost_atom, std::string& why) { on_lost(std::move(why)); },
       [this](upstream_failed_atom, std::string& why) {
-        fail(ec::upstream_unavailable, std::move(why), request_outcome::error);
+        reply_error(self_, req_, ec::upstream_unavailable, std::move(why), request_outcome::error);
       },
       [this](retry_atom) { request_worker(); },
       [this](credit_atom, std::uint32_t n) {
@@ -33,8 +32,8 @@ caf::behavior worker_job_state::make_behavior(upstream_binding upstream, std::st
         if (worker_) self_->send(worker_, credit_atom::value, job_id_, n);
       },
       [this](deadline_atom) {
-        fail(ec::deadline_exceeded, "the request exceeded its route's timeout",
-             request_outcome::deadline_exceeded);
+        reply_error(self_, req_, ec::deadline_exceeded, "the request exceeded its route's timeout",
+                    request_outcome::deadline_exceeded);
       },
   };
 }
@@ -47,34 +46,25 @@ void worker_job_state::on_update(const std::string& kind, const std::string& dat
                                  std::string message) {
   attempts_->streamed();
   if (kind == "final")
-    return emit(frames::final_with_data(req_.id, data), true, request_outcome::ok);
+    return reply(self_, req_, frames::final_with_data(req_.id, data), true, request_outcome::ok);
   if (kind == "error") {
     if (message.empty()) message = "the worker reported an error";
-    actor_metrics::get().errors.with({std::string{to_string(ec::upstream_failed)}}).inc();
-    return emit(frames::worker_error(req_.id, message, data), true, request_outcome::error);
+    actor_metrics::get().count_error(ec::upstream_failed);
+    return reply(self_, req_, frames::worker_error(req_.id, message, data), true,
+                 request_outcome::error);
   }
   if (!window_.can_send())
-    return fail(ec::upstream_protocol_error,
-                "the worker sent more than its window of " + std::to_string(job_credit_window) +
-                    " frames without credit",
-                request_outcome::error);
+    return reply_error(self_, req_, ec::upstream_protocol_error,
+                       "the worker sent more than its window of " +
+                           std::to_string(job_credit_window) + " frames without credit",
+                       request_outcome::error);
   window_.sent();
-  emit(frames::with_data(kind, req_.id, data), false, request_outcome::ok);
+  reply(self_, req_, frames::with_data(kind, req_.id, data), false, request_outcome::ok);
 }
 
 void worker_job_state::on_lost(std::string why) {
   if (attempts_->failed(why)) return;  // retry_atom asks the pool again
-  fail(ec::worker_lost, why, request_outcome::error);
-}
-
-void worker_job_state::emit(std::string frame, bool terminal, request_outcome outcome) {
-  self_->send(req_.session, job_event{req_.id, std::move(frame), terminal, outcome});
-  if (terminal) self_->quit();
-}
-
-void worker_job_state::fail(ec code, std::string message, request_outcome outcome) {
-  actor_metrics::get().errors.with({std::string{to_string(code)}}).inc();
-  emit(frames::error(code, message, req_.id), true, outcome);
+  reply_error(self_, req_, ec::worker_lost, why, request_outcome::error);
 }
 
 caf::behavior worker_job(caf::stateful_actor<worker_job_state>* self, upstream_binding upstream,

@@ -37,8 +37,6 @@ class worker_job_state {
   void request_worker();
   void on_update(const std::string& kind, const std::string& data, std::string message);
   void on_lost(std::string why);
-  void emit(std::string frame, bool terminal, request_outcome outcome);
-  void fail(ec code, std::string message, request_outcome outcome);
 
   counted_job counted_;  // sluice_jobs_active
   job_deadline deadline_;

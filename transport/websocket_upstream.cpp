@@ -29,6 +29,11 @@ struct upstream_metrics {
       "Requests served on a pooled upstream WebSocket instead of a new one");
 };
 
+// What makes pooled connections interchangeable: the same address and path.
+std::string pool_key(const websocket_upstream_spec& spec) {
+  return spec.host + ":" + spec.port + spec.path;
+}
+
 }  // namespace
 
 class upstream_connection;
@@ -129,7 +134,7 @@ class upstream_connection : public websocket_upstream_handle,
   void release() override {
     net::post(ws_.get_executor(), [self = shared_from_this()] {
       bool reusable = self->connected_ && !self->closed_ && self->outbox_.empty() &&
-                      self->pool_.put(self->key(), self, self->spec_.keep_idle);
+                      self->pool_.put(pool_key(self->spec_), self, self->spec_.keep_idle);
       if (!reusable) return self->do_close();
       self->events_.reset();  // idle: whatever arrives now ends the connection
       self->unacked_ = 0;
@@ -146,7 +151,6 @@ class upstream_connection : public websocket_upstream_handle,
   }
 
   bool closed() const { return closed_; }
-  std::string key() const { return spec_.host + ":" + spec_.port + spec_.path; }
 
  private:
   void on_resolve(const tcp::resolver::results_type& results) {
@@ -275,7 +279,7 @@ websocket_connector::~websocket_connector() {
 std::shared_ptr<websocket_upstream_handle> websocket_connector::connect(
     const websocket_upstream_spec& spec, std::shared_ptr<websocket_upstream_events> events) {
   if (spec.keep_idle > 0) {
-    if (auto idle = impl_->pool.take(spec.host + ":" + spec.port + spec.path)) {
+    if (auto idle = impl_->pool.take(pool_key(spec))) {
       upstream_metrics::get().reused.inc();
       idle->adopt(std::move(events));
       return idle;
