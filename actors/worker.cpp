@@ -37,6 +37,7 @@ caf::behavior worker_state::make_behavior(std::shared_ptr<transport::client_link
   log::info("worker", "connected", {{"worker", id_}, {"remote", link_->remote_address()}});
   return {
       [this](transport::client_message& msg) {
+        if (closing_) return;  // read before the close; the worker is gone for us
         last_seen_ = std::chrono::steady_clock::now();
         on_frame(msg);
         link_->consumed();
@@ -113,11 +114,8 @@ void worker_state::on_update(transport::client_message& msg) {
 
 void worker_state::on_dispatch(caf::actor job, const std::string& route,
                                const std::string& payload) {
-  if (closing_) {  // raced with the disconnect: the job looks elsewhere
-    self_->send(job, worker_lost_atom::value, std::string{"the worker disconnected"});
-    self_->send(upstream_->supervisor, job_done_atom::value);
-    return;
-  }
+  if (closing_)  // raced with the disconnect: the job looks elsewhere
+    return self_->send(job, worker_lost_atom::value, std::string{"the worker disconnected"});
   auto job_id = "\"j-" + std::to_string(next_job_++) + "\"";
   self_->monitor(job);  // a job that ends early (cancel, deadline, gone) is cancelled here
   self_->send(job, assigned_atom::value, job_id);
@@ -147,23 +145,22 @@ void worker_state::on_heartbeat_check() {
 }
 
 void worker_state::on_closed(const std::string& why) {
-  if (!closing_) {
-    closing_ = true;
-    if (upstream_ != nullptr) {
-      if (!jobs_.empty()) actor_metrics::get().workers_lost.with({upstream_->config->name}).inc();
-      for (auto& [id, job] : jobs_) {
-        self_->demonitor(job);
-        self_->send(job, worker_lost_atom::value, "the worker went away (" + why + ")");
-        self_->send(upstream_->supervisor, job_done_atom::value);
-      }
-      jobs_.clear();
-      self_->send(upstream_->supervisor, worker_down_atom::value);
-    }
-    log::info("worker", "disconnected", {{"worker", id_}, {"reason", why}});
+  link_.reset();  // the link reports closed once more after a close we started
+  if (closing_) return;
+  closing_ = true;
+  log::info("worker", "disconnected", {{"worker", id_}, {"reason", why}});
+  if (upstream_ == nullptr) return self_->quit();
+  if (!jobs_.empty()) actor_metrics::get().workers_lost.with({upstream_->config->name}).inc();
+  for (auto& [id, job] : jobs_) {
+    self_->demonitor(job);
+    self_->send(job, worker_lost_atom::value, "the worker went away (" + why + ")");
   }
-  // The link reports closed once more after a close we started; the actor ends on either.
-  link_.reset();
-  self_->quit();
+  jobs_.clear();
+  // The pool forgets this worker (its load with it). Jobs it dispatched here
+  // before it learnt of that arrive before its answer, and go elsewhere.
+  auto done = [this] { self_->quit(); };
+  self_->request(upstream_->supervisor, caf::infinite, worker_down_atom::value)
+      .then(done, [done](const caf::error&) { done(); });
 }
 
 void worker_state::refuse(ec code, std::string message) {

@@ -105,6 +105,24 @@ class Workers(WorkerCase):
             self.assertEqual(await server.metric_reaches("sluice_timers_pending", 0), 0)
             await ws.close()
 
+    async def test_queued_job_of_a_lost_worker_is_not_sent_to_it(self):
+        with Sluice(config()) as server:
+            proc = self.start_worker(server, "w1", capacity=1, interval=60)
+            self.assertEqual(await self.workers_connected(server, 1), 1)
+            ws, _ = await connect(server)
+            await send_json(ws, {"type": "request", "id": "a", "route": "ask", "payload": {}})
+            self.assertEqual((await recv_json(ws))["type"], "progress")
+            await send_json(ws, {"type": "request", "id": "b", "route": "ask", "payload": {}})
+            self.assertEqual(await server.metric_reaches('sluice_worker_jobs_queued{upstream="pool"}', 1), 1)
+            proc.kill()
+            ends = {}
+            while len(ends) < 2:
+                frame = await recv_json(ws)
+                ends[frame["id"]] = frame["code"]
+            # The queued request fails at once rather than waiting for its deadline.
+            self.assertEqual(ends, {"a": "worker_lost", "b": "upstream_unavailable"})
+            await ws.close()
+
     async def test_worker_gone_before_streaming_has_its_job_retried_elsewhere(self):
         with Sluice(config()) as server:
             raw, registered = await self.raw_worker(server)
