@@ -15,20 +15,6 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 
-std::string_view kind_name(config::upstream_kind k) {
-  switch (k) {
-    case config::upstream_kind::process:
-      return "process";
-    case config::upstream_kind::websocket:
-      return "websocket";
-    case config::upstream_kind::sse:
-      return "sse";
-    case config::upstream_kind::workers:
-      return "workers";
-  }
-  return "unknown";
-}
-
 // Where a probe goes: the health URL when there is one, else the upstream's own address.
 transport::probe_spec probe_target(const config::upstream_config& up) {
   const auto& s = up.supervision;
@@ -192,7 +178,7 @@ void supervisor_state::set_circuit(circuit_state s) {
 
 void supervisor_state::publish() {
   json::object detail;
-  detail.str("kind", kind_name(upstream_->kind))
+  detail.str("kind", config::to_string(upstream_->kind))
       .str("circuit", to_string(circuit_))
       .num("consecutive_failures", std::int64_t{consecutive_failures_})
       .num("failure_threshold", std::int64_t{upstream_->supervision.failure_threshold})
@@ -248,7 +234,7 @@ void publish_initial_status(const config::upstream_config& upstream) {
   readiness_board::global().publish(
       upstream.name, !workers,
       json::object{}
-          .str("kind", kind_name(upstream.kind))
+          .str("kind", config::to_string(upstream.kind))
           .str("circuit", to_string(workers ? circuit_state::open : circuit_state::closed))
           .finish());
 }

@@ -152,5 +152,6 @@ struct config {
 };
 
 std::string_view to_string(route_kind kind);
+std::string_view to_string(upstream_kind kind);
 
 }  // namespace sluice::config

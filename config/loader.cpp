@@ -369,4 +369,18 @@ std::string_view to_string(route_kind kind) {
   return "unknown";
 }
 
+std::string_view to_string(upstream_kind kind) {
+  switch (kind) {
+    case upstream_kind::process:
+      return "process";
+    case upstream_kind::websocket:
+      return "websocket";
+    case upstream_kind::sse:
+      return "sse";
+    case upstream_kind::workers:
+      return "workers";
+  }
+  return "unknown";
+}
+
 }  // namespace sluice::config

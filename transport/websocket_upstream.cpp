@@ -68,13 +68,8 @@ class idle_pool {
     idle_.clear();
   }
 
-  std::size_t size() const {
-    std::lock_guard lock{mutex_};
-    return idle_.size();
-  }
-
  private:
-  mutable std::mutex mutex_;
+  std::mutex mutex_;
   std::multimap<std::string, std::shared_ptr<upstream_connection>> idle_;
 };
 
@@ -293,10 +288,6 @@ std::shared_ptr<websocket_upstream_handle> websocket_connector::connect(
 
 std::size_t websocket_connector::open_connections() const {
   return impl_->open.load();
-}
-
-std::size_t websocket_connector::idle_connections() const {
-  return impl_->pool.size();
 }
 
 }  // namespace sluice::transport

@@ -61,8 +61,6 @@ class websocket_connector {
 
   // Connections open or being opened (idle pooled ones included).
   std::size_t open_connections() const;
-  // Pooled connections open and waiting for a request.
-  std::size_t idle_connections() const;
 
  private:
   struct impl;

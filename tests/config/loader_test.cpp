@@ -362,3 +362,23 @@ TEST(LoaderErrors, SupervisionProblems) {
 
 }  // namespace
 }  // namespace sluice::config
+
+namespace sluice::config {
+namespace {
+
+TEST(LoaderErrors, WebSocketMappingProblems) {
+  EXPECT_THAT(errors_of("upstreams:\n  a: {kind: websocket, url: 'ws://h/', type_field: '',"
+                        " connections: shared, pool_size: 0}\nroutes: {r: {upstream: a}}\n"),
+              ElementsAre("2:52: upstreams.a.type_field: must not be empty",
+                          "2:69: upstreams.a.connections: expected one of per_request, pooled, "
+                          "got \"shared\"",
+                          "2:88: upstreams.a.pool_size: must be between 1 and 10000, got 0"));
+}
+
+TEST(Loader, UpstreamKindNames) {
+  EXPECT_EQ(to_string(upstream_kind::process), "process");
+  EXPECT_EQ(to_string(upstream_kind::workers), "workers");
+}
+
+}  // namespace
+}  // namespace sluice::config
