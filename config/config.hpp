@@ -133,6 +133,38 @@ struct limits_config {
   std::size_t max_requests_in_flight = 16;  // per session
 };
 
+enum class slow_subscriber_policy { drop_oldest, disconnect };
+
+// Options of the topics whose names match one pattern.
+struct topic_rule {
+  std::string match = "*";          // `*` matches any run of characters
+  std::size_t history_size = 1000;  // messages kept per topic
+  milliseconds history_age{0};      // older messages are dropped; 0: no age limit
+  bool subscribe = true;            // clients may subscribe
+  bool publish = true;              // clients may publish (POST /api/publish always may)
+  bool retain_last = false;         // a new subscriber gets the last message at once
+  slow_subscriber_policy slow_subscriber = slow_subscriber_policy::drop_oldest;
+  std::size_t max_lag = 1000;  // messages a subscriber may fall behind before the policy acts
+};
+
+enum class fsync_policy { always, interval, never };
+
+struct storage_config {
+  std::string path;  // directory of the per-topic logs; empty: history in memory only
+  fsync_policy fsync = fsync_policy::interval;
+  milliseconds fsync_interval{1000};
+};
+
+struct topics_config {
+  std::vector<topic_rule> rules;  // first match wins; no match: the topic is not allowed
+  topic_rule inbox{.match = "inbox.*", .publish = false};  // every client's inbox.<client id>
+  std::size_t max_topics = 10000;
+  std::size_t max_message_bytes = 64 * 1024;  // of one published `data`
+  storage_config storage;
+
+  const topic_rule* find_rule(std::string_view topic) const;
+};
+
 struct log_config {
   log::level level = log::level::info;
   log::format format = log::format::text;
@@ -145,6 +177,7 @@ struct config {
   std::vector<route_config> routes;
   std::optional<std::string> default_route;  // route used by {"text": …} frames
   limits_config limits;
+  topics_config topics;
   log_config log;
 
   const route_config* find_route(std::string_view name) const;

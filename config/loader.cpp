@@ -3,8 +3,10 @@
 #include <fstream>
 #include <sstream>
 
+#include "config/topics_reader.hpp"
 #include "config/values.hpp"
 #include "config/yaml_reader.hpp"
+#include "core/topic_name.hpp"
 
 namespace sluice::config {
 namespace {
@@ -321,12 +323,13 @@ load_result load_string(std::string_view yaml, std::string source_name) {
     reader.fail(doc, "", "the configuration must be a mapping with `server`, `routes`, ...");
     return errors;
   }
-  reader.open_map(doc, "", {"server", "upstreams", "routes", "limits", "log"});
+  reader.open_map(doc, "", {"server", "upstreams", "routes", "limits", "topics", "log"});
   try {
     read_server(reader, doc["server"], cfg.server);
     read_upstreams(reader, doc["upstreams"], cfg);
     read_routes(reader, doc["routes"], cfg);
     read_limits(reader, doc["limits"], cfg.limits);
+    read_topics(reader, doc["topics"], cfg.topics);
     read_log(reader, doc["log"], cfg.log);
   } catch (const YAML::Exception& e) {  // defensive: a shape the checks above missed
     errors.push_back({source_name, e.mark.line + 1, e.mark.column + 1, "", e.msg});
@@ -350,6 +353,13 @@ load_result load_embedded_default() {
 const route_config* config::find_route(std::string_view name) const {
   for (const auto& r : routes)
     if (r.name == name) return &r;
+  return nullptr;
+}
+
+const topic_rule* topics_config::find_rule(std::string_view topic) const {
+  if (topic_name::is_inbox(topic)) return &inbox;
+  for (const auto& r : rules)
+    if (topic_name::matches(r.match, topic)) return &r;
   return nullptr;
 }
 

@@ -9,6 +9,7 @@ namespace sluice::config {
 namespace {
 
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 
 // The errors of a configuration that must not load, as "line:col: key: message".
 std::vector<std::string> errors_of(std::string_view yaml) {
@@ -112,12 +113,11 @@ TEST(LoaderErrors, UnsetVariableNamesFileLineAndKey) {
 }
 
 TEST(LoaderErrors, UnknownKeys) {
-  EXPECT_THAT(
-      errors_of("servr: {}\nroutes: {up: {kind: uppercase, stepz: 3}}\n"),
-      ElementsAre(
-          "1:1: servr: unknown key (expected one of: server, upstreams, routes, limits, log)",
-          "2:32: routes.up.stepz: unknown key (expected one of: kind, upstream, "
-          "default, timeout, steps, interval, fallback)"));
+  EXPECT_THAT(errors_of("servr: {}\nroutes: {up: {kind: uppercase, stepz: 3}}\n"),
+              ElementsAre("1:1: servr: unknown key (expected one of: server, upstreams, routes, "
+                          "limits, topics, log)",
+                          "2:32: routes.up.stepz: unknown key (expected one of: kind, upstream, "
+                          "default, timeout, steps, interval, fallback)"));
 }
 
 TEST(LoaderErrors, WrongTypes) {
@@ -378,6 +378,62 @@ TEST(LoaderErrors, WebSocketMappingProblems) {
 TEST(Loader, UpstreamKindNames) {
   EXPECT_EQ(to_string(upstream_kind::process), "process");
   EXPECT_EQ(to_string(upstream_kind::workers), "workers");
+}
+
+TEST(Loader, TopicPatternsInOrderWithTheirOptions) {
+  auto cfg = loaded(R"(
+routes: {up: {kind: uppercase}}
+topics:
+  patterns:
+    "chat.*": {history: {size: 5, age: 1m}, publish: false, retain_last: true,
+               slow_subscriber: disconnect, max_lag: 7}
+    "*": {}
+  inbox: {history: {size: 9}}
+  max_topics: 3
+  max_message_bytes: 1KiB
+  storage: {path: /tmp/x, fsync: always}
+)");
+  const auto& t = cfg.topics;
+  ASSERT_EQ(t.rules.size(), 2u);
+  const auto* chat = t.find_rule("chat.room-1");
+  ASSERT_NE(chat, nullptr);
+  EXPECT_EQ(chat->history_size, 5u);
+  EXPECT_EQ(chat->history_age, std::chrono::minutes(1));
+  EXPECT_FALSE(chat->publish);
+  EXPECT_TRUE(chat->retain_last);
+  EXPECT_EQ(chat->slow_subscriber, slow_subscriber_policy::disconnect);
+  EXPECT_EQ(chat->max_lag, 7u);
+  EXPECT_EQ(t.find_rule("news")->match, "*");
+  EXPECT_EQ(t.find_rule("inbox.alice")->history_size, 9u);
+  EXPECT_FALSE(t.find_rule("inbox.alice")->publish);
+  EXPECT_EQ(t.max_topics, 3u);
+  EXPECT_EQ(t.max_message_bytes, 1024u);
+  EXPECT_EQ(t.storage.path, "/tmp/x");
+  EXPECT_EQ(t.storage.fsync, fsync_policy::always);
+}
+
+TEST(Loader, NoTopicsSectionAllowsOnlyInboxes) {
+  auto cfg = loaded(minimal);
+  EXPECT_EQ(cfg.topics.find_rule("chat.a"), nullptr);
+  EXPECT_NE(cfg.topics.find_rule("inbox.a"), nullptr);
+  auto dflt = std::get<config>(load_embedded_default());
+  EXPECT_NE(dflt.topics.find_rule("anything.at:all"), nullptr);
+}
+
+TEST(LoaderErrors, TopicProblems) {
+  EXPECT_THAT(errors_of("routes: {up: {kind: uppercase}}\n"
+                        "topics:\n"
+                        "  patterns:\n"
+                        "    \"chat/*\": {}\n"
+                        "    \"inbox.*\": {}\n"
+                        "    \"a.*\": {slow_subscriber: sometimes, history: {size: -1}}\n"
+                        "  storage: {fsync: often}\n"),
+              ElementsAre(HasSubstr("4:5: topics.patterns.chat/*: a pattern is 1-128"),
+                          HasSubstr("5:5: topics.patterns.inbox.*: inbox topics are "
+                                    "configured under topics.inbox"),
+                          HasSubstr("6:57: topics.patterns.a.*.history.size:"),
+                          HasSubstr("6:30: topics.patterns.a.*.slow_subscriber:"),
+                          HasSubstr("7:20: topics.storage.fsync:")));
 }
 
 }  // namespace

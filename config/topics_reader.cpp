@@ -1,0 +1,82 @@
+#include "config/topics_reader.hpp"
+
+#include "core/topic_name.hpp"
+
+namespace sluice::config {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr std::size_t max_history = 10'000'000;
+
+void read_history(yaml_reader& r, const YAML::Node& node, const std::string& path,
+                  topic_rule& rule) {
+  auto history = node["history"];
+  auto hpath = path + ".history";
+  if (!r.open_map(history, hpath, {"size", "age"})) return;
+  r.read_unsigned(history, hpath, "size", rule.history_size, 0, max_history);
+  r.read_duration(history, hpath, "age", rule.history_age, 0ms, 24h * 365);
+}
+
+void read_rule(yaml_reader& r, const YAML::Node& node, const std::string& path, topic_rule& rule) {
+  if (node.IsNull()) return;  // `"*":` with nothing under it: every default
+  if (!r.open_map(node, path,
+                  {"history", "subscribe", "publish", "retain_last", "slow_subscriber", "max_lag"}))
+    return;
+  read_history(r, node, path, rule);
+  r.read_bool(node, path, "subscribe", rule.subscribe);
+  r.read_bool(node, path, "publish", rule.publish);
+  r.read_bool(node, path, "retain_last", rule.retain_last);
+  if (auto v = r.read_choice(node, path, "slow_subscriber", {"drop_oldest", "disconnect"}))
+    rule.slow_subscriber = static_cast<slow_subscriber_policy>(*v);
+  r.read_unsigned(node, path, "max_lag", rule.max_lag, 1, max_history);
+}
+
+void read_patterns(yaml_reader& r, const YAML::Node& node, topics_config& t) {
+  if (!node.IsDefined() || node.IsNull()) return;
+  if (!node.IsMap()) return r.fail(node, "topics.patterns", "expected a mapping of patterns");
+  for (const auto& kv : node) {
+    auto pattern = kv.first.Scalar();
+    auto path = "topics.patterns." + pattern;
+    if (!topic_name::valid_pattern(pattern))
+      r.fail(kv.first, path,
+             "a pattern is 1-128 characters of letters, digits, '.', '_', '-', ':' and '*', "
+             "not starting with '.'");
+    if (topic_name::matches(pattern, "inbox.x") && pattern.starts_with("inbox"))
+      r.fail(kv.first, path, "inbox topics are configured under topics.inbox");
+    topic_rule rule;
+    rule.match = pattern;
+    read_rule(r, kv.second, path, rule);
+    t.rules.push_back(std::move(rule));
+  }
+}
+
+void read_storage(yaml_reader& r, const YAML::Node& node, storage_config& s) {
+  const std::string p = "topics.storage";
+  if (!r.open_map(node, p, {"path", "fsync", "fsync_interval"})) return;
+  r.read_string(node, p, "path", s.path);
+  if (auto v = r.read_choice(node, p, "fsync", {"always", "interval", "never"}))
+    s.fsync = static_cast<fsync_policy>(*v);
+  r.read_duration(node, p, "fsync_interval", s.fsync_interval, 1ms, 1h);
+}
+
+}  // namespace
+
+void read_topics(yaml_reader& r, const YAML::Node& node, topics_config& t) {
+  const std::string p = "topics";
+  if (!r.open_map(node, p, {"patterns", "inbox", "max_topics", "max_message_bytes", "storage"}))
+    return;
+  read_patterns(r, node["patterns"], t);
+  if (node["inbox"].IsDefined()) {
+    auto inbox = node["inbox"];
+    if (r.open_map(inbox, "topics.inbox", {"history", "max_lag"})) {
+      read_history(r, inbox, "topics.inbox", t.inbox);
+      r.read_unsigned(inbox, "topics.inbox", "max_lag", t.inbox.max_lag, 1, max_history);
+    }
+  }
+  r.read_unsigned(node, p, "max_topics", t.max_topics, 1, 10'000'000);
+  r.read_size(node, p, "max_message_bytes", t.max_message_bytes, 1, 64ULL << 20);
+  read_storage(r, node["storage"], t.storage);
+}
+
+}  // namespace sluice::config

@@ -1,0 +1,13 @@
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include "config/config.hpp"
+#include "config/yaml_reader.hpp"
+
+namespace sluice::config {
+
+// The `topics` section: patterns with their options, the inbox, storage.
+void read_topics(yaml_reader& r, const YAML::Node& node, topics_config& t);
+
+}  // namespace sluice::config
