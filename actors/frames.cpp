@@ -5,7 +5,6 @@
 #include "core/json.hpp"
 
 namespace sluice::actors::frames {
-namespace {
 
 json::object typed(std::string_view type, std::string_view id) {
   json::object obj;
@@ -14,10 +13,9 @@ json::object typed(std::string_view type, std::string_view id) {
   return obj;
 }
 
-}  // namespace
-
 std::string welcome(std::string_view session_id, std::string_view node,
-                    const std::vector<std::string>& routes, std::string_view default_route) {
+                    const std::vector<std::string>& routes, std::string_view default_route,
+                    std::string_view inbox) {
   auto obj = typed("welcome", {});
   obj.str("session", session_id).str("node", node).num("protocol", std::int64_t{1});
   obj.raw("routes", json::string_array(routes));
@@ -25,6 +23,7 @@ std::string welcome(std::string_view session_id, std::string_view node,
     obj.raw("default_route", "null");
   else
     obj.str("default_route", default_route);
+  if (!inbox.empty()) obj.str("inbox", inbox);
   return obj.finish();
 }
 

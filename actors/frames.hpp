@@ -6,14 +6,20 @@
 #include <vector>
 
 #include "core/error_code.hpp"
+#include "core/json.hpp"
 #include "transport/protocol.hpp"
 
 // Builders for the server → client frames of protocol v1 (docs/protocol.md).
 // Each returns the frame as JSON text.
 namespace sluice::actors::frames {
 
+// An object that starts with `type` and, when `id` is not empty, the request id (JSON).
+json::object typed(std::string_view type, std::string_view id);
+
+// `inbox` (may be empty) is the client's inbox topic.
 std::string welcome(std::string_view session_id, std::string_view node,
-                    const std::vector<std::string>& routes, std::string_view default_route);
+                    const std::vector<std::string>& routes, std::string_view default_route,
+                    std::string_view inbox = {});
 // `id` is the request id as JSON text.
 std::string progress(std::string_view id, std::uint32_t step, std::uint32_t steps);
 std::string final_result(std::string_view id, std::string_view result);

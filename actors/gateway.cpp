@@ -6,6 +6,7 @@
 #include "actors/gateway_context.hpp"
 #include "actors/messages.hpp"
 #include "actors/session.hpp"
+#include "actors/topic_api.hpp"
 #include "actors/worker.hpp"
 
 namespace sluice::actors {
@@ -47,11 +48,16 @@ class gateway::workers_handler : public transport::connection_handler {
 
 gateway::gateway(caf::actor_system& system, const config::config& cfg, upstream_runtime runtime)
     : system_(system),
-      ctx_(std::make_shared<const gateway_context>(gateway_context{cfg.server.node_name, cfg.limits,
-                                                                   router{system, cfg, runtime},
-                                                                   system.groups().anonymous()})) {
+      ctx_(std::make_shared<const gateway_context>(gateway_context{
+          cfg.server.node_name, cfg.limits, router{system, cfg, runtime},
+          system.groups().anonymous(), std::make_shared<topic_directory>(system, cfg.topics)})) {
   actor_metrics::get();  // registers the metrics so /metrics lists them from the start
   if (ctx_->routes.has_workers()) workers_ = std::make_unique<workers_handler>(system, ctx_);
+  api_ = std::make_unique<topic_api>(system, ctx_->topics);
+}
+
+transport::api_handler& gateway::api() {
+  return *api_;
 }
 
 gateway::~gateway() = default;
@@ -73,6 +79,11 @@ void gateway::drain(std::chrono::milliseconds deadline) {
 void gateway::stop() {
   caf::anon_send(ctx_->drain_group, closed_atom::value, transport::close_info{0, "server stopped"});
   ctx_->routes.stop();
+  ctx_->topics->stop();
+}
+
+bool gateway::start(std::string& error) {
+  return ctx_->topics->start(error);
 }
 
 }  // namespace sluice::actors

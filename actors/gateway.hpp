@@ -5,9 +5,11 @@
 
 #include <chrono>
 #include <memory>
+#include <string>
 
 #include "actors/router.hpp"
 #include "config/config.hpp"
+#include "transport/api_request.hpp"
 #include "transport/client_link.hpp"
 
 namespace sluice::actors {
@@ -24,6 +26,13 @@ class gateway : public transport::connection_handler {
 
   std::unique_ptr<transport::inbound_sink> open(
       std::shared_ptr<transport::client_link> link) override;
+
+  // Opens topic storage and starts the topics found in it; false, with
+  // `error`, when the storage directory cannot be used.
+  bool start(std::string& error);
+
+  // Answers the HTTP API under /api/.
+  transport::api_handler& api();
 
   // Where transport hands over workers connecting at /workers; null when no
   // upstream is of kind `workers`.
@@ -43,6 +52,7 @@ class gateway : public transport::connection_handler {
   caf::actor_system& system_;
   std::shared_ptr<const gateway_context> ctx_;
   std::unique_ptr<workers_handler> workers_;
+  std::unique_ptr<transport::api_handler> api_;
 };
 
 }  // namespace sluice::actors

@@ -2,9 +2,11 @@
 
 #include <caf/group.hpp>
 
+#include <memory>
 #include <string>
 
 #include "actors/router.hpp"
+#include "actors/topic_directory.hpp"
 #include "config/config.hpp"
 
 namespace sluice::actors {
@@ -15,6 +17,7 @@ struct gateway_context {
   config::limits_config limits;
   router routes;
   caf::group drain_group;  // sessions join it; a drain message reaches them all
+  std::shared_ptr<topic_directory> topics;
 };
 
 }  // namespace sluice::actors

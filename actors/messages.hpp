@@ -107,6 +107,21 @@ using job_done_atom = caf::atom_constant<caf::atom("job_done")>;
 // worker → itself: time to check the heartbeat.
 using heartbeat_atom = caf::atom_constant<caf::atom("heartbeat")>;
 
+// Topics (topic.hpp):
+// session → topic: subscribe (link, session, id JSON, since or -1, epoch or 0)
+// / unsubscribe (link, session, id JSON) / the session's client drained (session).
+using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
+using unsubscribe_atom = caf::atom_constant<caf::atom("unsub")>;
+// anyone → topic: publish (record kind, data) → (error code name or "", offset).
+using publish_atom = caf::atom_constant<caf::atom("publish")>;
+// session → its inbox: one frame of a request stream (frame JSON).
+using inbox_frame_atom = caf::atom_constant<caf::atom("inbox_fr")>;
+// HTTP API → topic: its state / history (since, limit), as JSON text.
+using topic_info_atom = caf::atom_constant<caf::atom("t_info")>;
+using topic_history_atom = caf::atom_constant<caf::atom("t_hist")>;
+// topic → itself: time to sync the log (fsync: interval).
+using sync_atom = caf::atom_constant<caf::atom("t_sync")>;
+
 // launcher → process job: a line exceeded max_line_bytes.
 using line_too_long_atom = caf::atom_constant<caf::atom("longline")>;
 
@@ -135,6 +150,7 @@ void register_message_types(caf::actor_system_config& cfg);
 }  // namespace sluice::actors
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sluice::actors::slot_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<sluice::transport::client_link>)
 
 // Transport's types that travel in actor messages.
 namespace sluice::transport {
@@ -142,7 +158,8 @@ namespace sluice::transport {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, client_message& x) {
   return f(caf::meta::type_name("sluice.client_message"), x.type, x.id, x.route, x.payload,
-           x.compat, x.error, x.error_message, x.routes, x.capacity, x.token, x.name);
+           x.compat, x.topic, x.since, x.epoch, x.error, x.error_message, x.routes, x.capacity,
+           x.token, x.name);
 }
 
 template <class Inspector>

@@ -7,6 +7,7 @@
 #include "actors/frames.hpp"
 #include "core/log.hpp"
 #include "core/random_id.hpp"
+#include "core/topic_name.hpp"
 
 namespace sluice::actors {
 namespace {
@@ -31,7 +32,11 @@ caf::behavior session_state::make_behavior(std::shared_ptr<transport::client_lin
   self_->join(ctx_->drain_group);
   self_->set_down_handler([this](caf::down_msg& msg) { on_job_down(msg); });
   log::debug("session", "opened", {{"session", id_}, {"remote", link_->remote_address()}});
-  send(frames::welcome(id_, ctx_->node_name, ctx_->routes.names(), ctx_->routes.default_route()));
+  topics_.emplace(self_, link_, *ctx_->topics);
+  const auto& client_id = link_->params().client_id;
+  send(frames::welcome(id_, ctx_->node_name, ctx_->routes.names(), ctx_->routes.default_route(),
+                       client_id.empty() ? std::string{} : topic_name::inbox_of(client_id)));
+  topics_->start();
   return {
       [this](transport::client_message& msg) { on_client_message(msg); },
       [this](job_event& ev) { on_job_event(ev); },
@@ -52,6 +57,15 @@ void session_state::on_client_message(transport::client_message& msg) {
       break;
     case client_message_type::ping:
       send(frames::pong(msg.id));
+      break;
+    case client_message_type::subscribe:
+      topics_->subscribe(msg);
+      break;
+    case client_message_type::unsubscribe:
+      topics_->unsubscribe(msg);
+      break;
+    case client_message_type::publish:
+      topics_->publish(msg);
       break;
     case client_message_type::invalid:
       send_error(msg.error, msg.error_message, msg.id);
@@ -103,7 +117,7 @@ void session_state::on_job_event(job_event& ev) {
   auto it = jobs_.find(ev.id);
   // A job that was cancelled may still have frames in flight to us: drop them.
   if (it == jobs_.end() || it->second.job.address() != self_->current_sender()) return;
-  send(std::move(ev.frame));
+  send_stream(std::move(ev.frame));
   if (ev.terminal) {
     finish_request(it, ev.outcome);
     close_when_idle();
@@ -117,7 +131,7 @@ void session_state::on_job_event(job_event& ev) {
 // full window owed here, so batching can never leave it waiting.
 void session_state::acknowledge(in_flight& job) {
   if (++job.owed_credit < job_credit_window / 2) return;
-  if (!link_->congested()) {
+  if (detached_ || !link_->congested()) {  // detached: the inbox's history takes the frames
     self_->send(job.job, credit_atom::value, std::exchange(job.owed_credit, 0));
     return;
   }
@@ -128,6 +142,8 @@ void session_state::acknowledge(in_flight& job) {
 }
 
 void session_state::on_writable() {
+  if (detached_) return;
+  topics_->on_writable();
   awaiting_writable_ = false;
   for (auto& [id, job] : jobs_)
     if (job.owed_credit > 0)
@@ -155,8 +171,17 @@ void session_state::on_closed(const transport::close_info& info) {
               {"reason", info.reason},
               {"jobs_cancelled", jobs_.size()}});
   closing_ = true;
+  if (topics_->inbox() && !jobs_.empty() && !draining_ && !detached_) {
+    detached_ = true;  // see close_when_idle: ends with the last request
+    return;
+  }
   while (!jobs_.empty())
     abort_request(jobs_.begin(), ec::cancelled, {}, request_outcome::client_gone);
+  quit();
+}
+
+void session_state::quit() {
+  topics_.reset();
   link_.reset();
   self_->quit();
 }
@@ -180,7 +205,10 @@ void session_state::abort_request(job_map::iterator it, ec code, std::string_vie
                                   request_outcome outcome) {
   self_->demonitor(it->second.job);
   self_->send_exit(it->second.job, caf::exit_reason::user_shutdown);
-  if (outcome != request_outcome::client_gone) send_error(code, message, it->first);
+  if (outcome != request_outcome::client_gone) {
+    actor_metrics::get().count_error(code);
+    send_stream(frames::error(code, message, it->first));
+  }
   finish_request(it, outcome);
 }
 
@@ -206,7 +234,15 @@ void session_state::send(std::string frame) {
   link_->send(std::make_shared<const std::string>(std::move(frame)));
 }
 
+void session_state::send_stream(std::string frame) {
+  if (const auto& inbox = topics_->inbox())
+    self_->send(inbox, inbox_frame_atom::value, std::move(frame));
+  else
+    send(std::move(frame));
+}
+
 void session_state::close_when_idle() {
+  if (detached_ && jobs_.empty()) return quit();
   if (!draining_ || closing_ || !jobs_.empty()) return;
   closing_ = true;  // the transport answers with closed_atom, which ends this actor
   link_->close(close_code::going_away, "server shutting down");

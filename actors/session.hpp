@@ -4,11 +4,13 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
 #include "actors/gateway_context.hpp"
 #include "actors/messages.hpp"
+#include "actors/session_topics.hpp"
 #include "transport/client_link.hpp"
 
 namespace sluice::actors {
@@ -16,6 +18,10 @@ namespace sluice::actors {
 // One per client connection. Decides what each client frame means, starts a
 // job per request, relays job frames to the connection, and ends every job
 // when the connection ends. Never touches a socket: it holds a client_link.
+// A client with an inbox (it connected with a client id) gets its request
+// streams through that inbox topic: they reach every connection of the
+// client, and outlive this one (the session lingers, detached, until its
+// requests end) so that a reconnecting client can resume them.
 class session_state {
  public:
   static inline const char* name = "sluice.session";
@@ -57,17 +63,22 @@ class session_state {
                      std::chrono::steady_clock::time_point started);
   void send_error(ec code, std::string_view message, std::string_view id);
   void send(std::string frame);
+  // A frame of a request's stream: through the inbox when there is one.
+  void send_stream(std::string frame);
   void close_when_idle();
+  void quit();
 
   caf::event_based_actor* self_;
   std::shared_ptr<transport::client_link> link_;
   std::shared_ptr<const gateway_context> ctx_;
   std::string id_;
   job_map jobs_;
+  std::optional<session_topics> topics_;
   std::uint64_t next_auto_id_ = 1;
   bool draining_ = false;
   bool awaiting_writable_ = false;
   bool closing_ = false;
+  bool detached_ = false;  // the client is gone; requests go on into the inbox
 };
 
 caf::behavior session(caf::stateful_actor<session_state>* self,

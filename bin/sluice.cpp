@@ -1,6 +1,7 @@
 // sluice: load the configuration, start the actor system and the transport,
 // wait for SIGINT/SIGTERM, then drain and shut down in order.
 #include <signal.h>
+#include <algorithm>
 #include <caf/all.hpp>
 
 #include <chrono>
@@ -35,6 +36,7 @@ transport::server_options server_options_from(const config::config& cfg) {
   o.outbound_frames = cfg.limits.outbound_messages;
   o.outbound_bytes = cfg.limits.outbound_bytes;
   o.io_threads = cfg.server.io_threads;
+  o.max_body_bytes = std::max<std::size_t>(64 * 1024, cfg.topics.max_message_bytes + 4096);
   return o;
 }
 
@@ -65,7 +67,14 @@ int run(const config::config& cfg, const sigset_t& signals) {
   actors::register_message_types(caf_cfg);
   caf::actor_system system{caf_cfg};
   actors::gateway gateway{system, cfg, {&launcher, &connector, &sse, &prober, &timers}};
-  transport::server server{server_options_from(cfg), gateway, gateway.workers()};
+  transport::server server{server_options_from(cfg), gateway, gateway.workers(), &gateway.api()};
+
+  if (std::string error; !gateway.start(error)) {
+    log::error("main", "storage_failed", {{"error", error}});
+    gateway.stop();
+    system.await_all_actors_done();
+    return 1;
+  }
 
   std::uint16_t port = 0;
   try {

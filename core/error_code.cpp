@@ -60,6 +60,22 @@ std::string_view to_string(ec code) noexcept {
       return "upgrade_required";
     case ec::bad_request:
       return "bad_request";
+    case ec::invalid_topic:
+      return "invalid_topic";
+    case ec::topic_forbidden:
+      return "topic_forbidden";
+    case ec::too_many_topics:
+      return "too_many_topics";
+    case ec::not_subscribed:
+      return "not_subscribed";
+    case ec::invalid_offset:
+      return "invalid_offset";
+    case ec::message_too_large:
+      return "message_too_large";
+    case ec::unknown_topic:
+      return "unknown_topic";
+    case ec::storage_failed:
+      return "storage_failed";
   }
   return "internal";
 }

@@ -36,6 +36,14 @@ enum class ec : std::uint8_t {
   method_not_allowed,       // HTTP: wrong method for a known path
   upgrade_required,         // HTTP: plain GET on the WebSocket path
   bad_request,              // HTTP: malformed request
+  invalid_topic,            // a topic name outside the allowed charset or length
+  topic_forbidden,          // no pattern allows this topic, or not for this client
+  too_many_topics,          // over topics.max_topics
+  not_subscribed,           // unsubscribe from a topic the session is not subscribed to
+  invalid_offset,           // `since` is not a whole number, or past the last offset
+  message_too_large,        // a publish over topics.max_message_bytes
+  unknown_topic,            // HTTP: no topic of this name exists
+  storage_failed,           // the topic's log could not be written: not acknowledged
 };
 
 std::string_view to_string(ec code) noexcept;

@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "transport/connect_params.hpp"
 #include "transport/protocol.hpp"
 
 // The boundary between transport and actors. Transport implements
@@ -52,6 +53,12 @@ class client_link {
   virtual void notify_when_writable() = 0;
 
   virtual const std::string& remote_address() const = 0;
+
+  // What the client asked for in its URL's query (client id, inbox resume).
+  virtual const connect_params& params() const {
+    static const connect_params none;
+    return none;
+  }
 };
 
 struct close_info {

@@ -2,6 +2,7 @@
 
 #include "core/error_code.hpp"
 #include "core/log.hpp"
+#include "transport/api_request.hpp"
 #include "transport/http_endpoints.hpp"
 #include "transport/websocket_session.hpp"
 
@@ -10,7 +11,6 @@ namespace {
 
 constexpr auto http_read_timeout = std::chrono::seconds(30);
 constexpr std::uint32_t max_header_bytes = 8 * 1024;
-constexpr std::uint64_t max_body_bytes = 64 * 1024;
 
 std::string remote_of(const tcp::socket& socket) {
   beast::error_code ec;
@@ -21,8 +21,9 @@ std::string remote_of(const tcp::socket& socket) {
 // Metric label for a path: only known paths, so clients cannot grow the label set.
 std::string_view path_label(std::string_view target) {
   auto path = target.substr(0, target.find('?'));
-  for (std::string_view known : {"/healthz", "/readyz", "/metrics", "/ws"})
+  for (std::string_view known : {"/healthz", "/readyz", "/metrics", "/ws", "/api/publish"})
     if (path == known) return known;
+  if (path.starts_with("/api/topics")) return "/api/topics";
   return "other";
 }
 
@@ -39,7 +40,7 @@ void http_session::run() {
 void http_session::do_read() {
   parser_.emplace();
   parser_->header_limit(max_header_bytes);
-  parser_->body_limit(max_body_bytes);
+  parser_->body_limit(state_->options.max_body_bytes);
   stream_.expires_after(http_read_timeout);
   http::async_read(stream_, buffer_, *parser_,
                    beast::bind_front_handler(&http_session::on_read, shared_from_this()));
@@ -58,10 +59,29 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
   if (ec) return;  // timeouts and resets just end the connection
   const auto& req = parser_->get();
   if (websocket::is_upgrade(req)) return do_upgrade();
+  if (std::string_view{req.target()}.starts_with(api_prefix) && state_->api != nullptr)
+    return do_api(req.keep_alive());
   auto reply = answer_http(std::string_view{req.method_string()}, std::string_view{req.target()},
                            state_->status);
   if (req.method() == http::verb::head) reply.body.clear();
   do_reply(std::move(reply), req.keep_alive());
+}
+
+// An API call is answered by actors, on their threads; the reply comes back
+// to this connection's executor.
+void http_session::do_api(bool keep_alive) {
+  const auto& req = parser_->get();
+  auto parsed = parse_api_request(std::string_view{req.method_string()},
+                                  std::string_view{req.target()}, req.body());
+  if (auto* reply = std::get_if<http_reply>(&parsed))
+    return do_reply(std::move(*reply), keep_alive);
+  state_->api->handle(std::move(std::get<api_call>(parsed)), [self = shared_from_this(),
+                                                              keep_alive](http_reply reply) {
+    auto executor = self->stream_.get_executor();
+    net::post(executor, [self = std::move(self), keep_alive, reply = std::move(reply)]() mutable {
+      self->do_reply(std::move(reply), keep_alive);
+    });
+  });
 }
 
 void http_session::do_upgrade() {
@@ -75,6 +95,10 @@ void http_session::do_upgrade() {
                                    (state_->workers_handler ? " (workers: /workers)" : "")),
                     false);
   }
+  std::string why;
+  auto query = target.size() > path.size() ? target.substr(path.size() + 1) : std::string_view{};
+  auto params = parse_connect_params(workers ? std::string_view{} : query, why);
+  if (!params) return do_reply(http_error(400, to_string(ec::bad_request), why), false);
   if (state_->status.draining.load()) {
     state_->metrics.connections_rejected.with({"shutting_down"}).inc();
     return do_reply(http_error(503, to_string(ec::shutting_down), "server is shutting down"),
@@ -94,7 +118,8 @@ void http_session::do_upgrade() {
     return do_reply(std::move(reply), false);
   }
   state_->metrics.http_requests.with({std::string{path}, "101"}).inc();
-  std::make_shared<websocket_session>(std::move(stream_), state_, remote_, workers)
+  std::make_shared<websocket_session>(std::move(stream_), state_, remote_, workers,
+                                      std::move(*params))
       ->run(parser_->release());
 }
 

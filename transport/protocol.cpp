@@ -2,6 +2,10 @@
 
 #include <simdjson.h>
 
+#include <cstdint>
+
+#include "core/topic_name.hpp"
+
 namespace sluice::transport {
 namespace {
 
@@ -82,6 +86,45 @@ client_message decode_register(dom::object obj) {
   return msg;
 }
 
+// subscribe {topic, since?, epoch?}, unsubscribe {topic}, publish {topic, data}.
+client_message decode_topic_frame(std::string_view type, dom::object obj, client_message msg) {
+  std::string_view topic;
+  if (obj["topic"].get_string().get(topic))
+    return invalid(ec::invalid_frame, std::string{type}.append(" needs a string `topic`"), msg.id);
+  if (!topic_name::valid(topic))
+    return invalid(ec::invalid_topic,
+                   "a topic name is 1-128 characters of letters, digits, '.', '_', '-', ':', "
+                   "not starting with '.'",
+                   msg.id);
+  msg.topic = topic;
+  if (type == "unsubscribe") {
+    msg.type = client_message_type::unsubscribe;
+    return msg;
+  }
+  if (type == "publish") {
+    dom::element data;
+    if (obj["data"].get(data))
+      return invalid(ec::invalid_frame, "publish needs `data` (any JSON value)", msg.id);
+    msg.type = client_message_type::publish;
+    msg.payload = simdjson::minify(data);
+    return msg;
+  }
+  msg.type = client_message_type::subscribe;
+  dom::element since;
+  if (!obj["since"].get(since)) {
+    std::uint64_t offset = 0;
+    if (since.get_uint64().get(offset) || offset > std::uint64_t{INT64_MAX})
+      return invalid(ec::invalid_offset, "`since` must be an offset: a whole number, 0 or more",
+                     msg.id);
+    msg.since = static_cast<std::int64_t>(offset);
+  }
+  dom::element epoch;
+  if (!obj["epoch"].get(epoch) && (epoch.get_uint64().get(msg.epoch) || msg.epoch == 0))
+    return invalid(ec::invalid_frame, "`epoch` must be the positive number a topic reported",
+                   msg.id);
+  return msg;
+}
+
 }  // namespace
 
 client_message decode_worker_frame(std::string_view text) {
@@ -148,6 +191,8 @@ client_message decode_client_frame(std::string_view text) {
     msg.type = client_message_type::ping;
     return msg;
   }
+  if (type == "subscribe" || type == "unsubscribe" || type == "publish")
+    return decode_topic_frame(type, obj, std::move(msg));
   if (type != "request" && type != "cancel")
     return invalid(ec::unknown_type, "unknown message type \"" + std::string{type} + "\"", msg.id);
   if (msg.id.empty())

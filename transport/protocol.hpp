@@ -16,6 +16,9 @@ enum class client_message_type : std::uint8_t {
   request,
   cancel,
   ping,
+  subscribe,
+  unsubscribe,
+  publish,
   invalid,
   // Frames of workers at /workers (docs/protocol.md, "Workers").
   worker_register,
@@ -31,7 +34,11 @@ struct client_message {
                                  // (worker_update: its kind: progress, token, final, error)
   std::string payload;           // request: the payload as minified JSON (`null` when absent)
                                  // (worker_update: its `data`)
+                                 // (publish: its `data`)
   bool compat = false;           // request: came as a bare {"text": …} frame
+  std::string topic;             // subscribe, unsubscribe, publish: a valid topic name
+  std::int64_t since = -1;       // subscribe: deliver from the offset after this; -1: live only
+  std::uint64_t epoch = 0;       // subscribe: the epoch `since` belongs to; 0: not given
   ec error = ec::invalid_frame;  // invalid: why
   std::string error_message;     // invalid: for humans (worker_update error: its `message`)
   // worker_register only.

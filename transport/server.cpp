@@ -10,8 +10,9 @@
 namespace sluice::transport {
 
 struct server::impl {
-  impl(server_options options, connection_handler& handler, connection_handler* workers)
-      : state(std::make_shared<shared_state>(std::move(options), handler, workers)),
+  impl(server_options options, connection_handler& handler, connection_handler* workers,
+       api_handler* api)
+      : state(std::make_shared<shared_state>(std::move(options), handler, workers, api)),
         ioc(static_cast<int>(state->options.io_threads)),
         work(net::make_work_guard(ioc)) {}
 
@@ -22,8 +23,9 @@ struct server::impl {
   std::vector<std::thread> threads;
 };
 
-server::server(server_options options, connection_handler& handler, connection_handler* workers)
-    : impl_(std::make_unique<impl>(std::move(options), handler, workers)) {}
+server::server(server_options options, connection_handler& handler, connection_handler* workers,
+               api_handler* api)
+    : impl_(std::make_unique<impl>(std::move(options), handler, workers, api)) {}
 
 server::~server() {
   stop();

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "transport/api_request.hpp"
 #include "transport/client_link.hpp"
 
 // The network side of one Sluice process: an io_context with its threads and
@@ -17,6 +18,7 @@ struct server_options {
   std::uint16_t port = 3000;
   std::size_t max_frame_bytes = 1024 * 1024;
   std::size_t max_connections = 10000;
+  std::size_t max_body_bytes = 64 * 1024;  // of an HTTP request (POST /api/publish)
   std::chrono::milliseconds idle_timeout{60000};
   std::size_t mailbox = 256;  // frames delivered to a sink but not consumed
   std::size_t outbound_frames = 1024;
@@ -26,9 +28,10 @@ struct server_options {
 
 class server {
  public:
-  // `workers` (may be null) receives the connections of workers at /workers.
-  server(server_options options, connection_handler& handler,
-         connection_handler* workers = nullptr);
+  // `workers` (may be null) receives the connections of workers at /workers;
+  // `api` (may be null) answers the HTTP API under /api/.
+  server(server_options options, connection_handler& handler, connection_handler* workers = nullptr,
+         api_handler* api = nullptr);
   ~server();
   server(const server&) = delete;
   server& operator=(const server&) = delete;

@@ -4,6 +4,7 @@
 #include <cstddef>
 
 #include "core/metrics.hpp"
+#include "transport/api_request.hpp"
 #include "transport/client_link.hpp"
 #include "transport/http_endpoints.hpp"
 #include "transport/server.hpp"
@@ -30,12 +31,13 @@ struct transport_metrics {
 
 // What every connection of one server shares. Lives as long as the server.
 struct shared_state {
-  shared_state(server_options opts, connection_handler& h, connection_handler* w)
-      : options(std::move(opts)), handler(h), workers_handler(w) {}
+  shared_state(server_options opts, connection_handler& h, connection_handler* w, api_handler* a)
+      : options(std::move(opts)), handler(h), workers_handler(w), api(a) {}
 
   const server_options options;
   connection_handler& handler;
   connection_handler* workers_handler;  // null: no /workers endpoint
+  api_handler* api;                     // null: no /api/
   server_status status;
   std::atomic<std::size_t> websocket_connections{0};
   transport_metrics metrics;

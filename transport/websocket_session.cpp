@@ -5,11 +5,12 @@
 namespace sluice::transport {
 
 websocket_session::websocket_session(beast::tcp_stream stream, std::shared_ptr<shared_state> state,
-                                     std::string remote, bool workers)
+                                     std::string remote, bool workers, connect_params params)
     : ws_(std::move(stream)),
       state_(std::move(state)),
       remote_(std::move(remote)),
       workers_(workers),
+      params_(std::move(params)),
       budget_(state_->options.outbound_frames, state_->options.outbound_bytes),
       close_deadline_(ws_.get_executor()) {}
 

@@ -21,7 +21,7 @@ class websocket_session : public client_link,
   // `workers`: a worker at /workers (its frames are worker frames, its
   // sink comes from the workers handler); otherwise a client at /ws.
   websocket_session(beast::tcp_stream stream, std::shared_ptr<shared_state> state,
-                    std::string remote, bool workers = false);
+                    std::string remote, bool workers = false, connect_params params = {});
   ~websocket_session() override;
 
   // Completes the upgrade for `request` and starts reading.
@@ -33,6 +33,7 @@ class websocket_session : public client_link,
   bool congested() const override { return budget_.above_low_water(); }
   void notify_when_writable() override;
   const std::string& remote_address() const override { return remote_; }
+  const connect_params& params() const override { return params_; }
 
  private:
   void on_accept(beast::error_code ec);
@@ -54,6 +55,7 @@ class websocket_session : public client_link,
   std::shared_ptr<shared_state> state_;
   std::string remote_;
   bool workers_;
+  connect_params params_;
   beast::flat_buffer buffer_;
 
   std::unique_ptr<inbound_sink> sink_;  // set once the upgrade completed

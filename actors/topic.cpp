@@ -1,0 +1,359 @@
+#include "actors/topic.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <utility>
+
+#include "actors/actor_metrics.hpp"
+#include "actors/frames.hpp"
+#include "actors/messages.hpp"
+#include "actors/topic_frames.hpp"
+#include "actors/topic_metrics.hpp"
+#include "core/log.hpp"
+
+namespace sluice::actors {
+namespace {
+
+std::int64_t unix_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::int64_t num(std::uint64_t v) {
+  return static_cast<std::int64_t>(v);
+}
+
+}  // namespace
+
+topic_state::topic_state(caf::event_based_actor* self) : self_(self) {
+  topic_metrics::get().topics.inc();
+}
+
+topic_state::~topic_state() {
+  topic_metrics::get().topics.dec();
+  topic_metrics::get().subscriptions.dec(static_cast<double>(subscribers_.size()));
+  std::string error;
+  if (log_.is_open() && sync_pending_ && !log_.sync(error))
+    log::error("topic", "sync_failed", {{"topic", topic_}, {"error", error}});
+}
+
+caf::behavior topic_state::make_behavior(std::string topic, config::topic_rule rule,
+                                         config::storage_config storage) {
+  topic_ = std::move(topic);
+  rule_ = std::move(rule);
+  storage_ = std::move(storage);
+  // A message is kept for retain_last even when history keeps none.
+  history_.emplace(topic_, rule_.history_size, rule_.history_age);
+  epoch_ = static_cast<std::uint64_t>(unix_ms());
+  if (!storage_.path.empty()) open_log();
+  self_->set_down_handler([this](caf::down_msg& msg) {
+    if (auto it = find(msg.source); it != subscribers_.end()) remove(it);
+  });
+  return {
+      [this](subscribe_atom, const link_ptr& link, const caf::actor& session, const std::string& id,
+             std::int64_t since,
+             std::uint64_t epoch) { on_subscribe(link, session, id, since, epoch); },
+      [this](unsubscribe_atom, const link_ptr& link, const caf::actor& session,
+             const std::string& id) { on_unsubscribe(link, session, id); },
+      [this](publish_atom, std::uint8_t kind, std::string& data) {
+        return on_publish(kind, std::move(data));
+      },
+      [this](inbox_frame_atom, std::string& frame) {
+        on_publish(static_cast<std::uint8_t>(frames::record_kind::frame), std::move(frame));
+      },
+      [this](writable_atom, const caf::actor& session) { on_writable(session); },
+      [this](sync_atom) { on_sync(); },
+      [this](topic_info_atom) { return info_json(); },
+      [this](topic_history_atom, std::uint64_t since, std::uint64_t limit) {
+        return history_json(since, limit);
+      },
+  };
+}
+
+void topic_state::open_log() {
+  append_log::opened opened;
+  std::string error;
+  auto path = topic_log_path(storage_.path, topic_);
+  if (!log_.open(path, epoch_, opened, error)) {
+    log_failed_ = true;  // publishes are refused rather than acknowledged and lost
+    topic_metrics::get().log_errors.inc();
+    log::error("topic", "log_unusable", {{"topic", topic_}, {"error", error}});
+    return;
+  }
+  auto& m = topic_metrics::get();
+  if (!opened.reset_reason.empty()) {
+    m.log_resets.inc();
+    log::error("topic", "log_reset", {{"topic", topic_}, {"reason", opened.reset_reason}});
+  }
+  if (opened.truncated_bytes > 0) {
+    m.log_truncated_bytes.inc(static_cast<double>(opened.truncated_bytes));
+    log::warn("topic", "log_truncated",
+              {{"topic", topic_},
+               {"bytes", opened.truncated_bytes},
+               {"records_kept", opened.records.size()}});
+  }
+  epoch_ = opened.epoch;
+  history_->restore(std::move(opened.records));
+  history_->expire(unix_ms());
+  compact_log_if_long();
+  log::debug("topic", "log_opened",
+             {{"topic", topic_}, {"epoch", epoch_}, {"last", history_->last()}});
+}
+
+// The log keeps growing with every publish; once it holds well over what
+// history keeps, it is rewritten with only that.
+void topic_state::compact_log_if_long() {
+  auto keep = std::max<std::uint64_t>(history_->size(), 1);
+  if (!log_.is_open() || log_.records_written() < std::max<std::uint64_t>(2 * keep, keep + 1024))
+    return;
+  std::string error;
+  if (!log_.rewrite(epoch_, history_->durable_records(), error)) {
+    topic_metrics::get().log_errors.inc();
+    log::error("topic", "compaction_failed", {{"topic", topic_}, {"error", error}});
+  }
+}
+
+void topic_state::on_subscribe(const link_ptr& link, const caf::actor& session,
+                               const std::string& id, std::int64_t since, std::uint64_t epoch) {
+  auto& h = *history_;
+  h.expire(unix_ms());
+  bool other_epoch = since >= 0 && epoch != 0 && epoch != epoch_;
+  if (since >= 0 && !other_epoch && static_cast<std::uint64_t>(since) > h.last()) {
+    actor_metrics::get().count_error(ec::invalid_offset);
+    link->send(std::make_shared<const std::string>(
+        frames::error(ec::invalid_offset,
+                      "`since` " + std::to_string(since) + " is past the last offset (" +
+                          std::to_string(h.last()) + ") of topic " + topic_ + " in epoch " +
+                          std::to_string(epoch_),
+                      id)));
+    return;
+  }
+  auto it = find(session.address());
+  if (it == subscribers_.end()) {
+    self_->monitor(session);
+    subscriber fresh;
+    fresh.session = session;
+    fresh.link = link;
+    subscribers_.push_back(std::move(fresh));
+    topic_metrics::get().subscriptions.inc();
+    it = std::prev(subscribers_.end());
+  }
+  auto& s = *it;
+  s.asked_until = h.last();
+  s.skipped_from.reset();
+  link->send(std::make_shared<const std::string>(
+      frames::subscribed(id, topic_, epoch_, h.first(), h.last())));
+  if (since < 0) {
+    s.next = h.last() + 1;
+    if (rule_.retain_last && h.newest() != nullptr) {
+      link->send(h.newest()->frame);
+      topic_metrics::get().delivered.inc();
+    }
+    return;
+  }
+  if (other_epoch) {
+    send_gap(s, 1, h.first() - 1, "epoch");
+    s.next = h.first();
+  } else {
+    s.next = static_cast<std::uint64_t>(since) + 1;
+  }
+  pump(s);
+}
+
+void topic_state::on_unsubscribe(const link_ptr& link, const caf::actor& session,
+                                 const std::string& id) {
+  auto it = find(session.address());
+  if (it == subscribers_.end()) {  // e.g. its subscribe was refused
+    actor_metrics::get().count_error(ec::not_subscribed);
+    link->send(std::make_shared<const std::string>(
+        frames::error(ec::not_subscribed, "not subscribed to " + topic_, id)));
+    return;
+  }
+  self_->demonitor(it->session);
+  remove(it);
+  link->send(std::make_shared<const std::string>(frames::unsubscribed(id, topic_)));
+}
+
+std::tuple<std::string, std::uint64_t> topic_state::on_publish(std::uint8_t kind,
+                                                               std::string data) {
+  auto started = std::chrono::steady_clock::now();
+  auto& h = *history_;
+  auto now = unix_ms();
+  h.expire(now);
+  log_record record{h.last() + 1, now, kind, std::move(data)};
+  if (log_failed_) return {std::string{to_string(ec::storage_failed)}, 0};
+  if (log_.is_open()) {
+    std::string error;
+    bool sync_now = storage_.fsync == config::fsync_policy::always;
+    if (!log_.append(record, sync_now, error)) {
+      topic_metrics::get().log_errors.inc();
+      log::error("topic", "append_failed", {{"topic", topic_}, {"error", error}});
+      return {std::string{to_string(ec::storage_failed)}, 0};
+    }
+    if (sync_now) topic_metrics::get().log_syncs.inc();
+    if (storage_.fsync == config::fsync_policy::interval && !sync_pending_) {
+      sync_pending_ = true;
+      self_->delayed_send(self_, storage_.fsync_interval, sync_atom::value);
+    }
+  }
+  const auto& message = h.append(std::move(record));
+  topic_metrics::get().published.inc();
+  fan_out(message);
+  compact_log_if_long();
+  std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+  topic_metrics::get().fanout_seconds.observe(took.count());
+  return {std::string{}, message.record.offset};
+}
+
+void topic_state::on_sync() {
+  sync_pending_ = false;
+  std::string error;
+  if (!log_.is_open()) return;
+  if (log_.sync(error)) {
+    topic_metrics::get().log_syncs.inc();
+  } else {
+    topic_metrics::get().log_errors.inc();
+    log::error("topic", "sync_failed", {{"topic", topic_}, {"error", error}});
+  }
+}
+
+void topic_state::on_writable(const caf::actor& session) {
+  if (auto it = find(session.address()); it != subscribers_.end()) {
+    it->awaiting_writable = false;
+    pump(*it);
+  }
+}
+
+void topic_state::fan_out(const stored_message& message) {
+  auto offset = message.record.offset;
+  auto& delivered = topic_metrics::get().delivered;
+  for (std::size_t i = 0; i < subscribers_.size();) {
+    auto& s = subscribers_[i];
+    if (s.next == offset && !s.awaiting_writable && !s.link->congested()) {
+      s.link->send(message.frame);  // the one rendering, shared by every queue
+      delivered.inc();
+      ++s.next;
+    } else if (s.next == offset) {
+      wait_for_writable(s);
+    } else if (!within_lag(s)) {
+      continue;  // removed: the same index now holds the next subscriber
+    }
+    ++i;
+  }
+}
+
+bool topic_state::within_lag(subscriber& s) {
+  auto last = history_->last();
+  auto owed_from = std::max(s.next, s.asked_until + 1);  // history it asked for is not lag
+  if (last < owed_from || last - owed_from + 1 <= rule_.max_lag) return true;
+  if (rule_.slow_subscriber == config::slow_subscriber_policy::disconnect) {
+    topic_metrics::get().slow_disconnects.inc();
+    log::info("topic", "slow_subscriber_closed",
+              {{"topic", topic_}, {"behind", last - s.next + 1}, {"max_lag", rule_.max_lag}});
+    s.link->close(transport::close_code::policy_violation,
+                  "subscriber fell more than " + std::to_string(rule_.max_lag) +
+                      " messages behind on topic " + topic_);
+    remove(find(s.session.address()));
+    return false;
+  }
+  // drop_oldest: keep the newest max_lag; the rest is announced as a gap.
+  if (!s.skipped_from) s.skipped_from = s.next;
+  s.next = last - rule_.max_lag + 1;
+  return true;
+}
+
+void topic_state::pump(subscriber& s) {
+  auto& h = *history_;
+  auto& delivered = topic_metrics::get().delivered;
+  while (s.next <= h.last() || s.skipped_from) {
+    if (s.link->congested()) return wait_for_writable(s);
+    if (s.skipped_from) {
+      send_gap(s, *std::exchange(s.skipped_from, std::nullopt), s.next - 1, "slow");
+      continue;
+    }
+    if (s.next < h.first()) {
+      send_gap(s, s.next, h.first() - 1, "history");
+      s.next = h.first();
+      continue;
+    }
+    s.link->send(h.find(s.next)->frame);
+    delivered.inc();
+    ++s.next;
+  }
+}
+
+void topic_state::wait_for_writable(subscriber& s) {
+  if (s.awaiting_writable) return;
+  s.awaiting_writable = true;
+  // The notice reaches the session, which passes it on (writable_atom).
+  s.link->notify_when_writable();
+}
+
+void topic_state::send_gap(subscriber& s, std::uint64_t from, std::uint64_t to,
+                           std::string_view reason) {
+  topic_metrics::get().gaps.with({std::string{reason}}).inc();
+  s.link->send(std::make_shared<const std::string>(frames::gap(topic_, epoch_, from, to, reason)));
+}
+
+std::tuple<std::string, std::string> topic_state::history_json(std::uint64_t since,
+                                                               std::uint64_t limit) {
+  auto& h = *history_;
+  h.expire(unix_ms());
+  if (since > h.last())
+    return {std::string{to_string(ec::invalid_offset)}, "`since` " + std::to_string(since) +
+                                                            " is past the last offset (" +
+                                                            std::to_string(h.last()) + ")"};
+  std::string messages = "[";
+  auto from = std::max(since + 1, h.first());
+  std::uint64_t next = from;
+  for (; next <= h.last() && next - from < limit; ++next) {
+    const auto& r = h.find(next)->record;
+    if (next != from) messages += ',';
+    messages +=
+        json::object{}.num("offset", num(r.offset)).num("ts", r.ts_ms).raw("data", r.data).finish();
+  }
+  messages += ']';
+  json::object out;
+  out.str("topic", topic_).num("epoch", num(epoch_)).num("first", num(h.first()));
+  out.num("last", num(h.last()));
+  if (from > since + 1)
+    out.raw("gap", json::object{}.num("from", num(since + 1)).num("to", num(from - 1)).finish());
+  out.raw("messages", messages);
+  if (next <= h.last())
+    out.num("next_since", num(next - 1));
+  else
+    out.raw("next_since", "null");
+  return {std::string{}, out.finish()};
+}
+
+std::string topic_state::info_json() const {
+  const auto& h = *history_;
+  return json::object{}
+      .str("topic", topic_)
+      .num("epoch", num(epoch_))
+      .num("first", num(h.first()))
+      .num("last", num(h.last()))
+      .num("retained", num(h.size()))
+      .num("subscribers", num(subscribers_.size()))
+      .boolean("persistent", log_.is_open())
+      .finish();
+}
+
+topic_state::subscriber_list::iterator topic_state::find(const caf::actor_addr& session) {
+  return std::find_if(subscribers_.begin(), subscribers_.end(),
+                      [&](const subscriber& s) { return s.session.address() == session; });
+}
+
+void topic_state::remove(subscriber_list::iterator it) {
+  if (it == subscribers_.end()) return;
+  topic_metrics::get().subscriptions.dec();
+  *it = std::move(subscribers_.back());
+  subscribers_.pop_back();
+}
+
+caf::behavior topic(caf::stateful_actor<topic_state>* self, std::string name,
+                    config::topic_rule rule, config::storage_config storage) {
+  return self->state.make_behavior(std::move(name), std::move(rule), std::move(storage));
+}
+
+}  // namespace sluice::actors

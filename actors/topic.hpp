@@ -1,0 +1,86 @@
+#pragma once
+
+#include <caf/all.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "actors/topic_history.hpp"
+#include "config/config.hpp"
+#include "core/append_log.hpp"
+#include "transport/client_link.hpp"
+
+namespace sluice::actors {
+
+// One per topic. Gives every published message the next offset, keeps the
+// topic's history (and its log, with storage), and delivers to subscribers.
+// Each subscriber has a cursor, the next offset it is owed: a caught-up
+// subscriber gets a new message at once, one that is behind (catching up
+// from `since`, or whose client is slow) is fed from history whenever its
+// connection can take more. A publish therefore never waits for a reader;
+// the rule's slow_subscriber policy bounds how far one may fall behind.
+class topic_state {
+ public:
+  static inline const char* name = "sluice.topic";
+
+  explicit topic_state(caf::event_based_actor* self);
+  ~topic_state();
+  topic_state(const topic_state&) = delete;
+  topic_state& operator=(const topic_state&) = delete;
+
+  caf::behavior make_behavior(std::string topic, config::topic_rule rule,
+                              config::storage_config storage);
+
+ private:
+  using link_ptr = std::shared_ptr<transport::client_link>;
+  struct subscriber {
+    caf::actor session;
+    link_ptr link;
+    std::uint64_t next = 1;                     // the next offset it is owed
+    std::uint64_t asked_until = 0;              // history it asked for with `since` (not lag)
+    std::optional<std::uint64_t> skipped_from;  // skipped for being slow, from here
+    bool awaiting_writable = false;
+  };
+  using subscriber_list = std::vector<subscriber>;
+
+  void open_log();
+  void compact_log_if_long();
+  void on_subscribe(const link_ptr& link, const caf::actor& session, const std::string& id,
+                    std::int64_t since, std::uint64_t epoch);
+  void on_unsubscribe(const link_ptr& link, const caf::actor& session, const std::string& id);
+  std::tuple<std::string, std::uint64_t> on_publish(std::uint8_t kind, std::string data);
+  void on_writable(const caf::actor& session);
+  void on_sync();
+  std::tuple<std::string, std::string> history_json(std::uint64_t since, std::uint64_t limit);
+  std::string info_json() const;
+
+  void fan_out(const stored_message& message);
+  // Sends what `s` is owed while its connection can take it.
+  void pump(subscriber& s);
+  // Applies the slow-subscriber policy; false when `s` was disconnected.
+  bool within_lag(subscriber& s);
+  void wait_for_writable(subscriber& s);
+  void send_gap(subscriber& s, std::uint64_t from, std::uint64_t to, std::string_view reason);
+  subscriber_list::iterator find(const caf::actor_addr& session);
+  void remove(subscriber_list::iterator it);
+
+  caf::event_based_actor* self_;
+  std::string topic_;
+  config::topic_rule rule_;
+  config::storage_config storage_;
+  std::uint64_t epoch_ = 0;
+  std::optional<topic_history> history_;
+  append_log log_;
+  bool log_failed_ = false;  // storage is configured but the log is unusable
+  bool sync_pending_ = false;
+  subscriber_list subscribers_;
+};
+
+caf::behavior topic(caf::stateful_actor<topic_state>* self, std::string name,
+                    config::topic_rule rule, config::storage_config storage);
+
+}  // namespace sluice::actors

@@ -1,0 +1,157 @@
+#include "actors/topic_api.hpp"
+
+#include <caf/all.hpp>
+
+#include <chrono>
+#include <utility>
+
+#include "actors/messages.hpp"
+#include "actors/topic_frames.hpp"
+#include "core/json.hpp"
+
+namespace sluice::actors {
+namespace {
+
+using transport::http_reply;
+using reply_fn = std::function<void(http_reply)>;
+
+constexpr auto patience = std::chrono::seconds(30);  // a topic stuck on its disk
+
+unsigned status_of(ec code) {
+  switch (code) {
+    case ec::topic_forbidden:
+      return 403;
+    case ec::unknown_topic:
+      return 404;
+    case ec::message_too_large:
+      return 413;
+    case ec::too_many_topics:
+    case ec::storage_failed:
+      return 503;
+    default:
+      return 400;
+  }
+}
+
+http_reply error_reply(ec code, std::string_view message) {
+  return transport::http_error(status_of(code), to_string(code), message);
+}
+
+http_reply json_reply(std::string body) {
+  http_reply r;
+  r.body = std::move(body);
+  r.body += '\n';
+  return r;
+}
+
+ec code_named(std::string_view name) {
+  return name == to_string(ec::invalid_offset) ? ec::invalid_offset : ec::storage_failed;
+}
+
+// Runs `ask` in an actor of its own, which ends once it has answered.
+template <class Ask>
+void in_actor(caf::actor_system& system, Ask ask) {
+  system.spawn([ask = std::move(ask)](caf::event_based_actor* self) mutable -> caf::behavior {
+    ask(self);
+    return {[](caf::unit_t) {}};  // waits only for the responses `ask` asked for
+  });
+}
+
+}  // namespace
+
+topic_api::topic_api(caf::actor_system& system, std::shared_ptr<topic_directory> topics)
+    : system_(system), topics_(std::move(topics)) {}
+
+void topic_api::handle(transport::api_call call, reply_fn done) {
+  using transport::api_kind;
+  if (call.kind == api_kind::publish) return publish(std::move(call), std::move(done));
+  if (call.kind == api_kind::list_topics) return list(std::move(done));
+  auto topic = topics_->find(call.topic);
+  if (!topic) return done(error_reply(ec::unknown_topic, "no topic named \"" + call.topic + "\""));
+  in_actor(system_, [topic, call = std::move(call), done = std::move(done)](auto* self) {
+    auto fail = [self, done](caf::error&) {
+      done(error_reply(ec::storage_failed, "the topic did not answer"));
+      self->quit();
+    };
+    if (call.kind == api_kind::topic_info) {
+      self->request(topic, patience, topic_info_atom::value)
+          .then(
+              [self, done](std::string& info) {
+                done(json_reply(std::move(info)));
+                self->quit();
+              },
+              fail);
+      return;
+    }
+    self->request(topic, patience, topic_history_atom::value, call.since, call.limit)
+        .then(
+            [self, done](std::string& error, std::string& body) {
+              done(error.empty() ? json_reply(std::move(body))
+                                 : error_reply(code_named(error), body));
+              self->quit();
+            },
+            fail);
+  });
+}
+
+void topic_api::publish(transport::api_call call, reply_fn done) {
+  auto limit = topics_->config().max_message_bytes;
+  if (call.data.size() > limit)
+    return done(error_reply(ec::message_too_large, "`data` is " + std::to_string(call.data.size()) +
+                                                       " bytes; topics.max_message_bytes is " +
+                                                       std::to_string(limit)));
+  auto found = topics_->open(call.topic);
+  if (!found.topic) return done(error_reply(found.error, found.message));
+  in_actor(system_, [topic = found.topic, call = std::move(call),
+                     done = std::move(done)](auto* self) mutable {
+    auto kind = static_cast<std::uint8_t>(frames::record_kind::event);
+    self->request(topic, patience, publish_atom::value, kind, std::move(call.data))
+        .then(
+            [self, done, name = call.topic](std::string& error, std::uint64_t offset) {
+              if (error.empty())
+                done(json_reply(json::object{}
+                                    .str("topic", name)
+                                    .num("offset", static_cast<std::int64_t>(offset))
+                                    .finish()));
+              else
+                done(error_reply(ec::storage_failed,
+                                 "the message could not be stored; it was not published"));
+              self->quit();
+            },
+            [self, done](caf::error&) {
+              done(error_reply(ec::storage_failed, "the topic did not acknowledge the message"));
+              self->quit();
+            });
+  });
+}
+
+// Asks every topic for its state and answers once all have.
+void topic_api::list(reply_fn done) {
+  auto all = topics_->all();
+  in_actor(system_, [all = std::move(all), done = std::move(done)](auto* self) {
+    struct gathered {
+      std::size_t pending;
+      std::string items;
+    };
+    auto state = std::make_shared<gathered>(gathered{all.size(), {}});
+    auto finish = [self, done, state] {
+      done(json_reply("{\"topics\":[" + state->items + "]}"));
+      self->quit();
+    };
+    if (all.empty()) return finish();
+    for (const auto& [name, topic] : all) {
+      auto one_done = [state, finish](std::string info) {
+        if (!info.empty()) {
+          if (!state->items.empty()) state->items += ',';
+          state->items += info;
+        }
+        if (--state->pending == 0) finish();
+      };
+      self->request(topic, patience, topic_info_atom::value)
+          .then([one_done](std::string& info) { one_done(std::move(info)); },
+                [one_done](caf::error&) { one_done({}); });
+    }
+  });
+}
+
+}  // namespace sluice::actors

@@ -1,0 +1,29 @@
+#pragma once
+
+#include <caf/fwd.hpp>
+
+#include <memory>
+
+#include "actors/topic_directory.hpp"
+#include "transport/api_request.hpp"
+
+namespace sluice::actors {
+
+// Answers the HTTP API (POST /api/publish, GET /api/topics…) by asking the
+// topics' actors; each call runs in a short-lived actor of its own, so the
+// I/O thread never waits.
+class topic_api : public transport::api_handler {
+ public:
+  topic_api(caf::actor_system& system, std::shared_ptr<topic_directory> topics);
+
+  void handle(transport::api_call call, std::function<void(transport::http_reply)> done) override;
+
+ private:
+  void publish(transport::api_call call, std::function<void(transport::http_reply)> done);
+  void list(std::function<void(transport::http_reply)> done);
+
+  caf::actor_system& system_;
+  std::shared_ptr<topic_directory> topics_;
+};
+
+}  // namespace sluice::actors

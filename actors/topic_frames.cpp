@@ -1,0 +1,62 @@
+#include "actors/topic_frames.hpp"
+
+#include "actors/frames.hpp"
+
+namespace sluice::actors::frames {
+namespace {
+
+std::int64_t num(std::uint64_t v) {
+  return static_cast<std::int64_t>(v);
+}
+
+}  // namespace
+
+std::string topic_message(std::string_view topic, const log_record& record) {
+  if (static_cast<record_kind>(record.kind) == record_kind::frame && record.data.size() > 2 &&
+      record.data.back() == '}') {
+    std::string out{record.data, 0, record.data.size() - 1};
+    out += ",\"topic\":";
+    json::append_string(out, topic);
+    out += ",\"offset\":";
+    out += std::to_string(record.offset);
+    out += '}';
+    return out;
+  }
+  return typed("event", {})
+      .str("topic", topic)
+      .num("offset", num(record.offset))
+      .num("ts", record.ts_ms)
+      .raw("data", record.data)
+      .finish();
+}
+
+std::string gap(std::string_view topic, std::uint64_t epoch, std::uint64_t from, std::uint64_t to,
+                std::string_view reason) {
+  return typed("gap", {})
+      .str("topic", topic)
+      .num("epoch", num(epoch))
+      .num("from", num(from))
+      .num("to", num(to))
+      .str("reason", reason)
+      .finish();
+}
+
+std::string subscribed(std::string_view id, std::string_view topic, std::uint64_t epoch,
+                       std::uint64_t first, std::uint64_t last) {
+  return typed("subscribed", id)
+      .str("topic", topic)
+      .num("epoch", num(epoch))
+      .num("first", num(first))
+      .num("last", num(last))
+      .finish();
+}
+
+std::string unsubscribed(std::string_view id, std::string_view topic) {
+  return typed("unsubscribed", id).str("topic", topic).finish();
+}
+
+std::string published(std::string_view id, std::string_view topic, std::uint64_t offset) {
+  return typed("published", id).str("topic", topic).num("offset", num(offset)).finish();
+}
+
+}  // namespace sluice::actors::frames

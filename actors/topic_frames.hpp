@@ -1,0 +1,35 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/append_log.hpp"
+
+// The frames of topics (docs/protocol.md, "Topics"). A topic renders each
+// message once; every subscriber's queue shares that text.
+namespace sluice::actors::frames {
+
+// What a topic record holds.
+enum class record_kind : std::uint8_t {
+  event = 0,  // published `data`: delivered as {"type":"event",...,"data":…}
+  frame = 1,  // a whole frame of a request stream (an inbox): delivered as
+              // that frame with `topic` and `offset` added
+};
+
+// The frame subscribers get for `record` of `topic`.
+std::string topic_message(std::string_view topic, const log_record& record);
+
+// Offsets `from` to `to` (inclusive) will not be delivered: history no longer
+// holds them (`reason` "history"), the subscriber fell behind ("slow"), or
+// the offsets were of an earlier epoch ("epoch").
+std::string gap(std::string_view topic, std::uint64_t epoch, std::uint64_t from, std::uint64_t to,
+                std::string_view reason);
+
+// Acknowledgements; `id` is the frame's id as JSON, may be empty.
+std::string subscribed(std::string_view id, std::string_view topic, std::uint64_t epoch,
+                       std::uint64_t first, std::uint64_t last);
+std::string unsubscribed(std::string_view id, std::string_view topic);
+std::string published(std::string_view id, std::string_view topic, std::uint64_t offset);
+
+}  // namespace sluice::actors::frames

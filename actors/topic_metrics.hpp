@@ -1,0 +1,28 @@
+#pragma once
+
+#include "core/metrics.hpp"
+
+namespace sluice::actors {
+
+// Metrics of topics, registered once in the global registry. None is labelled
+// by topic: clients choose topic names, so such labels would be unbounded.
+struct topic_metrics {
+  static topic_metrics& get();
+
+  metrics::gauge& topics;
+  metrics::gauge& subscriptions;
+  metrics::counter& published;              // messages given an offset
+  metrics::counter& delivered;              // event frames queued to subscribers
+  metrics::family<metrics::counter>& gaps;  // {reason}: gap frames sent
+  metrics::counter& slow_disconnects;       // subscribers closed by policy `disconnect`
+  metrics::histogram& fanout_seconds;       // one publish, to every caught-up subscriber
+  metrics::counter& log_truncated_bytes;    // torn or corrupt log tails cut off at start
+  metrics::counter& log_resets;             // unreadable logs set aside at start
+  metrics::counter& log_errors;             // appends or syncs that failed
+  metrics::counter& log_syncs;
+
+ private:
+  topic_metrics();
+};
+
+}  // namespace sluice::actors

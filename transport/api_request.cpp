@@ -1,0 +1,112 @@
+#include "transport/api_request.hpp"
+
+#include <simdjson.h>
+
+#include <charconv>
+
+#include "core/error_code.hpp"
+#include "core/topic_name.hpp"
+
+namespace sluice::transport {
+namespace {
+
+http_reply wrong_method(std::string_view method, std::string_view path, std::string_view allow) {
+  auto r = http_error(405, to_string(ec::method_not_allowed),
+                      std::string{method} + " is not allowed on " + std::string{path});
+  r.headers.emplace_back("Allow", std::string{allow});
+  return r;
+}
+
+http_reply bad(ec code, std::string message) {
+  return http_error(400, to_string(code), message);
+}
+
+// The value of `key` in a query string, if present.
+std::optional<std::string_view> query_value(std::string_view query, std::string_view key) {
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    auto pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    auto eq = pair.find('=');
+    if (pair.substr(0, eq) == key)
+      return eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
+  }
+  return std::nullopt;
+}
+
+bool read_number(std::string_view text, std::uint64_t& out) {
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc{} && end == text.data() + text.size() && !text.empty();
+}
+
+std::variant<api_call, http_reply> parse_publish(std::string_view body) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (auto err = parser.parse(body.data(), body.size()).get(root))
+    return bad(ec::invalid_json,
+               std::string{"the body is not valid JSON: "} + simdjson::error_message(err));
+  std::string_view topic;
+  if (root["topic"].get_string().get(topic))
+    return bad(ec::invalid_frame, "the body needs a string `topic`");
+  if (!topic_name::valid(topic))
+    return bad(ec::invalid_topic,
+               "a topic name is 1-128 characters of letters, digits, '.', '_', '-', ':', not "
+               "starting with '.'");
+  simdjson::dom::element data;
+  if (root["data"].get(data)) return bad(ec::invalid_frame, "the body needs `data` (any JSON)");
+  api_call call;
+  call.kind = api_kind::publish;
+  call.topic = topic;
+  call.data = simdjson::minify(data);
+  return call;
+}
+
+std::variant<api_call, http_reply> parse_history(std::string topic, std::string_view query) {
+  api_call call;
+  call.kind = api_kind::topic_history;
+  call.topic = std::move(topic);
+  if (auto since = query_value(query, "since"); since && !read_number(*since, call.since))
+    return bad(ec::invalid_offset, "since must be an offset: a whole number, 0 or more");
+  if (auto limit = query_value(query, "limit");
+      limit &&
+      (!read_number(*limit, call.limit) || call.limit == 0 || call.limit > max_history_limit))
+    return bad(ec::bad_request,
+               "limit must be a whole number from 1 to " + std::to_string(max_history_limit));
+  return call;
+}
+
+}  // namespace
+
+std::variant<api_call, http_reply> parse_api_request(std::string_view method,
+                                                     std::string_view target,
+                                                     std::string_view body) {
+  auto query_at = target.find('?');
+  auto path = target.substr(0, query_at);
+  auto query =
+      query_at == std::string_view::npos ? std::string_view{} : target.substr(query_at + 1);
+  if (path == "/api/publish") {
+    if (method != "POST") return wrong_method(method, path, "POST");
+    return parse_publish(body);
+  }
+  constexpr std::string_view topics = "/api/topics";
+  if (path == topics || path == "/api/topics/") {
+    if (method != "GET") return wrong_method(method, path, "GET");
+    return api_call{};
+  }
+  if (!path.starts_with("/api/topics/"))
+    return http_error(404, to_string(ec::not_found), "no such path: " + std::string{path});
+  auto rest = path.substr(topics.size() + 1);
+  constexpr std::string_view history = "/history";
+  bool wants_history = rest.ends_with(history);
+  auto name = wants_history ? rest.substr(0, rest.size() - history.size()) : rest;
+  if (!topic_name::valid(name))
+    return bad(ec::invalid_topic, "no valid topic name in " + std::string{path});
+  if (method != "GET") return wrong_method(method, path, "GET");
+  if (wants_history) return parse_history(std::string{name}, query);
+  api_call call;
+  call.kind = api_kind::topic_info;
+  call.topic = name;
+  return call;
+}
+
+}  // namespace sluice::transport
