@@ -2,10 +2,9 @@
 
 #include <simdjson.h>
 
-#include <charconv>
-
 #include "core/error_code.hpp"
 #include "core/topic_name.hpp"
+#include "transport/query_string.hpp"
 
 namespace sluice::transport {
 namespace {
@@ -19,24 +18,6 @@ http_reply wrong_method(std::string_view method, std::string_view path, std::str
 
 http_reply bad(ec code, std::string message) {
   return http_error(400, to_string(code), message);
-}
-
-// The value of `key` in a query string, if present.
-std::optional<std::string_view> query_value(std::string_view query, std::string_view key) {
-  while (!query.empty()) {
-    auto amp = query.find('&');
-    auto pair = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
-    auto eq = pair.find('=');
-    if (pair.substr(0, eq) == key)
-      return eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
-  }
-  return std::nullopt;
-}
-
-bool read_number(std::string_view text, std::uint64_t& out) {
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return ec == std::errc{} && end == text.data() + text.size() && !text.empty();
 }
 
 std::variant<api_call, http_reply> parse_publish(std::string_view body) {
@@ -65,11 +46,11 @@ std::variant<api_call, http_reply> parse_history(std::string topic, std::string_
   api_call call;
   call.kind = api_kind::topic_history;
   call.topic = std::move(topic);
-  if (auto since = query_value(query, "since"); since && !read_number(*since, call.since))
+  if (auto since = query_value(query, "since"); since && !parse_whole_number(*since, call.since))
     return bad(ec::invalid_offset, "since must be an offset: a whole number, 0 or more");
   if (auto limit = query_value(query, "limit");
-      limit &&
-      (!read_number(*limit, call.limit) || call.limit == 0 || call.limit > max_history_limit))
+      limit && (!parse_whole_number(*limit, call.limit) || call.limit == 0 ||
+                call.limit > max_history_limit))
     return bad(ec::bad_request,
                "limit must be a whole number from 1 to " + std::to_string(max_history_limit));
   return call;
