@@ -108,7 +108,8 @@ using job_done_atom = caf::atom_constant<caf::atom("job_done")>;
 using heartbeat_atom = caf::atom_constant<caf::atom("heartbeat")>;
 
 // Topics (topic.hpp):
-// session → topic: subscribe (link, session, id JSON, since or -1, epoch or 0)
+// session → topic: subscribe (link, session, id JSON, since or -1, epoch or 0,
+// whether it is the connection's inbox)
 // / unsubscribe (link, session, id JSON) / the session's client drained (session).
 using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
 using unsubscribe_atom = caf::atom_constant<caf::atom("unsub")>;

@@ -62,10 +62,14 @@ void session_topics::subscribe(const transport::client_message& msg) {
 void session_topics::send_subscribe(const caf::actor& topic, const std::string& id,
                                     std::int64_t since, std::uint64_t epoch) {
   self_->send(topic, subscribe_atom::value, link_, caf::actor_cast<caf::actor>(self_), id, since,
-              epoch);
+              epoch, topic == inbox_);
 }
 
 void session_topics::unsubscribe(const transport::client_message& msg) {
+  if (msg.topic == inbox_name_)
+    return send_error(ec::topic_forbidden,
+                      "a connection stays subscribed to its inbox: its requests stream there",
+                      msg.id);
   auto it = subscribed_.find(msg.topic);
   if (it == subscribed_.end())
     return send_error(ec::not_subscribed, "not subscribed to " + msg.topic, msg.id);

@@ -51,8 +51,8 @@ caf::behavior topic_state::make_behavior(std::string topic, config::topic_rule r
   });
   return {
       [this](subscribe_atom, const link_ptr& link, const caf::actor& session, const std::string& id,
-             std::int64_t since,
-             std::uint64_t epoch) { on_subscribe(link, session, id, since, epoch); },
+             std::int64_t since, std::uint64_t epoch,
+             bool resuming) { on_subscribe(link, session, id, since, epoch, resuming); },
       [this](unsubscribe_atom, const link_ptr& link, const caf::actor& session,
              const std::string& id) { on_unsubscribe(link, session, id); },
       [this](publish_atom, std::uint8_t kind, std::string& data) {
@@ -114,7 +114,8 @@ void topic_state::compact_log_if_long() {
 }
 
 void topic_state::on_subscribe(const link_ptr& link, const caf::actor& session,
-                               const std::string& id, std::int64_t since, std::uint64_t epoch) {
+                               const std::string& id, std::int64_t since, std::uint64_t epoch,
+                               bool resuming) {
   auto& h = *history_;
   h.expire(unix_ms());
   bool other_epoch = since >= 0 && epoch != 0 && epoch != epoch_;
@@ -126,7 +127,8 @@ void topic_state::on_subscribe(const link_ptr& link, const caf::actor& session,
                           std::to_string(h.last()) + ") of topic " + topic_ + " in epoch " +
                           std::to_string(epoch_),
                       id)));
-    return;
+    if (!resuming) return;
+    since = -1;  // an inbox must not stay unsubscribed: live from now on, after the error
   }
   auto it = find(session.address());
   if (it == subscribers_.end()) {
@@ -229,7 +231,7 @@ void topic_state::fan_out(const stored_message& message) {
   auto& delivered = topic_metrics::get().delivered;
   for (std::size_t i = 0; i < subscribers_.size();) {
     auto& s = subscribers_[i];
-    if (s.next == offset && !s.awaiting_writable && !s.link->congested()) {
+    if (s.next == offset && !s.skipped_from && !s.awaiting_writable && !s.link->congested()) {
       s.link->send(message.frame);  // the one rendering, shared by every queue
       delivered.inc();
       ++s.next;

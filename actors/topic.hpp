@@ -49,8 +49,10 @@ class topic_state {
 
   void open_log();
   void compact_log_if_long();
+  // `resuming`: the connection's own inbox, which it must have even when
+  // `since` is refused.
   void on_subscribe(const link_ptr& link, const caf::actor& session, const std::string& id,
-                    std::int64_t since, std::uint64_t epoch);
+                    std::int64_t since, std::uint64_t epoch, bool resuming);
   void on_unsubscribe(const link_ptr& link, const caf::actor& session, const std::string& id);
   std::tuple<std::string, std::uint64_t> on_publish(std::uint8_t kind, std::string data);
   void on_writable(const caf::actor& session);

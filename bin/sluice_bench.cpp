@@ -5,14 +5,11 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 #include <thread>
 
-#include <unistd.h>
-
 #include "bin/bench_client.hpp"
+#include "bin/proc_stats.hpp"
 #include "config/values.hpp"
 
 namespace {
@@ -80,24 +77,6 @@ bool parse_args(int argc, char** argv, options& o) {
   return o.duration_s > 0 && o.warmup_s >= 0;
 }
 
-// utime + stime of a process, in seconds (0 when unavailable).
-double cpu_seconds(long pid) {
-  if (pid <= 0) return 0;
-  std::ifstream stat{"/proc/" + std::to_string(pid) + "/stat"};
-  std::string line;
-  std::getline(stat, line);
-  auto close = line.rfind(')');
-  if (close == std::string::npos) return 0;
-  std::istringstream fields{line.substr(close + 2)};
-  std::string field;
-  double ticks = 0;
-  for (int i = 3; fields >> field; ++i) {  // field 3 is the state
-    if (i == 14 || i == 15) ticks += std::stod(field);
-    if (i == 15) break;
-  }
-  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
 double percentile_ms(const std::vector<std::uint32_t>& sorted, double p) {
   if (sorted.empty()) return 0;
   auto rank = static_cast<std::size_t>(p / 100.0 * static_cast<double>(sorted.size() - 1) + 0.5);
@@ -124,12 +103,12 @@ int main(int argc, char** argv) {
   using clock = std::chrono::steady_clock;
   std::this_thread::sleep_for(std::chrono::duration<double>(opts.warmup_s));
   for (auto& c : clients) c->reset_stats();
-  auto cpu_before = cpu_seconds(opts.pid);
+  auto cpu_before = bench::cpu_seconds(opts.pid);
   auto started = clock::now();
   std::this_thread::sleep_for(std::chrono::duration<double>(opts.duration_s));
   for (auto& c : clients) c->stop();
   double elapsed = std::chrono::duration<double>(clock::now() - started).count();
-  auto cpu_used = cpu_seconds(opts.pid) - cpu_before;
+  auto cpu_used = bench::cpu_seconds(opts.pid) - cpu_before;
   ioc.stop();
   for (auto& t : threads) t.join();
 

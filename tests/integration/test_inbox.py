@@ -80,6 +80,27 @@ class Inbox(unittest.IsolatedAsyncioTestCase):
         self.assertEqual((await recv_json(ws))["code"], "cancelled")
         await ws.close()
 
+    async def test_resuming_past_the_inbox_end_still_delivers_new_streams(self):
+        # E.g. the server restarted without storage and the client kept its old offset.
+        ws, _ = await connect(self.server, query="client_id=frank&since=999")
+        refused = await recv_json(ws)
+        self.assertEqual(refused["code"], "invalid_offset")
+        self.assertEqual((await recv_json(ws))["type"], "subscribed")
+        await send_json(ws, {"type": "request", "id": "n", "payload": {"text": "still here"}})
+        frames = []
+        while not frames or frames[-1]["type"] != "final":
+            frames.append(await recv_json(ws))
+        self.assertEqual(frames[-1]["result"], "STILL HERE")
+        await ws.close()
+
+    async def test_the_inbox_cannot_be_unsubscribed(self):
+        ws, _ = await connect(self.server, query="client_id=gina")
+        await recv_json(ws)
+        await send_json(ws, {"type": "unsubscribe", "topic": "inbox.gina", "id": 1})
+        answer = await recv_json(ws)
+        self.assertEqual((answer["code"], answer["id"]), ("topic_forbidden", 1))
+        await ws.close()
+
     async def test_bad_client_id_is_refused_at_the_upgrade(self):
         for query in ["client_id=a/b", "client_id=alice&since=x", "since=3"]:
             with self.assertRaises(Exception) as caught:

@@ -1,0 +1,28 @@
+#include "bin/proc_stats.hpp"
+
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace sluice::bench {
+
+double cpu_seconds(long pid) {
+  if (pid <= 0) return 0;
+  std::ifstream stat{"/proc/" + std::to_string(pid) + "/stat"};
+  std::string line;
+  std::getline(stat, line);
+  auto close = line.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream fields{line.substr(close + 2)};
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; fields >> field; ++i) {  // field 3 is the state
+    if (i == 14 || i == 15) ticks += std::stod(field);
+    if (i == 15) break;
+  }
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+}  // namespace sluice::bench
