@@ -91,11 +91,13 @@ void session_topics::publish(transport::client_message& msg) {
   self_->request(topic, publish_patience, publish_atom::value, kind, std::move(msg.payload))
       .then(
           [this, id = msg.id, name = msg.topic](const std::string& error, std::uint64_t offset) {
-            if (error.empty())
-              link_->send(std::make_shared<const std::string>(frames::published(id, name, offset)));
-            else
+            // Only a publish with an id is acknowledged: without one it is fire
+            // and forget (failures are still reported).
+            if (!error.empty())
               send_error(ec::storage_failed,
                          "the message could not be stored; it was not published", id);
+            else if (!id.empty())
+              link_->send(std::make_shared<const std::string>(frames::published(id, name, offset)));
           },
           [this, id = msg.id](caf::error&) {
             send_error(ec::storage_failed, "the topic did not acknowledge the message", id);

@@ -51,10 +51,14 @@ ec code_named(std::string_view name) {
 // Runs `ask` in an actor of its own, which ends once it has answered.
 template <class Ask>
 void in_actor(caf::actor_system& system, Ask ask) {
-  system.spawn([ask = std::move(ask)](caf::event_based_actor* self) mutable -> caf::behavior {
-    ask(self);
-    return {[](caf::unit_t) {}};  // waits only for the responses `ask` asked for
-  });
+  // The unused argument: CAF 0.17 binds a null reference for a function
+  // actor spawned without arguments (UBSan reports it).
+  system.spawn(
+      [ask = std::move(ask)](caf::event_based_actor* self, int) mutable -> caf::behavior {
+        ask(self);
+        return {[](caf::unit_t) {}};  // waits only for the responses `ask` asked for
+      },
+      0);
 }
 
 }  // namespace

@@ -50,6 +50,16 @@ async def publish(ws, topic, data, request_id="p"):
             return frame["offset"]
 
 
+async def publish_many(ws, topic, total):
+    """Publishes the numbers 1..total without ids (no acknowledgements), then one with an id:
+    its acknowledgement means all were published."""
+    for i in range(1, total):
+        await send_json(ws, {"type": "publish", "topic": topic, "data": i})
+        if i % 100 == 0:
+            await asyncio.sleep(0)  # the subscribers get their turn
+    await publish(ws, topic, total, request_id="last")
+
+
 async def subscribers_reach(server, topic, count):
     deadline = time.monotonic() + PATIENCE
     while time.monotonic() < deadline:
@@ -117,15 +127,7 @@ class PublishSubscribe(unittest.IsolatedAsyncioTestCase):
         publisher, _ = await connect(self.server)
         total = 3000
 
-        async def publish_all():
-            for i in range(1, total + 1):
-                await send_json(publisher, {"type": "publish", "topic": "load.a", "data": i})
-            acks = 0
-            while acks < total:
-                if (await recv_json(publisher))["type"] == "published":
-                    acks += 1
-
-        task = asyncio.create_task(publish_all())
+        task = asyncio.create_task(publish_many(publisher, "load.a", total))
         # Subscribe from 0 while the publisher runs: part comes from history, part live.
         while get_json(self.server, "/api/topics/load.a")[0] != 200:
             await asyncio.sleep(0.001)
@@ -146,17 +148,7 @@ class PublishSubscribe(unittest.IsolatedAsyncioTestCase):
         total, reconnects = 10000, 6
         publisher, _ = await connect(self.server)
 
-        async def publish_all():
-            for i in range(1, total + 1):
-                await send_json(publisher, {"type": "publish", "topic": "load.r", "data": i})
-                if i % 500 == 0:
-                    await asyncio.sleep(0)  # let the subscriber come and go meanwhile
-            acks = 0
-            while acks < total:
-                if (await recv_json(publisher))["type"] == "published":
-                    acks += 1
-
-        task = asyncio.create_task(publish_all())
+        task = asyncio.create_task(publish_many(publisher, "load.r", total))
         received = []
         for round_number in range(reconnects + 1):
             ws, _ = await connect(self.server)
@@ -223,7 +215,8 @@ class PublishSubscribe(unittest.IsolatedAsyncioTestCase):
         await send_json(ws, {"type": "unsubscribe", "topic": "chat.u", "id": 9})
         self.assertEqual(await recv_json(ws), {"type": "unsubscribed", "id": 9, "topic": "chat.u"})
         await publish(ws, "chat.u", "not for me")  # only the ack comes back
-        await send_json(ws, {"type": "ping", "id": "p"})
+        await send_json(ws, {"type": "publish", "topic": "chat.u", "data": "no id"})
+        await send_json(ws, {"type": "ping", "id": "p"})  # fire and forget: no answer before it
         self.assertEqual(await recv_json(ws), {"type": "pong", "id": "p"})
         await ws.close()
 
