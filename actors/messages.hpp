@@ -109,9 +109,13 @@ using heartbeat_atom = caf::atom_constant<caf::atom("heartbeat")>;
 
 // Topics (topic.hpp):
 // session → topic: subscribe (link, session, id JSON, since or -1, epoch or 0,
-// whether it is the connection's inbox)
+// subscribe_* flags)
 // / unsubscribe (link, session, id JSON) / the session's client drained (session).
 using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
+// The connection's own inbox: it stays subscribed even when `since` is refused.
+constexpr std::uint8_t subscribe_own_inbox = 1;
+// No `subscribed` frame (an anonymous session's inbox, subscribed at connect).
+constexpr std::uint8_t subscribe_quietly = 2;
 using unsubscribe_atom = caf::atom_constant<caf::atom("unsub")>;
 // anyone → topic: publish (record kind, data) → (error code name or "", offset).
 using publish_atom = caf::atom_constant<caf::atom("publish")>;
@@ -120,8 +124,10 @@ using inbox_frame_atom = caf::atom_constant<caf::atom("inbox_fr")>;
 // HTTP API → topic: its state / history (since, limit), as JSON text.
 using topic_info_atom = caf::atom_constant<caf::atom("t_info")>;
 using topic_history_atom = caf::atom_constant<caf::atom("t_hist")>;
-// topic → itself: time to sync the log (fsync: interval).
+// topic → itself: time to sync the log (fsync: interval) / to see whether an
+// idle inbox may leave.
 using sync_atom = caf::atom_constant<caf::atom("t_sync")>;
+using expire_atom = caf::atom_constant<caf::atom("t_expire")>;
 
 // launcher → process job: a line exceeded max_line_bytes.
 using line_too_long_atom = caf::atom_constant<caf::atom("longline")>;

@@ -35,8 +35,8 @@ caf::behavior session_state::make_behavior(std::shared_ptr<transport::client_lin
   topics_.emplace(self_, link_, *ctx_->topics);
   const auto& client_id = link_->params().client_id;
   send(frames::welcome(id_, ctx_->node_name, ctx_->routes.names(), ctx_->routes.default_route(),
-                       client_id.empty() ? std::string{} : topic_name::inbox_of(client_id)));
-  topics_->start();
+                       topic_name::inbox_of(client_id.empty() ? id_ : client_id)));
+  topics_->start(id_);
   return {
       [this](transport::client_message& msg) { on_client_message(msg); },
       [this](job_event& ev) { on_job_event(ev); },
@@ -171,7 +171,7 @@ void session_state::on_closed(const transport::close_info& info) {
               {"reason", info.reason},
               {"jobs_cancelled", jobs_.size()}});
   closing_ = true;
-  if (topics_->inbox() && !jobs_.empty() && !draining_ && !detached_) {
+  if (topics_->stream_inbox() && !jobs_.empty() && !draining_ && !detached_) {
     detached_ = true;  // see close_when_idle: ends with the last request
     return;
   }
@@ -235,7 +235,7 @@ void session_state::send(std::string frame) {
 }
 
 void session_state::send_stream(std::string frame) {
-  if (const auto& inbox = topics_->inbox())
+  if (auto inbox = topics_->stream_inbox())
     self_->send(inbox, inbox_frame_atom::value, std::move(frame));
   else
     send(std::move(frame));

@@ -21,19 +21,22 @@ session_topics::session_topics(caf::event_based_actor* self,
                                topic_directory& topics)
     : self_(self), link_(std::move(link)), topics_(topics) {}
 
-void session_topics::start() {
+void session_topics::start(std::string_view session_id) {
   const auto& params = link_->params();
-  if (params.client_id.empty()) return;
-  auto name = topic_name::inbox_of(params.client_id);
+  resumable_ = !params.client_id.empty();
+  auto name = topic_name::inbox_of(resumable_ ? std::string_view{params.client_id} : session_id);
   auto found = topics_.open(name);
   if (!found.topic) return send_error(found.error, found.message, {});
   inbox_name_ = std::move(name);
   inbox_ = found.topic;
-  subscribed_.emplace(inbox_name_, inbox_);
-  send_subscribe(inbox_, {}, params.since, params.epoch);
+  subscribed_.emplace(inbox_name_, held{found.topic, std::move(found.lease)});
+  // An anonymous session's inbox starts empty: nothing to announce.
+  std::uint8_t flags = subscribe_own_inbox | (resumable_ ? 0 : subscribe_quietly);
+  send_subscribe(inbox_, {}, params.since, params.epoch, flags);
 }
 
-caf::actor session_topics::allowed(const std::string& name, bool publishing, std::string_view id) {
+topic_directory::lookup session_topics::allowed(const std::string& name, bool publishing,
+                                                std::string_view id) {
   const auto* rule = topics_.config().find_rule(name);
   bool own_inbox = name == inbox_name_;
   std::string refusal;
@@ -49,20 +52,22 @@ caf::actor session_topics::allowed(const std::string& name, bool publishing, std
   }
   auto found = topics_.open(name);
   if (!found.topic) send_error(found.error, found.message, id);
-  return found.topic;
+  return found;
 }
 
 void session_topics::subscribe(const transport::client_message& msg) {
-  auto topic = allowed(msg.topic, false, msg.id);
-  if (!topic) return;
-  subscribed_.emplace(msg.topic, topic);
-  send_subscribe(topic, msg.id, msg.since, msg.epoch);
+  auto found = allowed(msg.topic, false, msg.id);
+  if (!found.topic) return;
+  auto topic = found.topic;
+  subscribed_.insert_or_assign(msg.topic, held{topic, std::move(found.lease)});
+  send_subscribe(topic, msg.id, msg.since, msg.epoch,
+                 topic == inbox_ ? subscribe_own_inbox : std::uint8_t{0});
 }
 
 void session_topics::send_subscribe(const caf::actor& topic, const std::string& id,
-                                    std::int64_t since, std::uint64_t epoch) {
+                                    std::int64_t since, std::uint64_t epoch, std::uint8_t flags) {
   self_->send(topic, subscribe_atom::value, link_, caf::actor_cast<caf::actor>(self_), id, since,
-              epoch, topic == inbox_);
+              epoch, flags);
 }
 
 void session_topics::unsubscribe(const transport::client_message& msg) {
@@ -73,7 +78,7 @@ void session_topics::unsubscribe(const transport::client_message& msg) {
   auto it = subscribed_.find(msg.topic);
   if (it == subscribed_.end())
     return send_error(ec::not_subscribed, "not subscribed to " + msg.topic, msg.id);
-  self_->send(it->second, unsubscribe_atom::value, link_, caf::actor_cast<caf::actor>(self_),
+  self_->send(it->second.topic, unsubscribe_atom::value, link_, caf::actor_cast<caf::actor>(self_),
               msg.id);
   subscribed_.erase(it);
 }
@@ -85,12 +90,13 @@ void session_topics::publish(transport::client_message& msg) {
                       "`data` is " + std::to_string(msg.payload.size()) +
                           " bytes; topics.max_message_bytes is " + std::to_string(limit),
                       msg.id);
-  auto topic = allowed(msg.topic, true, msg.id);
-  if (!topic) return;
+  auto found = allowed(msg.topic, true, msg.id);
+  if (!found.topic) return;
   auto kind = static_cast<std::uint8_t>(frames::record_kind::event);
-  self_->request(topic, publish_patience, publish_atom::value, kind, std::move(msg.payload))
+  self_->request(found.topic, publish_patience, publish_atom::value, kind, std::move(msg.payload))
       .then(
-          [this, id = msg.id, name = msg.topic](const std::string& error, std::uint64_t offset) {
+          [this, id = msg.id, name = msg.topic, lease = found.lease](const std::string& error,
+                                                                     std::uint64_t offset) {
             // Only a publish with an id is acknowledged: without one it is fire
             // and forget (failures are still reported).
             if (!error.empty())
@@ -105,8 +111,8 @@ void session_topics::publish(transport::client_message& msg) {
 }
 
 void session_topics::on_writable() {
-  for (const auto& [name, topic] : subscribed_)
-    self_->send(topic, writable_atom::value, caf::actor_cast<caf::actor>(self_));
+  for (const auto& [name, sub] : subscribed_)
+    self_->send(sub.topic, writable_atom::value, caf::actor_cast<caf::actor>(self_));
 }
 
 void session_topics::send_error(ec code, std::string_view message, std::string_view id) {

@@ -22,33 +22,39 @@ class session_topics {
   session_topics(caf::event_based_actor* self, std::shared_ptr<transport::client_link> link,
                  topic_directory& topics);
 
-  // Subscribes to inbox.<client id> when the connection named a client id,
-  // from the offset it gave (or live).
-  void start();
+  // Subscribes the session to its inbox: inbox.<client id> when the
+  // connection named a client id (from the offset it gave, or live), else
+  // inbox.<session id>.
+  void start(std::string_view session_id);
   void subscribe(const transport::client_message& msg);
   void unsubscribe(const transport::client_message& msg);
   void publish(transport::client_message& msg);
   // The client's queue drained: topics that held messages back carry on.
   void on_writable();
 
-  // Where request streams go when the client has an inbox; empty otherwise.
-  const caf::actor& inbox() const { return inbox_; }
-  const std::string& inbox_name() const { return inbox_name_; }
+  // Where request streams go: the inbox of a client that named its id (so
+  // they can be resumed); empty otherwise (they go to the connection).
+  caf::actor stream_inbox() const { return resumable_ ? inbox_ : caf::actor{}; }
 
  private:
-  // The topic `name` if this client may use it for `what` ("subscribe to",
-  // "publish to"), else empty after an error frame.
-  caf::actor allowed(const std::string& name, bool publishing, std::string_view id);
+  // The topic `name` if this client may subscribe to it (or publish to it),
+  // else nothing, after an error frame.
+  topic_directory::lookup allowed(const std::string& name, bool publishing, std::string_view id);
   void send_subscribe(const caf::actor& topic, const std::string& id, std::int64_t since,
-                      std::uint64_t epoch);
+                      std::uint64_t epoch, std::uint8_t flags);
   void send_error(ec code, std::string_view message, std::string_view id);
 
   caf::event_based_actor* self_;
   std::shared_ptr<transport::client_link> link_;
   topic_directory& topics_;
+  struct held {
+    caf::actor topic;
+    topic_lease lease;  // released when unsubscribed or when the session ends
+  };
   std::string inbox_name_;
   caf::actor inbox_;
-  std::unordered_map<std::string, caf::actor> subscribed_;
+  bool resumable_ = false;  // the client named its id
+  std::unordered_map<std::string, held> subscribed_;
 };
 
 }  // namespace sluice::actors

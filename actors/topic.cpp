@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <utility>
 
 #include "actors/actor_metrics.hpp"
@@ -38,8 +39,10 @@ topic_state::~topic_state() {
 }
 
 caf::behavior topic_state::make_behavior(std::string topic, config::topic_rule rule,
-                                         config::storage_config storage) {
+                                         config::storage_config storage,
+                                         std::weak_ptr<topic_directory> directory) {
   topic_ = std::move(topic);
+  directory_ = std::move(directory);
   rule_ = std::move(rule);
   storage_ = std::move(storage);
   // A message is kept for retain_last even when history keeps none.
@@ -49,10 +52,11 @@ caf::behavior topic_state::make_behavior(std::string topic, config::topic_rule r
   self_->set_down_handler([this](caf::down_msg& msg) {
     if (auto it = find(msg.source); it != subscribers_.end()) remove(it);
   });
+  touch();
   return {
       [this](subscribe_atom, const link_ptr& link, const caf::actor& session, const std::string& id,
              std::int64_t since, std::uint64_t epoch,
-             bool resuming) { on_subscribe(link, session, id, since, epoch, resuming); },
+             std::uint8_t flags) { on_subscribe(link, session, id, since, epoch, flags); },
       [this](unsubscribe_atom, const link_ptr& link, const caf::actor& session,
              const std::string& id) { on_unsubscribe(link, session, id); },
       [this](publish_atom, std::uint8_t kind, std::string& data) {
@@ -63,6 +67,7 @@ caf::behavior topic_state::make_behavior(std::string topic, config::topic_rule r
       },
       [this](writable_atom, const caf::actor& session) { on_writable(session); },
       [this](sync_atom) { on_sync(); },
+      [this](expire_atom) { on_expire_check(); },
       [this](topic_info_atom) { return info_json(); },
       [this](topic_history_atom, std::uint64_t since, std::uint64_t limit) {
         return history_json(since, limit);
@@ -115,9 +120,10 @@ void topic_state::compact_log_if_long() {
 
 void topic_state::on_subscribe(const link_ptr& link, const caf::actor& session,
                                const std::string& id, std::int64_t since, std::uint64_t epoch,
-                               bool resuming) {
+                               std::uint8_t flags) {
   auto& h = *history_;
   h.expire(unix_ms());
+  touch();
   bool other_epoch = since >= 0 && epoch != 0 && epoch != epoch_;
   if (since >= 0 && !other_epoch && static_cast<std::uint64_t>(since) > h.last()) {
     actor_metrics::get().count_error(ec::invalid_offset);
@@ -127,7 +133,7 @@ void topic_state::on_subscribe(const link_ptr& link, const caf::actor& session,
                           std::to_string(h.last()) + ") of topic " + topic_ + " in epoch " +
                           std::to_string(epoch_),
                       id)));
-    if (!resuming) return;
+    if ((flags & subscribe_own_inbox) == 0) return;
     since = -1;  // an inbox must not stay unsubscribed: live from now on, after the error
   }
   auto it = find(session.address());
@@ -143,8 +149,9 @@ void topic_state::on_subscribe(const link_ptr& link, const caf::actor& session,
   auto& s = *it;
   s.asked_until = h.last();
   s.skipped_from.reset();
-  link->send(std::make_shared<const std::string>(
-      frames::subscribed(id, topic_, epoch_, h.first(), h.last())));
+  if ((flags & subscribe_quietly) == 0)
+    link->send(std::make_shared<const std::string>(
+        frames::subscribed(id, topic_, epoch_, h.first(), h.last())));
   if (since < 0) {
     s.next = h.last() + 1;
     if (rule_.retain_last && h.newest() != nullptr) {
@@ -179,6 +186,7 @@ void topic_state::on_unsubscribe(const link_ptr& link, const caf::actor& session
 std::tuple<std::string, std::uint64_t> topic_state::on_publish(std::uint8_t kind,
                                                                std::string data) {
   auto started = std::chrono::steady_clock::now();
+  touch();
   auto& h = *history_;
   auto now = unix_ms();
   h.expire(now);
@@ -351,11 +359,46 @@ void topic_state::remove(subscriber_list::iterator it) {
   topic_metrics::get().subscriptions.dec();
   *it = std::move(subscribers_.back());
   subscribers_.pop_back();
+  touch();
+}
+
+void topic_state::touch() {
+  last_used_ = std::chrono::steady_clock::now();
+  if (rule_.expire_after.count() <= 0 || expire_check_pending_ || !subscribers_.empty()) return;
+  expire_check_pending_ = true;
+  self_->delayed_send(self_, rule_.expire_after, expire_atom::value);
+}
+
+void topic_state::on_expire_check() {
+  expire_check_pending_ = false;
+  if (!subscribers_.empty()) return;  // the last one to leave arms the next check
+  auto idle = std::chrono::steady_clock::now() - last_used_;
+  auto dir = directory_.lock();
+  if (idle < rule_.expire_after || !dir || !dir->expire_if_unused(topic_, self_->address())) {
+    // Used meanwhile, or a connection still holds it: look again later.
+    expire_check_pending_ = true;
+    auto wait = std::max<std::chrono::steady_clock::duration>(rule_.expire_after - idle,
+                                                              std::chrono::milliseconds(100));
+    self_->delayed_send(self_, std::chrono::duration_cast<std::chrono::milliseconds>(wait),
+                        expire_atom::value);
+    return;
+  }
+  log::debug("topic", "expired", {{"topic", topic_}, {"last", history_->last()}});
+  topic_metrics::get().expired.inc();
+  if (log_.is_open()) {
+    std::error_code ec;
+    std::filesystem::remove(topic_log_path(storage_.path, topic_), ec);  // its history goes too
+    log_ = append_log{};
+    sync_pending_ = false;
+  }
+  self_->quit();
 }
 
 caf::behavior topic(caf::stateful_actor<topic_state>* self, std::string name,
-                    config::topic_rule rule, config::storage_config storage) {
-  return self->state.make_behavior(std::move(name), std::move(rule), std::move(storage));
+                    config::topic_rule rule, config::storage_config storage,
+                    std::weak_ptr<topic_directory> directory) {
+  return self->state.make_behavior(std::move(name), std::move(rule), std::move(storage),
+                                   std::move(directory));
 }
 
 }  // namespace sluice::actors

@@ -2,6 +2,7 @@
 
 #include <caf/all.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -9,6 +10,7 @@
 #include <tuple>
 #include <vector>
 
+#include "actors/topic_directory.hpp"
 #include "actors/topic_history.hpp"
 #include "config/config.hpp"
 #include "core/append_log.hpp"
@@ -33,7 +35,8 @@ class topic_state {
   topic_state& operator=(const topic_state&) = delete;
 
   caf::behavior make_behavior(std::string topic, config::topic_rule rule,
-                              config::storage_config storage);
+                              config::storage_config storage,
+                              std::weak_ptr<topic_directory> directory);
 
  private:
   using link_ptr = std::shared_ptr<transport::client_link>;
@@ -49,14 +52,16 @@ class topic_state {
 
   void open_log();
   void compact_log_if_long();
-  // `resuming`: the connection's own inbox, which it must have even when
-  // `since` is refused.
+  // `flags`: subscribe_own_inbox, subscribe_quietly (messages.hpp).
   void on_subscribe(const link_ptr& link, const caf::actor& session, const std::string& id,
-                    std::int64_t since, std::uint64_t epoch, bool resuming);
+                    std::int64_t since, std::uint64_t epoch, std::uint8_t flags);
   void on_unsubscribe(const link_ptr& link, const caf::actor& session, const std::string& id);
   std::tuple<std::string, std::uint64_t> on_publish(std::uint8_t kind, std::string data);
   void on_writable(const caf::actor& session);
   void on_sync();
+  // Inboxes: noted on every use; an inbox unused for expire_after leaves.
+  void touch();
+  void on_expire_check();
   std::tuple<std::string, std::string> history_json(std::uint64_t since, std::uint64_t limit);
   std::string info_json() const;
 
@@ -80,9 +85,13 @@ class topic_state {
   bool log_failed_ = false;  // storage is configured but the log is unusable
   bool sync_pending_ = false;
   subscriber_list subscribers_;
+  std::weak_ptr<topic_directory> directory_;
+  std::chrono::steady_clock::time_point last_used_;
+  bool expire_check_pending_ = false;
 };
 
 caf::behavior topic(caf::stateful_actor<topic_state>* self, std::string name,
-                    config::topic_rule rule, config::storage_config storage);
+                    config::topic_rule rule, config::storage_config storage,
+                    std::weak_ptr<topic_directory> directory);
 
 }  // namespace sluice::actors

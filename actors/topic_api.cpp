@@ -70,9 +70,10 @@ void topic_api::handle(transport::api_call call, reply_fn done) {
   using transport::api_kind;
   if (call.kind == api_kind::publish) return publish(std::move(call), std::move(done));
   if (call.kind == api_kind::list_topics) return list(std::move(done));
-  auto topic = topics_->find(call.topic);
-  if (!topic) return done(error_reply(ec::unknown_topic, "no topic named \"" + call.topic + "\""));
-  in_actor(system_, [topic, call = std::move(call), done = std::move(done)](auto* self) {
+  auto found = topics_->find(call.topic);
+  if (!found.topic) return done(error_reply(found.error, found.message));
+  in_actor(system_, [topic = found.topic, lease = found.lease, call = std::move(call),
+                     done = std::move(done)](auto* self) {
     auto fail = [self, done](caf::error&) {
       done(error_reply(ec::storage_failed, "the topic did not answer"));
       self->quit();
@@ -106,7 +107,7 @@ void topic_api::publish(transport::api_call call, reply_fn done) {
                                                        std::to_string(limit)));
   auto found = topics_->open(call.topic);
   if (!found.topic) return done(error_reply(found.error, found.message));
-  in_actor(system_, [topic = found.topic, call = std::move(call),
+  in_actor(system_, [topic = found.topic, lease = found.lease, call = std::move(call),
                      done = std::move(done)](auto* self) mutable {
     auto kind = static_cast<std::uint8_t>(frames::record_kind::event);
     self->request(topic, patience, publish_atom::value, kind, std::move(call.data))

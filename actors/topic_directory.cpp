@@ -17,39 +17,80 @@ topic_directory::topic_directory(caf::actor_system& system, config::topics_confi
 topic_directory::lookup topic_directory::open(std::string_view name) {
   if (!topic_name::valid(name))
     return {{},
+            {},
             ec::invalid_topic,
             "a topic name is 1-128 characters of letters, digits, '.', '_', '-', ':', not "
             "starting with '.'"};
   std::lock_guard lock{mutex_};
-  if (auto it = topics_.find(name); it != topics_.end()) return {it->second, {}, {}};
+  if (auto it = topics_.find(name); it != topics_.end()) return leased_locked(it);
   const auto* rule = cfg_.find_rule(name);
   if (rule == nullptr)
     return {{},
+            {},
             ec::topic_forbidden,
             "no pattern under topics.patterns allows the topic \"" + std::string{name} + "\""};
-  if (topics_.size() >= cfg_.max_topics)
+  bool inbox = topic_name::is_inbox(name);
+  auto count = inbox ? inboxes_ : topics_.size() - inboxes_;
+  auto limit = inbox ? cfg_.max_inboxes : cfg_.max_topics;
+  if (count >= limit)
     return {{},
+            {},
             ec::too_many_topics,
-            "the server already has topics.max_topics (" + std::to_string(cfg_.max_topics) +
-                ") topics"};
-  return {spawn_locked(std::string{name}, *rule), {}, {}};
+            std::string{"the server already has topics."}
+                .append(inbox ? "inbox.max_inboxes" : "max_topics")
+                .append(" (" + std::to_string(limit) + ")")};
+  return leased_locked(spawn_locked(std::string{name}, *rule));
 }
 
-caf::actor topic_directory::spawn_locked(const std::string& name, const config::topic_rule& rule) {
-  auto actor = system_.spawn(topic, name, rule, cfg_.storage);
-  topics_.emplace(name, actor);
-  return actor;
-}
-
-caf::actor topic_directory::find(std::string_view name) const {
+topic_directory::lookup topic_directory::find(std::string_view name) {
   std::lock_guard lock{mutex_};
   auto it = topics_.find(name);
-  return it == topics_.end() ? caf::actor{} : it->second;
+  if (it == topics_.end())
+    return {{}, {}, ec::unknown_topic, "no topic named \"" + std::string{name} + "\""};
+  return leased_locked(it);
+}
+
+topic_directory::entry_map::iterator topic_directory::spawn_locked(const std::string& name,
+                                                                   const config::topic_rule& rule) {
+  auto actor = system_.spawn(topic, name, rule, cfg_.storage, weak_from_this());
+  if (topic_name::is_inbox(name)) ++inboxes_;
+  return topics_.emplace(name, entry{std::move(actor), 0}).first;
+}
+
+topic_directory::lookup topic_directory::leased_locked(entry_map::iterator it) {
+  ++it->second.leases;
+  auto release = [self = weak_from_this(), name = it->first,
+                  addr = it->second.actor.address()](const void*) {
+    if (auto dir = self.lock()) dir->release(name, addr);
+  };
+  return {it->second.actor,
+          topic_lease{static_cast<const void*>(nullptr), std::move(release)},
+          ec::invalid_topic,
+          {}};
+}
+
+void topic_directory::release(const std::string& name, const caf::actor_addr& topic) {
+  std::lock_guard lock{mutex_};
+  auto it = topics_.find(name);
+  if (it != topics_.end() && it->second.actor.address() == topic && it->second.leases > 0)
+    --it->second.leases;
+}
+
+bool topic_directory::expire_if_unused(const std::string& name, const caf::actor_addr& topic) {
+  std::lock_guard lock{mutex_};
+  auto it = topics_.find(name);
+  if (it == topics_.end() || it->second.actor.address() != topic || it->second.leases > 0)
+    return false;
+  if (topic_name::is_inbox(name)) --inboxes_;
+  topics_.erase(it);
+  return true;
 }
 
 std::vector<std::pair<std::string, caf::actor>> topic_directory::all() const {
   std::lock_guard lock{mutex_};
-  return {topics_.begin(), topics_.end()};
+  std::vector<std::pair<std::string, caf::actor>> out;
+  for (const auto& [name, e] : topics_) out.emplace_back(name, e.actor);
+  return out;
 }
 
 bool topic_directory::start(std::string& error) {
@@ -77,8 +118,9 @@ bool topic_directory::start(std::string& error) {
 
 void topic_directory::stop() {
   std::lock_guard lock{mutex_};
-  for (auto& [name, actor] : topics_) caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
+  for (auto& [name, e] : topics_) caf::anon_send_exit(e.actor, caf::exit_reason::user_shutdown);
   topics_.clear();
+  inboxes_ = 0;
 }
 
 }  // namespace sluice::actors

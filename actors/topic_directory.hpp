@@ -4,6 +4,7 @@
 #include <caf/fwd.hpp>
 
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -15,25 +16,36 @@
 
 namespace sluice::actors {
 
+// Held while a topic is in use (a session subscribed to it, an API call
+// under way): an inbox is never removed while anyone holds one.
+using topic_lease = std::shared_ptr<const void>;
+
 // Every topic of one process by name. Sessions and the HTTP API look topics
 // up here from any thread; a topic's actor is started on first use (or at
-// start, for topics whose log is in storage) and lives until stop().
-class topic_directory {
+// start, for topics whose log is in storage). Topics live until stop(),
+// except inboxes, which leave once unused for their expire_after.
+class topic_directory : public std::enable_shared_from_this<topic_directory> {
  public:
   topic_directory(caf::actor_system& system, config::topics_config cfg);
 
   struct lookup {
     caf::actor topic;              // empty when refused
+    topic_lease lease;             // keeps the topic from expiring
     ec error = ec::invalid_topic;  // meaningful when `topic` is empty
     std::string message;
   };
 
-  // The topic, started if a pattern allows it and topics.max_topics is not reached.
+  // The topic, started if a pattern allows it and the topic (or inbox) limit
+  // is not reached.
   lookup open(std::string_view name);
-  // The topic if it exists (it is never started here).
-  caf::actor find(std::string_view name) const;
+  // The topic if it exists (it is never started here); `error` unknown_topic if not.
+  lookup find(std::string_view name);
   std::vector<std::pair<std::string, caf::actor>> all() const;
   const config::topics_config& config() const { return cfg_; }
+
+  // Called by an idle inbox: true (and it is forgotten) when no lease is
+  // held on it, so that it may stop; nobody can reach it any more.
+  bool expire_if_unused(const std::string& name, const caf::actor_addr& topic);
 
   // Creates the storage directory and starts the topics logged in it.
   // False, with `error`, when the directory cannot be created.
@@ -41,12 +53,21 @@ class topic_directory {
   void stop();
 
  private:
-  caf::actor spawn_locked(const std::string& name, const config::topic_rule& rule);
+  struct entry {
+    caf::actor actor;
+    std::size_t leases = 0;
+  };
+  using entry_map = std::map<std::string, entry, std::less<>>;
+
+  entry_map::iterator spawn_locked(const std::string& name, const config::topic_rule& rule);
+  lookup leased_locked(entry_map::iterator it);
+  void release(const std::string& name, const caf::actor_addr& topic);
 
   caf::actor_system& system_;
   const config::topics_config cfg_;
   mutable std::mutex mutex_;
-  std::map<std::string, caf::actor, std::less<>> topics_;
+  entry_map topics_;
+  std::size_t inboxes_ = 0;
 };
 
 }  // namespace sluice::actors

@@ -26,6 +26,8 @@ topic_metrics::topic_metrics()
       slow_disconnects(
           reg().add_counter("sluice_topic_slow_disconnects_total",
                             "Subscribers closed for falling behind (slow_subscriber: disconnect)")),
+      expired(reg().add_counter("sluice_topic_inboxes_expired_total",
+                                "Inboxes removed after expire_after without use")),
       fanout_seconds(reg().add_histogram(
           "sluice_topic_fanout_seconds",
           "Time a topic takes to store one message and queue it to every subscriber",

@@ -15,6 +15,7 @@ struct topic_metrics {
   metrics::counter& delivered;              // event frames queued to subscribers
   metrics::family<metrics::counter>& gaps;  // {reason}: gap frames sent
   metrics::counter& slow_disconnects;       // subscribers closed by policy `disconnect`
+  metrics::counter& expired;                // idle inboxes removed
   metrics::histogram& fanout_seconds;       // one publish, to every caught-up subscriber
   metrics::counter& log_truncated_bytes;    // torn or corrupt log tails cut off at start
   metrics::counter& log_resets;             // unreadable logs set aside at start

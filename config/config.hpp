@@ -145,6 +145,9 @@ struct topic_rule {
   bool retain_last = false;         // a new subscriber gets the last message at once
   slow_subscriber_policy slow_subscriber = slow_subscriber_policy::drop_oldest;
   std::size_t max_lag = 1000;  // messages a subscriber may fall behind before the policy acts
+  // Inboxes only: a topic nobody has used for this long (no connection, no
+  // message) is removed with its history; 0: never.
+  milliseconds expire_after{0};
 };
 
 enum class fsync_policy { always, interval, never };
@@ -157,7 +160,9 @@ struct storage_config {
 
 struct topics_config {
   std::vector<topic_rule> rules;  // first match wins; no match: the topic is not allowed
-  topic_rule inbox{.match = "inbox.*", .publish = false};  // every client's inbox.<client id>
+  // Every session's inbox.<client id or session id>.
+  topic_rule inbox{.match = "inbox.*", .publish = false, .expire_after = milliseconds{600000}};
+  std::size_t max_inboxes = 100000;  // inboxes at once (not counted in max_topics)
   std::size_t max_topics = 10000;
   std::size_t max_message_bytes = 64 * 1024;  // of one published `data`
   storage_config storage;

@@ -69,9 +69,11 @@ void read_topics(yaml_reader& r, const YAML::Node& node, topics_config& t) {
   read_patterns(r, node["patterns"], t);
   if (node["inbox"].IsDefined()) {
     auto inbox = node["inbox"];
-    if (r.open_map(inbox, "topics.inbox", {"history", "max_lag"})) {
+    if (r.open_map(inbox, "topics.inbox", {"history", "max_lag", "expire_after", "max_inboxes"})) {
       read_history(r, inbox, "topics.inbox", t.inbox);
       r.read_unsigned(inbox, "topics.inbox", "max_lag", t.inbox.max_lag, 1, max_history);
+      r.read_duration(inbox, "topics.inbox", "expire_after", t.inbox.expire_after, 0ms, 24h * 365);
+      r.read_unsigned(inbox, "topics.inbox", "max_inboxes", t.max_inboxes, 1, 10'000'000);
     }
   }
   r.read_unsigned(node, p, "max_topics", t.max_topics, 1, 10'000'000);

@@ -388,7 +388,7 @@ topics:
     "chat.*": {history: {size: 5, age: 1m}, publish: false, retain_last: true,
                slow_subscriber: disconnect, max_lag: 7}
     "*": {}
-  inbox: {history: {size: 9}}
+  inbox: {history: {size: 9}, expire_after: 0, max_inboxes: 4}
   max_topics: 3
   max_message_bytes: 1KiB
   storage: {path: /tmp/x, fsync: always}
@@ -407,6 +407,9 @@ topics:
   EXPECT_EQ(t.find_rule("inbox.alice")->history_size, 9u);
   EXPECT_FALSE(t.find_rule("inbox.alice")->publish);
   EXPECT_EQ(t.max_topics, 3u);
+  EXPECT_EQ(t.max_inboxes, 4u);
+  EXPECT_EQ(t.inbox.expire_after.count(), 0);
+  EXPECT_EQ(loaded(minimal).topics.inbox.expire_after, std::chrono::minutes(10));
   EXPECT_EQ(t.max_message_bytes, 1024u);
   EXPECT_EQ(t.storage.path, "/tmp/x");
   EXPECT_EQ(t.storage.fsync, fsync_policy::always);

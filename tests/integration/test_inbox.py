@@ -2,15 +2,18 @@
 getting them, and backends publishing to one client over HTTP."""
 
 import asyncio
+import time
 import unittest
 
-from harness import Sluice, config_with, connect, post_json, recv_json, send_json
+from harness import (PATIENCE, Sluice, config_with, connect, get_json, post_json, recv_json,
+                     send_json)
 
 STEPS = 6
 CONFIG = config_with(steps=STEPS, interval="150ms")
 
 
 class Inbox(unittest.IsolatedAsyncioTestCase):
+    """Inboxes under the embedded defaults (expire_after 10m)."""
     async def asyncSetUp(self):
         self.server = Sluice(CONFIG).__enter__()
 
@@ -71,9 +74,16 @@ class Inbox(unittest.IsolatedAsyncioTestCase):
                          ("event", "inbox.erin", 1, {"note": "your report is ready"}))
         await ws.close()
 
-    async def test_anonymous_clients_keep_direct_streams_and_cancel_works(self):
+    async def test_anonymous_clients_have_a_session_inbox_and_direct_streams(self):
         ws, welcome = await connect(self.server)
-        self.assertNotIn("inbox", welcome)
+        self.assertEqual(welcome["inbox"], "inbox." + welcome["session"])
+        # A backend reaches this one connection through it.
+        status, _ = post_json(self.server, "/api/publish",
+                              {"topic": welcome["inbox"], "data": "just you"})
+        self.assertEqual(status, 200)
+        event = await recv_json(ws)  # no `subscribed` frame came first: nothing to resume
+        self.assertEqual((event["type"], event["data"]), ("event", "just you"))
+        # Its request frames come straight to it (a reconnect could not resume them).
         await send_json(ws, {"type": "request", "id": 1, "payload": {"text": "x"}})
         self.assertNotIn("offset", await recv_json(ws))
         await send_json(ws, {"type": "cancel", "id": 1})
@@ -106,6 +116,64 @@ class Inbox(unittest.IsolatedAsyncioTestCase):
             with self.assertRaises(Exception) as caught:
                 await connect(self.server, query=query)
             self.assertIn("400", str(caught.exception))
+
+
+class InboxExpiry(unittest.IsolatedAsyncioTestCase):
+    """An inbox nobody uses leaves (so that client ids that never come back do not pile up);
+    one in use stays."""
+
+    CONFIG = config_with(steps=4, interval="250ms",
+                         extra="topics:\n  inbox: {expire_after: 300ms, max_inboxes: 3}\n")
+
+    async def asyncSetUp(self):
+        self.server = Sluice(self.CONFIG).__enter__()
+
+    async def asyncTearDown(self):
+        self.server.__exit__(None, None, None)
+
+    async def inbox_status(self, name):
+        return get_json(self.server, f"/api/topics/{name}")[0]
+
+    async def test_unused_inboxes_expire_and_used_ones_stay(self):
+        gone, _ = await connect(self.server, query="client_id=leaver")
+        stays, _ = await connect(self.server, query="client_id=stayer")
+        await gone.close()
+        deadline = time.monotonic() + PATIENCE
+        while await self.inbox_status("inbox.leaver") != 404 and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        self.assertEqual(await self.inbox_status("inbox.leaver"), 404)
+        self.assertEqual(await self.inbox_status("inbox.stayer"), 200)
+        self.assertGreaterEqual(self.server.metrics()["sluice_topic_inboxes_expired_total"], 1)
+        # A client that comes back later starts a fresh inbox.
+        back, _ = await connect(self.server, query="client_id=leaver")
+        self.assertEqual((await recv_json(back))["last"], 0)
+        await back.close()
+        await stays.close()
+
+    async def test_a_running_request_keeps_its_inbox(self):
+        ws, _ = await connect(self.server, query="client_id=busy")
+        ack = await recv_json(ws)
+        await send_json(ws, {"type": "request", "id": "long", "payload": {"text": "kept"}})
+        first = await recv_json(ws)
+        ws.transport.abort()
+        # The request runs about 1 s, well past expire_after: its inbox must stay meanwhile.
+        await asyncio.sleep(0.6)
+        again, _ = await connect(self.server, query=f"client_id=busy&since={first['offset']}"
+                                                    f"&epoch={ack['epoch']}")
+        self.assertEqual((await recv_json(again))["type"], "subscribed")
+        rest = []
+        while not rest or rest[-1]["type"] != "final":
+            rest.append(await recv_json(again))
+        self.assertEqual(rest[-1]["result"], "KEPT")
+        await again.close()
+
+    async def test_inbox_limit(self):
+        kept = [(await connect(self.server, query=f"client_id=c{i}"))[0] for i in range(3)]
+        extra, _ = await connect(self.server, query="client_id=c3")
+        refused = await recv_json(extra)
+        self.assertEqual(refused["code"], "too_many_topics")
+        for ws in kept + [extra]:
+            await ws.close()
 
 
 if __name__ == "__main__":
