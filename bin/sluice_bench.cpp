@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "bin/bench_client.hpp"
-#include "bin/proc_stats.hpp"
+#include "bin/bench_stats.hpp"
 #include "config/values.hpp"
 
 namespace {
@@ -77,12 +77,6 @@ bool parse_args(int argc, char** argv, options& o) {
   return o.duration_s > 0 && o.warmup_s >= 0;
 }
 
-double percentile_ms(const std::vector<std::uint32_t>& sorted, double p) {
-  if (sorted.empty()) return 0;
-  auto rank = static_cast<std::size_t>(p / 100.0 * static_cast<double>(sorted.size() - 1) + 0.5);
-  return sorted[std::min(rank, sorted.size() - 1)] / 1000.0;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -138,8 +132,9 @@ int main(int argc, char** argv) {
               static_cast<unsigned long long>(total.frames),
               static_cast<double>(total.frames) / elapsed);
   std::printf("latency request->final: p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms\n",
-              percentile_ms(total.latencies_us, 50), percentile_ms(total.latencies_us, 99),
-              percentile_ms(total.latencies_us, 99.9));
+              bench::percentile_ms(total.latencies_us, 50),
+              bench::percentile_ms(total.latencies_us, 99),
+              bench::percentile_ms(total.latencies_us, 99.9));
   if (opts.pid > 0 && total.requests > 0)
     std::printf("server cpu: %.2f s (%.1f%% of one core), %.2f s per 1M requests\n", cpu_used,
                 100.0 * cpu_used / elapsed, cpu_used / static_cast<double>(total.requests) * 1e6);

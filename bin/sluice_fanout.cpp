@@ -23,7 +23,7 @@
 #include <thread>
 #include <vector>
 
-#include "bin/proc_stats.hpp"
+#include "bin/bench_stats.hpp"
 #include "config/values.hpp"
 
 namespace {
@@ -179,12 +179,6 @@ bool run_until(net::io_context& ioc, Done done, double limit_s) {
   return true;
 }
 
-double percentile_ms(const std::vector<std::uint32_t>& sorted, double p) {
-  if (sorted.empty()) return 0;
-  auto rank = static_cast<std::size_t>(p / 100.0 * static_cast<double>(sorted.size() - 1) + 0.5);
-  return sorted[std::min(rank, sorted.size() - 1)] / 1000.0;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -281,8 +275,10 @@ int main(int argc, char** argv) {
               static_cast<unsigned long long>(expected), elapsed,
               static_cast<double>(st.delivered) / elapsed);
   std::printf("delivery latency: p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms, max %.3f ms\n",
-              percentile_ms(st.latencies_us, 50), percentile_ms(st.latencies_us, 99),
-              percentile_ms(st.latencies_us, 99.9), percentile_ms(st.latencies_us, 100));
+              sluice::bench::percentile_ms(st.latencies_us, 50),
+              sluice::bench::percentile_ms(st.latencies_us, 99),
+              sluice::bench::percentile_ms(st.latencies_us, 99.9),
+              sluice::bench::percentile_ms(st.latencies_us, 100));
   if (o.pid > 0 && st.delivered > 0)
     std::printf("server cpu: %.2f s (%.0f%% of one core), %.2f s per 1M deliveries\n", cpu,
                 100.0 * cpu / elapsed, cpu / static_cast<double>(st.delivered) * 1e6);

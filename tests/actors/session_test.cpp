@@ -102,6 +102,7 @@ class SessionTest : public ::testing::Test {
   void TearDown() override {
     if (sink_) sink_->on_closed({1000, "test over"});
     sink_.reset();
+    gateway_->stop();  // topics (the session's inbox) live until the gateway stops
     system_->await_all_actors_done();
     gateway_.reset();
     system_.reset();

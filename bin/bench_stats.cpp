@@ -1,7 +1,8 @@
-#include "bin/proc_stats.hpp"
+#include "bin/bench_stats.hpp"
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -23,6 +24,12 @@ double cpu_seconds(long pid) {
     if (i == 15) break;
   }
   return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+double percentile_ms(const std::vector<std::uint32_t>& sorted, double p) {
+  if (sorted.empty()) return 0;
+  auto rank = static_cast<std::size_t>(p / 100.0 * static_cast<double>(sorted.size() - 1) + 0.5);
+  return sorted[std::min(rank, sorted.size() - 1)] / 1000.0;
 }
 
 }  // namespace sluice::bench

@@ -1,0 +1,15 @@
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+// What the benchmark tools share.
+namespace sluice::bench {
+
+// utime + stime of process `pid` from /proc, in seconds (0 when unavailable).
+double cpu_seconds(long pid);
+
+// The `p`th percentile (0-100) of `sorted` microsecond samples, in milliseconds.
+double percentile_ms(const std::vector<std::uint32_t>& sorted, double p);
+
+}  // namespace sluice::bench
