@@ -4,10 +4,12 @@
 
 #include <chrono>
 #include <utility>
+#include <vector>
 
 #include "actors/messages.hpp"
 #include "actors/topic_frames.hpp"
 #include "core/json.hpp"
+#include "core/topic_name.hpp"
 
 namespace sluice::actors {
 namespace {
@@ -69,7 +71,7 @@ topic_api::topic_api(caf::actor_system& system, std::shared_ptr<topic_directory>
 void topic_api::handle(transport::api_call call, reply_fn done) {
   using transport::api_kind;
   if (call.kind == api_kind::publish) return publish(std::move(call), std::move(done));
-  if (call.kind == api_kind::list_topics) return list(std::move(done));
+  if (call.kind == api_kind::list_topics) return list(call.inboxes, std::move(done));
   auto found = topics_->find(call.topic);
   if (!found.topic) return done(error_reply(found.error, found.message));
   in_actor(system_, [topic = found.topic, lease = found.lease, call = std::move(call),
@@ -131,8 +133,10 @@ void topic_api::publish(transport::api_call call, reply_fn done) {
 }
 
 // Asks every topic for its state and answers once all have.
-void topic_api::list(reply_fn done) {
+void topic_api::list(bool inboxes, reply_fn done) {
   auto all = topics_->all();
+  if (!inboxes)
+    std::erase_if(all, [](const auto& entry) { return topic_name::is_inbox(entry.first); });
   in_actor(system_, [all = std::move(all), done = std::move(done)](auto* self) {
     struct gathered {
       std::size_t pending;

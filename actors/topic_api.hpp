@@ -20,7 +20,7 @@ class topic_api : public transport::api_handler {
 
  private:
   void publish(transport::api_call call, std::function<void(transport::http_reply)> done);
-  void list(std::function<void(transport::http_reply)> done);
+  void list(bool inboxes, std::function<void(transport::http_reply)> done);
 
   caf::actor_system& system_;
   std::shared_ptr<topic_directory> topics_;

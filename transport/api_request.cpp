@@ -72,7 +72,9 @@ std::variant<api_call, http_reply> parse_api_request(std::string_view method,
   constexpr std::string_view topics = "/api/topics";
   if (path == topics || path == "/api/topics/") {
     if (method != "GET") return wrong_method(method, path, "GET");
-    return api_call{};
+    api_call call;
+    call.inboxes = query_value(query, "inboxes").has_value();
+    return call;
   }
   if (!path.starts_with("/api/topics/"))
     return http_error(404, to_string(ec::not_found), "no such path: " + std::string{path});

@@ -18,7 +18,7 @@ constexpr std::uint64_t max_history_limit = 1000;
 
 enum class api_kind : std::uint8_t {
   publish,        // POST /api/publish {"topic":…,"data":…}
-  list_topics,    // GET /api/topics
+  list_topics,    // GET /api/topics[?inboxes]
   topic_info,     // GET /api/topics/{name}
   topic_history,  // GET /api/topics/{name}/history?since=N&limit=M
 };
@@ -29,6 +29,7 @@ struct api_call {
   std::string data;  // publish: `data` as minified JSON
   std::uint64_t since = 0;
   std::uint64_t limit = default_history_limit;
+  bool inboxes = false;  // list_topics: inboxes too (one per connection and client)
 };
 
 // The call a request names, or the error to answer it with.

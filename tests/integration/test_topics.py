@@ -236,7 +236,10 @@ class PublishSubscribe(unittest.IsolatedAsyncioTestCase):
         self.assertEqual([m["data"] for m in history["messages"]], [{"n": 2}])
         self.assertEqual(history["next_since"], 2)
         status, listing = get_json(self.server, "/api/topics")
-        self.assertIn("chat.api", [t["topic"] for t in listing["topics"]])
+        self.assertEqual([t["topic"] for t in listing["topics"]], ["chat.api"])
+        status, listing = get_json(self.server, "/api/topics?inboxes")
+        self.assertEqual(sorted(t["topic"].split(".")[0] for t in listing["topics"]),
+                         ["chat", "inbox"])
         metrics = self.server.metrics()
         self.assertGreaterEqual(metrics["sluice_topic_messages_published_total"], 3)
         self.assertGreaterEqual(metrics["sluice_topic_messages_delivered_total"], 3)

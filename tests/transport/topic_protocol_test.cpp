@@ -8,7 +8,8 @@ namespace sluice::transport {
 namespace {
 
 TEST(DecodeTopics, SubscribeWithSinceAndEpoch) {
-  auto m = decode_client_frame(R"({"type":"subscribe","id":"s","topic":"chat.a","since":7,"epoch":99})");
+  auto m =
+      decode_client_frame(R"({"type":"subscribe","id":"s","topic":"chat.a","since":7,"epoch":99})");
   EXPECT_EQ(m.type, client_message_type::subscribe);
   EXPECT_EQ(m.topic, "chat.a");
   EXPECT_EQ(m.since, 7);
@@ -82,8 +83,10 @@ TEST(ApiRequest, Calls) {
   EXPECT_EQ(h.limit, 10u);
   auto info = parse_api_request("GET", "/api/topics/chat.a", "");
   EXPECT_EQ(std::get<api_call>(info).kind, api_kind::topic_info);
-  EXPECT_EQ(std::get<api_call>(parse_api_request("GET", "/api/topics", "")).kind,
-            api_kind::list_topics);
+  auto list = std::get<api_call>(parse_api_request("GET", "/api/topics", ""));
+  EXPECT_EQ(list.kind, api_kind::list_topics);
+  EXPECT_FALSE(list.inboxes);
+  EXPECT_TRUE(std::get<api_call>(parse_api_request("GET", "/api/topics?inboxes", "")).inboxes);
 }
 
 TEST(ApiRequest, Errors) {
