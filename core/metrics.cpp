@@ -182,7 +182,9 @@ std::string registry::render() const {
   static constexpr std::string_view type_names[] = {"counter", "gauge", "histogram"};
   std::string out;
   std::lock_guard lock{mutex_};
-  for (const auto& [name, e] : entries_) {
+  for (const auto& entry : entries_) {
+    const auto& name = entry.first;  // not a structured binding: lambdas below capture it
+    const auto& e = entry.second;
     out += "# HELP " + name + ' ' + e->help + '\n';
     out += "# TYPE " + name + ' ' + std::string{type_names[static_cast<int>(e->type)]} + '\n';
     std::visit(

@@ -13,7 +13,7 @@ build_packages=(
 )
 test_packages=(
   libgtest-dev libgmock-dev python3 python3-websockets python3-fastapi python3-uvicorn
-  curl nodejs npm
+  curl nodejs npm clang libclang-rt-14-dev
 )
 
 packages=("${build_packages[@]}")

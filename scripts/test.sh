@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds Sluice twice (release, and AddressSanitizer +
 # UBSan) and runs every test against both: unit tests and integration tests
-# that drive the real binary with real clients.
+# that drive the real binary with real clients. Then fuzzes the decoders and
+# the config loader for a bounded time (scripts/fuzz.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -15,6 +16,8 @@ for flavour in release asan; do
   echo "== $flavour tests"
   ctest --test-dir "build/$flavour" --output-on-failure -j 2 || status=1
 done
+echo "== fuzzing (${SLUICE_FUZZ_SECONDS:-20} s per target)"
+scripts/fuzz.sh "${SLUICE_FUZZ_SECONDS:-20}" || status=1
 if ((status)); then
   echo "FAILED: see the test output above" >&2
 fi
