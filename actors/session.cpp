@@ -7,7 +7,6 @@
 #include "actors/frames.hpp"
 #include "core/log.hpp"
 #include "core/random_id.hpp"
-#include "core/topic_name.hpp"
 
 namespace sluice::actors {
 namespace {
@@ -32,11 +31,10 @@ caf::behavior session_state::make_behavior(std::shared_ptr<transport::client_lin
   self_->join(ctx_->drain_group);
   self_->set_down_handler([this](caf::down_msg& msg) { on_job_down(msg); });
   log::debug("session", "opened", {{"session", id_}, {"remote", link_->remote_address()}});
-  topics_.emplace(self_, link_, *ctx_->topics);
-  const auto& client_id = link_->params().client_id;
+  topics_.emplace(self_, link_, *ctx_->topics, id_);
   send(frames::welcome(id_, ctx_->node_name, ctx_->routes.names(), ctx_->routes.default_route(),
-                       topic_name::inbox_of(client_id.empty() ? id_ : client_id)));
-  topics_->start(id_);
+                       topics_->inbox_name()));
+  topics_->start();
   return {
       [this](transport::client_message& msg) { on_client_message(msg); },
       [this](job_event& ev) { on_job_event(ev); },
@@ -235,7 +233,7 @@ void session_state::send(std::string frame) {
 }
 
 void session_state::send_stream(std::string frame) {
-  if (auto inbox = topics_->stream_inbox())
+  if (const auto& inbox = topics_->stream_inbox())
     self_->send(inbox, inbox_frame_atom::value, std::move(frame));
   else
     send(std::move(frame));

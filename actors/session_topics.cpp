@@ -18,17 +18,21 @@ constexpr auto publish_patience = std::chrono::seconds(30);  // a topic stuck on
 
 session_topics::session_topics(caf::event_based_actor* self,
                                std::shared_ptr<transport::client_link> link,
-                               topic_directory& topics)
-    : self_(self), link_(std::move(link)), topics_(topics) {}
+                               topic_directory& topics, std::string_view session_id)
+    : self_(self),
+      link_(std::move(link)),
+      topics_(topics),
+      resumable_(!link_->params().client_id.empty()) {
+  inbox_name_ =
+      topic_name::inbox_of(resumable_ ? std::string_view{link_->params().client_id} : session_id);
+}
 
-void session_topics::start(std::string_view session_id) {
+void session_topics::start() {
   const auto& params = link_->params();
-  resumable_ = !params.client_id.empty();
-  auto name = topic_name::inbox_of(resumable_ ? std::string_view{params.client_id} : session_id);
-  auto found = topics_.open(name);
+  auto found = topics_.open(inbox_name_);
   if (!found.topic) return send_error(found.error, found.message, {});
-  inbox_name_ = std::move(name);
   inbox_ = found.topic;
+  if (resumable_) stream_inbox_ = inbox_;
   subscribed_.emplace(inbox_name_, held{found.topic, std::move(found.lease)});
   // An anonymous session's inbox starts empty: nothing to announce.
   std::uint8_t flags = subscribe_own_inbox | (resumable_ ? 0 : subscribe_quietly);
@@ -84,12 +88,8 @@ void session_topics::unsubscribe(const transport::client_message& msg) {
 }
 
 void session_topics::publish(transport::client_message& msg) {
-  auto limit = topics_.config().max_message_bytes;
-  if (msg.payload.size() > limit)
-    return send_error(ec::message_too_large,
-                      "`data` is " + std::to_string(msg.payload.size()) +
-                          " bytes; topics.max_message_bytes is " + std::to_string(limit),
-                      msg.id);
+  if (auto why = topics_.oversize(msg.payload.size()); !why.empty())
+    return send_error(ec::message_too_large, why, msg.id);
   auto found = allowed(msg.topic, true, msg.id);
   if (!found.topic) return;
   auto kind = static_cast<std::uint8_t>(frames::record_kind::event);

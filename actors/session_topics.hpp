@@ -19,13 +19,15 @@ namespace sluice::actors {
 // acknowledgement, replay and live messages keep their order.
 class session_topics {
  public:
+  // The inbox is inbox.<client id> when the connection named a client id,
+  // else inbox.<session_id>.
   session_topics(caf::event_based_actor* self, std::shared_ptr<transport::client_link> link,
-                 topic_directory& topics);
+                 topic_directory& topics, std::string_view session_id);
 
-  // Subscribes the session to its inbox: inbox.<client id> when the
-  // connection named a client id (from the offset it gave, or live), else
-  // inbox.<session id>.
-  void start(std::string_view session_id);
+  // Subscribes the session to its inbox (from the offset the connection
+  // gave, or live).
+  void start();
+  const std::string& inbox_name() const { return inbox_name_; }
   void subscribe(const transport::client_message& msg);
   void unsubscribe(const transport::client_message& msg);
   void publish(transport::client_message& msg);
@@ -34,7 +36,7 @@ class session_topics {
 
   // Where request streams go: the inbox of a client that named its id (so
   // they can be resumed); empty otherwise (they go to the connection).
-  caf::actor stream_inbox() const { return resumable_ ? inbox_ : caf::actor{}; }
+  const caf::actor& stream_inbox() const { return stream_inbox_; }
 
  private:
   // The topic `name` if this client may subscribe to it (or publish to it),
@@ -53,7 +55,8 @@ class session_topics {
   };
   std::string inbox_name_;
   caf::actor inbox_;
-  bool resumable_ = false;  // the client named its id
+  caf::actor stream_inbox_;  // inbox_ when the client named its id (its streams can resume)
+  bool resumable_;
   std::unordered_map<std::string, held> subscribed_;
 };
 

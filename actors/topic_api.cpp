@@ -102,11 +102,8 @@ void topic_api::handle(transport::api_call call, reply_fn done) {
 }
 
 void topic_api::publish(transport::api_call call, reply_fn done) {
-  auto limit = topics_->config().max_message_bytes;
-  if (call.data.size() > limit)
-    return done(error_reply(ec::message_too_large, "`data` is " + std::to_string(call.data.size()) +
-                                                       " bytes; topics.max_message_bytes is " +
-                                                       std::to_string(limit)));
+  if (auto why = topics_->oversize(call.data.size()); !why.empty())
+    return done(error_reply(ec::message_too_large, why));
   auto found = topics_->open(call.topic);
   if (!found.topic) return done(error_reply(found.error, found.message));
   in_actor(system_, [topic = found.topic, lease = found.lease, call = std::move(call),

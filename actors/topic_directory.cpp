@@ -16,11 +16,7 @@ topic_directory::topic_directory(caf::actor_system& system, config::topics_confi
 
 topic_directory::lookup topic_directory::open(std::string_view name) {
   if (!topic_name::valid(name))
-    return {{},
-            {},
-            ec::invalid_topic,
-            "a topic name is 1-128 characters of letters, digits, '.', '_', '-', ':', not "
-            "starting with '.'"};
+    return {{}, {}, ec::invalid_topic, std::string{topic_name::rule_text}};
   std::lock_guard lock{mutex_};
   if (auto it = topics_.find(name); it != topics_.end()) return leased_locked(it);
   const auto* rule = cfg_.find_rule(name);
@@ -84,6 +80,12 @@ bool topic_directory::expire_if_unused(const std::string& name, const caf::actor
   if (topic_name::is_inbox(name)) --inboxes_;
   topics_.erase(it);
   return true;
+}
+
+std::string topic_directory::oversize(std::size_t data_bytes) const {
+  if (data_bytes <= cfg_.max_message_bytes) return {};
+  return "`data` is " + std::to_string(data_bytes) + " bytes; topics.max_message_bytes is " +
+         std::to_string(cfg_.max_message_bytes);
 }
 
 std::vector<std::pair<std::string, caf::actor>> topic_directory::all() const {

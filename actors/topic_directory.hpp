@@ -42,6 +42,8 @@ class topic_directory : public std::enable_shared_from_this<topic_directory> {
   lookup find(std::string_view name);
   std::vector<std::pair<std::string, caf::actor>> all() const;
   const config::topics_config& config() const { return cfg_; }
+  // Why `data_bytes` of published data are too many (topics.max_message_bytes), or "".
+  std::string oversize(std::size_t data_bytes) const;
 
   // Called by an idle inbox: true (and it is forgotten) when no lease is
   // held on it, so that it may stop; nobody can reach it any more.

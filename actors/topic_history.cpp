@@ -18,10 +18,20 @@ stored_message topic_history::render(log_record record) const {
 
 const stored_message& topic_history::append(log_record record) {
   record.offset = ++last_offset_;
-  newest_ = render(std::move(record));
-  if (max_size_ > 0) messages_.push_back(*newest_);
+  auto message = render(std::move(record));
+  if (max_size_ == 0) {
+    newest_ = std::move(message);
+    return *newest_;
+  }
+  newest_.reset();  // the back of messages_ is the newest while there is one
+  messages_.push_back(std::move(message));
   trim();
-  return *newest_;
+  return messages_.back();
+}
+
+void topic_history::pop_oldest() {
+  if (messages_.size() == 1) newest_ = std::move(messages_.front());
+  messages_.pop_front();
 }
 
 void topic_history::restore(std::vector<log_record> records) {
@@ -32,14 +42,13 @@ void topic_history::restore(std::vector<log_record> records) {
 }
 
 void topic_history::trim() {
-  while (messages_.size() > max_size_) messages_.pop_front();
+  while (messages_.size() > max_size_) pop_oldest();
 }
 
 void topic_history::expire(std::int64_t now_ms) {
   if (max_age_.count() <= 0) return;
   auto oldest_allowed = now_ms - max_age_.count();
-  while (!messages_.empty() && messages_.front().record.ts_ms < oldest_allowed)
-    messages_.pop_front();
+  while (!messages_.empty() && messages_.front().record.ts_ms < oldest_allowed) pop_oldest();
 }
 
 const stored_message* topic_history::find(std::uint64_t offset) const {

@@ -44,7 +44,10 @@ class topic_history {
 
   // The message at `offset`, or null when history does not hold it.
   const stored_message* find(std::uint64_t offset) const;
-  const stored_message* newest() const { return newest_ ? &*newest_ : nullptr; }
+  const stored_message* newest() const {
+    if (!messages_.empty()) return &messages_.back();
+    return newest_ ? &*newest_ : nullptr;
+  }
 
   // What a compacted log must hold: every kept record, or at least the newest
   // (so that offsets continue after a restart).
@@ -53,12 +56,13 @@ class topic_history {
  private:
   stored_message render(log_record record) const;
   void trim();
+  void pop_oldest();  // keeps the newest in newest_ when it is the last to go
 
   std::string topic_;
   std::size_t max_size_;
   std::chrono::milliseconds max_age_;
   std::deque<stored_message> messages_;
-  std::optional<stored_message> newest_;
+  std::optional<stored_message> newest_;  // only while messages_ is empty
   std::uint64_t last_offset_ = 0;
 };
 

@@ -17,6 +17,10 @@ constexpr std::string_view inbox_prefix = "inbox.";
 // 1-128 bytes of letters, digits, '.', '_', '-', ':'; not starting with '.'
 // (a name is also a file name when history is persisted).
 bool valid(std::string_view name);
+// That rule, as error messages state it.
+constexpr std::string_view rule_text =
+    "a topic name is 1-128 characters of letters, digits, '.', '_', '-', ':', not starting "
+    "with '.'";
 
 // A valid name in which `*` may also appear; `*` matches any run of characters.
 bool valid_pattern(std::string_view pattern);

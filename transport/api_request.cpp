@@ -29,10 +29,7 @@ std::variant<api_call, http_reply> parse_publish(std::string_view body) {
   std::string_view topic;
   if (root["topic"].get_string().get(topic))
     return bad(ec::invalid_frame, "the body needs a string `topic`");
-  if (!topic_name::valid(topic))
-    return bad(ec::invalid_topic,
-               "a topic name is 1-128 characters of letters, digits, '.', '_', '-', ':', not "
-               "starting with '.'");
+  if (!topic_name::valid(topic)) return bad(ec::invalid_topic, std::string{topic_name::rule_text});
   simdjson::dom::element data;
   if (root["data"].get(data)) return bad(ec::invalid_frame, "the body needs `data` (any JSON)");
   api_call call;

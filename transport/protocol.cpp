@@ -92,10 +92,7 @@ client_message decode_topic_frame(std::string_view type, dom::object obj, client
   if (obj["topic"].get_string().get(topic))
     return invalid(ec::invalid_frame, std::string{type}.append(" needs a string `topic`"), msg.id);
   if (!topic_name::valid(topic))
-    return invalid(ec::invalid_topic,
-                   "a topic name is 1-128 characters of letters, digits, '.', '_', '-', ':', "
-                   "not starting with '.'",
-                   msg.id);
+    return invalid(ec::invalid_topic, std::string{topic_name::rule_text}, msg.id);
   msg.topic = topic;
   if (type == "unsubscribe") {
     msg.type = client_message_type::unsubscribe;
