@@ -125,6 +125,22 @@ class Persistence(unittest.IsolatedAsyncioTestCase):
             self.assertTrue(any("event=log_truncated" in l and "topic=torn" in l for l in server.log))
         self.assertTrue(os.path.exists(os.path.join(self.dir, "garbage.log.corrupt")))
 
+    async def test_a_topic_whose_log_cannot_be_written_refuses_publishes(self):
+        os.mkdir(os.path.join(self.dir, "broken.log"))  # a directory where its log would go
+        with Sluice(stored(self.dir)) as server:
+            status, body = post_json(server, "/api/publish", {"topic": "broken", "data": 1})
+            self.assertEqual((status, body["error"]), (503, "storage_failed"))
+            ws, _ = await connect(server)
+            await send_json(ws, {"type": "publish", "topic": "broken", "data": 2, "id": "b"})
+            answer = await recv_json(ws)
+            self.assertEqual((answer["type"], answer["code"], answer["id"]),
+                             ("error", "storage_failed", "b"))
+            _, info = get_json(server, "/api/topics/broken")
+            self.assertEqual(info["last"], 0)  # nothing was acknowledged, nothing was kept
+            self.assertEqual(post_json(server, "/api/publish", {"topic": "fine", "data": 1})[0], 200)
+            self.assertGreaterEqual(server.metrics()["sluice_topic_log_errors_total"], 1)
+            await ws.close()
+
     def test_unusable_storage_path_stops_the_start(self):
         blocker = os.path.join(self.dir, "file")
         open(blocker, "w").close()
