@@ -15,7 +15,7 @@ json::object typed(std::string_view type, std::string_view id) {
 
 std::string welcome(std::string_view session_id, std::string_view node,
                     const std::vector<std::string>& routes, std::string_view default_route,
-                    std::string_view inbox) {
+                    std::string_view inbox, std::string_view user, std::string_view user_channel) {
   auto obj = typed("welcome", {});
   obj.str("session", session_id).str("node", node).num("protocol", std::int64_t{1});
   obj.raw("routes", json::string_array(routes));
@@ -24,6 +24,8 @@ std::string welcome(std::string_view session_id, std::string_view node,
   else
     obj.str("default_route", default_route);
   if (!inbox.empty()) obj.str("inbox", inbox);
+  if (!user.empty()) obj.str("user", user);
+  if (!user_channel.empty()) obj.str("user_channel", user_channel);
   return obj.finish();
 }
 
@@ -44,6 +46,24 @@ std::string fallback(std::string_view id, std::string_view message) {
 
 std::string error(ec code, std::string_view message, std::string_view id) {
   return typed("error", id).str("code", to_string(code)).str("message", message).finish();
+}
+
+std::string rate_limited(std::string_view message, std::string_view id,
+                         std::uint64_t retry_after_ms) {
+  return typed("error", id)
+      .str("code", to_string(ec::rate_limited))
+      .str("message", message)
+      .num("retry_after", static_cast<std::int64_t>(retry_after_ms))
+      .finish();
+}
+
+std::string refreshed(std::string_view id, std::int64_t expires_at) {
+  auto obj = typed("refreshed", id);
+  if (expires_at > 0)
+    obj.num("expires_at", expires_at);
+  else
+    obj.raw("expires_at", "null");
+  return obj.finish();
 }
 
 std::string process_line(std::string_view id, bool from_stderr, std::string_view line) {

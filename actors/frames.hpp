@@ -17,9 +17,11 @@ namespace sluice::actors::frames {
 json::object typed(std::string_view type, std::string_view id);
 
 // `inbox` (may be empty) is the client's inbox topic.
+// `user` and `user_channel`: the authenticated `sub` and its channel, when there is one.
 std::string welcome(std::string_view session_id, std::string_view node,
                     const std::vector<std::string>& routes, std::string_view default_route,
-                    std::string_view inbox = {});
+                    std::string_view inbox = {}, std::string_view user = {},
+                    std::string_view user_channel = {});
 // `id` is the request id as JSON text.
 std::string progress(std::string_view id, std::uint32_t step, std::uint32_t steps);
 std::string final_result(std::string_view id, std::string_view result);
@@ -28,6 +30,11 @@ std::string final_result(std::string_view id, std::string_view result);
 std::string fallback(std::string_view id, std::string_view message);
 // `id` may be empty (an error about a frame that had no usable id).
 std::string error(ec code, std::string_view message, std::string_view id = {});
+// error rate_limited, with when to try again.
+std::string rate_limited(std::string_view message, std::string_view id,
+                         std::uint64_t retry_after_ms);
+// The answer to a `refresh` that was accepted: the session now ends at `expires_at`.
+std::string refreshed(std::string_view id, std::int64_t expires_at);
 std::string pong(std::string_view id);
 
 // A line a process printed: `stream` is "stdout" or "stderr" (marked level "error").

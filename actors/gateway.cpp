@@ -46,11 +46,13 @@ class gateway::workers_handler : public transport::connection_handler {
   std::shared_ptr<const gateway_context> ctx_;
 };
 
-gateway::gateway(caf::actor_system& system, const config::config& cfg, upstream_runtime runtime)
+gateway::gateway(caf::actor_system& system, const config::config& cfg, upstream_runtime runtime,
+                 std::shared_ptr<const security::authenticator> auth)
     : system_(system),
       ctx_(std::make_shared<const gateway_context>(gateway_context{
           cfg.server.node_name, cfg.limits, router{system, cfg, runtime},
-          system.groups().anonymous(), std::make_shared<topic_directory>(system, cfg.topics)})) {
+          system.groups().anonymous(), std::make_shared<topic_directory>(system, cfg.topics),
+          std::move(auth)})) {
   actor_metrics::get();  // registers the metrics so /metrics lists them from the start
   if (ctx_->routes.has_workers()) workers_ = std::make_unique<workers_handler>(system, ctx_);
   api_ = std::make_unique<topic_api>(system, ctx_->topics);

@@ -9,6 +9,7 @@
 
 #include "actors/router.hpp"
 #include "config/config.hpp"
+#include "security/authenticator.hpp"
 #include "transport/api_request.hpp"
 #include "transport/client_link.hpp"
 
@@ -21,7 +22,9 @@ struct gateway_context;
 class gateway : public transport::connection_handler {
  public:
   // `runtime` must outlive every actor of `system`.
-  gateway(caf::actor_system& system, const config::config& cfg, upstream_runtime runtime = {});
+  // `auth` (may be null: every client anonymous) checks `refresh` tokens.
+  gateway(caf::actor_system& system, const config::config& cfg, upstream_runtime runtime = {},
+          std::shared_ptr<const security::authenticator> auth = nullptr);
   ~gateway() override;
 
   std::unique_ptr<transport::inbound_sink> open(

@@ -8,6 +8,7 @@
 #include "actors/router.hpp"
 #include "actors/topic_directory.hpp"
 #include "config/config.hpp"
+#include "security/authenticator.hpp"
 
 namespace sluice::actors {
 
@@ -18,6 +19,7 @@ struct gateway_context {
   router routes;
   caf::group drain_group;  // sessions join it; a drain message reaches them all
   std::shared_ptr<topic_directory> topics;
+  std::shared_ptr<const security::authenticator> auth;  // null: every client is anonymous
 };
 
 }  // namespace sluice::actors

@@ -128,6 +128,8 @@ using topic_history_atom = caf::atom_constant<caf::atom("t_hist")>;
 // idle inbox may leave.
 using sync_atom = caf::atom_constant<caf::atom("t_sync")>;
 using expire_atom = caf::atom_constant<caf::atom("t_expire")>;
+// A session's token may have expired (unless a refresh moved expires_at on).
+using token_check_atom = caf::atom_constant<caf::atom("tok_check")>;
 
 // launcher → process job: a line exceeded max_line_bytes.
 using line_too_long_atom = caf::atom_constant<caf::atom("longline")>;

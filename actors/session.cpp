@@ -7,6 +7,7 @@
 #include "actors/frames.hpp"
 #include "core/log.hpp"
 #include "core/random_id.hpp"
+#include "security/access.hpp"
 
 namespace sluice::actors {
 namespace {
@@ -31,10 +32,13 @@ caf::behavior session_state::make_behavior(std::shared_ptr<transport::client_lin
   self_->join(ctx_->drain_group);
   self_->set_down_handler([this](caf::down_msg& msg) { on_job_down(msg); });
   log::debug("session", "opened", {{"session", id_}, {"remote", link_->remote_address()}});
-  topics_.emplace(self_, link_, *ctx_->topics, id_);
+  who_ = link_->who();
+  bool user_channels = ctx_->auth && ctx_->auth->config().user_channels;
+  topics_.emplace(self_, link_, *ctx_->topics, id_, who_, user_channels);
   send(frames::welcome(id_, ctx_->node_name, ctx_->routes.names(), ctx_->routes.default_route(),
-                       topics_->inbox_name()));
+                       topics_->inbox_name(), who_.subject, topics_->user_channel()));
   topics_->start();
+  watch_expiry();
   return {
       [this](transport::client_message& msg) { on_client_message(msg); },
       [this](job_event& ev) { on_job_event(ev); },
@@ -42,6 +46,7 @@ caf::behavior session_state::make_behavior(std::shared_ptr<transport::client_lin
       [this](closed_atom, const transport::close_info& info) { on_closed(info); },
       [this](drain_atom, std::int64_t deadline_ms) { on_drain(deadline_ms); },
       [this](drain_end_atom) { on_drain_end(); },
+      [this](token_check_atom) { on_token_check(); },
   };
 }
 
@@ -65,8 +70,16 @@ void session_state::on_client_message(transport::client_message& msg) {
     case client_message_type::publish:
       topics_->publish(msg);
       break;
+    case client_message_type::refresh:
+      on_refresh(msg);
+      break;
     case client_message_type::invalid:
-      send_error(msg.error, msg.error_message, msg.id);
+      if (msg.error == ec::rate_limited) {
+        actor_metrics::get().count_error(msg.error);
+        send(frames::rate_limited(msg.error_message, msg.id, msg.retry_after_ms));
+      } else {
+        send_error(msg.error, msg.error_message, msg.id);
+      }
       break;
     case client_message_type::worker_register:  // never decoded on a client connection
     case client_message_type::worker_update:
@@ -93,6 +106,8 @@ void session_state::on_request(transport::client_message& msg) {
       return send_error(why, "no route is configured as the default; name a route", id);
     return send_error(why, "no route named \"" + msg.route + "\"", id);
   }
+  if (!security::allows(route->allow, who_))
+    return send_error(ec::forbidden, "this client may not use route \"" + route->name + "\"", id);
   auto now = std::chrono::steady_clock::now();
   auto started = ctx_->routes.start_job(
       self_, *route, {id, std::move(msg.payload), caf::actor_cast<caf::actor>(self_)});
@@ -109,6 +124,41 @@ void session_state::on_cancel(const transport::client_message& msg) {
     return send_error(ec::unknown_request, "no request with this id is in flight", msg.id);
   abort_request(it, ec::cancelled, "cancelled by the client", request_outcome::cancelled);
   close_when_idle();
+}
+
+// A new token for the same identity moves the session's end; a token that
+// does not verify is refused and the session goes on until the old one expires.
+void session_state::on_refresh(const transport::client_message& msg) {
+  if (!ctx_->auth)
+    return send_error(ec::invalid_frame, "this server does not authenticate clients", msg.id);
+  auto verdict = ctx_->auth->authenticate(msg.token, security::unix_now());
+  if (!verdict.who) return send_error(verdict.code, verdict.message, msg.id);
+  if (verdict.who->subject != who_.subject || verdict.who->key_name != who_.key_name)
+    return send_error(ec::forbidden, "a refresh token must be for the same identity", msg.id);
+  who_ = std::move(*verdict.who);
+  log::debug("session", "refreshed", {{"session", id_}, {"expires_at", who_.expires_at}});
+  send(frames::refreshed(msg.id, who_.expires_at));
+  watch_expiry();
+}
+
+// Checks once the token's exp (plus the allowed clock skew) has passed. Every
+// refresh schedules one more check; a check before the current expiry does nothing.
+void session_state::watch_expiry() {
+  if (who_.expires_at <= 0 || !ctx_->auth) return;
+  auto skew = std::chrono::duration_cast<std::chrono::seconds>(ctx_->auth->config().clock_skew);
+  auto left = std::chrono::seconds{who_.expires_at - security::unix_now()} + skew;
+  self_->delayed_send(self_, std::max(left, std::chrono::seconds{0}) + std::chrono::seconds{1},
+                      token_check_atom::value);
+}
+
+void session_state::on_token_check() {
+  if (who_.expires_at <= 0 || closing_ || detached_) return;
+  auto skew = std::chrono::duration_cast<std::chrono::seconds>(ctx_->auth->config().clock_skew);
+  if (security::unix_now() - skew.count() < who_.expires_at) return;
+  log::info("session", "token_expired", {{"session", id_}});
+  send_error(ec::token_expired, "the token expired; reconnect with a new one", {});
+  closing_ = true;
+  link_->close(close_code::policy_violation, "token_expired");
 }
 
 void session_state::on_job_event(job_event& ev) {

@@ -46,6 +46,9 @@ class session_state {
   void on_client_message(transport::client_message& msg);
   void on_request(transport::client_message& msg);
   void on_cancel(const transport::client_message& msg);
+  void on_refresh(const transport::client_message& msg);
+  void watch_expiry();
+  void on_token_check();
   void on_job_event(job_event& ev);
   void on_job_down(const caf::down_msg& msg);
   void on_writable();
@@ -73,6 +76,7 @@ class session_state {
   std::shared_ptr<const gateway_context> ctx_;
   std::string id_;
   job_map jobs_;
+  security::identity who_;  // renewed by `refresh`
   std::optional<session_topics> topics_;
   std::uint64_t next_auto_id_ = 1;
   bool draining_ = false;

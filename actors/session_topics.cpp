@@ -7,7 +7,9 @@
 #include "actors/frames.hpp"
 #include "actors/messages.hpp"
 #include "actors/topic_frames.hpp"
+#include "core/log.hpp"
 #include "core/topic_name.hpp"
+#include "security/access.hpp"
 
 namespace sluice::actors {
 namespace {
@@ -18,13 +20,21 @@ constexpr auto publish_patience = std::chrono::seconds(30);  // a topic stuck on
 
 session_topics::session_topics(caf::event_based_actor* self,
                                std::shared_ptr<transport::client_link> link,
-                               topic_directory& topics, std::string_view session_id)
+                               topic_directory& topics, std::string_view session_id,
+                               const security::identity& who, bool user_channels)
     : self_(self),
       link_(std::move(link)),
       topics_(topics),
+      who_(who),
       resumable_(!link_->params().client_id.empty()) {
   inbox_name_ =
       topic_name::inbox_of(resumable_ ? std::string_view{link_->params().client_id} : session_id);
+  if (user_channels && !who_.subject.empty()) {
+    user_channel_ = topic_name::user_channel_of(who_.subject);
+    if (user_channel_.empty())
+      log::warn("session", "no_user_channel",
+                {{"session", session_id}, {"reason", "sub is not usable in a topic name"}});
+  }
 }
 
 void session_topics::start() {
@@ -37,22 +47,34 @@ void session_topics::start() {
   // An anonymous session's inbox starts empty: nothing to announce.
   std::uint8_t flags = subscribe_own_inbox | (resumable_ ? 0 : subscribe_quietly);
   send_subscribe(inbox_, {}, params.since, params.epoch, flags);
+  if (user_channel_.empty()) return;
+  auto user = topics_.open(user_channel_);
+  if (!user.topic) return send_error(user.error, user.message, {});
+  send_subscribe(user.topic, {}, -1, 0, subscribe_quietly);
+  subscribed_.emplace(user_channel_, held{user.topic, std::move(user.lease)});
 }
 
 topic_directory::lookup session_topics::allowed(const std::string& name, bool publishing,
                                                 std::string_view id) {
   const auto* rule = topics_.config().find_rule(name);
-  bool own_inbox = name == inbox_name_;
-  std::string refusal;
-  if (topic_name::is_inbox(name) && !own_inbox)
-    refusal = "a client may only use its own inbox";
-  else if (rule != nullptr && publishing && !rule->publish)
-    refusal = "clients may not publish to \"" + name + "\"";
-  else if (rule != nullptr && !publishing && !rule->subscribe)
-    refusal = "clients may not subscribe to \"" + name + "\"";
-  if (!refusal.empty()) {
-    send_error(ec::topic_forbidden, refusal, id);
+  std::string_view action = publishing ? "publish to" : "subscribe to";
+  if (topic_name::is_inbox(name) && name != inbox_name_) {
+    send_error(ec::topic_forbidden, "a client may only use its own inbox", id);
     return {};
+  }
+  if (rule != nullptr) {
+    const auto& access = publishing ? rule->publish : rule->subscribe;
+    // Nobody at all: the topic's rule (topic_forbidden); not this client: forbidden.
+    if (!access.everyone && access.principals.empty()) {
+      send_error(ec::topic_forbidden,
+                 "clients may not " + std::string{action} + " \"" + name + "\"", id);
+      return {};
+    }
+    if (!security::allows(access, who_, security::owner_part(rule->match, name))) {
+      send_error(ec::forbidden, "this client may not " + std::string{action} + " \"" + name + "\"",
+                 id);
+      return {};
+    }
   }
   auto found = topics_.open(name);
   if (!found.topic) send_error(found.error, found.message, id);

@@ -9,6 +9,7 @@
 
 #include "actors/topic_directory.hpp"
 #include "core/error_code.hpp"
+#include "security/identity.hpp"
 #include "transport/client_link.hpp"
 
 namespace sluice::actors {
@@ -20,14 +21,18 @@ namespace sluice::actors {
 class session_topics {
  public:
   // The inbox is inbox.<client id> when the connection named a client id,
-  // else inbox.<session_id>.
+  // else inbox.<session_id>. `who` (owned by the session, which may renew
+  // it) decides what the client may subscribe and publish to;
+  // `user_channels`: a client with a `sub` is subscribed to user.<sub>.
   session_topics(caf::event_based_actor* self, std::shared_ptr<transport::client_link> link,
-                 topic_directory& topics, std::string_view session_id);
+                 topic_directory& topics, std::string_view session_id,
+                 const security::identity& who, bool user_channels);
 
   // Subscribes the session to its inbox (from the offset the connection
-  // gave, or live).
+  // gave, or live) and to its user channel.
   void start();
   const std::string& inbox_name() const { return inbox_name_; }
+  const std::string& user_channel() const { return user_channel_; }
   void subscribe(const transport::client_message& msg);
   void unsubscribe(const transport::client_message& msg);
   void publish(transport::client_message& msg);
@@ -53,7 +58,9 @@ class session_topics {
     caf::actor topic;
     topic_lease lease;  // released when unsubscribed or when the session ends
   };
+  const security::identity& who_;
   std::string inbox_name_;
+  std::string user_channel_;  // empty: none
   caf::actor inbox_;
   caf::actor stream_inbox_;  // inbox_ when the client named its id (its streams can resume)
   bool resumable_;

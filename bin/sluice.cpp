@@ -25,7 +25,8 @@ namespace {
 using namespace sluice;
 constexpr const char* version = SLUICE_VERSION;
 
-transport::server_options server_options_from(const config::config& cfg) {
+transport::server_options server_options_from(const config::config& cfg,
+                                              std::shared_ptr<const security::authenticator> auth) {
   transport::server_options o;
   o.host = cfg.server.host;
   o.port = cfg.server.port;
@@ -37,6 +38,13 @@ transport::server_options server_options_from(const config::config& cfg) {
   o.outbound_bytes = cfg.limits.outbound_bytes;
   o.io_threads = cfg.server.io_threads;
   o.max_body_bytes = std::max<std::size_t>(64 * 1024, cfg.topics.max_message_bytes + 4096);
+  o.request_timeout = cfg.server.request_timeout;
+  o.max_header_bytes = cfg.server.max_header_bytes;
+  o.max_connections_per_ip = cfg.server.max_connections_per_ip;
+  o.allowed_origins = cfg.server.allowed_origins;
+  o.rate_limits = cfg.rate_limits;
+  o.tls = cfg.server.tls;
+  o.auth = std::move(auth);
   return o;
 }
 
@@ -55,7 +63,8 @@ void wait_for_connections_to_close(const transport::server& srv, std::chrono::mi
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
 }
 
-int run(const config::config& cfg, const sigset_t& signals) {
+int run(const config::config& cfg, std::shared_ptr<const security::authenticator> auth,
+        const sigset_t& signals) {
   // Declared first so they outlive every actor: jobs hold handles into them.
   transport::process_launcher launcher;
   transport::websocket_connector connector;
@@ -66,8 +75,9 @@ int run(const config::config& cfg, const sigset_t& signals) {
   caf_cfg.set("scheduler.max-threads", static_cast<std::size_t>(cfg.server.actor_threads));
   actors::register_message_types(caf_cfg);
   caf::actor_system system{caf_cfg};
-  actors::gateway gateway{system, cfg, {&launcher, &connector, &sse, &prober, &timers}};
-  transport::server server{server_options_from(cfg), gateway, gateway.workers(), &gateway.api()};
+  actors::gateway gateway{system, cfg, {&launcher, &connector, &sse, &prober, &timers}, auth};
+  transport::server server{server_options_from(cfg, auth), gateway, gateway.workers(),
+                           &gateway.api()};
 
   if (std::string error; !gateway.start(error)) {
     log::error("main", "storage_failed", {{"error", error}});
@@ -142,6 +152,18 @@ int main(int argc, char** argv) {
   }
   auto& cfg = std::get<config::config>(loaded);
   if (opts->port) cfg.server.port = *opts->port;
+  // Keys and certificates are loaded here, so that --check-config reports them too.
+  std::string key_error;
+  auto auth = security::authenticator::create(cfg.auth, key_error);
+  if (!auth) {
+    std::cerr << key_error << "\nsluice: 1 configuration error\n";
+    return 2;
+  }
+  if (auto tls_error =
+          cfg.server.tls.cert_file.empty() ? std::nullopt : transport::check_tls(cfg.server.tls)) {
+    std::cerr << cfg.source << ": " << *tls_error << "\nsluice: 1 configuration error\n";
+    return 2;
+  }
   if (opts->check_config) {
     std::cout << cfg.source << ": configuration is valid (" << cfg.routes.size() << " route"
               << (cfg.routes.size() == 1 ? "" : "s") << ")\n";
@@ -155,5 +177,5 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
-  return run(cfg, signals);
+  return run(cfg, std::move(auth), signals);
 }

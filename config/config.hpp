@@ -17,6 +17,26 @@ namespace sluice::config {
 
 using std::chrono::milliseconds;
 
+// Who may use a route, or subscribe to or publish into a topic: everyone, or
+// the identities that match any of `principals` (none: no client at all).
+// A principal is `authenticated`, `role:NAME`, `sub:SUBJECT`, `key:NAME`
+// (an API key's name), `claim:NAME=VALUE`, or, in a topic pattern with one
+// `*`, `owner` (the part `*` matches is the client's `sub`).
+struct access_list {
+  bool everyone = true;
+  std::vector<std::string> principals;
+
+  static access_list no_one() { return {false, {}}; }
+};
+
+// `tls:`: wss:// and https:// on the server's port (plain ws:// and http://
+// are still accepted there unless `require` is set).
+struct tls_config {
+  std::string cert_file;  // PEM certificate chain; empty: no TLS
+  std::string key_file;   // PEM private key
+  bool require = false;   // refuse connections that do not start a TLS handshake
+};
+
 struct server_config {
   std::string host = "0.0.0.0";
   std::uint16_t port = 3000;  // 0: any free port (the log says which)
@@ -27,6 +47,13 @@ struct server_config {
   milliseconds drain_timeout{10000};  // on SIGTERM, how long running jobs may finish
   unsigned io_threads = 1;            // Asio threads that own the sockets
   unsigned actor_threads = 1;         // CAF scheduler threads that run the actors
+  // A connection must send a complete request head within this long
+  // (slowloris); a kept-alive HTTP connection may stay idle this long.
+  milliseconds request_timeout{10000};
+  std::size_t max_header_bytes = 8 * 1024;
+  std::size_t max_connections_per_ip = 0;    // WebSocket connections from one address; 0: no limit
+  std::vector<std::string> allowed_origins;  // `Origin` values allowed to upgrade; empty: any
+  tls_config tls;
 };
 
 enum class route_kind { uppercase, upstream };
@@ -124,6 +151,7 @@ struct route_config {
   uppercase_params uppercase;
   std::string upstream;                 // kind upstream: the upstream's name
   std::optional<std::string> fallback;  // answered as `final` while the upstream's circuit is open
+  access_list allow;                    // who may send requests to this route
 };
 
 struct limits_config {
@@ -140,8 +168,8 @@ struct topic_rule {
   std::string match = "*";          // `*` matches any run of characters
   std::size_t history_size = 1000;  // messages kept per topic
   milliseconds history_age{0};      // older messages are dropped; 0: no age limit
-  bool subscribe = true;            // clients may subscribe
-  bool publish = true;              // clients may publish (POST /api/publish always may)
+  access_list subscribe;            // clients who may subscribe
+  access_list publish;              // clients who may publish (POST /api/publish always may)
   bool retain_last = false;         // a new subscriber gets the last message at once
   slow_subscriber_policy slow_subscriber = slow_subscriber_policy::drop_oldest;
   std::size_t max_lag = 1000;  // messages a subscriber may fall behind before the policy acts
@@ -161,13 +189,73 @@ struct storage_config {
 struct topics_config {
   std::vector<topic_rule> rules;  // first match wins; no match: the topic is not allowed
   // Every session's inbox.<client id or session id>.
-  topic_rule inbox{.match = "inbox.*", .publish = false, .expire_after = milliseconds{600000}};
+  topic_rule inbox{.match = "inbox.*",
+                   .subscribe = {},
+                   .publish = access_list::no_one(),
+                   .expire_after = milliseconds{600000}};
+  // Every authenticated user's user.<sub>: readable by that user only.
+  topic_rule user{.match = "user.*",
+                  .history_size = 100,
+                  .subscribe = access_list{false, {"owner"}},
+                  .publish = access_list::no_one(),
+                  .expire_after = milliseconds{600000}};
   std::size_t max_inboxes = 100000;  // inboxes at once (not counted in max_topics)
   std::size_t max_topics = 10000;
   std::size_t max_message_bytes = 64 * 1024;  // of one published `data`
   storage_config storage;
 
   const topic_rule* find_rule(std::string_view topic) const;
+};
+
+// A JWT verification key. HS256: `secret` (at least 32 bytes). RS256 and
+// ES256: a PEM public key, inline in `public_key` or in `public_key_file`.
+struct jwt_key_config {
+  std::string algorithm;  // HS256, RS256 or ES256
+  std::string kid;        // when set, only tokens whose header names this kid use the key
+  std::string secret;
+  std::string public_key;
+  std::string public_key_file;
+  std::string where;  // file:line of the entry, for errors found when the key is loaded
+};
+
+// A static API key, stored as the SHA-256 of the key (hex), never the key.
+struct api_key_config {
+  std::string name;
+  std::string sha256;
+  std::string subject;  // the identity's `sub`; empty: none
+  std::vector<std::string> roles;
+};
+
+struct auth_config {
+  bool anonymous = true;  // connections without a token are allowed
+  milliseconds clock_skew{30000};
+  std::string issuer;    // JWT `iss` must equal this; empty: not checked
+  std::string audience;  // JWT `aud` must contain this; empty: not checked
+  std::string roles_claim = "roles";
+  std::vector<jwt_key_config> jwt_keys;
+  std::vector<api_key_config> api_keys;       // for clients at /ws
+  std::vector<api_key_config> http_api_keys;  // for /api/; none: the API needs no key
+  // Every session with a `sub` is subscribed to its user channel, user.<sub>.
+  bool user_channels = true;
+};
+
+// A token bucket: `points` per `per`, refilled continuously; a client that
+// empties it is refused for `block_for` (at least until a point is back).
+struct rate_limit {
+  std::uint32_t points = 0;  // 0: no limit
+  milliseconds per{1000};
+  milliseconds block_for{0};
+};
+
+struct rate_limits_config {
+  rate_limit session_messages;  // frames of one connection
+  rate_limit user_messages;     // frames of all connections of one `sub`
+  rate_limit ip_messages;       // frames of all connections from one address
+  rate_limit session_requests;  // request frames of one connection
+  rate_limit user_requests;
+  rate_limit ip_requests;
+  rate_limit ip_connections;       // new WebSocket connections from one address
+  std::uint32_t close_after = 20;  // refusals in a row before the connection is closed (1008)
 };
 
 struct log_config {
@@ -183,6 +271,8 @@ struct config {
   std::optional<std::string> default_route;  // route used by {"text": …} frames
   limits_config limits;
   topics_config topics;
+  auth_config auth;
+  rate_limits_config rate_limits;
   log_config log;
 
   const route_config* find_route(std::string_view name) const;

@@ -3,6 +3,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "config/security_reader.hpp"
 #include "config/topics_reader.hpp"
 #include "config/values.hpp"
 #include "config/yaml_reader.hpp"
@@ -25,9 +26,11 @@ bool valid_name(std::string_view name) {
 
 void read_server(yaml_reader& r, const YAML::Node& node, server_config& s) {
   const std::string p = "server";
-  if (!r.open_map(node, p,
-                  {"host", "port", "node_name", "max_frame_bytes", "max_connections",
-                   "idle_timeout", "drain_timeout", "io_threads", "actor_threads"}))
+  if (!r.open_map(
+          node, p,
+          {"host", "port", "node_name", "max_frame_bytes", "max_connections", "idle_timeout",
+           "drain_timeout", "io_threads", "actor_threads", "request_timeout", "max_header_bytes",
+           "max_connections_per_ip", "allowed_origins", "tls"}))
     return;
   r.read_string(node, p, "host", s.host);
   if (s.host.empty()) r.fail(node["host"], "server.host", "must not be empty");
@@ -42,6 +45,11 @@ void read_server(yaml_reader& r, const YAML::Node& node, server_config& s) {
   r.read_duration(node, p, "drain_timeout", s.drain_timeout, 0ms, 1h);
   r.read_unsigned(node, p, "io_threads", s.io_threads, 1, 64);
   r.read_unsigned(node, p, "actor_threads", s.actor_threads, 1, 64);
+  r.read_duration(node, p, "request_timeout", s.request_timeout, 100ms, 1h);
+  r.read_size(node, p, "max_header_bytes", s.max_header_bytes, 1024, 1ULL << 20);
+  r.read_unsigned(node, p, "max_connections_per_ip", s.max_connections_per_ip, 0, 1'000'000);
+  r.read_string_list(node, p, "allowed_origins", s.allowed_origins);
+  if (node["tls"].IsDefined()) read_tls(r, node["tls"], s.tls);
 }
 
 // The path of the entry `key` names in `section`, after checking the name.
@@ -208,8 +216,9 @@ void read_route(yaml_reader& r, const YAML::Node& node, const std::string& path,
     r.fail(node, path, "expected a mapping with `kind` or `upstream`");
     return;
   }
-  if (!r.open_map(node, path,
-                  {"kind", "upstream", "default", "timeout", "steps", "interval", "fallback"}))
+  if (!r.open_map(
+          node, path,
+          {"kind", "upstream", "default", "timeout", "steps", "interval", "fallback", "allow"}))
     return;
   if (node["upstream"].IsDefined()) {
     rt.kind = route_kind::upstream;
@@ -235,6 +244,7 @@ void read_route(yaml_reader& r, const YAML::Node& node, const std::string& path,
   r.read_duration(node, path, "timeout", rt.timeout, 1ms, 24h);
   r.read_unsigned(node, path, "steps", rt.uppercase.steps, 0, 1'000'000);
   r.read_duration(node, path, "interval", rt.uppercase.interval, 0ms, 1h);
+  read_access(r, node, path, "allow", rt.allow, false);
 }
 
 void read_routes(yaml_reader& r, const YAML::Node& node, config& cfg) {
@@ -323,13 +333,16 @@ load_result load_string(std::string_view yaml, std::string source_name) {
     reader.fail(doc, "", "the configuration must be a mapping with `server`, `routes`, ...");
     return errors;
   }
-  reader.open_map(doc, "", {"server", "upstreams", "routes", "limits", "topics", "log"});
+  reader.open_map(
+      doc, "", {"server", "upstreams", "routes", "limits", "topics", "auth", "rate_limits", "log"});
   try {
     read_server(reader, doc["server"], cfg.server);
     read_upstreams(reader, doc["upstreams"], cfg);
     read_routes(reader, doc["routes"], cfg);
     read_limits(reader, doc["limits"], cfg.limits);
     read_topics(reader, doc["topics"], cfg.topics);
+    read_auth(reader, doc["auth"], cfg.auth);
+    read_rate_limits(reader, doc["rate_limits"], cfg.rate_limits);
     read_log(reader, doc["log"], cfg.log);
   } catch (const YAML::Exception& e) {  // defensive: a shape the checks above missed
     errors.push_back({source_name, e.mark.line + 1, e.mark.column + 1, "", e.msg});
@@ -358,6 +371,7 @@ const route_config* config::find_route(std::string_view name) const {
 
 const topic_rule* topics_config::find_rule(std::string_view topic) const {
   if (topic_name::is_inbox(topic)) return &inbox;
+  if (topic_name::is_user_channel(topic)) return &user;
   for (const auto& r : rules)
     if (topic_name::matches(r.match, topic)) return &r;
   return nullptr;

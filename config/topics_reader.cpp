@@ -1,5 +1,8 @@
 #include "config/topics_reader.hpp"
 
+#include <algorithm>
+
+#include "config/security_reader.hpp"
 #include "core/topic_name.hpp"
 
 namespace sluice::config {
@@ -24,8 +27,9 @@ void read_rule(yaml_reader& r, const YAML::Node& node, const std::string& path, 
                   {"history", "subscribe", "publish", "retain_last", "slow_subscriber", "max_lag"}))
     return;
   read_history(r, node, path, rule);
-  r.read_bool(node, path, "subscribe", rule.subscribe);
-  r.read_bool(node, path, "publish", rule.publish);
+  bool one_star = std::count(rule.match.begin(), rule.match.end(), '*') == 1;
+  read_access(r, node, path, "subscribe", rule.subscribe, one_star);
+  read_access(r, node, path, "publish", rule.publish, one_star);
   r.read_bool(node, path, "retain_last", rule.retain_last);
   if (auto v = r.read_choice(node, path, "slow_subscriber", {"drop_oldest", "disconnect"}))
     rule.slow_subscriber = static_cast<slow_subscriber_policy>(*v);
@@ -44,6 +48,8 @@ void read_patterns(yaml_reader& r, const YAML::Node& node, topics_config& t) {
              "not starting with '.'");
     if (topic_name::matches(pattern, "inbox.x") && pattern.starts_with("inbox"))
       r.fail(kv.first, path, "inbox topics are configured under topics.inbox");
+    if (topic_name::matches(pattern, "user.x") && pattern.starts_with("user"))
+      r.fail(kv.first, path, "user channels are configured under topics.user");
     topic_rule rule;
     rule.match = pattern;
     read_rule(r, kv.second, path, rule);
@@ -60,22 +66,29 @@ void read_storage(yaml_reader& r, const YAML::Node& node, storage_config& s) {
   r.read_duration(node, p, "fsync_interval", s.fsync_interval, 1ms, 1h);
 }
 
+// topics.inbox and topics.user: their rule is fixed but for these keys.
+bool read_personal(yaml_reader& r, const YAML::Node& node, const std::string& path,
+                   topic_rule& rule, bool inbox) {
+  std::vector<std::string_view> keys{"history", "max_lag", "expire_after"};
+  if (inbox) keys.push_back("max_inboxes");
+  if (!r.open_map(node, path, keys)) return false;
+  read_history(r, node, path, rule);
+  r.read_unsigned(node, path, "max_lag", rule.max_lag, 1, max_history);
+  r.read_duration(node, path, "expire_after", rule.expire_after, 0ms, 24h * 365);
+  return true;
+}
+
 }  // namespace
 
 void read_topics(yaml_reader& r, const YAML::Node& node, topics_config& t) {
   const std::string p = "topics";
-  if (!r.open_map(node, p, {"patterns", "inbox", "max_topics", "max_message_bytes", "storage"}))
+  if (!r.open_map(node, p,
+                  {"patterns", "inbox", "user", "max_topics", "max_message_bytes", "storage"}))
     return;
   read_patterns(r, node["patterns"], t);
-  if (node["inbox"].IsDefined()) {
-    auto inbox = node["inbox"];
-    if (r.open_map(inbox, "topics.inbox", {"history", "max_lag", "expire_after", "max_inboxes"})) {
-      read_history(r, inbox, "topics.inbox", t.inbox);
-      r.read_unsigned(inbox, "topics.inbox", "max_lag", t.inbox.max_lag, 1, max_history);
-      r.read_duration(inbox, "topics.inbox", "expire_after", t.inbox.expire_after, 0ms, 24h * 365);
-      r.read_unsigned(inbox, "topics.inbox", "max_inboxes", t.max_inboxes, 1, 10'000'000);
-    }
-  }
+  if (read_personal(r, node["inbox"], "topics.inbox", t.inbox, true))
+    r.read_unsigned(node["inbox"], "topics.inbox", "max_inboxes", t.max_inboxes, 1, 10'000'000);
+  read_personal(r, node["user"], "topics.user", t.user, false);
   r.read_unsigned(node, p, "max_topics", t.max_topics, 1, 10'000'000);
   r.read_size(node, p, "max_message_bytes", t.max_message_bytes, 1, 64ULL << 20);
   read_storage(r, node["storage"], t.storage);

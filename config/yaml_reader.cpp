@@ -22,6 +22,11 @@ void yaml_reader::fail(const YAML::Node& at, const std::string& path, std::strin
   fail(at.IsDefined() ? at.Mark() : YAML::Mark::null_mark(), path, std::move(message));
 }
 
+std::string yaml_reader::where(const YAML::Node& node) const {
+  auto mark = node.Mark();
+  return file_ + ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
+}
+
 bool yaml_reader::open_map(const YAML::Node& node, const std::string& path,
                            std::initializer_list<std::string_view> allowed) {
   return open_map(node, path, std::span<const std::string_view>{allowed.begin(), allowed.size()});

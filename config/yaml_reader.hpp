@@ -70,6 +70,8 @@ class yaml_reader {
   std::optional<std::string> scalar(const YAML::Node& node, const std::string& path);
 
   void fail(const YAML::Node& at, const std::string& path, std::string message);
+  // "file:line:column" of `node`, for errors found after loading.
+  std::string where(const YAML::Node& node) const;
   void fail(const YAML::Mark& at, const std::string& path, std::string message);
 
  private:

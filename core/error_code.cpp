@@ -76,6 +76,14 @@ std::string_view to_string(ec code) noexcept {
       return "unknown_topic";
     case ec::storage_failed:
       return "storage_failed";
+    case ec::unauthenticated:
+      return "unauthenticated";
+    case ec::token_expired:
+      return "token_expired";
+    case ec::forbidden:
+      return "forbidden";
+    case ec::rate_limited:
+      return "rate_limited";
   }
   return "internal";
 }

@@ -44,6 +44,10 @@ enum class ec : std::uint8_t {
   message_too_large,        // a publish over topics.max_message_bytes
   unknown_topic,            // HTTP: no topic of this name exists
   storage_failed,           // the topic's log could not be written: not acknowledged
+  unauthenticated,          // no credential where one is required, or one that is not valid
+  token_expired,            // the JWT's exp has passed (at connect, or during the session)
+  forbidden,                // the identity may not use this route, topic or origin
+  rate_limited,             // over a rate limit: retry after `retry_after` ms
 };
 
 std::string_view to_string(ec code) noexcept;

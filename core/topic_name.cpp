@@ -51,6 +51,16 @@ bool is_inbox(std::string_view name) {
   return name.starts_with(inbox_prefix);
 }
 
+bool is_user_channel(std::string_view name) {
+  return name.starts_with(user_prefix);
+}
+
+std::string user_channel_of(std::string_view subject) {
+  std::string name{user_prefix};
+  name.append(subject);
+  return !subject.empty() && valid(name) ? name : std::string{};
+}
+
 std::string inbox_of(std::string_view client_id) {
   std::string name{inbox_prefix};
   name.append(client_id);

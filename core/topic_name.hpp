@@ -29,4 +29,11 @@ bool matches(std::string_view pattern, std::string_view name);
 bool is_inbox(std::string_view name);
 std::string inbox_of(std::string_view client_id);
 
+// An authenticated user's channel is `user.<sub>`: only that user may
+// subscribe, and only the HTTP API publishes into it.
+constexpr std::string_view user_prefix = "user.";
+bool is_user_channel(std::string_view name);
+// user.<sub>, or nothing when `sub` cannot be part of a topic name.
+std::string user_channel_of(std::string_view subject);
+
 }  // namespace sluice::topic_name

@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "security/identity.hpp"
 #include "transport/connect_params.hpp"
 #include "transport/protocol.hpp"
 
@@ -58,6 +59,12 @@ class client_link {
   virtual const connect_params& params() const {
     static const connect_params none;
     return none;
+  }
+
+  // Who the client authenticated as when it connected (anonymous: empty).
+  virtual const security::identity& who() const {
+    static const security::identity anonymous;
+    return anonymous;
   }
 };
 

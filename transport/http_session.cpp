@@ -4,13 +4,17 @@
 #include "core/log.hpp"
 #include "transport/api_request.hpp"
 #include "transport/http_endpoints.hpp"
+#include "transport/upgrade_admission.hpp"
 #include "transport/websocket_session.hpp"
 
 namespace sluice::transport {
 namespace {
 
-constexpr auto http_read_timeout = std::chrono::seconds(30);
-constexpr std::uint32_t max_header_bytes = 8 * 1024;
+std::string ip_of(const tcp::socket& socket) {
+  beast::error_code ec;
+  auto ep = socket.remote_endpoint(ec);
+  return ec ? std::string{"unknown"} : ep.address().to_string();
+}
 
 std::string remote_of(const tcp::socket& socket) {
   beast::error_code ec;
@@ -29,24 +33,35 @@ std::string_view path_label(std::string_view target) {
 
 }  // namespace
 
-http_session::http_session(tcp::socket socket, std::shared_ptr<shared_state> state)
-    : stream_(std::move(socket)), state_(std::move(state)), remote_(remote_of(stream_.socket())) {}
+template <class Stream>
+http_session<Stream>::http_session(Stream stream, beast::flat_buffer buffer,
+                                   std::shared_ptr<shared_state> state)
+    : stream_(std::move(stream)),
+      buffer_(std::move(buffer)),
+      state_(std::move(state)),
+      ip_(ip_of(beast::get_lowest_layer(stream_).socket())),
+      remote_(remote_of(beast::get_lowest_layer(stream_).socket())) {}
 
-void http_session::run() {
+template <class Stream>
+void http_session<Stream>::run() {
   net::dispatch(stream_.get_executor(),
-                beast::bind_front_handler(&http_session::do_read, shared_from_this()));
+                beast::bind_front_handler(&http_session::do_read, this->shared_from_this()));
 }
 
-void http_session::do_read() {
+// A whole request (head and body) must arrive within request_timeout: a
+// client that trickles its headers (slowloris) is cut off.
+template <class Stream>
+void http_session<Stream>::do_read() {
   parser_.emplace();
-  parser_->header_limit(max_header_bytes);
+  parser_->header_limit(static_cast<std::uint32_t>(state_->options.max_header_bytes));
   parser_->body_limit(state_->options.max_body_bytes);
-  stream_.expires_after(http_read_timeout);
+  beast::get_lowest_layer(stream_).expires_after(state_->options.request_timeout);
   http::async_read(stream_, buffer_, *parser_,
-                   beast::bind_front_handler(&http_session::on_read, shared_from_this()));
+                   beast::bind_front_handler(&http_session::on_read, this->shared_from_this()));
 }
 
-void http_session::on_read(beast::error_code ec, std::size_t) {
+template <class Stream>
+void http_session<Stream>::on_read(beast::error_code ec, std::size_t) {
   if (ec == http::error::end_of_stream) return do_shutdown();
   if (ec && ec.category() == http::make_error_code(http::error::bad_target).category()) {
     // Malformed or oversized request: answer once, then close.
@@ -59,8 +74,10 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
   if (ec) return;  // timeouts and resets just end the connection
   const auto& req = parser_->get();
   if (websocket::is_upgrade(req)) return do_upgrade();
-  if (std::string_view{req.target()}.starts_with(api_prefix) && state_->api != nullptr)
+  if (std::string_view{req.target()}.starts_with(api_prefix) && state_->api != nullptr) {
+    if (auto refused = admit_api_call(req, *state_)) return do_reply(std::move(*refused), false);
     return do_api(req.keep_alive());
+  }
   auto reply = answer_http(std::string_view{req.method_string()}, std::string_view{req.target()},
                            state_->status);
   if (req.method() == http::verb::head) reply.body.clear();
@@ -69,13 +86,14 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
 
 // An API call is answered by actors, on their threads; the reply comes back
 // to this connection's executor.
-void http_session::do_api(bool keep_alive) {
+template <class Stream>
+void http_session<Stream>::do_api(bool keep_alive) {
   const auto& req = parser_->get();
   auto parsed = parse_api_request(std::string_view{req.method_string()},
                                   std::string_view{req.target()}, req.body());
   if (auto* reply = std::get_if<http_reply>(&parsed))
     return do_reply(std::move(*reply), keep_alive);
-  state_->api->handle(std::move(std::get<api_call>(parsed)), [self = shared_from_this(),
+  state_->api->handle(std::move(std::get<api_call>(parsed)), [self = this->shared_from_this(),
                                                               keep_alive](http_reply reply) {
     auto executor = self->stream_.get_executor();
     net::post(executor, [self = std::move(self), keep_alive, reply = std::move(reply)]() mutable {
@@ -84,7 +102,8 @@ void http_session::do_api(bool keep_alive) {
   });
 }
 
-void http_session::do_upgrade() {
+template <class Stream>
+void http_session<Stream>::do_upgrade() {
   const auto& req = parser_->get();
   auto target = std::string_view{req.target()};
   auto path = target.substr(0, target.find('?'));
@@ -104,26 +123,28 @@ void http_session::do_upgrade() {
     return do_reply(http_error(503, to_string(ec::shutting_down), "server is shutting down"),
                     false);
   }
+  auto admitted = admit_upgrade(req, ip_, workers, *state_);
+  if (admitted.refusal) return do_reply(std::move(*admitted.refusal), false);
   // Reserve a connection slot before the handshake; the session gives it back.
-  auto open = state_->websocket_connections.fetch_add(1);
-  if (open >= state_->options.max_connections) {
-    state_->websocket_connections.fetch_sub(1);
+  std::string refusal;
+  auto slot = connection_slot::acquire(state_, ip_, refusal);
+  if (!slot) {
     state_->metrics.connections_rejected.with({"too_many_connections"}).inc();
     log::warn("http", "connection_refused",
-              {{"remote", remote_}, {"reason", "too_many_connections"}, {"open", open}});
-    auto reply = http_error(
-        503, to_string(ec::too_many_connections),
-        "server is at max_connections (" + std::to_string(state_->options.max_connections) + ")");
+              {{"remote", remote_}, {"reason", "too_many_connections"}, {"detail", refusal}});
+    auto reply = http_error(503, to_string(ec::too_many_connections), refusal);
     reply.headers.emplace_back("Retry-After", "5");
     return do_reply(std::move(reply), false);
   }
   state_->metrics.http_requests.with({std::string{path}, "101"}).inc();
-  std::make_shared<websocket_session>(std::move(stream_), state_, remote_, workers,
-                                      std::move(*params))
-      ->run(parser_->release());
+  websocket_session<Stream>::start(std::move(stream_), state_,
+                                   {remote_, ip_, workers, std::move(*params),
+                                    std::move(admitted.who), std::move(admitted.subprotocol)},
+                                   std::move(*slot), parser_->release());
 }
 
-void http_session::do_reply(http_reply reply, bool keep_alive) {
+template <class Stream>
+void http_session<Stream>::do_reply(http_reply reply, bool keep_alive) {
   const auto& req = parser_->get();
   state_->metrics.http_requests
       .with({std::string{path_label(std::string_view{req.target()})}, std::to_string(reply.status)})
@@ -139,19 +160,29 @@ void http_session::do_reply(http_reply reply, bool keep_alive) {
   response_->prepare_payload();
   http::async_write(
       stream_, *response_,
-      beast::bind_front_handler(&http_session::on_write, shared_from_this(), keep_alive));
+      beast::bind_front_handler(&http_session::on_write, this->shared_from_this(), keep_alive));
 }
 
-void http_session::on_write(bool keep_alive, beast::error_code ec, std::size_t) {
+template <class Stream>
+void http_session<Stream>::on_write(bool keep_alive, beast::error_code ec, std::size_t) {
   response_.reset();
   if (ec) return;
   if (!keep_alive) return do_shutdown();
   do_read();
 }
 
-void http_session::do_shutdown() {
-  beast::error_code ec;
-  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+template <class Stream>
+void http_session<Stream>::do_shutdown() {
+  if constexpr (is_tls<Stream>) {
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(5));
+    stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {});
+  } else {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  }
 }
+
+template class http_session<plain_stream>;
+template class http_session<tls_stream>;
 
 }  // namespace sluice::transport

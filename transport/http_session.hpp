@@ -4,18 +4,20 @@
 #include <optional>
 #include <string>
 
-#include "transport/beast.hpp"
 #include "transport/http_endpoints.hpp"
 #include "transport/shared_state.hpp"
+#include "transport/streams.hpp"
 
 namespace sluice::transport {
 
-// One accepted TCP connection speaking HTTP/1.1: answers the plain endpoints
-// (keep-alive) until the client asks to upgrade /ws, then hands the socket to
-// a websocket_session.
-class http_session : public std::enable_shared_from_this<http_session> {
+// One accepted connection speaking HTTP/1.1 (over TCP, or TLS): answers the
+// plain endpoints (keep-alive) until the client asks to upgrade /ws, then
+// hands the stream to a websocket_session.
+template <class Stream>
+class http_session : public std::enable_shared_from_this<http_session<Stream>> {
  public:
-  http_session(tcp::socket socket, std::shared_ptr<shared_state> state);
+  // `buffer`: bytes already read from the connection (while detecting TLS).
+  http_session(Stream stream, beast::flat_buffer buffer, std::shared_ptr<shared_state> state);
   void run();
 
  private:
@@ -27,12 +29,16 @@ class http_session : public std::enable_shared_from_this<http_session> {
   void on_write(bool keep_alive, beast::error_code ec, std::size_t bytes);
   void do_shutdown();
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::shared_ptr<shared_state> state_;
+  std::string ip_;
   std::string remote_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<http::response<http::string_body>> response_;
 };
+
+extern template class http_session<plain_stream>;
+extern template class http_session<tls_stream>;
 
 }  // namespace sluice::transport

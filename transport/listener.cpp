@@ -2,15 +2,17 @@
 
 #include "core/log.hpp"
 #include "transport/http_session.hpp"
+#include "transport/tls_detector.hpp"
 
 namespace sluice::transport {
 
 listener::listener(net::io_context& ioc, tcp::endpoint endpoint,
-                   std::shared_ptr<shared_state> state)
+                   std::shared_ptr<shared_state> state, std::shared_ptr<ssl::context> tls)
     : ioc_(ioc),
       acceptor_(net::make_strand(ioc)),
       retry_timer_(acceptor_.get_executor()),
-      state_(std::move(state)) {
+      state_(std::move(state)),
+      tls_(std::move(tls)) {
   acceptor_.open(endpoint.protocol());
   acceptor_.set_option(net::socket_base::reuse_address(true));
   acceptor_.bind(endpoint);
@@ -49,7 +51,12 @@ void listener::on_accept(beast::error_code ec, tcp::socket socket) {
   // Small frames must leave at once; Nagle + delayed ACKs would add ~40 ms.
   beast::error_code opt_ec;
   socket.set_option(tcp::no_delay(true), opt_ec);
-  std::make_shared<http_session>(std::move(socket), state_)->run();
+  if (tls_)
+    std::make_shared<tls_detector>(std::move(socket), state_, tls_)->run();
+  else
+    std::make_shared<http_session<plain_stream>>(plain_stream{std::move(socket)},
+                                                 beast::flat_buffer{}, state_)
+        ->run();
   do_accept();
 }
 

@@ -190,6 +190,14 @@ client_message decode_client_frame(std::string_view text) {
   }
   if (type == "subscribe" || type == "unsubscribe" || type == "publish")
     return decode_topic_frame(type, obj, std::move(msg));
+  if (type == "refresh") {
+    std::string_view token;
+    if (obj["token"].get_string().get(token) || token.empty())
+      return invalid(ec::invalid_frame, "`refresh` needs a `token` (a non-empty string)", msg.id);
+    msg.type = client_message_type::refresh;
+    msg.token = token;
+    return msg;
+  }
   if (type != "request" && type != "cancel")
     return invalid(ec::unknown_type, "unknown message type \"" + std::string{type} + "\"", msg.id);
   if (msg.id.empty())

@@ -19,6 +19,7 @@ enum class client_message_type : std::uint8_t {
   subscribe,
   unsubscribe,
   publish,
+  refresh,  // a new token for a long session
   invalid,
   // Frames of workers at /workers (docs/protocol.md, "Workers").
   worker_register,
@@ -28,23 +29,24 @@ enum class client_message_type : std::uint8_t {
 
 struct client_message {
   client_message_type type = client_message_type::invalid;
-  std::string id;                // the id as JSON (`"a1"` or `42`); empty when absent
-                                 // (worker frames: the `job` id, as JSON)
-  std::string route;             // request: route name; empty means the default route
-                                 // (worker_update: its kind: progress, token, final, error)
-  std::string payload;           // request: the payload as minified JSON (`null` when absent)
-                                 // (worker_update: its `data`)
-                                 // (publish: its `data`)
-  bool compat = false;           // request: came as a bare {"text": …} frame
-  std::string topic;             // subscribe, unsubscribe, publish: a valid topic name
-  std::int64_t since = -1;       // subscribe: deliver from the offset after this; -1: live only
-  std::uint64_t epoch = 0;       // subscribe: the epoch `since` belongs to; 0: not given
-  ec error = ec::invalid_frame;  // invalid: why
-  std::string error_message;     // invalid: for humans (worker_update error: its `message`)
+  std::string id;                    // the id as JSON (`"a1"` or `42`); empty when absent
+                                     // (worker frames: the `job` id, as JSON)
+  std::string route;                 // request: route name; empty means the default route
+                                     // (worker_update: its kind: progress, token, final, error)
+  std::string payload;               // request: the payload as minified JSON (`null` when absent)
+                                     // (worker_update: its `data`)
+                                     // (publish: its `data`)
+  bool compat = false;               // request: came as a bare {"text": …} frame
+  std::string topic;                 // subscribe, unsubscribe, publish: a valid topic name
+  std::int64_t since = -1;           // subscribe: deliver from the offset after this; -1: live only
+  std::uint64_t epoch = 0;           // subscribe: the epoch `since` belongs to; 0: not given
+  ec error = ec::invalid_frame;      // invalid: why
+  std::string error_message;         // invalid: for humans (worker_update error: its `message`)
+  std::uint64_t retry_after_ms = 0;  // invalid with rate_limited: when a frame may pass again
   // worker_register only.
   std::vector<std::string> routes;
   std::uint32_t capacity = 1;
-  std::string token;
+  std::string token;  // also: refresh
   std::string name;
 };
 

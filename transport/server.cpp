@@ -6,6 +6,7 @@
 #include "core/log.hpp"
 #include "transport/beast.hpp"
 #include "transport/listener.hpp"
+#include "transport/tls_detector.hpp"
 
 namespace sluice::transport {
 
@@ -23,6 +24,15 @@ struct server::impl {
   std::vector<std::thread> threads;
 };
 
+std::optional<std::string> check_tls(const config::tls_config& tls) {
+  try {
+    make_tls_context(tls);
+    return std::nullopt;
+  } catch (const std::exception& e) {
+    return std::string{e.what()};
+  }
+}
+
 server::server(server_options options, connection_handler& handler, connection_handler* workers,
                api_handler* api)
     : impl_(std::make_unique<impl>(std::move(options), handler, workers, api)) {}
@@ -34,8 +44,9 @@ server::~server() {
 std::uint16_t server::start() {
   const auto& opts = impl_->state->options;
   auto address = net::ip::make_address(opts.host);
-  impl_->accept =
-      std::make_shared<listener>(impl_->ioc, tcp::endpoint{address, opts.port}, impl_->state);
+  auto tls = opts.tls.cert_file.empty() ? nullptr : make_tls_context(opts.tls);
+  impl_->accept = std::make_shared<listener>(impl_->ioc, tcp::endpoint{address, opts.port},
+                                             impl_->state, std::move(tls));
   impl_->accept->run();
   for (unsigned i = 0; i < opts.io_threads; ++i)
     impl_->threads.emplace_back([this] { impl_->ioc.run(); });

@@ -3,8 +3,11 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "config/config.hpp"
+#include "security/authenticator.hpp"
 #include "transport/api_request.hpp"
 #include "transport/client_link.hpp"
 
@@ -24,7 +27,18 @@ struct server_options {
   std::size_t outbound_frames = 1024;
   std::size_t outbound_bytes = 8 * 1024 * 1024;
   unsigned io_threads = 1;
+  // Security at the edge (config.hpp documents each).
+  std::chrono::milliseconds request_timeout{10000};
+  std::size_t max_header_bytes = 8 * 1024;
+  std::size_t max_connections_per_ip = 0;
+  std::vector<std::string> allowed_origins;
+  config::rate_limits_config rate_limits;
+  config::tls_config tls;
+  std::shared_ptr<const security::authenticator> auth;  // null: every client is anonymous
 };
+
+// Whether server.tls can be loaded: nothing, or why not.
+std::optional<std::string> check_tls(const config::tls_config& tls);
 
 class server {
  public:
@@ -38,7 +52,7 @@ class server {
 
   // Binds, listens and starts the I/O threads. Returns the bound port.
   // Throws boost::system::system_error (a std::runtime_error) when the
-  // address cannot be bound.
+  // address cannot be bound, std::runtime_error when server.tls cannot be loaded.
   std::uint16_t start();
 
   // Closes the listening socket; /readyz answers 503 from now on.

@@ -36,6 +36,60 @@ transport_metrics::transport_metrics()
                              .with({"session"})),
       outbound_high_water(
           reg().add_gauge("sluice_outbound_queue_high_water",
-                          "Highest number of frames queued toward one client socket")) {}
+                          "Highest number of frames queued toward one client socket")),
+      auth_failures(reg().add_counter_family(
+          "sluice_auth_failures_total",
+          "Credentials refused (at connect, refresh or the HTTP API), by error code", {"code"})),
+      rate_limited(reg().add_counter_family("sluice_rate_limited_total",
+                                            "Frames or connections refused by a rate limit, by "
+                                            "the limit (rate_limits.<name>)",
+                                            {"limit"})),
+      rate_limit_closes(reg().add_counter(
+          "sluice_rate_limit_closes_total",
+          "Connections closed with 1008 after rate_limits.close_after refusals in a row")),
+      tls_handshakes(reg().add_counter_family("sluice_tls_handshakes_total",
+                                              "TLS handshakes on the server port, by result",
+                                              {"result"})) {}
+
+bool connections_per_ip::try_add(const std::string& ip, std::size_t limit) {
+  std::lock_guard lock{mutex_};
+  auto& n = open_[ip];
+  if (limit > 0 && n >= limit) {
+    if (n == 0) open_.erase(ip);
+    return false;
+  }
+  ++n;
+  return true;
+}
+
+void connections_per_ip::remove(const std::string& ip) {
+  std::lock_guard lock{mutex_};
+  auto it = open_.find(ip);
+  if (it != open_.end() && --it->second == 0) open_.erase(it);
+}
+
+std::optional<connection_slot> connection_slot::acquire(std::shared_ptr<shared_state> state,
+                                                        std::string ip, std::string& refusal) {
+  const auto& opts = state->options;
+  auto open = state->websocket_connections.fetch_add(1);
+  if (open >= opts.max_connections) {
+    state->websocket_connections.fetch_sub(1);
+    refusal = "server is at max_connections (" + std::to_string(opts.max_connections) + ")";
+    return std::nullopt;
+  }
+  if (!state->per_ip.try_add(ip, opts.max_connections_per_ip)) {
+    state->websocket_connections.fetch_sub(1);
+    refusal = "this address has max_connections_per_ip (" +
+              std::to_string(opts.max_connections_per_ip) + ") connections open";
+    return std::nullopt;
+  }
+  return connection_slot{std::move(state), std::move(ip)};
+}
+
+connection_slot::~connection_slot() {
+  if (!state_) return;
+  state_->websocket_connections.fetch_sub(1);
+  state_->per_ip.remove(ip_);
+}
 
 }  // namespace sluice::transport

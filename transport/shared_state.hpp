@@ -2,8 +2,13 @@
 
 #include <atomic>
 #include <cstddef>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
 
 #include "core/metrics.hpp"
+#include "security/rate_limiter.hpp"
 #include "transport/api_request.hpp"
 #include "transport/client_link.hpp"
 #include "transport/http_endpoints.hpp"
@@ -27,12 +32,48 @@ struct transport_metrics {
   metrics::counter& oversized_frames;
   metrics::gauge& mailbox_high_water;  // {actor="session"}
   metrics::gauge& outbound_high_water;
+  metrics::family<metrics::counter>& auth_failures;  // {code}
+  metrics::family<metrics::counter>& rate_limited;   // {limit}
+  metrics::counter& rate_limit_closes;
+  metrics::family<metrics::counter>& tls_handshakes;  // {result}
+};
+
+// The rate limits shared by every connection: one bucket per user or address.
+struct shared_limits {
+  explicit shared_limits(const config::rate_limits_config& cfg)
+      : user_messages(cfg.user_messages),
+        ip_messages(cfg.ip_messages),
+        user_requests(cfg.user_requests),
+        ip_requests(cfg.ip_requests),
+        ip_connections(cfg.ip_connections) {}
+
+  security::rate_limiter user_messages;
+  security::rate_limiter ip_messages;
+  security::rate_limiter user_requests;
+  security::rate_limiter ip_requests;
+  security::rate_limiter ip_connections;
+};
+
+// WebSocket connections open per remote address (server.max_connections_per_ip).
+class connections_per_ip {
+ public:
+  // Counts one more for `ip` unless it already has `limit` (0: no limit).
+  bool try_add(const std::string& ip, std::size_t limit);
+  void remove(const std::string& ip);
+
+ private:
+  std::mutex mutex_;
+  std::unordered_map<std::string, std::size_t> open_;
 };
 
 // What every connection of one server shares. Lives as long as the server.
 struct shared_state {
   shared_state(server_options opts, connection_handler& h, connection_handler* w, api_handler* a)
-      : options(std::move(opts)), handler(h), workers_handler(w), api(a) {}
+      : options(std::move(opts)),
+        handler(h),
+        workers_handler(w),
+        api(a),
+        limits(options.rate_limits) {}
 
   const server_options options;
   connection_handler& handler;
@@ -40,7 +81,27 @@ struct shared_state {
   api_handler* api;                     // null: no /api/
   server_status status;
   std::atomic<std::size_t> websocket_connections{0};
+  connections_per_ip per_ip;
+  shared_limits limits;
   transport_metrics metrics;
+};
+
+// A WebSocket connection's place under server.max_connections and
+// max_connections_per_ip, given back when the slot is destroyed.
+class connection_slot {
+ public:
+  // Nothing, with the reason (too_many_connections), when either limit is reached.
+  static std::optional<connection_slot> acquire(std::shared_ptr<shared_state> state, std::string ip,
+                                                std::string& refusal);
+  connection_slot(connection_slot&& other) noexcept = default;
+  connection_slot& operator=(connection_slot&&) = delete;
+  ~connection_slot();
+
+ private:
+  connection_slot(std::shared_ptr<shared_state> state, std::string ip)
+      : state_(std::move(state)), ip_(std::move(ip)) {}
+  std::shared_ptr<shared_state> state_;  // null once moved from
+  std::string ip_;
 };
 
 }  // namespace sluice::transport

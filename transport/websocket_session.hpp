@@ -4,39 +4,54 @@
 #include <memory>
 #include <string>
 
-#include "transport/beast.hpp"
 #include "transport/client_link.hpp"
+#include "transport/inbound_limits.hpp"
 #include "transport/outbound_budget.hpp"
 #include "transport/shared_state.hpp"
+#include "transport/streams.hpp"
 
 namespace sluice::transport {
+
+// What the HTTP side learned about a connection before upgrading it.
+struct connection_info {
+  std::string remote;  // ip:port
+  std::string ip;
+  bool workers = false;  // a worker at /workers; otherwise a client at /ws
+  connect_params params;
+  security::identity who;
+  std::string subprotocol;  // echoed in the handshake; empty: none
+};
 
 // One client WebSocket. Owns the socket; everything that touches it runs on
 // the socket's strand. One read and at most one write are in flight; frames
 // wait in a bounded queue. Kept alive by its pending handlers and by the
 // actor that holds it as a client_link.
+template <class Stream>
 class websocket_session : public client_link,
-                          public std::enable_shared_from_this<websocket_session> {
+                          public std::enable_shared_from_this<websocket_session<Stream>> {
  public:
-  // `workers`: a worker at /workers (its frames are worker frames, its
-  // sink comes from the workers handler); otherwise a client at /ws.
-  websocket_session(beast::tcp_stream stream, std::shared_ptr<shared_state> state,
-                    std::string remote, bool workers = false, connect_params params = {});
-  ~websocket_session() override;
+  // Completes the upgrade for `request` and starts reading. A worker's frames
+  // are worker frames and its sink comes from the workers handler.
+  static void start(Stream stream, std::shared_ptr<shared_state> state, connection_info info,
+                    connection_slot slot, http::request<http::string_body> request);
 
-  // Completes the upgrade for `request` and starts reading.
-  void run(http::request<http::string_body> request);
+  websocket_session(Stream stream, std::shared_ptr<shared_state> state, connection_info info,
+                    connection_slot slot);
+  ~websocket_session() override;
 
   send_status send(shared_frame frame) override;
   void close(close_code code, std::string reason) override;
   void consumed() override;
   bool congested() const override { return budget_.above_low_water(); }
   void notify_when_writable() override;
-  const std::string& remote_address() const override { return remote_; }
-  const connect_params& params() const override { return params_; }
+  const std::string& remote_address() const override { return info_.remote; }
+  const connect_params& params() const override { return info_.params; }
+  const security::identity& who() const override { return info_.who; }
 
  private:
+  void run(http::request<http::string_body> request);
   void on_accept(beast::error_code ec);
+  bool rate_limited(const client_message& msg);
   void do_read();
   void on_read(beast::error_code ec, std::size_t bytes);
   void deliver(client_message msg);
@@ -51,11 +66,12 @@ class websocket_session : public client_link,
   void resume_reading();
   void maybe_notify_writable();
 
-  websocket::stream<beast::tcp_stream> ws_;
+  websocket::stream<Stream> ws_;
   std::shared_ptr<shared_state> state_;
-  std::string remote_;
-  bool workers_;
-  connect_params params_;
+  connection_info info_;
+  std::optional<connection_slot> slot_;  // given back when the connection ends
+  inbound_limits limits_;
+  std::uint32_t refusals_in_a_row_ = 0;  // strand only: frames refused by a rate limit
   beast::flat_buffer buffer_;
 
   std::unique_ptr<inbound_sink> sink_;  // set once the upgrade completed
@@ -72,5 +88,8 @@ class websocket_session : public client_link,
   std::atomic<bool> closing_{false};
   std::atomic<std::size_t> unconsumed_{0};  // delivered to the sink, not yet consumed
 };
+
+extern template class websocket_session<plain_stream>;
+extern template class websocket_session<tls_stream>;
 
 }  // namespace sluice::transport

@@ -115,9 +115,9 @@ TEST(LoaderErrors, UnsetVariableNamesFileLineAndKey) {
 TEST(LoaderErrors, UnknownKeys) {
   EXPECT_THAT(errors_of("servr: {}\nroutes: {up: {kind: uppercase, stepz: 3}}\n"),
               ElementsAre("1:1: servr: unknown key (expected one of: server, upstreams, routes, "
-                          "limits, topics, log)",
+                          "limits, topics, auth, rate_limits, log)",
                           "2:32: routes.up.stepz: unknown key (expected one of: kind, upstream, "
-                          "default, timeout, steps, interval, fallback)"));
+                          "default, timeout, steps, interval, fallback, allow)"));
 }
 
 TEST(LoaderErrors, WrongTypes) {
@@ -399,13 +399,13 @@ topics:
   ASSERT_NE(chat, nullptr);
   EXPECT_EQ(chat->history_size, 5u);
   EXPECT_EQ(chat->history_age, std::chrono::minutes(1));
-  EXPECT_FALSE(chat->publish);
+  EXPECT_FALSE(chat->publish.everyone);
   EXPECT_TRUE(chat->retain_last);
   EXPECT_EQ(chat->slow_subscriber, slow_subscriber_policy::disconnect);
   EXPECT_EQ(chat->max_lag, 7u);
   EXPECT_EQ(t.find_rule("news")->match, "*");
   EXPECT_EQ(t.find_rule("inbox.alice")->history_size, 9u);
-  EXPECT_FALSE(t.find_rule("inbox.alice")->publish);
+  EXPECT_FALSE(t.find_rule("inbox.alice")->publish.everyone);
   EXPECT_EQ(t.max_topics, 3u);
   EXPECT_EQ(t.max_inboxes, 4u);
   EXPECT_EQ(t.inbox.expire_after.count(), 0);

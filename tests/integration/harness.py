@@ -191,10 +191,10 @@ async def send_json(ws, obj):
     await ws.send(json.dumps(obj))
 
 
-def post_json(server, path, obj):
+def post_json(server, path, obj, headers=None):
     """POSTs `obj` as JSON; returns (status, parsed body)."""
     status, _, body = server.http("POST", path, json.dumps(obj),
-                                  {"Content-Type": "application/json"})
+                                  {"Content-Type": "application/json", **(headers or {})})
     return status, json.loads(body)
 
 
@@ -255,3 +255,13 @@ def error(code, message, request_id=None):
     if request_id is not None:
         frame["id"] = request_id
     return frame
+
+
+def upgrade(server, target="/ws", headers=None):
+    """A WebSocket upgrade request by hand, to see a refusal's status and JSON body; returns
+    (status, headers dict, parsed body or None)."""
+    request = {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
+               "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}
+    request.update(headers or {})
+    status, got, body = server.http("GET", target, headers=request)
+    return status, got, json.loads(body) if body else None
