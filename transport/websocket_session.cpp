@@ -118,6 +118,7 @@ void websocket_session<Stream>::on_read(beast::error_code ec, std::size_t bytes)
 template <class Stream>
 bool websocket_session<Stream>::rate_limited(const client_message& msg) {
   if (info_.workers) return false;
+  if (close_requested_) return true;  // closing (perhaps for abuse): nothing more is handled
   auto refused = limits_.admit(msg.type == client_message_type::request);
   if (!refused) {
     refusals_in_a_row_ = 0;

@@ -12,6 +12,7 @@ import unittest
 
 import jwt
 import websockets
+import websockets.exceptions
 
 from harness import (PATIENCE, Sluice, config_with, connect, post_json, recv_json, send_json,
                      upgrade)
