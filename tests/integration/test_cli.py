@@ -63,6 +63,21 @@ class CommandLine(unittest.TestCase):
             "sluice: 4 configuration errors",
         ])
 
+    def test_auth_example_checks_with_its_secret_from_the_environment(self):
+        example = os.path.join(REPO, "config/examples/auth.yaml")
+        env = {k: v for k, v in os.environ.items() if k != "SLUICE_JWT_SECRET"}
+        r = subprocess.run([SLUICE_BIN, "--check-config", "--config", example],
+                           capture_output=True, text=True, env=env, timeout=PATIENCE)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(f"{example}:31:17: auth.jwt.keys[0].secret: environment variable "
+                      "SLUICE_JWT_SECRET is not set", r.stderr)
+        env["SLUICE_JWT_SECRET"] = "a-production-secret-of-more-than-32-bytes"
+        r = subprocess.run([SLUICE_BIN, "--check-config", "--config", example],
+                           capture_output=True, text=True, env=env, timeout=PATIENCE)
+        self.assertEqual((r.returncode, r.stdout.strip()),
+                         (0, f"{example}: configuration is valid (2 routes)"))
+        self.assertNotIn("a-production-secret", r.stdout + r.stderr)
+
     def test_bad_config_refuses_to_start(self):
         r = run("--config", "/nonexistent.yaml")
         self.assertEqual(r.returncode, 2)
