@@ -6,6 +6,7 @@
 #include "actors/worker_frames.hpp"
 #include "core/log.hpp"
 #include "core/random_id.hpp"
+#include "security/authenticator.hpp"
 
 namespace sluice::actors {
 namespace {
@@ -83,7 +84,10 @@ void worker_state::on_register(transport::client_message& msg) {
     up = b;
   }
   const auto& w = up->config->workers;
-  if (!same_token(msg.token, w.token)) return refuse(ec::unauthorized, "wrong or missing token");
+  bool admitted = w.token_sha256.empty()
+                      ? same_token(msg.token, w.token)
+                      : same_token(security::sha256_hex(msg.token), w.token_sha256);
+  if (!admitted) return refuse(ec::unauthorized, "wrong or missing token");
   upstream_ = up;
   auto capacity = std::min(msg.capacity, w.max_concurrency);
   auto interval = w.heartbeat_timeout / 3;

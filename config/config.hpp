@@ -108,7 +108,8 @@ struct sse_upstream_config {
 // An upstream of kind `workers`: worker processes connect in at /workers,
 // register with `token` and the routes they serve, and pull jobs.
 struct workers_upstream_config {
-  std::string token;                      // empty: workers need no token
+  std::string token;                      // empty (and no token_sha256): workers need no token
+  std::string token_sha256;               // instead of `token`: its SHA-256 (hex)
   std::uint32_t max_concurrency = 64;     // per worker, whatever it declares
   milliseconds heartbeat_timeout{15000};  // silent this long: the worker is lost
 };

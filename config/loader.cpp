@@ -120,6 +120,13 @@ void read_sse_upstream(yaml_reader& r, const YAML::Node& node, const std::string
 void read_workers_upstream(yaml_reader& r, const YAML::Node& node, const std::string& path,
                            workers_upstream_config& w) {
   r.read_string(node, path, "token", w.token);
+  r.read_string(node, path, "token_sha256", w.token_sha256);
+  if (!w.token.empty() && !w.token_sha256.empty())
+    r.fail(node["token_sha256"], path + ".token_sha256",
+           "give `token` or `token_sha256`, not both");
+  if (node["token_sha256"].IsDefined() && w.token_sha256.size() != 64)
+    r.fail(node["token_sha256"], path + ".token_sha256",
+           "expected 64 lowercase hex digits (printf %s TOKEN | sha256sum)");
   r.read_unsigned(node, path, "max_concurrency", w.max_concurrency, 1, 100'000);
   r.read_duration(node, path, "heartbeat_timeout", w.heartbeat_timeout, 100ms, 1h);
 }
@@ -184,7 +191,8 @@ void read_upstream_body(yaml_reader& r, const YAML::Node& body, const std::strin
       if (open) read_sse_upstream(r, body, path, up.sse);
       break;
     case upstream_kind::workers:
-      open = r.open_map(body, path, keys({"token", "max_concurrency", "heartbeat_timeout"}));
+      open = r.open_map(body, path,
+                        keys({"token", "token_sha256", "max_concurrency", "heartbeat_timeout"}));
       if (open) read_workers_upstream(r, body, path, up.workers);
       break;
   }

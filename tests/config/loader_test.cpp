@@ -204,7 +204,8 @@ routes:
 
 TEST(Loader, ExampleUpstreamConfigsLoad) {
   ::setenv("SLUICE_JWT_SECRET", "an example secret of at least 32 bytes", 1);
-  for (const char* name : {"process.yaml", "websocket.yaml", "sse.yaml", "workers.yaml", "auth.yaml"}) {
+  for (const char* name :
+       {"process.yaml", "websocket.yaml", "sse.yaml", "workers.yaml", "auth.yaml"}) {
     auto result = load_file(std::string{SLUICE_SOURCE_DIR "/config/examples/"} + name);
     EXPECT_TRUE(std::holds_alternative<config>(result)) << name;
   }

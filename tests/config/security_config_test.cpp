@@ -32,11 +32,14 @@ TEST(SecurityConfig, ReadsAuthRateLimitsAndAccessLists) {
   auto cfg = loaded(
       "auth:\n  anonymous: false\n  clock_skew: 5s\n  jwt:\n    issuer: iss\n    audience: aud\n"
       "    keys:\n      - {algorithm: HS256, secret: 0123456789abcdef0123456789abcdef}\n"
-      "  api_keys:\n    ci: {sha256: " + hash + ", sub: ci-bot, roles: [deploy]}\n"
+      "  api_keys:\n    ci: {sha256: " +
+      hash +
+      ", sub: ci-bot, roles: [deploy]}\n"
       "rate_limits:\n  session_messages: {points: 50, per: 1s, block_for: 30s}\n"
       "  close_after: 3\n"
       "server:\n  allowed_origins: [\"https://a.example\"]\n  max_connections_per_ip: 7\n"
-      "topics:\n  patterns:\n    \"team.*\": {subscribe: [\"claim:team=red\", owner], publish: false}\n");
+      "topics:\n  patterns:\n    \"team.*\": {subscribe: [\"claim:team=red\", owner], publish: "
+      "false}\n");
   EXPECT_FALSE(cfg.auth.anonymous);
   EXPECT_EQ(cfg.auth.clock_skew, std::chrono::seconds(5));
   ASSERT_EQ(cfg.auth.jwt_keys.size(), 1u);

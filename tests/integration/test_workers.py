@@ -3,6 +3,7 @@ end; jobs go to the least-loaded worker; a worker that dies mid-job gives `worke
 dies before streaming has its job retried elsewhere; bad worker input gets a typed error."""
 
 import asyncio
+import hashlib
 import json
 import os
 import socket
@@ -229,6 +230,17 @@ class BadWorkerInput(WorkerCase):
                 await asyncio.wait_for(raw.recv(), PATIENCE)
             self.assertEqual(closed.exception.code, 1008)
             self.assertEqual(server.metrics()['sluice_workers_connected{upstream="pool"}'], 0)
+
+    async def test_hashed_token_admits_the_token_and_nothing_else(self):
+        hashed = config().replace("token: s3cret", "token_sha256: " +
+                                  hashlib.sha256(b"s3cret").hexdigest())
+        with Sluice(hashed) as server:
+            raw, reply = await self.raw_worker(server, token="guess")
+            self.assertEqual(reply["code"], "unauthorized")
+            await raw.close()
+            raw, reply = await self.raw_worker(server)
+            self.assertEqual(reply["type"], "registered")
+            await raw.close()
 
     async def test_route_not_served_by_workers_is_refused(self):
         with Sluice(config()) as server:

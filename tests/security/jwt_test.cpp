@@ -10,7 +10,8 @@ namespace {
 // RFC 7515, appendix A.1: an HS256 JWS and its key.
 constexpr std::string_view rfc7515_token =
     "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9."
-    "eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ."
+    "eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ"
+    "."
     "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 constexpr std::string_view rfc7515_key =
     "AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow";
@@ -33,10 +34,10 @@ TEST(Base64url, RoundTripsAndRejectsOtherAlphabets) {
     EXPECT_EQ(*decoded, s);
   }
   EXPECT_EQ(base64url_encode("\xfb\xff"), "-_8");
-  EXPECT_FALSE(base64url_decode("a+b/"));  // base64, not base64url
+  EXPECT_FALSE(base64url_decode("a+b/"));   // base64, not base64url
   EXPECT_FALSE(base64url_decode("abcde"));  // a length no encoding has
-  EXPECT_FALSE(base64url_decode("Zm9=")); // padding
-  EXPECT_FALSE(base64url_decode("Zh"));    // non-zero leftover bits
+  EXPECT_FALSE(base64url_decode("Zm9="));   // padding
+  EXPECT_FALSE(base64url_decode("Zh"));     // non-zero leftover bits
 }
 
 TEST(Jwt, VerifiesTheRfc7515Example) {
@@ -74,13 +75,14 @@ TEST(Jwt, AnyChangedByteFailsVerification) {
 
 TEST(Jwt, RefusesMalformedAndUnsignedTokens) {
   std::string why;
-  auto none = base64url_encode(R"({"alg":"none"})") + "." + base64url_encode(R"({"sub":"a"})") +
-              ".c2ln";
+  auto none =
+      base64url_encode(R"({"alg":"none"})") + "." + base64url_encode(R"({"sub":"a"})") + ".c2ln";
   EXPECT_FALSE(jwt::parse(none, "roles", why));
   EXPECT_EQ(why, "token algorithm is not HS256, RS256 or ES256");
   for (std::string_view bad : {"", "a.b", "a.b.c.d", "!!.e30.c2ln", "e30.e30.", "e30.e30.c2ln"})
     EXPECT_FALSE(jwt::parse(bad, "roles", why)) << bad;
-  auto not_object = base64url_encode(R"({"alg":"HS256"})") + "." + base64url_encode("[1]") + ".c2ln";
+  auto not_object =
+      base64url_encode(R"({"alg":"HS256"})") + "." + base64url_encode("[1]") + ".c2ln";
   EXPECT_FALSE(jwt::parse(not_object, "roles", why));
   EXPECT_FALSE(jwt::parse(std::string(jwt::max_token_bytes + 1, 'a'), "roles", why));
 }
@@ -98,8 +100,10 @@ TEST(Jwt, ReadsRolesAudienceAndScalarClaims) {
   EXPECT_EQ(t->roles, (std::vector<std::string>{"admin", "ops"}));
   EXPECT_EQ(t->not_before, 100);
   using claim = std::pair<std::string, std::string>;
-  EXPECT_EQ(t->claims, (std::vector<claim>{{"sub", "alice"}, {"plan", "pro"}, {"tier", "3"},
-                                           {"beta", "true"}, {"nbf", "100.5"}}));
+  EXPECT_EQ(
+      t->claims,
+      (std::vector<claim>{
+          {"sub", "alice"}, {"plan", "pro"}, {"tier", "3"}, {"beta", "true"}, {"nbf", "100.5"}}));
   auto scoped = jwt::parse(base64url_encode(R"({"alg":"HS256"})") + "." +
                                base64url_encode(R"({"scope":"read write"})") + ".c2ln",
                            "scope", why);
@@ -113,7 +117,8 @@ TEST(JwtKeys, ReportsKeysThatCannotBeLoaded) {
   key.where = "auth.yaml:7:9";
   std::string error;
   EXPECT_FALSE(jwt_keys::load({key}, error));
-  EXPECT_EQ(error, "auth.yaml:7:9: auth.jwt key: not a PEM RSA public key (-----BEGIN PUBLIC KEY-----)");
+  EXPECT_EQ(error,
+            "auth.yaml:7:9: auth.jwt key: not a PEM RSA public key (-----BEGIN PUBLIC KEY-----)");
   key.public_key.clear();
   key.public_key_file = "/nonexistent.pem";
   EXPECT_FALSE(jwt_keys::load({key}, error));
