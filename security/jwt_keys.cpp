@@ -70,6 +70,14 @@ bool verify_signature(EVP_PKEY* key, const jwt::token& t) {
                           t.signing_input.size()) == 1;
 }
 
+// ES256 is ECDSA over P-256 only (RFC 7518 3.4).
+bool on_p256(EVP_PKEY* key) {
+  char group[64] = {};
+  std::size_t len = 0;
+  return EVP_PKEY_get_group_name(key, group, sizeof group, &len) == 1 &&
+         std::string_view{group, len} == "prime256v1";
+}
+
 std::optional<std::string> read_file(const std::string& path) {
   std::ifstream in{path, std::ios::binary};
   if (!in) return std::nullopt;
@@ -101,7 +109,8 @@ std::optional<jwt_keys> jwt_keys::load(const std::vector<config::jwt_key_config>
     }
     loaded.pkey = read_public_key(*pem);
     int want = loaded.alg == jwt::algorithm::rs256 ? EVP_PKEY_RSA : EVP_PKEY_EC;
-    if (!loaded.pkey || EVP_PKEY_get_base_id(loaded.pkey.get()) != want) {
+    if (!loaded.pkey || EVP_PKEY_get_base_id(loaded.pkey.get()) != want ||
+        (want == EVP_PKEY_EC && !on_p256(loaded.pkey.get()))) {
       error = k.where + ": auth.jwt key: not a PEM " +
               (want == EVP_PKEY_RSA ? std::string{"RSA"} : std::string{"EC P-256"}) +
               " public key (-----BEGIN PUBLIC KEY-----)";

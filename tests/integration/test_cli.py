@@ -69,7 +69,7 @@ class CommandLine(unittest.TestCase):
         r = subprocess.run([SLUICE_BIN, "--check-config", "--config", example],
                            capture_output=True, text=True, env=env, timeout=PATIENCE)
         self.assertEqual(r.returncode, 2)
-        self.assertIn(f"{example}:31:17: auth.jwt.keys[0].secret: environment variable "
+        self.assertIn(f"{example}:32:17: auth.jwt.keys[0].secret: environment variable "
                       "SLUICE_JWT_SECRET is not set", r.stderr)
         env["SLUICE_JWT_SECRET"] = "a-production-secret-of-more-than-32-bytes"
         r = subprocess.run([SLUICE_BIN, "--check-config", "--config", example],
