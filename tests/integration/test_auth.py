@@ -93,11 +93,13 @@ class Authentication(unittest.IsolatedAsyncioTestCase):
         self.server = Sluice(auth_config(self.dir)).__enter__()
 
     async def asyncTearDown(self):
+        _, _, metrics = self.server.http("GET", "/metrics")
         self.server.__exit__(None, None, None)
-        # Secrets never reach the log.
+        # Secrets never reach the log or the metrics.
         log = "\n".join(self.server.log)
         for secret in (SECRET, DASHBOARD_KEY, BACKEND_KEY, "eyJ"):
             self.assertNotIn(secret, log)
+            self.assertNotIn(secret, metrics)
 
     async def connect_as(self, credential, via="header"):
         if via == "header":
@@ -170,6 +172,9 @@ class Authentication(unittest.IsolatedAsyncioTestCase):
         auth = {"Authorization": "Bearer " + BACKEND_KEY}
         status, body = post_json(self.server, "/api/publish",
                                  {"topic": "user.alice", "data": {"note": "for alice"}})
+        self.assertEqual((status, body["error"]), (401, "unauthenticated"))
+        status, body = post_json(self.server, "/api/publish", {"topic": "user.alice", "data": 0},
+                                 {"Authorization": "Bearer " + DASHBOARD_KEY})  # a client's key
         self.assertEqual((status, body["error"]), (401, "unauthenticated"))
         status, body = post_json(self.server, "/api/publish",
                                  {"topic": "user.alice", "data": {"note": "for alice"}}, auth)
