@@ -144,21 +144,24 @@ void session_state::on_refresh(const transport::client_message& msg) {
 // Checks once the token's exp (plus the allowed clock skew) has passed. Every
 // refresh schedules one more check; a check before the current expiry does nothing.
 void session_state::watch_expiry() {
-  if (who_.expires_at <= 0 || !ctx_->auth) return;
-  auto skew = std::chrono::duration_cast<std::chrono::seconds>(ctx_->auth->config().clock_skew);
-  auto left = std::chrono::seconds{who_.expires_at - security::unix_now()} + skew;
-  self_->delayed_send(self_, std::max(left, std::chrono::seconds{0}) + std::chrono::seconds{1},
-                      token_check_atom::value);
+  if (auto left = token_seconds_left())
+    self_->delayed_send(self_, std::chrono::seconds{std::max<std::int64_t>(*left, 0) + 1},
+                        token_check_atom::value);
 }
 
 void session_state::on_token_check() {
-  if (who_.expires_at <= 0 || closing_ || detached_) return;
-  auto skew = std::chrono::duration_cast<std::chrono::seconds>(ctx_->auth->config().clock_skew);
-  if (security::unix_now() - skew.count() < who_.expires_at) return;
+  auto left = token_seconds_left();
+  if (!left || *left > 0 || closing_ || detached_) return;
   log::info("session", "token_expired", {{"session", id_}});
   send_error(ec::token_expired, "the token expired; reconnect with a new one", {});
   closing_ = true;
   link_->close(close_code::policy_violation, "token_expired");
+}
+
+std::optional<std::int64_t> session_state::token_seconds_left() const {
+  if (who_.expires_at <= 0 || !ctx_->auth) return std::nullopt;
+  auto skew = std::chrono::duration_cast<std::chrono::seconds>(ctx_->auth->config().clock_skew);
+  return who_.expires_at + skew.count() - security::unix_now();
 }
 
 void session_state::on_job_event(job_event& ev) {

@@ -49,6 +49,8 @@ class session_state {
   void on_refresh(const transport::client_message& msg);
   void watch_expiry();
   void on_token_check();
+  // Seconds until the token's exp plus the clock skew; nothing when it never expires.
+  std::optional<std::int64_t> token_seconds_left() const;
   void on_job_event(job_event& ev);
   void on_job_down(const caf::down_msg& msg);
   void on_writable();

@@ -8,13 +8,24 @@ namespace sluice::security {
 using std::chrono::duration;
 using std::chrono::milliseconds;
 
+namespace {
+
+double points_per_ms(const config::rate_limit& limit) {
+  return static_cast<double>(limit.points) / static_cast<double>(limit.per.count());
+}
+
+}  // namespace
+
 token_bucket::token_bucket(const config::rate_limit& limit, steady_time now)
     : tokens_(limit.points), updated_(now) {}
 
-void token_bucket::refill(const config::rate_limit& limit, steady_time now) {
-  double per_ms = static_cast<double>(limit.points) / static_cast<double>(limit.per.count());
+double token_bucket::tokens_at(const config::rate_limit& limit, steady_time now) const {
   duration<double, std::milli> elapsed = now - updated_;
-  tokens_ = std::min<double>(limit.points, tokens_ + elapsed.count() * per_ms);
+  return std::min<double>(limit.points, tokens_ + elapsed.count() * points_per_ms(limit));
+}
+
+void token_bucket::refill(const config::rate_limit& limit, steady_time now) {
+  tokens_ = tokens_at(limit, now);
   updated_ = now;
 }
 
@@ -28,8 +39,7 @@ milliseconds token_bucket::take(const config::rate_limit& limit, steady_time now
     tokens_ -= 1.0;
     return milliseconds{0};
   }
-  double per_ms = static_cast<double>(limit.points) / static_cast<double>(limit.per.count());
-  auto until_token = duration<double, std::milli>{(1.0 - tokens_) / per_ms};
+  auto until_token = duration<double, std::milli>{(1.0 - tokens_) / points_per_ms(limit)};
   auto wait = std::max(std::chrono::duration_cast<steady_time::duration>(until_token),
                        std::chrono::duration_cast<steady_time::duration>(limit.block_for));
   blocked_until_ = now + wait;
@@ -37,10 +47,7 @@ milliseconds token_bucket::take(const config::rate_limit& limit, steady_time now
 }
 
 bool token_bucket::idle(const config::rate_limit& limit, steady_time now) const {
-  if (now < blocked_until_) return false;
-  double per_ms = static_cast<double>(limit.points) / static_cast<double>(limit.per.count());
-  duration<double, std::milli> elapsed = now - updated_;
-  return tokens_ + elapsed.count() * per_ms >= limit.points;
+  return now >= blocked_until_ && tokens_at(limit, now) >= limit.points;
 }
 
 }  // namespace sluice::security

@@ -23,6 +23,7 @@ class token_bucket {
 
  private:
   void refill(const config::rate_limit& limit, steady_time now);
+  double tokens_at(const config::rate_limit& limit, steady_time now) const;
 
   double tokens_;
   steady_time updated_;

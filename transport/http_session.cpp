@@ -10,16 +10,11 @@
 namespace sluice::transport {
 namespace {
 
-std::string ip_of(const tcp::socket& socket) {
+std::string ip_of(const tcp::socket& socket, std::uint16_t& port) {
   beast::error_code ec;
   auto ep = socket.remote_endpoint(ec);
+  port = ec ? 0 : ep.port();
   return ec ? std::string{"unknown"} : ep.address().to_string();
-}
-
-std::string remote_of(const tcp::socket& socket) {
-  beast::error_code ec;
-  auto ep = socket.remote_endpoint(ec);
-  return ec ? std::string{"unknown"} : ep.address().to_string() + ":" + std::to_string(ep.port());
 }
 
 // Metric label for a path: only known paths, so clients cannot grow the label set.
@@ -39,8 +34,8 @@ http_session<Stream>::http_session(Stream stream, beast::flat_buffer buffer,
     : stream_(std::move(stream)),
       buffer_(std::move(buffer)),
       state_(std::move(state)),
-      ip_(ip_of(beast::get_lowest_layer(stream_).socket())),
-      remote_(remote_of(beast::get_lowest_layer(stream_).socket())) {}
+      ip_(ip_of(beast::get_lowest_layer(stream_).socket(), port_)),
+      remote_(ip_ + ":" + std::to_string(port_)) {}
 
 template <class Stream>
 void http_session<Stream>::run() {

@@ -32,6 +32,7 @@ class http_session : public std::enable_shared_from_this<http_session<Stream>> {
   Stream stream_;
   beast::flat_buffer buffer_;
   std::shared_ptr<shared_state> state_;
+  std::uint16_t port_ = 0;  // the client's
   std::string ip_;
   std::string remote_;
   std::optional<http::request_parser<http::string_body>> parser_;

@@ -18,9 +18,13 @@ inbound_limits::inbound_limits(shared_state& state, std::string ip, std::string 
       ip_(std::move(ip)),
       user_(std::move(user)),
       session_messages_(bucket_for(cfg_.session_messages)),
-      session_requests_(bucket_for(cfg_.session_requests)) {}
+      session_requests_(bucket_for(cfg_.session_requests)),
+      any_limit_(cfg_.session_messages.points || cfg_.user_messages.points ||
+                 cfg_.ip_messages.points || cfg_.session_requests.points ||
+                 cfg_.user_requests.points || cfg_.ip_requests.points) {}
 
 std::optional<inbound_limits::refusal> inbound_limits::admit(bool is_request) {
+  if (!any_limit_) return std::nullopt;
   auto now = clock::now();
   auto& shared = state_.limits;
   auto check = [&](std::optional<security::token_bucket>& own, const config::rate_limit& limit,

@@ -30,6 +30,7 @@ class inbound_limits {
   std::string user_;  // empty: no per-user limits (anonymous, or no sub)
   std::optional<security::token_bucket> session_messages_;
   std::optional<security::token_bucket> session_requests_;
+  bool any_limit_;  // false: admit() needs no clock and no lock (the common case)
 };
 
 }  // namespace sluice::transport

@@ -72,6 +72,22 @@ TEST(DecodeErrors, TooDeep) {
   expect_invalid(deep, ec::invalid_json, "JSON nested deeper than 64 levels");
 }
 
+TEST(Decode, Refresh) {
+  auto msg = decode_client_frame(R"({"type":"refresh","id":"f","token":"a.b.c"})");
+  EXPECT_EQ(msg.type, client_message_type::refresh);
+  EXPECT_EQ(msg.token, "a.b.c");
+  EXPECT_EQ(msg.id, R"("f")");
+}
+
+TEST(DecodeErrors, RefreshWithoutToken) {
+  expect_invalid(R"({"type":"refresh"})", ec::invalid_frame,
+                 "`refresh` needs a `token` (a non-empty string)");
+  expect_invalid(R"({"type":"refresh","token":""})", ec::invalid_frame,
+                 "`refresh` needs a `token` (a non-empty string)");
+  expect_invalid(R"({"type":"refresh","token":7})", ec::invalid_frame,
+                 "`refresh` needs a `token` (a non-empty string)");
+}
+
 TEST(DecodeErrors, WrongShape) {
   expect_invalid("[1,2]", ec::invalid_frame, "a frame must be a JSON object");
   expect_invalid(R"("text")", ec::invalid_frame, "a frame must be a JSON object");
