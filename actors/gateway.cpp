@@ -51,11 +51,20 @@ gateway::gateway(caf::actor_system& system, const config::config& cfg, upstream_
     : system_(system),
       ctx_(std::make_shared<const gateway_context>(gateway_context{
           cfg.server.node_name, cfg.limits, router{system, cfg, runtime},
-          system.groups().anonymous(), std::make_shared<topic_directory>(system, cfg.topics),
+          system.groups().anonymous(),
+          std::make_shared<topic_directory>(system, cfg.topics, cfg.limits.topic_mailbox),
           std::move(auth)})) {
   actor_metrics::get();  // registers the metrics so /metrics lists them from the start
+  mailbox_gauge::declare(mailbox_kind::session, cfg.limits.mailbox);
+  mailbox_gauge::declare(mailbox_kind::job, job_credit_window);
+  mailbox_gauge::declare(mailbox_kind::topic, cfg.limits.topic_mailbox);
+  mailbox_gauge::declare(mailbox_kind::upstream, cfg.limits.upstream_queue);
   if (ctx_->routes.has_workers()) workers_ = std::make_unique<workers_handler>(system, ctx_);
   api_ = std::make_unique<topic_api>(system, ctx_->topics);
+}
+
+topic_directory& gateway::topics() const {
+  return *ctx_->topics;
 }
 
 transport::api_handler& gateway::api() {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "actors/router.hpp"
+#include "actors/topic_directory.hpp"
 #include "config/config.hpp"
 #include "security/authenticator.hpp"
 #include "transport/api_request.hpp"
@@ -36,6 +37,9 @@ class gateway : public transport::connection_handler {
 
   // Answers the HTTP API under /api/.
   transport::api_handler& api();
+
+  // The topics of this process.
+  topic_directory& topics() const;
 
   // Where transport hands over workers connecting at /workers; null when no
   // upstream is of kind `workers`.

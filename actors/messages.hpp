@@ -119,6 +119,8 @@ constexpr std::uint8_t subscribe_quietly = 2;
 using unsubscribe_atom = caf::atom_constant<caf::atom("unsub")>;
 // anyone → topic: publish (record kind, data) → (error code name or "", offset).
 using publish_atom = caf::atom_constant<caf::atom("publish")>;
+// A session retries publishes that waited for a full topic mailbox.
+using publish_retry_atom = caf::atom_constant<caf::atom("pub_retry")>;
 // session → its inbox: one frame of a request stream (frame JSON).
 using inbox_frame_atom = caf::atom_constant<caf::atom("inbox_fr")>;
 // HTTP API → topic: its state / history (since, limit), as JSON text.

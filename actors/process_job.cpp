@@ -70,6 +70,9 @@ caf::behavior process_job_state::make_behavior(upstream_binding upstream,
                     request_outcome::error);
       },
       [this](credit_atom, std::uint32_t n) { on_credit(n); },
+      [this](upstream_failed_atom, std::string& why) {  // no slot: limits.upstream_queue is full
+        reply_error(self_, req_, ec::upstream_unavailable, why, request_outcome::error);
+      },
       [this](deadline_atom) {
         reply_error(self_, req_, ec::deadline_exceeded, "the request exceeded its route's timeout",
                     request_outcome::deadline_exceeded);

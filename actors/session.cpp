@@ -47,6 +47,7 @@ caf::behavior session_state::make_behavior(std::shared_ptr<transport::client_lin
       [this](drain_atom, std::int64_t deadline_ms) { on_drain(deadline_ms); },
       [this](drain_end_atom) { on_drain_end(); },
       [this](token_check_atom) { on_token_check(); },
+      [this](publish_retry_atom) { topics_->retry_waiting(); },
   };
 }
 
@@ -68,7 +69,7 @@ void session_state::on_client_message(transport::client_message& msg) {
       topics_->unsubscribe(msg);
       break;
     case client_message_type::publish:
-      topics_->publish(msg);
+      if (!topics_->publish(msg)) return;  // waits for the topic; consumed once sent
       break;
     case client_message_type::refresh:
       on_refresh(msg);
@@ -181,9 +182,9 @@ void session_state::on_job_event(job_event& ev) {
 // behind (see flow_control.hpp). A job that has used its whole window has a
 // full window owed here, so batching can never leave it waiting.
 void session_state::acknowledge(in_flight& job) {
-  if (++job.owed_credit < job_credit_window / 2) return;
+  if (job.owed->accepted() < job_credit_window / 2) return;
   if (detached_ || !link_->congested()) {  // detached: the inbox's history takes the frames
-    self_->send(job.job, credit_atom::value, std::exchange(job.owed_credit, 0));
+    return_credit(job);
     return;
   }
   if (!awaiting_writable_) {
@@ -196,9 +197,14 @@ void session_state::on_writable() {
   if (detached_) return;
   topics_->on_writable();
   awaiting_writable_ = false;
-  for (auto& [id, job] : jobs_)
-    if (job.owed_credit > 0)
-      self_->send(job.job, credit_atom::value, std::exchange(job.owed_credit, 0));
+  for (auto& [id, job] : jobs_) return_credit(job);
+}
+
+void session_state::return_credit(in_flight& job) {
+  auto n = job.owed->depth();
+  if (n == 0) return;
+  job.owed->handled(n);
+  self_->send(job.job, credit_atom::value, static_cast<std::uint32_t>(n));
 }
 
 void session_state::on_job_down(const caf::down_msg& msg) {

@@ -8,9 +8,11 @@
 #include <string>
 #include <unordered_map>
 
+#include "actors/flow_control.hpp"
 #include "actors/gateway_context.hpp"
 #include "actors/messages.hpp"
 #include "actors/session_topics.hpp"
+#include "core/mailbox_gauge.hpp"
 #include "transport/client_link.hpp"
 
 namespace sluice::actors {
@@ -39,7 +41,9 @@ class session_state {
     caf::actor job;
     std::string route;
     std::chrono::steady_clock::time_point started;
-    std::uint32_t owed_credit = 0;  // frames relayed and not yet acknowledged to the job
+    // Frames relayed and not yet acknowledged to the job: its window in use.
+    std::unique_ptr<mailbox_gauge> owed =
+        std::make_unique<mailbox_gauge>(mailbox_kind::job, job_credit_window);
   };
   using job_map = std::unordered_map<std::string, in_flight>;
 
@@ -55,6 +59,7 @@ class session_state {
   void on_job_down(const caf::down_msg& msg);
   void on_writable();
   void acknowledge(in_flight& job);
+  void return_credit(in_flight& job);
   void on_closed(const transport::close_info& info);
   void on_drain(std::int64_t deadline_ms);
   void on_drain_end();

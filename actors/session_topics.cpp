@@ -14,7 +14,8 @@
 namespace sluice::actors {
 namespace {
 
-constexpr auto publish_patience = std::chrono::seconds(30);  // a topic stuck on its disk
+constexpr auto publish_patience = std::chrono::seconds(30);   // a topic stuck on its disk
+constexpr auto publish_retry = std::chrono::milliseconds(1);  // while a topic's mailbox is full
 
 }  // namespace
 
@@ -109,11 +110,38 @@ void session_topics::unsubscribe(const transport::client_message& msg) {
   subscribed_.erase(it);
 }
 
-void session_topics::publish(transport::client_message& msg) {
-  if (auto why = topics_.oversize(msg.payload.size()); !why.empty())
-    return send_error(ec::message_too_large, why, msg.id);
+bool session_topics::publish(transport::client_message& msg) {
+  if (waiting_.empty() && publish_now(msg) == sent::done) return true;
+  waiting_.push_back(std::move(msg));
+  if (!retry_scheduled_) {
+    retry_scheduled_ = true;
+    self_->delayed_send(self_, publish_retry, publish_retry_atom::value);
+  }
+  return false;
+}
+
+void session_topics::retry_waiting() {
+  retry_scheduled_ = false;
+  while (!waiting_.empty()) {
+    if (publish_now(waiting_.front()) == sent::topic_full) {
+      retry_scheduled_ = true;
+      self_->delayed_send(self_, publish_retry, publish_retry_atom::value);
+      return;
+    }
+    waiting_.pop_front();
+    link_->consumed();
+  }
+}
+
+session_topics::sent session_topics::publish_now(transport::client_message& msg) {
+  if (auto why = topics_.oversize(msg.payload.size()); !why.empty()) {
+    send_error(ec::message_too_large, why, msg.id);
+    return sent::done;
+  }
   auto found = allowed(msg.topic, true, msg.id);
-  if (!found.topic) return;
+  if (!found.topic) return sent::done;
+  if (found.mailbox->full()) return sent::topic_full;
+  found.mailbox->accepted();
   auto kind = static_cast<std::uint8_t>(frames::record_kind::event);
   self_->request(found.topic, publish_patience, publish_atom::value, kind, std::move(msg.payload))
       .then(
@@ -130,6 +158,7 @@ void session_topics::publish(transport::client_message& msg) {
           [this, id = msg.id](caf::error&) {
             send_error(ec::storage_failed, "the topic did not acknowledge the message", id);
           });
+  return sent::done;
 }
 
 void session_topics::on_writable() {

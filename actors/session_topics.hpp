@@ -2,6 +2,7 @@
 
 #include <caf/all.hpp>
 
+#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -35,7 +36,11 @@ class session_topics {
   const std::string& user_channel() const { return user_channel_; }
   void subscribe(const transport::client_message& msg);
   void unsubscribe(const transport::client_message& msg);
-  void publish(transport::client_message& msg);
+  // False when the publish waits for its topic's mailbox (limits.topic_mailbox):
+  // its frame is consumed (credited to the connection) once it is sent.
+  bool publish(transport::client_message& msg);
+  // Sends the waiting publishes, in order, while their topics have room.
+  void retry_waiting();
   // The client's queue drained: topics that held messages back carry on.
   void on_writable();
 
@@ -50,6 +55,8 @@ class session_topics {
   void send_subscribe(const caf::actor& topic, const std::string& id, std::int64_t since,
                       std::uint64_t epoch, std::uint8_t flags);
   void send_error(ec code, std::string_view message, std::string_view id);
+  enum class sent { done, topic_full };
+  sent publish_now(transport::client_message& msg);
 
   caf::event_based_actor* self_;
   std::shared_ptr<transport::client_link> link_;
@@ -65,6 +72,11 @@ class session_topics {
   caf::actor stream_inbox_;  // inbox_ when the client named its id (its streams can resume)
   bool resumable_;
   std::unordered_map<std::string, held> subscribed_;
+  // Publishes held while a topic's mailbox is full. Their frames stay
+  // unconsumed, so once limits.mailbox of them wait the connection stops
+  // reading and TCP pushes back on the publisher.
+  std::deque<transport::client_message> waiting_;
+  bool retry_scheduled_ = false;
 };
 
 }  // namespace sluice::actors

@@ -35,8 +35,9 @@ supervisor_state::~supervisor_state() {
 
 caf::behavior supervisor_state::make_behavior(
     std::shared_ptr<const config::upstream_config> upstream, std::shared_ptr<upstream_gate> gate,
-    transport::health_prober* prober) {
+    transport::health_prober* prober, std::size_t queue_bound) {
   upstream_ = std::move(upstream);
+  waiting_gauge_ = std::make_unique<mailbox_gauge>(mailbox_kind::upstream, queue_bound);
   gate_ = std::move(gate);
   prober_ = prober;
   const auto& s = upstream_->supervision;
@@ -200,10 +201,15 @@ void supervisor_state::on_acquire() {
   auto job = caf::actor_cast<caf::actor>(self_->current_sender());
   if (!job) return;
   if (slots_used_ < upstream_->process.max_concurrent) return grant(std::move(job));
+  if (waiting_gauge_->full()) {
+    waiting_gauge_->dropped();
+    self_->send(job, upstream_failed_atom::value,
+                "every process slot is busy and " + std::to_string(waiting_gauge_->bound()) +
+                    " requests wait");
+    return;
+  }
   waiting_.push_back(std::move(job));
-  actor_metrics::get()
-      .upstream_waiting.with({upstream_->name})
-      .set(static_cast<std::int64_t>(waiting_.size()));
+  count_waiting();
   publish();
 }
 
@@ -223,10 +229,16 @@ void supervisor_state::on_release() {
     waiting_.pop_front();
     grant(std::move(next));
   }
-  auto& m = actor_metrics::get();
-  m.upstream_slots_used.with({upstream_->name}).set(std::int64_t{slots_used_});
-  m.upstream_waiting.with({upstream_->name}).set(static_cast<std::int64_t>(waiting_.size()));
+  actor_metrics::get().upstream_slots_used.with({upstream_->name}).set(std::int64_t{slots_used_});
+  count_waiting();
   publish();
+}
+
+void supervisor_state::count_waiting() {
+  actor_metrics::get()
+      .upstream_waiting.with({upstream_->name})
+      .set(static_cast<std::int64_t>(waiting_.size()));
+  waiting_gauge_->track(waiting_.size());
 }
 
 void publish_initial_status(const config::upstream_config& upstream) {
@@ -241,8 +253,9 @@ void publish_initial_status(const config::upstream_config& upstream) {
 
 caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
                          std::shared_ptr<const config::upstream_config> upstream,
-                         std::shared_ptr<upstream_gate> gate, transport::health_prober* prober) {
-  return self->state.make_behavior(std::move(upstream), std::move(gate), prober);
+                         std::shared_ptr<upstream_gate> gate, transport::health_prober* prober,
+                         std::size_t queue_bound) {
+  return self->state.make_behavior(std::move(upstream), std::move(gate), prober, queue_bound);
 }
 
 }  // namespace sluice::actors

@@ -11,6 +11,7 @@
 #include "actors/backoff.hpp"
 #include "actors/upstream_gate.hpp"
 #include "config/config.hpp"
+#include "core/mailbox_gauge.hpp"
 
 namespace sluice::transport {
 class health_prober;
@@ -37,8 +38,8 @@ class supervisor_state {
   supervisor_state& operator=(const supervisor_state&) = delete;
 
   caf::behavior make_behavior(std::shared_ptr<const config::upstream_config> upstream,
-                              std::shared_ptr<upstream_gate> gate,
-                              transport::health_prober* prober);
+                              std::shared_ptr<upstream_gate> gate, transport::health_prober* prober,
+                              std::size_t queue_bound);
 
  private:
   void init_metrics();
@@ -56,6 +57,7 @@ class supervisor_state {
   void on_acquire();
   void grant(caf::actor job);
   void on_release();
+  void count_waiting();  // waiting_ changed: metrics and the mailbox gauge
 
   caf::event_based_actor* self_;
   std::shared_ptr<const config::upstream_config> upstream_;
@@ -75,6 +77,7 @@ class supervisor_state {
 
   std::uint32_t slots_used_ = 0;
   std::deque<caf::actor> waiting_;
+  std::unique_ptr<mailbox_gauge> waiting_gauge_;  // waiting_'s size against limits.upstream_queue
 };
 
 // Lists `upstream` in /readyz before its supervisor (or worker pool) first
@@ -84,6 +87,7 @@ void publish_initial_status(const config::upstream_config& upstream);
 
 caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
                          std::shared_ptr<const config::upstream_config> upstream,
-                         std::shared_ptr<upstream_gate> gate, transport::health_prober* prober);
+                         std::shared_ptr<upstream_gate> gate, transport::health_prober* prober,
+                         std::size_t queue_bound);
 
 }  // namespace sluice::actors

@@ -40,9 +40,11 @@ topic_state::~topic_state() {
 
 caf::behavior topic_state::make_behavior(std::string topic, config::topic_rule rule,
                                          config::storage_config storage,
-                                         std::weak_ptr<topic_directory> directory) {
+                                         std::weak_ptr<topic_directory> directory,
+                                         std::shared_ptr<mailbox_gauge> mailbox) {
   topic_ = std::move(topic);
   directory_ = std::move(directory);
+  mailbox_ = std::move(mailbox);
   rule_ = std::move(rule);
   storage_ = std::move(storage);
   // A message is kept for retain_last even when history keeps none.
@@ -60,6 +62,7 @@ caf::behavior topic_state::make_behavior(std::string topic, config::topic_rule r
       [this](unsubscribe_atom, const link_ptr& link, const caf::actor& session,
              const std::string& id) { on_unsubscribe(link, session, id); },
       [this](publish_atom, std::uint8_t kind, std::string& data) {
+        mailbox_->handled();
         return on_publish(kind, std::move(data));
       },
       [this](inbox_frame_atom, std::string& frame) {
@@ -396,9 +399,10 @@ void topic_state::on_expire_check() {
 
 caf::behavior topic(caf::stateful_actor<topic_state>* self, std::string name,
                     config::topic_rule rule, config::storage_config storage,
-                    std::weak_ptr<topic_directory> directory) {
+                    std::weak_ptr<topic_directory> directory,
+                    std::shared_ptr<mailbox_gauge> mailbox) {
   return self->state.make_behavior(std::move(name), std::move(rule), std::move(storage),
-                                   std::move(directory));
+                                   std::move(directory), std::move(mailbox));
 }
 
 }  // namespace sluice::actors

@@ -36,7 +36,8 @@ class topic_state {
 
   caf::behavior make_behavior(std::string topic, config::topic_rule rule,
                               config::storage_config storage,
-                              std::weak_ptr<topic_directory> directory);
+                              std::weak_ptr<topic_directory> directory,
+                              std::shared_ptr<mailbox_gauge> mailbox);
 
  private:
   using link_ptr = std::shared_ptr<transport::client_link>;
@@ -86,12 +87,14 @@ class topic_state {
   bool sync_pending_ = false;
   subscriber_list subscribers_;
   std::weak_ptr<topic_directory> directory_;
+  std::shared_ptr<mailbox_gauge> mailbox_;  // publishes sent to us, not yet handled
   std::chrono::steady_clock::time_point last_used_;
   bool expire_check_pending_ = false;
 };
 
 caf::behavior topic(caf::stateful_actor<topic_state>* self, std::string name,
                     config::topic_rule rule, config::storage_config storage,
-                    std::weak_ptr<topic_directory> directory);
+                    std::weak_ptr<topic_directory> directory,
+                    std::shared_ptr<mailbox_gauge> mailbox);
 
 }  // namespace sluice::actors

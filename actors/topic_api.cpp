@@ -29,6 +29,7 @@ unsigned status_of(ec code) {
       return 413;
     case ec::too_many_topics:
     case ec::storage_failed:
+    case ec::overloaded:
       return 503;
     default:
       return 400;
@@ -106,6 +107,15 @@ void topic_api::publish(transport::api_call call, reply_fn done) {
     return done(error_reply(ec::message_too_large, why));
   auto found = topics_->open(call.topic);
   if (!found.topic) return done(error_reply(found.error, found.message));
+  if (found.mailbox->full()) {  // accepted data is never dropped: this one is refused
+    found.mailbox->dropped();
+    auto reply =
+        error_reply(ec::overloaded, "the topic has " + std::to_string(found.mailbox->bound()) +
+                                        " messages waiting; retry later");
+    reply.headers.emplace_back("Retry-After", "1");
+    return done(std::move(reply));
+  }
+  found.mailbox->accepted();
   in_actor(system_, [topic = found.topic, lease = found.lease, call = std::move(call),
                      done = std::move(done)](auto* self) mutable {
     auto kind = static_cast<std::uint8_t>(frames::record_kind::event);

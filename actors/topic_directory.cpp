@@ -10,31 +10,37 @@
 #include "core/topic_name.hpp"
 
 namespace sluice::actors {
+namespace {
 
-topic_directory::topic_directory(caf::actor_system& system, config::topics_config cfg)
-    : system_(system), cfg_(std::move(cfg)) {}
+topic_directory::lookup refused(ec why, std::string message) {
+  topic_directory::lookup l;
+  l.error = why;
+  l.message = std::move(message);
+  return l;
+}
+
+}  // namespace
+
+topic_directory::topic_directory(caf::actor_system& system, config::topics_config cfg,
+                                 std::size_t mailbox_bound)
+    : system_(system), cfg_(std::move(cfg)), mailbox_bound_(mailbox_bound) {}
 
 topic_directory::lookup topic_directory::open(std::string_view name) {
   if (!topic_name::valid(name))
-    return {{}, {}, ec::invalid_topic, std::string{topic_name::rule_text}};
+    return refused(ec::invalid_topic, std::string{topic_name::rule_text});
   std::lock_guard lock{mutex_};
   if (auto it = topics_.find(name); it != topics_.end()) return leased_locked(it);
   const auto* rule = cfg_.find_rule(name);
   if (rule == nullptr)
-    return {{},
-            {},
-            ec::topic_forbidden,
-            "no pattern under topics.patterns allows the topic \"" + std::string{name} + "\""};
+    return refused(ec::topic_forbidden, "no pattern under topics.patterns allows the topic \"" +
+                                            std::string{name} + "\"");
   bool inbox = topic_name::is_inbox(name);
   auto count = inbox ? inboxes_ : topics_.size() - inboxes_;
   auto limit = inbox ? cfg_.max_inboxes : cfg_.max_topics;
   if (count >= limit)
-    return {{},
-            {},
-            ec::too_many_topics,
-            std::string{"the server already has topics."}
-                .append(inbox ? "inbox.max_inboxes" : "max_topics")
-                .append(" (" + std::to_string(limit) + ")")};
+    return refused(ec::too_many_topics, std::string{"the server already has topics."}
+                                            .append(inbox ? "inbox.max_inboxes" : "max_topics")
+                                            .append(" (" + std::to_string(limit) + ")"));
   return leased_locked(spawn_locked(std::string{name}, *rule));
 }
 
@@ -42,15 +48,16 @@ topic_directory::lookup topic_directory::find(std::string_view name) {
   std::lock_guard lock{mutex_};
   auto it = topics_.find(name);
   if (it == topics_.end())
-    return {{}, {}, ec::unknown_topic, "no topic named \"" + std::string{name} + "\""};
+    return refused(ec::unknown_topic, "no topic named \"" + std::string{name} + "\"");
   return leased_locked(it);
 }
 
 topic_directory::entry_map::iterator topic_directory::spawn_locked(const std::string& name,
                                                                    const config::topic_rule& rule) {
-  auto actor = system_.spawn(topic, name, rule, cfg_.storage, weak_from_this());
+  auto mailbox = std::make_shared<mailbox_gauge>(mailbox_kind::topic, mailbox_bound_);
+  auto actor = system_.spawn(topic, name, rule, cfg_.storage, weak_from_this(), mailbox);
   if (topic_name::is_inbox(name)) ++inboxes_;
-  return topics_.emplace(name, entry{std::move(actor), 0}).first;
+  return topics_.emplace(name, entry{std::move(actor), std::move(mailbox), 0}).first;
 }
 
 topic_directory::lookup topic_directory::leased_locked(entry_map::iterator it) {
@@ -62,7 +69,8 @@ topic_directory::lookup topic_directory::leased_locked(entry_map::iterator it) {
   return {it->second.actor,
           topic_lease{static_cast<const void*>(nullptr), std::move(release)},
           ec::invalid_topic,
-          {}};
+          {},
+          it->second.mailbox};
 }
 
 void topic_directory::release(const std::string& name, const caf::actor_addr& topic) {

@@ -13,6 +13,7 @@
 
 #include "config/config.hpp"
 #include "core/error_code.hpp"
+#include "core/mailbox_gauge.hpp"
 
 namespace sluice::actors {
 
@@ -26,13 +27,16 @@ using topic_lease = std::shared_ptr<const void>;
 // except inboxes, which leave once unused for their expire_after.
 class topic_directory : public std::enable_shared_from_this<topic_directory> {
  public:
-  topic_directory(caf::actor_system& system, config::topics_config cfg);
+  topic_directory(caf::actor_system& system, config::topics_config cfg, std::size_t mailbox_bound);
 
   struct lookup {
     caf::actor topic;              // empty when refused
     topic_lease lease;             // keeps the topic from expiring
     ec error = ec::invalid_topic;  // meaningful when `topic` is empty
     std::string message;
+    // Publishes sent to the topic and not yet handled (limits.topic_mailbox):
+    // a producer checks full() and counts accepted() before it sends.
+    std::shared_ptr<mailbox_gauge> mailbox;
   };
 
   // The topic, started if a pattern allows it and the topic (or inbox) limit
@@ -57,6 +61,7 @@ class topic_directory : public std::enable_shared_from_this<topic_directory> {
  private:
   struct entry {
     caf::actor actor;
+    std::shared_ptr<mailbox_gauge> mailbox;
     std::size_t leases = 0;
   };
   using entry_map = std::map<std::string, entry, std::less<>>;
@@ -67,6 +72,7 @@ class topic_directory : public std::enable_shared_from_this<topic_directory> {
 
   caf::actor_system& system_;
   const config::topics_config cfg_;
+  const std::size_t mailbox_bound_;
   mutable std::mutex mutex_;
   entry_map topics_;
   std::size_t inboxes_ = 0;

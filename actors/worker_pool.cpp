@@ -9,9 +9,7 @@
 #include "core/readiness.hpp"
 
 namespace sluice::actors {
-namespace {
-constexpr std::size_t max_queued = 10'000;  // beyond this a request fails at once
-}
+namespace {}
 
 bool worker_pool_state::worker_entry::serves(const std::string& route) const {
   return std::find(routes.begin(), routes.end(), route) != routes.end();
@@ -24,7 +22,9 @@ worker_pool_state::~worker_pool_state() {
 }
 
 caf::behavior worker_pool_state::make_behavior(
-    std::shared_ptr<const config::upstream_config> upstream, std::shared_ptr<upstream_gate> gate) {
+    std::shared_ptr<const config::upstream_config> upstream, std::shared_ptr<upstream_gate> gate,
+    std::size_t queue_bound) {
+  queued_ = std::make_unique<mailbox_gauge>(mailbox_kind::upstream, queue_bound);
   upstream_ = std::move(upstream);
   gate_ = std::move(gate);
   gate_->set(circuit_state::open);  // until a worker registers
@@ -85,9 +85,10 @@ void worker_pool_state::on_assign(std::string route, std::string payload) {
                 "no connected worker serves route \"" + route + "\"");
     return;
   }
-  if (queue_.size() >= max_queued) {
+  if (queued_->full()) {
+    queued_->dropped();
     self_->send(job, upstream_failed_atom::value,
-                "every worker is busy and " + std::to_string(max_queued) + " requests wait");
+                "every worker is busy and " + std::to_string(queued_->bound()) + " requests wait");
     return;
   }
   queue_.push_back({std::move(job), std::move(route), std::move(payload)});
@@ -144,6 +145,7 @@ void worker_pool_state::publish() {
   auto& m = actor_metrics::get();
   m.workers_connected.with({upstream_->name}).set(static_cast<std::int64_t>(workers_.size()));
   m.worker_jobs_queued.with({upstream_->name}).set(static_cast<std::int64_t>(queue_.size()));
+  queued_->track(queue_.size());
   m.upstream_circuit.with({upstream_->name}).set(static_cast<std::int64_t>(gate_->state()));
   readiness_board::global().publish(upstream_->name, !workers_.empty(),
                                     json::object{}
@@ -158,8 +160,8 @@ void worker_pool_state::publish() {
 
 caf::behavior worker_pool(caf::stateful_actor<worker_pool_state>* self,
                           std::shared_ptr<const config::upstream_config> upstream,
-                          std::shared_ptr<upstream_gate> gate) {
-  return self->state.make_behavior(std::move(upstream), std::move(gate));
+                          std::shared_ptr<upstream_gate> gate, std::size_t queue_bound) {
+  return self->state.make_behavior(std::move(upstream), std::move(gate), queue_bound);
 }
 
 }  // namespace sluice::actors

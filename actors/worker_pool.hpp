@@ -9,6 +9,7 @@
 
 #include "actors/upstream_gate.hpp"
 #include "config/config.hpp"
+#include "core/mailbox_gauge.hpp"
 
 namespace sluice::actors {
 
@@ -29,7 +30,7 @@ class worker_pool_state {
   worker_pool_state& operator=(const worker_pool_state&) = delete;
 
   caf::behavior make_behavior(std::shared_ptr<const config::upstream_config> upstream,
-                              std::shared_ptr<upstream_gate> gate);
+                              std::shared_ptr<upstream_gate> gate, std::size_t queue_bound);
 
  private:
   struct worker_entry {
@@ -62,10 +63,11 @@ class worker_pool_state {
   std::shared_ptr<upstream_gate> gate_;
   std::vector<worker_entry> workers_;
   std::deque<queued_job> queue_;
+  std::unique_ptr<mailbox_gauge> queued_;  // queue_'s size against limits.upstream_queue
 };
 
 caf::behavior worker_pool(caf::stateful_actor<worker_pool_state>* self,
                           std::shared_ptr<const config::upstream_config> upstream,
-                          std::shared_ptr<upstream_gate> gate);
+                          std::shared_ptr<upstream_gate> gate, std::size_t queue_bound);
 
 }  // namespace sluice::actors

@@ -160,6 +160,8 @@ struct limits_config {
   std::size_t outbound_messages = 1024;  // frames queued toward one client socket
   std::size_t outbound_bytes = 8 * 1024 * 1024;
   std::size_t max_requests_in_flight = 16;  // per session
+  std::size_t topic_mailbox = 4096;         // publishes one topic accepted but not yet handled
+  std::size_t upstream_queue = 10000;       // requests waiting for an upstream slot or a worker
 };
 
 enum class slow_subscriber_policy { drop_oldest, disconnect };

@@ -288,12 +288,15 @@ void read_routes(yaml_reader& r, const YAML::Node& node, config& cfg) {
 void read_limits(yaml_reader& r, const YAML::Node& node, limits_config& l) {
   const std::string p = "limits";
   if (!r.open_map(node, p,
-                  {"mailbox", "outbound_messages", "outbound_bytes", "max_requests_in_flight"}))
+                  {"mailbox", "outbound_messages", "outbound_bytes", "max_requests_in_flight",
+                   "topic_mailbox", "upstream_queue"}))
     return;
   r.read_unsigned(node, p, "mailbox", l.mailbox, 1, 1'000'000);
   r.read_unsigned(node, p, "outbound_messages", l.outbound_messages, 1, 1'000'000);
   r.read_size(node, p, "outbound_bytes", l.outbound_bytes, 1024, 1ULL << 30);
   r.read_unsigned(node, p, "max_requests_in_flight", l.max_requests_in_flight, 1, 100'000);
+  r.read_unsigned(node, p, "topic_mailbox", l.topic_mailbox, 1, 10'000'000);
+  r.read_unsigned(node, p, "upstream_queue", l.upstream_queue, 1, 10'000'000);
 }
 
 void read_log(yaml_reader& r, const YAML::Node& node, log_config& l) {

@@ -84,6 +84,8 @@ std::string_view to_string(ec code) noexcept {
       return "forbidden";
     case ec::rate_limited:
       return "rate_limited";
+    case ec::overloaded:
+      return "overloaded";
   }
   return "internal";
 }

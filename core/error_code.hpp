@@ -48,6 +48,7 @@ enum class ec : std::uint8_t {
   token_expired,            // the JWT's exp has passed (at connect, or during the session)
   forbidden,                // the identity may not use this route, topic or origin
   rate_limited,             // over a rate limit: retry after `retry_after` ms
+  overloaded,               // a bounded queue (a topic's mailbox) is full: retry later
 };
 
 std::string_view to_string(ec code) noexcept;

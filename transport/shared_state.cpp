@@ -28,12 +28,6 @@ transport_metrics::transport_metrics()
       oversized_frames(reg().add_counter(
           "sluice_oversized_frames_total",
           "Connections closed with 1009 because a frame exceeded max_frame_bytes")),
-      mailbox_high_water(reg()
-                             .add_gauge_family("sluice_mailbox_depth_high_water",
-                                               "Highest number of messages accepted but not yet "
-                                               "handled by one actor, by kind of actor",
-                                               {"actor"})
-                             .with({"session"})),
       outbound_high_water(
           reg().add_gauge("sluice_outbound_queue_high_water",
                           "Highest number of frames queued toward one client socket")),

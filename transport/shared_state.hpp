@@ -30,7 +30,6 @@ struct transport_metrics {
   metrics::family<metrics::counter>& http_requests;  // {path, status}
   metrics::counter& slow_consumer_closes;
   metrics::counter& oversized_frames;
-  metrics::gauge& mailbox_high_water;  // {actor="session"}
   metrics::gauge& outbound_high_water;
   metrics::family<metrics::counter>& auth_failures;  // {code}
   metrics::family<metrics::counter>& rate_limited;   // {limit}

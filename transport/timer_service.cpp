@@ -36,18 +36,18 @@ class deadline_timer : public timer_handle, public std::enable_shared_from_this<
     });
   }
 
+  // The flag is set at once, so a timer that comes due before the posted
+  // cancel runs still does not fire.
   void cancel() override {
-    net::post(timer_.get_executor(), [self = shared_from_this()] {
-      self->cancelled_ = true;
-      self->timer_.cancel();
-    });
+    cancelled_ = true;
+    net::post(timer_.get_executor(), [self = shared_from_this()] { self->timer_.cancel(); });
   }
 
  private:
   net::steady_timer timer_;
   std::function<void()> fire_;
   std::atomic<std::size_t>& count_;
-  bool cancelled_ = false;
+  std::atomic<bool> cancelled_{false};
 };
 
 }  // namespace

@@ -3,6 +3,12 @@
 #include "core/log.hpp"
 
 namespace sluice::transport {
+namespace {
+
+// Read-buffer capacity kept between frames; more is given back after a large frame.
+constexpr std::size_t idle_buffer_bytes = 4096;
+
+}  // namespace
 
 template <class Stream>
 void websocket_session<Stream>::start(Stream stream, std::shared_ptr<shared_state> state,
@@ -22,7 +28,8 @@ websocket_session<Stream>::websocket_session(Stream stream, std::shared_ptr<shar
       slot_(std::move(slot)),
       limits_(*state_, info_.ip, info_.who.subject),
       budget_(state_->options.outbound_frames, state_->options.outbound_bytes),
-      close_deadline_(ws_.get_executor()) {}
+      close_deadline_(ws_.get_executor()),
+      mailbox_(mailbox_kind::session, state_->options.mailbox) {}
 
 template <class Stream>
 websocket_session<Stream>::~websocket_session() {
@@ -106,7 +113,9 @@ void websocket_session<Stream>::on_read(beast::error_code ec, std::size_t bytes)
     deliver(binary_frame_message());
   }
   buffer_.consume(buffer_.size());
-  if (unconsumed_.load() >= state_->options.mailbox)
+  // A large frame leaves a large buffer behind; an idle connection should not keep it.
+  if (buffer_.capacity() > idle_buffer_bytes) buffer_.shrink_to_fit();
+  if (mailbox_.full())
     reading_paused_ = true;  // consumed() resumes reading
   else
     do_read();
@@ -144,21 +153,20 @@ bool websocket_session<Stream>::rate_limited(const client_message& msg) {
 
 template <class Stream>
 void websocket_session<Stream>::deliver(client_message msg) {
-  auto depth = unconsumed_.fetch_add(1) + 1;
-  state_->metrics.mailbox_high_water.raise_to(static_cast<std::int64_t>(depth));
+  mailbox_.accepted();
   sink_->on_message(std::move(msg));
 }
 
 template <class Stream>
 void websocket_session<Stream>::consumed() {
   // Only the step from "full" to "not full" needs the strand.
-  if (unconsumed_.fetch_sub(1) == state_->options.mailbox)
+  if (mailbox_.handled() + 1 == mailbox_.bound())
     net::post(ws_.get_executor(), [self = this->shared_from_this()] { self->resume_reading(); });
 }
 
 template <class Stream>
 void websocket_session<Stream>::resume_reading() {
-  if (reading_paused_ && !close_sent_ && unconsumed_.load() < state_->options.mailbox) {
+  if (reading_paused_ && !close_sent_ && !mailbox_.full()) {
     reading_paused_ = false;
     do_read();
   }

@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "core/mailbox_gauge.hpp"
 #include "transport/client_link.hpp"
 #include "transport/inbound_limits.hpp"
 #include "transport/outbound_budget.hpp"
@@ -86,7 +87,7 @@ class websocket_session : public client_link,
   close_code pending_close_code_ = close_code::normal;
   std::string pending_close_reason_;
   std::atomic<bool> closing_{false};
-  std::atomic<std::size_t> unconsumed_{0};  // delivered to the sink, not yet consumed
+  mailbox_gauge mailbox_;  // frames delivered to the sink, not yet consumed
 };
 
 extern template class websocket_session<plain_stream>;

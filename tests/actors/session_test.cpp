@@ -5,6 +5,7 @@
 #include <caf/all.hpp>
 
 #include <condition_variable>
+#include <future>
 #include <mutex>
 #include <thread>
 
@@ -236,6 +237,72 @@ TEST_F(SessionTest, CongestedClientPausesTheJobUntilWritable) {
     EXPECT_EQ(frames[i],
               R"({"type":"progress","id":"big","step":)" + std::to_string(i) + R"(,"steps":100})");
   EXPECT_EQ(frames.back(), R"({"type":"final","id":"big","result":"X"})");
+}
+
+config::config topics_config(std::size_t topic_mailbox) {
+  auto cfg = test_config(0ms);
+  config::topic_rule rule;
+  rule.match = "t.*";
+  cfg.topics.rules.push_back(rule);
+  cfg.limits.topic_mailbox = topic_mailbox;
+  return cfg;
+}
+
+template <class Done>
+bool eventually(Done done) {
+  auto until = std::chrono::steady_clock::now() + patience;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(1ms);
+  }
+  return true;
+}
+
+TEST_F(SessionTest, PublishWaitsWhileItsTopicMailboxIsFullThenGoesThrough) {
+  start(topics_config(1));
+  auto topic = gateway_->topics().open("t.a");
+  ASSERT_TRUE(topic.mailbox);
+  topic.mailbox->accepted();  // as if another publisher's message were waiting
+  client_sends(R"({"type":"publish","topic":"t.a","data":1,"id":"p1"})");
+  client_sends(R"({"type":"ping","id":"after"})");
+  auto frames = link_->frames(2);
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_EQ(frames[1], R"({"type":"pong","id":"after"})");
+  ASSERT_TRUE(eventually([&] { return link_->consumed_.load() == 1; }));
+  // The publish is held, not refused: no answer yet, and its frame keeps its
+  // mailbox credit, so a flooding client would stop being read.
+  EXPECT_EQ(link_->frame_count(), 2u);
+  EXPECT_EQ(link_->consumed_.load(), 1);
+
+  topic.mailbox->handled();  // the topic caught up
+  frames = link_->frames(3);
+  ASSERT_EQ(frames.size(), 3u);
+  EXPECT_EQ(frames[2], R"({"type":"published","id":"p1","topic":"t.a","offset":1})");
+  EXPECT_TRUE(eventually([&] { return link_->consumed_.load() == 2; }));
+}
+
+TEST_F(SessionTest, HttpPublishToAFullTopicIsRefusedWith503) {
+  start(topics_config(1));
+  auto topic = gateway_->topics().open("t.h");
+  topic.mailbox->accepted();
+  transport::api_call call;
+  call.kind = transport::api_kind::publish;
+  call.topic = "t.h";
+  call.data = "1";
+  std::promise<transport::http_reply> answered;
+  gateway_->api().handle(call, [&](transport::http_reply r) { answered.set_value(std::move(r)); });
+  auto reply = answered.get_future().get();
+  EXPECT_EQ(reply.status, 503u);
+  EXPECT_THAT(reply.body, ::testing::HasSubstr(R"("error":"overloaded")"));
+  EXPECT_THAT(reply.headers,
+              ::testing::Contains(std::pair<std::string, std::string>{"Retry-After", "1"}));
+
+  topic.mailbox->handled();
+  std::promise<transport::http_reply> second;
+  gateway_->api().handle(call, [&](transport::http_reply r) { second.set_value(std::move(r)); });
+  auto ok = second.get_future().get();
+  EXPECT_EQ(ok.status, 200u);
+  EXPECT_THAT(ok.body, ::testing::HasSubstr(R"("offset":1)"));
 }
 
 }  // namespace
