@@ -14,7 +14,6 @@
 namespace sluice::actors {
 namespace {
 
-constexpr auto publish_patience = std::chrono::seconds(30);   // a topic stuck on its disk
 constexpr auto publish_retry = std::chrono::milliseconds(1);  // while a topic's mailbox is full
 
 }  // namespace
@@ -143,7 +142,10 @@ session_topics::sent session_topics::publish_now(transport::client_message& msg)
   if (found.mailbox->full()) return sent::topic_full;
   found.mailbox->accepted();
   auto kind = static_cast<std::uint8_t>(frames::record_kind::event);
-  self_->request(found.topic, publish_patience, publish_atom::value, kind, std::move(msg.payload))
+  // No timeout: each one would sit in the actor clock for its whole duration,
+  // one entry per publish. The topic always answers (or CAF reports it gone),
+  // and the topic's mailbox bound keeps the requests in flight few.
+  self_->request(found.topic, caf::infinite, publish_atom::value, kind, std::move(msg.payload))
       .then(
           [this, id = msg.id, name = msg.topic, lease = found.lease](const std::string& error,
                                                                      std::uint64_t offset) {

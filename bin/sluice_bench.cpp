@@ -1,142 +1,25 @@
-// sluice-bench: opens C WebSocket connections to Sluice, keeps R requests in
-// flight on each, and reports requests/s, frames/s and request latency
-// percentiles (and, with --pid, the server's CPU time per request).
-#include <boost/asio/io_context.hpp>
-
-#include <algorithm>
-#include <cstdio>
+// sluice-bench: the load generator for side-by-side comparisons.
+//   sluice-bench [relay] …   requests through a route (default mode)
+//   sluice-bench fanout …    1 publisher, K subscribers: deliveries/s, latency, CPU per delivery
+//   sluice-bench idle …      N idle connections: server memory per connection
+//   sluice-bench flood …     a subscriber that never reads: server memory over time
+// fanout, idle and flood speak Sluice, the Node `ws` broadcast peer's JSON,
+// NATS or MQTT over WebSocket (--proto), so one client drives every server.
+#include <cstring>
 #include <iostream>
-#include <thread>
 
-#include "bin/bench_client.hpp"
-#include "bin/bench_stats.hpp"
-#include "config/values.hpp"
-
-namespace {
-
-using namespace sluice;
-
-struct options {
-  bench::client_options client;
-  unsigned connections = 10;
-  double duration_s = 10;
-  double warmup_s = 1;
-  unsigned threads = 1;
-  long pid = 0;  // server process to sample CPU time from
-};
-
-const char* usage =
-    "Usage: sluice-bench [--url ws://HOST:PORT/PATH] [--connections C] [--inflight R]\n"
-    "                    [--duration SECONDS] [--warmup SECONDS] [--route NAME]\n"
-    "                    [--payload JSON] [--threads T] [--pid SERVER_PID]\n"
-    "                    [--protocol sluice|text]\n"
-    "  --protocol text sends PAYLOAD as it is, one request at a time per connection, and\n"
-    "  counts a frame of type \"final\" as the answer (Sluice's {\"text\":...} form, or a\n"
-    "  service such as examples/upstream/app.py directly).\n";
-
-bool parse_url(const std::string& text, bench::client_options& c) {
-  auto url = config::parse_url(text, "ws");
-  if (!url) return false;
-  c.host = url->host;
-  c.port = url->port;
-  c.path = url->path;
-  return true;
-}
-
-bool parse_args(int argc, char** argv, options& o) {
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (i + 1 >= argc) return false;
-    std::string value = argv[++i];
-    auto number = config::parse_unsigned(value);
-    if (arg == "--url") {
-      if (!parse_url(value, o.client)) return false;
-    } else if (arg == "--connections" && number && *number > 0) {
-      o.connections = static_cast<unsigned>(*number);
-    } else if (arg == "--inflight" && number && *number > 0) {
-      o.client.inflight = static_cast<unsigned>(*number);
-    } else if (arg == "--threads" && number && *number > 0) {
-      o.threads = static_cast<unsigned>(*number);
-    } else if (arg == "--pid" && number) {
-      o.pid = static_cast<long>(*number);
-    } else if (arg == "--duration") {
-      o.duration_s = std::stod(value);
-    } else if (arg == "--warmup") {
-      o.warmup_s = std::stod(value);
-    } else if (arg == "--route") {
-      o.client.route = value;
-    } else if (arg == "--payload") {
-      o.client.payload = value;
-    } else if (arg == "--protocol" && (value == "sluice" || value == "text")) {
-      o.client.text_protocol = value == "text";
-    } else {
-      return false;
-    }
-  }
-  if (o.client.text_protocol) o.client.inflight = 1;  // the text form has no request ids
-  return o.duration_s > 0 && o.warmup_s >= 0;
-}
-
-}  // namespace
+#include "bin/bench_modes.hpp"
 
 int main(int argc, char** argv) {
-  options opts;
-  if (!parse_args(argc, argv, opts)) {
-    std::cerr << usage;
-    return 2;
-  }
-  boost::asio::io_context ioc{static_cast<int>(opts.threads)};
-  std::vector<std::unique_ptr<bench::client>> clients;
-  for (unsigned i = 0; i < opts.connections; ++i) {
-    clients.push_back(std::make_unique<bench::client>(ioc, opts.client));
-    clients.back()->start();
-  }
-  std::vector<std::thread> threads;
-  for (unsigned i = 0; i < opts.threads; ++i) threads.emplace_back([&] { ioc.run(); });
-
-  using clock = std::chrono::steady_clock;
-  std::this_thread::sleep_for(std::chrono::duration<double>(opts.warmup_s));
-  for (auto& c : clients) c->reset_stats();
-  auto cpu_before = bench::cpu_seconds(opts.pid);
-  auto started = clock::now();
-  std::this_thread::sleep_for(std::chrono::duration<double>(opts.duration_s));
-  for (auto& c : clients) c->stop();
-  double elapsed = std::chrono::duration<double>(clock::now() - started).count();
-  auto cpu_used = bench::cpu_seconds(opts.pid) - cpu_before;
-  ioc.stop();
-  for (auto& t : threads) t.join();
-
-  bench::client_stats total;
-  int failed = 0;
-  for (auto& c : clients) {
-    const auto& s = c->stats();
-    total.requests += s.requests;
-    total.frames += s.frames;
-    total.errors += s.errors;
-    total.latencies_us.insert(total.latencies_us.end(), s.latencies_us.begin(),
-                              s.latencies_us.end());
-    if (!s.failure.empty()) {
-      if (failed++ == 0) std::cerr << "connection failed: " << s.failure << '\n';
-    }
-  }
-  std::sort(total.latencies_us.begin(), total.latencies_us.end());
-  auto mode =
-      opts.client.text_protocol ? std::string{"protocol=text"} : "route=" + opts.client.route;
-  std::printf("connections=%u inflight=%u duration=%.1fs %s\n", opts.connections,
-              opts.client.inflight, elapsed, mode.c_str());
-  std::printf("requests: %llu (%.0f req/s), errors: %llu, failed connections: %d\n",
-              static_cast<unsigned long long>(total.requests),
-              static_cast<double>(total.requests) / elapsed,
-              static_cast<unsigned long long>(total.errors), failed);
-  std::printf("frames received: %llu (%.0f frames/s)\n",
-              static_cast<unsigned long long>(total.frames),
-              static_cast<double>(total.frames) / elapsed);
-  std::printf("latency request->final: p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms\n",
-              bench::percentile_ms(total.latencies_us, 50),
-              bench::percentile_ms(total.latencies_us, 99),
-              bench::percentile_ms(total.latencies_us, 99.9));
-  if (opts.pid > 0 && total.requests > 0)
-    std::printf("server cpu: %.2f s (%.1f%% of one core), %.2f s per 1M requests\n", cpu_used,
-                100.0 * cpu_used / elapsed, cpu_used / static_cast<double>(total.requests) * 1e6);
-  return total.requests > 0 && failed == 0 ? 0 : 1;
+  using namespace sluice::bench;
+  const char* mode = argc > 1 ? argv[1] : "";
+  auto rest = [&](int (*run)(int, char**)) { return run(argc - 2, argv + 2); };
+  if (std::strcmp(mode, "relay") == 0) return rest(run_relay);
+  if (std::strcmp(mode, "fanout") == 0) return rest(run_fanout);
+  if (std::strcmp(mode, "idle") == 0) return rest(run_idle);
+  if (std::strcmp(mode, "flood") == 0) return rest(run_flood);
+  if (argc == 1 || std::strncmp(mode, "--", 2) == 0) return run_relay(argc - 1, argv + 1);
+  std::cerr << "Usage: sluice-bench [relay|fanout|idle|flood] [options]; "
+               "sluice-bench MODE --help lists a mode's options\n";
+  return 2;
 }
