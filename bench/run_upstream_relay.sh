@@ -4,8 +4,9 @@
 #   1. directly to the example FastAPI service's /ws (one connection, reused), and
 #   2. through Sluice (config/examples/websocket.yaml) with pooled upstream connections,
 #   3. through Sluice with a new upstream WebSocket per request (connections: per_request),
-#   4. through the Node `ws` bridge peer (../shared/peers/ws_bridge_server.js, if present;
-#      also a new upstream WebSocket per request, closed after the final message).
+#   4. through the Node `ws` bridge peer (bench/peers/ws_bridge_server.js, when its npm
+#      packages are installed (bench/compare.sh does); also a new upstream WebSocket per
+#      request, closed after the final message).
 # The FastAPI service and the gateway under test share core 0. PROGRESS_INTERVAL_MS=0, 3 steps.
 # Usage: bench/run_upstream_relay.sh [CONNECTIONS] [SECONDS]
 set -euo pipefail
@@ -27,10 +28,10 @@ UPSTREAM_WS_URL=ws://127.0.0.1:$app_port/ws SLUICE_PORT=$sluice_per_request_port
   UPSTREAM_CONNECTIONS=per_request \
   taskset -c 0 build/release/bin/sluice --config config/examples/websocket.yaml 2>/dev/null &
 sluice_per_request=$!
-bridge_js=../shared/peers/ws_bridge_server.js
+bridge_js=bench/peers/ws_bridge_server.js
 bridge=
-if [[ -f $bridge_js ]]; then
-  NODE_PATH=$PWD/node_modules UPSTREAM_WS_URL=ws://127.0.0.1:$app_port/ws CLOSE_UPSTREAM_ON_FINAL=1 \
+if [[ -d bench/peers/node_modules/ws ]]; then
+  NODE_PATH=$PWD/bench/peers/node_modules UPSTREAM_WS_URL=ws://127.0.0.1:$app_port/ws CLOSE_UPSTREAM_ON_FINAL=1 \
     PORT=${BENCH_BRIDGE_PORT:-8951} taskset -c 0 node "$bridge_js" >/dev/null 2>&1 &
   bridge=$!
 fi

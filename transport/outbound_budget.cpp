@@ -10,8 +10,8 @@ bool outbound_budget::try_reserve(std::size_t bytes) noexcept {
   return fits;
 }
 
-void outbound_budget::release(std::size_t bytes) noexcept {
-  frames_.fetch_sub(1, std::memory_order_relaxed);
+void outbound_budget::release(std::size_t frames, std::size_t bytes) noexcept {
+  frames_.fetch_sub(frames, std::memory_order_relaxed);
   bytes_.fetch_sub(bytes, std::memory_order_relaxed);
 }
 

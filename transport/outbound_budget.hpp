@@ -18,7 +18,8 @@ class outbound_budget {
   // either bound would be exceeded. A frame larger than max_bytes is admitted
   // only into an empty queue, so one big frame is never refused forever.
   bool try_reserve(std::size_t bytes) noexcept;
-  void release(std::size_t bytes) noexcept;
+  void release(std::size_t bytes) noexcept { release(1, bytes); }
+  void release(std::size_t frames, std::size_t bytes) noexcept;
 
   // Over half of either bound.
   bool above_low_water() const noexcept {

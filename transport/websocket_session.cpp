@@ -1,12 +1,16 @@
 #include "transport/websocket_session.hpp"
 
 #include "core/log.hpp"
+#include "transport/frame_header.hpp"
 
 namespace sluice::transport {
 namespace {
 
 // Read-buffer capacity kept between frames; more is given back after a large frame.
 constexpr std::size_t idle_buffer_bytes = 4096;
+// One write carries at most this many frames or bytes (a single larger frame goes alone).
+constexpr std::size_t max_batch_frames = 256;
+constexpr std::size_t max_batch_bytes = 256 * 1024;
 
 }  // namespace
 
@@ -187,43 +191,75 @@ send_status websocket_session<Stream>::send(shared_frame frame) {
     });
     return send_status::overflow;
   }
-  net::post(ws_.get_executor(), [self = this->shared_from_this(), f = std::move(frame)]() mutable {
-    self->do_enqueue(std::move(f));
-  });
+  // Frames sent while a hand-over to the strand is pending join it: one post
+  // per burst (a topic's fan-out, a fast stream), not one per frame.
+  {
+    std::lock_guard lock{handover_mutex_};
+    handover_.push_back(std::move(frame));
+    if (handover_posted_) return send_status::queued;
+    handover_posted_ = true;
+  }
+  net::post(ws_.get_executor(), [self = this->shared_from_this()] { self->take_handover(); });
   return send_status::queued;
 }
 
 template <class Stream>
-void websocket_session<Stream>::do_enqueue(shared_frame frame) {
-  if (close_requested_) {
-    budget_.release(frame->size());
-    return;
+void websocket_session<Stream>::take_handover() {
+  {
+    std::lock_guard lock{handover_mutex_};
+    handover_.swap(taken_);
+    handover_posted_ = false;
   }
-  queue_.push_back(std::move(frame));
+  for (auto& frame : taken_) {
+    if (close_requested_)
+      budget_.release(frame->size());
+    else
+      queue_.push_back(std::move(frame));
+  }
+  taken_.clear();
   state_->metrics.outbound_high_water.raise_to(static_cast<std::int64_t>(queue_.size()));
-  if (!writing()) do_write();
+  if (!writing() && !queue_.empty()) do_write();
 }
 
+// Writes what is queued, up to a batch, in one system call: each frame gets
+// its header here and the payloads are shared, not copied. A topic's fan-out
+// or a fast stream thus costs one write per wake-up of the connection, not
+// one per frame.
 template <class Stream>
 void websocket_session<Stream>::do_write() {
-  in_flight_ = std::move(queue_.front());
-  queue_.pop_front();
-  ws_.text(true);
-  ws_.async_write(net::buffer(*in_flight_), beast::bind_front_handler(&websocket_session::on_write,
-                                                                      this->shared_from_this()));
+  std::size_t bytes = 0;
+  while (!queue_.empty() && in_flight_.size() < max_batch_frames &&
+         (in_flight_.empty() || bytes + queue_.front()->size() <= max_batch_bytes)) {
+    bytes += queue_.front()->size();
+    in_flight_.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+  }
+  headers_.resize(in_flight_.size() * max_frame_header);
+  write_buffers_.clear();
+  for (std::size_t i = 0; i < in_flight_.size(); ++i) {
+    auto* header = headers_.data() + i * max_frame_header;
+    write_buffers_.emplace_back(header, text_frame_header(header, in_flight_[i]->size()));
+    write_buffers_.emplace_back(net::buffer(*in_flight_[i]));
+  }
+  ws_.next_layer().async_write_some(
+      write_buffers_,
+      beast::bind_front_handler(&websocket_session::on_write, this->shared_from_this()));
 }
 
 template <class Stream>
-void websocket_session<Stream>::on_write(beast::error_code ec, std::size_t bytes) {
-  budget_.release(in_flight_->size());
-  in_flight_.reset();
+void websocket_session<Stream>::on_write(beast::error_code ec, std::size_t) {
+  std::size_t payload = 0;
+  for (const auto& f : in_flight_) payload += f->size();
+  budget_.release(in_flight_.size(), payload);
+  auto frames = in_flight_.size();
+  in_flight_.clear();
   if (ec) {
     log::debug("websocket", "write_failed", {{"remote", info_.remote}, {"error", ec.message()}});
     drop_queue();
     return;  // the read side reports the end of the connection
   }
-  state_->metrics.frames_out.inc();
-  state_->metrics.bytes_out.inc(bytes);
+  state_->metrics.frames_out.inc(frames);
+  state_->metrics.bytes_out.inc(payload);
   maybe_notify_writable();
   if (!queue_.empty())
     do_write();

@@ -2,12 +2,15 @@
 
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "core/mailbox_gauge.hpp"
 #include "transport/client_link.hpp"
 #include "transport/inbound_limits.hpp"
 #include "transport/outbound_budget.hpp"
+#include "transport/serial_write_stream.hpp"
 #include "transport/shared_state.hpp"
 #include "transport/streams.hpp"
 
@@ -56,10 +59,10 @@ class websocket_session : public client_link,
   void do_read();
   void on_read(beast::error_code ec, std::size_t bytes);
   void deliver(client_message msg);
-  void do_enqueue(shared_frame frame);
+  void take_handover();  // strand: queues what send() handed over
   void do_write();
   void on_write(beast::error_code ec, std::size_t bytes);
-  bool writing() const { return in_flight_ != nullptr; }
+  bool writing() const { return !in_flight_.empty(); }
   void request_close(close_code code, std::string reason, bool drop_queued);
   void do_close();
   void drop_queue();
@@ -67,7 +70,7 @@ class websocket_session : public client_link,
   void resume_reading();
   void maybe_notify_writable();
 
-  websocket::stream<Stream> ws_;
+  websocket::stream<serial_write_stream<Stream>> ws_;
   std::shared_ptr<shared_state> state_;
   connection_info info_;
   std::optional<connection_slot> slot_;  // given back when the connection ends
@@ -77,8 +80,12 @@ class websocket_session : public client_link,
 
   std::unique_ptr<inbound_sink> sink_;  // set once the upgrade completed
   outbound_budget budget_;
-  std::deque<shared_frame> queue_;    // strand only
-  shared_frame in_flight_;            // strand only: the frame being written
+  std::deque<shared_frame> queue_;  // strand only
+  // Strand only: the batch being written, its frame headers and the buffers
+  // (header, payload, header, payload, ...) handed to one write.
+  std::vector<shared_frame> in_flight_;
+  std::vector<unsigned char> headers_;
+  std::vector<net::const_buffer> write_buffers_;
   net::steady_timer close_deadline_;  // strand only: hard close if the close handshake stalls
   bool reading_paused_ = false;       // strand only
   bool writable_notice_ = false;      // strand only: the sink asked for on_writable()
@@ -87,7 +94,11 @@ class websocket_session : public client_link,
   close_code pending_close_code_ = close_code::normal;
   std::string pending_close_reason_;
   std::atomic<bool> closing_{false};
-  mailbox_gauge mailbox_;  // frames delivered to the sink, not yet consumed
+  std::mutex handover_mutex_;           // guards handover_ and handover_posted_
+  std::vector<shared_frame> handover_;  // sent from any thread, not yet on the strand
+  bool handover_posted_ = false;
+  std::vector<shared_frame> taken_;  // strand only: the last hand-over, being queued
+  mailbox_gauge mailbox_;            // frames delivered to the sink, not yet consumed
 };
 
 extern template class websocket_session<plain_stream>;

@@ -1,0 +1,89 @@
+#pragma once
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/role.hpp>
+#include <boost/beast/websocket/teardown.hpp>
+
+#include <deque>
+#include <utility>
+#include <vector>
+
+namespace sluice::transport {
+
+// The layer under a server WebSocket stream that makes every write whole and
+// serial: a write waits until the one before it has written all its bytes,
+// and then writes all of its own. Beast's frames (the handshake, pongs,
+// pings, close) and Sluice's batches of data frames (websocket_session
+// frames them itself, many per system call) both go through here, so neither
+// can ever cut into the other. Reads pass straight through. Like the stream
+// it wraps, it is used from one strand only.
+template <class NextLayer>
+class serial_write_stream {
+ public:
+  using executor_type = typename NextLayer::executor_type;
+  using next_layer_type = NextLayer;
+
+  explicit serial_write_stream(NextLayer&& next) : next_(std::move(next)) {}
+
+  executor_type get_executor() noexcept { return next_.get_executor(); }
+  NextLayer& next_layer() noexcept { return next_; }
+  const NextLayer& next_layer() const noexcept { return next_; }
+
+  template <class MutableBuffers, class ReadToken>
+  auto async_read_some(const MutableBuffers& buffers, ReadToken&& token) {
+    return next_.async_read_some(buffers, std::forward<ReadToken>(token));
+  }
+
+  // Completes once every byte of `buffers` is written (or the write failed).
+  template <class ConstBuffers, class WriteToken>
+  auto async_write_some(const ConstBuffers& buffers, WriteToken&& token) {
+    return boost::asio::async_initiate<WriteToken, void(boost::beast::error_code, std::size_t)>(
+        [this](auto handler, const ConstBuffers& b) {
+          queue_.push_back(
+              {{boost::asio::buffer_sequence_begin(b), boost::asio::buffer_sequence_end(b)},
+               std::move(handler)});
+          if (queue_.size() == 1) write_front();
+        },
+        token, buffers);
+  }
+
+ private:
+  struct pending {
+    std::vector<boost::asio::const_buffer> buffers;
+    boost::asio::any_completion_handler<void(boost::beast::error_code, std::size_t)> done;
+  };
+
+  void write_front() {
+    boost::asio::async_write(next_, queue_.front().buffers,
+                             [this](boost::beast::error_code ec, std::size_t n) {
+                               auto done = std::move(queue_.front().done);
+                               queue_.pop_front();
+                               if (!queue_.empty()) write_front();
+                               std::move(done)(ec, n);
+                             });
+  }
+
+  NextLayer next_;
+  std::deque<pending> queue_;  // the front one is being written
+};
+
+// The WebSocket close handshake ends with the layer underneath.
+template <class NextLayer>
+void teardown(boost::beast::role_type role, serial_write_stream<NextLayer>& stream,
+              boost::beast::error_code& ec) {
+  using boost::beast::websocket::teardown;
+  teardown(role, stream.next_layer(), ec);
+}
+
+template <class NextLayer, class TeardownHandler>
+void async_teardown(boost::beast::role_type role, serial_write_stream<NextLayer>& stream,
+                    TeardownHandler&& handler) {
+  using boost::beast::websocket::async_teardown;
+  async_teardown(role, stream.next_layer(), std::forward<TeardownHandler>(handler));
+}
+
+}  // namespace sluice::transport
