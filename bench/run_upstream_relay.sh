@@ -2,7 +2,8 @@
 # Relay latency to a real upstream, side by side in one run: sluice-bench (core 1)
 # sends {"text": …} and waits for the final frame,
 #   1. directly to the example FastAPI service's /ws (one connection, reused), and
-#   2. through Sluice (config/examples/websocket.yaml) with pooled upstream connections,
+#   2. through Sluice (config/examples/websocket.yaml) with pooled upstream connections
+#      (UPSTREAM_POOL_SIZE=64, so that every concurrent client keeps its connection),
 #   3. through Sluice with a new upstream WebSocket per request (connections: per_request),
 #   4. through the Node `ws` bridge peer (bench/peers/ws_bridge_server.js, when its npm
 #      packages are installed (bench/compare.sh does); also a new upstream WebSocket per
@@ -21,7 +22,7 @@ PORT=$app_port PROGRESS_INTERVAL_MS=0 PROGRESS_STEPS=3 taskset -c 0 /usr/bin/pyt
 app=$!
 sluice_per_request_port=$((sluice_port + 1))
 export UPSTREAM_HEALTH_URL=http://127.0.0.1:$app_port/health
-UPSTREAM_WS_URL=ws://127.0.0.1:$app_port/ws SLUICE_PORT=$sluice_port \
+UPSTREAM_WS_URL=ws://127.0.0.1:$app_port/ws SLUICE_PORT=$sluice_port UPSTREAM_POOL_SIZE=64 \
   taskset -c 0 build/release/bin/sluice --config config/examples/websocket.yaml 2>/dev/null &
 sluice=$!
 UPSTREAM_WS_URL=ws://127.0.0.1:$app_port/ws SLUICE_PORT=$sluice_per_request_port \

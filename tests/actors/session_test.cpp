@@ -291,7 +291,9 @@ TEST_F(SessionTest, HttpPublishToAFullTopicIsRefusedWith503) {
   call.data = "1";
   std::promise<transport::http_reply> answered;
   gateway_->api().handle(call, [&](transport::http_reply r) { answered.set_value(std::move(r)); });
-  auto reply = answered.get_future().get();
+  auto reply_future = answered.get_future();
+  ASSERT_EQ(reply_future.wait_for(patience), std::future_status::ready);
+  auto reply = reply_future.get();
   EXPECT_EQ(reply.status, 503u);
   EXPECT_THAT(reply.body, ::testing::HasSubstr(R"("error":"overloaded")"));
   EXPECT_THAT(reply.headers,
@@ -300,7 +302,9 @@ TEST_F(SessionTest, HttpPublishToAFullTopicIsRefusedWith503) {
   topic.mailbox->handled();
   std::promise<transport::http_reply> second;
   gateway_->api().handle(call, [&](transport::http_reply r) { second.set_value(std::move(r)); });
-  auto ok = second.get_future().get();
+  auto ok_future = second.get_future();
+  ASSERT_EQ(ok_future.wait_for(patience), std::future_status::ready);
+  auto ok = ok_future.get();
   EXPECT_EQ(ok.status, 200u);
   EXPECT_THAT(ok.body, ::testing::HasSubstr(R"("offset":1)"));
 }
