@@ -103,7 +103,7 @@ cpu_per_m() { field "$1-fanout-$2.txt" 's/.*, \([0-9.]*\) s per 1M deliveries/\1
 rate() { field "$1-fanout-$2.txt" 's/.*: \([0-9]*\) deliveries\/s/\1/p'; }
 kib() { field "$1-idle-$2.txt" 's/.*: \([0-9.]*\) KiB per connection/\1/p'; }
 peak() { field "$1-flood-$2.txt" 's/.*(+\([0-9.]*\) MiB).*/\1/p'; }
-ratio() { [[ -n $1 && -n $2 ]] && echo "scale=2; $1 / $2" | bc || echo "?"; }
+ratio() { [[ -n $1 && -n $2 ]] && awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3g", a / b }' || echo "?"; }
 relay() { field "relay-$1.txt" "s/^$2.*$3 \\([0-9.]*\\).*/\\1/p"; }
 {
   echo "Run on $(date -u +%Y-%m-%d) with \`bench/compare.sh\`; $(nproc) cores, $(uname -r)."

@@ -16,8 +16,8 @@ for flavour in release asan; do
   echo "== $flavour tests"
   ctest --test-dir "build/$flavour" --output-on-failure -j 2 || status=1
 done
-echo "== fuzzing (${SLUICE_FUZZ_SECONDS:-20} s per target)"
-scripts/fuzz.sh "${SLUICE_FUZZ_SECONDS:-20}" || status=1
+echo "== fuzzing (${SLUICE_FUZZ_SECONDS:-12} s per target)"
+scripts/fuzz.sh "${SLUICE_FUZZ_SECONDS:-12}" || status=1
 if ((status)); then
   echo "FAILED: see the test output above" >&2
 fi
