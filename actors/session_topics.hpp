@@ -2,7 +2,7 @@
 
 #include <caf/all.hpp>
 
-#include <deque>
+#include <list>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -75,7 +75,7 @@ class session_topics {
   // Publishes held while a topic's mailbox is full. Their frames stay
   // unconsumed, so once limits.mailbox of them wait the connection stops
   // reading and TCP pushes back on the publisher.
-  std::deque<transport::client_message> waiting_;
+  std::list<transport::client_message> waiting_;  // a list: nothing allocated while empty
   bool retry_scheduled_ = false;
 };
 

@@ -8,7 +8,6 @@
 #include <boost/beast/core/role.hpp>
 #include <boost/beast/websocket/teardown.hpp>
 
-#include <deque>
 #include <utility>
 #include <vector>
 
@@ -61,14 +60,16 @@ class serial_write_stream {
     boost::asio::async_write(next_, queue_.front().buffers,
                              [this](boost::beast::error_code ec, std::size_t n) {
                                auto done = std::move(queue_.front().done);
-                               queue_.pop_front();
+                               queue_.erase(queue_.begin());
                                if (!queue_.empty()) write_front();
                                std::move(done)(ec, n);
                              });
   }
 
   NextLayer next_;
-  std::deque<pending> queue_;  // the front one is being written
+  // The front one is being written. Rarely more than two: a vector, which
+  // (unlike a deque) allocates nothing for an idle connection.
+  std::vector<pending> queue_;
 };
 
 // The WebSocket close handshake ends with the layer underneath.
