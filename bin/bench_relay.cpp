@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "bin/bench_client.hpp"
+#include "bin/bench_connection.hpp"
 #include "bin/bench_modes.hpp"
 #include "bin/bench_stats.hpp"
 #include "config/values.hpp"
@@ -34,11 +35,11 @@ const char* usage =
     "  service such as examples/upstream/app.py directly).\n";
 
 bool parse_url(const std::string& text, client_options& c) {
-  auto url = config::parse_url(text, "ws");
-  if (!url) return false;
-  c.host = url->host;
-  c.port = url->port;
-  c.path = url->path;
+  target t;
+  if (!parse_target_url(text, t)) return false;
+  c.host = t.host;
+  c.port = t.port;
+  c.path = t.path;
   return true;
 }
 

@@ -71,7 +71,8 @@ server: {host: 127.0.0.1, port: 0, node_name: n-1, max_frame_bytes: 64KiB, max_c
 routes:
   a: {kind: uppercase, steps: 0, interval: 0, timeout: 2s}
   b: {kind: uppercase, default: true}
-limits: {mailbox: 8, outbound_messages: 9, outbound_bytes: 2KiB, max_requests_in_flight: 1}
+limits: {mailbox: 8, outbound_messages: 9, outbound_bytes: 2KiB, max_requests_in_flight: 1,
+         topic_mailbox: 3, upstream_queue: 4}
 log: {level: debug, format: json}
 )");
   EXPECT_EQ(cfg.server.host, "127.0.0.1");
@@ -91,6 +92,8 @@ log: {level: debug, format: json}
   EXPECT_EQ(cfg.limits.outbound_messages, 9u);
   EXPECT_EQ(cfg.limits.outbound_bytes, 2048u);
   EXPECT_EQ(cfg.limits.max_requests_in_flight, 1u);
+  EXPECT_EQ(cfg.limits.topic_mailbox, 3u);
+  EXPECT_EQ(cfg.limits.upstream_queue, 4u);
   EXPECT_EQ(cfg.log.level, log::level::debug);
   EXPECT_EQ(cfg.log.format, log::format::json);
 }
@@ -132,14 +135,15 @@ TEST(LoaderErrors, WrongTypes) {
 TEST(LoaderErrors, OutOfRangeValues) {
   EXPECT_THAT(errors_of("server:\n  port: 70000\n  max_frame_bytes: 1GiB\n  io_threads: 0\n"
                         "routes: {up: {kind: uppercase, steps: 2000000}}\n"
-                        "limits: {max_requests_in_flight: 0}\n"),
+                        "limits: {max_requests_in_flight: 0, topic_mailbox: 0}\n"),
               ElementsAre("2:9: server.port: must be between 0 and 65535, got 70000",
                           "3:20: server.max_frame_bytes: must be between 64 and 67108864, got "
                           "1073741824",
                           "4:15: server.io_threads: must be between 1 and 64, got 0",
                           "5:39: routes.up.steps: must be between 0 and 1000000, got 2000000",
                           "6:34: limits.max_requests_in_flight: must be between 1 and 100000, "
-                          "got 0"));
+                          "got 0",
+                          "6:52: limits.topic_mailbox: must be between 1 and 10000000, got 0"));
 }
 
 TEST(LoaderErrors, BadScalarForms) {
