@@ -45,31 +45,58 @@ class serial_write_stream {
           queue_.push_back(
               {{boost::asio::buffer_sequence_begin(b), boost::asio::buffer_sequence_end(b)},
                std::move(handler)});
-          if (queue_.size() == 1) write_front();
+          if (!writing_) write_front();
         },
         token, buffers);
   }
 
  private:
+  using handler_type =
+      boost::asio::any_completion_handler<void(boost::beast::error_code, std::size_t)>;
   struct pending {
     std::vector<boost::asio::const_buffer> buffers;
-    boost::asio::any_completion_handler<void(boost::beast::error_code, std::size_t)> done;
+    handler_type done;
+  };
+
+  // The completion of the write in flight. It owns that write's handler, so
+  // the write owns it as Asio's operations own theirs. If the write is
+  // destroyed without completing (the I/O context went away first), the
+  // writes queued behind it go too: their handlers may hold the connection
+  // that holds this stream, a cycle nothing else would break.
+  struct completion {
+    serial_write_stream* owner;
+    handler_type done;
+
+    completion(serial_write_stream* o, handler_type d) : owner(o), done(std::move(d)) {}
+    completion(completion&& other) noexcept
+        : owner(std::exchange(other.owner, nullptr)), done(std::move(other.done)) {}
+    completion& operator=(completion&&) = delete;
+    ~completion() {
+      if (owner == nullptr) return;
+      auto doomed = std::move(owner->queue_);  // `done` still holds the owner here
+      owner->queue_.clear();
+    }
+    void operator()(boost::beast::error_code ec, std::size_t n) {
+      auto* self = std::exchange(owner, nullptr);
+      self->writing_ = false;
+      if (!self->queue_.empty()) self->write_front();
+      std::move(done)(ec, n);
+    }
   };
 
   void write_front() {
-    boost::asio::async_write(next_, queue_.front().buffers,
-                             [this](boost::beast::error_code ec, std::size_t n) {
-                               auto done = std::move(queue_.front().done);
-                               queue_.erase(queue_.begin());
-                               if (!queue_.empty()) write_front();
-                               std::move(done)(ec, n);
-                             });
+    auto next = std::move(queue_.front());
+    queue_.erase(queue_.begin());
+    writing_ = true;
+    boost::asio::async_write(next_, std::move(next.buffers),
+                             completion{this, std::move(next.done)});
   }
 
   NextLayer next_;
-  // The front one is being written. Rarely more than two: a vector, which
-  // (unlike a deque) allocates nothing for an idle connection.
+  // Writes waiting for the one in flight. Rarely more than one: a vector,
+  // which (unlike a deque) allocates nothing for an idle connection.
   std::vector<pending> queue_;
+  bool writing_ = false;
 };
 
 // The WebSocket close handshake ends with the layer underneath.
