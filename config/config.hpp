@@ -261,6 +261,35 @@ struct rate_limits_config {
   std::uint32_t close_after = 20;  // refusals in a row before the connection is closed (1008)
 };
 
+// `cluster:`: this node's part in a cluster of Sluice nodes that talk over
+// CAF's middleman. Absent (no `name`): a single node.
+struct cluster_peer {
+  std::string name;
+  std::string host;
+  std::uint16_t port = 0;
+};
+
+struct cluster_tls_config {
+  std::string cert_file;  // PEM certificate of this node; empty: plain TCP between nodes
+  std::string key_file;   // PEM private key
+  std::string ca_file;    // PEM CA that signed every node's certificate
+};
+
+struct cluster_config {
+  std::string name;  // empty: no cluster
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 0;
+  std::vector<cluster_peer> peers;
+  std::string secret;  // checked in the join handshake; required
+  std::chrono::milliseconds heartbeat_interval{500};
+  std::chrono::milliseconds heartbeat_timeout{3000};
+  std::chrono::milliseconds retry_min{200};  // reconnect backoff, with jitter
+  std::chrono::milliseconds retry_max{5000};
+  cluster_tls_config tls;
+
+  bool enabled() const { return !name.empty(); }
+};
+
 struct log_config {
   log::level level = log::level::info;
   log::format format = log::format::text;
@@ -277,6 +306,7 @@ struct config {
   auth_config auth;
   rate_limits_config rate_limits;
   log_config log;
+  cluster_config cluster;
 
   const route_config* find_route(std::string_view name) const;
   const upstream_config* find_upstream(std::string_view name) const;

@@ -3,6 +3,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "config/cluster_reader.hpp"
 #include "config/security_reader.hpp"
 #include "config/topics_reader.hpp"
 #include "config/values.hpp"
@@ -22,6 +23,12 @@ bool valid_name(std::string_view name) {
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.')
       return false;
   return true;
+}
+
+// True when `doc` has the mapping `section` and it holds `key`.
+bool has_key(const YAML::Node& doc, const char* section, const char* key) {
+  const YAML::Node& map = doc[section];
+  return map.IsDefined() && map.IsMap() && map[key].IsDefined();
 }
 
 void read_server(yaml_reader& r, const YAML::Node& node, server_config& s) {
@@ -345,7 +352,7 @@ load_result load_string(std::string_view yaml, std::string source_name) {
     return errors;
   }
   reader.open_map(
-      doc, "", {"server", "upstreams", "routes", "limits", "topics", "auth", "rate_limits", "log"});
+      doc, "", {"server", "upstreams", "routes", "limits", "topics", "auth", "rate_limits", "log", "cluster"});
   try {
     read_server(reader, doc["server"], cfg.server);
     read_upstreams(reader, doc["upstreams"], cfg);
@@ -355,6 +362,10 @@ load_result load_string(std::string_view yaml, std::string source_name) {
     read_auth(reader, doc["auth"], cfg.auth);
     read_rate_limits(reader, doc["rate_limits"], cfg.rate_limits);
     read_log(reader, doc["log"], cfg.log);
+    if (doc["cluster"].IsDefined()) read_cluster(reader, doc["cluster"], cfg.cluster);
+    // A cluster node is known by its cluster name unless the server names it.
+    if (cfg.cluster.enabled() && !has_key(doc, "server", "node_name"))
+      cfg.server.node_name = cfg.cluster.name;
   } catch (const YAML::Exception& e) {  // defensive: a shape the checks above missed
     errors.push_back({source_name, e.mark.line + 1, e.mark.column + 1, "", e.msg});
   }

@@ -118,7 +118,7 @@ TEST(LoaderErrors, UnsetVariableNamesFileLineAndKey) {
 TEST(LoaderErrors, UnknownKeys) {
   EXPECT_THAT(errors_of("servr: {}\nroutes: {up: {kind: uppercase, stepz: 3}}\n"),
               ElementsAre("1:1: servr: unknown key (expected one of: server, upstreams, routes, "
-                          "limits, topics, auth, rate_limits, log)",
+                          "limits, topics, auth, rate_limits, log, cluster)",
                           "2:32: routes.up.stepz: unknown key (expected one of: kind, upstream, "
                           "default, timeout, steps, interval, fallback, allow)"));
 }
@@ -443,6 +443,51 @@ TEST(LoaderErrors, TopicProblems) {
                           HasSubstr("6:57: topics.patterns.a.*.history.size:"),
                           HasSubstr("6:30: topics.patterns.a.*.slow_subscriber:"),
                           HasSubstr("7:20: topics.storage.fsync:")));
+}
+
+TEST(Loader, ClusterNodeWithPeers) {
+  setenv("SLUICE_TEST_CLUSTER_SECRET", "0123456789abcdef-secret", 1);
+  auto cfg = loaded(
+      "routes: {up: {kind: uppercase}}\n"
+      "cluster:\n"
+      "  name: n1\n"
+      "  port: 7401\n"
+      "  secret: ${SLUICE_TEST_CLUSTER_SECRET}\n"
+      "  heartbeat_interval: 200ms\n"
+      "  peers:\n"
+      "    - {name: n2, host: 127.0.0.1, port: 7402}\n"
+      "    - {name: n3, host: localhost, port: 7403}\n");
+  EXPECT_TRUE(cfg.cluster.enabled());
+  EXPECT_EQ(cfg.server.node_name, "n1");  // the cluster name names the node
+  EXPECT_EQ(cfg.cluster.port, 7401);
+  EXPECT_EQ(cfg.cluster.secret, "0123456789abcdef-secret");
+  EXPECT_EQ(cfg.cluster.heartbeat_interval, std::chrono::milliseconds(200));
+  ASSERT_EQ(cfg.cluster.peers.size(), 2u);
+  EXPECT_EQ(cfg.cluster.peers[1].name, "n3");
+  EXPECT_EQ(cfg.cluster.peers[1].host, "localhost");
+  EXPECT_EQ(cfg.cluster.peers[1].port, 7403);
+  EXPECT_FALSE(loaded(minimal).cluster.enabled());
+}
+
+TEST(LoaderErrors, ClusterProblems) {
+  EXPECT_THAT(errors_of("routes: {up: {kind: uppercase}}\n"
+                        "cluster:\n"
+                        "  name: n1\n"
+                        "  port: 7401\n"
+                        "  secret: short\n"
+                        "  peers:\n"
+                        "    - {name: n1, host: 127.0.0.1, port: 7402}\n"
+                        "    - {name: n2, host: 127.0.0.1, port: 7403}\n"
+                        "    - {name: n2, host: 127.0.0.1, port: 7404}\n"
+                        "    - {name: n4, host: 127.0.0.1}\n"
+                        "  tls: {cert_file: a.pem}\n"),
+              ElementsAre(HasSubstr("7:14: cluster.peers[0].name: node \"n1\" is this node"),
+                          HasSubstr("9:14: cluster.peers[2].name: duplicate node name \"n2\""),
+                          HasSubstr("10:7: cluster.peers[3]: a peer needs"),
+                          HasSubstr("5:11: cluster.secret: needs a shared `secret`"),
+                          HasSubstr("11:8: cluster.tls: needs `cert_file`, `key_file`")));
+  EXPECT_THAT(errors_of("routes: {up: {kind: uppercase}}\ncluster: {port: 1}\n"),
+              ElementsAre(HasSubstr("2:10: cluster: needs this node's `name`")));
 }
 
 }  // namespace
