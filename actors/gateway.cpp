@@ -3,6 +3,7 @@
 #include <caf/all.hpp>
 
 #include "actors/actor_metrics.hpp"
+#include "actors/cluster.hpp"
 #include "actors/gateway_context.hpp"
 #include "actors/messages.hpp"
 #include "actors/session.hpp"
@@ -49,8 +50,12 @@ class gateway::workers_handler : public transport::connection_handler {
 gateway::gateway(caf::actor_system& system, const config::config& cfg, upstream_runtime runtime,
                  std::shared_ptr<const security::authenticator> auth)
     : system_(system),
+      cluster_cfg_(cfg.cluster),
+      cluster_(cfg.cluster.enabled()
+                   ? std::make_shared<cluster_view>(cfg.cluster, system.groups().anonymous())
+                   : nullptr),
       ctx_(std::make_shared<const gateway_context>(gateway_context{
-          cfg.server.node_name, cfg.limits, router{system, cfg, runtime},
+          cfg.server.node_name, cfg.limits, router{system, cfg, runtime, cluster_},
           system.groups().anonymous(),
           std::make_shared<topic_directory>(system, cfg.topics, cfg.limits.topic_mailbox),
           std::move(auth)})) {
@@ -60,7 +65,14 @@ gateway::gateway(caf::actor_system& system, const config::config& cfg, upstream_
   mailbox_gauge::declare(mailbox_kind::topic, cfg.limits.topic_mailbox);
   mailbox_gauge::declare(mailbox_kind::upstream, cfg.limits.upstream_queue);
   if (ctx_->routes.has_workers()) workers_ = std::make_unique<workers_handler>(system, ctx_);
-  api_ = std::make_unique<topic_api>(system, ctx_->topics);
+  ctx_->topics->set_cluster(cluster_);
+  api_ = std::make_unique<topic_api>(system, ctx_->topics, cluster_);
+}
+
+caf::actor gateway::start_cluster(caf::io::middleman_actor middleman) {
+  if (!cluster_) return {};
+  cluster_actor_ = system_.spawn(cluster, cluster_cfg_, cluster_, ctx_->topics, std::move(middleman));
+  return cluster_actor_;
 }
 
 topic_directory& gateway::topics() const {
@@ -91,6 +103,7 @@ void gateway::stop() {
   caf::anon_send(ctx_->drain_group, closed_atom::value, transport::close_info{0, "server stopped"});
   ctx_->routes.stop();
   ctx_->topics->stop();
+  if (cluster_actor_) caf::anon_send_exit(cluster_actor_, caf::exit_reason::user_shutdown);
 }
 
 bool gateway::start(std::string& error) {

@@ -2,11 +2,13 @@
 
 #include <caf/fwd.hpp>
 #include <caf/group.hpp>
+#include <caf/io/middleman_actor.hpp>
 
 #include <chrono>
 #include <memory>
 #include <string>
 
+#include "actors/cluster_view.hpp"
 #include "actors/router.hpp"
 #include "actors/topic_directory.hpp"
 #include "config/config.hpp"
@@ -35,6 +37,11 @@ class gateway : public transport::connection_handler {
   // `error`, when the storage directory cannot be used.
   bool start(std::string& error);
 
+  // In a cluster (cfg.cluster.enabled()): starts this node's cluster actor,
+  // which reaches its peers through `middleman` (plain or TLS); the caller
+  // publishes it on the cluster port. Null on a single node.
+  caf::actor start_cluster(caf::io::middleman_actor middleman);
+
   // Answers the HTTP API under /api/.
   transport::api_handler& api();
 
@@ -57,7 +64,10 @@ class gateway : public transport::connection_handler {
   class workers_handler;
 
   caf::actor_system& system_;
+  const config::cluster_config cluster_cfg_;
+  std::shared_ptr<cluster_view> cluster_;  // null on a single node
   std::shared_ptr<const gateway_context> ctx_;
+  caf::actor cluster_actor_;
   std::unique_ptr<workers_handler> workers_;
   std::unique_ptr<transport::api_handler> api_;
 };

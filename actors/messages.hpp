@@ -133,6 +133,36 @@ using expire_atom = caf::atom_constant<caf::atom("t_expire")>;
 // A session's token may have expired (unless a refresh moved expires_at on).
 using token_check_atom = caf::atom_constant<caf::atom("tok_check")>;
 
+// Cluster (cluster.hpp), between the cluster actors of two nodes:
+// join (node name, proof, the joiner's cluster actor) → error code name or "".
+using cluster_join_atom = caf::atom_constant<caf::atom("cl_join")>;
+// the topic of this name on your node, for a follower (topic) → (topic actor, error or "").
+using cluster_open_atom = caf::atom_constant<caf::atom("cl_open")>;
+// a worker pool's capacity (upstream, pool, free slots, capacity, routes).
+using cluster_pool_atom = caf::atom_constant<caf::atom("cl_pool")>;
+// cluster actor → itself: time to pass changed pool capacity on to the peers.
+using cluster_tick_atom = caf::atom_constant<caf::atom("cl_tick")>;
+// cluster actor → a local worker pool: what other nodes' pools offer changed.
+using remote_pools_atom = caf::atom_constant<caf::atom("cl_rpools")>;
+// pool → pool on another node: serve this job there (job, route, payload); never passed on again.
+using cluster_assign_atom = caf::atom_constant<caf::atom("cl_assign")>;
+// cluster actor → itself: connect to this peer again (peer name).
+using cluster_connect_atom = caf::atom_constant<caf::atom("cl_conn")>;
+// cluster → topics on this node (its group): the set of nodes that are up changed.
+using membership_atom = caf::atom_constant<caf::atom("cl_members")>;
+// Topics across nodes (topic_replica.cpp):
+// follower → owner: follow me (follower, epoch, last offset I hold)
+// → (epoch, records I lack, packed: see replica_records).
+using follow_atom = caf::atom_constant<caf::atom("t_follow")>;
+// owner → follower: one new message (epoch, offset, ts ms, kind, data).
+using replicate_atom = caf::atom_constant<caf::atom("t_repl")>;
+// follower → owner: publish for me (kind, data) → (error code name or "", offset).
+using forward_atom = caf::atom_constant<caf::atom("t_forward")>;
+// new owner → previous owner: give me the topic → (epoch, records, packed).
+using handover_atom = caf::atom_constant<caf::atom("t_handover")>;
+// topic → itself: find the owner again.
+using resolve_atom = caf::atom_constant<caf::atom("t_resolve")>;
+
 // launcher → process job: a line exceeded max_line_bytes.
 using line_too_long_atom = caf::atom_constant<caf::atom("longline")>;
 

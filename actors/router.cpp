@@ -15,7 +15,8 @@
 
 namespace sluice::actors {
 
-router::router(caf::actor_system& system, const config::config& cfg, upstream_runtime runtime)
+router::router(caf::actor_system& system, const config::config& cfg, upstream_runtime runtime,
+               std::shared_ptr<cluster_view> cluster)
     : routes_(cfg.routes), runtime_(runtime), default_route_(cfg.default_route.value_or("")) {
   for (const auto& up : cfg.upstreams) {
     bool missing = runtime_.prober == nullptr;
@@ -40,7 +41,7 @@ router::router(caf::actor_system& system, const config::config& cfg, upstream_ru
     if (up.kind == config::upstream_kind::workers) gate->set(circuit_state::open);  // no worker yet
     auto sup =
         up.kind == config::upstream_kind::workers
-            ? system.spawn(worker_pool, config, gate, cfg.limits.upstream_queue)
+            ? system.spawn(worker_pool, config, gate, cfg.limits.upstream_queue, cluster)
             : system.spawn(supervisor, config, gate, runtime_.prober, cfg.limits.upstream_queue);
     upstreams_.push_back({std::move(config), std::move(gate), std::move(sup), runtime_.timers});
   }

@@ -3,6 +3,7 @@
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,6 +22,8 @@ class health_prober;
 }  // namespace sluice::transport
 
 namespace sluice::actors {
+
+class cluster_view;
 
 // What jobs of upstream routes use to reach their backends; each must outlive
 // every actor. May be null when no route uses that kind of upstream.
@@ -45,7 +48,9 @@ struct job_start {
 // construction, so sessions share one.
 class router {
  public:
-  router(caf::actor_system& system, const config::config& cfg, upstream_runtime runtime);
+  // `cluster`: null on a single node; worker pools use it to reach other nodes' workers.
+  router(caf::actor_system& system, const config::config& cfg, upstream_runtime runtime,
+         std::shared_ptr<cluster_view> cluster = nullptr);
 
   // The route called `name` (empty: the default route), or null with `why` set.
   const config::route_config* resolve(std::string_view name, ec& why) const;

@@ -39,7 +39,10 @@ session_topics::session_topics(caf::event_based_actor* self,
 
 void session_topics::start() {
   const auto& params = link_->params();
-  auto found = topics_.open(inbox_name_);
+  // A connection's own inbox stays on its node; a client id's inbox (which a
+  // reconnect to any node resumes) lives across the cluster.
+  auto found = topics_.open(inbox_name_, resumable_ ? topic_directory::scope::cluster
+                                                    : topic_directory::scope::node);
   if (!found.topic) return send_error(found.error, found.message, {});
   inbox_ = found.topic;
   if (resumable_) stream_inbox_ = inbox_;
@@ -151,10 +154,10 @@ session_topics::sent session_topics::publish_now(transport::client_message& msg)
                                                                      std::uint64_t offset) {
             // Only a publish with an id is acknowledged: without one it is fire
             // and forget (failures are still reported).
-            if (!error.empty())
-              send_error(ec::storage_failed,
-                         "the message could not be stored; it was not published", id);
-            else if (!id.empty())
+            if (!error.empty()) {
+              auto failure = frames::publish_failure_of(error);
+              send_error(failure.code, std::move(failure.message), id);
+            } else if (!id.empty())
               link_->send(std::make_shared<const std::string>(frames::published(id, name, offset)));
           },
           [this, id = msg.id](caf::error&) {

@@ -41,8 +41,10 @@ topic_state::~topic_state() {
 caf::behavior topic_state::make_behavior(std::string topic, config::topic_rule rule,
                                          config::storage_config storage,
                                          std::weak_ptr<topic_directory> directory,
-                                         std::shared_ptr<mailbox_gauge> mailbox) {
+                                         std::shared_ptr<mailbox_gauge> mailbox,
+                                         std::shared_ptr<cluster_view> cluster) {
   topic_ = std::move(topic);
+  cluster_ = std::move(cluster);
   directory_ = std::move(directory);
   mailbox_ = std::move(mailbox);
   rule_ = std::move(rule);
@@ -52,10 +54,11 @@ caf::behavior topic_state::make_behavior(std::string topic, config::topic_rule r
   epoch_ = static_cast<std::uint64_t>(unix_ms());
   if (!storage_.path.empty()) open_log();
   self_->set_down_handler([this](caf::down_msg& msg) {
+    if (replica_down(msg)) return;
     if (auto it = find(msg.source); it != subscribers_.end()) remove(it);
   });
   touch();
-  return {
+  main_behavior_ = {
       [this](subscribe_atom, const link_ptr& link, const caf::actor& session, const std::string& id,
              std::int64_t since, std::uint64_t epoch,
              std::uint8_t flags) { on_subscribe(link, session, id, since, epoch, flags); },
@@ -63,10 +66,12 @@ caf::behavior topic_state::make_behavior(std::string topic, config::topic_rule r
              const std::string& id) { on_unsubscribe(link, session, id); },
       [this](publish_atom, std::uint8_t kind, std::string& data) {
         mailbox_->handled();
-        return on_publish(kind, std::move(data));
+        return accept_publish(kind, std::move(data));
       },
       [this](inbox_frame_atom, std::string& frame) {
-        on_publish(static_cast<std::uint8_t>(frames::record_kind::frame), std::move(frame));
+        auto kind = static_cast<std::uint8_t>(frames::record_kind::frame);
+        if (role_ == role::owner) on_publish(kind, std::move(frame));
+        else forward(kind, std::move(frame), {});
       },
       [this](writable_atom, const caf::actor& session) { on_writable(session); },
       [this](sync_atom) { on_sync(); },
@@ -75,7 +80,22 @@ caf::behavior topic_state::make_behavior(std::string topic, config::topic_rule r
       [this](topic_history_atom, std::uint64_t since, std::uint64_t limit) {
         return history_json(since, limit);
       },
+      // Across nodes: see topic_replica.cpp.
+      [this](membership_atom) { resolve(); },
+      [this](resolve_atom, std::uint64_t generation) { on_resolve_timer(generation); },
+      [this](follow_atom, const caf::actor& follower, std::uint64_t epoch, std::uint64_t last) {
+        return on_follow(follower, epoch, last);
+      },
+      [this](replicate_atom, std::uint64_t epoch, const std::string& packed) {
+        on_replicate(epoch, packed);
+      },
+      [this](forward_atom, std::uint8_t kind, std::string& data) {
+        return accept_publish(kind, std::move(data));
+      },
+      [this](handover_atom, const std::string& new_owner) { return on_handover(new_owner); },
   };
+  start_replica();
+  return holding_ ? resolving_behavior() : main_behavior_;
 }
 
 void topic_state::open_log() {
@@ -194,28 +214,33 @@ std::tuple<std::string, std::uint64_t> topic_state::on_publish(std::uint8_t kind
   auto now = unix_ms();
   h.expire(now);
   log_record record{h.last() + 1, now, kind, std::move(data)};
-  if (log_failed_) return {std::string{to_string(ec::storage_failed)}, 0};
-  if (log_.is_open()) {
-    std::string error;
-    bool sync_now = storage_.fsync == config::fsync_policy::always;
-    if (!log_.append(record, sync_now, error)) {
-      topic_metrics::get().log_errors.inc();
-      log::error("topic", "append_failed", {{"topic", topic_}, {"error", error}});
-      return {std::string{to_string(ec::storage_failed)}, 0};
-    }
-    if (sync_now) topic_metrics::get().log_syncs.inc();
-    if (storage_.fsync == config::fsync_policy::interval && !sync_pending_) {
-      sync_pending_ = true;
-      self_->delayed_send(self_, storage_.fsync_interval, sync_atom::value);
-    }
-  }
+  if (!persist(record)) return {std::string{to_string(ec::storage_failed)}, 0};
   const auto& message = h.append(std::move(record));
   topic_metrics::get().published.inc();
   fan_out(message);
+  if (!followers_.empty()) replicate(message);
   compact_log_if_long();
   std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
   topic_metrics::get().fanout_seconds.observe(took.count());
   return {std::string{}, message.record.offset};
+}
+
+bool topic_state::persist(const log_record& record) {
+  if (log_failed_) return false;
+  if (!log_.is_open()) return true;
+  std::string error;
+  bool sync_now = storage_.fsync == config::fsync_policy::always;
+  if (!log_.append(record, sync_now, error)) {
+    topic_metrics::get().log_errors.inc();
+    log::error("topic", "append_failed", {{"topic", topic_}, {"error", error}});
+    return false;
+  }
+  if (sync_now) topic_metrics::get().log_syncs.inc();
+  if (storage_.fsync == config::fsync_policy::interval && !sync_pending_) {
+    sync_pending_ = true;
+    self_->delayed_send(self_, storage_.fsync_interval, sync_atom::value);
+  }
+  return true;
 }
 
 void topic_state::on_sync() {
@@ -374,7 +399,9 @@ void topic_state::touch() {
 
 void topic_state::on_expire_check() {
   expire_check_pending_ = false;
-  if (!subscribers_.empty()) return;  // the last one to leave arms the next check
+  // The last subscriber to leave arms the next check; other nodes following
+  // an owned inbox keep it.
+  if (!subscribers_.empty() || !followers_.empty()) return;
   auto idle = std::chrono::steady_clock::now() - last_used_;
   auto dir = directory_.lock();
   if (idle < rule_.expire_after || !dir || !dir->expire_if_unused(topic_, self_->address())) {
@@ -400,9 +427,9 @@ void topic_state::on_expire_check() {
 caf::behavior topic(caf::stateful_actor<topic_state>* self, std::string name,
                     config::topic_rule rule, config::storage_config storage,
                     std::weak_ptr<topic_directory> directory,
-                    std::shared_ptr<mailbox_gauge> mailbox) {
+                    std::shared_ptr<mailbox_gauge> mailbox, std::shared_ptr<cluster_view> cluster) {
   return self->state.make_behavior(std::move(name), std::move(rule), std::move(storage),
-                                   std::move(directory), std::move(mailbox));
+                                   std::move(directory), std::move(mailbox), std::move(cluster));
 }
 
 }  // namespace sluice::actors

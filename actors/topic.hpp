@@ -4,12 +4,15 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
 
+#include "actors/cluster_view.hpp"
 #include "actors/topic_directory.hpp"
 #include "actors/topic_history.hpp"
 #include "config/config.hpp"
@@ -37,7 +40,8 @@ class topic_state {
   caf::behavior make_behavior(std::string topic, config::topic_rule rule,
                               config::storage_config storage,
                               std::weak_ptr<topic_directory> directory,
-                              std::shared_ptr<mailbox_gauge> mailbox);
+                              std::shared_ptr<mailbox_gauge> mailbox,
+                              std::shared_ptr<cluster_view> cluster);
 
  private:
   using link_ptr = std::shared_ptr<transport::client_link>;
@@ -58,6 +62,8 @@ class topic_state {
                     std::int64_t since, std::uint64_t epoch, std::uint8_t flags);
   void on_unsubscribe(const link_ptr& link, const caf::actor& session, const std::string& id);
   std::tuple<std::string, std::uint64_t> on_publish(std::uint8_t kind, std::string data);
+  // Writes `record` to the log, when there is one; false (logged) when that failed.
+  bool persist(const log_record& record);
   void on_writable(const caf::actor& session);
   void on_sync();
   // Inboxes: noted on every use; an inbox unused for expire_after leaves.
@@ -75,6 +81,58 @@ class topic_state {
   void send_gap(subscriber& s, std::uint64_t from, std::uint64_t to, std::string_view reason);
   subscriber_list::iterator find(const caf::actor_addr& session);
   void remove(subscriber_list::iterator it);
+
+  // Across nodes (topic_replica.cpp). One node owns the topic: it numbers
+  // messages and keeps the reference history; the topic's actor on every
+  // other node follows it (receives each message once, delivers it to the
+  // subscribers there) and forwards publishes to it. Without a cluster the
+  // topic owns itself.
+  enum class role : std::uint8_t { owner, follower, resolving };
+  void start_replica();
+  // Looks up the owner among the nodes that are up, leaving out `lost`.
+  // While it is unknown (role resolving) the topic handles only what finding
+  // it takes; everything else waits in the mailbox, in order.
+  void resolve(const std::string& lost = {});
+  void on_resolve_timer(std::uint64_t generation);
+  void resolve_later();
+  caf::behavior resolving_behavior();
+  void hold();
+  void release_hold();
+  void follow(caf::actor owner_topic, std::uint64_t generation);
+  void take_over(std::uint64_t generation);
+  // Takes `from`'s history if it is newer than this node's (handback).
+  void pull_from(caf::actor from, std::uint64_t generation);
+  void became_owner(bool new_epoch, std::string_view how);
+  // Takes the owner's history; a different epoch is announced to subscribers as a gap.
+  void adopt(std::uint64_t epoch, std::uint64_t last, std::vector<log_record> records);
+  void change_epoch(std::uint64_t epoch, std::uint64_t old_last, std::string_view why);
+  void rewrite_log();
+  // The owner publishes; otherwise the publish goes to the owner.
+  caf::result<std::string, std::uint64_t> accept_publish(std::uint8_t kind, std::string data);
+  void forward(std::uint8_t kind, std::string data, caf::response_promise promise);
+  void fail_in_flight();
+  std::tuple<std::uint64_t, std::uint64_t, std::vector<std::string>, std::string> on_follow(
+      const caf::actor& follower, std::uint64_t epoch, std::uint64_t last);
+  void on_replicate(std::uint64_t epoch, const std::string& packed);
+  std::tuple<std::uint64_t, std::uint64_t, std::vector<std::string>, bool> on_handover(
+      const std::string& new_owner);
+  void replicate(const stored_message& message);
+  // Handles a down message from the owner or a follower; false if it was neither.
+  bool replica_down(const caf::down_msg& msg);
+  std::vector<std::string> packed_history(std::uint64_t from) const;
+
+  std::shared_ptr<cluster_view> cluster_;
+  caf::behavior main_behavior_;  // what the topic does once its owner is known
+  role role_ = role::owner;
+  bool holding_ = false;          // resolving_behavior() is the behavior
+  bool looking_ = false;          // a lookup of the owner is under way
+  bool followed_ = false;         // this node has taken an owner's history before
+  std::uint64_t generation_ = 0;  // of resolve(): answers to older lookups are stale
+  std::string owner_node_;
+  caf::actor owner_;  // the owner's topic, while following
+  std::vector<caf::actor> followers_;
+  std::map<std::uint64_t, caf::response_promise> in_flight_;  // forwarded, not answered yet
+  std::uint64_t next_forward_ = 0;
 
   caf::event_based_actor* self_;
   std::string topic_;
@@ -95,6 +153,6 @@ class topic_state {
 caf::behavior topic(caf::stateful_actor<topic_state>* self, std::string name,
                     config::topic_rule rule, config::storage_config storage,
                     std::weak_ptr<topic_directory> directory,
-                    std::shared_ptr<mailbox_gauge> mailbox);
+                    std::shared_ptr<mailbox_gauge> mailbox, std::shared_ptr<cluster_view> cluster);
 
 }  // namespace sluice::actors

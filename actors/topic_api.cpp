@@ -30,6 +30,7 @@ unsigned status_of(ec code) {
     case ec::too_many_topics:
     case ec::storage_failed:
     case ec::overloaded:
+    case ec::owner_unavailable:
       return 503;
     default:
       return 400;
@@ -45,6 +46,10 @@ http_reply json_reply(std::string body) {
   r.body = std::move(body);
   r.body += '\n';
   return r;
+}
+
+http_reply failure_reply(frames::publish_failure failure) {
+  return error_reply(failure.code, failure.message);
 }
 
 ec code_named(std::string_view name) {
@@ -66,13 +71,18 @@ void in_actor(caf::actor_system& system, Ask ask) {
 
 }  // namespace
 
-topic_api::topic_api(caf::actor_system& system, std::shared_ptr<topic_directory> topics)
-    : system_(system), topics_(std::move(topics)) {}
+topic_api::topic_api(caf::actor_system& system, std::shared_ptr<topic_directory> topics,
+                     std::shared_ptr<const cluster_view> cluster)
+    : system_(system), topics_(std::move(topics)), cluster_(std::move(cluster)) {}
 
 void topic_api::handle(transport::api_call call, reply_fn done) {
   using transport::api_kind;
   if (call.kind == api_kind::publish) return publish(std::move(call), std::move(done));
   if (call.kind == api_kind::list_topics) return list(call.inboxes, std::move(done));
+  if (call.kind == api_kind::cluster)
+    return done(cluster_ ? json_reply(cluster_->json())
+                         : transport::http_error(404, to_string(ec::not_found),
+                                                 "this node runs without a `cluster` section"));
   auto found = topics_->find(call.topic);
   if (!found.topic) return done(error_reply(found.error, found.message));
   in_actor(system_, [topic = found.topic, lease = found.lease, call = std::move(call),
@@ -128,8 +138,7 @@ void topic_api::publish(transport::api_call call, reply_fn done) {
                                     .num("offset", static_cast<std::int64_t>(offset))
                                     .finish()));
               else
-                done(error_reply(ec::storage_failed,
-                                 "the message could not be stored; it was not published"));
+                done(failure_reply(frames::publish_failure_of(error)));
               self->quit();
             },
             [self, done](caf::error&) {

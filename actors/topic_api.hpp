@@ -4,17 +4,20 @@
 
 #include <memory>
 
+#include "actors/cluster_view.hpp"
 #include "actors/topic_directory.hpp"
 #include "transport/api_request.hpp"
 
 namespace sluice::actors {
 
-// Answers the HTTP API (POST /api/publish, GET /api/topics…) by asking the
+// Answers the HTTP API (POST /api/publish, GET /api/topics…, GET /api/cluster) by asking the
 // topics' actors; each call runs in a short-lived actor of its own, so the
 // I/O thread never waits.
 class topic_api : public transport::api_handler {
  public:
-  topic_api(caf::actor_system& system, std::shared_ptr<topic_directory> topics);
+  // `cluster`: null on a single node (GET /api/cluster is then 404).
+  topic_api(caf::actor_system& system, std::shared_ptr<topic_directory> topics,
+            std::shared_ptr<const cluster_view> cluster);
 
   void handle(transport::api_call call, std::function<void(transport::http_reply)> done) override;
 
@@ -24,6 +27,7 @@ class topic_api : public transport::api_handler {
 
   caf::actor_system& system_;
   std::shared_ptr<topic_directory> topics_;
+  std::shared_ptr<const cluster_view> cluster_;
 };
 
 }  // namespace sluice::actors

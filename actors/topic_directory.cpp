@@ -25,7 +25,7 @@ topic_directory::topic_directory(caf::actor_system& system, config::topics_confi
                                  std::size_t mailbox_bound)
     : system_(system), cfg_(std::move(cfg)), mailbox_bound_(mailbox_bound) {}
 
-topic_directory::lookup topic_directory::open(std::string_view name) {
+topic_directory::lookup topic_directory::open(std::string_view name, scope where) {
   if (!topic_name::valid(name))
     return refused(ec::invalid_topic, std::string{topic_name::rule_text});
   std::lock_guard lock{mutex_};
@@ -41,7 +41,7 @@ topic_directory::lookup topic_directory::open(std::string_view name) {
     return refused(ec::too_many_topics, std::string{"the server already has topics."}
                                             .append(inbox ? "inbox.max_inboxes" : "max_topics")
                                             .append(" (" + std::to_string(limit) + ")"));
-  return leased_locked(spawn_locked(std::string{name}, *rule));
+  return leased_locked(spawn_locked(std::string{name}, *rule, where));
 }
 
 topic_directory::lookup topic_directory::find(std::string_view name) {
@@ -53,9 +53,11 @@ topic_directory::lookup topic_directory::find(std::string_view name) {
 }
 
 topic_directory::entry_map::iterator topic_directory::spawn_locked(const std::string& name,
-                                                                   const config::topic_rule& rule) {
+                                                                   const config::topic_rule& rule,
+                                                                   scope where) {
   auto mailbox = std::make_shared<mailbox_gauge>(mailbox_kind::topic, mailbox_bound_);
-  auto actor = system_.spawn(topic, name, rule, cfg_.storage, weak_from_this(), mailbox);
+  auto actor = system_.spawn(topic, name, rule, cfg_.storage, weak_from_this(), mailbox,
+                             where == scope::cluster ? cluster_ : nullptr);
   if (topic_name::is_inbox(name)) ++inboxes_;
   return topics_.emplace(name, entry{std::move(actor), std::move(mailbox), 0}).first;
 }

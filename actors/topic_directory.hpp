@@ -17,6 +17,8 @@
 
 namespace sluice::actors {
 
+class cluster_view;
+
 // Held while a topic is in use (a session subscribed to it, an API call
 // under way): an inbox is never removed while anyone holds one.
 using topic_lease = std::shared_ptr<const void>;
@@ -39,9 +41,13 @@ class topic_directory : public std::enable_shared_from_this<topic_directory> {
     std::shared_ptr<mailbox_gauge> mailbox;
   };
 
+  // Where a topic lives: across the cluster (owned by one node), or only on
+  // this node (an anonymous connection's own inbox: nobody elsewhere can use it).
+  enum class scope : std::uint8_t { cluster, node };
+
   // The topic, started if a pattern allows it and the topic (or inbox) limit
   // is not reached.
-  lookup open(std::string_view name);
+  lookup open(std::string_view name, scope where = scope::cluster);
   // The topic if it exists (it is never started here); `error` unknown_topic if not.
   lookup find(std::string_view name);
   std::vector<std::pair<std::string, caf::actor>> all() const;
@@ -52,6 +58,10 @@ class topic_directory : public std::enable_shared_from_this<topic_directory> {
   // Called by an idle inbox: true (and it is forgotten) when no lease is
   // held on it, so that it may stop; nobody can reach it any more.
   bool expire_if_unused(const std::string& name, const caf::actor_addr& topic);
+
+  // Topics find their owner node in `view` (set before start()); without
+  // one, every topic is owned here.
+  void set_cluster(std::shared_ptr<cluster_view> view) { cluster_ = std::move(view); }
 
   // Creates the storage directory and starts the topics logged in it.
   // False, with `error`, when the directory cannot be created.
@@ -66,7 +76,8 @@ class topic_directory : public std::enable_shared_from_this<topic_directory> {
   };
   using entry_map = std::map<std::string, entry, std::less<>>;
 
-  entry_map::iterator spawn_locked(const std::string& name, const config::topic_rule& rule);
+  entry_map::iterator spawn_locked(const std::string& name, const config::topic_rule& rule,
+                                   scope where = scope::cluster);
   lookup leased_locked(entry_map::iterator it);
   void release(const std::string& name, const caf::actor_addr& topic);
 
@@ -76,6 +87,7 @@ class topic_directory : public std::enable_shared_from_this<topic_directory> {
   mutable std::mutex mutex_;
   entry_map topics_;
   std::size_t inboxes_ = 0;
+  std::shared_ptr<cluster_view> cluster_;
 };
 
 }  // namespace sluice::actors

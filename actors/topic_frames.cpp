@@ -59,4 +59,12 @@ std::string published(std::string_view id, std::string_view topic, std::uint64_t
   return typed("published", id).str("topic", topic).num("offset", num(offset)).finish();
 }
 
+publish_failure publish_failure_of(std::string_view code_name) {
+  if (code_name == to_string(ec::owner_unavailable))
+    return {ec::owner_unavailable,
+            "the topic's owner node was lost before it acknowledged the message; it may not "
+            "have been published"};
+  return {ec::storage_failed, "the message could not be stored; it was not published"};
+}
+
 }  // namespace sluice::actors::frames

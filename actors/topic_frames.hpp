@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "core/append_log.hpp"
+#include "core/error_code.hpp"
 
 // The frames of topics (docs/protocol.md, "Topics"). A topic renders each
 // message once; every subscriber's queue shares that text.
@@ -31,5 +32,12 @@ std::string subscribed(std::string_view id, std::string_view topic, std::uint64_
                        std::uint64_t first, std::uint64_t last);
 std::string unsubscribed(std::string_view id, std::string_view topic);
 std::string published(std::string_view id, std::string_view topic, std::uint64_t offset);
+
+// Why a publish failed, from the error code name a topic answered with.
+struct publish_failure {
+  ec code;
+  std::string message;
+};
+publish_failure publish_failure_of(std::string_view code_name);
 
 }  // namespace sluice::actors::frames

@@ -1,5 +1,6 @@
 #include "actors/topic_history.hpp"
 
+#include <algorithm>
 #include <memory>
 #include <utility>
 
@@ -39,6 +40,14 @@ void topic_history::restore(std::vector<log_record> records) {
     last_offset_ = r.offset - 1;  // the log's offsets are kept as they were
     append(std::move(r));
   }
+}
+
+void topic_history::reset(std::vector<log_record> records, std::uint64_t last) {
+  messages_.clear();
+  newest_.reset();
+  last_offset_ = records.empty() ? last : records.front().offset - 1;
+  restore(std::move(records));
+  last_offset_ = std::max(last_offset_, last);
 }
 
 void topic_history::trim() {

@@ -32,6 +32,9 @@ class topic_history {
 
   // Takes records read back from the log (in offset order).
   void restore(std::vector<log_record> records);
+  // Forgets everything and takes `records` (in offset order; another node's
+  // history), whose newest offset is `last` (records may be empty).
+  void reset(std::vector<log_record> records, std::uint64_t last);
 
   // Drops messages older than max_age (relative to `now_ms`).
   void expire(std::int64_t now_ms);

@@ -3,13 +3,13 @@
 #include <algorithm>
 
 #include "actors/actor_metrics.hpp"
+#include "actors/cluster_metrics.hpp"
 #include "actors/messages.hpp"
 #include "core/json.hpp"
 #include "core/log.hpp"
 #include "core/readiness.hpp"
 
 namespace sluice::actors {
-namespace {}
 
 bool worker_pool_state::worker_entry::serves(const std::string& route) const {
   return std::find(routes.begin(), routes.end(), route) != routes.end();
@@ -23,7 +23,8 @@ worker_pool_state::~worker_pool_state() {
 
 caf::behavior worker_pool_state::make_behavior(
     std::shared_ptr<const config::upstream_config> upstream, std::shared_ptr<upstream_gate> gate,
-    std::size_t queue_bound) {
+    std::size_t queue_bound, std::shared_ptr<cluster_view> cluster) {
+  cluster_ = std::move(cluster);
   queued_ = std::make_unique<mailbox_gauge>(mailbox_kind::upstream, queue_bound);
   upstream_ = std::move(upstream);
   gate_ = std::move(gate);
@@ -36,8 +37,13 @@ caf::behavior worker_pool_state::make_behavior(
       [this](worker_down_atom) { on_worker_down(); },
       [this](job_done_atom) { on_job_done(); },
       [this](assign_atom, std::string& route, std::string& payload) {
-        on_assign(std::move(route), std::move(payload));
+        on_assign(caf::actor_cast<caf::actor>(self_->current_sender()), std::move(route),
+                  std::move(payload), false);
       },
+      [this](cluster_assign_atom, caf::actor& job, std::string& route, std::string& payload) {
+        on_assign(std::move(job), std::move(route), std::move(payload), true);
+      },
+      [this](remote_pools_atom) { update_gate(); },
       // Jobs report attempts as to any supervisor; a worker's loss is seen here directly.
       [](upstream_up_atom) {},
       [](upstream_down_atom, const std::string&) {},
@@ -47,7 +53,7 @@ caf::behavior worker_pool_state::make_behavior(
 void worker_pool_state::on_worker_up(std::vector<std::string> routes, std::uint32_t capacity) {
   auto actor = caf::actor_cast<caf::actor>(self_->current_sender());
   workers_.push_back({std::move(actor), std::move(routes), capacity, 0});
-  gate_->set(circuit_state::closed);
+  update_gate();
   drain_queue();
   publish();
 }
@@ -56,7 +62,7 @@ void worker_pool_state::on_worker_down() {
   auto* w = sender_entry();
   if (w == nullptr) return;
   workers_.erase(workers_.begin() + (w - workers_.data()));
-  if (workers_.empty()) gate_->set(circuit_state::open);
+  update_gate();
   // Requests for routes nobody serves any more fail now rather than at their deadline.
   for (auto it = queue_.begin(); it != queue_.end();) {
     if (anyone_serves(it->route)) {
@@ -76,11 +82,20 @@ void worker_pool_state::on_job_done() {
   publish();
 }
 
-void worker_pool_state::on_assign(std::string route, std::string payload) {
-  auto job = caf::actor_cast<caf::actor>(self_->current_sender());
+void worker_pool_state::on_assign(caf::actor job, std::string route, std::string payload,
+                                  bool from_peer) {
   if (!job) return;
   if (auto* w = pick(route)) return dispatch(*w, std::move(job), route, std::move(payload));
-  if (!anyone_serves(route)) {
+  bool served_here = anyone_serves(route);
+  if (!from_peer) {
+    if (auto pool = remote_pool_for(route, served_here)) {
+      actor_metrics::get().worker_jobs.with({upstream_->name}).inc();
+      cluster_metrics::get().remote_jobs.with({upstream_->name}).inc();
+      self_->send(pool, cluster_assign_atom::value, std::move(job), route, std::move(payload));
+      return;
+    }
+  }
+  if (!served_here) {
     self_->send(job, upstream_failed_atom::value,
                 "no connected worker serves route \"" + route + "\"");
     return;
@@ -92,6 +107,20 @@ void worker_pool_state::on_assign(std::string route, std::string payload) {
     return;
   }
   queue_.push_back({std::move(job), std::move(route), std::move(payload)});
+  publish();
+}
+
+caf::actor worker_pool_state::remote_pool_for(const std::string& route, bool served_here) const {
+  if (!cluster_) return {};
+  if (auto pool = cluster_->pick_pool(upstream_->name, route, true)) return pool;
+  return served_here ? caf::actor{} : cluster_->pick_pool(upstream_->name, route, false);
+}
+
+void worker_pool_state::update_gate() {
+  bool can_serve = !workers_.empty() || (cluster_ && cluster_->remote_capacity(upstream_->name));
+  auto wanted = can_serve ? circuit_state::closed : circuit_state::open;
+  if (gate_->state() == wanted) return;
+  gate_->set(wanted);
   publish();
 }
 
@@ -138,9 +167,18 @@ worker_pool_state::worker_entry* worker_pool_state::sender_entry() {
 
 void worker_pool_state::publish() {
   std::int64_t capacity = 0, busy = 0;
+  std::vector<std::string> routes;
   for (const auto& w : workers_) {
     capacity += w.capacity;
     busy += w.load;
+    for (const auto& r : w.routes)
+      if (std::find(routes.begin(), routes.end(), r) == routes.end()) routes.push_back(r);
+  }
+  if (cluster_) {
+    auto free = capacity > busy ? capacity - busy : 0;
+    cluster_->set_local_pool(upstream_->name,
+                             {caf::actor_cast<caf::actor>(self_), static_cast<std::uint32_t>(free),
+                              static_cast<std::uint32_t>(capacity), std::move(routes)});
   }
   auto& m = actor_metrics::get();
   m.workers_connected.with({upstream_->name}).set(static_cast<std::int64_t>(workers_.size()));
@@ -160,8 +198,10 @@ void worker_pool_state::publish() {
 
 caf::behavior worker_pool(caf::stateful_actor<worker_pool_state>* self,
                           std::shared_ptr<const config::upstream_config> upstream,
-                          std::shared_ptr<upstream_gate> gate, std::size_t queue_bound) {
-  return self->state.make_behavior(std::move(upstream), std::move(gate), queue_bound);
+                          std::shared_ptr<upstream_gate> gate, std::size_t queue_bound,
+                          std::shared_ptr<cluster_view> cluster) {
+  return self->state.make_behavior(std::move(upstream), std::move(gate), queue_bound,
+                                   std::move(cluster));
 }
 
 }  // namespace sluice::actors

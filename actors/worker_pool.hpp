@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "actors/cluster_view.hpp"
 #include "actors/upstream_gate.hpp"
 #include "config/config.hpp"
 #include "core/mailbox_gauge.hpp"
@@ -15,7 +16,9 @@ namespace sluice::actors {
 
 // One per upstream of kind `workers`: knows the workers that registered for
 // its routes, their capacity and load, and assigns each request to the
-// least-loaded live worker that serves its route. Requests wait in a queue
+// least-loaded live worker that serves its route (in a cluster, a pool on
+// another node with room when no worker here has any: the job talks to that
+// node's worker directly, credit and cancel included). Requests wait in a queue
 // while every such worker is busy; a request for a route no worker serves
 // fails at once. The upstream's circuit is open while no worker is connected,
 // so requests fail fast (or get the route's fallback). Published to /readyz
@@ -30,7 +33,8 @@ class worker_pool_state {
   worker_pool_state& operator=(const worker_pool_state&) = delete;
 
   caf::behavior make_behavior(std::shared_ptr<const config::upstream_config> upstream,
-                              std::shared_ptr<upstream_gate> gate, std::size_t queue_bound);
+                              std::shared_ptr<upstream_gate> gate, std::size_t queue_bound,
+                              std::shared_ptr<cluster_view> cluster);
 
  private:
   struct worker_entry {
@@ -49,7 +53,13 @@ class worker_pool_state {
   void on_worker_up(std::vector<std::string> routes, std::uint32_t capacity);
   void on_worker_down();
   void on_job_done();
-  void on_assign(std::string route, std::string payload);
+  // `from_peer`: sent on by a pool on another node; served here, never sent on.
+  void on_assign(caf::actor job, std::string route, std::string payload, bool from_peer);
+  // A pool on another node for `route`: one with room, else (when no worker
+  // here serves the route) one that queues; null when this node should serve.
+  caf::actor remote_pool_for(const std::string& route, bool served_here) const;
+  // The circuit is closed while a worker here or on another node can serve.
+  void update_gate();
   // The least-loaded worker with room that serves `route`, or null.
   worker_entry* pick(const std::string& route);
   bool anyone_serves(const std::string& route) const;
@@ -64,10 +74,12 @@ class worker_pool_state {
   std::vector<worker_entry> workers_;
   std::deque<queued_job> queue_;
   std::unique_ptr<mailbox_gauge> queued_;  // queue_'s size against limits.upstream_queue
+  std::shared_ptr<cluster_view> cluster_;  // null: a single node
 };
 
 caf::behavior worker_pool(caf::stateful_actor<worker_pool_state>* self,
                           std::shared_ptr<const config::upstream_config> upstream,
-                          std::shared_ptr<upstream_gate> gate, std::size_t queue_bound);
+                          std::shared_ptr<upstream_gate> gate, std::size_t queue_bound,
+                          std::shared_ptr<cluster_view> cluster);
 
 }  // namespace sluice::actors

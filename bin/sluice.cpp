@@ -11,6 +11,7 @@
 #include "actors/gateway.hpp"
 #include "actors/messages.hpp"
 #include "bin/cli.hpp"
+#include "bin/cluster_node.hpp"
 #include "config/loader.hpp"
 #include "core/log.hpp"
 #include "transport/health_probe.hpp"
@@ -74,6 +75,7 @@ int run(const config::config& cfg, std::shared_ptr<const security::authenticator
   caf::actor_system_config caf_cfg;
   caf_cfg.set("scheduler.max-threads", static_cast<std::size_t>(cfg.server.actor_threads));
   actors::register_message_types(caf_cfg);
+  if (cfg.cluster.enabled()) cluster_node::configure(caf_cfg, cfg.cluster);
   caf::actor_system system{caf_cfg};
   actors::gateway gateway{system, cfg, {&launcher, &connector, &sse, &prober, &timers}, auth};
   transport::server server{server_options_from(cfg, auth), gateway, gateway.workers(),
@@ -81,6 +83,15 @@ int run(const config::config& cfg, std::shared_ptr<const security::authenticator
 
   if (std::string error; !gateway.start(error)) {
     log::error("main", "storage_failed", {{"error", error}});
+    gateway.stop();
+    system.await_all_actors_done();
+    return 1;
+  }
+
+  if (std::string error;
+      cfg.cluster.enabled() && !cluster_node::start(system, gateway, cfg.cluster, error)) {
+    log::error("main", "cluster_listen_failed",
+               {{"host", cfg.cluster.host}, {"port", cfg.cluster.port}, {"error", error}});
     gateway.stop();
     system.await_all_actors_done();
     return 1;
@@ -102,6 +113,7 @@ int run(const config::config& cfg, std::shared_ptr<const security::authenticator
             {{"host", cfg.server.host},
              {"port", port},
              {"node", cfg.server.node_name},
+             {"cluster_port", cfg.cluster.enabled() ? cfg.cluster.port : 0},
              {"routes", routes},
              {"config", cfg.source},
              {"version", version}});
@@ -161,6 +173,10 @@ int main(int argc, char** argv) {
   }
   if (auto tls_error =
           cfg.server.tls.cert_file.empty() ? std::nullopt : transport::check_tls(cfg.server.tls)) {
+    std::cerr << cfg.source << ": " << *tls_error << "\nsluice: 1 configuration error\n";
+    return 2;
+  }
+  if (auto tls_error = cluster_node::check_tls(cfg.cluster)) {
     std::cerr << cfg.source << ": " << *tls_error << "\nsluice: 1 configuration error\n";
     return 2;
   }

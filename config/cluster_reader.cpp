@@ -78,8 +78,11 @@ void read_cluster(yaml_reader& r, const YAML::Node& node, cluster_config& c) {
   if (c.port == 0) r.fail(node, p, "needs the `port` this node's cluster link listens on");
   read_peers(r, node["peers"], c);
   r.read_string(node, p, "secret", c.secret);
-  if (c.secret.size() < 16)
-    r.fail(node["secret"].IsDefined() ? node["secret"] : node, p + ".secret",
+  const YAML::Node& secret = node["secret"];
+  bool unexpanded = secret.IsDefined() && secret.IsScalar() &&
+                    secret.Scalar().find("${") != std::string::npos && c.secret.empty();
+  if (c.secret.size() < 16 && !unexpanded)  // an unset variable is reported already
+    r.fail(secret.IsDefined() ? secret : node, p + ".secret",
            "needs a shared `secret` of at least 16 characters (e.g. \"${SLUICE_CLUSTER_SECRET}\")");
   r.read_duration(node, p, "heartbeat_interval", c.heartbeat_interval, 50ms, 1min);
   r.read_duration(node, p, "heartbeat_timeout", c.heartbeat_timeout, 100ms, 10min);

@@ -86,6 +86,8 @@ std::string_view to_string(ec code) noexcept {
       return "rate_limited";
     case ec::overloaded:
       return "overloaded";
+    case ec::owner_unavailable:
+      return "owner_unavailable";
   }
   return "internal";
 }

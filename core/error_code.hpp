@@ -49,6 +49,7 @@ enum class ec : std::uint8_t {
   forbidden,                // the identity may not use this route, topic or origin
   rate_limited,             // over a rate limit: retry after `retry_after` ms
   overloaded,               // a bounded queue (a topic's mailbox) is full: retry later
+  owner_unavailable,        // the topic's owner node was lost with the publish in flight
 };
 
 std::string_view to_string(ec code) noexcept;

@@ -66,6 +66,12 @@ std::variant<api_call, http_reply> parse_api_request(std::string_view method,
     if (method != "POST") return wrong_method(method, path, "POST");
     return parse_publish(body);
   }
+  if (path == "/api/cluster") {
+    if (method != "GET") return wrong_method(method, path, "GET");
+    api_call call;
+    call.kind = api_kind::cluster;
+    return call;
+  }
   constexpr std::string_view topics = "/api/topics";
   if (path == topics || path == "/api/topics/") {
     if (method != "GET") return wrong_method(method, path, "GET");

@@ -21,6 +21,7 @@ enum class api_kind : std::uint8_t {
   list_topics,    // GET /api/topics[?inboxes]
   topic_info,     // GET /api/topics/{name}
   topic_history,  // GET /api/topics/{name}/history?since=N&limit=M
+  cluster,        // GET /api/cluster
 };
 
 struct api_call {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "actors/replica_records.hpp"
 #include "actors/topic_frames.hpp"
 
 namespace sluice::actors {
@@ -82,6 +83,36 @@ TEST(TopicFrames, StreamFramesGainTopicAndOffset) {
             R"({"type":"subscribed","id":"s1","topic":"t","epoch":9,"first":1,"last":0})");
   EXPECT_EQ(frames::published("4", "t", 12),
             R"({"type":"published","id":4,"topic":"t","offset":12})");
+}
+
+TEST(TopicHistory, ResetTakesAnotherNodesHistory) {
+  topic_history h{"t", 10, 0ms};
+  for (int i = 0; i < 5; ++i) h.append(event(std::to_string(i)));
+  std::vector<log_record> theirs{{7, 1000, 0, "\"a\""}, {8, 1000, 0, "\"b\""}};
+  h.reset(theirs, 8);
+  EXPECT_EQ(h.first(), 7u);
+  EXPECT_EQ(h.last(), 8u);
+  EXPECT_EQ(h.find(8)->record.data, "\"b\"");
+  EXPECT_EQ(h.append(event("c")).record.offset, 9u);
+  h.reset({}, 20);  // nothing kept there, but offsets go on after 20
+  EXPECT_EQ(h.size(), 0u);
+  EXPECT_EQ(h.append(event("d")).record.offset, 21u);
+}
+
+TEST(ReplicaRecords, RoundTrip) {
+  log_record a{42, 1700000000123, 2, "{\"x\":1}"};
+  log_record b{43, -5, 0, std::string("bin\0ary", 7)};
+  auto packed = pack_records({&a, &b});
+  auto back = unpack_records(packed);
+  ASSERT_TRUE(back.has_value());
+  ASSERT_EQ(back->size(), 2u);
+  EXPECT_EQ((*back)[0].offset, 42u);
+  EXPECT_EQ((*back)[0].ts_ms, 1700000000123);
+  EXPECT_EQ((*back)[0].kind, 2);
+  EXPECT_EQ((*back)[0].data, a.data);
+  EXPECT_EQ((*back)[1].ts_ms, -5);
+  EXPECT_EQ((*back)[1].data, b.data);
+  EXPECT_FALSE(unpack_records({"short"}).has_value());
 }
 
 }  // namespace

@@ -1,0 +1,198 @@
+#include "actors/cluster.hpp"
+
+#include "actors/cluster_metrics.hpp"
+#include "actors/messages.hpp"
+#include "core/log.hpp"
+#include "security/join_proof.hpp"
+
+namespace sluice::actors {
+namespace {
+
+constexpr auto patience = std::chrono::seconds(5);  // one connect or join attempt
+
+}  // namespace
+
+caf::behavior cluster_state::make_behavior(config::cluster_config cfg,
+                                           std::shared_ptr<cluster_view> view,
+                                           std::shared_ptr<topic_directory> topics,
+                                           caf::io::middleman_actor middleman) {
+  cfg_ = std::move(cfg);
+  view_ = std::move(view);
+  topics_ = std::move(topics);
+  middleman_ = std::move(middleman);
+  backoff_ = {cfg_.retry_min, cfg_.retry_max, 2.0};
+  for (const auto& p : cfg_.peers) {
+    auto& entry = peers_[p.name];
+    entry.host = p.host;
+    entry.port = p.port;
+    self_->send(self_, cluster_connect_atom::value, p.name);
+  }
+  self_->set_down_handler([this](caf::down_msg& msg) { lost(msg.source, msg.reason); });
+  self_->send(self_, cluster_tick_atom::value);
+  return {
+      [this](cluster_connect_atom, const std::string& name) { connect(name); },
+      [this](cluster_join_atom, const std::string& name, const std::string& proof,
+             const caf::actor&) { return on_join(name, proof); },
+      [this](cluster_open_atom, const std::string& topic) { return on_open(topic); },
+      [this](cluster_pool_atom, const std::string& upstream, caf::actor& pool, std::uint32_t free,
+             std::uint32_t capacity, std::vector<std::string>& routes) {
+        on_pool(upstream, std::move(pool), free, capacity, std::move(routes));
+      },
+      [this](cluster_tick_atom) { on_tick(); },
+  };
+}
+
+void cluster_state::connect(const std::string& name) {
+  auto it = peers_.find(name);
+  if (it == peers_.end() || it->second.connecting || it->second.up) return;
+  auto& p = it->second;
+  p.connecting = true;
+  cluster_metrics::get().connect_attempts.with({name}).inc();
+  self_->request(middleman_, patience, caf::connect_atom::value, p.host, p.port)
+      .then(
+          [this, name](const caf::node_id&, caf::strong_actor_ptr& ptr,
+                       const std::set<std::string>&) {
+            auto remote = caf::actor_cast<caf::actor>(ptr);
+            if (!remote) return failed(name, "no cluster actor at that address", false);
+            join(name, std::move(remote));
+          },
+          [this, name](caf::error& e) { failed(name, self_->system().render(e), false); });
+}
+
+void cluster_state::join(const std::string& name, caf::actor remote) {
+  auto proof = security::join_proof(cfg_.secret, cfg_.name, caf::to_string(self_->node()));
+  self_->request(remote, patience, cluster_join_atom::value, cfg_.name, proof,
+                 caf::actor_cast<caf::actor>(self_))
+      .then(
+          [this, name, remote](std::string& refusal) {
+            if (!refusal.empty()) return failed(name, "refused: " + refusal, true);
+            joined(name, remote);
+          },
+          [this, name](caf::error& e) { failed(name, self_->system().render(e), false); });
+}
+
+void cluster_state::joined(const std::string& name, caf::actor remote) {
+  auto& p = peers_[name];
+  p.connecting = false;
+  p.up = true;
+  p.was_up = true;
+  p.attempt = 0;
+  p.last_failure.clear();
+  p.remote = remote;
+  self_->monitor(remote);
+  log::info("cluster", "node_up", {{"node", name}, {"address", p.host + ":" + std::to_string(p.port)}});
+  if (view_->set_state(name, node_state::up, "", remote)) membership_changed();
+  send_pools(remote);
+}
+
+void cluster_state::failed(const std::string& name, std::string why, bool refused) {
+  auto& p = peers_[name];
+  p.connecting = false;
+  auto wait = std::max(backoff_.delay(p.attempt, rng_), backoff_.base / 2);
+  if (p.attempt < 16) ++p.attempt;
+  if (refused) cluster_metrics::get().refused_by_peer.with({name}).inc();
+  if (why != p.last_failure) {  // a peer that stays away is not logged on every retry
+    (refused ? log::warn : log::info)(
+        "cluster", refused ? "join_refused" : "connect_failed",
+        {{"node", name}, {"error", why}, {"retry_in_ms", wait.count()}});
+    p.last_failure = why;
+  }
+  view_->set_state(name, p.was_up ? node_state::down : node_state::joining, std::move(why));
+  self_->delayed_send(self_, wait, cluster_connect_atom::value, name);
+}
+
+void cluster_state::lost(const caf::actor_addr& source, const caf::error& reason) {
+  for (auto& [name, p] : peers_) {
+    if (!p.up || p.remote.address() != source) continue;
+    std::erase_if(accepted_, [&](const auto& kv) { return kv.second == name; });
+    p.up = false;
+    p.remote = {};
+    auto why = self_->system().render(reason);
+    cluster_metrics::get().node_losses.with({name}).inc();
+    log::warn("cluster", "node_down", {{"node", name}, {"reason", why}});
+    if (view_->set_state(name, node_state::down, "lost: " + why)) membership_changed();
+    tell_local_pools();  // its pools are gone
+    p.last_failure.clear();
+    self_->delayed_send(self_, backoff_.base, cluster_connect_atom::value, name);
+    return;
+  }
+}
+
+std::string cluster_state::on_join(const std::string& name, const std::string& proof) {
+  auto from = self_->current_sender();
+  if (!from) return "anonymous";
+  auto it = peers_.find(name);
+  if (it == peers_.end()) {
+    cluster_metrics::get().joins_refused.with({"unknown_node"}).inc();
+    log::warn("cluster", "join_refused", {{"node", name}, {"reason", "unknown_node"}});
+    return "unknown_node";
+  }
+  if (!security::join_proof_matches(cfg_.secret, name, caf::to_string(from->node()), proof)) {
+    cluster_metrics::get().joins_refused.with({"bad_secret"}).inc();
+    log::warn("cluster", "join_refused", {{"node", name}, {"reason", "bad_secret"}});
+    return "bad_secret";
+  }
+  accepted_[from->node()] = name;
+  // A peer that (re)started reached us first: join it back now, not at our next retry.
+  if (!it->second.up && !it->second.connecting) {
+    it->second.attempt = 0;
+    connect(name);
+  }
+  return "";
+}
+
+const std::string* cluster_state::joined_sender() const {
+  auto from = self_->current_sender();
+  if (!from) return nullptr;
+  auto it = accepted_.find(from->node());
+  return it == accepted_.end() ? nullptr : &it->second;
+}
+
+std::tuple<caf::actor, std::string> cluster_state::on_open(const std::string& topic) {
+  if (joined_sender() == nullptr) return {caf::actor{}, "not_joined"};
+  auto found = topics_->open(topic);
+  if (!found.topic) return {caf::actor{}, std::string{to_string(found.error)}};
+  return {found.topic, ""};
+}
+
+void cluster_state::on_pool(const std::string& upstream, caf::actor pool, std::uint32_t free,
+                            std::uint32_t capacity, std::vector<std::string> routes) {
+  const auto* node = joined_sender();
+  if (node == nullptr) return;
+  view_->set_pool(*node, upstream, {std::move(pool), free, capacity, std::move(routes)});
+  tell_local_pools(upstream);
+}
+
+void cluster_state::tell_local_pools(const std::string& upstream) {
+  for (const auto& [name, p] : view_->local_pools())
+    if (upstream.empty() || name == upstream) self_->send(p.pool, remote_pools_atom::value);
+}
+
+// Pools report every change to the view; peers hear of it at most once a tick.
+void cluster_state::on_tick() {
+  self_->delayed_send(self_, std::min(cfg_.heartbeat_interval, std::chrono::milliseconds(250)),
+                      cluster_tick_atom::value);
+  auto version = view_->local_version();
+  if (version == pools_sent_) return;
+  pools_sent_ = version;
+  for (const auto& [name, p] : peers_)
+    if (p.up) send_pools(p.remote);
+}
+
+void cluster_state::send_pools(const caf::actor& to) {
+  for (const auto& [upstream, p] : view_->local_pools())
+    self_->send(to, cluster_pool_atom::value, upstream, p.pool, p.free, p.capacity, p.routes);
+}
+
+void cluster_state::membership_changed() {
+  self_->send(view_->changes(), membership_atom::value);
+}
+
+caf::behavior cluster(caf::stateful_actor<cluster_state>* self, config::cluster_config cfg,
+                      std::shared_ptr<cluster_view> view, std::shared_ptr<topic_directory> topics,
+                      caf::io::middleman_actor middleman) {
+  return self->state.make_behavior(std::move(cfg), std::move(view), std::move(topics),
+                                   std::move(middleman));
+}
+
+}  // namespace sluice::actors

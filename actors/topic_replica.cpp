@@ -1,0 +1,416 @@
+// A topic across the nodes of a cluster (see topic.hpp and docs/cluster.md):
+// finding the owner, following it, forwarding publishes to it, and taking
+// over (with a new epoch) when it is lost or handing back when it returns.
+#include <algorithm>
+#include <chrono>
+
+#include "actors/cluster_metrics.hpp"
+#include "actors/messages.hpp"
+#include "actors/replica_records.hpp"
+#include "actors/topic.hpp"
+#include "actors/topic_metrics.hpp"
+#include "core/log.hpp"
+
+namespace sluice::actors {
+namespace {
+
+constexpr auto patience = std::chrono::seconds(5);       // one step of finding the owner
+constexpr auto retry_after = std::chrono::milliseconds(250);  // after a step failed
+
+std::uint64_t unix_ms() {
+  using namespace std::chrono;
+  return static_cast<std::uint64_t>(
+      duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
+}
+
+// Whether history (epoch, last) `a` supersedes `b`. Epochs only begin at a
+// failover, after the previous owner was lost, so a later epoch is the newer
+// history; an empty history never wins.
+bool newer(std::uint64_t a_epoch, std::uint64_t a_last, std::uint64_t b_epoch,
+           std::uint64_t b_last) {
+  if (a_last == 0) return false;
+  if (b_last == 0) return true;
+  return a_epoch > b_epoch || (a_epoch == b_epoch && a_last > b_last);
+}
+
+}  // namespace
+
+void topic_state::start_replica() {
+  if (!cluster_) return;
+  self_->join(cluster_->changes());
+  role_ = role::resolving;
+  holding_ = true;  // make_behavior() returns resolving_behavior()
+  self_->set_default_handler(caf::skip);
+  resolve();
+}
+
+void topic_state::resolve(const std::string& lost) {
+  if (!cluster_) return;
+  auto owner = cluster_->owner_of(topic_, lost);
+  // Nothing changed, or the lookup of this owner is under way.
+  if (owner == owner_node_ && (role_ != role::resolving || looking_)) return;
+  auto generation = ++generation_;
+  if (owner_) {
+    self_->demonitor(owner_);
+    owner_ = {};
+    fail_in_flight();  // reported to their publishers: the owner may or may not have them
+  }
+  for (const auto& f : followers_) self_->demonitor(f);  // they look for the new owner too
+  followers_.clear();
+  owner_node_ = owner;
+  role_ = role::resolving;
+  hold();
+  if (owner == cluster_->self()) return take_over(generation);
+  auto node = cluster_->cluster_of(owner);
+  if (!node) return resolve_later();
+  looking_ = true;
+  self_->request(node, patience, cluster_open_atom::value, topic_)
+      .then(
+          [this, generation](caf::actor& found, std::string& error) {
+            if (generation != generation_) return;
+            looking_ = false;
+            if (!found) {
+              log::warn("topic", "owner_refused",
+                        {{"topic", topic_}, {"owner", owner_node_}, {"error", error}});
+              return resolve_later();
+            }
+            follow(std::move(found), generation);
+          },
+          [this, generation](caf::error&) {
+            if (generation != generation_) return;
+            looking_ = false;
+            resolve_later();
+          });
+}
+
+void topic_state::on_resolve_timer(std::uint64_t generation) {
+  if (generation != generation_ || role_ != role::resolving) return;
+  looking_ = false;
+  owner_node_.clear();  // look again from scratch
+  resolve();
+}
+
+void topic_state::resolve_later() {
+  self_->delayed_send(self_, retry_after, resolve_atom::value, generation_);
+}
+
+caf::behavior topic_state::resolving_behavior() {
+  return {
+      [this](membership_atom) { resolve(); },
+      [this](resolve_atom, std::uint64_t generation) { on_resolve_timer(generation); },
+      [this](handover_atom, const std::string& new_owner) { return on_handover(new_owner); },
+      [](replicate_atom, std::uint64_t, const std::string&) {},  // from an owner left behind
+      [this](sync_atom) { on_sync(); },
+  };
+}
+
+void topic_state::hold() {
+  if (holding_) return;
+  holding_ = true;
+  self_->become(resolving_behavior());
+  self_->set_default_handler(caf::skip);  // the rest waits, in order
+}
+
+// (Both may run while make_behavior() is still under way: it returns the
+// behavior that holding_ names.)
+void topic_state::release_hold() {
+  if (!holding_) return;
+  holding_ = false;
+  self_->become(main_behavior_);
+  self_->set_default_handler(caf::print_and_drop);
+}
+
+void topic_state::follow(caf::actor owner_topic, std::uint64_t generation) {
+  looking_ = true;
+  self_->request(owner_topic, patience, follow_atom::value, caf::actor_cast<caf::actor>(self_),
+                 epoch_, history_->last())
+      .then(
+          [this, generation, owner_topic](std::uint64_t epoch, std::uint64_t last,
+                                          std::vector<std::string>& packed, std::string& error) {
+            if (generation != generation_) return;
+            looking_ = false;
+            auto records = unpack_records(packed);
+            if (!error.empty() || !records) return resolve_later();  // e.g. not the owner yet
+            owner_ = owner_topic;
+            self_->monitor(owner_);
+            role_ = role::follower;
+            adopt(epoch, last, std::move(*records));
+            followed_ = true;
+            log::debug("topic", "following",
+                       {{"topic", topic_}, {"owner", owner_node_}, {"epoch", epoch_}, {"last", last}});
+            release_hold();
+          },
+          [this, generation](caf::error&) {
+            if (generation != generation_) return;
+            looking_ = false;
+            resolve_later();
+          });
+}
+
+// Whoever held the topic until now hands over what it has: the owner while
+// this node was away (handback, same epoch), or, when the owner was lost,
+// the next node by hash, which followed it (failover, new epoch).
+void topic_state::take_over(std::uint64_t generation) {
+  auto previous = cluster_->owner_of(topic_, cluster_->self());
+  auto node = previous.empty() ? caf::actor{} : cluster_->cluster_of(previous);
+  if (!node) return became_owner(followed_, "failover");
+  looking_ = true;
+  auto give_up = [this, generation](caf::error&) {
+    if (generation != generation_) return;
+    looking_ = false;
+    became_owner(followed_, "failover");
+  };
+  self_->request(node, patience, cluster_open_atom::value, topic_)
+      .then(
+          [this, generation, give_up](caf::actor& other, std::string&) {
+            if (generation != generation_) return;
+            if (!other) {
+              looking_ = false;
+              return became_owner(followed_, "failover");
+            }
+            self_->request(other, patience, handover_atom::value, cluster_->self())
+                .then(
+                    [this, generation](std::uint64_t epoch, std::uint64_t last,
+                                       std::vector<std::string>& packed, bool was_owner) {
+                      if (generation != generation_) return;
+                      looking_ = false;
+                      auto records = unpack_records(packed);
+                      bool take = records && (was_owner ? last > 0 || history_->last() == 0
+                                                        : newer(epoch, last, epoch_,
+                                                                history_->last()));
+                      if (take) {
+                        adopt(epoch, last, std::move(*records));
+                        followed_ = true;
+                      }
+                      if (was_owner) cluster_metrics::get().handovers.inc();
+                      became_owner(!was_owner && followed_, was_owner ? "handback" : "failover");
+                    },
+                    give_up);
+          },
+          give_up);
+}
+
+void topic_state::pull_from(caf::actor from, std::uint64_t generation) {
+  looking_ = true;
+  role_ = role::resolving;
+  hold();
+  auto done = [this, generation] {
+    if (generation != generation_) return;
+    looking_ = false;
+    became_owner(false, "handback");
+  };
+  self_->request(from, patience, handover_atom::value, cluster_->self())
+      .then(
+          [this, generation, done](std::uint64_t epoch, std::uint64_t last,
+                                   std::vector<std::string>& packed, bool) {
+            if (generation != generation_) return;
+            auto records = unpack_records(packed);
+            if (records && newer(epoch, last, epoch_, history_->last())) {
+              adopt(epoch, last, std::move(*records));
+              cluster_metrics::get().handovers.inc();
+            }
+            done();
+          },
+          [done](caf::error&) { done(); });
+}
+
+void topic_state::became_owner(bool new_epoch, std::string_view how) {
+  role_ = role::owner;
+  owner_node_ = cluster_->self();
+  if (new_epoch) {
+    cluster_metrics::get().failovers.inc();
+    change_epoch(std::max(unix_ms(), epoch_ + 1), history_->last(), "failover");
+  }
+  if (followed_)
+    log::info("topic", "owner",
+              {{"topic", topic_}, {"how", how}, {"epoch", epoch_}, {"last", history_->last()}});
+  release_hold();
+}
+
+void topic_state::adopt(std::uint64_t epoch, std::uint64_t last, std::vector<log_record> records) {
+  auto& h = *history_;
+  if (epoch == epoch_ && (records.empty() || records.front().offset <= h.last() + 1)) {
+    for (auto& r : records) {  // the same sequence: append what this node lacks
+      if (r.offset != h.last() + 1) continue;
+      persist(r);
+      fan_out(h.append(std::move(r)));
+    }
+    return;
+  }
+  auto old_last = h.last();
+  h.reset(std::move(records), last);
+  if (epoch == epoch_) {  // the same sequence, but what this node lacks is gone from history
+    rewrite_log();
+    for (auto& s : subscribers_) pump(s);
+    return;
+  }
+  // Another epoch. A topic that never had an owner's history has nobody to tell.
+  if (followed_ || h.last() < old_last) return change_epoch(epoch, old_last, "failover");
+  epoch_ = epoch;
+  rewrite_log();
+}
+
+// Subscribers learn the new epoch from a gap: offsets from..to of the old
+// epoch were seen here but are not in the new history (from > to: none).
+// Messages the lost owner accepted and never sent on cannot be named here;
+// their publishers were told (owner_unavailable).
+void topic_state::change_epoch(std::uint64_t epoch, std::uint64_t old_last, std::string_view why) {
+  epoch_ = epoch;
+  auto& h = *history_;
+  for (auto& s : subscribers_) {
+    send_gap(s, h.last() + 1, old_last, why);
+    s.next = std::min(s.next, h.last() + 1);
+    s.skipped_from.reset();
+    pump(s);
+  }
+  rewrite_log();
+}
+
+void topic_state::rewrite_log() {
+  if (!log_.is_open()) return;
+  std::string error;
+  if (!log_.rewrite(epoch_, history_->durable_records(), error)) {
+    topic_metrics::get().log_errors.inc();
+    log::error("topic", "rewrite_failed", {{"topic", topic_}, {"error", error}});
+  }
+}
+
+caf::result<std::string, std::uint64_t> topic_state::accept_publish(std::uint8_t kind,
+                                                                   std::string data) {
+  if (role_ == role::owner) {
+    auto [error, offset] = on_publish(kind, std::move(data));
+    return {std::move(error), offset};
+  }
+  auto promise = self_->make_response_promise();
+  forward(kind, std::move(data), promise);
+  return promise;
+}
+
+void topic_state::forward(std::uint8_t kind, std::string data, caf::response_promise promise) {
+  cluster_metrics::get().forwarded.inc();
+  if (!promise.pending()) {  // nobody waits for the answer
+    self_->send(owner_, forward_atom::value, kind, std::move(data));
+    return;
+  }
+  auto id = next_forward_++;
+  in_flight_.emplace(id, std::move(promise));
+  // No timeout (see session_topics): a lost owner fails them all in fail_in_flight().
+  self_->request(owner_, caf::infinite, forward_atom::value, kind, std::move(data))
+      .then(
+          [this, id](std::string& error, std::uint64_t offset) {
+            if (auto it = in_flight_.find(id); it != in_flight_.end()) {
+              it->second.deliver(std::move(error), offset);
+              in_flight_.erase(it);
+            }
+          },
+          [this, id](caf::error& e) {
+            log::debug("topic", "forward_failed",
+                       {{"topic", topic_}, {"error", self_->system().render(e)}});
+            if (auto it = in_flight_.find(id); it != in_flight_.end()) {
+              cluster_metrics::get().forward_failures.inc();
+              it->second.deliver(std::string{to_string(ec::owner_unavailable)}, std::uint64_t{0});
+              in_flight_.erase(it);
+            }
+          });
+}
+
+void topic_state::fail_in_flight() {
+  for (auto& [id, promise] : in_flight_) {
+    cluster_metrics::get().forward_failures.inc();
+    promise.deliver(std::string{to_string(ec::owner_unavailable)}, std::uint64_t{0});
+  }
+  in_flight_.clear();
+}
+
+std::vector<std::string> topic_state::packed_history(std::uint64_t from) const {
+  const auto& h = *history_;
+  std::vector<const log_record*> records;
+  for (auto o = std::max(from, h.first()); o <= h.last(); ++o)
+    if (const auto* m = h.find(o)) records.push_back(&m->record);
+  return pack_records(records);
+}
+
+std::tuple<std::uint64_t, std::uint64_t, std::vector<std::string>, std::string>
+topic_state::on_follow(const caf::actor& follower, std::uint64_t epoch, std::uint64_t last) {
+  if (role_ != role::owner) return {0, 0, {}, "not_owner"};
+  auto& h = *history_;
+  if (newer(epoch, last, epoch_, h.last())) {
+    // This node came back with an older history than the follower, which
+    // owned the topic meanwhile: take its history first; it asks again.
+    pull_from(follower, ++generation_);
+    return {0, 0, {}, "handback"};
+  }
+  if (std::none_of(followers_.begin(), followers_.end(),
+                   [&](const caf::actor& f) { return f == follower; })) {
+    followers_.push_back(follower);
+    self_->monitor(follower);
+  }
+  auto from = epoch == epoch_ && last <= h.last() ? last + 1 : h.first();
+  return {epoch_, h.last(), packed_history(from), ""};
+}
+
+void topic_state::on_replicate(std::uint64_t epoch, const std::string& packed) {
+  if (role_ != role::follower || self_->current_sender() == nullptr ||
+      self_->current_sender()->address() != owner_.address())
+    return;
+  auto record = unpack_record(packed);
+  if (!record) return;
+  auto& h = *history_;
+  if (epoch != epoch_ || record->offset > h.last() + 1) {
+    // Out of step with the owner: follow it again from what this node has.
+    auto generation = ++generation_;
+    role_ = role::resolving;
+    hold();
+    return follow(owner_, generation);
+  }
+  if (record->offset <= h.last()) return;  // already here
+  persist(*record);
+  fan_out(h.append(std::move(*record)));
+}
+
+std::tuple<std::uint64_t, std::uint64_t, std::vector<std::string>, bool> topic_state::on_handover(
+    const std::string& new_owner) {
+  bool was_owner = role_ == role::owner;
+  std::tuple<std::uint64_t, std::uint64_t, std::vector<std::string>, bool> result{
+      epoch_, history_->last(), packed_history(history_->first()), was_owner};
+  if (was_owner) {
+    // Follow the new owner now, even if this node has not yet seen it come up.
+    log::info("topic", "handed_over",
+              {{"topic", topic_}, {"to", new_owner}, {"epoch", epoch_}, {"last", history_->last()}});
+    auto generation = ++generation_;
+    for (const auto& f : followers_) self_->demonitor(f);
+    followers_.clear();
+    owner_node_ = new_owner;
+    role_ = role::resolving;
+    hold();
+    follow(caf::actor_cast<caf::actor>(self_->current_sender()), generation);
+  }
+  return result;
+}
+
+void topic_state::replicate(const stored_message& message) {
+  auto packed = pack_record(message.record);
+  for (const auto& f : followers_) self_->send(f, replicate_atom::value, epoch_, packed);
+  cluster_metrics::get().replicated.inc(followers_.size());
+}
+
+bool topic_state::replica_down(const caf::down_msg& msg) {
+  if (owner_ && msg.source == owner_.address()) {
+    log::warn("topic", "owner_lost",
+              {{"topic", topic_}, {"owner", owner_node_}, {"epoch", epoch_}, {"last", history_->last()}});
+    auto lost = owner_node_;
+    owner_ = {};
+    fail_in_flight();
+    role_ = role::resolving;
+    owner_node_.clear();
+    resolve(lost);
+    return true;
+  }
+  auto it = std::find_if(followers_.begin(), followers_.end(),
+                         [&](const caf::actor& f) { return f.address() == msg.source; });
+  if (it == followers_.end()) return false;
+  followers_.erase(it);
+  return true;
+}
+
+}  // namespace sluice::actors
