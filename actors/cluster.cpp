@@ -25,14 +25,18 @@ caf::behavior cluster_state::make_behavior(config::cluster_config cfg,
     auto& entry = peers_[p.name];
     entry.host = p.host;
     entry.port = p.port;
-    self_->send(self_, cluster_connect_atom::value, p.name);
+    // Over TLS only the node with the smaller name dials: CAF 0.17's OpenSSL
+    // transport stalls when two nodes connect to each other at once. The
+    // other side is up once the dialer's join arrives (on_join).
+    entry.dials = cfg_.tls.cert_file.empty() || cfg_.name < p.name;
+    if (entry.dials) self_->send(self_, cluster_connect_atom::value, p.name);
   }
   self_->set_down_handler([this](caf::down_msg& msg) { lost(msg.source, msg.reason); });
   self_->send(self_, cluster_tick_atom::value);
   return {
       [this](cluster_connect_atom, const std::string& name) { connect(name); },
       [this](cluster_join_atom, const std::string& name, const std::string& proof,
-             const caf::actor&) { return on_join(name, proof); },
+             const caf::actor& joiner) { return on_join(name, proof, joiner); },
       [this](cluster_open_atom, const std::string& topic) { return on_open(topic); },
       [this](cluster_pool_atom, const std::string& upstream, caf::actor& pool, std::uint32_t free,
              std::uint32_t capacity, std::vector<std::string>& routes) {
@@ -113,12 +117,13 @@ void cluster_state::lost(const caf::actor_addr& source, const caf::error& reason
     if (view_->set_state(name, node_state::down, "lost: " + why)) membership_changed();
     tell_local_pools();  // its pools are gone
     p.last_failure.clear();
-    self_->delayed_send(self_, backoff_.base, cluster_connect_atom::value, name);
+    if (p.dials) self_->delayed_send(self_, backoff_.base, cluster_connect_atom::value, name);
     return;
   }
 }
 
-std::string cluster_state::on_join(const std::string& name, const std::string& proof) {
+std::string cluster_state::on_join(const std::string& name, const std::string& proof,
+                                   const caf::actor& joiner) {
   auto from = self_->current_sender();
   if (!from) return "anonymous";
   auto it = peers_.find(name);
@@ -133,9 +138,12 @@ std::string cluster_state::on_join(const std::string& name, const std::string& p
     return "bad_secret";
   }
   accepted_[from->node()] = name;
-  // A peer that (re)started reached us first: join it back now, not at our next retry.
-  if (!it->second.up && !it->second.connecting) {
-    it->second.attempt = 0;
+  auto& p = it->second;
+  if (!p.dials) {
+    if (!p.up && joiner) joined(name, joiner);
+  } else if (!p.up && !p.connecting) {
+    // A peer that (re)started reached us first: join it back now, not at our next retry.
+    p.attempt = 0;
     connect(name);
   }
   return "";

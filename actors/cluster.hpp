@@ -38,6 +38,7 @@ class cluster_state {
   struct peer {
     std::string host;
     std::uint16_t port = 0;
+    bool dials = true;  // this node connects to it (else it connects to us)
     bool connecting = false;
     bool up = false;
     bool was_up = false;
@@ -51,7 +52,7 @@ class cluster_state {
   void joined(const std::string& name, caf::actor remote);
   void failed(const std::string& name, std::string why, bool refused);
   void lost(const caf::actor_addr& source, const caf::error& reason);
-  std::string on_join(const std::string& name, const std::string& proof);
+  std::string on_join(const std::string& name, const std::string& proof, const caf::actor& joiner);
   std::tuple<caf::actor, std::string> on_open(const std::string& topic);
   // A peer's pool reported its capacity.
   void on_pool(const std::string& upstream, caf::actor pool, std::uint32_t free,

@@ -366,15 +366,16 @@ std::tuple<std::string, std::string> topic_state::history_json(std::uint64_t sin
 
 std::string topic_state::info_json() const {
   const auto& h = *history_;
-  return json::object{}
-      .str("topic", topic_)
+  json::object out;
+  out.str("topic", topic_)
       .num("epoch", num(epoch_))
       .num("first", num(h.first()))
       .num("last", num(h.last()))
       .num("retained", num(h.size()))
       .num("subscribers", num(subscribers_.size()))
-      .boolean("persistent", log_.is_open())
-      .finish();
+      .boolean("persistent", log_.is_open());
+  if (cluster_) out.str("owner", owner_node_).num("followers", num(followers_.size()));
+  return out.finish();
 }
 
 topic_state::subscriber_list::iterator topic_state::find(const caf::actor_addr& session) {

@@ -153,7 +153,7 @@ void topic_state::follow(caf::actor owner_topic, std::uint64_t generation) {
 void topic_state::take_over(std::uint64_t generation) {
   auto previous = cluster_->owner_of(topic_, cluster_->self());
   auto node = previous.empty() ? caf::actor{} : cluster_->cluster_of(previous);
-  if (!node) return became_owner(followed_, "failover");
+  if (!node) return became_owner(followed_, followed_ ? "failover" : "");
   looking_ = true;
   auto give_up = [this, generation](caf::error&) {
     if (generation != generation_) return;
@@ -221,7 +221,7 @@ void topic_state::became_owner(bool new_epoch, std::string_view how) {
     cluster_metrics::get().failovers.inc();
     change_epoch(std::max(unix_ms(), epoch_ + 1), history_->last(), "failover");
   }
-  if (followed_)
+  if (!how.empty())
     log::info("topic", "owner",
               {{"topic", topic_}, {"how", how}, {"epoch", epoch_}, {"last", history_->last()}});
   release_hold();

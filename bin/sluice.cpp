@@ -113,7 +113,9 @@ int run(const config::config& cfg, std::shared_ptr<const security::authenticator
             {{"host", cfg.server.host},
              {"port", port},
              {"node", cfg.server.node_name},
-             {"cluster_port", cfg.cluster.enabled() ? cfg.cluster.port : 0},
+             {"cluster", cfg.cluster.enabled() ? cfg.cluster.host + ":" +
+                                                     std::to_string(cfg.cluster.port)
+                                               : std::string{"off"}},
              {"routes", routes},
              {"config", cfg.source},
              {"version", version}});

@@ -85,6 +85,7 @@ class Worker:
             task = self.jobs.pop(msg["job"], None)
             if task:
                 task.cancel()
+                print(f"worker {self.args.name}: job {msg['job']} cancelled", flush=True)
         elif msg["type"] == "error":
             print(f"worker {self.args.name}: sluice says {msg}", flush=True)
 

@@ -30,9 +30,10 @@ def config_with(steps=3, interval="50ms", timeout="30s", extra="", server=""):
 class Sluice:
     """One sluice process. Use as a context manager."""
 
-    def __init__(self, config=None, args=()):
+    def __init__(self, config=None, args=(), env=None):
         self.config = config
         self.args = list(args)
+        self.env = env
         self.port = None
         self.proc = None
         self.log = []
@@ -47,7 +48,9 @@ class Sluice:
             self._config_file.write(self.config)
             self._config_file.close()
             cmd += ["--config", self._config_file.name]
-        self.proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+        env = dict(os.environ, **self.env) if self.env else None
+        self.proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+                                     env=env)
         self._reader = threading.Thread(target=self._read_log, daemon=True)
         self._reader.start()
         if not self._listening.wait(PATIENCE):

@@ -1,0 +1,340 @@
+"""Three real sluice processes from config/examples/cluster/ form a cluster over CAF's middleman:
+a publish on one node reaches subscribers (python and wscat) on the others; the node that owns a
+topic is killed with SIGKILL while another node keeps publishing, and the survivors announce the
+new epoch with a gap and lose no acknowledged message; the killed node rejoins; a worker attached
+to one node serves (and is cancelled by) a client on another; a node with the wrong secret is
+refused while the others keep working; nodes also link over TLS."""
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+from harness import PATIENCE, REPO, Sluice, connect, recv_json, send_json, until_final
+from upstreams import free_port
+from test_wscat import wscat
+
+EXAMPLES = os.path.join(REPO, "config", "examples", "cluster")
+WORKER = os.path.join(REPO, "examples", "worker.py")
+SECRET = "cluster-test-secret-0123456789"
+
+
+class Cluster:
+    """The three example nodes on free ports, with their storage in a temporary directory."""
+
+    def __init__(self, case):
+        self.case = case
+        self.data = tempfile.TemporaryDirectory()
+        case.addCleanup(self.data.cleanup)
+        self.cluster_ports = {i: free_port() for i in (1, 2, 3)}
+        self.nodes = {}
+
+    def env(self, secret):
+        env = {"SLUICE_CLUSTER_SECRET": secret, "WORKER_TOKEN": "s3cret"}
+        for i, port in self.cluster_ports.items():
+            env[f"NODE{i}_CLUSTER_PORT"] = str(port)
+            env[f"NODE{i}_DATA"] = os.path.join(self.data.name, f"node{i}")
+        return env
+
+    def start(self, i, secret=SECRET):
+        node = Sluice(args=["--config", os.path.join(EXAMPLES, f"node{i}.yaml")], env=self.env(secret))
+        node.__enter__()
+        self.nodes[i] = node
+        self.case.addCleanup(node.__exit__, None, None, None)
+        return node
+
+    def kill(self, i):
+        self.nodes[i].kill()
+
+    def view(self, i):
+        status, _, body = self.nodes[i].http("GET", "/api/cluster")
+        assert status == 200, body
+        return json.loads(body)
+
+    async def until_up(self, i, count):
+        """Polls node i's /api/cluster until `count` nodes are up; returns the last view."""
+        deadline = time.monotonic() + PATIENCE
+        while True:
+            view = self.view(i)
+            if view["up"] == count or time.monotonic() > deadline:
+                return view
+            await asyncio.sleep(0.05)
+
+    def topic(self, i, name):
+        status, _, body = self.nodes[i].http("GET", f"/api/topics/{name}")
+        return json.loads(body) if status == 200 else None
+
+    async def until_topic(self, i, name, check):
+        deadline = time.monotonic() + PATIENCE
+        info = None
+        while time.monotonic() < deadline:
+            info = self.topic(i, name)
+            if info is not None and check(info):
+                break
+            await asyncio.sleep(0.05)
+        return info
+
+
+async def metric_at_least(node, name, value):
+    """Polls /metrics until `name` is at least `value`; returns the last value seen."""
+    deadline = time.monotonic() + PATIENCE
+    seen = 0
+    while time.monotonic() < deadline:
+        seen = node.metrics().get(name, 0)
+        if seen >= value:
+            break
+        await asyncio.sleep(0.05)
+    return seen
+
+
+async def subscribe(node, topic, **extra):
+    ws, _ = await connect(node)
+    await send_json(ws, {"type": "subscribe", "topic": topic, "id": "s", **extra})
+    reply = await recv_json(ws)
+    assert reply["type"] == "subscribed", reply
+    return ws, reply
+
+
+async def publish(node, topic, data):
+    ws, _ = await connect(node)
+    await send_json(ws, {"type": "publish", "topic": topic, "data": data, "id": "p"})
+    reply = await recv_json(ws)
+    await ws.close()
+    return reply
+
+
+async def frames_until(ws, done):
+    """Reads frames until done(frames) holds; returns them."""
+    frames = []
+    while not done(frames):
+        frames.append(await recv_json(ws))
+    return frames
+
+
+class ClusterOfThree(unittest.IsolatedAsyncioTestCase):
+    async def test_publish_on_one_node_reaches_subscribers_on_the_others(self):
+        cluster = Cluster(self)
+        for i in (1, 2, 3):
+            cluster.start(i)
+        for i in (1, 2, 3):
+            view = await cluster.until_up(i, 3)
+            self.assertEqual(view["up"], 3, view)
+            self.assertEqual(sorted((n["name"], n["state"]) for n in view["nodes"]),
+                             [("node1", "up"), ("node2", "up"), ("node3", "up")])
+        sub2, _ = await subscribe(cluster.nodes[2], "news")
+        # wscat on node 3, subscribed for a few seconds.
+        result = {}
+        wscat_thread = threading.Thread(target=lambda: result.update(out=wscat(
+            cluster.nodes[3].ws_url, '{"type":"subscribe","topic":"news"}', 3)[1]))
+        wscat_thread.start()
+        info = await cluster.until_topic(3, "news", lambda t: t["subscribers"] == 1)
+        self.assertEqual(info["subscribers"], 1, info)
+        ack = await publish(cluster.nodes[1], "news", {"headline": "one node, every node"})
+        self.assertEqual(ack["type"], "published", ack)
+        event = await recv_json(sub2)
+        self.assertEqual((event["type"], event["offset"], event["data"]),
+                         ("event", ack["offset"], {"headline": "one node, every node"}))
+        wscat_thread.join(PATIENCE)
+        self.assertIn('"headline":"one node, every node"', result["out"])
+        # Each event crossed once to each node with subscribers; nodes report it all.
+        owner = cluster.topic(1, "news")["owner"]
+        for i in (1, 2, 3):
+            self.assertEqual(cluster.topic(i, "news")["owner"], owner)
+            metrics = cluster.nodes[i].metrics()
+            self.assertEqual(metrics['sluice_cluster_nodes{state="up"}'], 3)
+            for peer in (1, 2, 3):
+                self.assertEqual(metrics[f'sluice_cluster_node_up{{node="node{peer}"}}'], 1)
+            _, _, ready = cluster.nodes[i].http("GET", "/readyz")
+            self.assertIn('"cluster"', ready)
+        owner_index = int(owner[-1])
+        self.assertGreaterEqual(cluster.nodes[owner_index].metrics()["sluice_cluster_replicated_total"], 1)
+
+    async def test_owner_killed_while_publishing_survivors_get_a_gap_and_every_acknowledged_message(self):
+        cluster = Cluster(self)
+        for i in (1, 2, 3):
+            cluster.start(i)
+        for i in (1, 2, 3):
+            self.assertEqual((await cluster.until_up(i, 3))["up"], 3)
+        topic = "orders"
+        probe, first = await subscribe(cluster.nodes[1], topic)
+        await probe.close()
+        owner = int(cluster.topic(1, topic)["owner"][-1])
+        survivors = [i for i in (1, 2, 3) if i != owner]
+        publisher_node = cluster.nodes[survivors[0]]
+        subs = {i: (await subscribe(cluster.nodes[i], topic))[0] for i in survivors}
+
+        pub, _ = await connect(publisher_node)
+        replies = {}
+        total, kill_after = 300, 60
+
+        async def read_replies():
+            while len(replies) < total:
+                reply = await recv_json(pub)
+                replies[int(reply["id"])] = reply
+
+        reader = asyncio.ensure_future(read_replies())
+        for n in range(total):
+            await send_json(pub, {"type": "publish", "topic": topic, "data": {"n": n}, "id": str(n)})
+            if n == kill_after:
+                cluster.kill(owner)
+            await asyncio.sleep(0.005)
+        await asyncio.wait_for(reader, PATIENCE)
+
+        acked = {n for n, r in replies.items() if r["type"] == "published"}
+        failed = {n: r for n, r in replies.items() if r["type"] != "published"}
+        # Every publish was answered: acknowledged, or reported lost with the owner.
+        self.assertEqual(len(replies), total)
+        for n, r in failed.items():
+            self.assertEqual((r["type"], r["code"]), ("error", "owner_unavailable"), r)
+        self.assertGreater(len(acked), total - kill_after - 1)  # publishing went on after the kill
+
+        for i, ws in subs.items():
+            frames = await asyncio.wait_for(frames_until(ws, lambda fs: acked <= {
+                f["data"]["n"] for f in fs if f["type"] == "event"}), PATIENCE)
+            gaps = [f for f in frames if f["type"] == "gap"]
+            self.assertTrue(gaps, f"node{i}: no gap")
+            self.assertEqual(gaps[0]["reason"], "failover")
+            self.assertNotEqual(gaps[0]["epoch"], first["epoch"])
+            # Offsets rise within each epoch: no duplicate, nothing out of order.
+            epoch, last = first["epoch"], 0
+            for f in frames:
+                if f["type"] == "gap" and f["epoch"] != epoch:
+                    epoch, last = f["epoch"], min(last, f["from"] - 1)
+                elif f["type"] == "event":
+                    self.assertGreater(f["offset"], last, f"node{i}: {f} after offset {last} of {epoch}")
+                    last = f["offset"]
+
+        # The killed node restarts and rejoins; the topic keeps working across all three.
+        cluster.start(owner)
+        for i in (1, 2, 3):
+            self.assertEqual((await cluster.until_up(i, 3))["up"], 3)
+        back, _ = await subscribe(cluster.nodes[owner], topic)
+        ack = await publish(cluster.nodes[survivors[1]], topic, {"after": "rejoin"})
+        self.assertEqual(ack["type"], "published", ack)
+        for ws in (back, subs[survivors[0]]):
+            frames = await asyncio.wait_for(
+                frames_until(ws, lambda fs: fs and fs[-1].get("data") == {"after": "rejoin"}), PATIENCE)
+            self.assertEqual(frames[-1]["offset"], ack["offset"])
+
+    async def test_worker_on_one_node_serves_a_client_on_another_and_hears_its_cancel(self):
+        cluster = Cluster(self)
+        node1, node2 = cluster.start(1), cluster.start(2)  # node 3 stays away: retried, not fatal
+        self.assertEqual((await cluster.until_up(1, 2))["up"], 2)
+        worker = subprocess.Popen(
+            ["/usr/bin/python3", WORKER, "--url", f"ws://127.0.0.1:{node2.port}/workers", "--token", "s3cret",
+             "--routes", "ask", "--name", "w-node2", "--steps", "40", "--interval", "0.05"],
+            stdout=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: (worker.kill(), worker.wait(), worker.stdout.close()))
+        # node 1 has no worker of its own; its circuit closes once it hears of node 2's.
+        self.assertEqual(await node1.metric_reaches('sluice_upstream_circuit_state{upstream="pool"}', 0), 0)
+
+        ws, _ = await connect(node1)
+        await send_json(ws, {"type": "request", "id": "a", "route": "ask", "payload": {"text": "across"}})
+        frames = await until_final(ws, "a")
+        self.assertEqual(frames[-1], {"type": "final", "id": "a",
+                                      "data": {"result": "ACROSS", "worker": "w-node2"}})
+        self.assertEqual(len(frames), 41)
+        self.assertEqual(node1.metrics()['sluice_cluster_remote_jobs_total{upstream="pool"}'], 1)
+
+        await send_json(ws, {"type": "request", "id": "b", "route": "ask", "payload": {"text": "stop me"}})
+        self.assertEqual((await recv_json(ws))["type"], "progress")
+        await send_json(ws, {"type": "cancel", "id": "b"})
+        while (reply := await recv_json(ws))["type"] == "progress":
+            pass
+        self.assertEqual((reply["type"], reply["code"]), ("error", "cancelled"))
+        lines = []
+
+        def read_until_cancelled():
+            for line in worker.stdout:
+                lines.append(line)
+                if "cancelled" in line:
+                    return
+
+        reader = threading.Thread(target=read_until_cancelled, daemon=True)
+        reader.start()
+        reader.join(PATIENCE)
+        self.assertTrue(any("cancelled" in line for line in lines), lines)
+
+        unreachable = cluster.view(1)
+        self.assertEqual([n["state"] for n in unreachable["nodes"] if n["name"] == "node3"], ["joining"])
+        self.assertTrue(any("event=connect_failed node=node3" in line for line in node1.log))
+
+    async def test_node_with_the_wrong_secret_is_refused_and_the_rest_keep_working(self):
+        cluster = Cluster(self)
+        node1, node2 = cluster.start(1), cluster.start(2)
+        intruder = cluster.start(3, secret="not-the-cluster-secret-at-all")
+        self.assertEqual((await cluster.until_up(1, 2))["up"], 2)
+        # Both sides refuse: the intruder's proof is wrong for them, theirs for it.
+        refused = 'sluice_cluster_joins_refused_total{reason="bad_secret"}'
+        for node in (node1, node2, intruder):
+            self.assertGreaterEqual(await metric_at_least(node, refused, 1), 1)
+        deadline = time.monotonic() + PATIENCE
+        while True:  # its reason is the latest failure: once the intruder listens, the refusal
+            node3 = [n for n in cluster.view(1)["nodes"] if n["name"] == "node3"][0]
+            if "bad_secret" in node3.get("reason", "") or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.05)
+        self.assertNotEqual(node3["state"], "up")
+        self.assertIn("bad_secret", node3["reason"])
+        self.assertEqual(cluster.view(3)["up"], 1)
+        self.assertTrue(any("event=join_refused" in line and "bad_secret" in line for line in node1.log))
+
+        sub, _ = await subscribe(node2, "still.working")
+        ack = await publish(node1, "still.working", "yes")
+        self.assertEqual(ack["type"], "published", ack)
+        self.assertEqual((await recv_json(sub))["data"], "yes")
+        self.assertEqual(cluster.view(1)["up"], 2)
+
+
+def tls_node_config(name, port, peer, peer_port, certs):
+    return (f"server: {{host: 127.0.0.1, port: 0}}\n"
+            "routes: {up: {kind: uppercase}}\n"
+            "topics: {patterns: {'*': {}}}\n"
+            f"cluster:\n  name: {name}\n  port: {port}\n  secret: {SECRET}\n"
+            f"  peers:\n    - {{name: {peer}, host: 127.0.0.1, port: {peer_port}}}\n"
+            f"  tls: {{cert_file: {certs}/{name}.pem, key_file: {certs}/{name}.key, ca_file: {certs}/ca.pem}}\n")
+
+
+class ClusterOverTls(unittest.IsolatedAsyncioTestCase):
+    async def test_nodes_with_certificates_link_over_tls(self):
+        certs = tempfile.TemporaryDirectory()
+        self.addCleanup(certs.cleanup)
+
+        def openssl(*args):
+            subprocess.run(["openssl", *args], cwd=certs.name, check=True, capture_output=True)
+
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
+                "-days", "2", "-subj", "/CN=sluice-test-ca")
+        for name in ("a", "b"):
+            openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key", "-out", f"{name}.csr",
+                    "-subj", f"/CN=node-{name}")
+            openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+                    "-CAcreateserial", "-out", f"{name}.pem", "-days", "2")
+        port_a, port_b = free_port(), free_port()
+        with Sluice(tls_node_config("a", port_a, "b", port_b, certs.name)) as a, \
+                Sluice(tls_node_config("b", port_b, "a", port_a, certs.name)) as b:
+            for node in (a, b):
+                self.assertEqual(await node.metric_reaches('sluice_cluster_nodes{state="up"}', 2), 2)
+            sub, _ = await subscribe(b, "secure")
+            ack = await publish(a, "secure", {"over": "tls"})
+            self.assertEqual(ack["type"], "published", ack)
+            self.assertEqual((await recv_json(sub))["data"], {"over": "tls"})
+            # The cluster port speaks TLS: a plain client gets no CAF handshake from it.
+            with socket.create_connection(("127.0.0.1", port_a), timeout=5) as plain:
+                plain.sendall(b"\x00" * 64)
+                plain.settimeout(5)
+                try:
+                    answer = plain.recv(64)
+                except (socket.timeout, ConnectionResetError):
+                    answer = b""
+            self.assertNotIn(b"caf", answer.lower())
+            self.assertEqual(b.metrics()['sluice_cluster_nodes{state="up"}'], 2)
+
+
+if __name__ == "__main__":
+    unittest.main()
