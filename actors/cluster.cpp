@@ -37,7 +37,9 @@ caf::behavior cluster_state::make_behavior(config::cluster_config cfg,
       [this](cluster_connect_atom, const std::string& name) { connect(name); },
       [this](cluster_join_atom, const std::string& name, const std::string& proof,
              const caf::actor& joiner) { return on_join(name, proof, joiner); },
-      [this](cluster_open_atom, const std::string& topic) { return on_open(topic); },
+      [this](cluster_open_atom, const std::string& topic, bool start) {
+        return on_open(topic, start);
+      },
       [this](cluster_pool_atom, const std::string& upstream, caf::actor& pool, std::uint32_t free,
              std::uint32_t capacity, std::vector<std::string>& routes) {
         on_pool(upstream, std::move(pool), free, capacity, std::move(routes));
@@ -156,9 +158,9 @@ const std::string* cluster_state::joined_sender() const {
   return it == accepted_.end() ? nullptr : &it->second;
 }
 
-std::tuple<caf::actor, std::string> cluster_state::on_open(const std::string& topic) {
+std::tuple<caf::actor, std::string> cluster_state::on_open(const std::string& topic, bool start) {
   if (joined_sender() == nullptr) return {caf::actor{}, "not_joined"};
-  auto found = topics_->open(topic);
+  auto found = start ? topics_->open(topic) : topics_->find(topic);
   if (!found.topic) return {caf::actor{}, std::string{to_string(found.error)}};
   return {found.topic, ""};
 }

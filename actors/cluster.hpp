@@ -53,7 +53,7 @@ class cluster_state {
   void failed(const std::string& name, std::string why, bool refused);
   void lost(const caf::actor_addr& source, const caf::error& reason);
   std::string on_join(const std::string& name, const std::string& proof, const caf::actor& joiner);
-  std::tuple<caf::actor, std::string> on_open(const std::string& topic);
+  std::tuple<caf::actor, std::string> on_open(const std::string& topic, bool start);
   // A peer's pool reported its capacity.
   void on_pool(const std::string& upstream, caf::actor pool, std::uint32_t free,
                std::uint32_t capacity, std::vector<std::string> routes);

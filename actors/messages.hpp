@@ -136,7 +136,8 @@ using token_check_atom = caf::atom_constant<caf::atom("tok_check")>;
 // Cluster (cluster.hpp), between the cluster actors of two nodes:
 // join (node name, proof, the joiner's cluster actor) → error code name or "".
 using cluster_join_atom = caf::atom_constant<caf::atom("cl_join")>;
-// the topic of this name on your node, for a follower (topic) → (topic actor, error or "").
+// the topic of this name on your node (topic, start it if it does not exist)
+// → (topic actor, error code name or "").
 using cluster_open_atom = caf::atom_constant<caf::atom("cl_open")>;
 // a worker pool's capacity (upstream, pool, free slots, capacity, routes).
 using cluster_pool_atom = caf::atom_constant<caf::atom("cl_pool")>;

@@ -99,7 +99,10 @@ class topic_state {
   void hold();
   void release_hold();
   void follow(caf::actor owner_topic, std::uint64_t generation);
+  struct takeover_round;
   void take_over(std::uint64_t generation);
+  // One node answered (or failed to) during take_over().
+  void answered(const std::shared_ptr<takeover_round>& round, std::uint64_t generation);
   // Takes `from`'s history if it is newer than this node's (handback).
   void pull_from(caf::actor from, std::uint64_t generation);
   void became_owner(bool new_epoch, std::string_view how);

@@ -29,6 +29,7 @@ topic_directory::lookup topic_directory::open(std::string_view name, scope where
   if (!topic_name::valid(name))
     return refused(ec::invalid_topic, std::string{topic_name::rule_text});
   std::lock_guard lock{mutex_};
+  if (stopped_) return refused(ec::shutting_down, "the server is shutting down");
   if (auto it = topics_.find(name); it != topics_.end()) return leased_locked(it);
   const auto* rule = cfg_.find_rule(name);
   if (rule == nullptr)
@@ -130,6 +131,7 @@ bool topic_directory::start(std::string& error) {
 
 void topic_directory::stop() {
   std::lock_guard lock{mutex_};
+  stopped_ = true;  // a session that starts late must not start a topic nobody stops
   for (auto& [name, e] : topics_) caf::anon_send_exit(e.actor, caf::exit_reason::user_shutdown);
   topics_.clear();
   inboxes_ = 0;

@@ -87,6 +87,7 @@ class topic_directory : public std::enable_shared_from_this<topic_directory> {
   mutable std::mutex mutex_;
   entry_map topics_;
   std::size_t inboxes_ = 0;
+  bool stopped_ = false;
   std::shared_ptr<cluster_view> cluster_;
 };
 

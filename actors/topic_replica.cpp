@@ -64,7 +64,7 @@ void topic_state::resolve(const std::string& lost) {
   auto node = cluster_->cluster_of(owner);
   if (!node) return resolve_later();
   looking_ = true;
-  self_->request(node, patience, cluster_open_atom::value, topic_)
+  self_->request(node, patience, cluster_open_atom::value, topic_, true)
       .then(
           [this, generation](caf::actor& found, std::string& error) {
             if (generation != generation_) return;
@@ -147,47 +147,74 @@ void topic_state::follow(caf::actor owner_topic, std::uint64_t generation) {
           });
 }
 
-// Whoever held the topic until now hands over what it has: the owner while
-// this node was away (handback, same epoch), or, when the owner was lost,
-// the next node by hash, which followed it (failover, new epoch).
+// The histories the other nodes hold, gathered when this node becomes the
+// owner: the previous owner's (handback: it wins, same epoch), or, when the
+// owner was lost, the newest of the survivors' (failover: a new epoch).
+struct topic_state::takeover_round {
+  std::size_t waiting = 0;
+  bool from_owner = false;
+  bool found = false;
+  std::uint64_t epoch = 0;
+  std::uint64_t last = 0;
+  std::vector<log_record> records;
+};
+
 void topic_state::take_over(std::uint64_t generation) {
-  auto previous = cluster_->owner_of(topic_, cluster_->self());
-  auto node = previous.empty() ? caf::actor{} : cluster_->cluster_of(previous);
-  if (!node) return became_owner(followed_, followed_ ? "failover" : "");
+  auto peers = cluster_->up_nodes();
+  std::erase(peers, cluster_->self());
+  if (peers.empty()) return became_owner(followed_, followed_ ? "failover" : "");
+  auto round = std::make_shared<takeover_round>();
+  round->waiting = peers.size();
+  round->epoch = epoch_;
+  round->last = history_->last();
   looking_ = true;
-  auto give_up = [this, generation](caf::error&) {
-    if (generation != generation_) return;
-    looking_ = false;
-    became_owner(followed_, "failover");
-  };
-  self_->request(node, patience, cluster_open_atom::value, topic_)
-      .then(
-          [this, generation, give_up](caf::actor& other, std::string&) {
-            if (generation != generation_) return;
-            if (!other) {
-              looking_ = false;
-              return became_owner(followed_, "failover");
-            }
-            self_->request(other, patience, handover_atom::value, cluster_->self())
-                .then(
-                    [this, generation](std::uint64_t epoch, std::uint64_t last,
-                                       std::vector<std::string>& packed, bool was_owner) {
-                      if (generation != generation_) return;
-                      looking_ = false;
-                      auto records = unpack_records(packed);
-                      bool take = records && (was_owner ? last > 0 || history_->last() == 0
-                                                        : newer(epoch, last, epoch_,
-                                                                history_->last()));
-                      if (take) {
-                        adopt(epoch, last, std::move(*records));
-                        followed_ = true;
-                      }
-                      if (was_owner) cluster_metrics::get().handovers.inc();
-                      became_owner(!was_owner && followed_, was_owner ? "handback" : "failover");
-                    },
-                    give_up);
-          },
-          give_up);
+  for (const auto& peer : peers) {
+    auto node = cluster_->cluster_of(peer);
+    if (!node) {
+      answered(round, generation);
+      continue;
+    }
+    auto none = [this, round, generation](caf::error&) { answered(round, generation); };
+    self_->request(node, patience, cluster_open_atom::value, topic_, false)
+        .then(
+            [this, round, generation, none](caf::actor& other, std::string&) {
+              if (!other) return answered(round, generation);
+              self_->request(other, patience, handover_atom::value, cluster_->self())
+                  .then(
+                      [this, round, generation](std::uint64_t epoch, std::uint64_t last,
+                                                std::vector<std::string>& packed, bool was_owner) {
+                        auto records = unpack_records(packed);
+                        bool better = was_owner ? !round->from_owner
+                                                : !round->from_owner &&
+                                                      newer(epoch, last, round->epoch, round->last);
+                        if (records && better) {
+                          round->from_owner = was_owner;
+                          round->found = true;
+                          round->epoch = epoch;
+                          round->last = last;
+                          round->records = std::move(*records);
+                        }
+                        answered(round, generation);
+                      },
+                      none);
+            },
+            none);
+  }
+}
+
+void topic_state::answered(const std::shared_ptr<takeover_round>& round,
+                           std::uint64_t generation) {
+  if (--round->waiting > 0 || generation != generation_) return;
+  looking_ = false;
+  if (round->found) {
+    adopt(round->epoch, round->last, std::move(round->records));
+    followed_ = true;
+  }
+  if (round->from_owner) {
+    cluster_metrics::get().handovers.inc();
+    return became_owner(false, "handback");
+  }
+  became_owner(followed_, followed_ ? "failover" : "");
 }
 
 void topic_state::pull_from(caf::actor from, std::uint64_t generation) {

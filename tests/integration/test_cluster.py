@@ -221,6 +221,45 @@ class ClusterOfThree(unittest.IsolatedAsyncioTestCase):
                 frames_until(ws, lambda fs: fs and fs[-1].get("data") == {"after": "rejoin"}), PATIENCE)
             self.assertEqual(frames[-1]["offset"], ack["offset"])
 
+    async def test_a_clients_connections_on_different_nodes_share_its_inbox_and_streams(self):
+        cluster = Cluster(self)
+        for i in (1, 2, 3):
+            cluster.start(i)
+        for i in (1, 2, 3):
+            self.assertEqual((await cluster.until_up(i, 3))["up"], 3)
+        worker = subprocess.Popen(
+            ["/usr/bin/python3", WORKER, "--url", f"ws://127.0.0.1:{cluster.nodes[1].port}/workers",
+             "--token", "s3cret", "--routes", "ask", "--name", "w1", "--steps", "8", "--interval", "0.15"],
+            stdout=subprocess.DEVNULL)
+        self.addCleanup(lambda: (worker.kill(), worker.wait()))
+        self.assertEqual(await cluster.nodes[2].metric_reaches('sluice_upstream_circuit_state{upstream="pool"}', 0), 0)
+
+        # What is sent to a client reaches its connections on every node.
+        phone, _ = await connect(cluster.nodes[1], query="client_id=bob")
+        laptop, _ = await connect(cluster.nodes[2], query="client_id=bob")
+        for ws in (phone, laptop):
+            self.assertEqual((await recv_json(ws))["type"], "subscribed")
+        _, _, body = cluster.nodes[3].http("POST", "/api/publish",
+                                           json.dumps({"topic": "inbox.bob", "data": {"note": "hi bob"}}),
+                                           {"Content-Type": "application/json"})
+        for ws in (phone, laptop):
+            self.assertEqual((await recv_json(ws))["data"], {"note": "hi bob"}, body)
+
+        # A request's stream resumes on another node after the client reconnects there.
+        ws, _ = await connect(cluster.nodes[2], query="client_id=carol")
+        ack = await recv_json(ws)
+        await send_json(ws, {"type": "request", "id": "r", "route": "ask", "payload": {"text": "move me"}})
+        first = await recv_json(ws)
+        self.assertEqual((first["type"], first["data"]["step"]), ("progress", 1))
+        ws.transport.abort()
+        again, _ = await connect(cluster.nodes[3],
+                                 query=f"client_id=carol&since={first['offset']}&epoch={ack['epoch']}")
+        self.assertEqual((await recv_json(again))["type"], "subscribed")
+        rest = await asyncio.wait_for(frames_until(again, lambda fs: fs and fs[-1]["type"] == "final"), PATIENCE)
+        self.assertEqual([f["data"].get("step") for f in rest[:-1]], list(range(2, 9)))
+        self.assertEqual(rest[-1]["data"]["result"], "MOVE ME")
+        self.assertEqual([f["offset"] for f in rest], list(range(first["offset"] + 1, first["offset"] + 9)))
+
     async def test_worker_on_one_node_serves_a_client_on_another_and_hears_its_cancel(self):
         cluster = Cluster(self)
         node1, node2 = cluster.start(1), cluster.start(2)  # node 3 stays away: retried, not fatal
