@@ -67,8 +67,9 @@ void cluster_state::connect(const std::string& name) {
 
 void cluster_state::join(const std::string& name, caf::actor remote) {
   auto proof = security::join_proof(cfg_.secret, cfg_.name, caf::to_string(self_->node()));
-  self_->request(remote, patience, cluster_join_atom::value, cfg_.name, proof,
-                 caf::actor_cast<caf::actor>(self_))
+  self_
+      ->request(remote, patience, cluster_join_atom::value, cfg_.name, proof,
+                caf::actor_cast<caf::actor>(self_))
       .then(
           [this, name, remote](std::string& refusal) {
             if (!refusal.empty()) return failed(name, "refused: " + refusal, true);
@@ -86,7 +87,8 @@ void cluster_state::joined(const std::string& name, caf::actor remote) {
   p.last_failure.clear();
   p.remote = remote;
   self_->monitor(remote);
-  log::info("cluster", "node_up", {{"node", name}, {"address", p.host + ":" + std::to_string(p.port)}});
+  log::info("cluster", "node_up",
+            {{"node", name}, {"address", p.host + ":" + std::to_string(p.port)}});
   if (view_->set_state(name, node_state::up, "", remote)) membership_changed();
   send_pools(remote);
 }

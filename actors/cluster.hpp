@@ -73,7 +73,7 @@ class cluster_state {
   std::mt19937_64 rng_{std::random_device{}()};
   std::map<std::string, peer> peers_;
   std::map<caf::node_id, std::string> accepted_;  // processes whose join we accepted
-  std::uint64_t pools_sent_ = 0;  // the view's local_version() last passed on
+  std::uint64_t pools_sent_ = 0;                  // the view's local_version() last passed on
 };
 
 caf::behavior cluster(caf::stateful_actor<cluster_state>* self, config::cluster_config cfg,

@@ -14,8 +14,7 @@ cluster_metrics& cluster_metrics::get() {
 
 cluster_metrics::cluster_metrics()
     : node_up(reg().add_gauge_family("sluice_cluster_node_up",
-                                     "1 when the node is up (this node always), else 0",
-                                     {"node"})),
+                                     "1 when the node is up (this node always), else 0", {"node"})),
       nodes(reg().add_gauge_family("sluice_cluster_nodes",
                                    "Configured nodes by state (joining, up, down)", {"state"})),
       connect_attempts(reg().add_counter_family("sluice_cluster_connect_attempts_total",
@@ -24,15 +23,14 @@ cluster_metrics::cluster_metrics()
           "sluice_cluster_joins_refused_total",
           "Joins this node refused, by reason (bad_secret, unknown_node)", {"reason"})),
       refused_by_peer(reg().add_counter_family("sluice_cluster_refused_by_peer_total",
-                                               "Joins of this node that a peer refused",
-                                               {"node"})),
+                                               "Joins of this node that a peer refused", {"node"})),
       node_losses(reg().add_counter_family("sluice_cluster_node_losses_total",
                                            "Times a node that was up was lost", {"node"})),
       forwarded(reg().add_counter("sluice_cluster_forwarded_publishes_total",
                                   "Publishes sent on to the topic's owner node")),
-      forward_failures(reg().add_counter(
-          "sluice_cluster_forward_failures_total",
-          "Forwarded publishes that failed because the owner node was lost")),
+      forward_failures(
+          reg().add_counter("sluice_cluster_forward_failures_total",
+                            "Forwarded publishes that failed because the owner node was lost")),
       replicated(reg().add_counter("sluice_cluster_replicated_total",
                                    "Topic events sent to follower nodes (one per node)")),
       failovers(reg().add_counter("sluice_cluster_failovers_total",

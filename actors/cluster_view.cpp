@@ -186,12 +186,9 @@ void cluster_view::publish_locked() const {
   for (auto s : {node_state::joining, node_state::up, node_state::down})
     m.nodes.with({std::string{to_string(s)}}).set(counts[static_cast<int>(s)]);
   // A node serves its own clients whatever its peers do: always ready.
-  readiness_board::global().publish("cluster", true,
-                                    json::object{}
-                                        .str("node", self_)
-                                        .num("up", counts[1])
-                                        .raw("peers", detail)
-                                        .finish());
+  readiness_board::global().publish(
+      "cluster", true,
+      json::object{}.str("node", self_).num("up", counts[1]).raw("peers", detail).finish());
 }
 
 }  // namespace sluice::actors

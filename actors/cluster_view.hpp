@@ -51,8 +51,7 @@ class cluster_view {
   void set_pool(const std::string& node, const std::string& upstream, remote_pool pool);
   // The pool on another node that serves `route` with the most free slots:
   // with room first (`with_room`), else any that serves it; null if none.
-  caf::actor pick_pool(const std::string& upstream, const std::string& route,
-                       bool with_room) const;
+  caf::actor pick_pool(const std::string& upstream, const std::string& route, bool with_room) const;
 
   // This node's worker pools, as they report themselves; the cluster actor
   // passes them on to the peers when `local_version()` moved.

@@ -71,7 +71,8 @@ gateway::gateway(caf::actor_system& system, const config::config& cfg, upstream_
 
 caf::actor gateway::start_cluster(caf::io::middleman_actor middleman) {
   if (!cluster_) return {};
-  cluster_actor_ = system_.spawn(cluster, cluster_cfg_, cluster_, ctx_->topics, std::move(middleman));
+  cluster_actor_ =
+      system_.spawn(cluster, cluster_cfg_, cluster_, ctx_->topics, std::move(middleman));
   return cluster_actor_;
 }
 

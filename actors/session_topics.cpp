@@ -41,8 +41,8 @@ void session_topics::start() {
   const auto& params = link_->params();
   // A connection's own inbox stays on its node; a client id's inbox (which a
   // reconnect to any node resumes) lives across the cluster.
-  auto found = topics_.open(inbox_name_, resumable_ ? topic_directory::scope::cluster
-                                                    : topic_directory::scope::node);
+  auto found = topics_.open(
+      inbox_name_, resumable_ ? topic_directory::scope::cluster : topic_directory::scope::node);
   if (!found.topic) return send_error(found.error, found.message, {});
   inbox_ = found.topic;
   if (resumable_) stream_inbox_ = inbox_;

@@ -70,8 +70,10 @@ caf::behavior topic_state::make_behavior(std::string topic, config::topic_rule r
       },
       [this](inbox_frame_atom, std::string& frame) {
         auto kind = static_cast<std::uint8_t>(frames::record_kind::frame);
-        if (role_ == role::owner) on_publish(kind, std::move(frame));
-        else forward(kind, std::move(frame), {});
+        if (role_ == role::owner)
+          on_publish(kind, std::move(frame));
+        else
+          forward(kind, std::move(frame), {});
       },
       [this](writable_atom, const caf::actor& session) { on_writable(session); },
       [this](sync_atom) { on_sync(); },

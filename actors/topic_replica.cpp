@@ -14,7 +14,7 @@
 namespace sluice::actors {
 namespace {
 
-constexpr auto patience = std::chrono::seconds(5);       // one step of finding the owner
+constexpr auto patience = std::chrono::seconds(5);            // one step of finding the owner
 constexpr auto retry_after = std::chrono::milliseconds(250);  // after a step failed
 
 std::uint64_t unix_ms() {
@@ -122,8 +122,9 @@ void topic_state::release_hold() {
 
 void topic_state::follow(caf::actor owner_topic, std::uint64_t generation) {
   looking_ = true;
-  self_->request(owner_topic, patience, follow_atom::value, caf::actor_cast<caf::actor>(self_),
-                 epoch_, history_->last())
+  self_
+      ->request(owner_topic, patience, follow_atom::value, caf::actor_cast<caf::actor>(self_),
+                epoch_, history_->last())
       .then(
           [this, generation, owner_topic](std::uint64_t epoch, std::uint64_t last,
                                           std::vector<std::string>& packed, std::string& error) {
@@ -136,8 +137,9 @@ void topic_state::follow(caf::actor owner_topic, std::uint64_t generation) {
             role_ = role::follower;
             adopt(epoch, last, std::move(*records));
             followed_ = true;
-            log::debug("topic", "following",
-                       {{"topic", topic_}, {"owner", owner_node_}, {"epoch", epoch_}, {"last", last}});
+            log::debug(
+                "topic", "following",
+                {{"topic", topic_}, {"owner", owner_node_}, {"epoch", epoch_}, {"last", last}});
             release_hold();
           },
           [this, generation](caf::error&) {
@@ -202,8 +204,7 @@ void topic_state::take_over(std::uint64_t generation) {
   }
 }
 
-void topic_state::answered(const std::shared_ptr<takeover_round>& round,
-                           std::uint64_t generation) {
+void topic_state::answered(const std::shared_ptr<takeover_round>& round, std::uint64_t generation) {
   if (--round->waiting > 0 || generation != generation_) return;
   looking_ = false;
   if (round->found) {
@@ -303,7 +304,7 @@ void topic_state::rewrite_log() {
 }
 
 caf::result<std::string, std::uint64_t> topic_state::accept_publish(std::uint8_t kind,
-                                                                   std::string data) {
+                                                                    std::string data) {
   if (role_ == role::owner) {
     auto [error, offset] = on_publish(kind, std::move(data));
     return {std::move(error), offset};
@@ -402,8 +403,9 @@ std::tuple<std::uint64_t, std::uint64_t, std::vector<std::string>, bool> topic_s
       epoch_, history_->last(), packed_history(history_->first()), was_owner};
   if (was_owner) {
     // Follow the new owner now, even if this node has not yet seen it come up.
-    log::info("topic", "handed_over",
-              {{"topic", topic_}, {"to", new_owner}, {"epoch", epoch_}, {"last", history_->last()}});
+    log::info(
+        "topic", "handed_over",
+        {{"topic", topic_}, {"to", new_owner}, {"epoch", epoch_}, {"last", history_->last()}});
     auto generation = ++generation_;
     for (const auto& f : followers_) self_->demonitor(f);
     followers_.clear();
@@ -423,8 +425,9 @@ void topic_state::replicate(const stored_message& message) {
 
 bool topic_state::replica_down(const caf::down_msg& msg) {
   if (owner_ && msg.source == owner_.address()) {
-    log::warn("topic", "owner_lost",
-              {{"topic", topic_}, {"owner", owner_node_}, {"epoch", epoch_}, {"last", history_->last()}});
+    log::warn(
+        "topic", "owner_lost",
+        {{"topic", topic_}, {"owner", owner_node_}, {"epoch", epoch_}, {"last", history_->last()}});
     auto lost = owner_node_;
     owner_ = {};
     fail_in_flight();

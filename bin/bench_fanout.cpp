@@ -21,7 +21,9 @@ namespace {
 using steady = std::chrono::steady_clock;
 
 struct fanout_options {
-  target where;
+  target where;                   // the publisher's server (and the subscribers', by default)
+  std::vector<target> sub_where;  // --sub-url, repeated: subscribers spread over these
+  std::vector<unsigned> pids;     // --pid, repeated: servers whose CPU time is summed
   std::string topic = "bench";
   unsigned subscribers = 1000;
   unsigned messages = 2000;
@@ -29,13 +31,13 @@ struct fanout_options {
   unsigned window = 200;  // messages the publisher may be ahead of the tracked subscribers
   unsigned rate = 0;      // messages per second; 0: as fast as the window allows
   double timeout_s = 120;
-  unsigned pid = 0;
 };
 
 const char* usage =
     "Usage: sluice-bench fanout [--url ws://HOST:PORT/PATH] [--proto sluice|json|nats|mqtt]\n"
     "         [--topic T] [--subscribers K] [--messages M] [--size BYTES]\n"
-    "         [--window W | --rate MSGS_PER_S] [--timeout SECONDS] [--pid SERVER_PID]\n";
+    "         [--window W | --rate MSGS_PER_S] [--timeout SECONDS] [--pid SERVER_PID]...\n"
+    "         [--sub-url ws://HOST:PORT/PATH]...   (subscribers round-robin over these)\n";
 
 bool parse(int argc, char** argv, fanout_options& o) {
   return args{argc, argv}.parse([&](std::string_view name, const std::string& value) {
@@ -49,7 +51,11 @@ bool parse(int argc, char** argv, fanout_options& o) {
     if (name == "--window") return args::number(value, o.window, 1);
     if (name == "--rate") return args::number(value, o.rate);
     if (name == "--timeout") return args::real(value, o.timeout_s);
-    if (name == "--pid") return args::number(value, o.pid);
+    if (name == "--pid") return args::number(value, o.pids.emplace_back());
+    if (name == "--sub-url") {
+      auto& t = o.sub_where.emplace_back();
+      return parse_target_url(value, t);
+    }
     return false;
   });
 }
@@ -89,8 +95,10 @@ int run_fanout(int argc, char** argv) {
   st.warm.assign(o.subscribers, false);
   std::vector<std::unique_ptr<connection>> subs;
   unsigned opened = 0;
+  for (auto& t : o.sub_where) t.protocol = o.where.protocol;
   for (unsigned i = 0; i < o.subscribers; ++i) {
-    subs.push_back(std::make_unique<connection>(ioc, o.where, connection_options{o.topic}));
+    const auto& where = o.sub_where.empty() ? o.where : o.sub_where[i % o.sub_where.size()];
+    subs.push_back(std::make_unique<connection>(ioc, where, connection_options{o.topic}));
     subs.back()->on_message([&st, i](std::string_view data) { st.on_message(i, data); });
     subs.back()->open([&] { ++opened; });
     if (i % 100 == 99)
@@ -124,7 +132,12 @@ int run_fanout(int argc, char** argv) {
   st.latencies_us.reserve(static_cast<std::size_t>(o.subscribers) * o.messages);
   std::string pad(o.size - 20, 'x');
   auto message = [&] { return wire.publish(o.topic, std::to_string(now_ns()) + "|" + pad); };
-  auto cpu_before = cpu_seconds(o.pid);
+  auto servers_cpu = [&] {
+    double sum = 0;
+    for (auto pid : o.pids) sum += cpu_seconds(pid);
+    return sum;
+  };
+  auto cpu_before = servers_cpu();
   auto started = steady::now();
   unsigned sent = 0;
   auto slowest = [&] { return std::min(st.received.front(), st.received.back()); };
@@ -144,7 +157,7 @@ int run_fanout(int argc, char** argv) {
       ioc, [&] { return st.delivered >= expected; },
       std::chrono::duration<double>(o.timeout_s) - (steady::now() - started));
   double elapsed = std::chrono::duration<double>(st.last_delivery - started).count();
-  auto cpu = cpu_seconds(o.pid) - cpu_before;
+  auto cpu = servers_cpu() - cpu_before;
   std::sort(st.latencies_us.begin(), st.latencies_us.end());
   std::printf("fanout subscribers=%u messages=%u size=%uB %s=%u\n", o.subscribers, o.messages,
               o.size, o.rate > 0 ? "rate" : "window", o.rate > 0 ? o.rate : o.window);
@@ -153,7 +166,7 @@ int run_fanout(int argc, char** argv) {
               static_cast<unsigned long long>(expected), elapsed,
               static_cast<double>(st.delivered) / elapsed);
   print_latency("delivery latency", st.latencies_us);
-  if (o.pid > 0 && st.delivered > 0)
+  if (!o.pids.empty() && st.delivered > 0)
     std::printf("server cpu: %.2f s (%.0f%% of one core), %.2f s per 1M deliveries\n", cpu,
                 100.0 * cpu / elapsed, cpu / static_cast<double>(st.delivered) * 1e6);
   for (const auto& c : subs)

@@ -26,8 +26,8 @@ std::optional<std::string> check_tls(const config::cluster_config& cfg) {
   return std::nullopt;
 }
 
-bool start(caf::actor_system& system, actors::gateway& gateway,
-           const config::cluster_config& cfg, std::string& error) {
+bool start(caf::actor_system& system, actors::gateway& gateway, const config::cluster_config& cfg,
+           std::string& error) {
   bool tls = !cfg.tls.cert_file.empty();
   auto middleman =
       tls ? system.openssl_manager().actor_handle() : system.middleman().actor_handle();

@@ -20,7 +20,7 @@ std::optional<std::string> check_tls(const config::cluster_config& cfg);
 
 // Starts the gateway's cluster actor and publishes it on cluster.host:port
 // (TLS when configured). False, with `error`, when the port cannot be opened.
-bool start(caf::actor_system& system, actors::gateway& gateway,
-           const config::cluster_config& cfg, std::string& error);
+bool start(caf::actor_system& system, actors::gateway& gateway, const config::cluster_config& cfg,
+           std::string& error);
 
 }  // namespace sluice::cluster_node

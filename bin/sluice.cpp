@@ -109,16 +109,16 @@ int run(const config::config& cfg, std::shared_ptr<const security::authenticator
   }
   std::string routes;
   for (const auto& r : cfg.routes) routes += (routes.empty() ? "" : ",") + r.name;
-  log::info("main", "listening",
-            {{"host", cfg.server.host},
-             {"port", port},
-             {"node", cfg.server.node_name},
-             {"cluster", cfg.cluster.enabled() ? cfg.cluster.host + ":" +
-                                                     std::to_string(cfg.cluster.port)
-                                               : std::string{"off"}},
-             {"routes", routes},
-             {"config", cfg.source},
-             {"version", version}});
+  log::info(
+      "main", "listening",
+      {{"host", cfg.server.host},
+       {"port", port},
+       {"node", cfg.server.node_name},
+       {"cluster", cfg.cluster.enabled() ? cfg.cluster.host + ":" + std::to_string(cfg.cluster.port)
+                                         : std::string{"off"}},
+       {"routes", routes},
+       {"config", cfg.source},
+       {"version", version}});
 
   auto sig = wait_for_signal(signals);
   log::info("main", "draining",

@@ -56,11 +56,8 @@ void read_peers(yaml_reader& r, const YAML::Node& node, cluster_config& c) {
 void read_cluster_tls(yaml_reader& r, const YAML::Node& node, cluster_tls_config& t) {
   const std::string p = "cluster.tls";
   if (!r.open_map(node, p, {"cert_file", "key_file", "ca_file"})) return;
-  r.read_string(node, p, "cert_file", t.cert_file);
-  r.read_string(node, p, "key_file", t.key_file);
-  r.read_string(node, p, "ca_file", t.ca_file);
-  if (t.cert_file.empty() || t.key_file.empty() || t.ca_file.empty())
-    r.fail(node, p, "needs `cert_file`, `key_file` and `ca_file`");
+  r.read_together(
+      node, p, {{"cert_file", &t.cert_file}, {"key_file", &t.key_file}, {"ca_file", &t.ca_file}});
 }
 
 }  // namespace

@@ -351,8 +351,9 @@ load_result load_string(std::string_view yaml, std::string source_name) {
     reader.fail(doc, "", "the configuration must be a mapping with `server`, `routes`, ...");
     return errors;
   }
-  reader.open_map(
-      doc, "", {"server", "upstreams", "routes", "limits", "topics", "auth", "rate_limits", "log", "cluster"});
+  reader.open_map(doc, "",
+                  {"server", "upstreams", "routes", "limits", "topics", "auth", "rate_limits",
+                   "log", "cluster"});
   try {
     read_server(reader, doc["server"], cfg.server);
     read_upstreams(reader, doc["upstreams"], cfg);

@@ -170,11 +170,8 @@ void read_rate_limits(yaml_reader& r, const YAML::Node& node, rate_limits_config
 void read_tls(yaml_reader& r, const YAML::Node& node, tls_config& t) {
   const std::string p = "server.tls";
   if (!r.open_map(node, p, {"cert_file", "key_file", "require"})) return;
-  r.read_string(node, p, "cert_file", t.cert_file);
-  r.read_string(node, p, "key_file", t.key_file);
+  r.read_together(node, p, {{"cert_file", &t.cert_file}, {"key_file", &t.key_file}});
   r.read_bool(node, p, "require", t.require);
-  if (t.cert_file.empty() || t.key_file.empty())
-    r.fail(node, p, "needs both `cert_file` and `key_file`");
 }
 
 }  // namespace sluice::config

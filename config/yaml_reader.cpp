@@ -198,4 +198,18 @@ std::optional<std::size_t> yaml_reader::read_choice(
   return std::nullopt;
 }
 
+void yaml_reader::read_together(const YAML::Node& map, const std::string& path,
+                                std::initializer_list<std::pair<const char*, std::string*>> keys) {
+  bool all = true;
+  std::string names;
+  std::size_t n = 0;
+  for (const auto& [key, out] : keys) {
+    read_string(map, path, key, *out);
+    all = all && !out->empty();
+    names += ++n == 1 ? "" : n == keys.size() ? " and " : ", ";
+    names += std::string{"`"} + key + "`";
+  }
+  if (!all) fail(map, path, std::string{"needs "} + (keys.size() == 2 ? "both " : "") + names);
+}
+
 }  // namespace sluice::config

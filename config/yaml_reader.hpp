@@ -60,6 +60,11 @@ class yaml_reader {
   void read_string_map(const YAML::Node& map, const std::string& path, const char* key,
                        std::vector<std::pair<std::string, std::string>>& out);
 
+  // Strings that only make sense together (a certificate and its key): reads
+  // each, and reports `path` when some are given and others not, or none is.
+  void read_together(const YAML::Node& map, const std::string& path,
+                     std::initializer_list<std::pair<const char*, std::string*>> keys);
+
   // One of `choices`; returns its index.
   std::optional<std::size_t> read_choice(const YAML::Node& map, const std::string& path,
                                          const char* key,

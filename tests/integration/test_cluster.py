@@ -48,6 +48,14 @@ class Cluster:
         self.case.addCleanup(node.__exit__, None, None, None)
         return node
 
+    async def start_all(self):
+        """Starts the three nodes and waits until each sees all three up."""
+        for i in (1, 2, 3):
+            self.start(i)
+        for i in (1, 2, 3):
+            view = await self.until_up(i, 3)
+            assert view["up"] == 3, view
+
     def kill(self, i):
         self.nodes[i].kill()
 
@@ -119,12 +127,9 @@ async def frames_until(ws, done):
 class ClusterOfThree(unittest.IsolatedAsyncioTestCase):
     async def test_publish_on_one_node_reaches_subscribers_on_the_others(self):
         cluster = Cluster(self)
+        await cluster.start_all()
         for i in (1, 2, 3):
-            cluster.start(i)
-        for i in (1, 2, 3):
-            view = await cluster.until_up(i, 3)
-            self.assertEqual(view["up"], 3, view)
-            self.assertEqual(sorted((n["name"], n["state"]) for n in view["nodes"]),
+            self.assertEqual(sorted((n["name"], n["state"]) for n in cluster.view(i)["nodes"]),
                              [("node1", "up"), ("node2", "up"), ("node3", "up")])
         sub2, _ = await subscribe(cluster.nodes[2], "news")
         # wscat on node 3, subscribed for a few seconds.
@@ -156,10 +161,7 @@ class ClusterOfThree(unittest.IsolatedAsyncioTestCase):
 
     async def test_owner_killed_while_publishing_survivors_get_a_gap_and_every_acknowledged_message(self):
         cluster = Cluster(self)
-        for i in (1, 2, 3):
-            cluster.start(i)
-        for i in (1, 2, 3):
-            self.assertEqual((await cluster.until_up(i, 3))["up"], 3)
+        await cluster.start_all()
         topic = "orders"
         probe, first = await subscribe(cluster.nodes[1], topic)
         await probe.close()
@@ -223,10 +225,7 @@ class ClusterOfThree(unittest.IsolatedAsyncioTestCase):
 
     async def test_a_clients_connections_on_different_nodes_share_its_inbox_and_streams(self):
         cluster = Cluster(self)
-        for i in (1, 2, 3):
-            cluster.start(i)
-        for i in (1, 2, 3):
-            self.assertEqual((await cluster.until_up(i, 3))["up"], 3)
+        await cluster.start_all()
         worker = subprocess.Popen(
             ["/usr/bin/python3", WORKER, "--url", f"ws://127.0.0.1:{cluster.nodes[1].port}/workers",
              "--token", "s3cret", "--routes", "ask", "--name", "w1", "--steps", "8", "--interval", "0.15"],
