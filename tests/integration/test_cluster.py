@@ -222,6 +222,16 @@ class ClusterOfThree(unittest.IsolatedAsyncioTestCase):
             frames = await asyncio.wait_for(
                 frames_until(ws, lambda fs: fs and fs[-1].get("data") == {"after": "rejoin"}), PATIENCE)
             self.assertEqual(frames[-1]["offset"], ack["offset"])
+        # The returning owner took its topic back with everything acknowledged meanwhile.
+        info = cluster.topic(owner, topic)
+        self.assertEqual((info["owner"], info["persistent"]), (f"node{owner}", True))
+        stored, since = set(), 0
+        while since is not None:
+            _, _, body = cluster.nodes[owner].http("GET", f"/api/topics/{topic}/history?since={since}&limit=1000")
+            page = json.loads(body)
+            stored |= {m["data"]["n"] for m in page["messages"] if isinstance(m["data"], dict) and "n" in m["data"]}
+            since = page["next_since"]
+        self.assertEqual(acked - stored, set())
 
     async def test_a_clients_connections_on_different_nodes_share_its_inbox_and_streams(self):
         cluster = Cluster(self)
@@ -298,6 +308,24 @@ class ClusterOfThree(unittest.IsolatedAsyncioTestCase):
         reader.join(PATIENCE)
         self.assertTrue(any("cancelled" in line for line in lines), lines)
 
+        # With a worker of its own, node 1 serves locally first and sends to node 2 only
+        # what its saturated worker cannot take (least loaded across the cluster).
+        local = subprocess.Popen(
+            ["/usr/bin/python3", WORKER, "--url", f"ws://127.0.0.1:{node1.port}/workers", "--token", "s3cret",
+             "--routes", "ask", "--name", "w-node1", "--capacity", "1", "--steps", "10", "--interval", "0.05"],
+            stdout=subprocess.DEVNULL)
+        self.addCleanup(lambda: (local.kill(), local.wait()))
+        self.assertEqual(await node1.metric_reaches('sluice_workers_connected{upstream="pool"}', 1), 1)
+        for rid in ("c1", "c2"):
+            await send_json(ws, {"type": "request", "id": rid, "route": "ask", "payload": {"text": rid}})
+        finals = {}
+        while len(finals) < 2:
+            reply = await recv_json(ws)
+            if reply["type"] == "final":
+                finals[reply["id"]] = reply["data"]["worker"]
+        # (Which request reaches the pool first is up to the scheduler.)
+        self.assertEqual(sorted(finals.values()), ["w-node1", "w-node2"])
+
         unreachable = cluster.view(1)
         self.assertEqual([n["state"] for n in unreachable["nodes"] if n["name"] == "node3"], ["joining"])
         self.assertTrue(any("event=connect_failed node=node3" in line for line in node1.log))
@@ -322,6 +350,9 @@ class ClusterOfThree(unittest.IsolatedAsyncioTestCase):
         self.assertEqual(cluster.view(3)["up"], 1)
         self.assertTrue(any("event=join_refused" in line and "bad_secret" in line for line in node1.log))
 
+        # Garbage on the cluster port costs that connection only.
+        with socket.create_connection(("127.0.0.1", cluster.cluster_ports[1]), timeout=5) as junk:
+            junk.sendall(os.urandom(4096))
         sub, _ = await subscribe(node2, "still.working")
         ack = await publish(node1, "still.working", "yes")
         self.assertEqual(ack["type"], "published", ack)
