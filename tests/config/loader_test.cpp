@@ -215,6 +215,20 @@ TEST(Loader, ExampleUpstreamConfigsLoad) {
   }
 }
 
+TEST(Loader, ExampleClusterNodesLoadAndListEachOther) {
+  ::setenv("SLUICE_CLUSTER_SECRET", "an example cluster secret", 1);
+  for (int i = 1; i <= 3; ++i) {
+    auto name = "cluster/node" + std::to_string(i) + ".yaml";
+    auto result = load_file(std::string{SLUICE_SOURCE_DIR "/config/examples/"} + name);
+    ASSERT_TRUE(std::holds_alternative<config>(result)) << name;
+    const auto& c = std::get<config>(result).cluster;
+    EXPECT_EQ(c.name, "node" + std::to_string(i));
+    EXPECT_EQ(c.port, 7400 + i);
+    ASSERT_EQ(c.peers.size(), 2u);
+    for (const auto& p : c.peers) EXPECT_NE(p.name, c.name);
+  }
+}
+
 TEST(LoaderErrors, UpstreamProblems) {
   EXPECT_THAT(
       errors_of("upstreams:\n  a: {kind: process}\n  b: {kind: teleport}\n"
