@@ -40,6 +40,7 @@ class Sluice:
         self._listening = threading.Event()
         self._config_file = None
         self.killed = False
+        self.allow_caf_io_cycle = False  # see caf_io_cycle_only()
 
     def __enter__(self):
         cmd = [SLUICE_BIN, "--port", "0", *self.args]
@@ -72,9 +73,22 @@ class Sluice:
         self.proc.stderr.close()
         if self._config_file:
             os.unlink(self._config_file.name)
+        if self.caf_io_cycle_only():
+            return
         sanitizer = [l for l in self.log if "Sanitizer" in l or "runtime error:" in l]
         if sanitizer or (self.proc.returncode != 0 and not self.killed):
             raise AssertionError(f"sluice exited with {self.proc.returncode}:\n" + "\n".join(self.log))
+
+    def caf_io_cycle_only(self):
+        """True when the only sanitizer report is CAF 0.17's middleman (libcaf_io) left in a
+        reference cycle at exit, which cluster nodes may show when a peer connection is
+        mid-handshake at shutdown: after a clean stop, indirect leaks only, rooted in
+        caf::io::basp. Any direct leak, any other report, or another exit still fails."""
+        report = "\n".join(self.log)
+        return (self.allow_caf_io_cycle and self.proc.returncode in (1, 23)
+                and "event=stopped" in report and "ERROR: LeakSanitizer" in report and "Direct leak" not in report
+                and "caf::io::basp" in report and "ERROR: AddressSanitizer" not in report
+                and "runtime error:" not in report)
 
     def _read_log(self):
         for line in self.proc.stderr:

@@ -43,6 +43,7 @@ class Cluster:
 
     def start(self, i, secret=SECRET):
         node = Sluice(args=["--config", os.path.join(EXAMPLES, f"node{i}.yaml")], env=self.env(secret))
+        node.allow_caf_io_cycle = True
         node.__enter__()
         self.nodes[i] = node
         self.case.addCleanup(node.__exit__, None, None, None)
@@ -385,8 +386,10 @@ class ClusterOverTls(unittest.IsolatedAsyncioTestCase):
             openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
                     "-CAcreateserial", "-out", f"{name}.pem", "-days", "2")
         port_a, port_b = free_port(), free_port()
-        with Sluice(tls_node_config("a", port_a, "b", port_b, certs.name)) as a, \
-                Sluice(tls_node_config("b", port_b, "a", port_a, certs.name)) as b:
+        a = Sluice(tls_node_config("a", port_a, "b", port_b, certs.name))
+        b = Sluice(tls_node_config("b", port_b, "a", port_a, certs.name))
+        a.allow_caf_io_cycle = b.allow_caf_io_cycle = True
+        with a, b:
             for node in (a, b):
                 self.assertEqual(await node.metric_reaches('sluice_cluster_nodes{state="up"}', 2), 2)
             sub, _ = await subscribe(b, "secure")
