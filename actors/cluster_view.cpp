@@ -4,20 +4,12 @@
 #include <chrono>
 
 #include "actors/cluster_metrics.hpp"
+#include "core/clock.hpp"
 #include "core/json.hpp"
 #include "core/readiness.hpp"
 #include "core/rendezvous.hpp"
 
 namespace sluice::actors {
-namespace {
-
-std::int64_t unix_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
-}  // namespace
-
 std::string_view to_string(node_state s) {
   switch (s) {
     case node_state::joining:

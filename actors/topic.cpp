@@ -10,15 +10,11 @@
 #include "actors/messages.hpp"
 #include "actors/topic_frames.hpp"
 #include "actors/topic_metrics.hpp"
+#include "core/clock.hpp"
 #include "core/log.hpp"
 
 namespace sluice::actors {
 namespace {
-
-std::int64_t unix_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 std::int64_t num(std::uint64_t v) {
   return static_cast<std::int64_t>(v);

@@ -101,10 +101,14 @@ class topic_state {
   void follow(caf::actor owner_topic, std::uint64_t generation);
   struct takeover_round;
   void take_over(std::uint64_t generation);
-  // One node answered (or failed to) during take_over().
+  std::shared_ptr<takeover_round> new_round(std::size_t waiting) const;
+  // Asks `other` for its history (handover_atom) into `round`.
+  void ask_history(const caf::actor& other, std::shared_ptr<takeover_round> round,
+                   std::uint64_t generation);
+  // One node answered (or failed to): the last answer decides.
   void answered(const std::shared_ptr<takeover_round>& round, std::uint64_t generation);
   // Takes `from`'s history if it is newer than this node's (handback).
-  void pull_from(caf::actor from, std::uint64_t generation);
+  void pull_from(const caf::actor& from, std::uint64_t generation);
   void became_owner(bool new_epoch, std::string_view how);
   // Takes the owner's history; a different epoch is announced to subscribers as a gap.
   void adopt(std::uint64_t epoch, std::uint64_t last, std::vector<log_record> records);
@@ -120,6 +124,7 @@ class topic_state {
   std::tuple<std::uint64_t, std::uint64_t, std::vector<std::string>, bool> on_handover(
       const std::string& new_owner);
   void replicate(const stored_message& message);
+  void drop_followers();
   // Handles a down message from the owner or a follower; false if it was neither.
   bool replica_down(const caf::down_msg& msg);
   std::vector<std::string> packed_history(std::uint64_t from) const;

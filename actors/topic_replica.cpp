@@ -9,6 +9,7 @@
 #include "actors/replica_records.hpp"
 #include "actors/topic.hpp"
 #include "actors/topic_metrics.hpp"
+#include "core/clock.hpp"
 #include "core/log.hpp"
 
 namespace sluice::actors {
@@ -16,12 +17,6 @@ namespace {
 
 constexpr auto patience = std::chrono::seconds(5);            // one step of finding the owner
 constexpr auto retry_after = std::chrono::milliseconds(250);  // after a step failed
-
-std::uint64_t unix_ms() {
-  using namespace std::chrono;
-  return static_cast<std::uint64_t>(
-      duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
-}
 
 // Whether history (epoch, last) `a` supersedes `b`. Epochs only begin at a
 // failover, after the previous owner was lost, so a later epoch is the newer
@@ -55,8 +50,7 @@ void topic_state::resolve(const std::string& lost) {
     owner_ = {};
     fail_in_flight();  // reported to their publishers: the owner may or may not have them
   }
-  for (const auto& f : followers_) self_->demonitor(f);  // they look for the new owner too
-  followers_.clear();
+  drop_followers();  // they look for the new owner too
   owner_node_ = owner;
   role_ = role::resolving;
   hold();
@@ -154,21 +148,52 @@ void topic_state::follow(caf::actor owner_topic, std::uint64_t generation) {
 // owner was lost, the newest of the survivors' (failover: a new epoch).
 struct topic_state::takeover_round {
   std::size_t waiting = 0;
+  bool handback = false;  // asked of the node that owned the topic meanwhile
   bool from_owner = false;
   bool found = false;
   std::uint64_t epoch = 0;
   std::uint64_t last = 0;
   std::vector<log_record> records;
+
+  // Keeps an answer when it is the owner's (the first), or newer than any so far.
+  void consider(std::uint64_t their_epoch, std::uint64_t their_last,
+                const std::vector<std::string>& packed, bool was_owner) {
+    auto unpacked = unpack_records(packed);
+    bool better = !from_owner && (was_owner || newer(their_epoch, their_last, epoch, last));
+    if (!unpacked || !better) return;
+    from_owner = was_owner;
+    found = true;
+    epoch = their_epoch;
+    last = their_last;
+    records = std::move(*unpacked);
+  }
 };
+
+std::shared_ptr<topic_state::takeover_round> topic_state::new_round(std::size_t waiting) const {
+  auto round = std::make_shared<takeover_round>();
+  round->waiting = waiting;
+  round->epoch = epoch_;
+  round->last = history_->last();
+  return round;
+}
+
+void topic_state::ask_history(const caf::actor& other, std::shared_ptr<takeover_round> round,
+                              std::uint64_t generation) {
+  self_->request(other, patience, handover_atom::value, cluster_->self())
+      .then(
+          [this, round, generation](std::uint64_t epoch, std::uint64_t last,
+                                    std::vector<std::string>& packed, bool was_owner) {
+            round->consider(epoch, last, packed, was_owner);
+            answered(round, generation);
+          },
+          [this, round, generation](caf::error&) { answered(round, generation); });
+}
 
 void topic_state::take_over(std::uint64_t generation) {
   auto peers = cluster_->up_nodes();
   std::erase(peers, cluster_->self());
   if (peers.empty()) return became_owner(followed_, followed_ ? "failover" : "");
-  auto round = std::make_shared<takeover_round>();
-  round->waiting = peers.size();
-  round->epoch = epoch_;
-  round->last = history_->last();
+  auto round = new_round(peers.size());
   looking_ = true;
   for (const auto& peer : peers) {
     auto node = cluster_->cluster_of(peer);
@@ -176,31 +201,13 @@ void topic_state::take_over(std::uint64_t generation) {
       answered(round, generation);
       continue;
     }
-    auto none = [this, round, generation](caf::error&) { answered(round, generation); };
     self_->request(node, patience, cluster_open_atom::value, topic_, false)
         .then(
-            [this, round, generation, none](caf::actor& other, std::string&) {
+            [this, round, generation](caf::actor& other, std::string&) {
               if (!other) return answered(round, generation);
-              self_->request(other, patience, handover_atom::value, cluster_->self())
-                  .then(
-                      [this, round, generation](std::uint64_t epoch, std::uint64_t last,
-                                                std::vector<std::string>& packed, bool was_owner) {
-                        auto records = unpack_records(packed);
-                        bool better = was_owner ? !round->from_owner
-                                                : !round->from_owner &&
-                                                      newer(epoch, last, round->epoch, round->last);
-                        if (records && better) {
-                          round->from_owner = was_owner;
-                          round->found = true;
-                          round->epoch = epoch;
-                          round->last = last;
-                          round->records = std::move(*records);
-                        }
-                        answered(round, generation);
-                      },
-                      none);
+              ask_history(other, round, generation);
             },
-            none);
+            [this, round, generation](caf::error&) { answered(round, generation); });
   }
 }
 
@@ -211,35 +218,20 @@ void topic_state::answered(const std::shared_ptr<takeover_round>& round, std::ui
     adopt(round->epoch, round->last, std::move(round->records));
     followed_ = true;
   }
-  if (round->from_owner) {
-    cluster_metrics::get().handovers.inc();
+  if (round->from_owner || round->handback) {
+    if (round->from_owner || round->found) cluster_metrics::get().handovers.inc();
     return became_owner(false, "handback");
   }
   became_owner(followed_, followed_ ? "failover" : "");
 }
 
-void topic_state::pull_from(caf::actor from, std::uint64_t generation) {
+void topic_state::pull_from(const caf::actor& from, std::uint64_t generation) {
   looking_ = true;
   role_ = role::resolving;
   hold();
-  auto done = [this, generation] {
-    if (generation != generation_) return;
-    looking_ = false;
-    became_owner(false, "handback");
-  };
-  self_->request(from, patience, handover_atom::value, cluster_->self())
-      .then(
-          [this, generation, done](std::uint64_t epoch, std::uint64_t last,
-                                   std::vector<std::string>& packed, bool) {
-            if (generation != generation_) return;
-            auto records = unpack_records(packed);
-            if (records && newer(epoch, last, epoch_, history_->last())) {
-              adopt(epoch, last, std::move(*records));
-              cluster_metrics::get().handovers.inc();
-            }
-            done();
-          },
-          [done](caf::error&) { done(); });
+  auto round = new_round(1);
+  round->handback = true;
+  ask_history(from, std::move(round), generation);
 }
 
 void topic_state::became_owner(bool new_epoch, std::string_view how) {
@@ -247,7 +239,8 @@ void topic_state::became_owner(bool new_epoch, std::string_view how) {
   owner_node_ = cluster_->self();
   if (new_epoch) {
     cluster_metrics::get().failovers.inc();
-    change_epoch(std::max(unix_ms(), epoch_ + 1), history_->last(), "failover");
+    change_epoch(std::max(static_cast<std::uint64_t>(unix_ms()), epoch_ + 1), history_->last(),
+                 "failover");
   }
   if (!how.empty())
     log::info("topic", "owner",
@@ -407,14 +400,18 @@ std::tuple<std::uint64_t, std::uint64_t, std::vector<std::string>, bool> topic_s
         "topic", "handed_over",
         {{"topic", topic_}, {"to", new_owner}, {"epoch", epoch_}, {"last", history_->last()}});
     auto generation = ++generation_;
-    for (const auto& f : followers_) self_->demonitor(f);
-    followers_.clear();
+    drop_followers();
     owner_node_ = new_owner;
     role_ = role::resolving;
     hold();
     follow(caf::actor_cast<caf::actor>(self_->current_sender()), generation);
   }
   return result;
+}
+
+void topic_state::drop_followers() {
+  for (const auto& f : followers_) self_->demonitor(f);
+  followers_.clear();
 }
 
 void topic_state::replicate(const stored_message& message) {

@@ -165,21 +165,24 @@ worker_pool_state::worker_entry* worker_pool_state::sender_entry() {
   return nullptr;
 }
 
+void worker_pool_state::report_to_cluster(std::int64_t capacity, std::int64_t busy) {
+  std::vector<std::string> routes;
+  for (const auto& w : workers_)
+    for (const auto& r : w.routes)
+      if (std::find(routes.begin(), routes.end(), r) == routes.end()) routes.push_back(r);
+  auto free = capacity > busy ? capacity - busy : 0;
+  cluster_->set_local_pool(upstream_->name,
+                           {caf::actor_cast<caf::actor>(self_), static_cast<std::uint32_t>(free),
+                            static_cast<std::uint32_t>(capacity), std::move(routes)});
+}
+
 void worker_pool_state::publish() {
   std::int64_t capacity = 0, busy = 0;
-  std::vector<std::string> routes;
   for (const auto& w : workers_) {
     capacity += w.capacity;
     busy += w.load;
-    for (const auto& r : w.routes)
-      if (std::find(routes.begin(), routes.end(), r) == routes.end()) routes.push_back(r);
   }
-  if (cluster_) {
-    auto free = capacity > busy ? capacity - busy : 0;
-    cluster_->set_local_pool(upstream_->name,
-                             {caf::actor_cast<caf::actor>(self_), static_cast<std::uint32_t>(free),
-                              static_cast<std::uint32_t>(capacity), std::move(routes)});
-  }
+  if (cluster_) report_to_cluster(capacity, busy);
   auto& m = actor_metrics::get();
   m.workers_connected.with({upstream_->name}).set(static_cast<std::int64_t>(workers_.size()));
   m.worker_jobs_queued.with({upstream_->name}).set(static_cast<std::int64_t>(queue_.size()));

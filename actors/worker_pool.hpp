@@ -67,6 +67,8 @@ class worker_pool_state {
   void drain_queue();
   worker_entry* sender_entry();
   void publish();
+  // What other nodes need to choose this pool (capacity, free slots, routes).
+  void report_to_cluster(std::int64_t capacity, std::int64_t busy);
 
   caf::event_based_actor* self_;
   std::shared_ptr<const config::upstream_config> upstream_;

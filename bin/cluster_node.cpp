@@ -6,6 +6,8 @@
 
 #include <fstream>
 
+#include "transport/server.hpp"
+
 namespace sluice::cluster_node {
 
 void configure(caf::actor_system_config& caf_cfg, const config::cluster_config& cfg) {
@@ -20,9 +22,14 @@ void configure(caf::actor_system_config& caf_cfg, const config::cluster_config& 
 }
 
 std::optional<std::string> check_tls(const config::cluster_config& cfg) {
-  for (const auto* file : {&cfg.tls.cert_file, &cfg.tls.key_file, &cfg.tls.ca_file})
-    if (!file->empty() && !std::ifstream{*file})
-      return "cluster.tls: cannot read \"" + *file + "\"";
+  if (cfg.tls.cert_file.empty()) return std::nullopt;
+  // The certificate and key load as the server's own TLS loads them.
+  config::tls_config pair;
+  pair.cert_file = cfg.tls.cert_file;
+  pair.key_file = cfg.tls.key_file;
+  if (auto error = transport::check_tls(pair)) return "cluster.tls: " + *error;
+  if (!std::ifstream{cfg.tls.ca_file})
+    return "cluster.tls: cannot read \"" + cfg.tls.ca_file + "\"";
   return std::nullopt;
 }
 

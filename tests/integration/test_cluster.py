@@ -3,7 +3,8 @@ a publish on one node reaches subscribers (python and wscat) on the others; the 
 topic is killed with SIGKILL while another node keeps publishing, and the survivors announce the
 new epoch with a gap and lose no acknowledged message; the killed node rejoins; a worker attached
 to one node serves (and is cancelled by) a client on another; a node with the wrong secret is
-refused while the others keep working; nodes also link over TLS."""
+refused while the others keep working, and so is a node no peer lists; nodes also link over TLS, and
+certificates that do not load are a configuration error."""
 
 import asyncio
 import json
@@ -15,7 +16,7 @@ import threading
 import time
 import unittest
 
-from harness import PATIENCE, REPO, Sluice, connect, recv_json, send_json, until_final
+from harness import PATIENCE, REPO, SLUICE_BIN, Sluice, connect, recv_json, send_json, until_final
 from upstreams import free_port
 from test_wscat import wscat
 
@@ -361,13 +362,45 @@ class ClusterOfThree(unittest.IsolatedAsyncioTestCase):
         self.assertEqual(cluster.view(1)["up"], 2)
 
 
-def tls_node_config(name, port, peer, peer_port, certs):
+class ClusterRefusals(unittest.IsolatedAsyncioTestCase):
+    async def test_a_node_not_listed_as_a_peer_is_refused(self):
+        cluster = Cluster(self)
+        node1 = cluster.start(1)
+        # A stranger with the right secret, naming node1 as its peer; node1 does not list it.
+        stranger = Sluice(node_config("node9", free_port(), "node1", cluster.cluster_ports[1]))
+        stranger.allow_caf_io_cycle = True
+        with stranger:
+            refused = 'sluice_cluster_joins_refused_total{reason="unknown_node"}'
+            self.assertGreaterEqual(await metric_at_least(node1, refused, 1), 1)
+            self.assertGreaterEqual(
+                await metric_at_least(stranger, 'sluice_cluster_refused_by_peer_total{node="node1"}', 1), 1)
+            self.assertEqual(cluster.view(1)["up"], 1)
+        self.assertTrue(any("event=join_refused" in line and "unknown_node" in line for line in node1.log))
+
+    def test_cluster_certificates_that_do_not_load_are_a_configuration_error(self):
+        with tempfile.TemporaryDirectory() as d:
+            for name in ("node.pem", "node.key", "ca.pem"):
+                with open(os.path.join(d, name), "w") as f:
+                    f.write("not PEM\n")
+            path = os.path.join(d, "node.yaml")
+            with open(path, "w") as f:
+                f.write(node_config("a", 7999, "b", 7998, d).replace("/a.pem", "/node.pem")
+                        .replace("/a.key", "/node.key"))
+            r = subprocess.run([SLUICE_BIN, "--check-config", "--config", path],
+                               capture_output=True, text=True, timeout=PATIENCE)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertIn(f"{path}: cluster.tls: ", r.stderr)
+            self.assertIn("sluice: 1 configuration error", r.stderr)
+
+
+def node_config(name, port, peer, peer_port, certs=None):
     return (f"server: {{host: 127.0.0.1, port: 0}}\n"
             "routes: {up: {kind: uppercase}}\n"
             "topics: {patterns: {'*': {}}}\n"
             f"cluster:\n  name: {name}\n  port: {port}\n  secret: {SECRET}\n"
             f"  peers:\n    - {{name: {peer}, host: 127.0.0.1, port: {peer_port}}}\n"
-            f"  tls: {{cert_file: {certs}/{name}.pem, key_file: {certs}/{name}.key, ca_file: {certs}/ca.pem}}\n")
+            + (f"  tls: {{cert_file: {certs}/{name}.pem, key_file: {certs}/{name}.key, ca_file: {certs}/ca.pem}}\n"
+               if certs else ""))
 
 
 class ClusterOverTls(unittest.IsolatedAsyncioTestCase):
@@ -386,8 +419,8 @@ class ClusterOverTls(unittest.IsolatedAsyncioTestCase):
             openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
                     "-CAcreateserial", "-out", f"{name}.pem", "-days", "2")
         port_a, port_b = free_port(), free_port()
-        a = Sluice(tls_node_config("a", port_a, "b", port_b, certs.name))
-        b = Sluice(tls_node_config("b", port_b, "a", port_a, certs.name))
+        a = Sluice(node_config("a", port_a, "b", port_b, certs.name))
+        b = Sluice(node_config("b", port_b, "a", port_a, certs.name))
         a.allow_caf_io_cycle = b.allow_caf_io_cycle = True
         with a, b:
             for node in (a, b):
