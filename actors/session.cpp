@@ -6,7 +6,7 @@
 #include "actors/flow_control.hpp"
 #include "actors/frames.hpp"
 #include "core/log.hpp"
-#include "core/random_id.hpp"
+#include "core/secure_random.hpp"
 #include "security/access.hpp"
 
 namespace sluice::actors {
@@ -17,7 +17,7 @@ using transport::close_code;
 
 }  // namespace
 
-session_state::session_state(caf::event_based_actor* self) : self_(self), id_(random_id("s-", 16)) {
+session_state::session_state(caf::event_based_actor* self) : self_(self), id_(random_id("s-")) {
   actor_metrics::get().sessions_active.inc();
 }
 

@@ -4,8 +4,9 @@
 #include "actors/flow_control.hpp"
 #include "actors/messages.hpp"
 #include "actors/worker_frames.hpp"
+#include "core/json.hpp"
 #include "core/log.hpp"
-#include "core/random_id.hpp"
+#include "core/secure_random.hpp"
 #include "security/authenticator.hpp"
 
 namespace sluice::actors {
@@ -25,7 +26,7 @@ bool same_token(std::string_view a, std::string_view b) {
 }  // namespace
 
 worker_state::worker_state(caf::event_based_actor* self)
-    : self_(self), id_(random_id("w-", 12)), last_seen_(std::chrono::steady_clock::now()) {}
+    : self_(self), id_(random_id("w-")), last_seen_(std::chrono::steady_clock::now()) {}
 
 worker_state::~worker_state() = default;
 
@@ -120,7 +121,7 @@ void worker_state::on_dispatch(caf::actor job, const std::string& route,
                                const std::string& payload) {
   if (closing_)  // raced with the disconnect: the job looks elsewhere
     return self_->send(job, worker_lost_atom::value, std::string{"the worker disconnected"});
-  auto job_id = "\"j-" + std::to_string(next_job_++) + "\"";
+  std::string job_id = json::quoted(random_id("j-"));
   self_->monitor(job);  // a job that ends early (cancel, deadline, gone) is cancelled here
   self_->send(job, assigned_atom::value, job_id);
   jobs_.emplace(job_id, std::move(job));

@@ -48,7 +48,6 @@ class worker_state {
   std::string id_;
   const upstream_binding* upstream_ = nullptr;        // set by a valid registration
   std::unordered_map<std::string, caf::actor> jobs_;  // job id (JSON) → job actor
-  std::uint64_t next_job_ = 1;
   std::chrono::steady_clock::time_point last_seen_;
   bool closing_ = false;
 };

@@ -106,6 +106,12 @@ std::string object::finish() {
   return std::move(out_);
 }
 
+std::string quoted(std::string_view s) {
+  std::string out;
+  append_string(out, s);
+  return out;
+}
+
 std::string string_array(const std::vector<std::string>& values) {
   std::string out = "[";
   for (const auto& v : values) {

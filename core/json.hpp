@@ -11,6 +11,9 @@ namespace sluice::json {
 // and invalid UTF-8 bytes are escaped so the output is always valid JSON.
 void append_string(std::string& out, std::string_view s);
 
+// `s` as a JSON string literal.
+std::string quoted(std::string_view s);
+
 // `values` as a JSON array of strings.
 std::string string_array(const std::vector<std::string>& values);
 
