@@ -13,20 +13,28 @@ json::object typed(std::string_view type, std::string_view id) {
   return obj;
 }
 
-std::string welcome(std::string_view session_id, std::string_view node,
-                    const std::vector<std::string>& routes, std::string_view default_route,
-                    std::string_view inbox, std::string_view user, std::string_view user_channel) {
+std::string welcome(const welcome_fields& w) {
   auto obj = typed("welcome", {});
-  obj.str("session", session_id).str("node", node).num("protocol", std::int64_t{1});
-  obj.raw("routes", json::string_array(routes));
-  if (default_route.empty())
+  obj.str("session", w.session).str("node", w.node).num("protocol", std::int64_t{1});
+  obj.raw("routes", json::string_array(w.routes));
+  if (w.default_route.empty())
     obj.raw("default_route", "null");
   else
-    obj.str("default_route", default_route);
-  if (!inbox.empty()) obj.str("inbox", inbox);
-  if (!user.empty()) obj.str("user", user);
-  if (!user_channel.empty()) obj.str("user_channel", user_channel);
+    obj.str("default_route", w.default_route);
+  if (!w.inbox.empty()) obj.str("inbox", w.inbox);
+  if (!w.resume.empty()) obj.str("resume", w.resume);
+  if (!w.user.empty()) obj.str("user", w.user);
+  if (!w.user_channel.empty()) obj.str("user_channel", w.user_channel);
   return obj.finish();
+}
+
+std::string with_session(std::string frame, std::string_view session_id) {
+  if (frame.size() < 2 || frame.back() != '}') return frame;
+  frame.pop_back();
+  frame += ",\"session\":";
+  json::append_string(frame, session_id);
+  frame += '}';
+  return frame;
 }
 
 std::string progress(std::string_view id, std::uint32_t step, std::uint32_t steps) {

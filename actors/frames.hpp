@@ -16,12 +16,23 @@ namespace sluice::actors::frames {
 // An object that starts with `type` and, when `id` is not empty, the request id (JSON).
 json::object typed(std::string_view type, std::string_view id);
 
-// `inbox` (may be empty) is the client's inbox topic.
-// `user` and `user_channel`: the authenticated `sub` and its channel, when there is one.
-std::string welcome(std::string_view session_id, std::string_view node,
-                    const std::vector<std::string>& routes, std::string_view default_route,
-                    std::string_view inbox = {}, std::string_view user = {},
-                    std::string_view user_channel = {});
+// What `welcome` tells a client. Empty fields are left out.
+struct welcome_fields {
+  std::string_view session = {};
+  std::string_view node = {};
+  std::vector<std::string> routes = {};
+  std::string_view default_route = {};  // empty: null
+  std::string_view inbox = {};          // the client's inbox topic
+  std::string_view user = {};           // the authenticated `sub`
+  std::string_view user_channel = {};   // and its channel
+  std::string_view resume = {};         // the credential that resumes the client id's inbox
+};
+std::string welcome(const welcome_fields& w);
+
+// A frame of a request stream as the inbox of a client id keeps it: it also
+// names the connection that made the request (`session`), since every
+// connection of the client sees it and request ids are per connection.
+std::string with_session(std::string frame, std::string_view session_id);
 // `id` is the request id as JSON text.
 std::string progress(std::string_view id, std::uint32_t step, std::uint32_t steps);
 std::string final_result(std::string_view id, std::string_view result);

@@ -121,6 +121,17 @@ using unsubscribe_atom = caf::atom_constant<caf::atom("unsub")>;
 using publish_atom = caf::atom_constant<caf::atom("publish")>;
 // A session retries publishes that waited for a full topic mailbox.
 using publish_retry_atom = caf::atom_constant<caf::atom("pub_retry")>;
+// session → the inbox of its client id, when the client has no principal
+// (security/client_ids.hpp): claim it (the digest of the resume credential
+// the client presented or "", the digest of a fresh one) → claim_verdict.
+// The owner decides; a follower asks the owner.
+using claim_atom = caf::atom_constant<caf::atom("t_claim")>;
+enum class claim_verdict : std::uint8_t {
+  issued,       // the inbox was unclaimed: the fresh credential is now its own
+  resumed,      // the presented credential is the inbox's
+  refused,      // the inbox belongs to a client that holds another credential
+  unavailable,  // the owner could not be asked (cluster): try again later
+};
 // session → its inbox: one frame of a request stream (frame JSON).
 using inbox_frame_atom = caf::atom_constant<caf::atom("inbox_fr")>;
 // HTTP API → topic: its state / history (since, limit), as JSON text.

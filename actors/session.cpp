@@ -8,6 +8,7 @@
 #include "core/log.hpp"
 #include "core/secure_random.hpp"
 #include "security/access.hpp"
+#include "security/client_ids.hpp"
 
 namespace sluice::actors {
 namespace {
@@ -35,10 +36,28 @@ caf::behavior session_state::make_behavior(std::shared_ptr<transport::client_lin
   who_ = link_->who();
   bool user_channels = ctx_->auth && ctx_->auth->config().user_channels;
   topics_.emplace(self_, link_, *ctx_->topics, id_, who_, user_channels);
-  send(frames::welcome(id_, ctx_->node_name, ctx_->routes.names(), ctx_->routes.default_route(),
-                       topics_->inbox_name(), who_.subject, topics_->user_channel()));
-  topics_->start();
-  watch_expiry();
+  if (ec refusal{}; !topics_->open_inbox(refusal)) {
+    refuse(refusal);
+    return closing_behavior();
+  }
+  if (!topics_->needs_claim()) {
+    begin({});
+    return running_behavior();
+  }
+  // Nothing the client sent is handled before its client id is its own.
+  self_->set_default_handler(caf::skip);
+  topics_->claim([this](claim_verdict verdict, std::string credential) {
+    if (closing_) return;
+    if (verdict == claim_verdict::refused) return refuse(ec::forbidden);
+    if (verdict == claim_verdict::unavailable) return refuse(ec::owner_unavailable);
+    self_->set_default_handler(caf::print_and_drop);
+    self_->become(running_behavior());
+    begin(credential);
+  });
+  return closing_behavior();
+}
+
+caf::behavior session_state::running_behavior() {
   return {
       [this](transport::client_message& msg) { on_client_message(msg); },
       [this](job_event& ev) { on_job_event(ev); },
@@ -49,6 +68,45 @@ caf::behavior session_state::make_behavior(std::shared_ptr<transport::client_lin
       [this](token_check_atom) { on_token_check(); },
       [this](publish_retry_atom) { topics_->retry_waiting(); },
   };
+}
+
+// Until the session runs (or after it was refused): only the end matters.
+caf::behavior session_state::closing_behavior() {
+  return {
+      [this](closed_atom, const transport::close_info&) { quit(); },
+  };
+}
+
+void session_state::begin(std::string_view resume) {
+  send(frames::welcome({.session = id_,
+                        .node = ctx_->node_name,
+                        .routes = ctx_->routes.names(),
+                        .default_route = ctx_->routes.default_route(),
+                        .inbox = topics_->inbox_name(),
+                        .user = who_.subject,
+                        .user_channel = topics_->user_channel(),
+                        .resume = resume}));
+  topics_->start();
+  watch_expiry();
+}
+
+// The connection may not have the session it asked for: its client id is
+// another client's, or a limit is reached. It gets the error, then a close.
+void session_state::refuse(ec code) {
+  closing_ = true;
+  if (code == ec::forbidden)
+    send_error(code,
+               "client_id \"" + link_->params().client_id +
+                   "\" is in use: connect with the `resume` credential it was given, or choose "
+                   "another client_id",
+               {});
+  else if (code == ec::owner_unavailable)
+    send_error(code, "the client id's inbox cannot be reached now; try again", {});
+  log::info("session", "refused", {{"session", id_}, {"code", to_string(code)}});
+  auto close = code == ec::owner_unavailable || code == ec::shutting_down
+                   ? close_code::try_again_later
+                   : close_code::policy_violation;
+  link_->close(close, std::string{to_string(code)});
 }
 
 void session_state::on_client_message(transport::client_message& msg) {
@@ -134,7 +192,15 @@ void session_state::on_refresh(const transport::client_message& msg) {
     return send_error(ec::invalid_frame, "this server does not authenticate clients", msg.id);
   auto verdict = ctx_->auth->authenticate(msg.token, security::unix_now());
   if (!verdict.who) return send_error(verdict.code, verdict.message, msg.id);
-  if (verdict.who->subject != who_.subject || verdict.who->key_name != who_.key_name)
+  // Without a principal two tokens cannot be told apart as one identity: such
+  // a session could refresh into a token with other roles.
+  auto mine = security::principal_of(who_);
+  if (!mine)
+    return send_error(ec::forbidden,
+                      "a session whose token has no `sub` cannot refresh; reconnect with the new "
+                      "token",
+                      msg.id);
+  if (security::principal_of(*verdict.who) != mine || verdict.who->key_name != who_.key_name)
     return send_error(ec::forbidden, "a refresh token must be for the same identity", msg.id);
   who_ = std::move(*verdict.who);
   log::debug("session", "refreshed", {{"session", id_}, {"expires_at", who_.expires_at}});
@@ -293,7 +359,7 @@ void session_state::send(std::string frame) {
 
 void session_state::send_stream(std::string frame) {
   if (const auto& inbox = topics_->stream_inbox())
-    self_->send(inbox, inbox_frame_atom::value, std::move(frame));
+    self_->send(inbox, inbox_frame_atom::value, frames::with_session(std::move(frame), id_));
   else
     send(std::move(frame));
 }

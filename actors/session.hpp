@@ -47,6 +47,12 @@ class session_state {
   };
   using job_map = std::unordered_map<std::string, in_flight>;
 
+  caf::behavior running_behavior();
+  caf::behavior closing_behavior();
+  // Welcomes the client (`resume`: a credential issued for its client id) and
+  // subscribes it to its inbox and user channel.
+  void begin(std::string_view resume);
+  void refuse(ec code);
   void on_client_message(transport::client_message& msg);
   void on_request(transport::client_message& msg);
   void on_cancel(const transport::client_message& msg);

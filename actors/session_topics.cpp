@@ -8,13 +8,22 @@
 #include "actors/messages.hpp"
 #include "actors/topic_frames.hpp"
 #include "core/log.hpp"
+#include "core/secure_random.hpp"
 #include "core/topic_name.hpp"
 #include "security/access.hpp"
+#include "security/client_ids.hpp"
 
 namespace sluice::actors {
 namespace {
 
 constexpr auto publish_retry = std::chrono::milliseconds(1);  // while a topic's mailbox is full
+constexpr auto claim_patience = std::chrono::seconds(15);     // the owner may be on another node
+
+topic_creator creator_of(const security::identity& who, const transport::client_link& link,
+                         std::string_view session_id) {
+  auto principal = security::principal_of(who);
+  return {principal.value_or(link.remote_ip()), !principal, std::string{session_id}};
+}
 
 }  // namespace
 
@@ -26,9 +35,11 @@ session_topics::session_topics(caf::event_based_actor* self,
       link_(std::move(link)),
       topics_(topics),
       who_(who),
-      resumable_(!link_->params().client_id.empty()) {
-  inbox_name_ =
-      topic_name::inbox_of(resumable_ ? std::string_view{link_->params().client_id} : session_id);
+      resumable_(!link_->params().client_id.empty()),
+      creator_(creator_of(who, *link_, session_id)) {
+  inbox_name_ = resumable_ ? security::client_inbox(who_, link_->params().client_id)
+                           : topic_name::inbox_of(session_id);
+  needs_claim_ = resumable_ && !security::principal_of(who_);
   if (user_channels && !who_.subject.empty()) {
     user_channel_ = topic_name::user_channel_of(who_.subject);
     if (user_channel_.empty())
@@ -37,16 +48,40 @@ session_topics::session_topics(caf::event_based_actor* self,
   }
 }
 
-void session_topics::start() {
-  const auto& params = link_->params();
+bool session_topics::open_inbox(ec& refusal) {
   // A connection's own inbox stays on its node; a client id's inbox (which a
   // reconnect to any node resumes) lives across the cluster.
-  auto found = topics_.open(
-      inbox_name_, resumable_ ? topic_directory::scope::cluster : topic_directory::scope::node);
-  if (!found.topic) return send_error(found.error, found.message, {});
+  auto found = resumable_ ? topics_.open(inbox_name_, topic_directory::scope::cluster, &creator_)
+                          : topics_.open(inbox_name_, topic_directory::scope::node);
+  if (!found.topic) {
+    refusal = found.error;
+    send_error(found.error, found.message, {});
+    return false;
+  }
   inbox_ = found.topic;
+  inbox_lease_ = std::move(found.lease);
+  return true;
+}
+
+void session_topics::claim(std::function<void(claim_verdict, std::string)> done) {
+  const auto& presented = link_->params().resume;
+  auto credential = random_secret();
+  self_
+      ->request(inbox_, claim_patience, claim_atom::value,
+                presented.empty() ? std::string{} : security::credential_digest(presented),
+                security::credential_digest(credential))
+      .then(
+          [done, credential](std::uint8_t verdict) {
+            auto v = static_cast<claim_verdict>(verdict);
+            done(v, v == claim_verdict::issued ? credential : std::string{});
+          },
+          [done](caf::error&) { done(claim_verdict::unavailable, {}); });
+}
+
+void session_topics::start() {
+  const auto& params = link_->params();
   if (resumable_) stream_inbox_ = inbox_;
-  subscribed_.emplace(inbox_name_, held{found.topic, std::move(found.lease)});
+  subscribed_.emplace(inbox_name_, held{inbox_, std::move(inbox_lease_)});
   // An anonymous session's inbox starts empty: nothing to announce.
   std::uint8_t flags = subscribe_own_inbox | (resumable_ ? 0 : subscribe_quietly);
   send_subscribe(inbox_, {}, params.since, params.epoch, flags);
@@ -79,7 +114,7 @@ topic_directory::lookup session_topics::allowed(const std::string& name, bool pu
       return {};
     }
   }
-  auto found = topics_.open(name);
+  auto found = topics_.open(name, topic_directory::scope::cluster, &creator_);
   if (!found.topic) send_error(found.error, found.message, id);
   return found;
 }

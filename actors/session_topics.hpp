@@ -2,12 +2,14 @@
 
 #include <caf/all.hpp>
 
+#include <functional>
 #include <list>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 
+#include "actors/messages.hpp"
 #include "actors/topic_directory.hpp"
 #include "core/error_code.hpp"
 #include "security/identity.hpp"
@@ -21,14 +23,24 @@ namespace sluice::actors {
 // acknowledgement, replay and live messages keep their order.
 class session_topics {
  public:
-  // The inbox is inbox.<client id> when the connection named a client id,
-  // else inbox.<session_id>. `who` (owned by the session, which may renew
-  // it) decides what the client may subscribe and publish to;
-  // `user_channels`: a client with a `sub` is subscribed to user.<sub>.
+  // The inbox is the client id's (security::client_inbox) when the
+  // connection named one, else inbox.<session_id>, the connection's own.
+  // `who` (owned by the session, which may renew it) decides what the client
+  // may subscribe and publish to; `user_channels`: a client with a `sub` is
+  // subscribed to user.<sub>.
   session_topics(caf::event_based_actor* self, std::shared_ptr<transport::client_link> link,
                  topic_directory& topics, std::string_view session_id,
                  const security::identity& who, bool user_channels);
 
+  // Finds (or starts) the inbox. When that is refused (a limit), the client
+  // has been sent an error and `refusal` names the code.
+  bool open_inbox(ec& refusal);
+  // The inbox of a client id that no principal owns must be claimed (or
+  // resumed with its credential) before the session may use it.
+  bool needs_claim() const { return needs_claim_; }
+  // Asks the inbox; `done` gets the verdict and, when one was issued, the
+  // credential to hand the client (never logged: only its digest is kept).
+  void claim(std::function<void(claim_verdict, std::string)> done);
   // Subscribes the session to its inbox (from the offset the connection
   // gave, or live) and to its user channel.
   void start();
@@ -69,8 +81,11 @@ class session_topics {
   std::string inbox_name_;
   std::string user_channel_;  // empty: none
   caf::actor inbox_;
+  topic_lease inbox_lease_;
   caf::actor stream_inbox_;  // inbox_ when the client named its id (its streams can resume)
   bool resumable_;
+  bool needs_claim_ = false;
+  topic_creator creator_;  // what topics this client starts are charged to
   std::unordered_map<std::string, held> subscribed_;
   // Publishes held while a topic's mailbox is full. Their frames stay
   // unconsumed, so once limits.mailbox of them wait the connection stops

@@ -38,8 +38,9 @@ caf::behavior topic_state::make_behavior(std::string topic, config::topic_rule r
                                          config::storage_config storage,
                                          std::weak_ptr<topic_directory> directory,
                                          std::shared_ptr<mailbox_gauge> mailbox,
-                                         std::shared_ptr<cluster_view> cluster) {
+                                         std::shared_ptr<cluster_view> cluster, bool sealed) {
   topic_ = std::move(topic);
+  if (sealed) claim_ = sealed_claim;
   cluster_ = std::move(cluster);
   directory_ = std::move(directory);
   mailbox_ = std::move(mailbox);
@@ -74,6 +75,9 @@ caf::behavior topic_state::make_behavior(std::string topic, config::topic_rule r
       [this](writable_atom, const caf::actor& session) { on_writable(session); },
       [this](sync_atom) { on_sync(); },
       [this](expire_atom) { on_expire_check(); },
+      [this](claim_atom, const std::string& presented, const std::string& fresh) {
+        return on_claim(presented, fresh);
+      },
       [this](topic_info_atom) { return info_json(); },
       [this](topic_history_atom, std::uint64_t since, std::uint64_t limit) {
         return history_json(since, limit);
@@ -119,6 +123,7 @@ void topic_state::open_log() {
                {"records_kept", opened.records.size()}});
   }
   epoch_ = opened.epoch;
+  load_claim();
   history_->restore(std::move(opened.records));
   history_->expire(unix_ms());
   compact_log_if_long();
@@ -417,6 +422,7 @@ void topic_state::on_expire_check() {
   if (log_.is_open()) {
     std::error_code ec;
     std::filesystem::remove(topic_log_path(storage_.path, topic_), ec);  // its history goes too
+    remove_claim_file();
     log_ = append_log{};
     sync_pending_ = false;
   }
@@ -426,9 +432,11 @@ void topic_state::on_expire_check() {
 caf::behavior topic(caf::stateful_actor<topic_state>* self, std::string name,
                     config::topic_rule rule, config::storage_config storage,
                     std::weak_ptr<topic_directory> directory,
-                    std::shared_ptr<mailbox_gauge> mailbox, std::shared_ptr<cluster_view> cluster) {
+                    std::shared_ptr<mailbox_gauge> mailbox, std::shared_ptr<cluster_view> cluster,
+                    bool sealed) {
   return self->state.make_behavior(std::move(name), std::move(rule), std::move(storage),
-                                   std::move(directory), std::move(mailbox), std::move(cluster));
+                                   std::move(directory), std::move(mailbox), std::move(cluster),
+                                   sealed);
 }
 
 }  // namespace sluice::actors

@@ -41,7 +41,7 @@ class topic_state {
                               config::storage_config storage,
                               std::weak_ptr<topic_directory> directory,
                               std::shared_ptr<mailbox_gauge> mailbox,
-                              std::shared_ptr<cluster_view> cluster);
+                              std::shared_ptr<cluster_view> cluster, bool sealed);
 
  private:
   using link_ptr = std::shared_ptr<transport::client_link>;
@@ -69,6 +69,12 @@ class topic_state {
   // Inboxes: noted on every use; an inbox unused for expire_after leaves.
   void touch();
   void on_expire_check();
+  // Inboxes of clients without a principal (topic_claim.cpp): the digest of
+  // the credential that resumes the inbox, decided once by the owner.
+  caf::result<std::uint8_t> on_claim(const std::string& presented, const std::string& fresh);
+  void set_claim(std::string digest);
+  void load_claim();
+  void remove_claim_file();
   std::tuple<std::string, std::string> history_json(std::uint64_t since, std::uint64_t limit);
   std::string info_json() const;
 
@@ -156,11 +162,18 @@ class topic_state {
   std::shared_ptr<mailbox_gauge> mailbox_;  // publishes sent to us, not yet handled
   std::chrono::steady_clock::time_point last_used_;
   bool expire_check_pending_ = false;
+  // The digest of the inbox's resume credential; sealed_claim for a session's
+  // own inbox, which nobody can claim; empty: unclaimed.
+  std::string claim_;
 };
+
+// The claim of an inbox that no credential opens (a connection's own inbox).
+constexpr std::string_view sealed_claim = "sealed";
 
 caf::behavior topic(caf::stateful_actor<topic_state>* self, std::string name,
                     config::topic_rule rule, config::storage_config storage,
                     std::weak_ptr<topic_directory> directory,
-                    std::shared_ptr<mailbox_gauge> mailbox, std::shared_ptr<cluster_view> cluster);
+                    std::shared_ptr<mailbox_gauge> mailbox, std::shared_ptr<cluster_view> cluster,
+                    bool sealed = false);
 
 }  // namespace sluice::actors

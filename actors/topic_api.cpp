@@ -22,6 +22,7 @@ constexpr auto patience = std::chrono::seconds(30);  // a topic stuck on its dis
 unsigned status_of(ec code) {
   switch (code) {
     case ec::topic_forbidden:
+    case ec::forbidden:
       return 403;
     case ec::unknown_topic:
       return 404;
@@ -78,6 +79,16 @@ topic_api::topic_api(caf::actor_system& system, std::shared_ptr<topic_directory>
 void topic_api::handle(transport::api_call call, reply_fn done) {
   using transport::api_kind;
   if (call.kind == api_kind::publish) return publish(std::move(call), std::move(done));
+  // Inboxes and user channels carry one client's streams: only a caller with
+  // an API key may list or read them.
+  bool personal = call.kind == api_kind::list_topics
+                      ? call.inboxes
+                      : call.kind != api_kind::cluster && (topic_name::is_inbox(call.topic) ||
+                                                           topic_name::is_user_channel(call.topic));
+  if (personal && !call.keyed)
+    return done(error_reply(ec::forbidden,
+                            "inboxes and user channels are listed and read only with one of "
+                            "auth.http_api_keys (Authorization: Bearer KEY)"));
   if (call.kind == api_kind::list_topics) return list(call.inboxes, std::move(done));
   if (call.kind == api_kind::cluster)
     return done(cluster_ ? json_reply(cluster_->json())

@@ -19,18 +19,48 @@ topic_directory::lookup refused(ec why, std::string message) {
   return l;
 }
 
+std::string principal_key(const topic_creator& c) {
+  return "p:" + c.principal;
+}
+
+std::string connection_key(const topic_creator& c) {
+  return "c:" + c.connection;
+}
+
+using count_map = std::map<std::string, std::size_t, std::less<>>;
+
+std::size_t count_of(const count_map& counts, const std::string& key) {
+  auto it = counts.find(key);
+  return it == counts.end() ? 0 : it->second;
+}
+
+void uncount(count_map& counts, const std::string& key) {
+  auto it = counts.find(key);
+  if (it != counts.end() && --it->second == 0) counts.erase(it);
+}
+
+std::string quota_message(std::string_view what, std::size_t limit, std::string_view key) {
+  return std::string{what} + " (" + std::to_string(limit) + ", topics." + std::string{key} + ")";
+}
+
 }  // namespace
 
 topic_directory::topic_directory(caf::actor_system& system, config::topics_config cfg,
                                  std::size_t mailbox_bound)
     : system_(system), cfg_(std::move(cfg)), mailbox_bound_(mailbox_bound) {}
 
-topic_directory::lookup topic_directory::open(std::string_view name, scope where) {
+topic_directory::lookup topic_directory::open(std::string_view name, scope where,
+                                              const topic_creator* creator) {
   if (!topic_name::valid(name))
     return refused(ec::invalid_topic, std::string{topic_name::rule_text});
   std::lock_guard lock{mutex_};
   if (stopped_) return refused(ec::shutting_down, "the server is shutting down");
-  if (auto it = topics_.find(name); it != topics_.end()) return leased_locked(it);
+  if (auto it = topics_.find(name); it != topics_.end()) {
+    // A connection's own inbox is new by construction (its name holds 128
+    // random bits): one that exists is someone else's.
+    if (where == scope::node) return refused(ec::forbidden, "the inbox exists already");
+    return leased_locked(it);
+  }
   const auto* rule = cfg_.find_rule(name);
   if (rule == nullptr)
     return refused(ec::topic_forbidden, "no pattern under topics.patterns allows the topic \"" +
@@ -42,7 +72,56 @@ topic_directory::lookup topic_directory::open(std::string_view name, scope where
     return refused(ec::too_many_topics, std::string{"the server already has topics."}
                                             .append(inbox ? "inbox.max_inboxes" : "max_topics")
                                             .append(" (" + std::to_string(limit) + ")"));
-  return leased_locked(spawn_locked(std::string{name}, *rule, where));
+  if (creator != nullptr)
+    if (auto why = over_quota_locked(*creator, inbox); !why.empty())
+      return refused(ec::too_many_topics, std::move(why));
+  auto it = spawn_locked(std::string{name}, *rule, where);
+  if (creator != nullptr) charge_locked(it->second, *creator, inbox);
+  auto found = leased_locked(it);
+  found.created = true;
+  return found;
+}
+
+std::string topic_directory::over_quota_locked(const topic_creator& creator, bool inbox) const {
+  if (inbox) {
+    auto limit = creator.anonymous ? cfg_.max_inboxes_per_address : cfg_.max_inboxes_per_principal;
+    if (limit > 0 && count_of(inboxes_by_creator_, principal_key(creator)) >= limit)
+      return creator.anonymous
+                 ? quota_message("this address has as many client inboxes as allowed", limit,
+                                 "inbox.max_per_address")
+                 : quota_message("this client has as many client inboxes as allowed", limit,
+                                 "inbox.max_per_principal");
+    return {};
+  }
+  if (cfg_.max_created_per_principal > 0 &&
+      count_of(topics_by_creator_, principal_key(creator)) >= cfg_.max_created_per_principal)
+    return quota_message(creator.anonymous ? "this address created as many topics as allowed"
+                                           : "this client created as many topics as allowed",
+                         cfg_.max_created_per_principal, "max_created_per_principal");
+  if (cfg_.max_created_per_connection > 0 &&
+      count_of(topics_by_creator_, connection_key(creator)) >= cfg_.max_created_per_connection)
+    return quota_message("this connection created as many topics as allowed",
+                         cfg_.max_created_per_connection, "max_created_per_connection");
+  return {};
+}
+
+void topic_directory::charge_locked(entry& e, const topic_creator& creator, bool inbox) {
+  e.principal = principal_key(creator);
+  if (inbox) {
+    ++inboxes_by_creator_[e.principal];
+    return;
+  }
+  e.connection = connection_key(creator);
+  ++topics_by_creator_[e.principal];
+  ++topics_by_creator_[e.connection];
+}
+
+void topic_directory::erase_locked(entry_map::iterator it) {
+  auto& counts = topic_name::is_inbox(it->first) ? inboxes_by_creator_ : topics_by_creator_;
+  if (!it->second.principal.empty()) uncount(counts, it->second.principal);
+  if (!it->second.connection.empty()) uncount(counts, it->second.connection);
+  if (topic_name::is_inbox(it->first)) --inboxes_;
+  topics_.erase(it);
 }
 
 topic_directory::lookup topic_directory::find(std::string_view name) {
@@ -57,10 +136,16 @@ topic_directory::entry_map::iterator topic_directory::spawn_locked(const std::st
                                                                    const config::topic_rule& rule,
                                                                    scope where) {
   auto mailbox = std::make_shared<mailbox_gauge>(mailbox_kind::topic, mailbox_bound_);
-  auto actor = system_.spawn(topic, name, rule, cfg_.storage, weak_from_this(), mailbox,
-                             where == scope::cluster ? cluster_ : nullptr);
+  // A connection's own inbox cannot be resumed: it is neither stored nor shared.
+  bool own_inbox = where == scope::node;
+  auto actor = system_.spawn(topic, name, rule,
+                             own_inbox ? config::storage_config{} : cfg_.storage, weak_from_this(),
+                             mailbox, own_inbox ? nullptr : cluster_, own_inbox);
   if (topic_name::is_inbox(name)) ++inboxes_;
-  return topics_.emplace(name, entry{std::move(actor), std::move(mailbox), 0}).first;
+  entry e;
+  e.actor = std::move(actor);
+  e.mailbox = std::move(mailbox);
+  return topics_.emplace(name, std::move(e)).first;
 }
 
 topic_directory::lookup topic_directory::leased_locked(entry_map::iterator it) {
@@ -88,8 +173,7 @@ bool topic_directory::expire_if_unused(const std::string& name, const caf::actor
   auto it = topics_.find(name);
   if (it == topics_.end() || it->second.actor.address() != topic || it->second.leases > 0)
     return false;
-  if (topic_name::is_inbox(name)) --inboxes_;
-  topics_.erase(it);
+  erase_locked(it);
   return true;
 }
 
@@ -135,6 +219,8 @@ void topic_directory::stop() {
   for (auto& [name, e] : topics_) caf::anon_send_exit(e.actor, caf::exit_reason::user_shutdown);
   topics_.clear();
   inboxes_ = 0;
+  topics_by_creator_.clear();
+  inboxes_by_creator_.clear();
 }
 
 }  // namespace sluice::actors

@@ -23,10 +23,21 @@ class cluster_view;
 // under way): an inbox is never removed while anyone holds one.
 using topic_lease = std::shared_ptr<const void>;
 
+// Who a topic that a client creates by using it is charged to: topics and
+// inboxes a principal (or, for anonymous clients, an address) and a
+// connection may have created are bounded (topics.max_created_per_*,
+// topics.inbox.max_per_*), so that no client can take every slot.
+struct topic_creator {
+  std::string principal;   // security::principal_of, or the client's address when it has none
+  bool anonymous = false;  // `principal` is an address
+  std::string connection;  // the session's id
+};
+
 // Every topic of one process by name. Sessions and the HTTP API look topics
 // up here from any thread; a topic's actor is started on first use (or at
 // start, for topics whose log is in storage). Topics live until stop(),
-// except inboxes, which leave once unused for their expire_after.
+// unless they expire: once unused for their rule's expire_after, or soon
+// after their last use when they hold nothing.
 class topic_directory : public std::enable_shared_from_this<topic_directory> {
  public:
   topic_directory(caf::actor_system& system, config::topics_config cfg, std::size_t mailbox_bound);
@@ -39,15 +50,18 @@ class topic_directory : public std::enable_shared_from_this<topic_directory> {
     // Publishes sent to the topic and not yet handled (limits.topic_mailbox):
     // a producer checks full() and counts accepted() before it sends.
     std::shared_ptr<mailbox_gauge> mailbox;
+    bool created = false;  // this lookup started the topic
   };
 
   // Where a topic lives: across the cluster (owned by one node), or only on
-  // this node (an anonymous connection's own inbox: nobody elsewhere can use it).
+  // this node (a connection's own inbox: in memory, sealed against claims,
+  // nobody elsewhere can use it; it must not exist yet).
   enum class scope : std::uint8_t { cluster, node };
 
-  // The topic, started if a pattern allows it and the topic (or inbox) limit
-  // is not reached.
-  lookup open(std::string_view name, scope where = scope::cluster);
+  // The topic, started if a pattern allows it and no limit is reached: the
+  // topic (or inbox) limit, and, when `creator` is given, what it may create.
+  lookup open(std::string_view name, scope where = scope::cluster,
+              const topic_creator* creator = nullptr);
   // The topic if it exists (it is never started here); `error` unknown_topic if not.
   lookup find(std::string_view name);
   std::vector<std::pair<std::string, caf::actor>> all() const;
@@ -73,13 +87,20 @@ class topic_directory : public std::enable_shared_from_this<topic_directory> {
     caf::actor actor;
     std::shared_ptr<mailbox_gauge> mailbox;
     std::size_t leases = 0;
+    std::string principal;   // charged to (topic_creator); empty: nobody
+    std::string connection;
   };
   using entry_map = std::map<std::string, entry, std::less<>>;
+  using count_map = std::map<std::string, std::size_t, std::less<>>;
 
   entry_map::iterator spawn_locked(const std::string& name, const config::topic_rule& rule,
                                    scope where = scope::cluster);
   lookup leased_locked(entry_map::iterator it);
   void release(const std::string& name, const caf::actor_addr& topic);
+  // Why `creator` may not create one more topic (or inbox), or "".
+  std::string over_quota_locked(const topic_creator& creator, bool inbox) const;
+  void charge_locked(entry& e, const topic_creator& creator, bool inbox);
+  void erase_locked(entry_map::iterator it);
 
   caf::actor_system& system_;
   const config::topics_config cfg_;
@@ -87,6 +108,9 @@ class topic_directory : public std::enable_shared_from_this<topic_directory> {
   mutable std::mutex mutex_;
   entry_map topics_;
   std::size_t inboxes_ = 0;
+  // Topics and inboxes alive per creator (principal or connection).
+  count_map topics_by_creator_;
+  count_map inboxes_by_creator_;
   bool stopped_ = false;
   std::shared_ptr<cluster_view> cluster_;
 };

@@ -8,6 +8,7 @@
 #include "actors/messages.hpp"
 #include "actors/replica_records.hpp"
 #include "actors/topic.hpp"
+#include "actors/topic_frames.hpp"
 #include "actors/topic_metrics.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
@@ -26,6 +27,18 @@ bool newer(std::uint64_t a_epoch, std::uint64_t a_last, std::uint64_t b_epoch,
   if (a_last == 0) return false;
   if (b_last == 0) return true;
   return a_epoch > b_epoch || (a_epoch == b_epoch && a_last > b_last);
+}
+
+// Takes an inbox's claim out of records another node sent (record_kind::claim
+// travels with them, never into history); "" when there is none.
+std::string take_claim(std::vector<log_record>& records) {
+  std::string claim;
+  std::erase_if(records, [&](log_record& r) {
+    if (static_cast<frames::record_kind>(r.kind) != frames::record_kind::claim) return false;
+    claim = std::move(r.data);
+    return true;
+  });
+  return claim;
 }
 
 }  // namespace
@@ -126,6 +139,7 @@ void topic_state::follow(caf::actor owner_topic, std::uint64_t generation) {
             looking_ = false;
             auto records = unpack_records(packed);
             if (!error.empty() || !records) return resolve_later();  // e.g. not the owner yet
+            if (auto claim = take_claim(*records); !claim.empty()) set_claim(std::move(claim));
             owner_ = owner_topic;
             self_->monitor(owner_);
             role_ = role::follower;
@@ -154,11 +168,15 @@ struct topic_state::takeover_round {
   std::uint64_t epoch = 0;
   std::uint64_t last = 0;
   std::vector<log_record> records;
+  std::string claim;  // an inbox's claim, from whichever node knew it
 
   // Keeps an answer when it is the owner's (the first), or newer than any so far.
   void consider(std::uint64_t their_epoch, std::uint64_t their_last,
                 const std::vector<std::string>& packed, bool was_owner) {
     auto unpacked = unpack_records(packed);
+    if (unpacked)
+      if (auto theirs = take_claim(*unpacked); !theirs.empty() && (claim.empty() || was_owner))
+        claim = std::move(theirs);
     bool better = !from_owner && (was_owner || newer(their_epoch, their_last, epoch, last));
     if (!unpacked || !better) return;
     from_owner = was_owner;
@@ -214,6 +232,7 @@ void topic_state::take_over(std::uint64_t generation) {
 void topic_state::answered(const std::shared_ptr<takeover_round>& round, std::uint64_t generation) {
   if (--round->waiting > 0 || generation != generation_) return;
   looking_ = false;
+  if (claim_.empty() && !round->claim.empty()) set_claim(std::move(round->claim));
   if (round->found) {
     adopt(round->epoch, round->last, std::move(round->records));
     followed_ = true;
@@ -346,6 +365,8 @@ void topic_state::fail_in_flight() {
 std::vector<std::string> topic_state::packed_history(std::uint64_t from) const {
   const auto& h = *history_;
   std::vector<const log_record*> records;
+  log_record claim{0, 0, static_cast<std::uint8_t>(frames::record_kind::claim), claim_};
+  if (!claim_.empty()) records.push_back(&claim);
   for (auto o = std::max(from, h.first()); o <= h.last(); ++o)
     if (const auto* m = h.find(o)) records.push_back(&m->record);
   return pack_records(records);
@@ -376,6 +397,8 @@ void topic_state::on_replicate(std::uint64_t epoch, const std::string& packed) {
     return;
   auto record = unpack_record(packed);
   if (!record) return;
+  if (static_cast<frames::record_kind>(record->kind) == frames::record_kind::claim)
+    return set_claim(std::move(record->data));
   auto& h = *history_;
   if (epoch != epoch_ || record->offset > h.last() + 1) {
     // Out of step with the owner: follow it again from what this node has.

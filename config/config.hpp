@@ -203,7 +203,16 @@ struct topics_config {
                   .publish = access_list::no_one(),
                   .expire_after = milliseconds{600000}};
   std::size_t max_inboxes = 100000;  // inboxes at once (not counted in max_topics)
+  // Inboxes one principal's client ids may have at once; anonymous clients
+  // are counted per address instead. 0: no limit.
+  std::size_t max_inboxes_per_principal = 100;
+  std::size_t max_inboxes_per_address = 1000;
   std::size_t max_topics = 10000;
+  // Topics (not inboxes) that clients created by subscribing or publishing and
+  // that still exist, per principal (anonymous: per address) and per
+  // connection. 0: no limit. The HTTP API is not counted.
+  std::size_t max_created_per_principal = 1000;
+  std::size_t max_created_per_connection = 100;
   std::size_t max_message_bytes = 64 * 1024;  // of one published `data`
   storage_config storage;
 

@@ -235,6 +235,10 @@ std::string topic_log_path(const std::string& directory, const std::string& topi
   return (std::filesystem::path{directory} / (topic + std::string{log_suffix})).string();
 }
 
+std::string topic_claim_path(const std::string& directory, const std::string& topic) {
+  return (std::filesystem::path{directory} / (topic + ".claim")).string();
+}
+
 std::vector<std::string> logged_topics(const std::string& directory) {
   std::vector<std::string> out;
   std::error_code ec;

@@ -31,6 +31,7 @@ struct api_call {
   std::uint64_t since = 0;
   std::uint64_t limit = default_history_limit;
   bool inboxes = false;  // list_topics: inboxes too (one per connection and client)
+  bool keyed = false;    // made with one of auth.http_api_keys
 };
 
 // The call a request names, or the error to answer it with.

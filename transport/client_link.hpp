@@ -24,9 +24,10 @@ enum class send_status : std::uint8_t {
 enum class close_code : std::uint16_t {
   normal = 1000,
   going_away = 1001,        // server shutting down
-  policy_violation = 1008,  // slow consumer
+  policy_violation = 1008,  // slow consumer, a refused client id or limit
   too_big = 1009,           // frame over max_frame_bytes
   internal_error = 1011,
+  try_again_later = 1013,  // the client id's inbox could not be reached (cluster)
 };
 
 // A client connection as actors see it. Every member is safe to call from any
@@ -54,6 +55,8 @@ class client_link {
   virtual void notify_when_writable() = 0;
 
   virtual const std::string& remote_address() const = 0;
+  // The address alone (remote_address() is address:port).
+  virtual const std::string& remote_ip() const { return remote_address(); }
 
   // What the client asked for in its URL's query (client id, inbox resume).
   virtual const connect_params& params() const {

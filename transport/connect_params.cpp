@@ -8,8 +8,10 @@ namespace sluice::transport {
 std::optional<connect_params> parse_connect_params(std::string_view query, std::string& error) {
   connect_params params;
   if (auto id = query_value(query, "client_id")) {
-    if (id->size() > max_client_id_bytes || !topic_name::valid(*id)) {
-      error = "client_id must be 1-64 characters of letters, digits, '.', '_', '-', ':'";
+    // ':' is reserved: it separates a principal's tag from its client ids.
+    if (id->size() > max_client_id_bytes || !topic_name::valid(*id) ||
+        id->find(':') != std::string_view::npos) {
+      error = "client_id must be 1-64 characters of letters, digits, '.', '_', '-'";
       return std::nullopt;
     }
     params.client_id = *id;
@@ -32,6 +34,15 @@ std::optional<connect_params> parse_connect_params(std::string_view query, std::
       return std::nullopt;
     }
     params.epoch = n;
+  }
+  if (auto resume = query_value(query, "resume")) {
+    bool hex = resume->size() == resume_credential_digits &&
+               resume->find_first_not_of("0123456789abcdef") == std::string_view::npos;
+    if (!hex || params.client_id.empty()) {
+      error = "resume must be the 32-digit credential a client id was given, with its client_id";
+      return std::nullopt;
+    }
+    params.resume = *resume;
   }
   return params;
 }

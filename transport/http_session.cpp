@@ -70,8 +70,10 @@ void http_session<Stream>::on_read(beast::error_code ec, std::size_t) {
   const auto& req = parser_->get();
   if (websocket::is_upgrade(req)) return do_upgrade();
   if (std::string_view{req.target()}.starts_with(api_prefix) && state_->api != nullptr) {
-    if (auto refused = admit_api_call(req, *state_)) return do_reply(std::move(*refused), false);
-    return do_api(req.keep_alive());
+    bool keyed = false;
+    if (auto refused = admit_api_call(req, *state_, keyed))
+      return do_reply(std::move(*refused), false);
+    return do_api(req.keep_alive(), keyed);
   }
   auto reply = answer_http(std::string_view{req.method_string()}, std::string_view{req.target()},
                            state_->status);
@@ -82,12 +84,13 @@ void http_session<Stream>::on_read(beast::error_code ec, std::size_t) {
 // An API call is answered by actors, on their threads; the reply comes back
 // to this connection's executor.
 template <class Stream>
-void http_session<Stream>::do_api(bool keep_alive) {
+void http_session<Stream>::do_api(bool keep_alive, bool keyed) {
   const auto& req = parser_->get();
   auto parsed = parse_api_request(std::string_view{req.method_string()},
                                   std::string_view{req.target()}, req.body());
   if (auto* reply = std::get_if<http_reply>(&parsed))
     return do_reply(std::move(*reply), keep_alive);
+  std::get<api_call>(parsed).keyed = keyed;
   state_->api->handle(std::move(std::get<api_call>(parsed)), [self = this->shared_from_this(),
                                                               keep_alive](http_reply reply) {
     auto executor = self->stream_.get_executor();

@@ -24,7 +24,7 @@ class http_session : public std::enable_shared_from_this<http_session<Stream>> {
   void do_read();
   void on_read(beast::error_code ec, std::size_t bytes);
   void do_upgrade();
-  void do_api(bool keep_alive);
+  void do_api(bool keep_alive, bool keyed);
   void do_reply(http_reply reply, bool keep_alive);
   void on_write(bool keep_alive, beast::error_code ec, std::size_t bytes);
   void do_shutdown();

@@ -104,10 +104,14 @@ admission admit_upgrade(const http::request<http::string_body>& req, const std::
 }
 
 std::optional<http_reply> admit_api_call(const http::request<http::string_body>& req,
-                                         shared_state& state) {
+                                         shared_state& state, bool& keyed) {
+  keyed = false;
   if (!state.options.auth) return std::nullopt;
   auto verdict = state.options.auth->authenticate_http_api(bearer_of(req));
-  if (verdict.who) return std::nullopt;
+  if (verdict.who) {
+    keyed = !verdict.who->key_name.empty();
+    return std::nullopt;
+  }
   state.metrics.auth_failures.with({std::string{to_string(verdict.code)}}).inc();
   auto reply = refusal(401, verdict.code, verdict.message);
   reply.headers.emplace_back("WWW-Authenticate", "Bearer");

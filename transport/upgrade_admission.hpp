@@ -30,8 +30,9 @@ admission admit_upgrade(const http::request<http::string_body>& req, const std::
                         bool workers, shared_state& state);
 
 // The credential of an HTTP API call (Authorization: Bearer); a refusal
-// when the API needs a key and this is not one.
+// when the API needs a key and this is not one. `keyed`: the call presented
+// one of auth.http_api_keys (only such calls may read personal topics).
 std::optional<http_reply> admit_api_call(const http::request<http::string_body>& req,
-                                         shared_state& state);
+                                         shared_state& state, bool& keyed);
 
 }  // namespace sluice::transport

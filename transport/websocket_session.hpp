@@ -49,6 +49,7 @@ class websocket_session : public client_link,
   bool congested() const override { return budget_.above_low_water(); }
   void notify_when_writable() override;
   const std::string& remote_address() const override { return info_.remote; }
+  const std::string& remote_ip() const override { return info_.ip; }
   const connect_params& params() const override { return info_.params; }
   const security::identity& who() const override { return info_.who; }
 

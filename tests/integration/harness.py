@@ -93,7 +93,8 @@ class Sluice:
     def _read_log(self):
         for line in self.proc.stderr:
             self.log.append(line.rstrip("\n"))
-            m = re.search(r"event=listening .*port=(\d+)", line)
+            m = (re.search(r"event=listening .*port=(\d+)", line) or
+                 re.search(r'"event":"listening".*"port":"(\d+)"', line))
             if m:
                 self.port = int(m.group(1))
                 self._listening.set()
@@ -215,8 +216,8 @@ def post_json(server, path, obj, headers=None):
     return status, json.loads(body)
 
 
-def get_json(server, path):
-    status, _, body = server.http("GET", path)
+def get_json(server, path, headers=None):
+    status, _, body = server.http("GET", path, headers=headers)
     return status, json.loads(body)
 
 

@@ -224,7 +224,7 @@ class Authentication(unittest.IsolatedAsyncioTestCase):
             await ws.close()
 
     async def test_refresh_extends_a_session_and_expiry_ends_it(self):
-        ws, _ = await self.connect_as(token("alice", lifetime=2))
+        ws, _ = await self.connect_as(token("alice", lifetime=3))
         await send_json(ws, {"type": "refresh", "id": "f1", "token": token("bob")})
         self.assertEqual((await recv_json(ws))["code"], "forbidden")
         await send_json(ws, {"type": "refresh", "id": "f2", "token": token("alice", lifetime=-5)})
@@ -236,12 +236,12 @@ class Authentication(unittest.IsolatedAsyncioTestCase):
         self.assertEqual(refreshed["expires_at"], jwt.decode(fresh, options={
             "verify_signature": False})["exp"])
         # Well past the first token's exp, the session is still served.
-        await asyncio.sleep(3.5)
+        await asyncio.sleep(4.5)
         await send_json(ws, {"type": "ping", "id": "still-here"})
         self.assertEqual(await recv_json(ws), {"type": "pong", "id": "still-here"})
         await ws.close()
         # Without a refresh, the server ends the session when the token expires.
-        short, _ = await self.connect_as(token("alice", lifetime=1))
+        short, _ = await self.connect_as(token("alice", lifetime=2))  # whole seconds: 1 may be 0.01 s
         error = await recv_json(short)
         self.assertEqual((error["type"], error["code"]), ("error", "token_expired"))
         with self.assertRaises(websockets.exceptions.ConnectionClosed) as closed:

@@ -7,6 +7,7 @@ refused while the others keep working, and so is a node no peer lists; nodes als
 certificates that do not load are a configuration error."""
 
 import asyncio
+import contextlib
 import json
 import os
 import socket
@@ -15,6 +16,8 @@ import tempfile
 import threading
 import time
 import unittest
+
+import websockets
 
 from harness import PATIENCE, REPO, SLUICE_BIN, Sluice, connect, recv_json, send_json, until_final
 from upstreams import free_port
@@ -246,8 +249,8 @@ class ClusterOfThree(unittest.IsolatedAsyncioTestCase):
         self.assertEqual(await cluster.nodes[2].metric_reaches('sluice_upstream_circuit_state{upstream="pool"}', 0), 0)
 
         # What is sent to a client reaches its connections on every node.
-        phone, _ = await connect(cluster.nodes[1], query="client_id=bob")
-        laptop, _ = await connect(cluster.nodes[2], query="client_id=bob")
+        phone, welcome = await connect(cluster.nodes[1], query="client_id=bob")
+        laptop, _ = await connect(cluster.nodes[2], query="client_id=bob&resume=" + welcome["resume"])
         for ws in (phone, laptop):
             self.assertEqual((await recv_json(ws))["type"], "subscribed")
         _, _, body = cluster.nodes[3].http("POST", "/api/publish",
@@ -257,19 +260,43 @@ class ClusterOfThree(unittest.IsolatedAsyncioTestCase):
             self.assertEqual((await recv_json(ws))["data"], {"note": "hi bob"}, body)
 
         # A request's stream resumes on another node after the client reconnects there.
-        ws, _ = await connect(cluster.nodes[2], query="client_id=carol")
+        ws, welcome = await connect(cluster.nodes[2], query="client_id=carol")
         ack = await recv_json(ws)
         await send_json(ws, {"type": "request", "id": "r", "route": "ask", "payload": {"text": "move me"}})
         first = await recv_json(ws)
         self.assertEqual((first["type"], first["data"]["step"]), ("progress", 1))
         ws.transport.abort()
         again, _ = await connect(cluster.nodes[3],
-                                 query=f"client_id=carol&since={first['offset']}&epoch={ack['epoch']}")
+                                 query=f"client_id=carol&since={first['offset']}&epoch={ack['epoch']}"
+                                       f"&resume={welcome['resume']}")
         self.assertEqual((await recv_json(again))["type"], "subscribed")
         rest = await asyncio.wait_for(frames_until(again, lambda fs: fs and fs[-1]["type"] == "final"), PATIENCE)
         self.assertEqual([f["data"].get("step") for f in rest[:-1]], list(range(2, 9)))
         self.assertEqual(rest[-1]["data"]["result"], "MOVE ME")
         self.assertEqual([f["offset"] for f in rest], list(range(first["offset"] + 1, first["offset"] + 9)))
+
+    async def test_a_client_id_claimed_on_one_node_is_refused_on_another_without_its_credential(self):
+        cluster = Cluster(self)
+        node1, node2 = cluster.start(1), cluster.start(2)
+        self.assertEqual((await cluster.until_up(2, 2))["up"], 2)
+        bob, welcome = await connect(node1, query="client_id=bobs-laptop")
+        self.assertEqual((await recv_json(bob))["type"], "subscribed")
+        status, _, body = node2.http("POST", "/api/publish",
+                                     json.dumps({"topic": "inbox.bobs-laptop", "data": "bob's secret"}),
+                                     {"Content-Type": "application/json"})
+        self.assertEqual(status, 200, body)
+        self.assertEqual((await recv_json(bob))["data"], "bob's secret")
+        for node in (node1, node2):
+            thief = await websockets.connect(node.ws_url + "?client_id=bobs-laptop&since=0")
+            frames = []
+            with contextlib.suppress(websockets.ConnectionClosed):
+                while True:
+                    frames.append(json.loads(await asyncio.wait_for(thief.recv(), PATIENCE)))
+            self.assertEqual([(f["type"], f["code"]) for f in frames], [("error", "forbidden")], frames)
+            self.assertEqual(thief.close_code, 1008)
+        again, _ = await connect(node2, query=f"client_id=bobs-laptop&since=0&resume={welcome['resume']}")
+        self.assertEqual((await recv_json(again))["type"], "subscribed")
+        self.assertEqual((await recv_json(again))["data"], "bob's secret")
 
     async def test_worker_on_one_node_serves_a_client_on_another_and_hears_its_cancel(self):
         cluster = Cluster(self)

@@ -2,13 +2,18 @@
 getting them, and backends publishing to one client over HTTP."""
 
 import asyncio
+import hashlib
 import time
 import unittest
 
+import websockets
+
 from harness import (PATIENCE, Sluice, config_with, connect, get_json, post_json, recv_json,
-                     send_json)
+                     send_json, wait_closed)
 
 STEPS = 6
+API_KEY = "inbox-test-api-key-0123456789"
+API_KEY_SHA256 = hashlib.sha256(API_KEY.encode()).hexdigest()
 CONFIG = config_with(steps=STEPS, interval="150ms")
 
 
@@ -23,6 +28,7 @@ class Inbox(unittest.IsolatedAsyncioTestCase):
     async def test_request_stream_survives_a_reconnect(self):
         ws, welcome = await connect(self.server, query="client_id=alice")
         self.assertEqual(welcome["inbox"], "inbox.alice")
+        resume = welcome["resume"]  # the credential that makes client_id=alice this client's
         ack = await recv_json(ws)
         self.assertEqual((ack["type"], ack["topic"]), ("subscribed", "inbox.alice"))
         await send_json(ws, {"type": "request", "id": "r1", "payload": {"text": "resume me"}})
@@ -33,7 +39,8 @@ class Inbox(unittest.IsolatedAsyncioTestCase):
         ws.transport.abort()
         await asyncio.sleep(0.4)  # the request goes on meanwhile; not needed for correctness
         again, _ = await connect(self.server,
-                                 query=f"client_id=alice&since={first['offset']}&epoch={ack['epoch']}")
+                                 query=f"client_id=alice&since={first['offset']}&epoch={ack['epoch']}"
+                                       f"&resume={resume}")
         resumed = await recv_json(again)
         self.assertEqual(resumed["type"], "subscribed")
         rest = []
@@ -49,8 +56,8 @@ class Inbox(unittest.IsolatedAsyncioTestCase):
         await again.close()
 
     async def test_every_connection_of_a_client_sees_its_streams(self):
-        phone, _ = await connect(self.server, query="client_id=bob")
-        laptop, _ = await connect(self.server, query="client_id=bob")
+        phone, welcome = await connect(self.server, query="client_id=bob")
+        laptop, _ = await connect(self.server, query="client_id=bob&resume=" + welcome["resume"])
         await recv_json(phone)
         await recv_json(laptop)
         await send_json(phone, {"type": "request", "id": "q", "payload": {"text": "both"}})
@@ -123,7 +130,8 @@ class InboxExpiry(unittest.IsolatedAsyncioTestCase):
     one in use stays."""
 
     CONFIG = config_with(steps=4, interval="250ms",
-                         extra="topics:\n  inbox: {expire_after: 300ms, max_inboxes: 3}\n")
+                         extra="topics:\n  inbox: {expire_after: 300ms, max_inboxes: 3}\n"
+                               f"auth:\n  http_api_keys:\n    ops: {{sha256: {API_KEY_SHA256}}}\n")
 
     async def asyncSetUp(self):
         self.server = Sluice(self.CONFIG).__enter__()
@@ -132,7 +140,7 @@ class InboxExpiry(unittest.IsolatedAsyncioTestCase):
         self.server.__exit__(None, None, None)
 
     async def inbox_status(self, name):
-        return get_json(self.server, f"/api/topics/{name}")[0]
+        return get_json(self.server, f"/api/topics/{name}", {"Authorization": "Bearer " + API_KEY})[0]
 
     async def test_unused_inboxes_expire_and_used_ones_stay(self):
         gone, _ = await connect(self.server, query="client_id=leaver")
@@ -151,7 +159,7 @@ class InboxExpiry(unittest.IsolatedAsyncioTestCase):
         await stays.close()
 
     async def test_a_running_request_keeps_its_inbox(self):
-        ws, _ = await connect(self.server, query="client_id=busy")
+        ws, welcome = await connect(self.server, query="client_id=busy")
         ack = await recv_json(ws)
         await send_json(ws, {"type": "request", "id": "long", "payload": {"text": "kept"}})
         first = await recv_json(ws)
@@ -159,7 +167,7 @@ class InboxExpiry(unittest.IsolatedAsyncioTestCase):
         # The request runs about 1 s, well past expire_after: its inbox must stay meanwhile.
         await asyncio.sleep(0.6)
         again, _ = await connect(self.server, query=f"client_id=busy&since={first['offset']}"
-                                                    f"&epoch={ack['epoch']}")
+                                                    f"&epoch={ack['epoch']}&resume={welcome['resume']}")
         self.assertEqual((await recv_json(again))["type"], "subscribed")
         rest = []
         while not rest or rest[-1]["type"] != "final":
@@ -169,10 +177,11 @@ class InboxExpiry(unittest.IsolatedAsyncioTestCase):
 
     async def test_inbox_limit(self):
         kept = [(await connect(self.server, query=f"client_id=c{i}"))[0] for i in range(3)]
-        extra, _ = await connect(self.server, query="client_id=c3")
+        extra = await websockets.connect(self.server.ws_url + "?client_id=c3")
         refused = await recv_json(extra)
         self.assertEqual(refused["code"], "too_many_topics")
-        for ws in kept + [extra]:
+        self.assertEqual(await wait_closed(extra), (1008, "too_many_topics"))
+        for ws in kept:
             await ws.close()
 
 

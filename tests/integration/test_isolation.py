@@ -2,9 +2,17 @@
 inbox (on one node and across a cluster), and inboxes that only an API key can list or read."""
 
 import asyncio
+import hashlib
+import json
+import os
+import time
 import unittest
 
-from harness import Sluice, config_with, connect
+import jwt
+import websockets
+
+from harness import (PATIENCE, REPO, Sluice, config_with, connect, post_json, recv_json, send_json,
+                     wait_closed)
 
 MASK64 = (1 << 64) - 1
 
@@ -61,6 +69,170 @@ class Ids(unittest.IsolatedAsyncioTestCase):
         self.assertNotEqual(predicted, outputs[312:320], "session ids follow a predictable generator")
         for i in ids:  # 128 random bits
             self.assertRegex(i, r"^s-[0-9a-f]{32}$")
+
+
+SECRET = "isolation-test-secret-of-32-bytes-or-more"
+API_KEY = "isolation-api-key-0123456789"
+AUTH = os.path.join(REPO, "config", "examples", "auth.yaml")
+AUTH_ENV = {"SLUICE_JWT_SECRET": SECRET, "SLUICE_PORT": "0", "SLUICE_HOST": "127.0.0.1",
+            "SLUICE_API_KEY_SHA256": hashlib.sha256(API_KEY.encode()).hexdigest()}
+
+
+def token(sub):
+    return jwt.encode({"sub": sub, "iss": "https://auth.example.com", "aud": "sluice",
+                       "exp": int(time.time()) + 600}, SECRET, algorithm="HS256")
+
+
+async def connect_as(server, sub, query):
+    return await connect(server, query=query,
+                         extra_headers={"Authorization": "Bearer " + token(sub)})
+
+
+async def frames_for(ws, seconds):
+    """Every frame `ws` receives within `seconds` (a bound on what a test waits for)."""
+    frames = []
+    deadline = time.monotonic() + seconds
+    try:
+        while time.monotonic() < deadline:
+            frames.append(json.loads(await asyncio.wait_for(ws.recv(), deadline - time.monotonic())))
+    except (asyncio.TimeoutError, websockets.ConnectionClosed):
+        pass
+    return frames
+
+
+async def run_to_final(ws, text, request_id="r1"):
+    await send_json(ws, {"type": "request", "id": request_id, "payload": {"text": text}})
+    frames = []
+    while not frames or frames[-1].get("type") not in ("final", "error"):
+        frame = await recv_json(ws)
+        if frame.get("id") == request_id:
+            frames.append(frame)
+    return frames
+
+
+class ClientIdsWithAuthentication(unittest.IsolatedAsyncioTestCase):
+    """config/examples/auth.yaml as shipped: a client id lives in its user's namespace."""
+
+    async def asyncSetUp(self):
+        self.server = Sluice(args=["--config", AUTH], env=AUTH_ENV).__enter__()
+
+    async def asyncTearDown(self):
+        self.server.__exit__(None, None, None)
+
+    async def test_another_user_with_the_same_client_id_gets_nothing_of_it(self):
+        bob, bob_welcome = await connect_as(self.server, "bob", "client_id=bobs-laptop")
+        await recv_json(bob)  # subscribed to its inbox
+        frames = await run_to_final(bob, "bob secret diary")
+        self.assertEqual(frames[-1]["result"], "BOB SECRET DIARY")
+        # A backend reaches bob's inbox by the name his welcome gave.
+        status, _ = post_json(self.server, "/api/publish",
+                              {"topic": bob_welcome["inbox"], "data": {"note": "for bob"}},
+                              {"Authorization": "Bearer " + API_KEY})
+        self.assertEqual(status, 200)
+
+        alice, alice_welcome = await connect_as(self.server, "alice", "client_id=bobs-laptop&since=0")
+        seen = await frames_for(alice, 1.0)
+        text = json.dumps(seen)
+        for secret in ("BOB SECRET DIARY", "bob secret diary", "for bob"):
+            self.assertNotIn(secret, text)
+        self.assertNotEqual(alice_welcome["inbox"], bob_welcome["inbox"])
+        self.assertEqual([f["type"] for f in seen], ["subscribed"])
+        self.assertEqual(seen[0]["last"], 0)
+        # Bob's own next connection resumes his inbox with everything in it.
+        again, _ = await connect_as(self.server, "bob", "client_id=bobs-laptop&since=0")
+        replay = await frames_for(again, 1.0)
+        self.assertIn("BOB SECRET DIARY", json.dumps(replay))
+        self.assertIn("for bob", json.dumps(replay))
+        for ws in (bob, alice, again):
+            await ws.close()
+
+    async def test_inboxes_are_listed_and_read_only_with_the_api_key(self):
+        bob, welcome = await connect_as(self.server, "bob", "client_id=phone")
+        await recv_json(bob)
+        await run_to_final(bob, "private")
+        inbox = welcome["inbox"]
+        key = {"Authorization": "Bearer " + API_KEY}
+        for path in ("/api/topics?inboxes", f"/api/topics/{inbox}", f"/api/topics/{inbox}/history"):
+            status, _, body = self.server.http("GET", path)
+            self.assertEqual(status, 401, body)  # this config's API needs a key for everything
+            status, _, body = self.server.http("GET", path, headers=key)
+            self.assertEqual(status, 200, body)
+        _, _, body = self.server.http("GET", f"/api/topics/{inbox}/history", headers=key)
+        self.assertIn("PRIVATE", body)
+        await bob.close()
+
+
+class AnonymousClientIds(unittest.IsolatedAsyncioTestCase):
+    """Without authentication a client id is claimed by its first connection, which gets the
+    credential that resumes it; nobody else can open it."""
+
+    async def asyncSetUp(self):
+        self.server = Sluice(config_with(steps=2, interval="20ms")).__enter__()
+
+    async def asyncTearDown(self):
+        self.server.__exit__(None, None, None)
+
+    async def test_a_client_id_in_use_is_refused_without_its_credential(self):
+        bob, welcome = await connect(self.server, query="client_id=bobs-laptop")
+        self.assertEqual(welcome["inbox"], "inbox.bobs-laptop")
+        credential = welcome["resume"]
+        self.assertRegex(credential, r"^[0-9a-f]{32}$")
+        await recv_json(bob)
+        self.assertEqual((await run_to_final(bob, "bob secret diary"))[-1]["result"], "BOB SECRET DIARY")
+        await bob.close()
+
+        for query in ("client_id=bobs-laptop&since=0", "client_id=bobs-laptop&since=0&resume=" + "0" * 32):
+            thief = await websockets.connect(self.server.ws_url + "?" + query)
+            seen = await frames_for(thief, 2.0)
+            self.assertEqual([f["type"] for f in seen], ["error"], seen)
+            self.assertEqual(seen[0]["code"], "forbidden")
+            self.assertNotIn("BOB", json.dumps(seen))
+            self.assertEqual(thief.close_code, 1008)
+
+        # Bob resumes with his credential and gets his stream; no new credential is issued.
+        again, welcome = await connect(self.server,
+                                       query=f"client_id=bobs-laptop&since=0&resume={credential}")
+        self.assertNotIn("resume", welcome)
+        replay = await frames_for(again, 1.0)
+        self.assertIn("BOB SECRET DIARY", json.dumps(replay))
+        await again.close()
+        self.assertGreaterEqual(self.server.metrics()['sluice_errors_total{code="forbidden"}'], 2)
+
+    async def test_a_session_id_cannot_be_used_as_a_client_id(self):
+        victim, welcome = await connect(self.server)
+        thief = await websockets.connect(self.server.ws_url + "?client_id=" + welcome["session"])
+        seen = await frames_for(thief, 2.0)
+        self.assertEqual([(f["type"], f["code"]) for f in seen], [("error", "forbidden")])
+        await victim.close()
+
+    async def test_inbox_listing_needs_an_api_key_even_when_the_api_has_none(self):
+        ws, welcome = await connect(self.server, query="client_id=carol")
+        for path in ("/api/topics?inboxes", f"/api/topics/{welcome['inbox']}",
+                     f"/api/topics/{welcome['inbox']}/history?since=0"):
+            status, _, body = self.server.http("GET", path)
+            self.assertEqual((status, json.loads(body)["error"]), (403, "forbidden"), path)
+        status, _, body = self.server.http("GET", "/api/topics")
+        self.assertEqual(status, 200)
+        self.assertNotIn("inbox.", body)
+        await ws.close()
+
+    async def test_request_ids_are_per_connection(self):
+        first, welcome = await connect(self.server, query="client_id=dora")
+        await recv_json(first)
+        second, _ = await connect(self.server, query="client_id=dora&resume=" + welcome["resume"])
+        await recv_json(second)
+        # Both connections use the id "1"; each stream names the connection it belongs to.
+        await send_json(first, {"type": "request", "id": 1, "payload": {"text": "first"}})
+        await send_json(second, {"type": "request", "id": 1, "payload": {"text": "second"}})
+        finals = {}
+        while len(finals) < 2:
+            frame = await recv_json(first)
+            if frame["type"] == "final":
+                finals[frame["session"]] = frame["result"]
+        self.assertEqual(finals[welcome["session"]], "FIRST")
+        self.assertEqual(sorted(finals.values()), ["FIRST", "SECOND"])
+        for ws in (first, second):
+            await ws.close()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,71 @@
+// Claims on the inboxes of clients without a principal (security/client_ids.hpp):
+// the first session to use such a client id claims its inbox with a fresh
+// credential's digest; later sessions resume it only by presenting that
+// credential. The owner decides, so two nodes never both hand one out.
+#include <filesystem>
+
+#include "actors/cluster_metrics.hpp"
+#include "actors/messages.hpp"
+#include "actors/replica_records.hpp"
+#include "actors/topic.hpp"
+#include "actors/topic_frames.hpp"
+#include "core/log.hpp"
+#include "core/small_file.hpp"
+#include "security/client_ids.hpp"
+
+namespace sluice::actors {
+namespace {
+
+constexpr auto patience = std::chrono::seconds(10);  // a follower asking the owner
+
+std::uint8_t verdict(claim_verdict v) {
+  return static_cast<std::uint8_t>(v);
+}
+
+}  // namespace
+
+caf::result<std::uint8_t> topic_state::on_claim(const std::string& presented,
+                                                 const std::string& fresh) {
+  touch();
+  if (role_ != role::owner) {
+    auto promise = self_->make_response_promise<std::uint8_t>();
+    self_->request(owner_, patience, claim_atom::value, presented, fresh)
+        .then([promise](std::uint8_t v) mutable { promise.deliver(v); },
+              [promise](caf::error&) mutable {
+                promise.deliver(verdict(claim_verdict::unavailable));
+              });
+    return promise;
+  }
+  if (claim_.empty()) {
+    set_claim(fresh);
+    return verdict(claim_verdict::issued);
+  }
+  if (!presented.empty() && security::same_digest(presented, claim_))
+    return verdict(claim_verdict::resumed);
+  log::info("topic", "claim_refused", {{"topic", topic_}});
+  return verdict(claim_verdict::refused);
+}
+
+// Keeps the claim (with its log, when stored) and tells the followers.
+void topic_state::set_claim(std::string digest) {
+  claim_ = std::move(digest);
+  if (!storage_.path.empty() && claim_ != sealed_claim) {
+    std::string error;
+    if (!write_small_file(topic_claim_path(storage_.path, topic_), claim_, error))
+      log::error("topic", "claim_not_stored", {{"topic", topic_}, {"error", error}});
+  }
+  if (followers_.empty()) return;
+  auto packed = pack_record({0, 0, static_cast<std::uint8_t>(frames::record_kind::claim), claim_});
+  for (const auto& f : followers_) self_->send(f, replicate_atom::value, epoch_, packed);
+}
+
+void topic_state::load_claim() {
+  if (auto stored = read_small_file(topic_claim_path(storage_.path, topic_))) claim_ = *stored;
+}
+
+void topic_state::remove_claim_file() {
+  std::error_code ec;
+  std::filesystem::remove(topic_claim_path(storage_.path, topic_), ec);
+}
+
+}  // namespace sluice::actors
