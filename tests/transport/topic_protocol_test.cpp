@@ -56,6 +56,9 @@ TEST(ConnectParams, ClientIdSinceEpoch) {
   ASSERT_TRUE(none);
   EXPECT_EQ(none->client_id, "");
   EXPECT_EQ(none->since, -1);
+  auto resumed = parse_connect_params("client_id=a&resume=" + std::string(32, 'f'), error);
+  ASSERT_TRUE(resumed);
+  EXPECT_EQ(resumed->resume, std::string(32, 'f'));
 }
 
 TEST(ConnectParams, Refusals) {
@@ -67,6 +70,11 @@ TEST(ConnectParams, Refusals) {
   EXPECT_FALSE(parse_connect_params("client_id=a&epoch=0", error));
   EXPECT_FALSE(parse_connect_params("since=3", error));
   EXPECT_EQ(error, "since resumes an inbox: give the client_id too");
+  // ':' separates a principal's tag from its client ids.
+  EXPECT_FALSE(parse_connect_params("client_id=alice:laptop", error));
+  EXPECT_FALSE(parse_connect_params("resume=" + std::string(32, 'f'), error));
+  EXPECT_FALSE(parse_connect_params("client_id=a&resume=" + std::string(31, 'f'), error));
+  EXPECT_FALSE(parse_connect_params("client_id=a&resume=" + std::string(32, 'F'), error));
 }
 
 TEST(ApiRequest, Calls) {
