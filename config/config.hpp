@@ -70,7 +70,7 @@ struct process_upstream_config {
   process_output output = process_output::lines;
   std::size_t max_line_bytes = 1024 * 1024;
   milliseconds kill_grace{2000};     // SIGTERM, then SIGKILL after this long
-  std::uint32_t max_concurrent = 0;  // processes running at once; 0: no limit (others wait)
+  std::uint32_t max_concurrent = 16;  // processes running at once; 0: no limit (others wait)
 };
 
 enum class connection_mode { per_request, pooled };

@@ -2,7 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -58,36 +58,64 @@ std::vector<char*> c_strings(std::vector<std::string>& strings) {
   return out;
 }
 
-// Starts `spec` with the given stdin/stdout/stderr, in its own process group,
-// with default signal dispositions and an empty signal mask.
-pid_t spawn(const process_spec& spec, int in, int out, int err) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, in, 0);
-  posix_spawn_file_actions_adddup2(&actions, out, 1);
-  posix_spawn_file_actions_adddup2(&actions, err, 2);
-  if (!spec.cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, spec.cwd.c_str());
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t none, defaults;
+// In the child: tells the parent why it could not start (errno), then exits.
+[[noreturn]] void report_and_exit(int report) {
+  int e = errno;
+  while (::write(report, &e, sizeof e) < 0 && errno == EINTR) {
+  }
+  ::_exit(127);
+}
+
+// What the child does between fork and exec: only async-signal-safe calls,
+// on memory prepared before the fork. It dies with Sluice (PR_SET_PDEATHSIG;
+// if Sluice is already gone, it does not start at all). On failure it
+// writes errno to `report` and exits.
+[[noreturn]] void become_child(const process_spec& spec, int in, int out, int err, int report,
+                               pid_t parent, char* const* argv, char* const* envp) {
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) report_and_exit(report);
+  if (::getppid() != parent) ::_exit(127);  // Sluice died before prctl took effect
+  if (::setpgid(0, 0) != 0) report_and_exit(report);
+  sigset_t none;
   sigemptyset(&none);
-  sigemptyset(&defaults);
-  for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGCHLD}) sigaddset(&defaults, sig);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setflags(&attr,
-                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  struct sigaction defaults {};
+  defaults.sa_handler = SIG_DFL;
+  for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGCHLD}) ::sigaction(sig, &defaults, nullptr);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  if (::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0) report_and_exit(report);
+  if (!spec.cwd.empty() && ::chdir(spec.cwd.c_str()) != 0) report_and_exit(report);
+  ::execve(spec.command.c_str(), argv, envp);
+  report_and_exit(report);
+}
+
+// Starts `spec` with the given stdin/stdout/stderr, in its own process group,
+// with default signal dispositions and an empty signal mask. (Not
+// posix_spawn: it cannot set the parent-death signal.)
+pid_t spawn(const process_spec& spec, int in, int out, int err) {
   std::vector<std::string> argv_strings{spec.command};
   argv_strings.insert(argv_strings.end(), spec.args.begin(), spec.args.end());
   auto env_strings = environment_with(spec.env);
   auto argv = c_strings(argv_strings);
   auto envp = c_strings(env_strings);
-  pid_t pid = 0;
-  int rc = posix_spawn(&pid, spec.command.c_str(), &actions, &attr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) throw_errno(rc, "cannot start " + spec.command);
+  auto report = make_pipe();  // closes on exec: EOF means the exec worked
+  pid_t parent = ::getpid();
+  pid_t pid = ::fork();
+  if (pid == 0) become_child(spec, in, out, err, report[1], parent, argv.data(), envp.data());
+  int fork_error = errno;
+  ::close(report[1]);
+  if (pid < 0) {
+    ::close(report[0]);
+    throw_errno(fork_error, "cannot start " + spec.command);
+  }
+  int child_error = 0;
+  ssize_t n = 0;
+  do {
+    n = ::read(report[0], &child_error, sizeof child_error);
+  } while (n < 0 && errno == EINTR);
+  ::close(report[0]);
+  if (n == static_cast<ssize_t>(sizeof child_error)) {
+    ::waitpid(pid, nullptr, 0);
+    throw_errno(child_error, "cannot start " + spec.command);
+  }
   return pid;
 }
 

@@ -1,11 +1,13 @@
 """Routes served by a `process` upstream: a real child process per request (examples/scraper.py
 and small shell scripts), streamed to a real client; no process or descriptor outlives a request."""
 
+import asyncio
 import json
 import os
+import time
 import unittest
 
-from harness import (REPO, Sluice, connect, error, recv_json, send_json, until_final,
+from harness import (PATIENCE, REPO, Sluice, connect, error, recv_json, send_json, until_final,
                      wait_closed)
 
 SCRAPER = os.path.join(REPO, "examples", "scraper.py")
@@ -42,6 +44,33 @@ def line(request_id, text, stream="stdout"):
     if stream == "stderr":
         frame["level"] = "error"
     return frame
+
+
+def alive(pid):
+    """Whether `pid` runs (a zombie nobody reaped has ended too)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+class ChildrenDieWithSluice(unittest.IsolatedAsyncioTestCase):
+    async def test_kill_9_of_sluice_leaves_no_child_of_the_shipped_example(self):
+        # The shipped example, with pages slow enough that the child would outlive the test.
+        server = Sluice(args=["--config", os.path.join(REPO, "config", "examples", "process.yaml")],
+                        env={"SLUICE_HOME": REPO, "SCRAPER_PAGES": "100", "SCRAPER_DELAY": "60"})
+        with server:
+            ws, _ = await connect(server)
+            await send_json(ws, {"text": "hello world"})
+            self.assertEqual((await recv_json(ws))["line"], "scraped page 1/100")
+            children = server.children()
+            self.assertEqual(len(children), 1)
+            server.kill()
+        deadline = time.monotonic() + PATIENCE
+        while any(alive(pid) for pid in children) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        self.assertEqual([pid for pid in children if alive(pid)], [])
 
 
 class ProcessUpstream(unittest.IsolatedAsyncioTestCase):
