@@ -141,7 +141,8 @@ using topic_history_atom = caf::atom_constant<caf::atom("t_hist")>;
 // idle inbox may leave.
 using sync_atom = caf::atom_constant<caf::atom("t_sync")>;
 using expire_atom = caf::atom_constant<caf::atom("t_expire")>;
-// A session's token may have expired (unless a refresh moved expires_at on).
+// A session's token may have expired (unless a refresh moved expires_at on):
+// the round of checks it belongs to (session.cpp).
 using token_check_atom = caf::atom_constant<caf::atom("tok_check")>;
 
 // Cluster (cluster.hpp), between the cluster actors of two nodes:

@@ -1,5 +1,7 @@
 #include "actors/session.hpp"
 
+#include <algorithm>
+#include <limits>
 #include <utility>
 
 #include "actors/actor_metrics.hpp"
@@ -65,7 +67,7 @@ caf::behavior session_state::running_behavior() {
       [this](closed_atom, const transport::close_info& info) { on_closed(info); },
       [this](drain_atom, std::int64_t deadline_ms) { on_drain(deadline_ms); },
       [this](drain_end_atom) { on_drain_end(); },
-      [this](token_check_atom) { on_token_check(); },
+      [this](token_check_atom, std::uint64_t round) { on_token_check(round); },
       [this](publish_retry_atom) { topics_->retry_waiting(); },
   };
 }
@@ -208,27 +210,37 @@ void session_state::on_refresh(const transport::client_message& msg) {
   watch_expiry();
 }
 
-// Checks once the token's exp (plus the allowed clock skew) has passed. Every
-// refresh schedules one more check; a check before the current expiry does nothing.
+// Checks once the token's exp (plus the allowed clock skew) has passed, or
+// after a day at most (then again). A refresh starts a new round of checks;
+// those of an older round do nothing.
 void session_state::watch_expiry() {
-  if (auto left = token_seconds_left())
-    self_->delayed_send(self_, std::chrono::seconds{std::max<std::int64_t>(*left, 0) + 1},
-                        token_check_atom::value);
+  auto left = token_seconds_left();
+  if (!left) return;
+  constexpr std::int64_t longest_wait = 24 * 3600;
+  self_->delayed_send(self_, std::chrono::seconds{std::clamp<std::int64_t>(*left, 0, longest_wait) + 1},
+                      token_check_atom::value, ++expiry_round_);
 }
 
-void session_state::on_token_check() {
+void session_state::on_token_check(std::uint64_t round) {
+  if (round != expiry_round_ || closing_ || detached_) return;
   auto left = token_seconds_left();
-  if (!left || *left > 0 || closing_ || detached_) return;
+  if (!left) return;
+  if (*left > 0) return watch_expiry();
   log::info("session", "token_expired", {{"session", id_}});
   send_error(ec::token_expired, "the token expired; reconnect with a new one", {});
   closing_ = true;
   link_->close(close_code::policy_violation, "token_expired");
 }
 
+// Saturating: a token's exp may be as large as it says.
 std::optional<std::int64_t> session_state::token_seconds_left() const {
   if (who_.expires_at <= 0 || !ctx_->auth) return std::nullopt;
   auto skew = std::chrono::duration_cast<std::chrono::seconds>(ctx_->auth->config().clock_skew);
-  return who_.expires_at + skew.count() - security::unix_now();
+  std::int64_t left = 0;
+  if (__builtin_sub_overflow(who_.expires_at, security::unix_now(), &left) ||
+      __builtin_add_overflow(left, skew.count(), &left))
+    return std::numeric_limits<std::int64_t>::max();
+  return left;
 }
 
 void session_state::on_job_event(job_event& ev) {

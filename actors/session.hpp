@@ -58,7 +58,7 @@ class session_state {
   void on_cancel(const transport::client_message& msg);
   void on_refresh(const transport::client_message& msg);
   void watch_expiry();
-  void on_token_check();
+  void on_token_check(std::uint64_t round);
   // Seconds until the token's exp plus the clock skew; nothing when it never expires.
   std::optional<std::int64_t> token_seconds_left() const;
   void on_job_event(job_event& ev);
@@ -96,6 +96,7 @@ class session_state {
   bool awaiting_writable_ = false;
   bool closing_ = false;
   bool detached_ = false;  // the client is gone; requests go on into the inbox
+  std::uint64_t expiry_round_ = 0;  // of watch_expiry()
 };
 
 caf::behavior session(caf::stateful_actor<session_state>* self,

@@ -241,6 +241,8 @@ struct api_key_config {
 struct auth_config {
   bool anonymous = true;  // connections without a token are allowed
   milliseconds clock_skew{30000};
+  bool require_exp = true;                       // a JWT without exp is refused
+  milliseconds max_token_lifetime{24 * 3600 * 1000};  // exp at most this far ahead; 0: any
   std::string issuer;    // JWT `iss` must equal this; empty: not checked
   std::string audience;  // JWT `aud` must contain this; empty: not checked
   std::string roles_claim = "roles";

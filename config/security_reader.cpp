@@ -139,10 +139,13 @@ void read_access(yaml_reader& r, const YAML::Node& map, const std::string& path,
 void read_auth(yaml_reader& r, const YAML::Node& node, auth_config& a) {
   const std::string p = "auth";
   if (!r.open_map(node, p,
-                  {"anonymous", "clock_skew", "jwt", "api_keys", "http_api_keys", "user_channels"}))
+                  {"anonymous", "clock_skew", "require_exp", "max_token_lifetime", "jwt", "api_keys",
+                   "http_api_keys", "user_channels"}))
     return;
   r.read_bool(node, p, "anonymous", a.anonymous);
   r.read_duration(node, p, "clock_skew", a.clock_skew, 0ms, 1h);
+  r.read_bool(node, p, "require_exp", a.require_exp);
+  r.read_duration(node, p, "max_token_lifetime", a.max_token_lifetime, 0ms, 24h * 3650);
   if (node["jwt"].IsDefined()) read_jwt(r, node["jwt"], a);
   read_api_keys(r, node["api_keys"], "auth.api_keys", a.api_keys);
   read_api_keys(r, node["http_api_keys"], "auth.http_api_keys", a.http_api_keys);

@@ -82,10 +82,21 @@ verdict authenticator::from_jwt(std::string_view token, std::int64_t now) const 
   if (!keys_.verify(*t))
     return refused(ec::unauthenticated, "the token's signature does not verify with any " +
                                             std::string{jwt::to_string(t->alg)} + " key");
-  auto skew = std::chrono::duration_cast<std::chrono::seconds>(cfg_.clock_skew).count();
-  switch (jwt::check_claims(*t, now, skew, cfg_.issuer, cfg_.audience)) {
+  using std::chrono::duration_cast;
+  using std::chrono::seconds;
+  jwt::claim_rules rules{duration_cast<seconds>(cfg_.clock_skew).count(), cfg_.issuer,
+                         cfg_.audience, cfg_.require_exp,
+                         duration_cast<seconds>(cfg_.max_token_lifetime).count()};
+  switch (jwt::check_claims(*t, now, rules)) {
     case jwt::claims_verdict::valid:
       break;
+    case jwt::claims_verdict::no_expiry:
+      return refused(ec::unauthenticated,
+                     "the token has no exp, and this server requires one (auth.require_exp)");
+    case jwt::claims_verdict::too_long:
+      return refused(ec::unauthenticated,
+                     "the token's exp is further ahead than this server accepts "
+                     "(auth.max_token_lifetime)");
     case jwt::claims_verdict::expired:
       return refused(ec::token_expired, "the token expired; connect or refresh with a new one");
     case jwt::claims_verdict::not_yet_valid:

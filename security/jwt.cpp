@@ -34,10 +34,29 @@ std::optional<std::int64_t> numeric_date(dom::element el) {
   return std::nullopt;
 }
 
+// RFC 7515 4.1.11 and 7519 4: a key may appear once, and two parsers must
+// never see two different values for one claim.
+bool has_duplicate_key(dom::object obj, std::string& why, std::string_view part) {
+  std::vector<std::string_view> keys;
+  for (auto field : obj) keys.push_back(field.key);
+  std::sort(keys.begin(), keys.end());
+  auto twice = std::adjacent_find(keys.begin(), keys.end());
+  if (twice == keys.end()) return false;
+  why = "token " + std::string{part} + " has the key \"" + std::string{*twice} + "\" twice";
+  return true;
+}
+
 bool read_header(std::string_view json, token& t, std::string& why) {
   dom::element header;
   if (json_parser().parse(json.data(), json.size()).get(header) || !header.is_object()) {
     why = "token header is not a JSON object";
+    return false;
+  }
+  if (has_duplicate_key(header.get_object().value_unsafe(), why, "header")) return false;
+  // RFC 7515 4.1.11: a recipient that does not understand an extension named
+  // in `crit` must refuse the token; Sluice understands none.
+  if (dom::element crit; !header["crit"].get(crit)) {
+    why = "token header names critical extensions (crit), which this server does not support";
     return false;
   }
   std::string_view alg;
@@ -76,6 +95,7 @@ bool read_payload(std::string_view json, std::string_view roles_claim, token& t,
     why = "token payload is not a JSON object";
     return false;
   }
+  if (has_duplicate_key(payload, why, "payload")) return false;
   for (auto [key, value] : payload) {
     std::string_view text;
     if (key == "exp" || key == "nbf") {
@@ -132,9 +152,15 @@ std::optional<token> parse(std::string_view text, std::string_view roles_claim, 
   return t;
 }
 
-claims_verdict check_claims(const token& t, std::int64_t now, std::int64_t skew,
-                            std::string_view issuer, std::string_view audience) {
+claims_verdict check_claims(const token& t, std::int64_t now, const claim_rules& rules) {
+  auto skew = rules.skew;
+  std::string_view issuer = rules.issuer;
+  std::string_view audience = rules.audience;
+  if (!t.expires_at && rules.require_exp) return claims_verdict::no_expiry;
   if (t.expires_at && now - skew >= *t.expires_at) return claims_verdict::expired;
+  // exp > now - skew here, so exp - now cannot overflow.
+  if (t.expires_at && rules.max_lifetime > 0 && *t.expires_at - now > rules.max_lifetime + skew)
+    return claims_verdict::too_long;
   if (t.not_before && now + skew < *t.not_before) return claims_verdict::not_yet_valid;
   if (!issuer.empty() && t.issuer != issuer) return claims_verdict::wrong_issuer;
   if (!audience.empty() &&

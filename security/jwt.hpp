@@ -35,11 +35,26 @@ struct token {
 // is not a well-formed token of a supported algorithm.
 std::optional<token> parse(std::string_view text, std::string_view roles_claim, std::string& why);
 
-enum class claims_verdict { valid, expired, not_yet_valid, wrong_issuer, wrong_audience };
+enum class claims_verdict {
+  valid,
+  expired,
+  not_yet_valid,
+  wrong_issuer,
+  wrong_audience,
+  no_expiry,  // no exp while it is required
+  too_long,   // exp further ahead than the maximum lifetime
+};
 
-// `issuer` and `audience` empty: not checked. `skew` widens exp and nbf.
-claims_verdict check_claims(const token& t, std::int64_t now, std::int64_t skew,
-                            std::string_view issuer, std::string_view audience);
+// What check_claims() requires. Times in seconds.
+struct claim_rules {
+  std::int64_t skew = 0;          // widens exp and nbf
+  std::string issuer;             // iss must equal it; empty: not checked
+  std::string audience;           // aud must contain it; empty: not checked
+  bool require_exp = true;        // a token without exp is refused
+  std::int64_t max_lifetime = 0;  // exp at most this far ahead (plus skew); 0: any
+};
+
+claims_verdict check_claims(const token& t, std::int64_t now, const claim_rules& rules);
 
 std::string_view to_string(algorithm alg);
 

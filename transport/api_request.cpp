@@ -2,8 +2,11 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
+
 #include "core/error_code.hpp"
 #include "core/topic_name.hpp"
+#include "transport/protocol.hpp"
 #include "transport/query_string.hpp"
 
 namespace sluice::transport {
@@ -21,9 +24,15 @@ http_reply bad(ec code, std::string message) {
 }
 
 std::variant<api_call, http_reply> parse_publish(std::string_view body) {
+  // Nested no deeper than a WebSocket frame may be (the same document shape).
   simdjson::dom::parser parser;
   simdjson::dom::element root;
-  if (auto err = parser.parse(body.data(), body.size()).get(root))
+  auto err = parser.allocate(std::max<std::size_t>(body.size(), 1), max_json_depth);
+  if (!err) err = parser.parse(body.data(), body.size()).get(root);
+  if (err == simdjson::DEPTH_ERROR)
+    return bad(ec::invalid_json,
+               "JSON nested deeper than " + std::to_string(max_json_depth) + " levels");
+  if (err)
     return bad(ec::invalid_json,
                std::string{"the body is not valid JSON: "} + simdjson::error_message(err));
   std::string_view topic;

@@ -30,12 +30,13 @@ std::string_view path_label(std::string_view target) {
 
 template <class Stream>
 http_session<Stream>::http_session(Stream stream, beast::flat_buffer buffer,
-                                   std::shared_ptr<shared_state> state)
+                                   std::shared_ptr<shared_state> state, socket_slot slot)
     : stream_(std::move(stream)),
       buffer_(std::move(buffer)),
       state_(std::move(state)),
       ip_(ip_of(beast::get_lowest_layer(stream_).socket(), port_)),
-      remote_(ip_ + ":" + std::to_string(port_)) {}
+      remote_(ip_ + ":" + std::to_string(port_)),
+      slot_(std::move(slot)) {}
 
 template <class Stream>
 void http_session<Stream>::run() {
@@ -68,6 +69,13 @@ void http_session<Stream>::on_read(beast::error_code ec, std::size_t) {
   }
   if (ec) return;  // timeouts and resets just end the connection
   const auto& req = parser_->get();
+  // RFC 9112 6.1: only chunked framing is understood; any other transfer
+  // coding leaves the body's length unknown, so the connection cannot go on.
+  if (auto te = req.find(http::field::transfer_encoding);
+      te != req.end() && !beast::iequals(te->value(), "chunked"))
+    return do_reply(http_error(400, to_string(ec::bad_request),
+                               "Transfer-Encoding other than chunked is not supported"),
+                    false);
   if (websocket::is_upgrade(req)) return do_upgrade();
   if (std::string_view{req.target()}.starts_with(api_prefix) && state_->api != nullptr) {
     bool keyed = false;
@@ -125,7 +133,7 @@ void http_session<Stream>::do_upgrade() {
   if (admitted.refusal) return do_reply(std::move(*admitted.refusal), false);
   // Reserve a connection slot before the handshake; the session gives it back.
   std::string refusal;
-  auto slot = connection_slot::acquire(state_, ip_, refusal);
+  auto slot = connection_slot::acquire(state_, ip_, slot_, refusal);
   if (!slot) {
     state_->metrics.connections_rejected.with({"too_many_connections"}).inc();
     log::warn("http", "connection_refused",

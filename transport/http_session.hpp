@@ -17,7 +17,9 @@ template <class Stream>
 class http_session : public std::enable_shared_from_this<http_session<Stream>> {
  public:
   // `buffer`: bytes already read from the connection (while detecting TLS).
-  http_session(Stream stream, beast::flat_buffer buffer, std::shared_ptr<shared_state> state);
+  // `slot`: its place under max_connections, handed on at the upgrade.
+  http_session(Stream stream, beast::flat_buffer buffer, std::shared_ptr<shared_state> state,
+               socket_slot slot);
   void run();
 
  private:
@@ -37,6 +39,7 @@ class http_session : public std::enable_shared_from_this<http_session<Stream>> {
   std::string remote_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<http::response<http::string_body>> response_;
+  std::optional<socket_slot> slot_;
 };
 
 extern template class http_session<plain_stream>;

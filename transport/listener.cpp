@@ -1,5 +1,6 @@
 #include "transport/listener.hpp"
 
+#include "core/error_code.hpp"
 #include "core/log.hpp"
 #include "transport/http_session.hpp"
 #include "transport/tls_detector.hpp"
@@ -48,16 +49,39 @@ void listener::on_accept(beast::error_code ec, tcp::socket socket) {
     });
     return;
   }
+  auto slot = socket_slot::acquire(state_);
+  if (!slot) {
+    refuse(std::move(socket));
+    return do_accept();
+  }
   // Small frames must leave at once; Nagle + delayed ACKs would add ~40 ms.
   beast::error_code opt_ec;
   socket.set_option(tcp::no_delay(true), opt_ec);
   if (tls_)
-    std::make_shared<tls_detector>(std::move(socket), state_, tls_)->run();
+    std::make_shared<tls_detector>(std::move(socket), state_, tls_, std::move(*slot))->run();
   else
     std::make_shared<http_session<plain_stream>>(plain_stream{std::move(socket)},
-                                                 beast::flat_buffer{}, state_)
+                                                 beast::flat_buffer{}, state_, std::move(*slot))
         ->run();
   do_accept();
+}
+
+// Over max_connections: a 503 with its JSON body, written without reading the
+// request, then the connection is closed.
+void listener::refuse(tcp::socket socket) {
+  state_->metrics.connections_rejected.with({"too_many_connections"}).inc();
+  auto body = http_error(503, to_string(ec::too_many_connections),
+                         max_connections_refusal(state_->options))
+                  .body;
+  auto reply = std::make_shared<std::string>(
+      "HTTP/1.1 503 Service Unavailable\r\nServer: sluice\r\nContent-Type: application/json\r\n"
+      "Retry-After: 5\r\nConnection: close\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body);
+  auto sock = std::make_shared<tcp::socket>(std::move(socket));
+  net::async_write(*sock, net::buffer(*reply), [sock, reply](beast::error_code, std::size_t) {
+    beast::error_code ignored;
+    sock->shutdown(tcp::socket::shutdown_both, ignored);
+  });
 }
 
 }  // namespace sluice::transport

@@ -22,6 +22,7 @@ class listener : public std::enable_shared_from_this<listener> {
  private:
   void do_accept();
   void on_accept(beast::error_code ec, tcp::socket socket);
+  void refuse(tcp::socket socket);
 
   net::io_context& ioc_;
   tcp::acceptor acceptor_;

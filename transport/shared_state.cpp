@@ -9,6 +9,9 @@ metrics::registry& reg() {
 
 transport_metrics::transport_metrics()
     : connections_open(reg().add_gauge("sluice_connections_open", "WebSocket connections open")),
+      sockets_open(reg().add_gauge("sluice_client_sockets_open",
+                                   "Client connections open on the server port (WebSocket, plain "
+                                   "HTTP, and not yet upgraded), counted against max_connections")),
       connections_total(reg().add_counter("sluice_connections_total",
                                           "WebSocket connections accepted since start")),
       connections_rejected(reg().add_counter_family("sluice_connections_rejected_total",
@@ -62,22 +65,40 @@ void connections_per_ip::remove(const std::string& ip) {
   if (it != open_.end() && --it->second == 0) open_.erase(it);
 }
 
-std::optional<connection_slot> connection_slot::acquire(std::shared_ptr<shared_state> state,
-                                                        std::string ip, std::string& refusal) {
-  const auto& opts = state->options;
-  auto open = state->websocket_connections.fetch_add(1);
-  if (open >= opts.max_connections) {
-    state->websocket_connections.fetch_sub(1);
-    refusal = "server is at max_connections (" + std::to_string(opts.max_connections) + ")";
+std::optional<socket_slot> socket_slot::acquire(std::shared_ptr<shared_state> state) {
+  if (state->sockets.fetch_add(1) >= state->options.max_connections) {
+    state->sockets.fetch_sub(1);
     return std::nullopt;
   }
+  state->metrics.sockets_open.inc();
+  return socket_slot{std::move(state)};
+}
+
+socket_slot::~socket_slot() {
+  if (!state_) return;
+  state_->sockets.fetch_sub(1);
+  state_->metrics.sockets_open.dec();
+}
+
+std::string max_connections_refusal(const server_options& opts) {
+  return "server is at max_connections (" + std::to_string(opts.max_connections) + ")";
+}
+
+std::optional<connection_slot> connection_slot::acquire(std::shared_ptr<shared_state> state,
+                                                        std::string ip,
+                                                        std::optional<socket_slot>& socket,
+                                                        std::string& refusal) {
+  const auto& opts = state->options;
+  state->websocket_connections.fetch_add(1);
   if (!state->per_ip.try_add(ip, opts.max_connections_per_ip)) {
     state->websocket_connections.fetch_sub(1);
     refusal = "this address has max_connections_per_ip (" +
               std::to_string(opts.max_connections_per_ip) + ") connections open";
     return std::nullopt;
   }
-  return connection_slot{std::move(state), std::move(ip)};
+  connection_slot slot{std::move(state), std::move(ip), std::move(*socket)};
+  socket.reset();
+  return slot;
 }
 
 connection_slot::~connection_slot() {

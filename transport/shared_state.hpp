@@ -21,6 +21,7 @@ struct transport_metrics {
   transport_metrics();
 
   metrics::gauge& connections_open;
+  metrics::gauge& sockets_open;
   metrics::counter& connections_total;
   metrics::family<metrics::counter>& connections_rejected;  // {reason}
   metrics::counter& frames_in;
@@ -79,28 +80,52 @@ struct shared_state {
   connection_handler* workers_handler;  // null: no /workers endpoint
   api_handler* api;                     // null: no /api/
   server_status status;
+  std::atomic<std::size_t> sockets{0};  // every client connection, from accept
   std::atomic<std::size_t> websocket_connections{0};
   connections_per_ip per_ip;
   shared_limits limits;
   transport_metrics metrics;
 };
 
-// A WebSocket connection's place under server.max_connections and
-// max_connections_per_ip, given back when the slot is destroyed.
+// A client connection's place under server.max_connections, taken when it is
+// accepted (before it says anything: a connection that never upgrades counts
+// too) and given back when the slot is destroyed.
+class socket_slot {
+ public:
+  // Nothing when server.max_connections connections are open.
+  static std::optional<socket_slot> acquire(std::shared_ptr<shared_state> state);
+  socket_slot(socket_slot&& other) noexcept = default;
+  socket_slot& operator=(socket_slot&&) = delete;
+  ~socket_slot();
+
+ private:
+  explicit socket_slot(std::shared_ptr<shared_state> state) : state_(std::move(state)) {}
+  std::shared_ptr<shared_state> state_;  // null once moved from
+};
+
+// Why a connection over server.max_connections is refused (HTTP 503).
+std::string max_connections_refusal(const server_options& opts);
+
+// A WebSocket connection's place under max_connections_per_ip (and in the
+// count of WebSockets open), with its socket's slot; given back when the
+// slot is destroyed.
 class connection_slot {
  public:
-  // Nothing, with the reason (too_many_connections), when either limit is reached.
+  // Nothing, with the reason (too_many_connections), when the limit is
+  // reached; `socket` is taken only on success.
   static std::optional<connection_slot> acquire(std::shared_ptr<shared_state> state, std::string ip,
+                                                std::optional<socket_slot>& socket,
                                                 std::string& refusal);
   connection_slot(connection_slot&& other) noexcept = default;
   connection_slot& operator=(connection_slot&&) = delete;
   ~connection_slot();
 
  private:
-  connection_slot(std::shared_ptr<shared_state> state, std::string ip)
-      : state_(std::move(state)), ip_(std::move(ip)) {}
+  connection_slot(std::shared_ptr<shared_state> state, std::string ip, socket_slot socket)
+      : state_(std::move(state)), ip_(std::move(ip)), socket_(std::move(socket)) {}
   std::shared_ptr<shared_state> state_;  // null once moved from
   std::string ip_;
+  socket_slot socket_;
 };
 
 }  // namespace sluice::transport

@@ -6,8 +6,11 @@
 namespace sluice::transport {
 
 tls_detector::tls_detector(tcp::socket socket, std::shared_ptr<shared_state> state,
-                           std::shared_ptr<ssl::context> ctx)
-    : stream_(std::move(socket)), state_(std::move(state)), ctx_(std::move(ctx)) {}
+                           std::shared_ptr<ssl::context> ctx, socket_slot slot)
+    : stream_(std::move(socket)),
+      state_(std::move(state)),
+      ctx_(std::move(ctx)),
+      slot_(std::move(slot)) {}
 
 void tls_detector::run() {
   net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
@@ -26,7 +29,8 @@ void tls_detector::on_detect(beast::error_code ec, bool is_tls) {
       stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
       return;
     }
-    std::make_shared<http_session<plain_stream>>(std::move(stream_), std::move(buffer_), state_)
+    std::make_shared<http_session<plain_stream>>(std::move(stream_), std::move(buffer_), state_,
+                                                 std::move(*slot_))
         ->run();
     return;
   }
@@ -45,7 +49,9 @@ void tls_detector::on_handshake(std::shared_ptr<tls_stream> stream, beast::error
   }
   state_->metrics.tls_handshakes.with({"ok"}).inc();
   buffer_.consume(used);
-  std::make_shared<http_session<tls_stream>>(std::move(*stream), std::move(buffer_), state_)->run();
+  std::make_shared<http_session<tls_stream>>(std::move(*stream), std::move(buffer_), state_,
+                                             std::move(*slot_))
+      ->run();
 }
 
 std::shared_ptr<ssl::context> make_tls_context(const config::tls_config& tls) {

@@ -13,7 +13,7 @@ namespace sluice::transport {
 class tls_detector : public std::enable_shared_from_this<tls_detector> {
  public:
   tls_detector(tcp::socket socket, std::shared_ptr<shared_state> state,
-               std::shared_ptr<ssl::context> ctx);
+               std::shared_ptr<ssl::context> ctx, socket_slot slot);
   void run();
 
  private:
@@ -24,6 +24,7 @@ class tls_detector : public std::enable_shared_from_this<tls_detector> {
   std::shared_ptr<shared_state> state_;
   std::shared_ptr<ssl::context> ctx_;
   beast::flat_buffer buffer_;
+  std::optional<socket_slot> slot_;  // handed on to the HTTP session
 };
 
 // The server's TLS context from server.tls (PEM certificate chain and key).

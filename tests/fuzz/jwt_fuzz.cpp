@@ -36,7 +36,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string_view text{reinterpret_cast<const char*>(data), size};
   std::string why;
   if (auto t = sluice::security::jwt::parse(text, "roles", why))
-    sluice::security::jwt::check_claims(*t, 1'700'000'000, 30, "iss", "aud");
+    sluice::security::jwt::check_claims(*t, 1'700'000'000, {30, "iss", "aud", true, 86400});
   auth().authenticate(text, 1'700'000'000);
   return 0;
 }

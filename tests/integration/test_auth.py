@@ -3,6 +3,7 @@ per-user delivery through user channels, and permissions on routes and topics.""
 
 import asyncio
 import hashlib
+import hmac
 import os
 import shutil
 import subprocess
@@ -41,7 +42,7 @@ def make_keys(directory):
         return r.read(), e.read()
 
 
-def auth_config(directory):
+def auth_config(directory, clock_skew="0s", auth_extra=""):
     return config_with(steps=2, interval="20ms", extra=f"""  admin_only:
     kind: uppercase
     steps: 1
@@ -49,8 +50,8 @@ def auth_config(directory):
     allow: ["role:admin"]
 auth:
   anonymous: false
-  clock_skew: 0s
-  jwt:
+  clock_skew: {clock_skew}
+{auth_extra}  jwt:
     issuer: {ISSUER}
     audience: {AUDIENCE}
     keys:
@@ -70,6 +71,21 @@ topics:
     "ops.*":
       subscribe: ["role:admin"]
 """)
+
+
+def hand_made(header, payload):
+    """An HS256 token with exactly these header and payload bytes (duplicate keys included)."""
+    def b64(data):
+        return jwt.utils.base64url_encode(data.encode()).decode()
+    signing_input = b64(header) + "." + b64(payload)
+    mac = hmac.new(SECRET.encode(), signing_input.encode(), hashlib.sha256).digest()
+    return signing_input + "." + jwt.utils.base64url_encode(mac).decode()
+
+
+def claims_json(sub="alice", extra="", exp=None):
+    exp = int(time.time()) + 300 if exp is None else exp
+    sub_part = f'"sub":"{sub}",' if sub else ""
+    return f'{{{sub_part}"iss":"{ISSUER}","aud":"{AUDIENCE}","exp":{exp}{extra}}}'
 
 
 def token(sub="alice", alg="HS256", key=SECRET, lifetime=300, **claims):
@@ -147,6 +163,42 @@ class Authentication(unittest.IsolatedAsyncioTestCase):
         metrics = self.server.metrics()
         self.assertGreaterEqual(metrics['sluice_auth_failures_total{code="unauthenticated"}'], 8)
         self.assertEqual(metrics['sluice_auth_failures_total{code="token_expired"}'], 1)
+
+    async def test_tokens_that_parsers_could_read_two_ways_or_that_never_expire_are_refused(self):
+        header = '{"alg":"HS256","typ":"JWT"}'
+        ws, _ = await self.connect_as(hand_made(header, claims_json()))  # hand-made tokens work
+        await ws.close()
+        cases = {
+            "crit": hand_made('{"alg":"HS256","crit":["x-unknown"],"x-unknown":1}', claims_json()),
+            "duplicate roles": hand_made(header, claims_json(extra=',"roles":["user"],"roles":["admin"]')),
+            "duplicate sub": hand_made(header, claims_json(extra=',"sub":"admin"')),
+            "duplicate alg": hand_made('{"alg":"HS256","alg":"none"}', claims_json()),
+            "no exp": hand_made(header, f'{{"sub":"alice","iss":"{ISSUER}","aud":"{AUDIENCE}"}}'),
+            "exp 2^63-1": hand_made(header, claims_json(exp=2**63 - 1)),
+            "lifetime over a day": hand_made(header, claims_json(exp=int(time.time()) + 3 * 86400)),
+        }
+        for name, credential in cases.items():
+            self.assertEqual(self.refused(credential), (401, "unauthenticated"), name)
+
+    async def test_the_largest_exp_does_not_overflow_when_lifetimes_are_not_bounded(self):
+        with Sluice(auth_config(self.dir, "30s", "  max_token_lifetime: 0s\n")) as server:
+            ws, _ = await connect(server, extra_headers={
+                "Authorization": "Bearer " + hand_made('{"alg":"HS256"}', claims_json(exp=2**63 - 1))})
+            await asyncio.sleep(1.5)  # the expiry check would have closed it by now
+            await send_json(ws, {"type": "ping", "id": "p"})
+            self.assertEqual(await recv_json(ws), {"type": "pong", "id": "p"})
+            await ws.close()
+
+    async def test_a_session_without_sub_cannot_refresh_into_other_roles(self):
+        no_sub = hand_made('{"alg":"HS256"}', claims_json(sub=None))
+        ws, welcome = await self.connect_as(no_sub)
+        self.assertNotIn("user", welcome)
+        admin = hand_made('{"alg":"HS256"}', claims_json(sub=None, extra=',"roles":["admin"]'))
+        await send_json(ws, {"type": "refresh", "id": "r", "token": admin})
+        self.assertEqual((await recv_json(ws))["code"], "forbidden")
+        await send_json(ws, {"type": "request", "id": "x", "route": "admin_only", "payload": "hi"})
+        self.assertEqual((await recv_json(ws))["code"], "forbidden")
+        await ws.close()
 
     async def test_valid_tokens_of_each_algorithm_and_place_connect(self):
         cases = [(token("alice"), "header"), (token("bob", "RS256", self.rs_key), "query"),

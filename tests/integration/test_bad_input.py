@@ -36,6 +36,17 @@ class BadFrames(unittest.IsolatedAsyncioTestCase):
             "invalid_json", "frame is not valid JSON: The JSON document has an improper structure: "
             "missing or superfluous commas, braces, missing keys, etc."))
 
+    async def test_nesting_limit_is_that_of_the_http_api(self):
+        # 63 levels inside the frame object pass, 64 do not (test_http checks the API alike).
+        for depth, ok in ((63, True), (64, False)):
+            data = "[" * depth + "]" * depth
+            await self.ws.send('{"type":"publish","topic":"deep","id":1,"data":' + data + "}")
+            reply = await recv_json(self.ws)
+            if ok:
+                self.assertNotEqual(reply.get("code"), "invalid_json", reply)
+            else:
+                self.assertEqual(reply["code"], "invalid_json", reply)
+
     async def test_json_too_deep(self):
         await self.assert_answer("[" * 100 + "]" * 100,
                                  error("invalid_json", "JSON nested deeper than 64 levels"))
@@ -148,6 +159,21 @@ class ConnectionLevel(unittest.IsolatedAsyncioTestCase):
                 await ws.close()
             self.assertEqual(
                 server.metrics()['sluice_connections_rejected_total{reason="too_many_connections"}'], 2)
+
+    async def test_connections_that_never_upgrade_count_against_max_connections(self):
+        with Sluice(SLOW) as server:
+            idle = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(3)]
+            # Three sockets that said nothing yet, and the one asking for /metrics.
+            self.assertEqual(await server.metric_reaches("sluice_client_sockets_open", 4), 4)
+            idle.append(socket.create_connection(("127.0.0.1", server.port)))  # the last slot
+            with self.assertRaises(websockets.InvalidStatusCode) as refused:
+                await connect(server)
+            self.assertEqual(refused.exception.status_code, 503)
+            for s in idle:
+                s.close()
+            self.assertEqual(await server.metric_reaches("sluice_client_sockets_open", 1), 1)
+            ws, _ = await connect(server)
+            await ws.close()
 
     async def test_silent_client_is_pinged_then_closed_at_idle_timeout(self):
         config = config_with(server="  idle_timeout: 300ms\n")

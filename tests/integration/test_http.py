@@ -9,7 +9,7 @@ from harness import Sluice, config_with, raw_http
 class HttpEndpoints(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.server = Sluice(config_with()).__enter__()
+        cls.server = Sluice(config_with(extra="topics:\n  patterns:\n    \"*\": {}\n")).__enter__()
 
     @classmethod
     def tearDownClass(cls):
@@ -74,6 +74,30 @@ class HttpEndpoints(unittest.TestCase):
                             b"GET /healthz HTTP/1.1\r\nX-Big: " + b"a" * 10000 + b"\r\n\r\n")
         self.assertTrue(response.startswith("HTTP/1.1 431"), response)
         self.assertIn('"error":"bad_request"', response)
+
+    def test_transfer_codings_other_than_chunked_are_refused_and_the_connection_closed(self):
+        for coding in ("identity", "gzip", "xchunked", "chunked, gzip"):
+            # The body would read as a second request if the server went on.
+            smuggled = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+            response = raw_http(self.server.port, (
+                "POST /api/publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                f"Transfer-Encoding: {coding}\r\n\r\n").encode() + smuggled, until_closed=True)
+            self.assertTrue(response.startswith("HTTP/1.1 400"), (coding, response))
+            self.assertIn('"error":"bad_request"', response)
+            self.assertEqual(response.count("HTTP/1.1"), 1, (coding, response))
+        response = raw_http(self.server.port, (
+            b"POST /api/publish HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+            b"Connection: close\r\n\r\n"
+            b"20\r\n" + b'{"topic":"chunked","data":"ok"} ' + b"\r\n0\r\n\r\n"), until_closed=True)
+        self.assertTrue(response.startswith("HTTP/1.1 200"), response)
+
+    def test_publish_bodies_nest_no_deeper_than_frames(self):
+        for depth in (62, 63, 64):
+            data = "[" * depth + "]" * depth
+            status, _, body = self.server.http("POST", "/api/publish",
+                                               '{"topic":"deep","data":' + data + "}")
+            expected = 200 if depth < 64 else 400
+            self.assertEqual(status, expected, (depth, body))
 
     def test_keep_alive_serves_several_requests(self):
         response = raw_http(self.server.port,
