@@ -134,13 +134,18 @@ enum class claim_verdict : std::uint8_t {
 };
 // session → its inbox: one frame of a request stream (frame JSON).
 using inbox_frame_atom = caf::atom_constant<caf::atom("inbox_fr")>;
-// HTTP API → topic: its state / history (since, limit), as JSON text.
+// HTTP API → topic: its state, as JSON text / one part of a history page
+// (from, max messages, about max bytes, clamp to the oldest kept) →
+// (error code name or "", epoch, first, last, from, messages JSON, count).
 using topic_info_atom = caf::atom_constant<caf::atom("t_info")>;
 using topic_history_atom = caf::atom_constant<caf::atom("t_hist")>;
 // topic → itself: time to sync the log (fsync: interval) / to see whether an
 // idle inbox may leave.
 using sync_atom = caf::atom_constant<caf::atom("t_sync")>;
 using expire_atom = caf::atom_constant<caf::atom("t_expire")>;
+// history budget → topic: the budget is over its bound; give back what you
+// hold above your fair share (history_budget.hpp).
+using trim_atom = caf::atom_constant<caf::atom("t_trim")>;
 // A session's token may have expired (unless a refresh moved expires_at on):
 // the round of checks it belongs to (session.cpp).
 using token_check_atom = caf::atom_constant<caf::atom("tok_check")>;

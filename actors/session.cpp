@@ -217,7 +217,8 @@ void session_state::watch_expiry() {
   auto left = token_seconds_left();
   if (!left) return;
   constexpr std::int64_t longest_wait = 24 * 3600;
-  self_->delayed_send(self_, std::chrono::seconds{std::clamp<std::int64_t>(*left, 0, longest_wait) + 1},
+  self_->delayed_send(self_,
+                      std::chrono::seconds{std::clamp<std::int64_t>(*left, 0, longest_wait) + 1},
                       token_check_atom::value, ++expiry_round_);
 }
 

@@ -95,7 +95,7 @@ class session_state {
   bool draining_ = false;
   bool awaiting_writable_ = false;
   bool closing_ = false;
-  bool detached_ = false;  // the client is gone; requests go on into the inbox
+  bool detached_ = false;           // the client is gone; requests go on into the inbox
   std::uint64_t expiry_round_ = 0;  // of watch_expiry()
 };
 

@@ -47,7 +47,8 @@ caf::behavior topic_state::make_behavior(std::string topic, config::topic_rule r
   rule_ = std::move(rule);
   storage_ = std::move(storage);
   // A message is kept for retain_last even when history keeps none.
-  history_.emplace(topic_, rule_.history_size, rule_.history_age);
+  history_.emplace(topic_, rule_.history_size, rule_.history_age, rule_.history_bytes,
+                   open_budget_account());
   epoch_ = static_cast<std::uint64_t>(unix_ms());
   if (!storage_.path.empty()) open_log();
   self_->set_down_handler([this](caf::down_msg& msg) {
@@ -75,13 +76,14 @@ caf::behavior topic_state::make_behavior(std::string topic, config::topic_rule r
       [this](writable_atom, const caf::actor& session) { on_writable(session); },
       [this](sync_atom) { on_sync(); },
       [this](expire_atom) { on_expire_check(); },
+      [this](trim_atom) { on_trim(); },
       [this](claim_atom, const std::string& presented, const std::string& fresh) {
         return on_claim(presented, fresh);
       },
       [this](topic_info_atom) { return info_json(); },
-      [this](topic_history_atom, std::uint64_t since, std::uint64_t limit) {
-        return history_json(since, limit);
-      },
+      [this](topic_history_atom, std::uint64_t from, std::uint64_t max_count,
+             std::uint64_t max_bytes,
+             bool clamp) { return on_history_part(from, max_count, max_bytes, clamp); },
       // Across nodes: see topic_replica.cpp.
       [this](membership_atom) { resolve(); },
       [this](resolve_atom, std::uint64_t generation) { on_resolve_timer(generation); },
@@ -219,13 +221,15 @@ std::tuple<std::string, std::uint64_t> topic_state::on_publish(std::uint8_t kind
   log_record record{h.last() + 1, now, kind, std::move(data)};
   if (!persist(record)) return {std::string{to_string(ec::storage_failed)}, 0};
   const auto& message = h.append(std::move(record));
+  auto offset = message.record.offset;
   topic_metrics::get().published.inc();
   fan_out(message);
   if (!followers_.empty()) replicate(message);
+  relieve_memory();  // after `message` was used: it may be among what goes
   compact_log_if_long();
   std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
   topic_metrics::get().fanout_seconds.observe(took.count());
-  return {std::string{}, message.record.offset};
+  return {std::string{}, offset};
 }
 
 bool topic_state::persist(const log_record& record) {
@@ -263,6 +267,45 @@ void topic_state::on_writable(const caf::actor& session) {
     it->awaiting_writable = false;
     pump(*it);
   }
+}
+
+// The account is charged with what history_ holds; when the budget is over,
+// it asks this topic (by message, on any thread) to give some back.
+std::shared_ptr<history_budget::account> topic_state::open_budget_account() {
+  auto dir = directory_.lock();
+  if (!dir) return nullptr;
+  return dir->budget_for(topic_).open([addr = self_->address()] {
+    if (auto me = caf::actor_cast<caf::actor>(addr)) caf::anon_send(me, trim_atom::value);
+  });
+}
+
+// Over budget: the topics above their fair share that were written to least
+// recently give back their oldest messages (subscribers that had not received
+// them get a `gap`). This topic asks them; it trims itself only when nobody
+// else can, or when their trimming falls behind (history_budget.hpp).
+void topic_state::relieve_memory() {
+  auto* account = history_->account();
+  if (account == nullptr || !account->budget().over()) return;
+  auto& budget = account->budget();
+  if (budget.ask_others(*account) == 0 || budget.overshot()) give_back(budget);
+}
+
+// Asked by the budget: give back, and pass the ask on while it is still over.
+void topic_state::on_trim() {
+  auto* account = history_->account();
+  if (account == nullptr) return;
+  auto& budget = account->budget();
+  give_back(budget);
+  account->trimmed();
+  if (budget.over()) budget.ask_others(*account);
+}
+
+void topic_state::give_back(history_budget& budget) {
+  auto share = budget.fair_share();
+  auto evicted = history_->evict_while([&] { return budget.over() && history_->bytes() > share; });
+  if (evicted == 0) return;
+  topic_metrics::get().history_evictions.with({topic_metrics::budget_of(topic_)}).inc(evicted);
+  log::debug("topic", "history_evicted", {{"topic", topic_}, {"messages", evicted}});
 }
 
 void topic_state::fan_out(const stored_message& message) {
@@ -336,35 +379,39 @@ void topic_state::send_gap(subscriber& s, std::uint64_t from, std::uint64_t to,
   s.link->send(std::make_shared<const std::string>(frames::gap(topic_, epoch_, from, to, reason)));
 }
 
-std::tuple<std::string, std::string> topic_state::history_json(std::uint64_t since,
-                                                               std::uint64_t limit) {
+// One part of a history page: up to `max_count` messages (and about
+// `max_bytes`, at least one) from offset `from`, as comma-separated JSON
+// objects. The first part of a page (`clamp`) starts at the oldest message
+// kept when `from` is older; a later part whose `from` history no longer
+// holds is empty, which ends the page.
+topic_state::history_part topic_state::on_history_part(std::uint64_t from, std::uint64_t max_count,
+                                                       std::uint64_t max_bytes, bool clamp) {
   auto& h = *history_;
   h.expire(unix_ms());
-  if (since > h.last())
-    return {std::string{to_string(ec::invalid_offset)}, "`since` " + std::to_string(since) +
-                                                            " is past the last offset (" +
-                                                            std::to_string(h.last()) + ")"};
-  std::string messages = "[";
-  auto from = std::max(since + 1, h.first());
-  std::uint64_t next = from;
-  for (; next <= h.last() && next - from < limit; ++next) {
-    const auto& r = h.find(next)->record;
-    if (next != from) messages += ',';
-    messages +=
-        json::object{}.num("offset", num(r.offset)).num("ts", r.ts_ms).raw("data", r.data).finish();
+  history_part out{std::string{}, epoch_, h.first(), h.last(), from, std::string{}, 0};
+  if (from > h.last() + 1) {
+    std::get<0>(out) = to_string(ec::invalid_offset);
+    std::get<5>(out) = "`since` " + std::to_string(from - 1) + " is past the last offset (" +
+                       std::to_string(h.last()) + ")";
+    return out;
   }
-  messages += ']';
-  json::object out;
-  out.str("topic", topic_).num("epoch", num(epoch_)).num("first", num(h.first()));
-  out.num("last", num(h.last()));
-  if (from > since + 1)
-    out.raw("gap", json::object{}.num("from", num(since + 1)).num("to", num(from - 1)).finish());
-  out.raw("messages", messages);
-  if (next <= h.last())
-    out.num("next_since", num(next - 1));
-  else
-    out.raw("next_since", "null");
-  return {std::string{}, out.finish()};
+  if (clamp) from = std::max(from, h.first());
+  std::get<4>(out) = from;
+  auto& items = std::get<5>(out);
+  std::uint64_t n = 0;
+  for (auto o = from; o <= h.last() && n < max_count && (n == 0 || items.size() < max_bytes);
+       ++o, ++n) {
+    const auto* m = h.find(o);
+    if (m == nullptr) break;
+    if (n > 0) items += ',';
+    items += json::object{}
+                 .num("offset", num(m->record.offset))
+                 .num("ts", m->record.ts_ms)
+                 .raw("data", m->record.data)
+                 .finish();
+  }
+  std::get<6>(out) = n;
+  return out;
 }
 
 std::string topic_state::info_json() const {
@@ -396,9 +443,19 @@ void topic_state::remove(subscriber_list::iterator it) {
 
 void topic_state::touch() {
   last_used_ = std::chrono::steady_clock::now();
-  if (rule_.expire_after.count() <= 0 || expire_check_pending_ || !subscribers_.empty()) return;
+  auto wait = expiry();
+  if (wait.count() <= 0 || expire_check_pending_ || !subscribers_.empty()) return;
   expire_check_pending_ = true;
-  self_->delayed_send(self_, rule_.expire_after, expire_atom::value);
+  self_->delayed_send(self_, wait, expire_atom::value);
+}
+
+// How long the topic stays once nobody uses it: its rule's expire_after; a
+// connection's own inbox, or a topic that holds nothing (never published to,
+// not claimed), leaves soon after its last use.
+std::chrono::milliseconds topic_state::expiry() const {
+  bool holds_nothing = history_->last() == 0 && claim_.empty();
+  if (claim_ == sealed_claim || holds_nothing) return empty_topic_grace;
+  return rule_.expire_after;
 }
 
 void topic_state::on_expire_check() {
@@ -408,17 +465,19 @@ void topic_state::on_expire_check() {
   if (!subscribers_.empty() || !followers_.empty()) return;
   auto idle = std::chrono::steady_clock::now() - last_used_;
   auto dir = directory_.lock();
-  if (idle < rule_.expire_after || !dir || !dir->expire_if_unused(topic_, self_->address())) {
+  auto expire_after = expiry();
+  if (expire_after.count() <= 0) return;  // it holds messages now, and its rule keeps them
+  if (idle < expire_after || !dir || !dir->expire_if_unused(topic_, self_->address())) {
     // Used meanwhile, or a connection still holds it: look again later.
     expire_check_pending_ = true;
-    auto wait = std::max<std::chrono::steady_clock::duration>(rule_.expire_after - idle,
+    auto wait = std::max<std::chrono::steady_clock::duration>(expire_after - idle,
                                                               std::chrono::milliseconds(100));
     self_->delayed_send(self_, std::chrono::duration_cast<std::chrono::milliseconds>(wait),
                         expire_atom::value);
     return;
   }
   log::debug("topic", "expired", {{"topic", topic_}, {"last", history_->last()}});
-  topic_metrics::get().expired.inc();
+  topic_metrics::get().expired.with({topic_metrics::kind_of(topic_)}).inc();
   if (log_.is_open()) {
     std::error_code ec;
     std::filesystem::remove(topic_log_path(storage_.path, topic_), ec);  // its history goes too

@@ -66,8 +66,9 @@ class topic_state {
   bool persist(const log_record& record);
   void on_writable(const caf::actor& session);
   void on_sync();
-  // Inboxes: noted on every use; an inbox unused for expire_after leaves.
+  // Noted on every use; a topic unused for its expiry() leaves.
   void touch();
+  std::chrono::milliseconds expiry() const;
   void on_expire_check();
   // Inboxes of clients without a principal (topic_claim.cpp): the digest of
   // the credential that resumes the inbox, decided once by the owner.
@@ -75,9 +76,18 @@ class topic_state {
   void set_claim(std::string digest);
   void load_claim();
   void remove_claim_file();
-  std::tuple<std::string, std::string> history_json(std::uint64_t since, std::uint64_t limit);
+  // (error code name or "", epoch, first, last, from, messages or the error's
+  // message, count): see on_history_part.
+  using history_part = std::tuple<std::string, std::uint64_t, std::uint64_t, std::uint64_t,
+                                  std::uint64_t, std::string, std::uint64_t>;
+  history_part on_history_part(std::uint64_t from, std::uint64_t max_count, std::uint64_t max_bytes,
+                               bool clamp);
   std::string info_json() const;
 
+  std::shared_ptr<history_budget::account> open_budget_account();
+  void relieve_memory();
+  void on_trim();
+  void give_back(history_budget& budget);
   void fan_out(const stored_message& message);
   // Sends what `s` is owed while its connection can take it.
   void pump(subscriber& s);
@@ -169,6 +179,9 @@ class topic_state {
 
 // The claim of an inbox that no credential opens (a connection's own inbox).
 constexpr std::string_view sealed_claim = "sealed";
+
+// How soon a topic that holds nothing leaves after its last use.
+constexpr std::chrono::milliseconds empty_topic_grace{1000};
 
 caf::behavior topic(caf::stateful_actor<topic_state>* self, std::string name,
                     config::topic_rule rule, config::storage_config storage,

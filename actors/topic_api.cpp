@@ -6,7 +6,9 @@
 #include <utility>
 #include <vector>
 
+#include "actors/history_pages.hpp"
 #include "actors/messages.hpp"
+#include "actors/one_shot.hpp"
 #include "actors/topic_frames.hpp"
 #include "core/json.hpp"
 #include "core/topic_name.hpp"
@@ -53,23 +55,6 @@ http_reply failure_reply(frames::publish_failure failure) {
   return error_reply(failure.code, failure.message);
 }
 
-ec code_named(std::string_view name) {
-  return name == to_string(ec::invalid_offset) ? ec::invalid_offset : ec::storage_failed;
-}
-
-// Runs `ask` in an actor of its own, which ends once it has answered.
-template <class Ask>
-void in_actor(caf::actor_system& system, Ask ask) {
-  // The unused argument: CAF 0.17 binds a null reference for a function
-  // actor spawned without arguments (UBSan reports it).
-  system.spawn(
-      [ask = std::move(ask)](caf::event_based_actor* self, int) mutable -> caf::behavior {
-        ask(self);
-        return {[](caf::unit_t) {}};  // waits only for the responses `ask` asked for
-      },
-      0);
-}
-
 }  // namespace
 
 topic_api::topic_api(caf::actor_system& system, std::shared_ptr<topic_directory> topics,
@@ -96,30 +81,20 @@ void topic_api::handle(transport::api_call call, reply_fn done) {
                                                  "this node runs without a `cluster` section"));
   auto found = topics_->find(call.topic);
   if (!found.topic) return done(error_reply(found.error, found.message));
-  in_actor(system_, [topic = found.topic, lease = found.lease, call = std::move(call),
-                     done = std::move(done)](auto* self) {
-    auto fail = [self, done](caf::error&) {
-      done(error_reply(ec::storage_failed, "the topic did not answer"));
-      self->quit();
-    };
-    if (call.kind == api_kind::topic_info) {
-      self->request(topic, patience, topic_info_atom::value)
-          .then(
-              [self, done](std::string& info) {
-                done(json_reply(std::move(info)));
-                self->quit();
-              },
-              fail);
-      return;
-    }
-    self->request(topic, patience, topic_history_atom::value, call.since, call.limit)
+  if (call.kind == api_kind::topic_history)
+    return history_pages::start(system_, found.topic, found.lease, call.topic, call.since,
+                                call.limit, std::move(done));
+  in_actor(system_, [topic = found.topic, lease = found.lease, done = std::move(done)](auto* self) {
+    self->request(topic, patience, topic_info_atom::value)
         .then(
-            [self, done](std::string& error, std::string& body) {
-              done(error.empty() ? json_reply(std::move(body))
-                                 : error_reply(code_named(error), body));
+            [self, done](std::string& info) {
+              done(json_reply(std::move(info)));
               self->quit();
             },
-            fail);
+            [self, done](caf::error&) {
+              done(error_reply(ec::storage_failed, "the topic did not answer"));
+              self->quit();
+            });
   });
 }
 

@@ -25,7 +25,7 @@ std::uint8_t verdict(claim_verdict v) {
 }  // namespace
 
 caf::result<std::uint8_t> topic_state::on_claim(const std::string& presented,
-                                                 const std::string& fresh) {
+                                                const std::string& fresh) {
   touch();
   if (role_ != role::owner) {
     auto promise = self_->make_response_promise<std::uint8_t>();

@@ -5,7 +5,9 @@
 #include <filesystem>
 
 #include "actors/topic.hpp"
+#include "actors/topic_metrics.hpp"
 #include "core/append_log.hpp"
+#include "core/file_cache.hpp"
 #include "core/log.hpp"
 #include "core/topic_name.hpp"
 
@@ -43,11 +45,28 @@ std::string quota_message(std::string_view what, std::size_t limit, std::string_
   return std::string{what} + " (" + std::to_string(limit) + ", topics." + std::string{key} + ")";
 }
 
+std::shared_ptr<history_budget> make_budget(std::size_t bound, const std::string& label) {
+  auto& m = topic_metrics::get();
+  m.history_bound_bytes.with({label}).set(static_cast<std::int64_t>(bound));
+  return std::make_shared<history_budget>(bound, &m.history_bytes.with({label}));
+}
+
 }  // namespace
 
 topic_directory::topic_directory(caf::actor_system& system, config::topics_config cfg,
                                  std::size_t mailbox_bound)
-    : system_(system), cfg_(std::move(cfg)), mailbox_bound_(mailbox_bound) {}
+    : system_(system),
+      cfg_(std::move(cfg)),
+      mailbox_bound_(mailbox_bound),
+      topics_budget_(make_budget(cfg_.max_history_bytes, "topics")),
+      inbox_budget_(make_budget(cfg_.max_inbox_bytes, "inboxes")) {
+  topic_metrics::get().history_evictions.with({"topics"});  // listed from the start
+  topic_metrics::get().history_evictions.with({"inboxes"});
+}
+
+history_budget& topic_directory::budget_for(std::string_view name) {
+  return topic_name::is_inbox(name) ? *inbox_budget_ : *topics_budget_;
+}
 
 topic_directory::lookup topic_directory::open(std::string_view name, scope where,
                                               const topic_creator* creator) {
@@ -86,11 +105,10 @@ std::string topic_directory::over_quota_locked(const topic_creator& creator, boo
   if (inbox) {
     auto limit = creator.anonymous ? cfg_.max_inboxes_per_address : cfg_.max_inboxes_per_principal;
     if (limit > 0 && count_of(inboxes_by_creator_, principal_key(creator)) >= limit)
-      return creator.anonymous
-                 ? quota_message("this address has as many client inboxes as allowed", limit,
-                                 "inbox.max_per_address")
-                 : quota_message("this client has as many client inboxes as allowed", limit,
-                                 "inbox.max_per_principal");
+      return creator.anonymous ? quota_message("this address has as many client inboxes as allowed",
+                                               limit, "inbox.max_per_address")
+                               : quota_message("this client has as many client inboxes as allowed",
+                                               limit, "inbox.max_per_principal");
     return {};
   }
   if (cfg_.max_created_per_principal > 0 &&
@@ -138,9 +156,8 @@ topic_directory::entry_map::iterator topic_directory::spawn_locked(const std::st
   auto mailbox = std::make_shared<mailbox_gauge>(mailbox_kind::topic, mailbox_bound_);
   // A connection's own inbox cannot be resumed: it is neither stored nor shared.
   bool own_inbox = where == scope::node;
-  auto actor = system_.spawn(topic, name, rule,
-                             own_inbox ? config::storage_config{} : cfg_.storage, weak_from_this(),
-                             mailbox, own_inbox ? nullptr : cluster_, own_inbox);
+  auto actor = system_.spawn(topic, name, rule, own_inbox ? config::storage_config{} : cfg_.storage,
+                             weak_from_this(), mailbox, own_inbox ? nullptr : cluster_, own_inbox);
   if (topic_name::is_inbox(name)) ++inboxes_;
   entry e;
   e.actor = std::move(actor);
@@ -190,9 +207,27 @@ std::vector<std::pair<std::string, caf::actor>> topic_directory::all() const {
   return out;
 }
 
+// A log untouched for longer than its topic's expire_after (the server was
+// down meanwhile, or killed before the topic left) goes now, unopened.
+bool topic_directory::expired_while_stopped(const std::string& name,
+                                            const config::topic_rule& rule) {
+  if (rule.expire_after.count() <= 0) return false;
+  std::error_code ec;
+  auto log = topic_log_path(cfg_.storage.path, name);
+  auto written = std::filesystem::last_write_time(log, ec);
+  if (ec || std::filesystem::file_time_type::clock::now() - written < rule.expire_after)
+    return false;
+  std::filesystem::remove(log, ec);
+  std::filesystem::remove(topic_claim_path(cfg_.storage.path, name), ec);
+  topic_metrics::get().expired.with({topic_metrics::kind_of(name)}).inc();
+  log::debug("topics", "expired_log_removed", {{"topic", name}});
+  return true;
+}
+
 bool topic_directory::start(std::string& error) {
   const auto& path = cfg_.storage.path;
   if (path.empty()) return true;
+  file_cache::global().set_limit(cfg_.storage.max_open_files);
   std::error_code ec;
   std::filesystem::create_directories(path, ec);
   if (ec) {
@@ -207,6 +242,7 @@ bool topic_directory::start(std::string& error) {
                 {{"topic", name}, {"reason", "no pattern under topics.patterns allows it"}});
       continue;
     }
+    if (expired_while_stopped(name, *rule)) continue;
     spawn_locked(name, *rule);
   }
   log::info("topics", "storage_opened", {{"path", path}, {"topics", topics_.size()}});

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "actors/history_budget.hpp"
 #include "config/config.hpp"
 #include "core/error_code.hpp"
 #include "core/mailbox_gauge.hpp"
@@ -66,6 +67,9 @@ class topic_directory : public std::enable_shared_from_this<topic_directory> {
   lookup find(std::string_view name);
   std::vector<std::pair<std::string, caf::actor>> all() const;
   const config::topics_config& config() const { return cfg_; }
+  // The history budget a topic of this name is charged to: inboxes', or that
+  // of every other topic.
+  history_budget& budget_for(std::string_view name);
   // Why `data_bytes` of published data are too many (topics.max_message_bytes), or "".
   std::string oversize(std::size_t data_bytes) const;
 
@@ -87,7 +91,7 @@ class topic_directory : public std::enable_shared_from_this<topic_directory> {
     caf::actor actor;
     std::shared_ptr<mailbox_gauge> mailbox;
     std::size_t leases = 0;
-    std::string principal;   // charged to (topic_creator); empty: nobody
+    std::string principal;  // charged to (topic_creator); empty: nobody
     std::string connection;
   };
   using entry_map = std::map<std::string, entry, std::less<>>;
@@ -101,6 +105,7 @@ class topic_directory : public std::enable_shared_from_this<topic_directory> {
   std::string over_quota_locked(const topic_creator& creator, bool inbox) const;
   void charge_locked(entry& e, const topic_creator& creator, bool inbox);
   void erase_locked(entry_map::iterator it);
+  bool expired_while_stopped(const std::string& name, const config::topic_rule& rule);
 
   caf::actor_system& system_;
   const config::topics_config cfg_;
@@ -113,6 +118,8 @@ class topic_directory : public std::enable_shared_from_this<topic_directory> {
   count_map inboxes_by_creator_;
   bool stopped_ = false;
   std::shared_ptr<cluster_view> cluster_;
+  std::shared_ptr<history_budget> topics_budget_;
+  std::shared_ptr<history_budget> inbox_budget_;
 };
 
 }  // namespace sluice::actors

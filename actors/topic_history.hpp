@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "actors/history_budget.hpp"
 #include "core/append_log.hpp"
 #include "transport/protocol.hpp"
 
@@ -20,12 +21,19 @@ struct stored_message {
 };
 
 // The bounded history of one topic. Offsets are consecutive from 1; the
-// oldest messages leave when there are more than `max_size` or they are
+// oldest messages leave when there are more than `max_size`, when they hold
+// more than `max_bytes` together (the newest always stays), or when they are
 // older than `max_age`. The last message is remembered even when history is
-// empty (retain_last, and the next offset after a restart).
+// empty (retain_last, and the next offset after a restart), unless memory
+// pressure took it (evict_to). What it holds is charged to `account` when
+// there is one (history_budget).
 class topic_history {
  public:
-  topic_history(std::string topic, std::size_t max_size, std::chrono::milliseconds max_age);
+  topic_history(std::string topic, std::size_t max_size, std::chrono::milliseconds max_age,
+                std::size_t max_bytes = 0, std::shared_ptr<history_budget::account> account = {});
+  ~topic_history();
+  topic_history(const topic_history&) = delete;
+  topic_history& operator=(const topic_history&) = delete;
 
   // Assigns the next offset to `record` and keeps it.
   const stored_message& append(log_record record);
@@ -38,6 +46,13 @@ class topic_history {
 
   // Drops messages older than max_age (relative to `now_ms`).
   void expire(std::int64_t now_ms);
+
+  // Drops the oldest messages (the newest too, if need be) while `more()`
+  // says so; returns how many went.
+  template <class More>
+  std::size_t evict_while(More more);
+  std::size_t bytes() const { return bytes_; }
+  history_budget::account* account() const { return account_.get(); }
 
   // Offset of the oldest message kept; last() + 1 when none is kept.
   std::uint64_t first() const { return last_offset_ + 1 - messages_.size(); }
@@ -53,20 +68,44 @@ class topic_history {
   }
 
   // What a compacted log must hold: every kept record, or at least the newest
-  // (so that offsets continue after a restart).
+  // (or a marker of its offset), so that offsets continue after a restart.
   std::vector<const log_record*> durable_records() const;
 
  private:
   stored_message render(log_record record) const;
   void trim();
   void pop_oldest();  // keeps the newest in newest_ when it is the last to go
+  void charge(const stored_message& m);
+  void refund(const stored_message& m);
 
   std::string topic_;
   std::size_t max_size_;
   std::chrono::milliseconds max_age_;
+  std::size_t max_bytes_;  // 0: no bound
+  std::shared_ptr<history_budget::account> account_;
   std::deque<stored_message> messages_;
   std::optional<stored_message> newest_;  // only while messages_ is empty
   std::uint64_t last_offset_ = 0;
+  std::size_t bytes_ = 0;      // held by messages_ and newest_
+  mutable log_record marker_;  // durable_records() when nothing is held
 };
+
+template <class More>
+std::size_t topic_history::evict_while(More more) {
+  std::size_t evicted = 0;
+  for (; !messages_.empty() && more(); ++evicted) {
+    refund(messages_.front());
+    messages_.pop_front();
+  }
+  if (newest_ && more()) {
+    refund(*newest_);
+    newest_.reset();
+  }
+  return evicted;
+}
+
+// What one message costs in memory: its data, its rendered frame and the
+// bookkeeping around them.
+std::size_t message_cost(const stored_message& m);
 
 }  // namespace sluice::actors

@@ -1,11 +1,23 @@
 #include "actors/topic_metrics.hpp"
 
+#include "core/topic_name.hpp"
+
 namespace sluice::actors {
 namespace {
 metrics::registry& reg() {
   return metrics::registry::global();
 }
 }  // namespace
+
+std::string topic_metrics::kind_of(std::string_view topic) {
+  if (topic_name::is_inbox(topic)) return "inbox";
+  if (topic_name::is_user_channel(topic)) return "user";
+  return "topic";
+}
+
+std::string topic_metrics::budget_of(std::string_view topic) {
+  return topic_name::is_inbox(topic) ? "inboxes" : "topics";
+}
 
 topic_metrics& topic_metrics::get() {
   static topic_metrics instance;
@@ -26,8 +38,22 @@ topic_metrics::topic_metrics()
       slow_disconnects(
           reg().add_counter("sluice_topic_slow_disconnects_total",
                             "Subscribers closed for falling behind (slow_subscriber: disconnect)")),
-      expired(reg().add_counter("sluice_topic_inboxes_expired_total",
-                                "Inboxes removed after expire_after without use")),
+      expired(reg().add_counter_family(
+          "sluice_topics_expired_total",
+          "Topics removed after their expire_after without use, or soon after their last use "
+          "when they held nothing, by kind (inbox, user, topic)",
+          {"kind"})),
+      history_bytes(reg().add_gauge_family(
+          "sluice_topic_history_bytes",
+          "Bytes of history held, by budget (topics: topics and user channels; inboxes)",
+          {"budget"})),
+      history_bound_bytes(reg().add_gauge_family(
+          "sluice_topic_history_bound_bytes",
+          "The bound on history bytes (topics.max_history_bytes, topics.inbox.max_total_bytes)",
+          {"budget"})),
+      history_evictions(reg().add_counter_family(
+          "sluice_topic_history_evictions_total",
+          "Messages taken from history because its budget was full, by budget", {"budget"})),
       fanout_seconds(reg().add_histogram(
           "sluice_topic_fanout_seconds",
           "Time a topic takes to store one message and queue it to every subscriber",

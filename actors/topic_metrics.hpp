@@ -1,5 +1,8 @@
 #pragma once
 
+#include <string>
+#include <string_view>
+
 #include "core/metrics.hpp"
 
 namespace sluice::actors {
@@ -8,18 +11,25 @@ namespace sluice::actors {
 // by topic: clients choose topic names, so such labels would be unbounded.
 struct topic_metrics {
   static topic_metrics& get();
+  // The label of a topic's kind: "inbox", "user" or "topic".
+  static std::string kind_of(std::string_view topic);
+  // The label of a history budget: "inboxes" or "topics".
+  static std::string budget_of(std::string_view topic);
 
   metrics::gauge& topics;
   metrics::gauge& subscriptions;
-  metrics::counter& published;              // messages given an offset
-  metrics::counter& delivered;              // event frames queued to subscribers
-  metrics::family<metrics::counter>& gaps;  // {reason}: gap frames sent
-  metrics::counter& slow_disconnects;       // subscribers closed by policy `disconnect`
-  metrics::counter& expired;                // idle inboxes removed
-  metrics::histogram& fanout_seconds;       // one publish, to every caught-up subscriber
-  metrics::counter& log_truncated_bytes;    // torn or corrupt log tails cut off at start
-  metrics::counter& log_resets;             // unreadable logs set aside at start
-  metrics::counter& log_errors;             // appends or syncs that failed
+  metrics::counter& published;                     // messages given an offset
+  metrics::counter& delivered;                     // event frames queued to subscribers
+  metrics::family<metrics::counter>& gaps;         // {reason}: gap frames sent
+  metrics::counter& slow_disconnects;              // subscribers closed by policy `disconnect`
+  metrics::family<metrics::counter>& expired;      // {kind}: topics removed after their expiry
+  metrics::family<metrics::gauge>& history_bytes;  // {kind}: held against the budget
+  metrics::family<metrics::gauge>& history_bound_bytes;  // {kind}: the budget
+  metrics::family<metrics::counter>& history_evictions;  // {kind}: messages evicted for it
+  metrics::histogram& fanout_seconds;     // one publish, to every caught-up subscriber
+  metrics::counter& log_truncated_bytes;  // torn or corrupt log tails cut off at start
+  metrics::counter& log_resets;           // unreadable logs set aside at start
+  metrics::counter& log_errors;           // appends or syncs that failed
   metrics::counter& log_syncs;
 
  private:

@@ -274,6 +274,7 @@ void topic_state::adopt(std::uint64_t epoch, std::uint64_t last, std::vector<log
       if (r.offset != h.last() + 1) continue;
       persist(r);
       fan_out(h.append(std::move(r)));
+      relieve_memory();
     }
     return;
   }
@@ -410,6 +411,7 @@ void topic_state::on_replicate(std::uint64_t epoch, const std::string& packed) {
   if (record->offset <= h.last()) return;  // already here
   persist(*record);
   fan_out(h.append(std::move(*record)));
+  relieve_memory();
 }
 
 std::tuple<std::uint64_t, std::uint64_t, std::vector<std::string>, bool> topic_state::on_handover(
@@ -460,6 +462,7 @@ bool topic_state::replica_down(const caf::down_msg& msg) {
                          [&](const caf::actor& f) { return f.address() == msg.source; });
   if (it == followers_.end()) return false;
   followers_.erase(it);
+  touch();  // the last follower gone: the topic may expire
   return true;
 }
 

@@ -12,6 +12,7 @@
 #include "actors/messages.hpp"
 #include "bin/cli.hpp"
 #include "bin/cluster_node.hpp"
+#include "bin/descriptor_limit.hpp"
 #include "config/loader.hpp"
 #include "core/log.hpp"
 #include "transport/health_probe.hpp"
@@ -188,6 +189,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   log::configure(cfg.log.level, cfg.log.format);
+  check_descriptor_limit(cfg);
 
   sigset_t signals;
   sigemptyset(&signals);

@@ -69,7 +69,7 @@ struct process_upstream_config {
   std::string cwd;  // empty: Sluice's working directory
   process_output output = process_output::lines;
   std::size_t max_line_bytes = 1024 * 1024;
-  milliseconds kill_grace{2000};     // SIGTERM, then SIGKILL after this long
+  milliseconds kill_grace{2000};      // SIGTERM, then SIGKILL after this long
   std::uint32_t max_concurrent = 16;  // processes running at once; 0: no limit (others wait)
 };
 
@@ -171,13 +171,17 @@ struct topic_rule {
   std::string match = "*";          // `*` matches any run of characters
   std::size_t history_size = 1000;  // messages kept per topic
   milliseconds history_age{0};      // older messages are dropped; 0: no age limit
-  access_list subscribe;            // clients who may subscribe
-  access_list publish;              // clients who may publish (POST /api/publish always may)
-  bool retain_last = false;         // a new subscriber gets the last message at once
+  // Bytes of history kept per topic (data, rendered frame and bookkeeping);
+  // the newest message always stays. 0: no bound but the global one.
+  std::size_t history_bytes = 64 * 1024 * 1024;
+  access_list subscribe;     // clients who may subscribe
+  access_list publish;       // clients who may publish (POST /api/publish always may)
+  bool retain_last = false;  // a new subscriber gets the last message at once
   slow_subscriber_policy slow_subscriber = slow_subscriber_policy::drop_oldest;
   std::size_t max_lag = 1000;  // messages a subscriber may fall behind before the policy acts
-  // Inboxes only: a topic nobody has used for this long (no connection, no
-  // message) is removed with its history; 0: never.
+  // A topic nobody has used for this long (no subscriber, no message) is
+  // removed with its history; 0: never. (A topic that holds nothing leaves
+  // soon after its last use whatever this says.)
   milliseconds expire_after{0};
 };
 
@@ -187,18 +191,21 @@ struct storage_config {
   std::string path;  // directory of the per-topic logs; empty: history in memory only
   fsync_policy fsync = fsync_policy::interval;
   milliseconds fsync_interval{1000};
+  std::size_t max_open_files = 1024;  // log descriptors open at once (least recently used close)
 };
 
 struct topics_config {
   std::vector<topic_rule> rules;  // first match wins; no match: the topic is not allowed
   // Every session's inbox.<client id or session id>.
   topic_rule inbox{.match = "inbox.*",
+                   .history_bytes = 4 * 1024 * 1024,
                    .subscribe = {},
                    .publish = access_list::no_one(),
                    .expire_after = milliseconds{600000}};
   // Every authenticated user's user.<sub>: readable by that user only.
   topic_rule user{.match = "user.*",
                   .history_size = 100,
+                  .history_bytes = 1024 * 1024,
                   .subscribe = access_list{false, {"owner"}},
                   .publish = access_list::no_one(),
                   .expire_after = milliseconds{600000}};
@@ -208,6 +215,11 @@ struct topics_config {
   std::size_t max_inboxes_per_principal = 100;
   std::size_t max_inboxes_per_address = 1000;
   std::size_t max_topics = 10000;
+  // Bytes of history all topics and user channels hold together, and all
+  // inboxes together (history_budget); over it the topics holding most give
+  // back their oldest messages (subscribers behind get a `gap`). 0: no bound.
+  std::size_t max_history_bytes = 256 * 1024 * 1024;
+  std::size_t max_inbox_bytes = 128 * 1024 * 1024;  // topics.inbox.max_total_bytes
   // Topics (not inboxes) that clients created by subscribing or publishing and
   // that still exist, per principal (anonymous: per address) and per
   // connection. 0: no limit. The HTTP API is not counted.
@@ -241,7 +253,7 @@ struct api_key_config {
 struct auth_config {
   bool anonymous = true;  // connections without a token are allowed
   milliseconds clock_skew{30000};
-  bool require_exp = true;                       // a JWT without exp is refused
+  bool require_exp = true;                            // a JWT without exp is refused
   milliseconds max_token_lifetime{24 * 3600 * 1000};  // exp at most this far ahead; 0: any
   std::string issuer;    // JWT `iss` must equal this; empty: not checked
   std::string audience;  // JWT `aud` must contain this; empty: not checked

@@ -139,8 +139,8 @@ void read_access(yaml_reader& r, const YAML::Node& map, const std::string& path,
 void read_auth(yaml_reader& r, const YAML::Node& node, auth_config& a) {
   const std::string p = "auth";
   if (!r.open_map(node, p,
-                  {"anonymous", "clock_skew", "require_exp", "max_token_lifetime", "jwt", "api_keys",
-                   "http_api_keys", "user_channels"}))
+                  {"anonymous", "clock_skew", "require_exp", "max_token_lifetime", "jwt",
+                   "api_keys", "http_api_keys", "user_channels"}))
     return;
   r.read_bool(node, p, "anonymous", a.anonymous);
   r.read_duration(node, p, "clock_skew", a.clock_skew, 0ms, 1h);

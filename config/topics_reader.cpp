@@ -16,15 +16,17 @@ void read_history(yaml_reader& r, const YAML::Node& node, const std::string& pat
                   topic_rule& rule) {
   auto history = node["history"];
   auto hpath = path + ".history";
-  if (!r.open_map(history, hpath, {"size", "age"})) return;
+  if (!r.open_map(history, hpath, {"size", "age", "bytes"})) return;
   r.read_unsigned(history, hpath, "size", rule.history_size, 0, max_history);
   r.read_duration(history, hpath, "age", rule.history_age, 0ms, 24h * 365);
+  r.read_size(history, hpath, "bytes", rule.history_bytes, 0, 1ULL << 40);
 }
 
 void read_rule(yaml_reader& r, const YAML::Node& node, const std::string& path, topic_rule& rule) {
   if (node.IsNull()) return;  // `"*":` with nothing under it: every default
   if (!r.open_map(node, path,
-                  {"history", "subscribe", "publish", "retain_last", "slow_subscriber", "max_lag"}))
+                  {"history", "subscribe", "publish", "retain_last", "slow_subscriber", "max_lag",
+                   "expire_after"}))
     return;
   read_history(r, node, path, rule);
   bool one_star = std::count(rule.match.begin(), rule.match.end(), '*') == 1;
@@ -34,6 +36,7 @@ void read_rule(yaml_reader& r, const YAML::Node& node, const std::string& path, 
   if (auto v = r.read_choice(node, path, "slow_subscriber", {"drop_oldest", "disconnect"}))
     rule.slow_subscriber = static_cast<slow_subscriber_policy>(*v);
   r.read_unsigned(node, path, "max_lag", rule.max_lag, 1, max_history);
+  r.read_duration(node, path, "expire_after", rule.expire_after, 0ms, 24h * 365);
 }
 
 void read_patterns(yaml_reader& r, const YAML::Node& node, topics_config& t) {
@@ -59,18 +62,21 @@ void read_patterns(yaml_reader& r, const YAML::Node& node, topics_config& t) {
 
 void read_storage(yaml_reader& r, const YAML::Node& node, storage_config& s) {
   const std::string p = "topics.storage";
-  if (!r.open_map(node, p, {"path", "fsync", "fsync_interval"})) return;
+  if (!r.open_map(node, p, {"path", "fsync", "fsync_interval", "max_open_files"})) return;
   r.read_string(node, p, "path", s.path);
   if (auto v = r.read_choice(node, p, "fsync", {"always", "interval", "never"}))
     s.fsync = static_cast<fsync_policy>(*v);
   r.read_duration(node, p, "fsync_interval", s.fsync_interval, 1ms, 1h);
+  r.read_unsigned(node, p, "max_open_files", s.max_open_files, 1, 1'000'000);
 }
 
 // topics.inbox and topics.user: their rule is fixed but for these keys.
 bool read_personal(yaml_reader& r, const YAML::Node& node, const std::string& path,
                    topic_rule& rule, bool inbox) {
   std::vector<std::string_view> keys{"history", "max_lag", "expire_after"};
-  if (inbox) keys.push_back("max_inboxes");
+  if (inbox)
+    keys.insert(keys.end(),
+                {"max_inboxes", "max_per_principal", "max_per_address", "max_total_bytes"});
   if (!r.open_map(node, path, keys)) return false;
   read_history(r, node, path, rule);
   r.read_unsigned(node, path, "max_lag", rule.max_lag, 1, max_history);
@@ -83,13 +89,24 @@ bool read_personal(yaml_reader& r, const YAML::Node& node, const std::string& pa
 void read_topics(yaml_reader& r, const YAML::Node& node, topics_config& t) {
   const std::string p = "topics";
   if (!r.open_map(node, p,
-                  {"patterns", "inbox", "user", "max_topics", "max_message_bytes", "storage"}))
+                  {"patterns", "inbox", "user", "max_topics", "max_message_bytes", "storage",
+                   "max_history_bytes", "max_created_per_principal", "max_created_per_connection"}))
     return;
   read_patterns(r, node["patterns"], t);
-  if (read_personal(r, node["inbox"], "topics.inbox", t.inbox, true))
-    r.read_unsigned(node["inbox"], "topics.inbox", "max_inboxes", t.max_inboxes, 1, 10'000'000);
+  if (read_personal(r, node["inbox"], "topics.inbox", t.inbox, true)) {
+    const std::string ip = "topics.inbox";
+    auto inbox = node["inbox"];
+    r.read_unsigned(inbox, ip, "max_inboxes", t.max_inboxes, 1, 10'000'000);
+    r.read_unsigned(inbox, ip, "max_per_principal", t.max_inboxes_per_principal, 0, 10'000'000);
+    r.read_unsigned(inbox, ip, "max_per_address", t.max_inboxes_per_address, 0, 10'000'000);
+    r.read_size(inbox, ip, "max_total_bytes", t.max_inbox_bytes, 0, 1ULL << 40);
+  }
   read_personal(r, node["user"], "topics.user", t.user, false);
   r.read_unsigned(node, p, "max_topics", t.max_topics, 1, 10'000'000);
+  r.read_size(node, p, "max_history_bytes", t.max_history_bytes, 0, 1ULL << 40);
+  r.read_unsigned(node, p, "max_created_per_principal", t.max_created_per_principal, 0, 10'000'000);
+  r.read_unsigned(node, p, "max_created_per_connection", t.max_created_per_connection, 0,
+                  10'000'000);
   r.read_size(node, p, "max_message_bytes", t.max_message_bytes, 1, 64ULL << 20);
   read_storage(r, node["storage"], t.storage);
 }

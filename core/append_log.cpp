@@ -114,12 +114,16 @@ append_log::~append_log() {
 }
 
 append_log::append_log(append_log&& other) noexcept
-    : fd_(std::exchange(other.fd_, -1)), path_(std::move(other.path_)), records_(other.records_) {}
+    : files_(other.files_),
+      file_(std::move(other.file_)),
+      path_(std::move(other.path_)),
+      records_(other.records_) {}
 
 append_log& append_log::operator=(append_log&& other) noexcept {
   if (this != &other) {
     close();
-    fd_ = std::exchange(other.fd_, -1);
+    files_ = other.files_;
+    file_ = std::move(other.file_);
     path_ = std::move(other.path_);
     records_ = other.records_;
   }
@@ -127,8 +131,7 @@ append_log& append_log::operator=(append_log&& other) noexcept {
 }
 
 void append_log::close() {
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = -1;
+  file_.reset();  // closes its descriptor, if the cache has it open
 }
 
 bool append_log::open(const std::string& path, std::uint64_t new_epoch, opened& out,
@@ -183,18 +186,15 @@ bool append_log::open(const std::string& path, std::uint64_t new_epoch, opened& 
       }
     }
   }
-  if (::lseek(fd, 0, SEEK_END) < 0) {
-    error = os_error("cannot seek", path);
-    ::close(fd);
-    return false;
-  }
-  fd_ = fd;
+  ::close(fd);  // opened again, for appending, when the log is written
+  file_ = files_->add(path);
   records_ = out.records.size();
   return true;
 }
 
 bool append_log::append(const log_record& record, bool sync_now, std::string& error) {
-  if (!write_all(fd_, encode(record))) {
+  auto bytes = encode(record);
+  if (!files_->with_fd(*file_, [&](int fd) { return write_all(fd, bytes); })) {
     error = os_error("cannot append to", path_);
     return false;
   }
@@ -202,8 +202,10 @@ bool append_log::append(const log_record& record, bool sync_now, std::string& er
   return !sync_now || sync(error);
 }
 
+// fdatasync flushes the file's data whichever descriptor names it, so a log
+// whose descriptor was closed meanwhile syncs through a new one.
 bool append_log::sync(std::string& error) {
-  if (::fdatasync(fd_) == 0) return true;
+  if (files_->with_fd(*file_, [](int fd) { return ::fdatasync(fd) == 0; })) return true;
   error = os_error("cannot sync", path_);
   return false;
 }
@@ -225,8 +227,8 @@ bool append_log::rewrite(std::uint64_t epoch, const std::vector<const log_record
     ::unlink(temp.c_str());
     return false;
   }
-  close();
-  fd_ = fd;  // the renamed file, positioned at its end
+  ::close(fd);
+  files_->close(*file_);  // the old file's descriptor; the next write opens the new one
   records_ = records.size();
   return true;
 }

@@ -2,13 +2,17 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "core/file_cache.hpp"
 
 // One topic's history on disk: a header (magic, epoch) and then records, each
 // with a CRC-32 over its contents. Appends only; a record that fails its
 // checksum or is cut short ends the log (a torn write) and is truncated away
-// on open. Not thread-safe: one topic actor owns one log.
+// on open. Its descriptor comes from a file_cache, which may close it while
+// the log is idle. Not thread-safe: one topic actor owns one log.
 namespace sluice {
 
 struct log_record {
@@ -27,7 +31,7 @@ class append_log {
     std::string reset_reason;           // non-empty: the file was unusable and set aside
   };
 
-  append_log() = default;
+  explicit append_log(file_cache& files = file_cache::global()) : files_(&files) {}
   ~append_log();
   append_log(append_log&& other) noexcept;
   append_log& operator=(append_log&& other) noexcept;
@@ -48,12 +52,13 @@ class append_log {
                std::string& error);
 
   std::uint64_t records_written() const { return records_; }
-  bool is_open() const { return fd_ >= 0; }
+  bool is_open() const { return file_ != nullptr; }
 
  private:
   void close();
 
-  int fd_ = -1;
+  file_cache* files_;
+  std::shared_ptr<file_cache::file> file_;  // null: not open
   std::string path_;
   std::uint64_t records_ = 0;  // records in the file
 };

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -19,11 +21,22 @@ struct server_status {
   std::atomic<bool> draining{false};
 };
 
+// A body produced in parts, each asked for only once the one before it was
+// written: a slow reader holds one part, never the whole body.
+class body_parts {
+ public:
+  virtual ~body_parts() = default;
+  // Calls `part` exactly once, on any thread, with the next part of the body
+  // and whether it is the last.
+  virtual void next(std::function<void(std::string part, bool last)> part) = 0;
+};
+
 struct http_reply {
   unsigned status = 200;
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  std::shared_ptr<body_parts> parts;  // set: the body comes from here, chunked; `body` unused
 };
 
 // The answer to a request that is not a WebSocket upgrade.

@@ -155,6 +155,7 @@ void http_session<Stream>::do_reply(http_reply reply, bool keep_alive) {
   state_->metrics.http_requests
       .with({std::string{path_label(std::string_view{req.target()})}, std::to_string(reply.status)})
       .inc();
+  if (reply.parts) return do_stream(std::move(reply), keep_alive);
   response_ = std::make_shared<http::response<http::string_body>>(
       static_cast<http::status>(reply.status), req.version() == 10 ? 10 : 11);
   response_->set(http::field::server, "sluice");
@@ -170,8 +171,62 @@ void http_session<Stream>::do_reply(http_reply reply, bool keep_alive) {
 }
 
 template <class Stream>
+void http_session<Stream>::do_stream(http_reply reply, bool keep_alive) {
+  const auto& req = parser_->get();
+  stream_head_ = std::make_shared<http::response<http::empty_body>>(
+      static_cast<http::status>(reply.status), 11);
+  stream_head_->set(http::field::server, "sluice");
+  stream_head_->set(http::field::content_type, reply.content_type);
+  for (auto& [name, value] : reply.headers) stream_head_->set(name, value);
+  stream_head_->chunked(true);
+  keep_alive = keep_alive && req.version() == 11;
+  stream_head_->keep_alive(keep_alive);
+  head_writer_.emplace(*stream_head_);
+  http::async_write_header(stream_, *head_writer_,
+                           [self = this->shared_from_this(), parts = std::move(reply.parts),
+                            keep_alive](beast::error_code ec, std::size_t) mutable {
+                             if (ec) return;
+                             self->ask_part(std::move(parts), keep_alive);
+                           });
+}
+
+// The next part is produced on another thread; it is written on this
+// connection's executor.
+template <class Stream>
+void http_session<Stream>::ask_part(std::shared_ptr<body_parts> parts, bool keep_alive) {
+  auto* source = parts.get();
+  source->next([self = this->shared_from_this(), parts = std::move(parts), keep_alive](
+                   std::string part, bool last) mutable {
+    auto executor = self->stream_.get_executor();
+    net::post(executor, [self = std::move(self), parts = std::move(parts), keep_alive,
+                         part = std::move(part), last]() mutable {
+      self->write_part(std::move(parts), keep_alive, std::move(part), last);
+    });
+  });
+}
+
+template <class Stream>
+void http_session<Stream>::write_part(std::shared_ptr<body_parts> parts, bool keep_alive,
+                                      std::string part, bool last) {
+  part_ = std::move(part);
+  auto done = [self = this->shared_from_this(), parts, keep_alive, last](beast::error_code ec,
+                                                                         std::size_t) mutable {
+    if (ec) return;  // the client went away: the rest is never produced
+    if (!last) return self->ask_part(std::move(parts), keep_alive);
+    net::async_write(self->stream_, http::make_chunk_last(),
+                     beast::bind_front_handler(&http_session::on_write, self, keep_alive));
+  };
+  if (part_.empty()) return done({}, 0);  // an empty chunk would end the body
+  net::async_write(stream_, http::make_chunk(net::buffer(part_)), std::move(done));
+}
+
+template <class Stream>
 void http_session<Stream>::on_write(bool keep_alive, beast::error_code ec, std::size_t) {
   response_.reset();
+  stream_head_.reset();
+  head_writer_.reset();
+  part_.clear();
+  part_.shrink_to_fit();
   if (ec) return;
   if (!keep_alive) return do_shutdown();
   do_read();

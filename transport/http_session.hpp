@@ -29,6 +29,10 @@ class http_session : public std::enable_shared_from_this<http_session<Stream>> {
   void do_api(bool keep_alive, bool keyed);
   void do_reply(http_reply reply, bool keep_alive);
   void on_write(bool keep_alive, beast::error_code ec, std::size_t bytes);
+  // A reply with body_parts: the head, then one chunk per part.
+  void do_stream(http_reply reply, bool keep_alive);
+  void ask_part(std::shared_ptr<body_parts> parts, bool keep_alive);
+  void write_part(std::shared_ptr<body_parts> parts, bool keep_alive, std::string part, bool last);
   void do_shutdown();
 
   Stream stream_;
@@ -39,6 +43,9 @@ class http_session : public std::enable_shared_from_this<http_session<Stream>> {
   std::string remote_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<http::response<http::string_body>> response_;
+  std::shared_ptr<http::response<http::empty_body>> stream_head_;
+  std::optional<http::response_serializer<http::empty_body>> head_writer_;
+  std::string part_;  // the chunk being written
   std::optional<socket_slot> slot_;
 };
 

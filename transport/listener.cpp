@@ -70,9 +70,9 @@ void listener::on_accept(beast::error_code ec, tcp::socket socket) {
 // request, then the connection is closed.
 void listener::refuse(tcp::socket socket) {
   state_->metrics.connections_rejected.with({"too_many_connections"}).inc();
-  auto body = http_error(503, to_string(ec::too_many_connections),
-                         max_connections_refusal(state_->options))
-                  .body;
+  auto body =
+      http_error(503, to_string(ec::too_many_connections), max_connections_refusal(state_->options))
+          .body;
   auto reply = std::make_shared<std::string>(
       "HTTP/1.1 503 Service Unavailable\r\nServer: sluice\r\nContent-Type: application/json\r\n"
       "Retry-After: 5\r\nConnection: close\r\nContent-Length: " +

@@ -20,10 +20,7 @@ TEST(Frames, ServerFramesHaveTheDocumentedShapes) {
   EXPECT_EQ(frames::welcome({.session = "s-1", .node = "n"}),
             R"({"type":"welcome","session":"s-1","node":"n","protocol":1,"routes":[],)"
             R"("default_route":null})");
-  EXPECT_EQ(frames::welcome({.session = "s-1",
-                             .node = "n",
-                             .inbox = "inbox.c1",
-                             .resume = "00ff"}),
+  EXPECT_EQ(frames::welcome({.session = "s-1", .node = "n", .inbox = "inbox.c1", .resume = "00ff"}),
             R"({"type":"welcome","session":"s-1","node":"n","protocol":1,"routes":[],)"
             R"("default_route":null,"inbox":"inbox.c1","resume":"00ff"})");
   EXPECT_EQ(frames::with_session(R"({"type":"final","id":1})", "s-2"),

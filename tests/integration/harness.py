@@ -5,6 +5,7 @@ import http.client
 import json
 import os
 import re
+import resource
 import signal
 import socket
 import subprocess
@@ -30,8 +31,10 @@ def config_with(steps=3, interval="50ms", timeout="30s", extra="", server=""):
 class Sluice:
     """One sluice process. Use as a context manager."""
 
-    def __init__(self, config=None, args=(), env=None):
+    def __init__(self, config=None, args=(), env=None, open_files=None):
+        """`open_files`: the process's RLIMIT_NOFILE (soft and hard), when given."""
         self.config = config
+        self.open_files = open_files
         self.args = list(args)
         self.env = env
         self.port = None
@@ -50,8 +53,14 @@ class Sluice:
             self._config_file.close()
             cmd += ["--config", self._config_file.name]
         env = dict(os.environ, **self.env) if self.env else None
+        limit = self.open_files
+
+        def limit_open_files():
+            if limit is not None:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
+
         self.proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
-                                     env=env)
+                                     env=env, preexec_fn=limit_open_files)
         self._reader = threading.Thread(target=self._read_log, daemon=True)
         self._reader.start()
         if not self._listening.wait(PATIENCE):
@@ -112,6 +121,25 @@ class Sluice:
         self.killed = True
         self.proc.kill()
         self.proc.wait(PATIENCE)
+
+    def http_client(self):
+        """A kept-alive HTTP connection (TCP_NODELAY: a request's head and body in one go) for
+        tests that make many requests."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=PATIENCE)
+        conn.connect()
+        conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return conn
+
+    def rss(self):
+        """The process's resident memory in bytes."""
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+        raise AssertionError("no VmRSS")
+
+    def open_descriptors(self):
+        return len(os.listdir(f"/proc/{self.proc.pid}/fd"))
 
     def wait_exit(self):
         return self.proc.wait(PATIENCE)

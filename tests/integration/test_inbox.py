@@ -151,7 +151,7 @@ class InboxExpiry(unittest.IsolatedAsyncioTestCase):
             await asyncio.sleep(0.05)
         self.assertEqual(await self.inbox_status("inbox.leaver"), 404)
         self.assertEqual(await self.inbox_status("inbox.stayer"), 200)
-        self.assertGreaterEqual(self.server.metrics()["sluice_topic_inboxes_expired_total"], 1)
+        self.assertGreaterEqual(self.server.metrics()["sluice_topics_expired_total{kind=\"inbox\"}"], 1)
         # A client that comes back later starts a fresh inbox.
         back, _ = await connect(self.server, query="client_id=leaver")
         self.assertEqual((await recv_json(back))["last"], 0)

@@ -162,6 +162,79 @@ class ClientIdsWithAuthentication(unittest.IsolatedAsyncioTestCase):
         await bob.close()
 
 
+class TopicSquatting(unittest.IsolatedAsyncioTestCase):
+    """One client cannot take every topic slot: what a principal and a connection may create is
+    bounded (topics.max_created_per_principal, topics.max_created_per_connection), everybody else
+    keeps working, and topics that hold nothing leave with their creator."""
+
+    CONFIG = config_with(extra=f"""auth:
+  anonymous: false
+  jwt:
+    issuer: https://auth.example.com
+    audience: sluice
+    keys:
+      - {{algorithm: HS256, secret: "{SECRET}"}}
+  http_api_keys:
+    backend: {{sha256: {AUTH_ENV["SLUICE_API_KEY_SHA256"]}}}
+topics:
+  patterns:
+    "chat.*": {{subscribe: [authenticated], publish: [authenticated]}}
+""")
+
+    async def asyncSetUp(self):
+        asyncio.get_running_loop().set_debug(False)
+        self.server = Sluice(self.CONFIG).__enter__()
+
+    async def asyncTearDown(self):
+        self.server.__exit__(None, None, None)
+
+    async def subscribe_many(self, ws, names):
+        """Subscribes to each name; returns {"subscribed": n, "<error code>": n}."""
+        for i, name in enumerate(names):
+            await send_json(ws, {"type": "subscribe", "topic": name, "id": i})
+        outcomes = {}
+        for _ in names:
+            frame = await recv_json(ws)
+            key = frame.get("code", frame["type"])
+            outcomes[key] = outcomes.get(key, 0) + 1
+        return outcomes
+
+    async def test_a_squatter_is_refused_while_others_keep_working(self):
+        first, _ = await connect_as(self.server, "mallory", "")
+        self.assertEqual(await self.subscribe_many(first, [f"chat.m0-{i}" for i in range(150)]),
+                         {"subscribed": 100, "too_many_topics": 50})
+        others = [first]
+        for c in range(1, 10):
+            ws, _ = await connect_as(self.server, "mallory", "")
+            others.append(ws)
+            self.assertEqual(await self.subscribe_many(ws, [f"chat.m{c}-{i}" for i in range(100)]),
+                             {"subscribed": 100})
+        extra, _ = await connect_as(self.server, "mallory", "")
+        await send_json(extra, {"type": "subscribe", "topic": "chat.one-more", "id": "x"})
+        refused = await recv_json(extra)
+        self.assertEqual(refused["code"], "too_many_topics")
+        self.assertIn("max_created_per_principal", refused["message"])
+        # Existing topics can still be joined; other users create theirs; the API publishes.
+        self.assertEqual(await self.subscribe_many(extra, ["chat.m0-1"]), {"subscribed": 1})
+        alice, _ = await connect_as(self.server, "alice", "")
+        self.assertEqual(await self.subscribe_many(alice, ["chat.alice-room"]), {"subscribed": 1})
+        status, _ = post_json(self.server, "/api/publish", {"topic": "chat.news", "data": "hi"},
+                              {"Authorization": "Bearer " + API_KEY})
+        self.assertEqual(status, 200)
+        # The squatter leaves: topics that hold nothing go with him, and his slots come back.
+        for ws in others + [extra]:
+            await ws.close()
+        key = {"Authorization": "Bearer " + API_KEY}
+        deadline = time.monotonic() + PATIENCE
+        while self.server.http("GET", "/api/topics/chat.m5-5", headers=key)[0] != 404:
+            self.assertLess(time.monotonic(), deadline)
+            await asyncio.sleep(0.1)
+        again, _ = await connect_as(self.server, "mallory", "")
+        self.assertEqual(await self.subscribe_many(again, ["chat.back"]), {"subscribed": 1})
+        for ws in (alice, again):
+            await ws.close()
+
+
 class AnonymousClientIds(unittest.IsolatedAsyncioTestCase):
     """Without authentication a client id is claimed by its first connection, which gets the
     credential that resumes it; nobody else can open it."""

@@ -54,8 +54,7 @@ TEST(Jwt, VerifiesTheRfc7515Example) {
   };
   EXPECT_EQ(jwt::check_claims(*t, rfc7515_exp - 1, rules(0, "joe", "")),
             jwt::claims_verdict::valid);
-  EXPECT_EQ(jwt::check_claims(*t, rfc7515_exp, rules(0, "joe", "")),
-            jwt::claims_verdict::expired);
+  EXPECT_EQ(jwt::check_claims(*t, rfc7515_exp, rules(0, "joe", "")), jwt::claims_verdict::expired);
   EXPECT_EQ(jwt::check_claims(*t, rfc7515_exp + 5, rules(10, "joe", "")),
             jwt::claims_verdict::valid);
   EXPECT_EQ(jwt::check_claims(*t, rfc7515_exp - 1, rules(0, "jane", "")),
@@ -126,10 +125,11 @@ TEST(Jwt, RefusesCriticalExtensionsAndRepeatedKeys) {
   EXPECT_FALSE(jwt::parse(
       unsigned_token(R"({"alg":"HS256","crit":["exp"],"exp":1})", R"({"sub":"a"})"), "roles", why));
   EXPECT_NE(why.find("crit"), std::string::npos);
-  EXPECT_FALSE(jwt::parse(unsigned_token(R"({"alg":"HS256","alg":"RS256"})", R"({})"), "roles", why));
-  EXPECT_FALSE(jwt::parse(unsigned_token(R"({"alg":"HS256"})",
-                                         R"({"sub":"a","roles":["user"],"roles":["admin"]})"),
-                          "roles", why));
+  EXPECT_FALSE(
+      jwt::parse(unsigned_token(R"({"alg":"HS256","alg":"RS256"})", R"({})"), "roles", why));
+  EXPECT_FALSE(jwt::parse(
+      unsigned_token(R"({"alg":"HS256"})", R"({"sub":"a","roles":["user"],"roles":["admin"]})"),
+      "roles", why));
   EXPECT_NE(why.find("\"roles\" twice"), std::string::npos) << why;
 }
 
@@ -137,19 +137,18 @@ TEST(Jwt, ExpiryIsRequiredAndBounded) {
   std::string why;
   auto no_exp = jwt::parse(unsigned_token(R"({"alg":"HS256"})", R"({"sub":"a"})"), "roles", why);
   ASSERT_TRUE(no_exp);
-  EXPECT_EQ(jwt::check_claims(*no_exp, 1000, {0, "", "", true, 0}),
-            jwt::claims_verdict::no_expiry);
+  EXPECT_EQ(jwt::check_claims(*no_exp, 1000, {0, "", "", true, 0}), jwt::claims_verdict::no_expiry);
   EXPECT_EQ(jwt::check_claims(*no_exp, 1000, {0, "", "", false, 0}), jwt::claims_verdict::valid);
   // The largest exp there is: no arithmetic overflows, and the lifetime bound refuses it.
-  auto far = jwt::parse(
-      unsigned_token(R"({"alg":"HS256"})", R"({"sub":"a","exp":9223372036854775807})"), "roles",
-      why);
+  auto far =
+      jwt::parse(unsigned_token(R"({"alg":"HS256"})", R"({"sub":"a","exp":9223372036854775807})"),
+                 "roles", why);
   ASSERT_TRUE(far);
   EXPECT_EQ(jwt::check_claims(*far, 1000, {30, "", "", true, 86400}),
             jwt::claims_verdict::too_long);
   EXPECT_EQ(jwt::check_claims(*far, 1000, {30, "", "", true, 0}), jwt::claims_verdict::valid);
-  auto day = jwt::parse(unsigned_token(R"({"alg":"HS256"})", R"({"sub":"a","exp":87400})"),
-                        "roles", why);
+  auto day =
+      jwt::parse(unsigned_token(R"({"alg":"HS256"})", R"({"sub":"a","exp":87400})"), "roles", why);
   ASSERT_TRUE(day);
   EXPECT_EQ(jwt::check_claims(*day, 1000, {0, "", "", true, 86400}), jwt::claims_verdict::valid);
   EXPECT_EQ(jwt::check_claims(*day, 999, {0, "", "", true, 86400}), jwt::claims_verdict::too_long);

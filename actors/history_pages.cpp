@@ -1,0 +1,119 @@
+#include "actors/history_pages.hpp"
+
+#include <caf/all.hpp>
+
+#include <chrono>
+
+#include "actors/messages.hpp"
+#include "actors/one_shot.hpp"
+#include "core/error_code.hpp"
+#include "core/json.hpp"
+
+namespace sluice::actors {
+namespace {
+
+constexpr auto patience = std::chrono::seconds(30);  // a topic stuck on its disk
+
+std::int64_t num(std::uint64_t v) {
+  return static_cast<std::int64_t>(v);
+}
+
+}  // namespace
+
+struct history_pages::answer {
+  std::string error;  // code name, or ""
+  std::uint64_t epoch = 0, first = 0, last = 0, from = 0;
+  std::string messages;  // or the error's message
+  std::uint64_t count = 0;
+};
+
+history_pages::history_pages(caf::actor_system& system, caf::actor topic, topic_lease lease,
+                             std::string name, std::uint64_t since, std::uint64_t limit)
+    : system_(system),
+      topic_(std::move(topic)),
+      lease_(std::move(lease)),
+      name_(std::move(name)),
+      since_(since),
+      remaining_(limit) {}
+
+void history_pages::start(caf::actor_system& system, caf::actor topic, topic_lease lease,
+                          std::string name, std::uint64_t since, std::uint64_t limit,
+                          std::function<void(transport::http_reply)> done) {
+  auto pages = std::make_shared<history_pages>(system, std::move(topic), std::move(lease),
+                                               std::move(name), since, limit);
+  pages->ask(true, [pages, done](const answer& a) {
+    if (!a.error.empty()) {
+      auto code =
+          a.error == to_string(ec::invalid_offset) ? ec::invalid_offset : ec::storage_failed;
+      return done(transport::http_error(code == ec::invalid_offset ? 400 : 503, to_string(code),
+                                        a.messages));
+    }
+    pages->first_part_ = pages->part_of(a, true, pages->first_last_);
+    transport::http_reply reply;
+    reply.parts = pages;
+    done(std::move(reply));
+  });
+}
+
+void history_pages::next(std::function<void(std::string part, bool last)> part) {
+  if (!first_part_.empty()) return part(std::exchange(first_part_, {}), first_last_);
+  ask(false, [self = shared_from_this(), part](const answer& a) {
+    bool last = false;
+    auto text = self->part_of(a, false, last);
+    part(std::move(text), last);
+  });
+}
+
+void history_pages::ask(bool first, answered then) {
+  auto from = first ? since_ + 1 : cursor_;
+  auto count = std::min(remaining_, part_messages);
+  in_actor(system_, [topic = topic_, from, count, first, then = std::move(then)](auto* self) {
+    self->request(topic, patience, topic_history_atom::value, from, count, part_bytes, first)
+        .then(
+            [self, then](std::string& error, std::uint64_t epoch, std::uint64_t first_offset,
+                         std::uint64_t last, std::uint64_t start, std::string& messages,
+                         std::uint64_t n) {
+              then(answer{std::move(error), epoch, first_offset, last, start, std::move(messages),
+                          n});
+              self->quit();
+            },
+            [self, then](caf::error&) {
+              answer failed;
+              failed.error = to_string(ec::storage_failed);
+              failed.messages = "the topic did not answer";
+              then(failed);
+              self->quit();
+            });
+  });
+}
+
+std::string history_pages::part_of(const answer& a, bool first, bool& last) {
+  std::string out;
+  if (first) {
+    json::object head;
+    head.str("topic", name_).num("epoch", num(a.epoch)).num("first", num(a.first));
+    head.num("last", num(a.last));
+    if (a.from > since_ + 1)  // history no longer reaches back to `since`
+      head.raw("gap",
+               json::object{}.num("from", num(since_ + 1)).num("to", num(a.from - 1)).finish());
+    out = head.finish();
+    out.pop_back();  // the object goes on with its messages
+    out += ",\"messages\":[";
+    cursor_ = a.from;
+  } else if (a.count > 0 && !a.messages.empty()) {
+    out += ',';
+  }
+  // A failed part ends the page where it stopped; the next page resumes there.
+  out += a.messages.empty() || !a.error.empty() ? std::string{} : a.messages;
+  auto taken = a.error.empty() ? a.count : 0;
+  cursor_ += taken;
+  remaining_ -= std::min(remaining_, taken);
+  last = remaining_ == 0 || taken == 0 || cursor_ > a.last;
+  if (!last) return out;
+  out += "],\"next_since\":";
+  out += cursor_ <= a.last ? std::to_string(cursor_ - 1) : std::string{"null"};
+  out += "}\n";
+  return out;
+}
+
+}  // namespace sluice::actors
