@@ -180,7 +180,8 @@ void cluster_view::publish_locked() const {
   // A node serves its own clients whatever its peers do: always ready.
   readiness_board::global().publish(
       "cluster", true,
-      json::object{}.str("node", self_).num("up", counts[1]).raw("peers", detail).finish());
+      json::object{}.str("node", self_).num("up", counts[1]).raw("peers", detail).finish(),
+      readiness_board::section::top);
 }
 
 }  // namespace sluice::actors

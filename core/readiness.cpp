@@ -9,12 +9,13 @@ readiness_board& readiness_board::global() {
   return board;
 }
 
-void readiness_board::publish(std::string name, bool ready, std::string detail_json) {
+void readiness_board::publish(std::string name, bool ready, std::string detail_json,
+                              section where) {
   std::lock_guard lock{mutex_};
   auto it = std::find_if(entries_.begin(), entries_.end(),
-                         [&](const entry& e) { return e.name == name; });
+                         [&](const entry& e) { return e.name == name && e.where == where; });
   if (it == entries_.end()) {
-    entries_.push_back({std::move(name), ready, std::move(detail_json)});
+    entries_.push_back({std::move(name), ready, std::move(detail_json), where});
     return;
   }
   it->ready = ready;

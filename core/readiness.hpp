@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <mutex>
 #include <string>
 #include <utility>
@@ -13,15 +14,20 @@ namespace sluice {
 // the HTTP endpoint; safe from any thread.
 class readiness_board {
  public:
+  // Where /readyz shows an entry: under "upstreams", or as a field of its own.
+  enum class section : std::uint8_t { upstreams, top };
+
   struct entry {
     std::string name;
     bool ready = true;
     std::string detail_json = "{}";  // a JSON object
+    section where = section::upstreams;
   };
 
   static readiness_board& global();
 
-  void publish(std::string name, bool ready, std::string detail_json);
+  void publish(std::string name, bool ready, std::string detail_json,
+               section where = section::upstreams);
   void remove(const std::string& name);
   std::vector<entry> snapshot() const;
 

@@ -13,7 +13,7 @@ build_packages=(
 )
 test_packages=(
   libgtest-dev libgmock-dev python3 python3-websockets python3-fastapi python3-uvicorn
-  python3-jwt python3-cryptography openssl
+  python3-jwt python3-cryptography python3-yaml openssl
   curl nodejs npm clang libclang-rt-14-dev
 )
 

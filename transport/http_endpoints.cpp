@@ -26,19 +26,25 @@ http_reply readiness(std::string_view query, const server_status& status) {
   bool ready = listening && !draining;
   bool degraded = false;
   json::object upstreams;
+  json::object others;  // fields of their own (e.g. "cluster"), after "upstreams"
   for (const auto& c : readiness_board::global().snapshot()) {
     degraded = degraded || !c.ready;
-    upstreams.raw(c.name, c.detail_json);
+    (c.where == readiness_board::section::top ? others : upstreams).raw(c.name, c.detail_json);
   }
   bool strict = query.find("strict") != std::string_view::npos;
   auto name = !ready ? "not_ready" : degraded ? "degraded" : "ready";
-  return json_reply(ready && !(strict && degraded) ? 200 : 503,
-                    json::object{}
-                        .str("status", name)
-                        .boolean("listening", listening)
-                        .boolean("draining", draining)
-                        .raw("upstreams", upstreams.finish())
-                        .finish());
+  auto body = json::object{}
+                  .str("status", name)
+                  .boolean("listening", listening)
+                  .boolean("draining", draining)
+                  .raw("upstreams", upstreams.finish())
+                  .finish();
+  auto rest = others.finish();
+  if (rest.size() > 2) {  // "{...}": its fields go on the body's
+    body.back() = ',';
+    body.append(rest, 1);
+  }
+  return json_reply(ready && !(strict && degraded) ? 200 : 503, std::move(body));
 }
 
 }  // namespace

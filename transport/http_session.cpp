@@ -20,7 +20,8 @@ std::string ip_of(const tcp::socket& socket, std::uint16_t& port) {
 // Metric label for a path: only known paths, so clients cannot grow the label set.
 std::string_view path_label(std::string_view target) {
   auto path = target.substr(0, target.find('?'));
-  for (std::string_view known : {"/healthz", "/readyz", "/metrics", "/ws", "/api/publish"})
+  for (std::string_view known :
+       {"/healthz", "/readyz", "/metrics", "/ws", "/workers", "/api/publish", "/api/cluster"})
     if (path == known) return known;
   if (path.starts_with("/api/topics")) return "/api/topics";
   return "other";

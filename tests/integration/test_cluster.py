@@ -160,7 +160,7 @@ class ClusterOfThree(unittest.IsolatedAsyncioTestCase):
             for peer in (1, 2, 3):
                 self.assertEqual(metrics[f'sluice_cluster_node_up{{node="node{peer}"}}'], 1)
             _, _, ready = cluster.nodes[i].http("GET", "/readyz")
-            self.assertIn('"cluster"', ready)
+            self.assertEqual(json.loads(ready)["cluster"]["up"], 3)  # a field beside upstreams
         owner_index = int(owner[-1])
         self.assertGreaterEqual(cluster.nodes[owner_index].metrics()["sluice_cluster_replicated_total"], 1)
 

@@ -99,6 +99,13 @@ class HttpEndpoints(unittest.TestCase):
             expected = 200 if depth < 64 else 400
             self.assertEqual(status, expected, (depth, body))
 
+    def test_http_metric_names_every_known_path(self):
+        for path in ("/workers", "/api/cluster"):
+            status, _, _ = self.server.http("GET", path)
+            metrics = self.server.metrics()
+            self.assertEqual(metrics[f'sluice_http_requests_total{{path="{path}",status="{status}"}}'], 1,
+                             [k for k in metrics if k.startswith("sluice_http_requests_total")])
+
     def test_keep_alive_serves_several_requests(self):
         response = raw_http(self.server.port,
                             b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
