@@ -2,7 +2,8 @@
 # Installs what is missing, builds Sluice twice (release, and AddressSanitizer +
 # UBSan) and runs every test against both: unit tests and integration tests
 # that drive the real binary with real clients. Then fuzzes the decoders and
-# the config loader for a bounded time (scripts/fuzz.sh).
+# the config loader for a bounded time (scripts/fuzz.sh). First of all, checks
+# that the docs and the code name the same things (scripts/check-docs.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -10,6 +11,8 @@ scripts/install-deps.sh
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 status=0
+echo "== docs check"
+scripts/check-docs.py || status=1
 for flavour in release asan; do
   echo "== $flavour build"
   scripts/build.sh "$flavour" >/dev/null
