@@ -447,9 +447,12 @@ void topic_state::replicate(const stored_message& message) {
 
 bool topic_state::replica_down(const caf::down_msg& msg) {
   if (owner_ && msg.source == owner_.address()) {
-    log::warn(
-        "topic", "owner_lost",
-        {{"topic", topic_}, {"owner", owner_node_}, {"epoch", epoch_}, {"last", history_->last()}});
+    log::warn("topic", "owner_lost",
+              {{"topic", topic_},
+               {"owner", owner_node_},
+               {"epoch", epoch_},
+               {"last", history_->last()},
+               {"reason", self_->system().render(msg.reason)}});
     auto lost = owner_node_;
     owner_ = {};
     fail_in_flight();

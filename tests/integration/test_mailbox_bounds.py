@@ -14,14 +14,6 @@ import unittest
 from harness import PATIENCE, REPO, SLUICE_BIN, Sluice, config_with, connect, get_json, recv_json, send_json
 
 
-def rss_bytes(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    raise AssertionError("no VmRSS")
-
-
 async def subscribe(ws, topic):
     await send_json(ws, {"type": "subscribe", "topic": topic})
     ack = await recv_json(ws)
@@ -108,11 +100,11 @@ class NonReadingSubscriber(unittest.IsolatedAsyncioTestCase):
             sleeper, _ = await connect(server, sock=sock, max_queue=1)
             await subscribe(sleeper, "flood.a")
             publisher, _ = await connect(server)
-            baseline = rss_bytes(server.proc.pid)
+            baseline = server.rss()
 
             last = await publish_all(publisher, "flood.a", self.MESSAGES, self.DATA)
             self.assertEqual(last, self.MESSAGES)
-            grown = rss_bytes(server.proc.pid) - baseline
+            grown = server.rss() - baseline
             # The bounds hold ~1 MiB (outbound queue) + 200 KB (history); allocator and
             # sanitizer overheads stay well under 24 MiB. Unbounded queueing would hold 40 MB.
             self.assertLess(grown, 24 << 20, f"RSS grew by {grown >> 20} MiB")
