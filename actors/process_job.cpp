@@ -3,6 +3,7 @@
 #include "actors/actor_metrics.hpp"
 #include "actors/frames.hpp"
 #include "actors/job_support.hpp"
+#include "actors/strays.hpp"
 #include "actors/upstream_relay.hpp"
 
 namespace sluice::actors {
@@ -147,6 +148,7 @@ void process_job_state::acknowledge_lines(std::uint32_t n) {
 caf::behavior process_job(caf::stateful_actor<process_job_state>* self, upstream_binding upstream,
                           std::chrono::milliseconds timeout, job_request req,
                           transport::process_launcher* launcher) {
+  ignore_strays(self, process_job_state::name);
   return self->state.make_behavior(std::move(upstream), timeout, std::move(req), launcher);
 }
 

@@ -6,6 +6,7 @@
 #include "actors/frames.hpp"
 #include "actors/job_support.hpp"
 #include "actors/payload.hpp"
+#include "actors/strays.hpp"
 #include "core/json.hpp"
 
 namespace sluice::actors {
@@ -114,6 +115,7 @@ void sse_job_state::on_event(const std::string& data) {
 caf::behavior sse_job(caf::stateful_actor<sse_job_state>* self, upstream_binding upstream,
                       std::chrono::milliseconds timeout, job_request req,
                       transport::sse_client* client) {
+  ignore_strays(self, sse_job_state::name);
   return self->state.make_behavior(std::move(upstream), timeout, std::move(req), client);
 }
 

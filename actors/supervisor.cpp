@@ -3,6 +3,7 @@
 #include "actors/actor_metrics.hpp"
 #include "actors/job_support.hpp"
 #include "actors/messages.hpp"
+#include "actors/strays.hpp"
 #include "core/json.hpp"
 #include "core/log.hpp"
 #include "core/readiness.hpp"
@@ -255,6 +256,7 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
                          std::shared_ptr<const config::upstream_config> upstream,
                          std::shared_ptr<upstream_gate> gate, transport::health_prober* prober,
                          std::size_t queue_bound) {
+  ignore_strays(self, supervisor_state::name);
   return self->state.make_behavior(std::move(upstream), std::move(gate), prober, queue_bound);
 }
 

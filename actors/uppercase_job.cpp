@@ -4,6 +4,7 @@
 #include "actors/frames.hpp"
 #include "actors/messages.hpp"
 #include "actors/payload.hpp"
+#include "actors/strays.hpp"
 
 namespace sluice::actors {
 
@@ -78,6 +79,7 @@ void uppercase_job_state::on_deadline() {
 caf::behavior uppercase_job(caf::stateful_actor<uppercase_job_state>* self,
                             config::uppercase_params params, std::chrono::milliseconds timeout,
                             job_request req) {
+  ignore_strays(self, uppercase_job_state::name);
   return self->state.make_behavior(params, timeout, std::move(req));
 }
 

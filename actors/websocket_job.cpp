@@ -4,6 +4,7 @@
 #include "actors/frames.hpp"
 #include "actors/job_support.hpp"
 #include "actors/payload.hpp"
+#include "actors/strays.hpp"
 #include "actors/upstream_relay.hpp"
 
 namespace sluice::actors {
@@ -110,6 +111,7 @@ void websocket_job_state::on_message(const std::string& text) {
 caf::behavior websocket_job(caf::stateful_actor<websocket_job_state>* self,
                             upstream_binding upstream, std::chrono::milliseconds timeout,
                             job_request req, transport::websocket_connector* connector) {
+  ignore_strays(self, websocket_job_state::name);
   return self->state.make_behavior(std::move(upstream), timeout, std::move(req), connector);
 }
 

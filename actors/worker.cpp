@@ -3,6 +3,7 @@
 #include "actors/actor_metrics.hpp"
 #include "actors/flow_control.hpp"
 #include "actors/messages.hpp"
+#include "actors/strays.hpp"
 #include "actors/worker_frames.hpp"
 #include "core/json.hpp"
 #include "core/log.hpp"
@@ -185,6 +186,7 @@ void worker_state::send(std::string frame) {
 caf::behavior worker(caf::stateful_actor<worker_state>* self,
                      std::shared_ptr<transport::client_link> link,
                      std::shared_ptr<const gateway_context> ctx) {
+  ignore_strays(self, worker_state::name);
   return self->state.make_behavior(std::move(link), std::move(ctx));
 }
 

@@ -35,6 +35,9 @@ class worker_job_state {
 
  private:
   void request_worker();
+  void watch(caf::actor holder);
+  void unwatch();
+  void on_holder_down(const caf::down_msg& msg);
   void on_update(const std::string& kind, const std::string& data, std::string message);
   void on_lost(std::string why);
 
@@ -45,7 +48,9 @@ class worker_job_state {
   job_request req_;
   std::optional<upstream_attempts> attempts_;
   caf::actor pool_;
+  std::string upstream_name_;
   caf::actor worker_;     // the worker actor holding the job, once assigned
+  caf::actor holder_;     // watched: the worker, or a pool on another node queueing the request
   std::string job_id_;    // the job's id at the worker (JSON)
   credit_window window_;  // frames from the worker not yet acknowledged by the session
 };

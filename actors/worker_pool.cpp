@@ -5,6 +5,7 @@
 #include "actors/actor_metrics.hpp"
 #include "actors/cluster_metrics.hpp"
 #include "actors/messages.hpp"
+#include "actors/strays.hpp"
 #include "core/json.hpp"
 #include "core/log.hpp"
 #include "core/readiness.hpp"
@@ -91,6 +92,7 @@ void worker_pool_state::on_assign(caf::actor job, std::string route, std::string
     if (auto pool = remote_pool_for(route, served_here)) {
       actor_metrics::get().worker_jobs.with({upstream_->name}).inc();
       cluster_metrics::get().remote_jobs.with({upstream_->name}).inc();
+      self_->send(job, routed_atom::value, pool);  // the job watches the node it went to
       self_->send(pool, cluster_assign_atom::value, std::move(job), route, std::move(payload));
       return;
     }
@@ -203,6 +205,7 @@ caf::behavior worker_pool(caf::stateful_actor<worker_pool_state>* self,
                           std::shared_ptr<const config::upstream_config> upstream,
                           std::shared_ptr<upstream_gate> gate, std::size_t queue_bound,
                           std::shared_ptr<cluster_view> cluster) {
+  ignore_strays(self, worker_pool_state::name);
   return self->state.make_behavior(std::move(upstream), std::move(gate), queue_bound,
                                    std::move(cluster));
 }
