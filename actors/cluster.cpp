@@ -1,7 +1,10 @@
 #include "actors/cluster.hpp"
 
+#include <algorithm>
+
 #include "actors/cluster_metrics.hpp"
 #include "actors/messages.hpp"
+#include "actors/strays.hpp"
 #include "core/log.hpp"
 #include "security/join_proof.hpp"
 
@@ -18,6 +21,7 @@ caf::behavior cluster_state::make_behavior(config::cluster_config cfg,
                                            caf::io::middleman_actor middleman) {
   cfg_ = std::move(cfg);
   view_ = std::move(view);
+  committed_view_ = pending_view_ = {cfg_.name};
   topics_ = std::move(topics);
   middleman_ = std::move(middleman);
   backoff_ = {cfg_.retry_min, cfg_.retry_max, 2.0};
@@ -33,6 +37,8 @@ caf::behavior cluster_state::make_behavior(config::cluster_config cfg,
   }
   self_->set_down_handler([this](caf::down_msg& msg) { lost(msg.source, msg.reason); });
   self_->send(self_, cluster_tick_atom::value);
+  self_->send(self_, lease_tick_atom::value);
+  check_lease();  // a cluster of one node holds its lease from the start
   return {
       [this](cluster_connect_atom, const std::string& name) { connect(name); },
       [this](cluster_join_atom, const std::string& name, const std::string& proof,
@@ -45,6 +51,11 @@ caf::behavior cluster_state::make_behavior(config::cluster_config cfg,
         on_pool(upstream, std::move(pool), free, capacity, std::move(routes));
       },
       [this](cluster_tick_atom) { on_tick(); },
+      [this](lease_tick_atom) { on_lease_tick(); },
+      [this](lease_ping_atom, const std::string& from, std::int64_t sent) { on_ping(from, sent); },
+      [this](lease_pong_atom, const std::string& from, std::int64_t sent,
+             node_lease::views& reported) { on_pong(from, sent, std::move(reported)); },
+      [this](report_view_atom, std::vector<std::string>& view) { commit_view(std::move(view)); },
   };
 }
 
@@ -81,6 +92,7 @@ void cluster_state::join(const std::string& name, caf::actor remote) {
 void cluster_state::joined(const std::string& name, caf::actor remote) {
   auto& p = peers_[name];
   p.connecting = false;
+  if (p.up) return;  // its own join reached us first (on_join)
   p.up = true;
   p.was_up = true;
   p.attempt = 0;
@@ -91,11 +103,15 @@ void cluster_state::joined(const std::string& name, caf::actor remote) {
             {{"node", name}, {"address", p.host + ":" + std::to_string(p.port)}});
   if (view_->set_state(name, node_state::up, "", remote)) membership_changed();
   send_pools(remote);
+  // The lease need not wait for the next heartbeat.
+  self_->send(remote, lease_ping_atom::value, cfg_.name,
+              std::int64_t{node_lease::clock::now().time_since_epoch().count()});
 }
 
 void cluster_state::failed(const std::string& name, std::string why, bool refused) {
   auto& p = peers_[name];
   p.connecting = false;
+  if (p.up) return;  // its join reached us meanwhile: it is up, whatever became of ours
   auto wait = std::max(backoff_.delay(p.attempt, rng_), backoff_.base / 2);
   if (p.attempt < 16) ++p.attempt;
   if (refused) cluster_metrics::get().refused_by_peer.with({name}).inc();
@@ -143,21 +159,31 @@ std::string cluster_state::on_join(const std::string& name, const std::string& p
   }
   accepted_[from->node()] = name;
   auto& p = it->second;
-  if (!p.dials) {
-    if (!p.up && joiner) joined(name, joiner);
-  } else if (!p.up && !p.connecting) {
-    // A peer that (re)started reached us first: join it back now, not at our next retry.
-    p.attempt = 0;
-    connect(name);
-  }
+  // A peer whose join we accept is up at once, whichever side dials: both
+  // must see each other up together, or each could own a topic in its view.
+  if (!p.up && joiner) joined(name, joiner);
   return "";
 }
 
+// The current message comes from the cluster actor of `name`, a peer that is up
+// (whichever side dialed: over TLS only one does).
+bool cluster_state::sent_by_peer(const std::string& name) const {
+  auto it = peers_.find(name);
+  auto from = self_->current_sender();
+  return it != peers_.end() && it->second.up && from && it->second.remote &&
+         it->second.remote.node() == from->node();
+}
+
+// The configured name of the node that sent the current message: one whose
+// join this node accepted, or a peer that is up (its join reached us, or ours
+// reached it: either proves the secret).
 const std::string* cluster_state::joined_sender() const {
   auto from = self_->current_sender();
   if (!from) return nullptr;
-  auto it = accepted_.find(from->node());
-  return it == accepted_.end() ? nullptr : &it->second;
+  if (auto it = accepted_.find(from->node()); it != accepted_.end()) return &it->second;
+  for (const auto& [name, p] : peers_)
+    if (p.up && p.remote && p.remote.node() == from->node()) return &name;
+  return nullptr;
 }
 
 std::tuple<caf::actor, std::string> cluster_state::on_open(const std::string& topic, bool start) {
@@ -191,18 +217,79 @@ void cluster_state::on_tick() {
     if (p.up) send_pools(p.remote);
 }
 
+// Every heartbeat: ping each peer that is up with this node's send time; a
+// majority answering keeps this node's lease (node_lease.hpp).
+void cluster_state::on_lease_tick() {
+  self_->delayed_send(self_, cfg_.heartbeat_interval, lease_tick_atom::value);
+  auto now = node_lease::clock::now().time_since_epoch().count();
+  for (const auto& [name, p] : peers_)
+    if (p.up) self_->send(p.remote, lease_ping_atom::value, cfg_.name, std::int64_t{now});
+  check_lease();
+}
+
+// Answering grants the peer a lease from its send time: this node will not
+// take the peer's topics over before that lease has surely run out.
+void cluster_state::on_ping(const std::string& from, std::int64_t sent) {
+  if (!sent_by_peer(from)) return;
+  view_->lease_granted(from);
+  self_->send(peers_[from].remote, lease_pong_atom::value, cfg_.name, sent, view_->reported());
+}
+
+void cluster_state::on_pong(const std::string& from, std::int64_t sent,
+                            node_lease::views reported) {
+  if (!sent_by_peer(from)) return;
+  view_->lease_confirmed(from, node_lease::time_point{node_lease::duration{sent}},
+                         std::move(reported));
+  check_lease();
+}
+
+// The topics learn when this node gains or loses its lease, as when
+// membership changes: they look for their owners again.
+void cluster_state::check_lease() {
+  bool valid = view_->lease_valid();
+  cluster_metrics::get().lease_valid.set(valid ? 1 : 0);
+  if (valid == lease_valid_) return;
+  lease_valid_ = valid;
+  log::info("cluster", valid ? "lease_held" : "lease_lost", {{"node", cfg_.name}});
+  tell_topics();
+}
+
 void cluster_state::send_pools(const caf::actor& to) {
   for (const auto& [upstream, p] : view_->local_pools())
     self_->send(to, cluster_pool_atom::value, upstream, p.pool, p.free, p.capacity, p.routes);
 }
 
+// The topics learn of it at once (to follow the owner their view names). The
+// peers are told with the answers: both the committed view and the new one
+// at first, then, lease + margin later, when every answer given with only
+// the old view has run out, the new one alone (node_lease.hpp).
 void cluster_state::membership_changed() {
+  tell_topics();
+  auto up = view_->up_nodes();
+  std::sort(up.begin(), up.end());
+  pending_view_ = up;
+  view_->set_reported(up == committed_view_ ? node_lease::views{committed_view_}
+                                            : node_lease::views{committed_view_, up});
+  self_->delayed_send(self_, cfg_.lease + cfg_.heartbeat_interval, report_view_atom::value,
+                      std::move(up));
+}
+
+// Commits `view` if it is still the newest (a later change commits later).
+void cluster_state::commit_view(std::vector<std::string> view) {
+  if (view != pending_view_) return;
+  committed_view_ = std::move(view);
+  view_->set_reported({committed_view_});
+  tell_topics();  // owners may change now
+}
+
+void cluster_state::tell_topics() {
   self_->send(view_->changes(), membership_atom::value);
 }
 
 caf::behavior cluster(caf::stateful_actor<cluster_state>* self, config::cluster_config cfg,
                       std::shared_ptr<cluster_view> view, std::shared_ptr<topic_directory> topics,
                       caf::io::middleman_actor middleman) {
+  ignore_strays(self, cluster_state::name);
   return self->state.make_behavior(std::move(cfg), std::move(view), std::move(topics),
                                    std::move(middleman));
 }

@@ -58,11 +58,18 @@ class cluster_state {
   void on_pool(const std::string& upstream, caf::actor pool, std::uint32_t free,
                std::uint32_t capacity, std::vector<std::string> routes);
   void on_tick();
+  void on_lease_tick();
+  void on_ping(const std::string& from, std::int64_t sent);
+  void on_pong(const std::string& from, std::int64_t sent, node_lease::views reported);
+  void commit_view(std::vector<std::string> view);
+  void check_lease();
   void tell_local_pools(const std::string& upstream = {});
   // The configured name of the node that sent the current message, if it joined.
   const std::string* joined_sender() const;
+  bool sent_by_peer(const std::string& name) const;
   void send_pools(const caf::actor& to);
   void membership_changed();
+  void tell_topics();
 
   caf::event_based_actor* self_;
   config::cluster_config cfg_;
@@ -74,6 +81,9 @@ class cluster_state {
   std::map<std::string, peer> peers_;
   std::map<caf::node_id, std::string> accepted_;  // processes whose join we accepted
   std::uint64_t pools_sent_ = 0;                  // the view's local_version() last passed on
+  bool lease_valid_ = false;                      // as last announced to the topics
+  std::vector<std::string> committed_view_;       // reported to peers (sorted)
+  std::vector<std::string> pending_view_;         // the newest, committed lease + margin later
 };
 
 caf::behavior cluster(caf::stateful_actor<cluster_state>* self, config::cluster_config cfg,

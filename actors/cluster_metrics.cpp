@@ -39,6 +39,16 @@ cluster_metrics::cluster_metrics()
                                   "Topics this node handed to their (re)joined owner")),
       remote_jobs(reg().add_counter_family("sluice_cluster_remote_jobs_total",
                                            "Requests sent to a worker pool on another node",
-                                           {"upstream"})) {}
+                                           {"upstream"})),
+      lease_valid(reg().add_gauge(
+          "sluice_cluster_lease_valid",
+          "1 while this node holds its lease: a majority of the nodes answered it recently")),
+      fenced(reg().add_counter(
+          "sluice_cluster_fenced_publishes_total",
+          "Publishes answered owner_unavailable because this node had no lease to own topics")),
+      lost_holders(reg().add_counter_family(
+          "sluice_cluster_lost_job_holders_total",
+          "Requests whose worker or queueing pool on another node was lost with its node",
+          {"upstream"})) {}
 
 }  // namespace sluice::actors

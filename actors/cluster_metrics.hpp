@@ -21,6 +21,10 @@ struct cluster_metrics {
   metrics::counter& failovers;                          // topics taken over with a new epoch
   metrics::counter& handovers;                          // topics handed to a (re)joined owner
   metrics::family<metrics::counter>& remote_jobs;       // {upstream}: requests sent to another node
+  metrics::gauge& lease_valid;  // 1 while this node holds its lease (may act as an owner)
+  metrics::counter& fenced;     // publishes refused because this node had no lease
+  metrics::family<metrics::counter>&
+      lost_holders;  // {upstream}: a remote worker or pool lost with a job
 
  private:
   cluster_metrics();

@@ -25,7 +25,9 @@ std::string_view to_string(node_state s) {
 cluster_view::cluster_view(const config::cluster_config& cfg, caf::group changes)
     : self_(cfg.name),
       self_address_(cfg.host + ":" + std::to_string(cfg.port)),
-      changes_(std::move(changes)) {
+      changes_(std::move(changes)),
+      lease_(cfg.peers.size() + 1, cfg.lease, cfg.heartbeat_interval) {
+  lease_.set_reported({{self_}});  // alone, until peers are up for a while
   auto now = unix_ms();
   for (const auto& p : cfg.peers) {
     auto& n = peers_[p.name];
@@ -134,7 +136,70 @@ bool cluster_view::remote_capacity(const std::string& upstream) const {
   return false;
 }
 
+void cluster_view::lease_confirmed(const std::string& peer, node_lease::time_point sent,
+                                   node_lease::views reported) {
+  auto now = node_lease::clock::now();
+  std::lock_guard lock{mutex_};
+  lease_.confirmed(peer, sent, now, std::move(reported));
+}
+
+void cluster_view::set_reported(node_lease::views reported) {
+  std::lock_guard lock{mutex_};
+  lease_.set_reported(std::move(reported));
+}
+
+node_lease::views cluster_view::reported() const {
+  std::lock_guard lock{mutex_};
+  return lease_.reported();
+}
+
+bool cluster_view::settled() const {
+  auto now = node_lease::clock::now();
+  std::lock_guard lock{mutex_};
+  return settled_locked(now);
+}
+
+bool cluster_view::settled_locked(node_lease::time_point now) const {
+  if (!lease_.valid(now) || lease_.reported().size() != 1) return false;
+  std::vector<std::string> up{self_};
+  for (const auto& [name, n] : peers_)
+    if (n.state == node_state::up) up.push_back(name);
+  auto committed = lease_.reported().front();
+  std::sort(up.begin(), up.end());
+  std::sort(committed.begin(), committed.end());
+  return committed == up;
+}
+
+bool cluster_view::owns(std::string_view topic) const {
+  auto now = node_lease::clock::now();
+  std::lock_guard lock{mutex_};
+  return lease_.owns(topic, self_, now);
+}
+
+void cluster_view::lease_granted(const std::string& peer) {
+  std::lock_guard lock{mutex_};
+  lease_.granted(peer, node_lease::clock::now());
+}
+
+bool cluster_view::lease_valid() const {
+  auto now = node_lease::clock::now();
+  std::lock_guard lock{mutex_};
+  return lease_.valid(now);
+}
+
+std::uint64_t cluster_view::lease_term() const {
+  auto now = node_lease::clock::now();
+  std::lock_guard lock{mutex_};
+  return lease_.term(now);
+}
+
+node_lease::time_point cluster_view::takeover_allowed_at(const std::string& lost) const {
+  std::lock_guard lock{mutex_};
+  return lease_.expired_for(lost);
+}
+
 std::string cluster_view::json() const {
+  auto now = node_lease::clock::now();
   std::lock_guard lock{mutex_};
   std::string nodes = "[";
   nodes += json::object{}
@@ -157,6 +222,8 @@ std::string cluster_view::json() const {
       .str("node", self_)
       .num("up", up)
       .num("configured", static_cast<std::int64_t>(peers_.size() + 1))
+      .boolean("lease", lease_.valid(now))
+      .boolean("settled", settled_locked(now))
       .raw("nodes", nodes)
       .finish();
 }

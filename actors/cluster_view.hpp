@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "actors/node_lease.hpp"
 #include "config/config.hpp"
 
 namespace sluice::actors {
@@ -61,6 +62,28 @@ class cluster_view {
   // True when a pool on another node that is up has workers for `upstream`.
   bool remote_capacity(const std::string& upstream) const;
 
+  // Leases (node_lease.hpp). The cluster actor records pings answered both
+  // ways; topics ask whether this node may act as an owner now, and how long
+  // to wait before taking over from `lost`.
+  void lease_confirmed(const std::string& peer, node_lease::time_point sent,
+                       node_lease::views reported);
+  void lease_granted(const std::string& peer);
+  bool lease_valid() const;
+  // A majority of the configured nodes (this one included).
+  std::size_t majority() const { return lease_.majority(); }
+  // The term of the lease this node holds now; 0 when it holds none.
+  std::uint64_t lease_term() const;
+  node_lease::time_point takeover_allowed_at(const std::string& lost) const;
+  // The views of who is up that this node reports with its answers (see
+  // node_lease.hpp; the cluster actor commits a new one lease + margin after
+  // up_nodes() changed), and whether a majority votes for this node as the
+  // owner of `topic` now.
+  void set_reported(node_lease::views reported);
+  node_lease::views reported() const;
+  bool owns(std::string_view topic) const;
+  // Whether this node reports one view, the nodes it sees up, and holds its lease.
+  bool settled() const;
+
   // GET /api/cluster.
   std::string json() const;
 
@@ -76,6 +99,7 @@ class cluster_view {
   };
 
   void publish_locked() const;
+  bool settled_locked(node_lease::time_point now) const;
 
   const std::string self_;
   const std::string self_address_;
@@ -84,6 +108,7 @@ class cluster_view {
   std::map<std::string, node> peers_;
   std::map<std::string, remote_pool> local_pools_;  // by upstream
   std::uint64_t local_version_ = 0;
+  node_lease lease_;
 };
 
 }  // namespace sluice::actors

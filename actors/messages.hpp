@@ -94,6 +94,9 @@ using retry_atom = caf::atom_constant<caf::atom("retry")>;
 using assign_atom = caf::atom_constant<caf::atom("assign")>;
 // pool → worker: send this job (job actor, route, payload) to your worker.
 using dispatch_atom = caf::atom_constant<caf::atom("dispatch")>;
+// pool → job: your request went to this pool on another node (the pool);
+// the job watches it until a worker there takes the request.
+using routed_atom = caf::atom_constant<caf::atom("w_routed")>;
 // worker → job: your job id at the worker is … (the sender is the worker actor).
 using assigned_atom = caf::atom_constant<caf::atom("assigned")>;
 // worker → job: the worker sent this for your job (kind, data JSON, message).
@@ -117,7 +120,7 @@ constexpr std::uint8_t subscribe_own_inbox = 1;
 // No `subscribed` frame (an anonymous session's inbox, subscribed at connect).
 constexpr std::uint8_t subscribe_quietly = 2;
 using unsubscribe_atom = caf::atom_constant<caf::atom("unsub")>;
-// anyone → topic: publish (record kind, data) → (error code name or "", offset).
+// anyone → topic: publish (record kind, data) → (error code name or "", offset, epoch).
 using publish_atom = caf::atom_constant<caf::atom("publish")>;
 // A session retries publishes that waited for a full topic mailbox.
 using publish_retry_atom = caf::atom_constant<caf::atom("pub_retry")>;
@@ -166,6 +169,14 @@ using remote_pools_atom = caf::atom_constant<caf::atom("cl_rpools")>;
 using cluster_assign_atom = caf::atom_constant<caf::atom("cl_assign")>;
 // cluster actor → itself: connect to this peer again (peer name).
 using cluster_connect_atom = caf::atom_constant<caf::atom("cl_conn")>;
+// Leases (node_lease.hpp), between cluster actors: ping (this node's name,
+// its monotonic send time in ns) / pong (the answering node's name, the
+// ping's send time echoed, its reported view: the nodes it counts as up).
+// cluster actor → itself: time to ping / time to report this view.
+using lease_ping_atom = caf::atom_constant<caf::atom("cl_ping")>;
+using lease_pong_atom = caf::atom_constant<caf::atom("cl_pong")>;
+using lease_tick_atom = caf::atom_constant<caf::atom("cl_lease")>;
+using report_view_atom = caf::atom_constant<caf::atom("cl_report")>;
 // cluster → topics on this node (its group): the set of nodes that are up changed.
 using membership_atom = caf::atom_constant<caf::atom("cl_members")>;
 // Topics across nodes (topic_replica.cpp):
@@ -174,10 +185,17 @@ using membership_atom = caf::atom_constant<caf::atom("cl_members")>;
 using follow_atom = caf::atom_constant<caf::atom("t_follow")>;
 // owner → follower: one new message (epoch, offset, ts ms, kind, data).
 using replicate_atom = caf::atom_constant<caf::atom("t_repl")>;
-// follower → owner: publish for me (kind, data) → (error code name or "", offset).
+// follower → owner: publish for me (kind, data) → (error code name or "", offset, epoch).
 using forward_atom = caf::atom_constant<caf::atom("t_forward")>;
+// follower → owner: append this frame of a request stream (kind, data); no
+// answer (an inbox's frames are not acknowledged to anyone).
+using forward_frame_atom = caf::atom_constant<caf::atom("t_fwdframe")>;
 // new owner → previous owner: give me the topic → (epoch, records, packed).
 using handover_atom = caf::atom_constant<caf::atom("t_handover")>;
+// owner topic → itself: a follower came (after its answer went out): send
+// what waited for followers / publishes waited too long for them.
+using held_drain_atom = caf::atom_constant<caf::atom("t_helddrn")>;
+using held_expire_atom = caf::atom_constant<caf::atom("t_heldexp")>;
 // topic → itself: find the owner again.
 using resolve_atom = caf::atom_constant<caf::atom("t_resolve")>;
 

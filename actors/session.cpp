@@ -7,6 +7,7 @@
 #include "actors/actor_metrics.hpp"
 #include "actors/flow_control.hpp"
 #include "actors/frames.hpp"
+#include "actors/strays.hpp"
 #include "core/log.hpp"
 #include "core/secure_random.hpp"
 #include "security/access.hpp"
@@ -37,7 +38,8 @@ caf::behavior session_state::make_behavior(std::shared_ptr<transport::client_lin
   log::debug("session", "opened", {{"session", id_}, {"remote", link_->remote_address()}});
   who_ = link_->who();
   bool user_channels = ctx_->auth && ctx_->auth->config().user_channels;
-  topics_.emplace(self_, link_, *ctx_->topics, id_, who_, user_channels);
+  topics_.emplace(self_, link_, *ctx_->topics, id_, who_, user_channels,
+                  ctx_->limits.outbound_messages / 2);
   if (ec refusal{}; !topics_->open_inbox(refusal)) {
     refuse(refusal);
     return closing_behavior();
@@ -52,7 +54,7 @@ caf::behavior session_state::make_behavior(std::shared_ptr<transport::client_lin
     if (closing_) return;
     if (verdict == claim_verdict::refused) return refuse(ec::forbidden);
     if (verdict == claim_verdict::unavailable) return refuse(ec::owner_unavailable);
-    self_->set_default_handler(caf::print_and_drop);
+    drop_strays(self_, name);
     self_->become(running_behavior());
     begin(credential);
   });
@@ -387,6 +389,7 @@ void session_state::close_when_idle() {
 caf::behavior session(caf::stateful_actor<session_state>* self,
                       std::shared_ptr<transport::client_link> link,
                       std::shared_ptr<const gateway_context> ctx) {
+  ignore_strays(self, session_state::name);
   return self->state.make_behavior(std::move(link), std::move(ctx));
 }
 

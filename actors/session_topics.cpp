@@ -1,5 +1,6 @@
 #include "actors/session_topics.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <utility>
 
@@ -30,13 +31,15 @@ topic_creator creator_of(const security::identity& who, const transport::client_
 session_topics::session_topics(caf::event_based_actor* self,
                                std::shared_ptr<transport::client_link> link,
                                topic_directory& topics, std::string_view session_id,
-                               const security::identity& who, bool user_channels)
+                               const security::identity& who, bool user_channels,
+                               std::size_t max_publishes_in_flight)
     : self_(self),
       link_(std::move(link)),
       topics_(topics),
       who_(who),
       resumable_(!link_->params().client_id.empty()),
-      creator_(creator_of(who, *link_, session_id)) {
+      creator_(creator_of(who, *link_, session_id)),
+      max_publishes_in_flight_(std::max<std::size_t>(max_publishes_in_flight, 1)) {
   inbox_name_ = resumable_ ? security::client_inbox(who_, link_->params().client_id)
                            : topic_name::inbox_of(session_id);
   needs_claim_ = resumable_ && !security::principal_of(who_);
@@ -160,7 +163,7 @@ bool session_topics::publish(transport::client_message& msg) {
 void session_topics::retry_waiting() {
   retry_scheduled_ = false;
   while (!waiting_.empty()) {
-    if (publish_now(waiting_.front()) == sent::topic_full) {
+    if (publish_now(waiting_.front()) == sent::must_wait) {
       retry_scheduled_ = true;
       self_->delayed_send(self_, publish_retry, publish_retry_atom::value);
       return;
@@ -175,27 +178,33 @@ session_topics::sent session_topics::publish_now(transport::client_message& msg)
     send_error(ec::message_too_large, why, msg.id);
     return sent::done;
   }
+  if (publishes_in_flight_ >= max_publishes_in_flight_) return sent::must_wait;
   auto found = allowed(msg.topic, true, msg.id);
   if (!found.topic) return sent::done;
-  if (found.mailbox->full()) return sent::topic_full;
+  if (found.mailbox->full()) return sent::must_wait;
   found.mailbox->accepted();
+  ++publishes_in_flight_;
   auto kind = static_cast<std::uint8_t>(frames::record_kind::event);
   // No timeout: each one would sit in the actor clock for its whole duration,
   // one entry per publish. The topic always answers (or CAF reports it gone),
   // and the topic's mailbox bound keeps the requests in flight few.
   self_->request(found.topic, caf::infinite, publish_atom::value, kind, std::move(msg.payload))
       .then(
-          [this, id = msg.id, name = msg.topic, lease = found.lease](const std::string& error,
-                                                                     std::uint64_t offset) {
+          [this, id = msg.id, name = msg.topic, lease = found.lease](
+              const std::string& error, std::uint64_t offset, std::uint64_t epoch) {
+            --publishes_in_flight_;
+            if (!waiting_.empty() && !retry_scheduled_) retry_waiting();
             // Only a publish with an id is acknowledged: without one it is fire
             // and forget (failures are still reported).
             if (!error.empty()) {
               auto failure = frames::publish_failure_of(error);
               send_error(failure.code, std::move(failure.message), id);
             } else if (!id.empty())
-              link_->send(std::make_shared<const std::string>(frames::published(id, name, offset)));
+              link_->send(
+                  std::make_shared<const std::string>(frames::published(id, name, offset, epoch)));
           },
           [this, id = msg.id](caf::error&) {
+            --publishes_in_flight_;
             send_error(ec::storage_failed, "the topic did not acknowledge the message", id);
           });
   return sent::done;

@@ -28,9 +28,13 @@ class session_topics {
   // `who` (owned by the session, which may renew it) decides what the client
   // may subscribe and publish to; `user_channels`: a client with a `sub` is
   // subscribed to user.<sub>.
+  // At most `max_publishes_in_flight` publishes wait for their topic's answer
+  // at once; later ones wait here, so that their answers (errors too, when an
+  // owner node is lost) always fit in the client's outbound queue.
   session_topics(caf::event_based_actor* self, std::shared_ptr<transport::client_link> link,
                  topic_directory& topics, std::string_view session_id,
-                 const security::identity& who, bool user_channels);
+                 const security::identity& who, bool user_channels,
+                 std::size_t max_publishes_in_flight);
 
   // Finds (or starts) the inbox. When that is refused (a limit), the client
   // has been sent an error and `refusal` names the code.
@@ -67,7 +71,7 @@ class session_topics {
   void send_subscribe(const caf::actor& topic, const std::string& id, std::int64_t since,
                       std::uint64_t epoch, std::uint8_t flags);
   void send_error(ec code, std::string_view message, std::string_view id);
-  enum class sent { done, topic_full };
+  enum class sent { done, must_wait };
   sent publish_now(transport::client_message& msg);
 
   caf::event_based_actor* self_;
@@ -92,6 +96,8 @@ class session_topics {
   // reading and TCP pushes back on the publisher.
   std::list<transport::client_message> waiting_;  // a list: nothing allocated while empty
   bool retry_scheduled_ = false;
+  std::size_t publishes_in_flight_ = 0;
+  std::size_t max_publishes_in_flight_;
 };
 
 }  // namespace sluice::actors

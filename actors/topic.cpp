@@ -8,6 +8,7 @@
 #include "actors/actor_metrics.hpp"
 #include "actors/frames.hpp"
 #include "actors/messages.hpp"
+#include "actors/strays.hpp"
 #include "actors/topic_frames.hpp"
 #include "actors/topic_metrics.hpp"
 #include "core/clock.hpp"
@@ -66,17 +67,14 @@ caf::behavior topic_state::make_behavior(std::string topic, config::topic_rule r
         mailbox_->handled();
         return accept_publish(kind, std::move(data));
       },
-      [this](inbox_frame_atom, std::string& frame) {
-        auto kind = static_cast<std::uint8_t>(frames::record_kind::frame);
-        if (role_ == role::owner)
-          on_publish(kind, std::move(frame));
-        else
-          forward(kind, std::move(frame), {});
-      },
+      [this](inbox_frame_atom, std::string& frame) { return take_frame(frame); },
+      [this](forward_frame_atom, std::string& frame) { return take_frame(frame); },
       [this](writable_atom, const caf::actor& session) { on_writable(session); },
       [this](sync_atom) { on_sync(); },
       [this](expire_atom) { on_expire_check(); },
       [this](trim_atom) { on_trim(); },
+      [this](held_drain_atom) { drain_held(); },
+      [this](held_expire_atom) { on_held_expired(); },
       [this](claim_atom, const std::string& presented, const std::string& fresh) {
         return on_claim(presented, fresh);
       },
@@ -91,7 +89,7 @@ caf::behavior topic_state::make_behavior(std::string topic, config::topic_rule r
         return on_follow(follower, epoch, last);
       },
       [this](replicate_atom, std::uint64_t epoch, const std::string& packed) {
-        on_replicate(epoch, packed);
+        return on_replicate(epoch, packed);
       },
       [this](forward_atom, std::uint8_t kind, std::string& data) {
         return accept_publish(kind, std::move(data));
@@ -493,6 +491,7 @@ caf::behavior topic(caf::stateful_actor<topic_state>* self, std::string name,
                     std::weak_ptr<topic_directory> directory,
                     std::shared_ptr<mailbox_gauge> mailbox, std::shared_ptr<cluster_view> cluster,
                     bool sealed) {
+  ignore_strays(self, topic_state::name);
   return self->state.make_behavior(std::move(name), std::move(rule), std::move(storage),
                                    std::move(directory), std::move(mailbox), std::move(cluster),
                                    sealed);

@@ -128,18 +128,39 @@ class topic_state {
   void became_owner(bool new_epoch, std::string_view how);
   // Takes the owner's history; a different epoch is announced to subscribers as a gap.
   void adopt(std::uint64_t epoch, std::uint64_t last, std::vector<log_record> records);
-  void change_epoch(std::uint64_t epoch, std::uint64_t old_last, std::string_view why);
+  void change_epoch(std::uint64_t epoch, std::uint64_t old_last, std::uint64_t diverged,
+                    std::string_view why);
+  std::uint64_t diverges_at(const std::vector<log_record>& theirs, std::uint64_t their_last) const;
   void rewrite_log();
   // The owner publishes; otherwise the publish goes to the owner.
-  caf::result<std::string, std::uint64_t> accept_publish(std::uint8_t kind, std::string data);
+  // (error code name or "", offset, epoch)
+  caf::result<std::string, std::uint64_t, std::uint64_t> accept_publish(std::uint8_t kind,
+                                                                        std::string data);
+  static caf::result<std::string, std::uint64_t, std::uint64_t> unavailable();
+  static void deliver_unavailable(caf::response_promise& promise);
   void forward(std::uint8_t kind, std::string data, caf::response_promise promise);
+  void append_frame(std::string frame);
+  caf::result<void> take_frame(std::string& frame);
+  bool may_own() const;
+  void step_down();
+  caf::result<std::string, std::uint64_t, std::uint64_t> refuse_if_fenced(bool counted);
+  void take_over_when_allowed(std::uint64_t generation);
   void fail_in_flight();
   std::tuple<std::uint64_t, std::uint64_t, std::vector<std::string>, std::string> on_follow(
       const caf::actor& follower, std::uint64_t epoch, std::uint64_t last);
-  void on_replicate(std::uint64_t epoch, const std::string& packed);
+  bool on_replicate(std::uint64_t epoch, const std::string& packed);
   std::tuple<std::uint64_t, std::uint64_t, std::vector<std::string>, bool> on_handover(
       const std::string& new_owner);
   void replicate(const stored_message& message);
+  // A follower answered the replication of `offset` (stored, or not).
+  void on_replicated(std::uint64_t offset, bool stored);
+  // How many followers must hold a new message before it is acknowledged.
+  std::size_t confirmations_needed() const;
+  void publish_replicated(std::uint8_t kind, std::string data, caf::response_promise promise);
+  void recruit();
+  void drain_held();
+  void fail_held();
+  void on_held_expired();
   void drop_followers();
   // Handles a down message from the owner or a follower; false if it was neither.
   bool replica_down(const caf::down_msg& msg);
@@ -153,9 +174,29 @@ class topic_state {
   bool followed_ = false;         // this node has taken an owner's history before
   std::uint64_t generation_ = 0;  // of resolve(): answers to older lookups are stale
   std::string owner_node_;
-  caf::actor owner_;  // the owner's topic, while following
+  std::string lost_owner_;        // lost, until taken over: its lease must run out first
+  std::uint64_t owner_term_ = 0;  // the lease term this node became the owner in
+  caf::actor owner_;              // the owner's topic, while following
   std::vector<caf::actor> followers_;
   std::map<std::uint64_t, caf::response_promise> in_flight_;  // forwarded, not answered yet
+  // Publishes stored here and sent to the followers, acknowledged once enough
+  // of them hold them too (by offset).
+  struct pending_ack {
+    caf::response_promise promise;
+    std::size_t needed = 0;   // confirmations still wanted
+    std::size_t pending = 0;  // followers asked that have not answered
+    std::uint64_t epoch = 0;
+  };
+  std::map<std::uint64_t, pending_ack> pending_acks_;
+  // Publishes waiting for enough followers to hold them (recruit()).
+  struct held_publish {
+    std::uint8_t kind;
+    std::string data;
+    caf::response_promise promise;
+  };
+  std::deque<held_publish> held_;
+  bool held_expiry_armed_ = false;
+  std::chrono::steady_clock::time_point last_recruit_;
   std::uint64_t next_forward_ = 0;
 
   caf::event_based_actor* self_;

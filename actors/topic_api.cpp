@@ -117,11 +117,13 @@ void topic_api::publish(transport::api_call call, reply_fn done) {
     auto kind = static_cast<std::uint8_t>(frames::record_kind::event);
     self->request(topic, patience, publish_atom::value, kind, std::move(call.data))
         .then(
-            [self, done, name = call.topic](std::string& error, std::uint64_t offset) {
+            [self, done, name = call.topic](std::string& error, std::uint64_t offset,
+                                            std::uint64_t epoch) {
               if (error.empty())
                 done(json_reply(json::object{}
                                     .str("topic", name)
                                     .num("offset", static_cast<std::int64_t>(offset))
+                                    .num("epoch", static_cast<std::int64_t>(epoch))
                                     .finish()));
               else
                 done(failure_reply(frames::publish_failure_of(error)));

@@ -27,6 +27,10 @@ std::uint8_t verdict(claim_verdict v) {
 caf::result<std::uint8_t> topic_state::on_claim(const std::string& presented,
                                                 const std::string& fresh) {
   touch();
+  if (role_ == role::owner && !may_own()) {
+    step_down();
+    return verdict(claim_verdict::unavailable);
+  }
   if (role_ != role::owner) {
     auto promise = self_->make_response_promise<std::uint8_t>();
     self_->request(owner_, patience, claim_atom::value, presented, fresh)
@@ -56,7 +60,9 @@ void topic_state::set_claim(std::string digest) {
   }
   if (followers_.empty()) return;
   auto packed = pack_record({0, 0, static_cast<std::uint8_t>(frames::record_kind::claim), claim_});
-  for (const auto& f : followers_) self_->send(f, replicate_atom::value, epoch_, packed);
+  for (const auto& f : followers_)  // answered like any replication; nobody waits for it
+    self_->request(f, patience, replicate_atom::value, epoch_, packed)
+        .then([](bool) {}, [](caf::error&) {});
 }
 
 void topic_state::load_claim() {

@@ -55,8 +55,13 @@ std::string unsubscribed(std::string_view id, std::string_view topic) {
   return typed("unsubscribed", id).str("topic", topic).finish();
 }
 
-std::string published(std::string_view id, std::string_view topic, std::uint64_t offset) {
-  return typed("published", id).str("topic", topic).num("offset", num(offset)).finish();
+std::string published(std::string_view id, std::string_view topic, std::uint64_t offset,
+                      std::uint64_t epoch) {
+  return typed("published", id)
+      .str("topic", topic)
+      .num("offset", num(offset))
+      .num("epoch", num(epoch))
+      .finish();
 }
 
 publish_failure publish_failure_of(std::string_view code_name) {

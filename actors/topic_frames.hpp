@@ -35,7 +35,8 @@ std::string gap(std::string_view topic, std::uint64_t epoch, std::uint64_t from,
 std::string subscribed(std::string_view id, std::string_view topic, std::uint64_t epoch,
                        std::uint64_t first, std::uint64_t last);
 std::string unsubscribed(std::string_view id, std::string_view topic);
-std::string published(std::string_view id, std::string_view topic, std::uint64_t offset);
+std::string published(std::string_view id, std::string_view topic, std::uint64_t offset,
+                      std::uint64_t epoch);
 
 // Why a publish failed, from the error code name a topic answered with.
 struct publish_failure {

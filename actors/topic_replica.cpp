@@ -7,6 +7,7 @@
 #include "actors/cluster_metrics.hpp"
 #include "actors/messages.hpp"
 #include "actors/replica_records.hpp"
+#include "actors/strays.hpp"
 #include "actors/topic.hpp"
 #include "actors/topic_frames.hpp"
 #include "actors/topic_metrics.hpp"
@@ -16,8 +17,9 @@
 namespace sluice::actors {
 namespace {
 
-constexpr auto patience = std::chrono::seconds(5);            // one step of finding the owner
-constexpr auto retry_after = std::chrono::milliseconds(250);  // after a step failed
+constexpr auto patience = std::chrono::seconds(5);              // one step of finding the owner
+constexpr auto retry_after = std::chrono::milliseconds(250);    // after a step failed
+constexpr auto recruit_every = std::chrono::milliseconds(500);  // asking peers to follow
 
 // Whether history (epoch, last) `a` supersedes `b`. Epochs only begin at a
 // failover, after the previous owner was lost, so a later epoch is the newer
@@ -54,6 +56,7 @@ void topic_state::start_replica() {
 
 void topic_state::resolve(const std::string& lost) {
   if (!cluster_) return;
+  if (role_ == role::owner && !may_own()) step_down();
   auto owner = cluster_->owner_of(topic_, lost);
   // Nothing changed, or the lookup of this owner is under way.
   if (owner == owner_node_ && (role_ != role::resolving || looking_)) return;
@@ -64,10 +67,14 @@ void topic_state::resolve(const std::string& lost) {
     fail_in_flight();  // reported to their publishers: the owner may or may not have them
   }
   drop_followers();  // they look for the new owner too
+  fail_held();
+  // An owner this node lost may still act on a lease it was granted here.
+  if (!owner_node_.empty() && owner_node_ != owner && owner_node_ != cluster_->self())
+    lost_owner_ = owner_node_;
   owner_node_ = owner;
   role_ = role::resolving;
   hold();
-  if (owner == cluster_->self()) return take_over(generation);
+  if (owner == cluster_->self()) return take_over_when_allowed(generation);
   auto node = cluster_->cluster_of(owner);
   if (!node) return resolve_later();
   looking_ = true;
@@ -101,12 +108,61 @@ void topic_state::resolve_later() {
   self_->delayed_send(self_, retry_after, resolve_atom::value, generation_);
 }
 
+// Fencing (node_lease.hpp): this node acts as the topic's owner only while
+// it holds its lease and a majority of reported views name it the owner, and
+// only in the lease term it became owner in (a lease that lapsed meanwhile
+// means others may have taken over).
+bool topic_state::may_own() const {
+  if (!cluster_) return true;
+  auto term = cluster_->lease_term();
+  if (term == 0 || !cluster_->owns(topic_)) return false;
+  return role_ != role::owner || term == owner_term_;
+}
+
+// The lease ran out while this node owned the topic: it stops at once and
+// looks for the owner again (itself, once it has its lease back, after the
+// history of whoever owned the topic meanwhile).
+void topic_state::step_down() {
+  log::warn("topic", "fenced", {{"topic", topic_}, {"epoch", epoch_}, {"last", history_->last()}});
+  fail_held();
+  drop_followers();
+  role_ = role::resolving;
+  owner_node_.clear();
+  looking_ = false;
+  ++generation_;
+  hold();
+  resolve_later();
+}
+
+// Publishes that reach a topic without an owner wait for one, unless this
+// node is cut off (no lease, and fewer than a majority of the nodes up): then
+// no owner can be reached from here, and they are answered owner_unavailable.
+caf::result<std::string, std::uint64_t, std::uint64_t> topic_state::refuse_if_fenced(bool counted) {
+  if (may_own() || cluster_->up_nodes().size() >= cluster_->majority()) return caf::skip;
+  if (counted) mailbox_->handled();
+  cluster_metrics::get().fenced.inc();
+  return unavailable();
+}
+
+// Takes the topic over once this node holds its lease and the owner it lost
+// can no longer act on a lease granted here.
+void topic_state::take_over_when_allowed(std::uint64_t generation) {
+  if (!may_own()) return resolve_later();
+  if (!lost_owner_.empty() && cluster_->state_of(lost_owner_) != node_state::up &&
+      node_lease::clock::now() < cluster_->takeover_allowed_at(lost_owner_))
+    return resolve_later();
+  take_over(generation);
+}
+
 caf::behavior topic_state::resolving_behavior() {
   return {
+      [this](publish_atom, std::uint8_t, std::string&) { return refuse_if_fenced(true); },
+      [this](forward_atom, std::uint8_t, std::string&) { return refuse_if_fenced(false); },
       [this](membership_atom) { resolve(); },
       [this](resolve_atom, std::uint64_t generation) { on_resolve_timer(generation); },
       [this](handover_atom, const std::string& new_owner) { return on_handover(new_owner); },
-      [](replicate_atom, std::uint64_t, const std::string&) {},  // from an owner left behind
+      [this](topic_info_atom) { return info_json(); },  // "owner" is empty meanwhile
+      [](replicate_atom, std::uint64_t, const std::string&) { return false; },  // from a past owner
       [this](sync_atom) { on_sync(); },
   };
 }
@@ -124,7 +180,7 @@ void topic_state::release_hold() {
   if (!holding_) return;
   holding_ = false;
   self_->become(main_behavior_);
-  self_->set_default_handler(caf::print_and_drop);
+  drop_strays(self_, name);
 }
 
 void topic_state::follow(caf::actor owner_topic, std::uint64_t generation) {
@@ -143,6 +199,7 @@ void topic_state::follow(caf::actor owner_topic, std::uint64_t generation) {
             owner_ = owner_topic;
             self_->monitor(owner_);
             role_ = role::follower;
+            lost_owner_.clear();
             adopt(epoch, last, std::move(*records));
             followed_ = true;
             log::debug(
@@ -256,10 +313,13 @@ void topic_state::pull_from(const caf::actor& from, std::uint64_t generation) {
 void topic_state::became_owner(bool new_epoch, std::string_view how) {
   role_ = role::owner;
   owner_node_ = cluster_->self();
+  owner_term_ = cluster_->lease_term();
+  lost_owner_.clear();
+  if (followers_.size() < confirmations_needed()) recruit();
   if (new_epoch) {
     cluster_metrics::get().failovers.inc();
     change_epoch(std::max(static_cast<std::uint64_t>(unix_ms()), epoch_ + 1), history_->last(),
-                 "failover");
+                 history_->last() + 1, "failover");
   }
   if (!how.empty())
     log::info("topic", "owner",
@@ -279,6 +339,7 @@ void topic_state::adopt(std::uint64_t epoch, std::uint64_t last, std::vector<log
     return;
   }
   auto old_last = h.last();
+  auto diverged = epoch == epoch_ ? old_last + 1 : diverges_at(records, last);
   h.reset(std::move(records), last);
   if (epoch == epoch_) {  // the same sequence, but what this node lacks is gone from history
     rewrite_log();
@@ -286,21 +347,38 @@ void topic_state::adopt(std::uint64_t epoch, std::uint64_t last, std::vector<log
     return;
   }
   // Another epoch. A topic that never had an owner's history has nobody to tell.
-  if (followed_ || h.last() < old_last) return change_epoch(epoch, old_last, "failover");
+  if (followed_ || h.last() < old_last) return change_epoch(epoch, old_last, diverged, "failover");
   epoch_ = epoch;
   rewrite_log();
 }
 
-// Subscribers learn the new epoch from a gap: offsets from..to of the old
-// epoch were seen here but are not in the new history (from > to: none).
-// Messages the lost owner accepted and never sent on cannot be named here;
-// their publishers were told (owner_unavailable).
-void topic_state::change_epoch(std::uint64_t epoch, std::uint64_t old_last, std::string_view why) {
+// The first offset at which `theirs` (another epoch's history, whose newest
+// offset is `their_last`) names another message than this node's history:
+// offsets below it are the same messages in both epochs.
+std::uint64_t topic_state::diverges_at(const std::vector<log_record>& theirs,
+                                       std::uint64_t their_last) const {
+  const auto& h = *history_;
+  for (const auto& r : theirs) {
+    if (r.offset > h.last()) break;
+    const auto* mine = h.find(r.offset);
+    if (mine == nullptr) continue;  // not held here any more: nothing to compare
+    const auto& m = mine->record;
+    if (m.ts_ms != r.ts_ms || m.kind != r.kind || m.data != r.data) return r.offset;
+  }
+  return std::min(h.last(), their_last) + 1;
+}
+
+// Subscribers learn the new epoch from a gap naming the offsets of the old
+// epoch this node had from where the epochs part (`diverged`) on: messages
+// they will never get in this epoch (from > to: none). They then receive the
+// new epoch's messages from there. Messages the lost owner accepted and never
+// sent on cannot be named here; their publishers were told (owner_unavailable).
+void topic_state::change_epoch(std::uint64_t epoch, std::uint64_t old_last, std::uint64_t diverged,
+                               std::string_view why) {
   epoch_ = epoch;
-  auto& h = *history_;
   for (auto& s : subscribers_) {
-    send_gap(s, h.last() + 1, old_last, why);
-    s.next = std::min(s.next, h.last() + 1);
+    send_gap(s, diverged, old_last, why);
+    s.next = std::min(s.next, diverged);
     s.skipped_from.reset();
     pump(s);
   }
@@ -316,31 +394,64 @@ void topic_state::rewrite_log() {
   }
 }
 
-caf::result<std::string, std::uint64_t> topic_state::accept_publish(std::uint8_t kind,
-                                                                    std::string data) {
+caf::result<std::string, std::uint64_t, std::uint64_t> topic_state::accept_publish(
+    std::uint8_t kind, std::string data) {
+  if (role_ == role::owner && !may_own()) {
+    step_down();
+    cluster_metrics::get().fenced.inc();
+    return unavailable();
+  }
   if (role_ == role::owner) {
-    auto [error, offset] = on_publish(kind, std::move(data));
-    return {std::move(error), offset};
+    auto promise = self_->make_response_promise();
+    if (followers_.size() < confirmations_needed()) {
+      // Too few nodes follow the topic to hold it: it waits for them.
+      held_.push_back({kind, std::move(data), std::move(promise)});
+      recruit();
+      return caf::delegated<std::string, std::uint64_t, std::uint64_t>{};
+    }
+    publish_replicated(kind, std::move(data), std::move(promise));
+    return caf::delegated<std::string, std::uint64_t, std::uint64_t>{};
   }
   auto promise = self_->make_response_promise();
   forward(kind, std::move(data), promise);
   return promise;
 }
 
-void topic_state::forward(std::uint8_t kind, std::string data, caf::response_promise promise) {
-  cluster_metrics::get().forwarded.inc();
-  if (!promise.pending()) {  // nobody waits for the answer
-    self_->send(owner_, forward_atom::value, kind, std::move(data));
+// A frame of a request stream. An owner without its lease keeps it for the
+// owner it will find (it waits in the mailbox, in order).
+caf::result<void> topic_state::take_frame(std::string& frame) {
+  if (role_ == role::owner && !may_own()) {
+    step_down();
+    return caf::skip;
+  }
+  append_frame(std::move(frame));
+  return caf::unit;
+}
+
+// A frame of a request stream: appended by the owner, which answers nothing
+// (a stray answer from another node must never reach this actor).
+void topic_state::append_frame(std::string frame) {
+  auto kind = static_cast<std::uint8_t>(frames::record_kind::frame);
+  if (role_ == role::owner) {
+    auto [error, offset] = on_publish(kind, std::move(frame));
+    if (!error.empty())
+      log::error("topic", "frame_not_stored", {{"topic", topic_}, {"error", error}});
     return;
   }
+  cluster_metrics::get().forwarded.inc();
+  self_->send(owner_, forward_frame_atom::value, std::move(frame));
+}
+
+void topic_state::forward(std::uint8_t kind, std::string data, caf::response_promise promise) {
+  cluster_metrics::get().forwarded.inc();
   auto id = next_forward_++;
   in_flight_.emplace(id, std::move(promise));
   // No timeout (see session_topics): a lost owner fails them all in fail_in_flight().
   self_->request(owner_, caf::infinite, forward_atom::value, kind, std::move(data))
       .then(
-          [this, id](std::string& error, std::uint64_t offset) {
+          [this, id](std::string& error, std::uint64_t offset, std::uint64_t epoch) {
             if (auto it = in_flight_.find(id); it != in_flight_.end()) {
-              it->second.deliver(std::move(error), offset);
+              it->second.deliver(std::move(error), offset, epoch);
               in_flight_.erase(it);
             }
           },
@@ -349,16 +460,27 @@ void topic_state::forward(std::uint8_t kind, std::string data, caf::response_pro
                        {{"topic", topic_}, {"error", self_->system().render(e)}});
             if (auto it = in_flight_.find(id); it != in_flight_.end()) {
               cluster_metrics::get().forward_failures.inc();
-              it->second.deliver(std::string{to_string(ec::owner_unavailable)}, std::uint64_t{0});
+              deliver_unavailable(it->second);
               in_flight_.erase(it);
             }
           });
 }
 
+// The answer to a publish this node could not see through: it may or may
+// not have been stored (docs/cluster.md).
+caf::result<std::string, std::uint64_t, std::uint64_t> topic_state::unavailable() {
+  return {std::string{to_string(ec::owner_unavailable)}, std::uint64_t{0}, std::uint64_t{0}};
+}
+
+void topic_state::deliver_unavailable(caf::response_promise& promise) {
+  promise.deliver(std::string{to_string(ec::owner_unavailable)}, std::uint64_t{0},
+                  std::uint64_t{0});
+}
+
 void topic_state::fail_in_flight() {
   for (auto& [id, promise] : in_flight_) {
     cluster_metrics::get().forward_failures.inc();
-    promise.deliver(std::string{to_string(ec::owner_unavailable)}, std::uint64_t{0});
+    deliver_unavailable(promise);
   }
   in_flight_.clear();
 }
@@ -375,6 +497,7 @@ std::vector<std::string> topic_state::packed_history(std::uint64_t from) const {
 
 std::tuple<std::uint64_t, std::uint64_t, std::vector<std::string>, std::string>
 topic_state::on_follow(const caf::actor& follower, std::uint64_t epoch, std::uint64_t last) {
+  if (role_ == role::owner && !may_own()) step_down();
   if (role_ != role::owner) return {0, 0, {}, "not_owner"};
   auto& h = *history_;
   if (newer(epoch, last, epoch_, h.last())) {
@@ -387,31 +510,37 @@ topic_state::on_follow(const caf::actor& follower, std::uint64_t epoch, std::uin
                    [&](const caf::actor& f) { return f == follower; })) {
     followers_.push_back(follower);
     self_->monitor(follower);
+    // After this answer (the history) is on its way: what is held goes next.
+    if (!held_.empty()) self_->send(self_, held_drain_atom::value);
   }
   auto from = epoch == epoch_ && last <= h.last() ? last + 1 : h.first();
   return {epoch_, h.last(), packed_history(from), ""};
 }
 
-void topic_state::on_replicate(std::uint64_t epoch, const std::string& packed) {
+bool topic_state::on_replicate(std::uint64_t epoch, const std::string& packed) {
   if (role_ != role::follower || self_->current_sender() == nullptr ||
       self_->current_sender()->address() != owner_.address())
-    return;
+    return false;
   auto record = unpack_record(packed);
-  if (!record) return;
-  if (static_cast<frames::record_kind>(record->kind) == frames::record_kind::claim)
-    return set_claim(std::move(record->data));
+  if (!record) return false;
+  if (static_cast<frames::record_kind>(record->kind) == frames::record_kind::claim) {
+    set_claim(std::move(record->data));
+    return true;
+  }
   auto& h = *history_;
   if (epoch != epoch_ || record->offset > h.last() + 1) {
     // Out of step with the owner: follow it again from what this node has.
     auto generation = ++generation_;
     role_ = role::resolving;
     hold();
-    return follow(owner_, generation);
+    follow(owner_, generation);
+    return false;
   }
-  if (record->offset <= h.last()) return;  // already here
-  persist(*record);
+  if (record->offset <= h.last()) return true;  // already here
+  if (!persist(*record)) return false;
   fan_out(h.append(std::move(*record)));
   relieve_memory();
+  return true;
 }
 
 std::tuple<std::uint64_t, std::uint64_t, std::vector<std::string>, bool> topic_state::on_handover(
@@ -439,10 +568,95 @@ void topic_state::drop_followers() {
   followers_.clear();
 }
 
+// Every follower gets each new message; a publish is acknowledged once
+// confirmations_needed() of them stored it (on_replicated).
 void topic_state::replicate(const stored_message& message) {
   auto packed = pack_record(message.record);
-  for (const auto& f : followers_) self_->send(f, replicate_atom::value, epoch_, packed);
+  auto offset = message.record.offset;
+  for (const auto& f : followers_)
+    self_->request(f, patience, replicate_atom::value, epoch_, packed)
+        .then([this, offset](bool stored) { on_replicated(offset, stored); },
+              [this, offset](caf::error&) { on_replicated(offset, false); });
   cluster_metrics::get().replicated.inc(followers_.size());
+}
+
+void topic_state::on_replicated(std::uint64_t offset, bool stored) {
+  auto it = pending_acks_.find(offset);
+  if (it == pending_acks_.end()) return;  // acknowledged already, or nobody waits
+  auto& ack = it->second;
+  --ack.pending;
+  if (stored && --ack.needed == 0) {
+    ack.promise.deliver(std::string{}, offset, ack.epoch);
+  } else if (ack.pending >= ack.needed) {
+    return;  // others may still confirm
+  } else {
+    // No other node could store it: it may be lost with this one. The
+    // publisher is told so (it may retry); subscribers here may have it.
+    cluster_metrics::get().forward_failures.inc();
+    deliver_unavailable(ack.promise);
+  }
+  pending_acks_.erase(it);
+}
+
+// A majority of the configured nodes holds a message before it is
+// acknowledged: this node and majority - 1 followers (fewer when fewer
+// nodes follow the topic; none at all then).
+std::size_t topic_state::confirmations_needed() const {
+  return cluster_ ? cluster_->majority() - 1 : 0;
+}
+
+// Stores the message, sends it to the followers, and answers `promise` once
+// enough of them hold it (on_replicated).
+void topic_state::publish_replicated(std::uint8_t kind, std::string data,
+                                     caf::response_promise promise) {
+  auto needed = confirmations_needed();
+  auto [error, offset] = on_publish(kind, std::move(data));
+  if (!error.empty() || needed == 0) {
+    promise.deliver(std::move(error), offset, epoch_);
+    return;
+  }
+  pending_acks_[offset] = {std::move(promise), needed, followers_.size(), epoch_};
+}
+
+// Asks the other nodes that are up to open the topic (their topic then
+// follows this one), at most every recruit_every.
+void topic_state::recruit() {
+  auto now = std::chrono::steady_clock::now();
+  if (!held_.empty() && !held_expiry_armed_) {
+    held_expiry_armed_ = true;
+    self_->delayed_send(self_, patience, held_expire_atom::value);
+  }
+  if (now - last_recruit_ < recruit_every) return;
+  last_recruit_ = now;
+  for (const auto& peer : cluster_->up_nodes()) {
+    if (peer == cluster_->self()) continue;
+    if (auto node = cluster_->cluster_of(peer))
+      self_->request(node, patience, cluster_open_atom::value, topic_, true)
+          .then([](caf::actor&, std::string&) {}, [](caf::error&) {});
+  }
+}
+
+// Publishes held for followers go out, in order, once enough follow.
+void topic_state::drain_held() {
+  if (role_ != role::owner) return fail_held();
+  while (!held_.empty() && followers_.size() >= confirmations_needed()) {
+    auto h = std::move(held_.front());
+    held_.pop_front();
+    publish_replicated(h.kind, std::move(h.data), std::move(h.promise));
+  }
+}
+
+void topic_state::fail_held() {
+  for (auto& h : held_) deliver_unavailable(h.promise);
+  held_.clear();
+}
+
+void topic_state::on_held_expired() {
+  held_expiry_armed_ = false;
+  if (held_.empty()) return;
+  log::warn("topic", "too_few_followers",
+            {{"topic", topic_}, {"followers", followers_.size()}, {"held", held_.size()}});
+  fail_held();
 }
 
 bool topic_state::replica_down(const caf::down_msg& msg) {

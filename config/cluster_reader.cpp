@@ -66,7 +66,7 @@ void read_cluster(yaml_reader& r, const YAML::Node& node, cluster_config& c) {
   const std::string p = "cluster";
   if (!r.open_map(node, p,
                   {"name", "host", "port", "peers", "secret", "heartbeat_interval",
-                   "heartbeat_timeout", "retry_min", "retry_max", "tls"}))
+                   "heartbeat_timeout", "lease", "retry_min", "retry_max", "tls"}))
     return;
   read_name(r, node, p, c.name);
   if (c.name.empty()) return r.fail(node, p, "needs this node's `name`");
@@ -85,6 +85,11 @@ void read_cluster(yaml_reader& r, const YAML::Node& node, cluster_config& c) {
   r.read_duration(node, p, "heartbeat_timeout", c.heartbeat_timeout, 100ms, 10min);
   if (c.heartbeat_timeout <= c.heartbeat_interval)
     r.fail(node, p + ".heartbeat_timeout", "must be longer than heartbeat_interval");
+  c.lease = c.heartbeat_timeout / 2;
+  r.read_duration(node, p, "lease", c.lease, 10ms, 10min);
+  if (c.lease <= c.heartbeat_interval)
+    r.fail(node["lease"].IsDefined() ? node["lease"] : node, p + ".lease",
+           "must be longer than heartbeat_interval (each heartbeat renews it)");
   r.read_duration(node, p, "retry_min", c.retry_min, 10ms, 1min);
   r.read_duration(node, p, "retry_max", c.retry_max, 10ms, 1h);
   if (c.retry_max < c.retry_min) r.fail(node, p + ".retry_max", "must not be below retry_min");

@@ -306,6 +306,9 @@ struct cluster_config {
   std::string secret;  // checked in the join handshake; required
   std::chrono::milliseconds heartbeat_interval{500};
   std::chrono::milliseconds heartbeat_timeout{3000};
+  // How long a node may act as a topic's owner after a majority of the nodes
+  // answered its heartbeat (default: half of heartbeat_timeout).
+  std::chrono::milliseconds lease{1500};
   std::chrono::milliseconds retry_min{200};  // reconnect backoff, with jitter
   std::chrono::milliseconds retry_max{5000};
   cluster_tls_config tls;

@@ -81,8 +81,8 @@ TEST(TopicFrames, StreamFramesGainTopicAndOffset) {
             R"({"type":"gap","topic":"t","epoch":9,"from":3,"to":5,"reason":"slow"})");
   EXPECT_EQ(frames::subscribed(R"("s1")", "t", 9, 1, 0),
             R"({"type":"subscribed","id":"s1","topic":"t","epoch":9,"first":1,"last":0})");
-  EXPECT_EQ(frames::published("4", "t", 12),
-            R"({"type":"published","id":4,"topic":"t","offset":12})");
+  EXPECT_EQ(frames::published("4", "t", 12, 9),
+            R"({"type":"published","id":4,"topic":"t","offset":12,"epoch":9})");
 }
 
 TEST(TopicHistory, ResetTakesAnotherNodesHistory) {

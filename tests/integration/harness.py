@@ -197,8 +197,14 @@ class Sluice:
         return self.children()
 
     def metrics(self):
-        """The /metrics samples as {'name{labels}': value}."""
-        _, _, text = self.http("GET", "/metrics")
+        """The /metrics samples as {'name{labels}': value}. While every connection slot is taken
+        (server.max_connections counts this request too) it asks again."""
+        deadline = time.monotonic() + PATIENCE
+        while True:
+            status, _, text = self.http("GET", "/metrics")
+            if status != 503 or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
         samples = {}
         for line in text.splitlines():
             if line and not line.startswith("#"):

@@ -70,11 +70,12 @@ class Cluster:
         return json.loads(body)
 
     async def until_up(self, i, count):
-        """Polls node i's /api/cluster until `count` nodes are up; returns the last view."""
+        """Polls node i's /api/cluster until `count` nodes are up and the node has settled (holds
+        its lease and reports that view to its peers: it may own topics); returns the last view."""
         deadline = time.monotonic() + PATIENCE
         while True:
             view = self.view(i)
-            if view["up"] == count or time.monotonic() > deadline:
+            if (view["up"] == count and view.get("settled", True)) or time.monotonic() > deadline:
                 return view
             await asyncio.sleep(0.05)
 

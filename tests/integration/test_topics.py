@@ -87,7 +87,8 @@ class PublishSubscribe(unittest.IsolatedAsyncioTestCase):
         await subscribe(b, "chat.room")
         self.assertEqual(await publish(c, "chat.room", {"text": "hi"}), 1)
         status, body = post_json(self.server, "/api/publish", {"topic": "chat.room", "data": "from http"})
-        self.assertEqual((status, body), (200, {"topic": "chat.room", "offset": 2}))
+        self.assertEqual((status, body["topic"], body["offset"]), (200, "chat.room", 2))
+        self.assertEqual(body["epoch"], ack["epoch"])  # the epoch the offset belongs to
         for ws in (a, b):
             first, second = await recv_json(ws), await recv_json(ws)
             self.assertEqual((first["type"], first["topic"], first["offset"], first["data"]),
