@@ -33,13 +33,19 @@ caf::behavior cluster_state::make_behavior(config::cluster_config cfg,
     // transport stalls when two nodes connect to each other at once. The
     // other side is up once the dialer's join arrives (on_join).
     entry.dials = cfg_.tls.cert_file.empty() || cfg_.name < p.name;
-    if (entry.dials) self_->send(self_, cluster_connect_atom::value, p.name);
   }
   self_->set_down_handler([this](caf::down_msg& msg) { lost(msg.source, msg.reason); });
   self_->send(self_, cluster_tick_atom::value);
   self_->send(self_, lease_tick_atom::value);
   check_lease();  // a cluster of one node holds its lease from the start
   return {
+      // Peers are dialed only once the cluster port is ours: a node that cannot
+      // bind it exits with no connection under way (one in flight could keep
+      // CAF 0.17's middleman from shutting down).
+      [this](cluster_listening_atom) {
+        for (const auto& [name, peer] : peers_)
+          if (peer.dials) connect(name);
+      },
       [this](cluster_connect_atom, const std::string& name) { connect(name); },
       [this](cluster_join_atom, const std::string& name, const std::string& proof,
              const caf::actor& joiner) { return on_join(name, proof, joiner); },

@@ -169,6 +169,8 @@ using remote_pools_atom = caf::atom_constant<caf::atom("cl_rpools")>;
 using cluster_assign_atom = caf::atom_constant<caf::atom("cl_assign")>;
 // cluster actor → itself: connect to this peer again (peer name).
 using cluster_connect_atom = caf::atom_constant<caf::atom("cl_conn")>;
+// main → cluster actor: the cluster port is bound; dial the peers now.
+using cluster_listening_atom = caf::atom_constant<caf::atom("cl_listen")>;
 // Leases (node_lease.hpp), between cluster actors: ping (this node's name,
 // its monotonic send time in ns) / pong (the answering node's name, the
 // ping's send time echoed, its reported view: the nodes it counts as up).

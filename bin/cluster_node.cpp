@@ -6,6 +6,7 @@
 
 #include <fstream>
 
+#include "actors/messages.hpp"
 #include "transport/server.hpp"
 
 namespace sluice::cluster_node {
@@ -45,6 +46,7 @@ bool start(caf::actor_system& system, actors::gateway& gateway, const config::cl
     error = system.render(published.error());
     return false;
   }
+  caf::anon_send(actor, actors::cluster_listening_atom::value);
   return true;
 }
 
