@@ -50,11 +50,13 @@ caf::behavior topic_state::make_behavior(std::string topic, config::topic_rule r
   // A message is kept for retain_last even when history keeps none.
   history_.emplace(topic_, rule_.history_size, rule_.history_age, rule_.history_bytes,
                    open_budget_account());
+  cursors_ = subscriber_set{
+      {rule_.max_lag, rule_.slow_subscriber == config::slow_subscriber_policy::disconnect}};
   epoch_ = static_cast<std::uint64_t>(unix_ms());
   if (!storage_.path.empty()) open_log();
   self_->set_down_handler([this](caf::down_msg& msg) {
     if (replica_down(msg)) return;
-    if (auto it = find(msg.source); it != subscribers_.end()) remove(it);
+    remove(msg.source.id());
   });
   touch();
   main_behavior_ = {
@@ -162,50 +164,41 @@ void topic_state::on_subscribe(const link_ptr& link, const caf::actor& session,
     if ((flags & subscribe_own_inbox) == 0) return;
     since = -1;  // an inbox must not stay unsubscribed: live from now on, after the error
   }
-  auto it = find(session.address());
-  if (it == subscribers_.end()) {
+  auto who = session.id();
+  if (subscribers_.emplace(who, subscriber{session, link}).second) {
     self_->monitor(session);
-    subscriber fresh;
-    fresh.session = session;
-    fresh.link = link;
-    subscribers_.push_back(std::move(fresh));
     topic_metrics::get().subscriptions.inc();
-    it = std::prev(subscribers_.end());
   }
-  auto& s = *it;
-  s.asked_until = h.last();
-  s.skipped_from.reset();
   if ((flags & subscribe_quietly) == 0)
     link->send(std::make_shared<const std::string>(
         frames::subscribed(id, topic_, epoch_, h.first(), h.last())));
+  std::uint64_t next = h.last() + 1;
   if (since < 0) {
-    s.next = h.last() + 1;
     if (rule_.retain_last && h.newest() != nullptr) {
       link->send(h.newest()->frame);
       topic_metrics::get().delivered.inc();
     }
-    return;
-  }
-  if (other_epoch) {
-    send_gap(s, 1, h.first() - 1, "epoch");
-    s.next = h.first();
+  } else if (other_epoch) {
+    send_gap(link, 1, h.first() - 1, "epoch");
+    next = h.first();
   } else {
-    s.next = static_cast<std::uint64_t>(since) + 1;
+    next = static_cast<std::uint64_t>(since) + 1;
   }
-  pump(s);
+  subscribers_[who].awaiting_writable = false;
+  cursors_.subscribe(who, next, h.last(), subscriber_credit, held(), instructions_);
+  carry_out(instructions_);
 }
 
 void topic_state::on_unsubscribe(const link_ptr& link, const caf::actor& session,
                                  const std::string& id) {
-  auto it = find(session.address());
-  if (it == subscribers_.end()) {  // e.g. its subscribe was refused
+  if (!subscribers_.count(session.id())) {  // e.g. its subscribe was refused
     actor_metrics::get().count_error(ec::not_subscribed);
     link->send(std::make_shared<const std::string>(
         frames::error(ec::not_subscribed, "not subscribed to " + topic_, id)));
     return;
   }
-  self_->demonitor(it->session);
-  remove(it);
+  self_->demonitor(session);
+  remove(session.id());
   link->send(std::make_shared<const std::string>(frames::unsubscribed(id, topic_)));
 }
 
@@ -221,7 +214,7 @@ std::tuple<std::string, std::uint64_t> topic_state::on_publish(std::uint8_t kind
   const auto& message = h.append(std::move(record));
   auto offset = message.record.offset;
   topic_metrics::get().published.inc();
-  fan_out(message);
+  fan_out();
   if (!followers_.empty()) replicate(message);
   relieve_memory();  // after `message` was used: it may be among what goes
   compact_log_if_long();
@@ -261,10 +254,11 @@ void topic_state::on_sync() {
 }
 
 void topic_state::on_writable(const caf::actor& session) {
-  if (auto it = find(session.address()); it != subscribers_.end()) {
-    it->awaiting_writable = false;
-    pump(*it);
-  }
+  auto it = subscribers_.find(session.id());
+  if (it == subscribers_.end()) return;
+  it->second.awaiting_writable = false;
+  cursors_.grant(it->first, subscriber_credit, held(), instructions_);
+  carry_out(instructions_);
 }
 
 // The account is charged with what history_ holds; when the budget is over,
@@ -306,62 +300,74 @@ void topic_state::give_back(history_budget& budget) {
   log::debug("topic", "history_evicted", {{"topic", topic_}, {"messages", evicted}});
 }
 
-void topic_state::fan_out(const stored_message& message) {
-  auto offset = message.record.offset;
-  auto& delivered = topic_metrics::get().delivered;
-  for (std::size_t i = 0; i < subscribers_.size();) {
-    auto& s = subscribers_[i];
-    if (s.next == offset && !s.skipped_from && !s.awaiting_writable && !s.link->congested()) {
-      s.link->send(message.frame);  // the one rendering, shared by every queue
-      delivered.inc();
-      ++s.next;
-    } else if (s.next == offset) {
-      wait_for_writable(s);
-    } else if (!within_lag(s)) {
-      continue;  // removed: the same index now holds the next subscriber
+void topic_state::fan_out() {
+  cursors_.appended(held(), instructions_);
+  carry_out(instructions_);
+}
+
+subscriber_set::window topic_state::held() const {
+  return {history_->first(), history_->last()};
+}
+
+void topic_state::carry_out(subscriber_set::instructions& out) {
+  using kind = subscriber_set::instruction::kind;
+  std::vector<subscriber_set::key> blocked;  // the rest of their instructions are void
+  // Index-based: a grant below appends to `out`.
+  for (std::size_t n = 0; n < out.size(); ++n) {
+    auto i = out[n];
+    auto it = subscribers_.find(i.to);
+    if (it == subscribers_.end()) continue;
+    // A close stands (cursors_ has forgotten it); the rest is void once blocked.
+    if (i.what != kind::close && std::find(blocked.begin(), blocked.end(), i.to) != blocked.end())
+      continue;
+    auto& s = it->second;
+    switch (i.what) {
+      case kind::messages:
+        send_messages(i.to, s, i.from, i.until);
+        if (s.awaiting_writable) blocked.push_back(i.to);
+        break;
+      case kind::gap:
+        send_gap(s.link, i.from, i.until, i.reason);
+        break;
+      case kind::wait:  // its credit ran out: more at once, or once its connection has room
+        if (s.link->congested()) {
+          wait_for_writable(s);
+        } else {
+          cursors_.grant(i.to, subscriber_credit, held(), out);
+        }
+        break;
+      case kind::close:
+        close_slow(s);
+        remove(i.to);
+        break;
     }
-    ++i;
   }
+  out.clear();
 }
 
-bool topic_state::within_lag(subscriber& s) {
-  auto last = history_->last();
-  auto owed_from = std::max(s.next, s.asked_until + 1);  // history it asked for is not lag
-  if (last < owed_from || last - owed_from + 1 <= rule_.max_lag) return true;
-  if (rule_.slow_subscriber == config::slow_subscriber_policy::disconnect) {
-    topic_metrics::get().slow_disconnects.inc();
-    log::info("topic", "slow_subscriber_closed",
-              {{"topic", topic_}, {"behind", last - s.next + 1}, {"max_lag", rule_.max_lag}});
-    s.link->close(transport::close_code::policy_violation,
-                  "subscriber fell more than " + std::to_string(rule_.max_lag) +
-                      " messages behind on topic " + topic_);
-    remove(find(s.session.address()));
-    return false;
-  }
-  // drop_oldest: keep the newest max_lag; the rest is announced as a gap.
-  if (!s.skipped_from) s.skipped_from = s.next;
-  s.next = last - rule_.max_lag + 1;
-  return true;
-}
-
-void topic_state::pump(subscriber& s) {
+void topic_state::send_messages(subscriber_set::key who, subscriber& s, std::uint64_t from,
+                                std::uint64_t until) {
   auto& h = *history_;
-  auto& delivered = topic_metrics::get().delivered;
-  while (s.next <= h.last() || s.skipped_from) {
-    if (s.link->congested()) return wait_for_writable(s);
-    if (s.skipped_from) {
-      send_gap(s, *std::exchange(s.skipped_from, std::nullopt), s.next - 1, "slow");
-      continue;
+  std::uint64_t sent = 0;
+  for (auto o = from; o <= until; ++o) {
+    if (s.link->congested()) {
+      cursors_.block(who, o);
+      wait_for_writable(s);
+      break;
     }
-    if (s.next < h.first()) {
-      send_gap(s, s.next, h.first() - 1, "history");
-      s.next = h.first();
-      continue;
-    }
-    s.link->send(h.find(s.next)->frame);
-    delivered.inc();
-    ++s.next;
+    s.link->send(h.find(o)->frame);  // the one rendering, shared by every queue
+    ++sent;
   }
+  topic_metrics::get().delivered.inc(static_cast<double>(sent));
+}
+
+void topic_state::close_slow(subscriber& s) {
+  topic_metrics::get().slow_disconnects.inc();
+  log::info("topic", "slow_subscriber_closed",
+            {{"topic", topic_}, {"behind", rule_.max_lag + 1}, {"max_lag", rule_.max_lag}});
+  s.link->close(transport::close_code::policy_violation, "subscriber fell more than " +
+                                                             std::to_string(rule_.max_lag) +
+                                                             " messages behind on topic " + topic_);
 }
 
 void topic_state::wait_for_writable(subscriber& s) {
@@ -371,10 +377,10 @@ void topic_state::wait_for_writable(subscriber& s) {
   s.link->notify_when_writable();
 }
 
-void topic_state::send_gap(subscriber& s, std::uint64_t from, std::uint64_t to,
+void topic_state::send_gap(const link_ptr& link, std::uint64_t from, std::uint64_t to,
                            std::string_view reason) {
   topic_metrics::get().gaps.with({std::string{reason}}).inc();
-  s.link->send(std::make_shared<const std::string>(frames::gap(topic_, epoch_, from, to, reason)));
+  link->send(std::make_shared<const std::string>(frames::gap(topic_, epoch_, from, to, reason)));
 }
 
 // One part of a history page: up to `max_count` messages (and about
@@ -426,16 +432,10 @@ std::string topic_state::info_json() const {
   return out.finish();
 }
 
-topic_state::subscriber_list::iterator topic_state::find(const caf::actor_addr& session) {
-  return std::find_if(subscribers_.begin(), subscribers_.end(),
-                      [&](const subscriber& s) { return s.session.address() == session; });
-}
-
-void topic_state::remove(subscriber_list::iterator it) {
-  if (it == subscribers_.end()) return;
+void topic_state::remove(subscriber_set::key who) {
+  cursors_.unsubscribe(who);
+  if (subscribers_.erase(who) == 0) return;
   topic_metrics::get().subscriptions.dec();
-  *it = std::move(subscribers_.back());
-  subscribers_.pop_back();
   touch();
 }
 

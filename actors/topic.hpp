@@ -10,9 +10,11 @@
 #include <optional>
 #include <string>
 #include <tuple>
+#include <unordered_map>
 #include <vector>
 
 #include "actors/cluster_view.hpp"
+#include "actors/topic/subscriber_set.hpp"
 #include "actors/topic_directory.hpp"
 #include "actors/topic_history.hpp"
 #include "config/config.hpp"
@@ -45,15 +47,14 @@ class topic_state {
 
  private:
   using link_ptr = std::shared_ptr<transport::client_link>;
+  // A subscriber's connection; what it is owed is in cursors_, under the
+  // session actor's id.
   struct subscriber {
     caf::actor session;
     link_ptr link;
-    std::uint64_t next = 1;                     // the next offset it is owed
-    std::uint64_t asked_until = 0;              // history it asked for with `since` (not lag)
-    std::optional<std::uint64_t> skipped_from;  // skipped for being slow, from here
     bool awaiting_writable = false;
   };
-  using subscriber_list = std::vector<subscriber>;
+  using subscriber_map = std::unordered_map<subscriber_set::key, subscriber>;
 
   void open_log();
   void compact_log_if_long();
@@ -88,15 +89,19 @@ class topic_state {
   void relieve_memory();
   void on_trim();
   void give_back(history_budget& budget);
-  void fan_out(const stored_message& message);
-  // Sends what `s` is owed while its connection can take it.
-  void pump(subscriber& s);
-  // Applies the slow-subscriber policy; false when `s` was disconnected.
-  bool within_lag(subscriber& s);
+  // New messages were appended: every subscriber that can take them gets them.
+  void fan_out();
+  subscriber_set::window held() const;
+  // Sends what cursors_ decided, checking each connection before each frame:
+  // one that fills up is blocked there and asked for a writable notice.
+  void carry_out(subscriber_set::instructions& out);
+  void send_messages(subscriber_set::key who, subscriber& s, std::uint64_t from,
+                     std::uint64_t until);
+  void close_slow(subscriber& s);
   void wait_for_writable(subscriber& s);
-  void send_gap(subscriber& s, std::uint64_t from, std::uint64_t to, std::string_view reason);
-  subscriber_list::iterator find(const caf::actor_addr& session);
-  void remove(subscriber_list::iterator it);
+  void send_gap(const link_ptr& link, std::uint64_t from, std::uint64_t to,
+                std::string_view reason);
+  void remove(subscriber_set::key who);
 
   // Across nodes (topic_replica.cpp). One node owns the topic: it numbers
   // messages and keeps the reference history; the topic's actor on every
@@ -208,7 +213,9 @@ class topic_state {
   append_log log_;
   bool log_failed_ = false;  // storage is configured but the log is unusable
   bool sync_pending_ = false;
-  subscriber_list subscribers_;
+  subscriber_map subscribers_;
+  subscriber_set cursors_{{}};
+  subscriber_set::instructions instructions_;  // reused: carry_out() empties it
   std::weak_ptr<topic_directory> directory_;
   std::shared_ptr<mailbox_gauge> mailbox_;  // publishes sent to us, not yet handled
   std::chrono::steady_clock::time_point last_used_;
@@ -217,6 +224,10 @@ class topic_state {
   // own inbox, which nobody can claim; empty: unclaimed.
   std::string claim_;
 };
+
+// How many messages a subscriber is handed at a time: its connection is
+// checked before each one, so this bounds one hand-off, not the queue.
+constexpr std::uint64_t subscriber_credit = 256;
 
 // The claim of an inbox that no credential opens (a connection's own inbox).
 constexpr std::string_view sealed_claim = "sealed";

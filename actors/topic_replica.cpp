@@ -330,12 +330,15 @@ void topic_state::became_owner(bool new_epoch, std::string_view how) {
 void topic_state::adopt(std::uint64_t epoch, std::uint64_t last, std::vector<log_record> records) {
   auto& h = *history_;
   if (epoch == epoch_ && (records.empty() || records.front().offset <= h.last() + 1)) {
+    auto before = h.last();
     for (auto& r : records) {  // the same sequence: append what this node lacks
       if (r.offset != h.last() + 1) continue;
       persist(r);
-      fan_out(h.append(std::move(r)));
-      relieve_memory();
+      h.append(std::move(r));
     }
+    if (h.last() == before) return;
+    fan_out();  // one hand-off per subscriber for all of them
+    relieve_memory();
     return;
   }
   auto old_last = h.last();
@@ -343,7 +346,8 @@ void topic_state::adopt(std::uint64_t epoch, std::uint64_t last, std::vector<log
   h.reset(std::move(records), last);
   if (epoch == epoch_) {  // the same sequence, but what this node lacks is gone from history
     rewrite_log();
-    for (auto& s : subscribers_) pump(s);
+    cursors_.pump_all(held(), instructions_);
+    carry_out(instructions_);
     return;
   }
   // Another epoch. A topic that never had an owner's history has nobody to tell.
@@ -376,12 +380,8 @@ std::uint64_t topic_state::diverges_at(const std::vector<log_record>& theirs,
 void topic_state::change_epoch(std::uint64_t epoch, std::uint64_t old_last, std::uint64_t diverged,
                                std::string_view why) {
   epoch_ = epoch;
-  for (auto& s : subscribers_) {
-    send_gap(s, diverged, old_last, why);
-    s.next = std::min(s.next, diverged);
-    s.skipped_from.reset();
-    pump(s);
-  }
+  cursors_.rewind(diverged, old_last, why, held(), instructions_);
+  carry_out(instructions_);
   rewrite_log();
 }
 
@@ -538,7 +538,8 @@ bool topic_state::on_replicate(std::uint64_t epoch, const std::string& packed) {
   }
   if (record->offset <= h.last()) return true;  // already here
   if (!persist(*record)) return false;
-  fan_out(h.append(std::move(*record)));
+  h.append(std::move(*record));
+  fan_out();
   relieve_memory();
   return true;
 }
