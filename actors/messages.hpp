@@ -169,6 +169,8 @@ using remote_pools_atom = caf::atom_constant<caf::atom("cl_rpools")>;
 using cluster_assign_atom = caf::atom_constant<caf::atom("cl_assign")>;
 // cluster actor → itself: connect to this peer again (peer name).
 using cluster_connect_atom = caf::atom_constant<caf::atom("cl_conn")>;
+// topic → itself: deliver what was appended since the last fan-out.
+using fan_out_atom = caf::atom_constant<caf::atom("tp_fanout")>;
 // main → cluster actor: the cluster port is bound; dial the peers now.
 using cluster_listening_atom = caf::atom_constant<caf::atom("cl_listen")>;
 // Leases (node_lease.hpp), between cluster actors: ping (this node's name,

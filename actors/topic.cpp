@@ -72,6 +72,7 @@ caf::behavior topic_state::make_behavior(std::string topic, config::topic_rule r
       [this](inbox_frame_atom, std::string& frame) { return take_frame(frame); },
       [this](forward_frame_atom, std::string& frame) { return take_frame(frame); },
       [this](writable_atom, const caf::actor& session) { on_writable(session); },
+      [this](fan_out_atom) { on_fan_out(); },
       [this](sync_atom) { on_sync(); },
       [this](expire_atom) { on_expire_check(); },
       [this](trim_atom) { on_trim(); },
@@ -204,7 +205,6 @@ void topic_state::on_unsubscribe(const link_ptr& link, const caf::actor& session
 
 std::tuple<std::string, std::uint64_t> topic_state::on_publish(std::uint8_t kind,
                                                                std::string data) {
-  auto started = std::chrono::steady_clock::now();
   touch();
   auto& h = *history_;
   auto now = unix_ms();
@@ -214,12 +214,10 @@ std::tuple<std::string, std::uint64_t> topic_state::on_publish(std::uint8_t kind
   const auto& message = h.append(std::move(record));
   auto offset = message.record.offset;
   topic_metrics::get().published.inc();
-  fan_out();
+  fan_out(message);
   if (!followers_.empty()) replicate(message);
   relieve_memory();  // after `message` was used: it may be among what goes
   compact_log_if_long();
-  std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
-  topic_metrics::get().fanout_seconds.observe(took.count());
   return {std::string{}, offset};
 }
 
@@ -300,13 +298,40 @@ void topic_state::give_back(history_budget& budget) {
   log::debug("topic", "history_evicted", {{"topic", topic_}, {"messages", evicted}});
 }
 
-void topic_state::fan_out() {
+void topic_state::fan_out(const stored_message& message) {
+  if (unsent_.empty()) unsent_first_ = message.record.offset;
+  unsent_.push_back(message.frame);
+  if (fan_out_pending_) return;
+  fan_out_pending_ = true;
+  self_->send(self_, fan_out_atom::value);  // behind what already waits in the mailbox
+}
+
+void topic_state::on_fan_out() {
+  auto started = std::chrono::steady_clock::now();
+  fan_out_pending_ = false;
+  auto& m = topic_metrics::get();
+  m.fanout_batch.observe(static_cast<double>(unsent_.size()));
   cursors_.appended(held(), instructions_);
   carry_out(instructions_);
+  unsent_.clear();
+  std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+  m.fanout_seconds.observe(took.count());
 }
 
 subscriber_set::window topic_state::held() const {
-  return {history_->first(), history_->last()};
+  auto first = history_->first();
+  if (!unsent_.empty()) first = std::min(first, unsent_first_);
+  return {first, history_->last()};
+}
+
+const transport::shared_frame& topic_state::frame_at(std::uint64_t offset) const {
+  if (!unsent_.empty() && offset >= unsent_first_) return unsent_[offset - unsent_first_];
+  return history_->find(offset)->frame;
+}
+
+// History was replaced: offsets appended before no longer name those frames.
+void topic_state::forget_unsent() {
+  unsent_.clear();
 }
 
 void topic_state::carry_out(subscriber_set::instructions& out) {
@@ -347,7 +372,6 @@ void topic_state::carry_out(subscriber_set::instructions& out) {
 
 void topic_state::send_messages(subscriber_set::key who, subscriber& s, std::uint64_t from,
                                 std::uint64_t until) {
-  auto& h = *history_;
   std::uint64_t sent = 0;
   for (auto o = from; o <= until; ++o) {
     if (s.link->congested()) {
@@ -355,7 +379,7 @@ void topic_state::send_messages(subscriber_set::key who, subscriber& s, std::uin
       wait_for_writable(s);
       break;
     }
-    s.link->send(h.find(o)->frame);  // the one rendering, shared by every queue
+    s.link->send(frame_at(o));  // the one rendering, shared by every queue
     ++sent;
   }
   topic_metrics::get().delivered.inc(static_cast<double>(sent));

@@ -89,9 +89,16 @@ class topic_state {
   void relieve_memory();
   void on_trim();
   void give_back(history_budget& budget);
-  // New messages were appended: every subscriber that can take them gets them.
-  void fan_out();
+  // `message` was appended. Subscribers get it with everything else appended
+  // before the topic next looks at its mailbox (on_fan_out): the publishes
+  // that were waiting there go to each subscriber as one hand-off.
+  void fan_out(const stored_message& message);
+  void on_fan_out();
+  // What subscribers may be sent: history, and what was appended since the
+  // last fan-out even if history has let it go.
   subscriber_set::window held() const;
+  const transport::shared_frame& frame_at(std::uint64_t offset) const;
+  void forget_unsent();
   // Sends what cursors_ decided, checking each connection before each frame:
   // one that fills up is blocked there and asked for a writable notice.
   void carry_out(subscriber_set::instructions& out);
@@ -215,7 +222,10 @@ class topic_state {
   bool sync_pending_ = false;
   subscriber_map subscribers_;
   subscriber_set cursors_{{}};
-  subscriber_set::instructions instructions_;  // reused: carry_out() empties it
+  subscriber_set::instructions instructions_;    // reused: carry_out() empties it
+  std::vector<transport::shared_frame> unsent_;  // appended since the last fan-out
+  std::uint64_t unsent_first_ = 0;               // the offset of unsent_.front()
+  bool fan_out_pending_ = false;
   std::weak_ptr<topic_directory> directory_;
   std::shared_ptr<mailbox_gauge> mailbox_;  // publishes sent to us, not yet handled
   std::chrono::steady_clock::time_point last_used_;

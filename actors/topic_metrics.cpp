@@ -56,8 +56,11 @@ topic_metrics::topic_metrics()
           "Messages taken from history because its budget was full, by budget", {"budget"})),
       fanout_seconds(reg().add_histogram(
           "sluice_topic_fanout_seconds",
-          "Time a topic takes to store one message and queue it to every subscriber",
+          "Time a topic takes to queue one batch of appended messages to its subscribers",
           metrics::latency_buckets())),
+      fanout_batch(reg().add_histogram("sluice_topic_fanout_batch_messages",
+                                       "Messages appended to a topic and delivered as one batch",
+                                       {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024})),
       log_truncated_bytes(reg().add_counter("sluice_topic_log_truncated_bytes_total",
                                             "Bytes of torn or corrupt log tails cut off at start")),
       log_resets(reg().add_counter("sluice_topic_log_resets_total",

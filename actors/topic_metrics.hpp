@@ -26,7 +26,8 @@ struct topic_metrics {
   metrics::family<metrics::gauge>& history_bytes;  // {kind}: held against the budget
   metrics::family<metrics::gauge>& history_bound_bytes;  // {kind}: the budget
   metrics::family<metrics::counter>& history_evictions;  // {kind}: messages evicted for it
-  metrics::histogram& fanout_seconds;     // one publish, to every caught-up subscriber
+  metrics::histogram& fanout_seconds;     // one batch of appended messages, to every subscriber
+  metrics::histogram& fanout_batch;       // messages in one such batch
   metrics::counter& log_truncated_bytes;  // torn or corrupt log tails cut off at start
   metrics::counter& log_resets;           // unreadable logs set aside at start
   metrics::counter& log_errors;           // appends or syncs that failed

@@ -164,6 +164,7 @@ caf::behavior topic_state::resolving_behavior() {
       [this](topic_info_atom) { return info_json(); },  // "owner" is empty meanwhile
       [](replicate_atom, std::uint64_t, const std::string&) { return false; },  // from a past owner
       [this](sync_atom) { on_sync(); },
+      [this](fan_out_atom) { on_fan_out(); },
   };
 }
 
@@ -334,16 +335,15 @@ void topic_state::adopt(std::uint64_t epoch, std::uint64_t last, std::vector<log
     for (auto& r : records) {  // the same sequence: append what this node lacks
       if (r.offset != h.last() + 1) continue;
       persist(r);
-      h.append(std::move(r));
+      fan_out(h.append(std::move(r)));
     }
-    if (h.last() == before) return;
-    fan_out();  // one hand-off per subscriber for all of them
-    relieve_memory();
+    if (h.last() != before) relieve_memory();
     return;
   }
   auto old_last = h.last();
   auto diverged = epoch == epoch_ ? old_last + 1 : diverges_at(records, last);
   h.reset(std::move(records), last);
+  forget_unsent();
   if (epoch == epoch_) {  // the same sequence, but what this node lacks is gone from history
     rewrite_log();
     cursors_.pump_all(held(), instructions_);
@@ -538,8 +538,7 @@ bool topic_state::on_replicate(std::uint64_t epoch, const std::string& packed) {
   }
   if (record->offset <= h.last()) return true;  // already here
   if (!persist(*record)) return false;
-  h.append(std::move(*record));
-  fan_out();
+  fan_out(h.append(std::move(*record)));
   relieve_memory();
   return true;
 }
