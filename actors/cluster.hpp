@@ -12,7 +12,7 @@
 
 #include "actors/backoff.hpp"
 #include "actors/cluster_view.hpp"
-#include "actors/topic_directory.hpp"
+#include "actors/topic/directory.hpp"
 #include "config/config.hpp"
 
 namespace sluice::actors {

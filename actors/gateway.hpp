@@ -10,7 +10,7 @@
 
 #include "actors/cluster_view.hpp"
 #include "actors/router.hpp"
-#include "actors/topic_directory.hpp"
+#include "actors/topic/directory.hpp"
 #include "config/config.hpp"
 #include "security/authenticator.hpp"
 #include "transport/api_request.hpp"

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "actors/router.hpp"
-#include "actors/topic_directory.hpp"
+#include "actors/topic/directory.hpp"
 #include "config/config.hpp"
 #include "security/authenticator.hpp"
 

@@ -10,7 +10,7 @@
 #include <unordered_map>
 
 #include "actors/messages.hpp"
-#include "actors/topic_directory.hpp"
+#include "actors/topic/directory.hpp"
 #include "core/error_code.hpp"
 #include "security/identity.hpp"
 #include "transport/client_link.hpp"

@@ -6,9 +6,9 @@
 #include <utility>
 #include <vector>
 
-#include "actors/history_pages.hpp"
 #include "actors/messages.hpp"
 #include "actors/one_shot.hpp"
+#include "actors/topic/history_pages.hpp"
 #include "actors/topic_frames.hpp"
 #include "core/json.hpp"
 #include "core/topic_name.hpp"

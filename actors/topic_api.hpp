@@ -5,7 +5,7 @@
 #include <memory>
 
 #include "actors/cluster_view.hpp"
-#include "actors/topic_directory.hpp"
+#include "actors/topic/directory.hpp"
 #include "transport/api_request.hpp"
 
 namespace sluice::actors {

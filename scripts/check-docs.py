@@ -23,7 +23,7 @@ def read(path):
 
 def code_files():
     for d in CODE_DIRS:
-        for path in sorted(glob.glob(os.path.join(ROOT, d, "*.[ch]pp"))):
+        for path in sorted(glob.glob(os.path.join(ROOT, d, "**", "*.[ch]pp"), recursive=True)):
             if not os.path.basename(path).startswith("bench_"):
                 yield os.path.relpath(path, ROOT)
 

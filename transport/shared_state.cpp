@@ -20,6 +20,8 @@ transport_metrics::transport_metrics()
       frames_in(reg().add_counter("sluice_frames_in_total", "WebSocket frames read from clients")),
       frames_out(
           reg().add_counter("sluice_frames_out_total", "WebSocket frames written to clients")),
+      writes(reg().add_counter("sluice_frame_writes_total",
+                               "Writes of WebSocket frames to clients (several frames each)")),
       bytes_in(reg().add_counter("sluice_bytes_in_total", "WebSocket payload bytes read")),
       bytes_out(reg().add_counter("sluice_bytes_out_total", "WebSocket payload bytes written")),
       http_requests(reg().add_counter_family("sluice_http_requests_total",

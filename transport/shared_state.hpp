@@ -26,6 +26,7 @@ struct transport_metrics {
   metrics::family<metrics::counter>& connections_rejected;  // {reason}
   metrics::counter& frames_in;
   metrics::counter& frames_out;
+  metrics::counter& writes;  // system calls writing frames: frames_out / writes = frames per write
   metrics::counter& bytes_in;
   metrics::counter& bytes_out;
   metrics::family<metrics::counter>& http_requests;  // {path, status}

@@ -259,6 +259,7 @@ void websocket_session<Stream>::on_write(beast::error_code ec, std::size_t) {
     return;  // the read side reports the end of the connection
   }
   state_->metrics.frames_out.inc(frames);
+  state_->metrics.writes.inc();
   state_->metrics.bytes_out.inc(payload);
   maybe_notify_writable();
   if (!queue_.empty())

@@ -1,4 +1,4 @@
-#include "actors/history_budget.hpp"
+#include "actors/topic/history_budget.hpp"
 
 #include <gtest/gtest.h>
 
@@ -6,8 +6,8 @@
 #include <random>
 #include <vector>
 
+#include "actors/topic/history.hpp"
 #include "actors/topic_frames.hpp"
-#include "actors/topic_history.hpp"
 
 namespace sluice::actors {
 namespace {

@@ -14,9 +14,9 @@
 #include <vector>
 
 #include "actors/cluster_view.hpp"
+#include "actors/topic/directory.hpp"
+#include "actors/topic/history.hpp"
 #include "actors/topic/subscriber_set.hpp"
-#include "actors/topic_directory.hpp"
-#include "actors/topic_history.hpp"
 #include "config/config.hpp"
 #include "core/append_log.hpp"
 #include "transport/client_link.hpp"

@@ -1,11 +1,11 @@
-#include "actors/topic_directory.hpp"
+#include "actors/topic/directory.hpp"
 
 #include <caf/all.hpp>
 
 #include <filesystem>
 
-#include "actors/topic.hpp"
-#include "actors/topic_metrics.hpp"
+#include "actors/topic/metrics.hpp"
+#include "actors/topic/topic.hpp"
 #include "core/append_log.hpp"
 #include "core/file_cache.hpp"
 #include "core/log.hpp"

@@ -1,4 +1,4 @@
-#include "actors/replica_records.hpp"
+#include "actors/topic/replica_records.hpp"
 
 #include <cstdint>
 

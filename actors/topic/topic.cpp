@@ -1,4 +1,4 @@
-#include "actors/topic.hpp"
+#include "actors/topic/topic.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -9,8 +9,8 @@
 #include "actors/frames.hpp"
 #include "actors/messages.hpp"
 #include "actors/strays.hpp"
+#include "actors/topic/metrics.hpp"
 #include "actors/topic_frames.hpp"
-#include "actors/topic_metrics.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
 

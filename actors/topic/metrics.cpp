@@ -1,4 +1,4 @@
-#include "actors/topic_metrics.hpp"
+#include "actors/topic/metrics.hpp"
 
 #include "core/topic_name.hpp"
 

@@ -7,7 +7,7 @@
 #include <memory>
 #include <string>
 
-#include "actors/topic_directory.hpp"
+#include "actors/topic/directory.hpp"
 #include "transport/http_endpoints.hpp"
 
 namespace sluice::actors {

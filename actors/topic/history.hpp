@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "actors/history_budget.hpp"
+#include "actors/topic/history_budget.hpp"
 #include "core/append_log.hpp"
 #include "transport/protocol.hpp"
 

@@ -1,4 +1,4 @@
-#include "actors/topic_history.hpp"
+#include "actors/topic/history.hpp"
 
 #include <algorithm>
 #include <memory>

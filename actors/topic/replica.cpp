@@ -6,11 +6,11 @@
 
 #include "actors/cluster_metrics.hpp"
 #include "actors/messages.hpp"
-#include "actors/replica_records.hpp"
 #include "actors/strays.hpp"
-#include "actors/topic.hpp"
+#include "actors/topic/metrics.hpp"
+#include "actors/topic/replica_records.hpp"
+#include "actors/topic/topic.hpp"
 #include "actors/topic_frames.hpp"
-#include "actors/topic_metrics.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
 

@@ -6,8 +6,8 @@
 
 #include "actors/cluster_metrics.hpp"
 #include "actors/messages.hpp"
-#include "actors/replica_records.hpp"
-#include "actors/topic.hpp"
+#include "actors/topic/replica_records.hpp"
+#include "actors/topic/topic.hpp"
 #include "actors/topic_frames.hpp"
 #include "core/log.hpp"
 #include "core/small_file.hpp"
