@@ -123,7 +123,8 @@ bool topic_state::may_own() const {
 // looks for the owner again (itself, once it has its lease back, after the
 // history of whoever owned the topic meanwhile).
 void topic_state::step_down() {
-  log::warn("topic", "fenced", {{"topic", topic_}, {"epoch", epoch_}, {"last", history_->last()}});
+  log::warn("topic", "fenced",
+            {{"topic", topic_}, {"epoch", epoch_}, {"last", store_->history().last()}});
   fail_held();
   drop_followers();
   role_ = role::resolving;
@@ -163,7 +164,7 @@ caf::behavior topic_state::resolving_behavior() {
       [this](handover_atom, const std::string& new_owner) { return on_handover(new_owner); },
       [this](topic_info_atom) { return info_json(); },  // "owner" is empty meanwhile
       [](replicate_atom, std::uint64_t, const std::string&) { return false; },  // from a past owner
-      [this](sync_atom) { on_sync(); },
+      [this](sync_atom) { store_->sync(); },
       [this](fan_out_atom) { on_fan_out(); },
   };
 }
@@ -188,7 +189,7 @@ void topic_state::follow(caf::actor owner_topic, std::uint64_t generation) {
   looking_ = true;
   self_
       ->request(owner_topic, patience, follow_atom::value, caf::actor_cast<caf::actor>(self_),
-                epoch_, history_->last())
+                epoch_, store_->history().last())
       .then(
           [this, generation, owner_topic](std::uint64_t epoch, std::uint64_t last,
                                           std::vector<std::string>& packed, std::string& error) {
@@ -249,7 +250,7 @@ std::shared_ptr<topic_state::takeover_round> topic_state::new_round(std::size_t 
   auto round = std::make_shared<takeover_round>();
   round->waiting = waiting;
   round->epoch = epoch_;
-  round->last = history_->last();
+  round->last = store_->history().last();
   return round;
 }
 
@@ -319,25 +320,25 @@ void topic_state::became_owner(bool new_epoch, std::string_view how) {
   if (followers_.size() < confirmations_needed()) recruit();
   if (new_epoch) {
     cluster_metrics::get().failovers.inc();
-    change_epoch(std::max(static_cast<std::uint64_t>(unix_ms()), epoch_ + 1), history_->last(),
-                 history_->last() + 1, "failover");
+    change_epoch(std::max(static_cast<std::uint64_t>(unix_ms()), epoch_ + 1),
+                 store_->history().last(), store_->history().last() + 1, "failover");
   }
   if (!how.empty())
-    log::info("topic", "owner",
-              {{"topic", topic_}, {"how", how}, {"epoch", epoch_}, {"last", history_->last()}});
+    log::info(
+        "topic", "owner",
+        {{"topic", topic_}, {"how", how}, {"epoch", epoch_}, {"last", store_->history().last()}});
   release_hold();
 }
 
 void topic_state::adopt(std::uint64_t epoch, std::uint64_t last, std::vector<log_record> records) {
-  auto& h = *history_;
+  auto& h = store_->history();
   if (epoch == epoch_ && (records.empty() || records.front().offset <= h.last() + 1)) {
     auto before = h.last();
     for (auto& r : records) {  // the same sequence: append what this node lacks
       if (r.offset != h.last() + 1) continue;
-      persist(r);
-      fan_out(h.append(std::move(r)));
+      if (const auto* m = store_->append(std::move(r))) fan_out(*m);
     }
-    if (h.last() != before) relieve_memory();
+    if (h.last() != before) store_->relieve_memory();
     return;
   }
   auto old_last = h.last();
@@ -345,7 +346,7 @@ void topic_state::adopt(std::uint64_t epoch, std::uint64_t last, std::vector<log
   h.reset(std::move(records), last);
   forget_unsent();
   if (epoch == epoch_) {  // the same sequence, but what this node lacks is gone from history
-    rewrite_log();
+    store_->rewrite(epoch_);
     cursors_.pump_all(held(), instructions_);
     carry_out(instructions_);
     return;
@@ -353,7 +354,7 @@ void topic_state::adopt(std::uint64_t epoch, std::uint64_t last, std::vector<log
   // Another epoch. A topic that never had an owner's history has nobody to tell.
   if (followed_ || h.last() < old_last) return change_epoch(epoch, old_last, diverged, "failover");
   epoch_ = epoch;
-  rewrite_log();
+  store_->rewrite(epoch_);
 }
 
 // The first offset at which `theirs` (another epoch's history, whose newest
@@ -361,7 +362,7 @@ void topic_state::adopt(std::uint64_t epoch, std::uint64_t last, std::vector<log
 // offsets below it are the same messages in both epochs.
 std::uint64_t topic_state::diverges_at(const std::vector<log_record>& theirs,
                                        std::uint64_t their_last) const {
-  const auto& h = *history_;
+  const auto& h = store_->history();
   for (const auto& r : theirs) {
     if (r.offset > h.last()) break;
     const auto* mine = h.find(r.offset);
@@ -382,16 +383,7 @@ void topic_state::change_epoch(std::uint64_t epoch, std::uint64_t old_last, std:
   epoch_ = epoch;
   cursors_.rewind(diverged, old_last, why, held(), instructions_);
   carry_out(instructions_);
-  rewrite_log();
-}
-
-void topic_state::rewrite_log() {
-  if (!log_.is_open()) return;
-  std::string error;
-  if (!log_.rewrite(epoch_, history_->durable_records(), error)) {
-    topic_metrics::get().log_errors.inc();
-    log::error("topic", "rewrite_failed", {{"topic", topic_}, {"error", error}});
-  }
+  store_->rewrite(epoch_);
 }
 
 caf::result<std::string, std::uint64_t, std::uint64_t> topic_state::accept_publish(
@@ -486,7 +478,7 @@ void topic_state::fail_in_flight() {
 }
 
 std::vector<std::string> topic_state::packed_history(std::uint64_t from) const {
-  const auto& h = *history_;
+  const auto& h = store_->history();
   std::vector<const log_record*> records;
   log_record claim{0, 0, static_cast<std::uint8_t>(frames::record_kind::claim), claim_};
   if (!claim_.empty()) records.push_back(&claim);
@@ -499,7 +491,7 @@ std::tuple<std::uint64_t, std::uint64_t, std::vector<std::string>, std::string>
 topic_state::on_follow(const caf::actor& follower, std::uint64_t epoch, std::uint64_t last) {
   if (role_ == role::owner && !may_own()) step_down();
   if (role_ != role::owner) return {0, 0, {}, "not_owner"};
-  auto& h = *history_;
+  auto& h = store_->history();
   if (newer(epoch, last, epoch_, h.last())) {
     // This node came back with an older history than the follower, which
     // owned the topic meanwhile: take its history first; it asks again.
@@ -527,7 +519,7 @@ bool topic_state::on_replicate(std::uint64_t epoch, const std::string& packed) {
     set_claim(std::move(record->data));
     return true;
   }
-  auto& h = *history_;
+  auto& h = store_->history();
   if (epoch != epoch_ || record->offset > h.last() + 1) {
     // Out of step with the owner: follow it again from what this node has.
     auto generation = ++generation_;
@@ -537,9 +529,10 @@ bool topic_state::on_replicate(std::uint64_t epoch, const std::string& packed) {
     return false;
   }
   if (record->offset <= h.last()) return true;  // already here
-  if (!persist(*record)) return false;
-  fan_out(h.append(std::move(*record)));
-  relieve_memory();
+  const auto* stored = store_->append(std::move(*record));
+  if (stored == nullptr) return false;
+  fan_out(*stored);
+  store_->relieve_memory();
   return true;
 }
 
@@ -547,12 +540,14 @@ std::tuple<std::uint64_t, std::uint64_t, std::vector<std::string>, bool> topic_s
     const std::string& new_owner) {
   bool was_owner = role_ == role::owner;
   std::tuple<std::uint64_t, std::uint64_t, std::vector<std::string>, bool> result{
-      epoch_, history_->last(), packed_history(history_->first()), was_owner};
+      epoch_, store_->history().last(), packed_history(store_->history().first()), was_owner};
   if (was_owner) {
     // Follow the new owner now, even if this node has not yet seen it come up.
-    log::info(
-        "topic", "handed_over",
-        {{"topic", topic_}, {"to", new_owner}, {"epoch", epoch_}, {"last", history_->last()}});
+    log::info("topic", "handed_over",
+              {{"topic", topic_},
+               {"to", new_owner},
+               {"epoch", epoch_},
+               {"last", store_->history().last()}});
     auto generation = ++generation_;
     drop_followers();
     owner_node_ = new_owner;
@@ -665,7 +660,7 @@ bool topic_state::replica_down(const caf::down_msg& msg) {
               {{"topic", topic_},
                {"owner", owner_node_},
                {"epoch", epoch_},
-               {"last", history_->last()},
+               {"last", store_->history().last()},
                {"reason", self_->system().render(msg.reason)}});
     auto lost = owner_node_;
     owner_ = {};

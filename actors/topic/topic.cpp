@@ -30,9 +30,6 @@ topic_state::topic_state(caf::event_based_actor* self) : self_(self) {
 topic_state::~topic_state() {
   topic_metrics::get().topics.dec();
   topic_metrics::get().subscriptions.dec(static_cast<double>(subscribers_.size()));
-  std::string error;
-  if (log_.is_open() && sync_pending_ && !log_.sync(error))
-    log::error("topic", "sync_failed", {{"topic", topic_}, {"error", error}});
 }
 
 caf::behavior topic_state::make_behavior(std::string topic, config::topic_rule rule,
@@ -47,13 +44,12 @@ caf::behavior topic_state::make_behavior(std::string topic, config::topic_rule r
   mailbox_ = std::move(mailbox);
   rule_ = std::move(rule);
   storage_ = std::move(storage);
-  // A message is kept for retain_last even when history keeps none.
-  history_.emplace(topic_, rule_.history_size, rule_.history_age, rule_.history_bytes,
-                   open_budget_account());
+  store_.emplace(topic_, rule_, storage_, open_budget_account(),
+                 [this] { self_->delayed_send(self_, storage_.fsync_interval, sync_atom::value); });
   cursors_ = subscriber_set{
       {rule_.max_lag, rule_.slow_subscriber == config::slow_subscriber_policy::disconnect}};
   epoch_ = static_cast<std::uint64_t>(unix_ms());
-  if (!storage_.path.empty()) open_log();
+  if (store_->has_storage() && store_->open(epoch_)) load_claim();
   self_->set_down_handler([this](caf::down_msg& msg) {
     if (replica_down(msg)) return;
     remove(msg.source.id());
@@ -73,9 +69,9 @@ caf::behavior topic_state::make_behavior(std::string topic, config::topic_rule r
       [this](forward_frame_atom, std::string& frame) { return take_frame(frame); },
       [this](writable_atom, const caf::actor& session) { on_writable(session); },
       [this](fan_out_atom) { on_fan_out(); },
-      [this](sync_atom) { on_sync(); },
+      [this](sync_atom) { store_->sync(); },
       [this](expire_atom) { on_expire_check(); },
-      [this](trim_atom) { on_trim(); },
+      [this](trim_atom) { store_->on_trim(); },
       [this](held_drain_atom) { drain_held(); },
       [this](held_expire_atom) { on_held_expired(); },
       [this](claim_atom, const std::string& presented, const std::string& fresh) {
@@ -103,54 +99,10 @@ caf::behavior topic_state::make_behavior(std::string topic, config::topic_rule r
   return holding_ ? resolving_behavior() : main_behavior_;
 }
 
-void topic_state::open_log() {
-  append_log::opened opened;
-  std::string error;
-  auto path = topic_log_path(storage_.path, topic_);
-  if (!log_.open(path, epoch_, opened, error)) {
-    log_failed_ = true;  // publishes are refused rather than acknowledged and lost
-    topic_metrics::get().log_errors.inc();
-    log::error("topic", "log_unusable", {{"topic", topic_}, {"error", error}});
-    return;
-  }
-  auto& m = topic_metrics::get();
-  if (!opened.reset_reason.empty()) {
-    m.log_resets.inc();
-    log::error("topic", "log_reset", {{"topic", topic_}, {"reason", opened.reset_reason}});
-  }
-  if (opened.truncated_bytes > 0) {
-    m.log_truncated_bytes.inc(static_cast<double>(opened.truncated_bytes));
-    log::warn("topic", "log_truncated",
-              {{"topic", topic_},
-               {"bytes", opened.truncated_bytes},
-               {"records_kept", opened.records.size()}});
-  }
-  epoch_ = opened.epoch;
-  load_claim();
-  history_->restore(std::move(opened.records));
-  history_->expire(unix_ms());
-  compact_log_if_long();
-  log::debug("topic", "log_opened",
-             {{"topic", topic_}, {"epoch", epoch_}, {"last", history_->last()}});
-}
-
-// The log keeps growing with every publish; once it holds well over what
-// history keeps, it is rewritten with only that.
-void topic_state::compact_log_if_long() {
-  auto keep = std::max<std::uint64_t>(history_->size(), 1);
-  if (!log_.is_open() || log_.records_written() < std::max<std::uint64_t>(2 * keep, keep + 1024))
-    return;
-  std::string error;
-  if (!log_.rewrite(epoch_, history_->durable_records(), error)) {
-    topic_metrics::get().log_errors.inc();
-    log::error("topic", "compaction_failed", {{"topic", topic_}, {"error", error}});
-  }
-}
-
 void topic_state::on_subscribe(const link_ptr& link, const caf::actor& session,
                                const std::string& id, std::int64_t since, std::uint64_t epoch,
                                std::uint8_t flags) {
-  auto& h = *history_;
+  auto& h = store_->history();
   h.expire(unix_ms());
   touch();
   bool other_epoch = since >= 0 && epoch != 0 && epoch != epoch_;
@@ -206,49 +158,18 @@ void topic_state::on_unsubscribe(const link_ptr& link, const caf::actor& session
 std::tuple<std::string, std::uint64_t> topic_state::on_publish(std::uint8_t kind,
                                                                std::string data) {
   touch();
-  auto& h = *history_;
+  auto& h = store_->history();
   auto now = unix_ms();
   h.expire(now);
-  log_record record{h.last() + 1, now, kind, std::move(data)};
-  if (!persist(record)) return {std::string{to_string(ec::storage_failed)}, 0};
-  const auto& message = h.append(std::move(record));
-  auto offset = message.record.offset;
+  const auto* message = store_->append({h.last() + 1, now, kind, std::move(data)});
+  if (message == nullptr) return {std::string{to_string(ec::storage_failed)}, 0};
+  auto offset = message->record.offset;
   topic_metrics::get().published.inc();
-  fan_out(message);
-  if (!followers_.empty()) replicate(message);
-  relieve_memory();  // after `message` was used: it may be among what goes
-  compact_log_if_long();
+  fan_out(*message);
+  if (!followers_.empty()) replicate(*message);
+  store_->relieve_memory();  // after `message` was used: it may be among what goes
+  store_->compact_if_long(epoch_);
   return {std::string{}, offset};
-}
-
-bool topic_state::persist(const log_record& record) {
-  if (log_failed_) return false;
-  if (!log_.is_open()) return true;
-  std::string error;
-  bool sync_now = storage_.fsync == config::fsync_policy::always;
-  if (!log_.append(record, sync_now, error)) {
-    topic_metrics::get().log_errors.inc();
-    log::error("topic", "append_failed", {{"topic", topic_}, {"error", error}});
-    return false;
-  }
-  if (sync_now) topic_metrics::get().log_syncs.inc();
-  if (storage_.fsync == config::fsync_policy::interval && !sync_pending_) {
-    sync_pending_ = true;
-    self_->delayed_send(self_, storage_.fsync_interval, sync_atom::value);
-  }
-  return true;
-}
-
-void topic_state::on_sync() {
-  sync_pending_ = false;
-  std::string error;
-  if (!log_.is_open()) return;
-  if (log_.sync(error)) {
-    topic_metrics::get().log_syncs.inc();
-  } else {
-    topic_metrics::get().log_errors.inc();
-    log::error("topic", "sync_failed", {{"topic", topic_}, {"error", error}});
-  }
 }
 
 void topic_state::on_writable(const caf::actor& session) {
@@ -259,7 +180,7 @@ void topic_state::on_writable(const caf::actor& session) {
   carry_out(instructions_);
 }
 
-// The account is charged with what history_ holds; when the budget is over,
+// The account is charged with what history holds; when the budget is over,
 // it asks this topic (by message, on any thread) to give some back.
 std::shared_ptr<history_budget::account> topic_state::open_budget_account() {
   auto dir = directory_.lock();
@@ -267,35 +188,6 @@ std::shared_ptr<history_budget::account> topic_state::open_budget_account() {
   return dir->budget_for(topic_).open([addr = self_->address()] {
     if (auto me = caf::actor_cast<caf::actor>(addr)) caf::anon_send(me, trim_atom::value);
   });
-}
-
-// Over budget: the topics above their fair share that were written to least
-// recently give back their oldest messages (subscribers that had not received
-// them get a `gap`). This topic asks them; it trims itself only when nobody
-// else can, or when their trimming falls behind (history_budget.hpp).
-void topic_state::relieve_memory() {
-  auto* account = history_->account();
-  if (account == nullptr || !account->budget().over()) return;
-  auto& budget = account->budget();
-  if (budget.ask_others(*account) == 0 || budget.overshot()) give_back(budget);
-}
-
-// Asked by the budget: give back, and pass the ask on while it is still over.
-void topic_state::on_trim() {
-  auto* account = history_->account();
-  if (account == nullptr) return;
-  auto& budget = account->budget();
-  give_back(budget);
-  account->trimmed();
-  if (budget.over()) budget.ask_others(*account);
-}
-
-void topic_state::give_back(history_budget& budget) {
-  auto share = budget.fair_share();
-  auto evicted = history_->evict_while([&] { return budget.over() && history_->bytes() > share; });
-  if (evicted == 0) return;
-  topic_metrics::get().history_evictions.with({topic_metrics::budget_of(topic_)}).inc(evicted);
-  log::debug("topic", "history_evicted", {{"topic", topic_}, {"messages", evicted}});
 }
 
 void topic_state::fan_out(const stored_message& message) {
@@ -319,14 +211,14 @@ void topic_state::on_fan_out() {
 }
 
 subscriber_set::window topic_state::held() const {
-  auto first = history_->first();
+  auto first = store_->history().first();
   if (!unsent_.empty()) first = std::min(first, unsent_first_);
-  return {first, history_->last()};
+  return {first, store_->history().last()};
 }
 
 const transport::shared_frame& topic_state::frame_at(std::uint64_t offset) const {
   if (!unsent_.empty() && offset >= unsent_first_) return unsent_[offset - unsent_first_];
-  return history_->find(offset)->frame;
+  return store_->history().find(offset)->frame;
 }
 
 // History was replaced: offsets appended before no longer name those frames.
@@ -414,7 +306,7 @@ void topic_state::send_gap(const link_ptr& link, std::uint64_t from, std::uint64
 // holds is empty, which ends the page.
 topic_state::history_part topic_state::on_history_part(std::uint64_t from, std::uint64_t max_count,
                                                        std::uint64_t max_bytes, bool clamp) {
-  auto& h = *history_;
+  auto& h = store_->history();
   h.expire(unix_ms());
   history_part out{std::string{}, epoch_, h.first(), h.last(), from, std::string{}, 0};
   if (from > h.last() + 1) {
@@ -443,7 +335,7 @@ topic_state::history_part topic_state::on_history_part(std::uint64_t from, std::
 }
 
 std::string topic_state::info_json() const {
-  const auto& h = *history_;
+  const auto& h = store_->history();
   json::object out;
   out.str("topic", topic_)
       .num("epoch", num(epoch_))
@@ -451,7 +343,7 @@ std::string topic_state::info_json() const {
       .num("last", num(h.last()))
       .num("retained", num(h.size()))
       .num("subscribers", num(subscribers_.size()))
-      .boolean("persistent", log_.is_open());
+      .boolean("persistent", store_->persistent());
   if (cluster_) out.str("owner", owner_node_).num("followers", num(followers_.size()));
   return out.finish();
 }
@@ -475,7 +367,7 @@ void topic_state::touch() {
 // connection's own inbox, or a topic that holds nothing (never published to,
 // not claimed), leaves soon after its last use.
 std::chrono::milliseconds topic_state::expiry() const {
-  bool holds_nothing = history_->last() == 0 && claim_.empty();
+  bool holds_nothing = store_->history().last() == 0 && claim_.empty();
   if (claim_ == sealed_claim || holds_nothing) return empty_topic_grace;
   return rule_.expire_after;
 }
@@ -498,14 +390,11 @@ void topic_state::on_expire_check() {
                         expire_atom::value);
     return;
   }
-  log::debug("topic", "expired", {{"topic", topic_}, {"last", history_->last()}});
+  log::debug("topic", "expired", {{"topic", topic_}, {"last", store_->history().last()}});
   topic_metrics::get().expired.with({topic_metrics::kind_of(topic_)}).inc();
-  if (log_.is_open()) {
-    std::error_code ec;
-    std::filesystem::remove(topic_log_path(storage_.path, topic_), ec);  // its history goes too
+  if (store_->persistent()) {
+    store_->erase();  // its history goes too
     remove_claim_file();
-    log_ = append_log{};
-    sync_pending_ = false;
   }
   self_->quit();
 }

@@ -16,6 +16,7 @@
 #include "actors/cluster_view.hpp"
 #include "actors/topic/directory.hpp"
 #include "actors/topic/history.hpp"
+#include "actors/topic/store.hpp"
 #include "actors/topic/subscriber_set.hpp"
 #include "config/config.hpp"
 #include "core/append_log.hpp"
@@ -56,17 +57,12 @@ class topic_state {
   };
   using subscriber_map = std::unordered_map<subscriber_set::key, subscriber>;
 
-  void open_log();
-  void compact_log_if_long();
   // `flags`: subscribe_own_inbox, subscribe_quietly (messages.hpp).
   void on_subscribe(const link_ptr& link, const caf::actor& session, const std::string& id,
                     std::int64_t since, std::uint64_t epoch, std::uint8_t flags);
   void on_unsubscribe(const link_ptr& link, const caf::actor& session, const std::string& id);
   std::tuple<std::string, std::uint64_t> on_publish(std::uint8_t kind, std::string data);
-  // Writes `record` to the log, when there is one; false (logged) when that failed.
-  bool persist(const log_record& record);
   void on_writable(const caf::actor& session);
-  void on_sync();
   // Noted on every use; a topic unused for its expiry() leaves.
   void touch();
   std::chrono::milliseconds expiry() const;
@@ -86,9 +82,6 @@ class topic_state {
   std::string info_json() const;
 
   std::shared_ptr<history_budget::account> open_budget_account();
-  void relieve_memory();
-  void on_trim();
-  void give_back(history_budget& budget);
   // `message` was appended. Subscribers get it with everything else appended
   // before the topic next looks at its mailbox (on_fan_out): the publishes
   // that were waiting there go to each subscriber as one hand-off.
@@ -143,7 +136,6 @@ class topic_state {
   void change_epoch(std::uint64_t epoch, std::uint64_t old_last, std::uint64_t diverged,
                     std::string_view why);
   std::uint64_t diverges_at(const std::vector<log_record>& theirs, std::uint64_t their_last) const;
-  void rewrite_log();
   // The owner publishes; otherwise the publish goes to the owner.
   // (error code name or "", offset, epoch)
   caf::result<std::string, std::uint64_t, std::uint64_t> accept_publish(std::uint8_t kind,
@@ -216,10 +208,7 @@ class topic_state {
   config::topic_rule rule_;
   config::storage_config storage_;
   std::uint64_t epoch_ = 0;
-  std::optional<topic_history> history_;
-  append_log log_;
-  bool log_failed_ = false;  // storage is configured but the log is unusable
-  bool sync_pending_ = false;
+  std::optional<topic_store> store_;  // history and log
   subscriber_map subscribers_;
   subscriber_set cursors_{{}};
   subscriber_set::instructions instructions_;    // reused: carry_out() empties it
