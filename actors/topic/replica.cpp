@@ -8,6 +8,7 @@
 #include "actors/messages.hpp"
 #include "actors/strays.hpp"
 #include "actors/topic/metrics.hpp"
+#include "actors/topic/replica_history.hpp"
 #include "actors/topic/replica_records.hpp"
 #include "actors/topic/topic.hpp"
 #include "actors/topic_frames.hpp"
@@ -20,28 +21,6 @@ namespace {
 constexpr auto patience = std::chrono::seconds(5);              // one step of finding the owner
 constexpr auto retry_after = std::chrono::milliseconds(250);    // after a step failed
 constexpr auto recruit_every = std::chrono::milliseconds(500);  // asking peers to follow
-
-// Whether history (epoch, last) `a` supersedes `b`. Epochs only begin at a
-// failover, after the previous owner was lost, so a later epoch is the newer
-// history; an empty history never wins.
-bool newer(std::uint64_t a_epoch, std::uint64_t a_last, std::uint64_t b_epoch,
-           std::uint64_t b_last) {
-  if (a_last == 0) return false;
-  if (b_last == 0) return true;
-  return a_epoch > b_epoch || (a_epoch == b_epoch && a_last > b_last);
-}
-
-// Takes an inbox's claim out of records another node sent (record_kind::claim
-// travels with them, never into history); "" when there is none.
-std::string take_claim(std::vector<log_record>& records) {
-  std::string claim;
-  std::erase_if(records, [&](log_record& r) {
-    if (static_cast<frames::record_kind>(r.kind) != frames::record_kind::claim) return false;
-    claim = std::move(r.data);
-    return true;
-  });
-  return claim;
-}
 
 }  // namespace
 
@@ -216,37 +195,7 @@ void topic_state::follow(caf::actor owner_topic, std::uint64_t generation) {
           });
 }
 
-// The histories the other nodes hold, gathered when this node becomes the
-// owner: the previous owner's (handback: it wins, same epoch), or, when the
-// owner was lost, the newest of the survivors' (failover: a new epoch).
-struct topic_state::takeover_round {
-  std::size_t waiting = 0;
-  bool handback = false;  // asked of the node that owned the topic meanwhile
-  bool from_owner = false;
-  bool found = false;
-  std::uint64_t epoch = 0;
-  std::uint64_t last = 0;
-  std::vector<log_record> records;
-  std::string claim;  // an inbox's claim, from whichever node knew it
-
-  // Keeps an answer when it is the owner's (the first), or newer than any so far.
-  void consider(std::uint64_t their_epoch, std::uint64_t their_last,
-                const std::vector<std::string>& packed, bool was_owner) {
-    auto unpacked = unpack_records(packed);
-    if (unpacked)
-      if (auto theirs = take_claim(*unpacked); !theirs.empty() && (claim.empty() || was_owner))
-        claim = std::move(theirs);
-    bool better = !from_owner && (was_owner || newer(their_epoch, their_last, epoch, last));
-    if (!unpacked || !better) return;
-    from_owner = was_owner;
-    found = true;
-    epoch = their_epoch;
-    last = their_last;
-    records = std::move(*unpacked);
-  }
-};
-
-std::shared_ptr<topic_state::takeover_round> topic_state::new_round(std::size_t waiting) const {
+std::shared_ptr<takeover_round> topic_state::new_round(std::size_t waiting) const {
   auto round = std::make_shared<takeover_round>();
   round->waiting = waiting;
   round->epoch = epoch_;
@@ -342,7 +291,7 @@ void topic_state::adopt(std::uint64_t epoch, std::uint64_t last, std::vector<log
     return;
   }
   auto old_last = h.last();
-  auto diverged = epoch == epoch_ ? old_last + 1 : diverges_at(records, last);
+  auto diverged = epoch == epoch_ ? old_last + 1 : diverges_at(h, records, last);
   h.reset(std::move(records), last);
   forget_unsent();
   if (epoch == epoch_) {  // the same sequence, but what this node lacks is gone from history
@@ -355,22 +304,6 @@ void topic_state::adopt(std::uint64_t epoch, std::uint64_t last, std::vector<log
   if (followed_ || h.last() < old_last) return change_epoch(epoch, old_last, diverged, "failover");
   epoch_ = epoch;
   store_->rewrite(epoch_);
-}
-
-// The first offset at which `theirs` (another epoch's history, whose newest
-// offset is `their_last`) names another message than this node's history:
-// offsets below it are the same messages in both epochs.
-std::uint64_t topic_state::diverges_at(const std::vector<log_record>& theirs,
-                                       std::uint64_t their_last) const {
-  const auto& h = store_->history();
-  for (const auto& r : theirs) {
-    if (r.offset > h.last()) break;
-    const auto* mine = h.find(r.offset);
-    if (mine == nullptr) continue;  // not held here any more: nothing to compare
-    const auto& m = mine->record;
-    if (m.ts_ms != r.ts_ms || m.kind != r.kind || m.data != r.data) return r.offset;
-  }
-  return std::min(h.last(), their_last) + 1;
 }
 
 // Subscribers learn the new epoch from a gap naming the offsets of the old
@@ -576,21 +509,19 @@ void topic_state::replicate(const stored_message& message) {
 }
 
 void topic_state::on_replicated(std::uint64_t offset, bool stored) {
-  auto it = pending_acks_.find(offset);
-  if (it == pending_acks_.end()) return;  // acknowledged already, or nobody waits
-  auto& ack = it->second;
-  --ack.pending;
-  if (stored && --ack.needed == 0) {
-    ack.promise.deliver(std::string{}, offset, ack.epoch);
-  } else if (ack.pending >= ack.needed) {
-    return;  // others may still confirm
-  } else {
-    // No other node could store it: it may be lost with this one. The
-    // publisher is told so (it may retry); subscribers here may have it.
-    cluster_metrics::get().forward_failures.inc();
-    deliver_unavailable(ack.promise);
+  if (auto decided = acks_.answered(offset, stored)) answer(std::move(*decided), offset);
+}
+
+void topic_state::answer(ack_decision decided, std::uint64_t offset) {
+  auto& [promise, epoch] = decided.waiter;
+  if (decided.what == ack_decision_outcome::acknowledged) {
+    promise.deliver(std::string{}, offset, epoch);
+    return;
   }
-  pending_acks_.erase(it);
+  // No other node could store it: it may be lost with this one. The
+  // publisher is told so (it may retry); subscribers here may have it.
+  cluster_metrics::get().forward_failures.inc();
+  deliver_unavailable(promise);
 }
 
 // A majority of the configured nodes holds a message before it is
@@ -604,13 +535,14 @@ std::size_t topic_state::confirmations_needed() const {
 // enough of them hold it (on_replicated).
 void topic_state::publish_replicated(std::uint8_t kind, std::string data,
                                      caf::response_promise promise) {
-  auto needed = confirmations_needed();
   auto [error, offset] = on_publish(kind, std::move(data));
-  if (!error.empty() || needed == 0) {
+  if (!error.empty()) {
     promise.deliver(std::move(error), offset, epoch_);
     return;
   }
-  pending_acks_[offset] = {std::move(promise), needed, followers_.size(), epoch_};
+  auto decided =
+      acks_.expect(offset, confirmations_needed(), followers_.size(), {std::move(promise), epoch_});
+  if (decided) answer(std::move(*decided), offset);
 }
 
 // Asks the other nodes that are up to open the topic (their topic then

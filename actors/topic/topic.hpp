@@ -14,8 +14,10 @@
 #include <vector>
 
 #include "actors/cluster_view.hpp"
+#include "actors/topic/ack_quorum.hpp"
 #include "actors/topic/directory.hpp"
 #include "actors/topic/history.hpp"
+#include "actors/topic/replica_history.hpp"
 #include "actors/topic/store.hpp"
 #include "actors/topic/subscriber_set.hpp"
 #include "config/config.hpp"
@@ -120,7 +122,6 @@ class topic_state {
   void hold();
   void release_hold();
   void follow(caf::actor owner_topic, std::uint64_t generation);
-  struct takeover_round;
   void take_over(std::uint64_t generation);
   std::shared_ptr<takeover_round> new_round(std::size_t waiting) const;
   // Asks `other` for its history (handover_atom) into `round`.
@@ -135,7 +136,6 @@ class topic_state {
   void adopt(std::uint64_t epoch, std::uint64_t last, std::vector<log_record> records);
   void change_epoch(std::uint64_t epoch, std::uint64_t old_last, std::uint64_t diverged,
                     std::string_view why);
-  std::uint64_t diverges_at(const std::vector<log_record>& theirs, std::uint64_t their_last) const;
   // The owner publishes; otherwise the publish goes to the owner.
   // (error code name or "", offset, epoch)
   caf::result<std::string, std::uint64_t, std::uint64_t> accept_publish(std::uint8_t kind,
@@ -158,6 +158,11 @@ class topic_state {
   void replicate(const stored_message& message);
   // A follower answered the replication of `offset` (stored, or not).
   void on_replicated(std::uint64_t offset, bool stored);
+  using ack_waiters = ack_quorum<std::pair<caf::response_promise, std::uint64_t>>;
+  using ack_decision = ack_waiters::decision;
+  using ack_decision_outcome = ack_waiters::outcome;
+  // Answers the publisher of `offset` as acks_ decided.
+  void answer(ack_decision decided, std::uint64_t offset);
   // How many followers must hold a new message before it is acknowledged.
   std::size_t confirmations_needed() const;
   void publish_replicated(std::uint8_t kind, std::string data, caf::response_promise promise);
@@ -183,15 +188,9 @@ class topic_state {
   caf::actor owner_;              // the owner's topic, while following
   std::vector<caf::actor> followers_;
   std::map<std::uint64_t, caf::response_promise> in_flight_;  // forwarded, not answered yet
-  // Publishes stored here and sent to the followers, acknowledged once enough
-  // of them hold them too (by offset).
-  struct pending_ack {
-    caf::response_promise promise;
-    std::size_t needed = 0;   // confirmations still wanted
-    std::size_t pending = 0;  // followers asked that have not answered
-    std::uint64_t epoch = 0;
-  };
-  std::map<std::uint64_t, pending_ack> pending_acks_;
+  // Publishes stored here and sent to the followers, answered once enough of
+  // them hold them too: the promise, and the epoch they were stored in.
+  ack_waiters acks_;
   // Publishes waiting for enough followers to hold them (recruit()).
   struct held_publish {
     std::uint8_t kind;

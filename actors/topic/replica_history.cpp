@@ -1,0 +1,54 @@
+#include "actors/topic/replica_history.hpp"
+
+#include <algorithm>
+
+#include "actors/topic/replica_records.hpp"
+#include "actors/topic_frames.hpp"
+
+namespace sluice::actors {
+
+bool newer(std::uint64_t a_epoch, std::uint64_t a_last, std::uint64_t b_epoch,
+           std::uint64_t b_last) {
+  if (a_last == 0) return false;
+  if (b_last == 0) return true;
+  return a_epoch > b_epoch || (a_epoch == b_epoch && a_last > b_last);
+}
+
+std::string take_claim(std::vector<log_record>& records) {
+  std::string claim;
+  std::erase_if(records, [&](log_record& r) {
+    if (static_cast<frames::record_kind>(r.kind) != frames::record_kind::claim) return false;
+    claim = std::move(r.data);
+    return true;
+  });
+  return claim;
+}
+
+std::uint64_t diverges_at(const topic_history& mine, const std::vector<log_record>& theirs,
+                          std::uint64_t their_last) {
+  for (const auto& r : theirs) {
+    if (r.offset > mine.last()) break;
+    const auto* m = mine.find(r.offset);
+    if (m == nullptr) continue;  // not held here any more: nothing to compare
+    const auto& own = m->record;
+    if (own.ts_ms != r.ts_ms || own.kind != r.kind || own.data != r.data) return r.offset;
+  }
+  return std::min(mine.last(), their_last) + 1;
+}
+
+void takeover_round::consider(std::uint64_t their_epoch, std::uint64_t their_last,
+                              const std::vector<std::string>& packed, bool was_owner) {
+  auto unpacked = unpack_records(packed);
+  if (unpacked)
+    if (auto theirs = take_claim(*unpacked); !theirs.empty() && (claim.empty() || was_owner))
+      claim = std::move(theirs);
+  bool better = !from_owner && (was_owner || newer(their_epoch, their_last, epoch, last));
+  if (!unpacked || !better) return;
+  from_owner = was_owner;
+  found = true;
+  epoch = their_epoch;
+  last = their_last;
+  records = std::move(*unpacked);
+}
+
+}  // namespace sluice::actors
