@@ -116,4 +116,23 @@ std::string history_pages::part_of(const answer& a, bool first, bool& last) {
   return out;
 }
 
+std::string history_pages::items(const topic_history& h, std::uint64_t from,
+                                 std::uint64_t max_count, std::uint64_t max_bytes,
+                                 std::uint64_t& count) {
+  std::string out;
+  count = 0;
+  for (auto o = from; o <= h.last() && count < max_count && (count == 0 || out.size() < max_bytes);
+       ++o, ++count) {
+    const auto* m = h.find(o);
+    if (m == nullptr) break;
+    if (count > 0) out += ',';
+    out += json::object{}
+               .num("offset", static_cast<std::int64_t>(m->record.offset))
+               .num("ts", m->record.ts_ms)
+               .raw("data", m->record.data)
+               .finish();
+  }
+  return out;
+}
+
 }  // namespace sluice::actors

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "actors/topic/directory.hpp"
+#include "actors/topic/history.hpp"
 #include "transport/http_endpoints.hpp"
 
 namespace sluice::actors {
@@ -29,6 +30,12 @@ class history_pages : public transport::body_parts,
                     std::function<void(transport::http_reply)> done);
 
   void next(std::function<void(std::string part, bool last)> part) override;
+
+  // The messages of one part as the page lists them (comma-separated JSON
+  // objects): up to `max_count` from offset `from`, and about `max_bytes`
+  // (at least one); `count` is how many. Built by the topic, from its history.
+  static std::string items(const topic_history& h, std::uint64_t from, std::uint64_t max_count,
+                           std::uint64_t max_bytes, std::uint64_t& count);
 
   history_pages(caf::actor_system& system, caf::actor topic, topic_lease lease, std::string name,
                 std::uint64_t since, std::uint64_t limit);

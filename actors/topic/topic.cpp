@@ -2,13 +2,13 @@
 
 #include <algorithm>
 #include <chrono>
-#include <filesystem>
 #include <utility>
 
 #include "actors/actor_metrics.hpp"
 #include "actors/frames.hpp"
 #include "actors/messages.hpp"
 #include "actors/strays.hpp"
+#include "actors/topic/history_pages.hpp"
 #include "actors/topic/metrics.hpp"
 #include "actors/topic_frames.hpp"
 #include "core/clock.hpp"
@@ -81,7 +81,7 @@ caf::behavior topic_state::make_behavior(std::string topic, config::topic_rule r
       [this](topic_history_atom, std::uint64_t from, std::uint64_t max_count,
              std::uint64_t max_bytes,
              bool clamp) { return on_history_part(from, max_count, max_bytes, clamp); },
-      // Across nodes: see topic_replica.cpp.
+      // Across nodes: see replica.cpp and replica_owner.cpp.
       [this](membership_atom) { resolve(); },
       [this](resolve_atom, std::uint64_t generation) { on_resolve_timer(generation); },
       [this](follow_atom, const caf::actor& follower, std::uint64_t epoch, std::uint64_t last) {
@@ -317,20 +317,7 @@ topic_state::history_part topic_state::on_history_part(std::uint64_t from, std::
   }
   if (clamp) from = std::max(from, h.first());
   std::get<4>(out) = from;
-  auto& items = std::get<5>(out);
-  std::uint64_t n = 0;
-  for (auto o = from; o <= h.last() && n < max_count && (n == 0 || items.size() < max_bytes);
-       ++o, ++n) {
-    const auto* m = h.find(o);
-    if (m == nullptr) break;
-    if (n > 0) items += ',';
-    items += json::object{}
-                 .num("offset", num(m->record.offset))
-                 .num("ts", m->record.ts_ms)
-                 .raw("data", m->record.data)
-                 .finish();
-  }
-  std::get<6>(out) = n;
+  std::get<5>(out) = history_pages::items(h, from, max_count, max_bytes, std::get<6>(out));
   return out;
 }
 

@@ -54,10 +54,16 @@ TEST(ReplicaHistory, TheClaimTravelsApartFromHistory) {
   EXPECT_EQ(take_claim(records), "");
 }
 
-TEST(TakeoverRound, ThePreviousOwnersAnswerWinsOverANewerOne) {
+// A round begun by a node whose own history is (epoch, last).
+takeover_round round_from(std::uint64_t epoch, std::uint64_t last) {
   takeover_round round;
-  round.epoch = 1;
-  round.last = 3;
+  round.epoch = epoch;
+  round.last = last;
+  return round;
+}
+
+TEST(TakeoverRound, ThePreviousOwnersAnswerWinsOverANewerOne) {
+  auto round = round_from(1, 3);
   round.consider(2, 50, packed({event(50, "new")}), false);
   EXPECT_TRUE(round.found);
   EXPECT_EQ(round.last, 50u);
@@ -70,9 +76,7 @@ TEST(TakeoverRound, ThePreviousOwnersAnswerWinsOverANewerOne) {
 }
 
 TEST(TakeoverRound, AnOlderOrUnreadableAnswerIsNoAnswer) {
-  takeover_round round;
-  round.epoch = 5;
-  round.last = 7;
+  auto round = round_from(5, 7);
   round.consider(4, 100, packed({event(100, "old epoch")}), false);
   EXPECT_FALSE(round.found);
   round.consider(6, 1, {"short"}, false);  // under a record header
