@@ -110,7 +110,7 @@ using job_done_atom = caf::atom_constant<caf::atom("job_done")>;
 // worker → itself: time to check the heartbeat.
 using heartbeat_atom = caf::atom_constant<caf::atom("heartbeat")>;
 
-// Topics (topic.hpp):
+// Topics (topic/topic.hpp):
 // session → topic: subscribe (link, session, id JSON, since or -1, epoch or 0,
 // subscribe_* flags)
 // / unsubscribe (link, session, id JSON) / the session's client drained (session).
@@ -183,7 +183,7 @@ using lease_tick_atom = caf::atom_constant<caf::atom("cl_lease")>;
 using report_view_atom = caf::atom_constant<caf::atom("cl_report")>;
 // cluster → topics on this node (its group): the set of nodes that are up changed.
 using membership_atom = caf::atom_constant<caf::atom("cl_members")>;
-// Topics across nodes (topic_replica.cpp):
+// Topics across nodes (topic/replica.cpp, topic/replica_owner.cpp):
 // follower → owner: follow me (follower, epoch, last offset I hold)
 // → (epoch, records I lack, packed: see replica_records).
 using follow_atom = caf::atom_constant<caf::atom("t_follow")>;

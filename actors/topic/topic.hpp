@@ -105,7 +105,7 @@ class topic_state {
                 std::string_view reason);
   void remove(subscriber_set::key who);
 
-  // Across nodes (topic_replica.cpp). One node owns the topic: it numbers
+  // Across nodes (replica.cpp, replica_owner.cpp). One node owns the topic: it numbers
   // messages and keeps the reference history; the topic's actor on every
   // other node follows it (receives each message once, delivers it to the
   // subscribers there) and forwards publishes to it. Without a cluster the
