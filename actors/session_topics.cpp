@@ -51,11 +51,20 @@ session_topics::session_topics(caf::event_based_actor* self,
   }
 }
 
+session_topics::~session_topics() {
+  if (!resumable_) topics_.forget_own_inbox(inbox_name_);
+}
+
 bool session_topics::open_inbox(ec& refusal) {
-  // A connection's own inbox stays on its node; a client id's inbox (which a
-  // reconnect to any node resumes) lives across the cluster.
-  auto found = resumable_ ? topics_.open(inbox_name_, topic_directory::scope::cluster, &creator_)
-                          : topics_.open(inbox_name_, topic_directory::scope::node);
+  // A connection's own inbox stays on its node, and is started only when
+  // something is sent to it (the directory subscribes this session to it
+  // then); a client id's inbox (which a reconnect to any node resumes) lives
+  // across the cluster.
+  if (!resumable_) {
+    topics_.expect_own_inbox(inbox_name_, self_->address(), link_);
+    return true;
+  }
+  auto found = topics_.open(inbox_name_, topic_directory::scope::cluster, &creator_);
   if (!found.topic) {
     refusal = found.error;
     send_error(found.error, found.message, {});
@@ -83,11 +92,11 @@ void session_topics::claim(std::function<void(claim_verdict, std::string)> done)
 
 void session_topics::start() {
   const auto& params = link_->params();
-  if (resumable_) stream_inbox_ = inbox_;
-  subscribed_.emplace(inbox_name_, held{inbox_, std::move(inbox_lease_)});
-  // An anonymous session's inbox starts empty: nothing to announce.
-  std::uint8_t flags = subscribe_own_inbox | (resumable_ ? 0 : subscribe_quietly);
-  send_subscribe(inbox_, {}, params.since, params.epoch, flags);
+  if (resumable_) {
+    stream_inbox_ = inbox_;
+    subscribed_.emplace(inbox_name_, held{inbox_, std::move(inbox_lease_)});
+    send_subscribe(inbox_, {}, params.since, params.epoch, subscribe_own_inbox);
+  }
   if (user_channel_.empty()) return;
   auto user = topics_.open(user_channel_);
   if (!user.topic) return send_error(user.error, user.message, {});

@@ -35,6 +35,9 @@ class session_topics {
                  topic_directory& topics, std::string_view session_id,
                  const security::identity& who, bool user_channels,
                  std::size_t max_publishes_in_flight);
+  ~session_topics();  // an own inbox nobody started is forgotten
+  session_topics(const session_topics&) = delete;
+  session_topics& operator=(const session_topics&) = delete;
 
   // Finds (or starts) the inbox. When that is refused (a limit), the client
   // has been sent an error and `refusal` names the code.

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "actors/messages.hpp"
 #include "actors/topic/metrics.hpp"
 #include "actors/topic/topic.hpp"
 #include "core/append_log.hpp"
@@ -91,6 +92,8 @@ topic_directory::lookup topic_directory::open(std::string_view name, scope where
     return refused(ec::too_many_topics, std::string{"the server already has topics."}
                                             .append(inbox ? "inbox.max_inboxes" : "max_topics")
                                             .append(" (" + std::to_string(limit) + ")"));
+  if (auto own = own_inboxes_.find(name); own != own_inboxes_.end())
+    return start_own_inbox(own, *rule);
   if (creator != nullptr)
     if (auto why = over_quota_locked(*creator, inbox); !why.empty())
       return refused(ec::too_many_topics, std::move(why));
@@ -163,6 +166,34 @@ topic_directory::entry_map::iterator topic_directory::spawn_locked(const std::st
   e.actor = std::move(actor);
   e.mailbox = std::move(mailbox);
   return topics_.emplace(name, std::move(e)).first;
+}
+
+void topic_directory::expect_own_inbox(const std::string& name, const caf::actor_addr& session,
+                                       std::shared_ptr<transport::client_link> link) {
+  std::lock_guard lock{mutex_};
+  own_inboxes_.insert_or_assign(name, own_inbox{session, std::move(link)});
+}
+
+void topic_directory::forget_own_inbox(const std::string& name) {
+  std::lock_guard lock{mutex_};
+  own_inboxes_.erase(name);
+}
+
+// Started by its first use (a publish, or a client that names it as its
+// client id: the inbox is sealed, so that claim is refused). Its connection
+// is subscribed before whoever started it can send anything.
+topic_directory::lookup topic_directory::start_own_inbox(own_inbox_map::iterator own,
+                                                         const config::topic_rule& rule) {
+  auto owner = std::move(own->second);
+  auto it = spawn_locked(own->first, rule, scope::node);
+  own_inboxes_.erase(own);
+  if (auto session = caf::actor_cast<caf::actor>(owner.session))
+    caf::anon_send(it->second.actor, subscribe_atom::value, std::move(owner.link), session,
+                   std::string{}, std::int64_t{-1}, std::uint64_t{0},
+                   static_cast<std::uint8_t>(subscribe_own_inbox | subscribe_quietly));
+  auto found = leased_locked(it);
+  found.created = true;
+  return found;
 }
 
 topic_directory::lookup topic_directory::leased_locked(entry_map::iterator it) {

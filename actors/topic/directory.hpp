@@ -1,6 +1,7 @@
 #pragma once
 
 #include <caf/actor.hpp>
+#include <caf/actor_addr.hpp>
 #include <caf/fwd.hpp>
 
 #include <map>
@@ -15,6 +16,7 @@
 #include "config/config.hpp"
 #include "core/error_code.hpp"
 #include "core/mailbox_gauge.hpp"
+#include "transport/client_link.hpp"
 
 namespace sluice::actors {
 
@@ -73,6 +75,14 @@ class topic_directory : public std::enable_shared_from_this<topic_directory> {
   // Why `data_bytes` of published data are too many (topics.max_message_bytes), or "".
   std::string oversize(std::size_t data_bytes) const;
 
+  // A connection's own inbox is started only when something is published to
+  // it: until then the directory remembers whom to subscribe to it (quietly,
+  // before the publish that starts it). forget_own_inbox() when the
+  // connection ends.
+  void expect_own_inbox(const std::string& name, const caf::actor_addr& session,
+                        std::shared_ptr<transport::client_link> link);
+  void forget_own_inbox(const std::string& name);
+
   // Called by an idle inbox: true (and it is forgotten) when no lease is
   // held on it, so that it may stop; nobody can reach it any more.
   bool expire_if_unused(const std::string& name, const caf::actor_addr& topic);
@@ -95,6 +105,12 @@ class topic_directory : public std::enable_shared_from_this<topic_directory> {
     std::string connection;
   };
   using entry_map = std::map<std::string, entry, std::less<>>;
+  struct own_inbox {
+    caf::actor_addr session;
+    std::shared_ptr<transport::client_link> link;
+  };
+  using own_inbox_map = std::map<std::string, own_inbox, std::less<>>;
+  lookup start_own_inbox(own_inbox_map::iterator own, const config::topic_rule& rule);
   using count_map = std::map<std::string, std::size_t, std::less<>>;
 
   entry_map::iterator spawn_locked(const std::string& name, const config::topic_rule& rule,
@@ -116,6 +132,7 @@ class topic_directory : public std::enable_shared_from_this<topic_directory> {
   // Topics and inboxes alive per creator (principal or connection).
   count_map topics_by_creator_;
   count_map inboxes_by_creator_;
+  own_inbox_map own_inboxes_;  // not started yet
   bool stopped_ = false;
   std::shared_ptr<cluster_view> cluster_;
   std::shared_ptr<history_budget> topics_budget_;

@@ -97,6 +97,20 @@ class Inbox(unittest.IsolatedAsyncioTestCase):
         self.assertEqual((await recv_json(ws))["code"], "cancelled")
         await ws.close()
 
+    async def test_a_connections_own_inbox_starts_only_when_something_is_sent_to_it(self):
+        before = self.server.metrics()["sluice_topics"]
+        clients = [await connect(self.server) for _ in range(20)]
+        self.assertEqual(self.server.metrics()["sluice_topics"], before)  # idle: no inbox topics
+        ws, welcome = clients[3]
+        for n in (1, 2):
+            status, _ = post_json(self.server, "/api/publish", {"topic": welcome["inbox"], "data": n})
+            self.assertEqual(status, 200)
+            self.assertEqual((await recv_json(ws))["data"], n)
+        self.assertEqual(self.server.metrics()["sluice_topics"], before + 1)
+        for c, _ in clients:
+            await c.close()
+        self.assertEqual(await self.server.metric_reaches("sluice_topics", before), before)
+
     async def test_resuming_past_the_inbox_end_still_delivers_new_streams(self):
         # E.g. the server restarted without storage and the client kept its old offset.
         ws, _ = await connect(self.server, query="client_id=frank&since=999")
