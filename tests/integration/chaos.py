@@ -81,6 +81,8 @@ class Publisher:
                             self.failed[n] = frame.get("code")
 
                 task = asyncio.ensure_future(reader())
+                # A node killed under it ends the reader with an error: expected here.
+                task.add_done_callback(lambda t: t.cancelled() or t.exception())
                 while not self.stop and not task.done():
                     await window.acquire()
                     n = next(self.numbers)
