@@ -119,6 +119,8 @@ using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
 constexpr std::uint8_t subscribe_own_inbox = 1;
 // No `subscribed` frame (an anonymous session's inbox, subscribed at connect).
 constexpr std::uint8_t subscribe_quietly = 2;
+// Several events in one text frame, one JSON object per line (opt-in).
+constexpr std::uint8_t subscribe_batched = 4;
 using unsubscribe_atom = caf::atom_constant<caf::atom("unsub")>;
 // anyone → topic: publish (record kind, data) → (error code name or "", offset, epoch).
 using publish_atom = caf::atom_constant<caf::atom("publish")>;

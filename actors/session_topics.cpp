@@ -136,8 +136,9 @@ void session_topics::subscribe(const transport::client_message& msg) {
   if (!found.topic) return;
   auto topic = found.topic;
   subscribed_.insert_or_assign(msg.topic, held{topic, std::move(found.lease)});
-  send_subscribe(topic, msg.id, msg.since, msg.epoch,
-                 topic == inbox_ ? subscribe_own_inbox : std::uint8_t{0});
+  std::uint8_t flags = topic == inbox_ ? subscribe_own_inbox : 0;
+  if (msg.batch) flags |= subscribe_batched;
+  send_subscribe(topic, msg.id, msg.since, msg.epoch, flags);
 }
 
 void session_topics::send_subscribe(const caf::actor& topic, const std::string& id,

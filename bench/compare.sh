@@ -49,7 +49,7 @@ trap stop_server EXIT
 # start_server NAME: starts one server on core 0 and waits for its port.
 start_server() {
   case $1 in
-    sluice)
+    sluice | sluice-batch)
       SLUICE_BENCH_PORT=3900 taskset -c 0 build/release/bin/sluice --config bench/sluice-fanout.yaml 2>"$out/sluice.log" &
       port=3900 ;;
     nats)
@@ -70,6 +70,7 @@ start_server() {
 url_of() {
   case $1 in
     sluice) echo "--proto sluice --url ws://127.0.0.1:3900/ws" ;;
+    sluice-batch) echo "--proto sluice-batch --url ws://127.0.0.1:3900/ws" ;;
     nats) echo "--proto nats --url ws://127.0.0.1:8443/" ;;
     mosquitto) echo "--proto mqtt --url ws://127.0.0.1:9001/" ;;
     node) echo "--proto json --url ws://127.0.0.1:8080/ws" ;;
@@ -88,8 +89,9 @@ run() {
 }
 
 servers=(sluice nats mosquitto node)
-for s in "${servers[@]}"; do run "$s" fanout --subscribers 100 --messages "$fan_msgs_100"; done
-for s in "${servers[@]}"; do run "$s" fanout --subscribers 1000 --messages "$fan_msgs_1000"; done
+# sluice-batch: Sluice with multi-event frames (subscribe "batch": true).
+for s in sluice-batch "${servers[@]}"; do run "$s" fanout --subscribers 100 --messages "$fan_msgs_100"; done
+for s in sluice-batch "${servers[@]}"; do run "$s" fanout --subscribers 1000 --messages "$fan_msgs_1000"; done
 for s in "${servers[@]}"; do run "$s" idle --connections "$idle_conns"; done
 for s in sluice node; do run "$s" flood --messages "$flood_msgs"; done
 for c in 1 20; do
@@ -117,6 +119,10 @@ relay() { field "relay-$1.txt" "s/^$2.*$3 \\([0-9.]*\\).*/\\1/p"; }
     echo "| fan-out 1 x $n: server CPU-s per 1M deliveries (lower is better) | $s | $a | $m | $j | $(ratio "$s" "$a") | $(ratio "$s" "$m") | $(ratio "$s" "$j") |"
     s=$(rate sluice "$args"); a=$(rate nats "$args"); m=$(rate mosquitto "$args"); j=$(rate node "$args")
     echo "| fan-out 1 x $n: deliveries/s | $s | $a | $m | $j | $(ratio "$s" "$a") | $(ratio "$s" "$m") | $(ratio "$s" "$j") |"
+    s=$(cpu_per_m sluice-batch "$args"); a=$(cpu_per_m nats "$args"); m=$(cpu_per_m mosquitto "$args"); j=$(cpu_per_m node "$args")
+    echo "| fan-out 1 x $n, Sluice with multi-event frames: server CPU-s per 1M deliveries | $s | $a | $m | $j | $(ratio "$s" "$a") | $(ratio "$s" "$m") | $(ratio "$s" "$j") |"
+    s=$(rate sluice-batch "$args"); a=$(rate nats "$args"); m=$(rate mosquitto "$args"); j=$(rate node "$args")
+    echo "| fan-out 1 x $n, Sluice with multi-event frames: deliveries/s | $s | $a | $m | $j | $(ratio "$s" "$a") | $(ratio "$s" "$m") | $(ratio "$s" "$j") |"
   done
   args="--connections $idle_conns"
   s=$(kib sluice "$args"); a=$(kib nats "$args"); m=$(kib mosquitto "$args"); j=$(kib node "$args")

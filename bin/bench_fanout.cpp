@@ -34,7 +34,8 @@ struct fanout_options {
 };
 
 const char* usage =
-    "Usage: sluice-bench fanout [--url ws://HOST:PORT/PATH] [--proto sluice|json|nats|mqtt]\n"
+    "Usage: sluice-bench fanout [--url ws://HOST:PORT/PATH] [--proto "
+    "sluice|sluice-batch|json|nats|mqtt]\n"
     "         [--topic T] [--subscribers K] [--messages M] [--size BYTES]\n"
     "         [--window W | --rate MSGS_PER_S] [--timeout SECONDS] [--pid SERVER_PID]...\n"
     "         [--sub-url ws://HOST:PORT/PATH]...   (subscribers round-robin over these)\n";

@@ -31,7 +31,8 @@ struct flood_options {
 };
 
 const char* usage =
-    "Usage: sluice-bench flood [--url ws://HOST:PORT/PATH] [--proto sluice|json|nats|mqtt]\n"
+    "Usage: sluice-bench flood [--url ws://HOST:PORT/PATH] [--proto "
+    "sluice|sluice-batch|json|nats|mqtt]\n"
     "         [--topic T] [--messages M] [--size BYTES] [--tail SECONDS] --pid SERVER_PID\n";
 
 bool parse(int argc, char** argv, flood_options& o) {

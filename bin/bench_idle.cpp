@@ -27,7 +27,8 @@ struct idle_options {
 };
 
 const char* usage =
-    "Usage: sluice-bench idle [--url ws://HOST:PORT/PATH] [--proto sluice|json|nats|mqtt]\n"
+    "Usage: sluice-bench idle [--url ws://HOST:PORT/PATH] [--proto "
+    "sluice|sluice-batch|json|nats|mqtt]\n"
     "         [--connections N] [--topic T] [--subscribe yes|no] [--settle SECONDS]\n"
     "         --pid SERVER_PID\n";
 

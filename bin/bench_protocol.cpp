@@ -32,6 +32,7 @@ std::string mqtt_packet(std::uint8_t header, const std::string& body) {
 
 std::optional<wire> wire_named(std::string_view name) {
   if (name == "sluice") return wire::sluice;
+  if (name == "sluice-batch") return wire::sluice_batch;
   if (name == "json") return wire::json;
   if (name == "nats") return wire::nats;
   if (name == "mqtt") return wire::mqtt;
@@ -45,6 +46,9 @@ std::vector<std::string> protocol_stream::hello(std::string_view topic, bool sub
     case wire::json:
       if (!subscribe) return {};
       return {R"({"type":"subscribe","topic":")" + t + "\"}"};
+    case wire::sluice_batch:
+      if (!subscribe) return {};
+      return {R"({"type":"subscribe","topic":")" + t + R"(","batch":true})"};
     case wire::nats:
       return {std::string{"CONNECT {\"verbose\":false,\"pedantic\":false}\r\n"} +
               (subscribe ? "SUB " + t + " 1\r\n" : "") + "PING\r\n"};
@@ -71,6 +75,7 @@ std::vector<std::string> protocol_stream::hello(std::string_view topic, bool sub
 std::string protocol_stream::publish(std::string_view topic, std::string_view data) const {
   switch (wire_) {
     case wire::sluice:
+    case wire::sluice_batch:
     case wire::json: {
       std::string f = R"({"type":"publish","topic":")";
       f.append(topic).append(R"(","data":")").append(data).append("\"}");
@@ -96,6 +101,15 @@ bool protocol_stream::feed(std::string_view frame,
                            const std::function<void(std::string_view)>& on_message,
                            const std::function<void(std::string)>& reply) {
   if (wire_ == wire::sluice || wire_ == wire::json) return feed_json(frame, on_message);
+  if (wire_ == wire::sluice_batch) {  // one event per line
+    bool ok = true;
+    for (std::size_t at = 0; at <= frame.size();) {
+      auto eol = std::min(frame.find('\n', at), frame.size());
+      ok = feed_json(frame.substr(at, eol - at), on_message) && ok;
+      at = eol + 1;
+    }
+    return ok;
+  }
   pending_.append(frame);
   return wire_ == wire::nats ? feed_nats(on_message, reply) : feed_mqtt(on_message);
 }

@@ -9,12 +9,14 @@
 // The pub/sub protocols sluice-bench speaks over WebSocket, so that one C++
 // client drives Sluice and the servers it is compared with:
 //   sluice  Sluice's topic frames ({"type":"subscribe"|"publish",...} -> "event")
+//   sluice-batch  the same, subscribed with "batch":true: several events per
+//           frame, one per line
 //   json    the Node `ws` broadcast peer ({"type":"subscribe"|"publish",...} -> "message")
 //   nats    NATS text protocol (CONNECT, SUB, PUB -> MSG; PING is answered with PONG)
 //   mqtt    MQTT 3.1.1 in binary frames, QoS 0 (CONNECT, SUBSCRIBE, PUBLISH)
 namespace sluice::bench {
 
-enum class wire { sluice, json, nats, mqtt };
+enum class wire { sluice, sluice_batch, json, nats, mqtt };
 
 std::optional<wire> wire_named(std::string_view name);
 

@@ -86,7 +86,7 @@ client_message decode_register(dom::object obj) {
   return msg;
 }
 
-// subscribe {topic, since?, epoch?}, unsubscribe {topic}, publish {topic, data}.
+// subscribe {topic, since?, epoch?, batch?}, unsubscribe {topic}, publish {topic, data}.
 client_message decode_topic_frame(std::string_view type, dom::object obj, client_message msg) {
   std::string_view topic;
   if (obj["topic"].get_string().get(topic))
@@ -119,6 +119,9 @@ client_message decode_topic_frame(std::string_view type, dom::object obj, client
   if (!obj["epoch"].get(epoch) && (epoch.get_uint64().get(msg.epoch) || msg.epoch == 0))
     return invalid(ec::invalid_frame, "`epoch` must be the positive number a topic reported",
                    msg.id);
+  dom::element batch;
+  if (!obj["batch"].get(batch) && batch.get_bool().get(msg.batch))
+    return invalid(ec::invalid_frame, "`batch` must be true or false", msg.id);
   return msg;
 }
 

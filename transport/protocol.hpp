@@ -40,6 +40,7 @@ struct client_message {
   std::string topic;                 // subscribe, unsubscribe, publish: a valid topic name
   std::int64_t since = -1;           // subscribe: deliver from the offset after this; -1: live only
   std::uint64_t epoch = 0;           // subscribe: the epoch `since` belongs to; 0: not given
+  bool batch = false;                // subscribe: several events per frame, one per line
   ec error = ec::invalid_frame;      // invalid: why
   std::string error_message;         // invalid: for humans (worker_update error: its `message`)
   std::uint64_t retry_after_ms = 0;  // invalid with rate_limited: when a frame may pass again

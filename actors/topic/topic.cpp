@@ -137,7 +137,9 @@ void topic_state::on_subscribe(const link_ptr& link, const caf::actor& session,
   } else {
     next = static_cast<std::uint64_t>(since) + 1;
   }
-  subscribers_[who].awaiting_writable = false;
+  auto& s = subscribers_[who];
+  s.awaiting_writable = false;
+  s.batched = (flags & subscribe_batched) != 0;
   cursors_.subscribe(who, next, h.last(), subscriber_credit, held(), instructions_);
   carry_out(instructions_);
 }
@@ -265,13 +267,25 @@ void topic_state::carry_out(subscriber_set::instructions& out) {
 void topic_state::send_messages(subscriber_set::key who, subscriber& s, std::uint64_t from,
                                 std::uint64_t until) {
   std::uint64_t sent = 0;
-  for (auto o = from; o <= until; ++o) {
+  for (auto o = from; o <= until;) {
     if (s.link->congested()) {
       cursors_.block(who, o);
       wait_for_writable(s);
       break;
     }
-    s.link->send(frame_at(o));  // the one rendering, shared by every queue
+    if (!s.batched || o == until) {
+      s.link->send(frame_at(o));  // the one rendering, shared by every queue
+      ++sent;
+      ++o;
+      continue;
+    }
+    // Several events in one frame, one per line, up to about batch_frame_bytes.
+    auto frame = std::make_shared<std::string>(*frame_at(o++));
+    while (o <= until && frame->size() + frame_at(o)->size() < batch_frame_bytes) {
+      frame->append(1, '\n').append(*frame_at(o++));
+      ++sent;
+    }
+    s.link->send(std::move(frame));
     ++sent;
   }
   topic_metrics::get().delivered.inc(static_cast<double>(sent));

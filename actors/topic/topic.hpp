@@ -56,6 +56,7 @@ class topic_state {
     caf::actor session;
     link_ptr link;
     bool awaiting_writable = false;
+    bool batched = false;  // several events per frame (subscribe_batched)
   };
   using subscriber_map = std::unordered_map<subscriber_set::key, subscriber>;
 
@@ -226,6 +227,10 @@ class topic_state {
 // How many messages a subscriber is handed at a time: its connection is
 // checked before each one, so this bounds one hand-off, not the queue.
 constexpr std::uint64_t subscriber_credit = 256;
+
+// How large a multi-event frame (subscribe `batch`) may grow: events are
+// joined while the frame stays under this.
+constexpr std::size_t batch_frame_bytes = 64 * 1024;
 
 // The claim of an inbox that no credential opens (a connection's own inbox).
 constexpr std::string_view sealed_claim = "sealed";

@@ -56,5 +56,15 @@ TEST(BenchProtocol, JsonFramesCarryTheirDataString) {
   EXPECT_FALSE(feed(sluice, R"({"type":"error","code":"topic_forbidden"})").ok);
 }
 
+TEST(BenchProtocol, SluiceBatchSubscribesForSeveralEventsPerFrameAndReadsEachLine) {
+  protocol_stream batch{wire::sluice_batch};
+  EXPECT_EQ(batch.hello("bench", true),
+            std::vector<std::string>{R"({"type":"subscribe","topic":"bench","batch":true})"});
+  auto events = feed(batch, R"({"type":"event","topic":"bench","offset":1,"data":"1|a"})"
+                            "\n"
+                            R"({"type":"event","topic":"bench","offset":2,"data":"2|b"})");
+  EXPECT_EQ(events.messages, (std::vector<std::string>{"1|a", "2|b"}));
+}
+
 }  // namespace
 }  // namespace sluice::bench

@@ -145,6 +145,22 @@ class PublishSubscribe(unittest.IsolatedAsyncioTestCase):
         await publisher.close()
         await sub.close()
 
+    async def test_batch_subscribers_get_several_events_per_frame_one_per_line(self):
+        for n in range(1, 11):
+            status, _ = post_json(self.server, "/api/publish", {"topic": "chat.batch", "data": n})
+            self.assertEqual(status, 200)
+        ws, _ = await connect(self.server)
+        await send_json(ws, {"type": "subscribe", "topic": "chat.batch", "since": 0, "batch": True})
+        self.assertEqual((await recv_json(ws))["type"], "subscribed")
+        replay = await asyncio.wait_for(ws.recv(), PATIENCE)  # history goes out as one hand-off
+        lines = [json.loads(line) for line in replay.split("\n")]
+        self.assertEqual([(e["type"], e["offset"], e["data"]) for e in lines],
+                         [("event", n, n) for n in range(1, 11)])
+        # Live: a single event is a frame of one line, as without `batch`.
+        status, _ = post_json(self.server, "/api/publish", {"topic": "chat.batch", "data": 11})
+        self.assertEqual((await recv_json(ws))["offset"], 11)
+        await ws.close()
+
     async def test_reconnecting_subscriber_gets_every_offset_once_in_order(self):
         total, reconnects = 10000, 6
         publisher, _ = await connect(self.server)
@@ -390,6 +406,10 @@ class TopicBadInput(unittest.IsolatedAsyncioTestCase):
         answer = await recv_json(self.ws)
         self.assertEqual((answer["code"], answer["id"]), ("invalid_offset", "f"))
         self.assertTrue(answer["message"].startswith("`since` 99 is past the last offset (1) of topic chat.s"))
+
+    async def test_bad_batch(self):
+        await self.assert_error({"type": "subscribe", "topic": "chat.s", "batch": "yes", "id": 2},
+                                "invalid_frame", "`batch` must be true or false")
 
     async def test_unsubscribe_from_something_not_subscribed(self):
         await self.assert_error({"type": "unsubscribe", "topic": "chat.never", "id": "u"},

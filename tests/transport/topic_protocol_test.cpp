@@ -14,9 +14,11 @@ TEST(DecodeTopics, SubscribeWithSinceAndEpoch) {
   EXPECT_EQ(m.topic, "chat.a");
   EXPECT_EQ(m.since, 7);
   EXPECT_EQ(m.epoch, 99u);
-  auto live = decode_client_frame(R"({"type":"subscribe","topic":"chat.a"})");
+  EXPECT_FALSE(m.batch);
+  auto live = decode_client_frame(R"({"type":"subscribe","topic":"chat.a","batch":true})");
   EXPECT_EQ(live.since, -1);
   EXPECT_EQ(live.id, "");
+  EXPECT_TRUE(live.batch);
 }
 
 TEST(DecodeTopics, PublishAndUnsubscribe) {
@@ -41,6 +43,7 @@ TEST(DecodeTopics, BadTopicFrames) {
   EXPECT_EQ(code_of(R"({"type":"subscribe","topic":"t","since":-1})"), "invalid_offset");
   EXPECT_EQ(code_of(R"({"type":"subscribe","topic":"t","since":1.5})"), "invalid_offset");
   EXPECT_EQ(code_of(R"({"type":"subscribe","topic":"t","epoch":0})"), "invalid_frame");
+  EXPECT_EQ(code_of(R"({"type":"subscribe","topic":"t","batch":1})"), "invalid_frame");
   EXPECT_EQ(code_of(R"({"type":"publish","topic":"t"})"), "invalid_frame");
   EXPECT_EQ(code_of(R"({"type":"unsubscribe","topic":7})"), "invalid_frame");
 }
