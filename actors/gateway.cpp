@@ -3,12 +3,12 @@
 #include <caf/all.hpp>
 
 #include "actors/actor_metrics.hpp"
-#include "actors/cluster.hpp"
+#include "actors/cluster/cluster.hpp"
 #include "actors/gateway_context.hpp"
 #include "actors/messages.hpp"
-#include "actors/session.hpp"
+#include "actors/session/session.hpp"
 #include "actors/topic_api.hpp"
-#include "actors/worker.hpp"
+#include "actors/workers/worker.hpp"
 
 namespace sluice::actors {
 namespace {

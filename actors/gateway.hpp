@@ -8,8 +8,8 @@
 #include <memory>
 #include <string>
 
-#include "actors/cluster_view.hpp"
-#include "actors/router.hpp"
+#include "actors/cluster/view.hpp"
+#include "actors/job/router.hpp"
 #include "actors/topic/directory.hpp"
 #include "config/config.hpp"
 #include "security/authenticator.hpp"

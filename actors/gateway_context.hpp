@@ -5,7 +5,7 @@
 #include <memory>
 #include <string>
 
-#include "actors/router.hpp"
+#include "actors/job/router.hpp"
 #include "actors/topic/directory.hpp"
 #include "config/config.hpp"
 #include "security/authenticator.hpp"

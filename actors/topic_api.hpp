@@ -4,7 +4,7 @@
 
 #include <memory>
 
-#include "actors/cluster_view.hpp"
+#include "actors/cluster/view.hpp"
 #include "actors/topic/directory.hpp"
 #include "transport/api_request.hpp"
 

@@ -108,7 +108,7 @@ def close_reasons(code, docs):
             in_code.setdefault(reason, path)
     # Reasons that are an error code's name (the session closes with to_string(code)).
     for code_name in ("forbidden", "too_many_topics", "owner_unavailable", "token_expired"):
-        in_code.setdefault(code_name, "actors/session.cpp")
+        in_code.setdefault(code_name, "actors/session/session.cpp")
     table = section(docs["docs/protocol.md"], "## Close codes")
     in_docs, patterns = {}, []
     for reason in re.findall(r"^\| \d{4} \| `([^`]*)` \|", table, re.M):

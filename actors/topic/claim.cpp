@@ -4,7 +4,7 @@
 // credential. The owner decides, so two nodes never both hand one out.
 #include <filesystem>
 
-#include "actors/cluster_metrics.hpp"
+#include "actors/cluster/metrics.hpp"
 #include "actors/messages.hpp"
 #include "actors/topic/replica_records.hpp"
 #include "actors/topic/topic.hpp"

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <chrono>
 
-#include "actors/cluster_metrics.hpp"
+#include "actors/cluster/metrics.hpp"
 #include "actors/messages.hpp"
 #include "actors/strays.hpp"
 #include "actors/topic/metrics.hpp"

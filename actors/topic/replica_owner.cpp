@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <chrono>
 
-#include "actors/cluster_metrics.hpp"
+#include "actors/cluster/metrics.hpp"
 #include "actors/messages.hpp"
 #include "actors/topic/metrics.hpp"
 #include "actors/topic/replica_records.hpp"

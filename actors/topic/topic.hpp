@@ -13,7 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "actors/cluster_view.hpp"
+#include "actors/cluster/view.hpp"
 #include "actors/topic/ack_quorum.hpp"
 #include "actors/topic/directory.hpp"
 #include "actors/topic/history.hpp"

@@ -1,4 +1,4 @@
-#include "actors/backoff.hpp"
+#include "actors/upstream/backoff.hpp"
 
 #include <gtest/gtest.h>
 

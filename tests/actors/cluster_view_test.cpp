@@ -1,4 +1,4 @@
-#include "actors/cluster_view.hpp"
+#include "actors/cluster/view.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

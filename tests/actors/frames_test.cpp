@@ -2,10 +2,10 @@
 
 #include <gtest/gtest.h>
 
-#include "actors/payload.hpp"
-#include "actors/sse_job.hpp"
-#include "actors/uppercase_job.hpp"
-#include "actors/upstream_relay.hpp"
+#include "actors/job/payload.hpp"
+#include "actors/job/sse.hpp"
+#include "actors/job/uppercase.hpp"
+#include "actors/upstream/relay.hpp"
 
 namespace sluice::actors {
 namespace {

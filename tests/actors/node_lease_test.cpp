@@ -1,4 +1,4 @@
-#include "actors/node_lease.hpp"
+#include "actors/cluster/node_lease.hpp"
 
 #include <gtest/gtest.h>
 

@@ -10,8 +10,8 @@
 #include <thread>
 
 #include "actors/actor_metrics.hpp"
-#include "actors/flow_control.hpp"
 #include "actors/gateway.hpp"
+#include "actors/job/flow_control.hpp"
 #include "actors/messages.hpp"
 
 namespace sluice::actors {

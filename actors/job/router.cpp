@@ -1,0 +1,135 @@
+#include "actors/job/router.hpp"
+
+#include <caf/all.hpp>
+
+#include "actors/actor_metrics.hpp"
+#include "actors/frames.hpp"
+#include "actors/job/process.hpp"
+#include "actors/job/sse.hpp"
+#include "actors/job/uppercase.hpp"
+#include "actors/job/websocket.hpp"
+#include "actors/upstream/supervisor.hpp"
+#include "actors/workers/job.hpp"
+#include "actors/workers/pool.hpp"
+#include "transport/health_probe.hpp"
+
+namespace sluice::actors {
+
+router::router(caf::actor_system& system, const config::config& cfg, upstream_runtime runtime,
+               std::shared_ptr<cluster_view> cluster)
+    : routes_(cfg.routes), runtime_(runtime), default_route_(cfg.default_route.value_or("")) {
+  for (const auto& up : cfg.upstreams) {
+    bool missing = runtime_.prober == nullptr;
+    switch (up.kind) {
+      case config::upstream_kind::process:
+        missing = missing || runtime_.processes == nullptr;
+        break;
+      case config::upstream_kind::websocket:
+        missing = missing || runtime_.websockets == nullptr;
+        break;
+      case config::upstream_kind::sse:
+        missing = missing || runtime_.sse == nullptr;
+        break;
+      case config::upstream_kind::workers:
+        missing = false;  // workers connect in; they need nothing from transport here
+        break;
+    }
+    if (missing) throw std::logic_error("upstream " + up.name + " has no runtime to run on");
+    publish_initial_status(up);
+    auto config = std::make_shared<const config::upstream_config>(up);
+    auto gate = std::make_shared<upstream_gate>();
+    if (up.kind == config::upstream_kind::workers) gate->set(circuit_state::open);  // no worker yet
+    auto sup =
+        up.kind == config::upstream_kind::workers
+            ? system.spawn(worker_pool, config, gate, cfg.limits.upstream_queue, cluster)
+            : system.spawn(supervisor, config, gate, runtime_.prober, cfg.limits.upstream_queue);
+    upstreams_.push_back({std::move(config), std::move(gate), std::move(sup), runtime_.timers});
+  }
+}
+
+bool router::has_workers() const {
+  for (const auto& up : upstreams_)
+    if (up.config->kind == config::upstream_kind::workers) return true;
+  return false;
+}
+
+void router::stop() const {
+  for (const auto& up : upstreams_)
+    caf::anon_send_exit(up.supervisor, caf::exit_reason::user_shutdown);
+}
+
+const upstream_binding* router::workers_upstream(std::string_view route) const {
+  for (const auto& r : routes_) {
+    if (r.name != route || r.kind != config::route_kind::upstream) continue;
+    const auto* up = binding_of(r.upstream);
+    return up != nullptr && up->config->kind == config::upstream_kind::workers ? up : nullptr;
+  }
+  return nullptr;
+}
+
+const upstream_binding* router::binding_of(std::string_view upstream) const {
+  for (const auto& up : upstreams_)
+    if (up.config->name == upstream) return &up;
+  return nullptr;
+}
+
+const config::route_config* router::resolve(std::string_view name, ec& why) const {
+  if (name.empty()) {
+    if (default_route_.empty()) {
+      why = ec::no_default_route;
+      return nullptr;
+    }
+    name = default_route_;
+  }
+  for (const auto& r : routes_)
+    if (r.name == name) return &r;
+  why = ec::unknown_route;
+  return nullptr;
+}
+
+job_start router::start_job(caf::event_based_actor* parent, const config::route_config& route,
+                            job_request req) const {
+  if (route.kind == config::route_kind::uppercase)
+    return {parent->spawn<caf::monitored>(uppercase_job, route.uppercase, route.timeout,
+                                          std::move(req)),
+            {}};
+  const auto* up = binding_of(route.upstream);
+  if (up == nullptr) throw std::logic_error("route " + route.name + " has no upstream");
+  if (!up->gate->admits()) {
+    actor_metrics::get().upstream_rejected.with({up->config->name}).inc();
+    if (route.fallback) return {{}, frames::fallback(req.id, *route.fallback), request_outcome::ok};
+    actor_metrics::get().count_error(ec::upstream_unavailable);
+    auto why = up->config->kind == config::upstream_kind::workers
+                   ? "no worker is connected to the upstream \"" + up->config->name + "\""
+                   : "the upstream \"" + up->config->name + "\" is unavailable (its circuit is " +
+                         std::string{to_string(up->gate->state())} + "; see /readyz)";
+    return {{}, frames::error(ec::upstream_unavailable, why, req.id), request_outcome::error};
+  }
+  switch (up->config->kind) {
+    case config::upstream_kind::sse:
+      return {
+          parent->spawn<caf::monitored>(sse_job, *up, route.timeout, std::move(req), runtime_.sse),
+          {}};
+    case config::upstream_kind::websocket:
+      return {parent->spawn<caf::monitored>(websocket_job, *up, route.timeout, std::move(req),
+                                            runtime_.websockets),
+              {}};
+    case config::upstream_kind::process:
+      return {parent->spawn<caf::monitored>(process_job, *up, route.timeout, std::move(req),
+                                            runtime_.processes),
+              {}};
+    case config::upstream_kind::workers:
+      return {
+          parent->spawn<caf::monitored>(worker_job, *up, route.name, route.timeout, std::move(req)),
+          {}};
+  }
+  throw std::logic_error("route " + route.name + ": unknown kind of upstream");
+}
+
+std::vector<std::string> router::names() const {
+  std::vector<std::string> out;
+  for (const auto& r : routes_) out.push_back(r.name);
+  return out;
+}
+
+}  // namespace sluice::actors

@@ -1,0 +1,396 @@
+#include "actors/session/session.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <utility>
+
+#include "actors/actor_metrics.hpp"
+#include "actors/frames.hpp"
+#include "actors/job/flow_control.hpp"
+#include "actors/strays.hpp"
+#include "core/log.hpp"
+#include "core/secure_random.hpp"
+#include "security/access.hpp"
+#include "security/client_ids.hpp"
+
+namespace sluice::actors {
+namespace {
+
+using transport::client_message_type;
+using transport::close_code;
+
+}  // namespace
+
+session_state::session_state(caf::event_based_actor* self) : self_(self), id_(random_id("s-")) {
+  actor_metrics::get().sessions_active.inc();
+}
+
+session_state::~session_state() {
+  actor_metrics::get().sessions_active.dec();
+}
+
+caf::behavior session_state::make_behavior(std::shared_ptr<transport::client_link> link,
+                                           std::shared_ptr<const gateway_context> ctx) {
+  link_ = std::move(link);
+  ctx_ = std::move(ctx);
+  self_->join(ctx_->drain_group);
+  self_->set_down_handler([this](caf::down_msg& msg) { on_job_down(msg); });
+  log::debug("session", "opened", {{"session", id_}, {"remote", link_->remote_address()}});
+  who_ = link_->who();
+  bool user_channels = ctx_->auth && ctx_->auth->config().user_channels;
+  topics_.emplace(self_, link_, *ctx_->topics, id_, who_, user_channels,
+                  ctx_->limits.outbound_messages / 2);
+  if (ec refusal{}; !topics_->open_inbox(refusal)) {
+    refuse(refusal);
+    return closing_behavior();
+  }
+  if (!topics_->needs_claim()) {
+    begin({});
+    return running_behavior();
+  }
+  // Nothing the client sent is handled before its client id is its own.
+  self_->set_default_handler(caf::skip);
+  topics_->claim([this](claim_verdict verdict, std::string credential) {
+    if (closing_) return;
+    if (verdict == claim_verdict::refused) return refuse(ec::forbidden);
+    if (verdict == claim_verdict::unavailable) return refuse(ec::owner_unavailable);
+    drop_strays(self_, name);
+    self_->become(running_behavior());
+    begin(credential);
+  });
+  return closing_behavior();
+}
+
+caf::behavior session_state::running_behavior() {
+  return {
+      [this](transport::client_message& msg) { on_client_message(msg); },
+      [this](job_event& ev) { on_job_event(ev); },
+      [this](writable_atom) { on_writable(); },
+      [this](closed_atom, const transport::close_info& info) { on_closed(info); },
+      [this](drain_atom, std::int64_t deadline_ms) { on_drain(deadline_ms); },
+      [this](drain_end_atom) { on_drain_end(); },
+      [this](token_check_atom, std::uint64_t round) { on_token_check(round); },
+      [this](publish_retry_atom) { topics_->retry_waiting(); },
+  };
+}
+
+// Until the session runs (or after it was refused): only the end matters.
+caf::behavior session_state::closing_behavior() {
+  return {
+      [this](closed_atom, const transport::close_info&) { quit(); },
+  };
+}
+
+void session_state::begin(std::string_view resume) {
+  send(frames::welcome({.session = id_,
+                        .node = ctx_->node_name,
+                        .routes = ctx_->routes.names(),
+                        .default_route = ctx_->routes.default_route(),
+                        .inbox = topics_->inbox_name(),
+                        .user = who_.subject,
+                        .user_channel = topics_->user_channel(),
+                        .resume = resume}));
+  topics_->start();
+  watch_expiry();
+}
+
+// The connection may not have the session it asked for: its client id is
+// another client's, or a limit is reached. It gets the error, then a close.
+void session_state::refuse(ec code) {
+  closing_ = true;
+  if (code == ec::forbidden)
+    send_error(code,
+               "client_id \"" + link_->params().client_id +
+                   "\" is in use: connect with the `resume` credential it was given, or choose "
+                   "another client_id",
+               {});
+  else if (code == ec::owner_unavailable)
+    send_error(code, "the client id's inbox cannot be reached now; try again", {});
+  log::info("session", "refused", {{"session", id_}, {"code", to_string(code)}});
+  auto close = code == ec::owner_unavailable || code == ec::shutting_down
+                   ? close_code::try_again_later
+                   : close_code::policy_violation;
+  link_->close(close, std::string{to_string(code)});
+}
+
+void session_state::on_client_message(transport::client_message& msg) {
+  switch (msg.type) {
+    case client_message_type::request:
+      on_request(msg);
+      break;
+    case client_message_type::cancel:
+      on_cancel(msg);
+      break;
+    case client_message_type::ping:
+      send(frames::pong(msg.id));
+      break;
+    case client_message_type::subscribe:
+      topics_->subscribe(msg);
+      break;
+    case client_message_type::unsubscribe:
+      topics_->unsubscribe(msg);
+      break;
+    case client_message_type::publish:
+      if (!topics_->publish(msg)) return;  // waits for the topic; consumed once sent
+      break;
+    case client_message_type::refresh:
+      on_refresh(msg);
+      break;
+    case client_message_type::invalid:
+      if (msg.error == ec::rate_limited) {
+        actor_metrics::get().count_error(msg.error);
+        send(frames::rate_limited(msg.error_message, msg.id, msg.retry_after_ms));
+      } else {
+        send_error(msg.error, msg.error_message, msg.id);
+      }
+      break;
+    case client_message_type::worker_register:  // never decoded on a client connection
+    case client_message_type::worker_update:
+    case client_message_type::heartbeat:
+      break;
+  }
+  link_->consumed();  // credit back to the connection (limits.mailbox)
+}
+
+void session_state::on_request(transport::client_message& msg) {
+  auto id = msg.id.empty() ? "\"auto-" + std::to_string(next_auto_id_++) + "\"" : msg.id;
+  if (draining_) return send_error(ec::shutting_down, "the server is shutting down", id);
+  if (jobs_.contains(id))
+    return send_error(ec::duplicate_id, "a request with this id is already in flight", id);
+  if (jobs_.size() >= ctx_->limits.max_requests_in_flight)
+    return send_error(ec::too_many_requests,
+                      "at most " + std::to_string(ctx_->limits.max_requests_in_flight) +
+                          " requests may be in flight on one connection",
+                      id);
+  ec why = ec::unknown_route;
+  const auto* route = ctx_->routes.resolve(msg.route, why);
+  if (route == nullptr) {
+    if (why == ec::no_default_route)
+      return send_error(why, "no route is configured as the default; name a route", id);
+    return send_error(why, "no route named \"" + msg.route + "\"", id);
+  }
+  if (!security::allows(route->allow, who_))
+    return send_error(ec::forbidden, "this client may not use route \"" + route->name + "\"", id);
+  auto now = std::chrono::steady_clock::now();
+  auto started = ctx_->routes.start_job(
+      self_, *route, {id, std::move(msg.payload), caf::actor_cast<caf::actor>(self_)});
+  if (!started.job) {  // answered at once (the upstream is unavailable)
+    send(std::move(started.reply));
+    return count_request(route->name, started.outcome, now);
+  }
+  jobs_.emplace(id, in_flight{std::move(started.job), route->name, now});
+}
+
+void session_state::on_cancel(const transport::client_message& msg) {
+  auto it = jobs_.find(msg.id);
+  if (it == jobs_.end())
+    return send_error(ec::unknown_request, "no request with this id is in flight", msg.id);
+  abort_request(it, ec::cancelled, "cancelled by the client", request_outcome::cancelled);
+  close_when_idle();
+}
+
+// A new token for the same identity moves the session's end; a token that
+// does not verify is refused and the session goes on until the old one expires.
+void session_state::on_refresh(const transport::client_message& msg) {
+  if (!ctx_->auth)
+    return send_error(ec::invalid_frame, "this server does not authenticate clients", msg.id);
+  auto verdict = ctx_->auth->authenticate(msg.token, security::unix_now());
+  if (!verdict.who) return send_error(verdict.code, verdict.message, msg.id);
+  // Without a principal two tokens cannot be told apart as one identity: such
+  // a session could refresh into a token with other roles.
+  auto mine = security::principal_of(who_);
+  if (!mine)
+    return send_error(ec::forbidden,
+                      "a session whose token has no `sub` cannot refresh; reconnect with the new "
+                      "token",
+                      msg.id);
+  if (security::principal_of(*verdict.who) != mine || verdict.who->key_name != who_.key_name)
+    return send_error(ec::forbidden, "a refresh token must be for the same identity", msg.id);
+  who_ = std::move(*verdict.who);
+  log::debug("session", "refreshed", {{"session", id_}, {"expires_at", who_.expires_at}});
+  send(frames::refreshed(msg.id, who_.expires_at));
+  watch_expiry();
+}
+
+// Checks once the token's exp (plus the allowed clock skew) has passed, or
+// after a day at most (then again). A refresh starts a new round of checks;
+// those of an older round do nothing.
+void session_state::watch_expiry() {
+  auto left = token_seconds_left();
+  if (!left) return;
+  constexpr std::int64_t longest_wait = 24 * 3600;
+  self_->delayed_send(self_,
+                      std::chrono::seconds{std::clamp<std::int64_t>(*left, 0, longest_wait) + 1},
+                      token_check_atom::value, ++expiry_round_);
+}
+
+void session_state::on_token_check(std::uint64_t round) {
+  if (round != expiry_round_ || closing_ || detached_) return;
+  auto left = token_seconds_left();
+  if (!left) return;
+  if (*left > 0) return watch_expiry();
+  log::info("session", "token_expired", {{"session", id_}});
+  send_error(ec::token_expired, "the token expired; reconnect with a new one", {});
+  closing_ = true;
+  link_->close(close_code::policy_violation, "token_expired");
+}
+
+// Saturating: a token's exp may be as large as it says.
+std::optional<std::int64_t> session_state::token_seconds_left() const {
+  if (who_.expires_at <= 0 || !ctx_->auth) return std::nullopt;
+  auto skew = std::chrono::duration_cast<std::chrono::seconds>(ctx_->auth->config().clock_skew);
+  std::int64_t left = 0;
+  if (__builtin_sub_overflow(who_.expires_at, security::unix_now(), &left) ||
+      __builtin_add_overflow(left, skew.count(), &left))
+    return std::numeric_limits<std::int64_t>::max();
+  return left;
+}
+
+void session_state::on_job_event(job_event& ev) {
+  auto it = jobs_.find(ev.id);
+  // A job that was cancelled may still have frames in flight to us: drop them.
+  if (it == jobs_.end() || it->second.job.address() != self_->current_sender()) return;
+  send_stream(std::move(ev.frame));
+  if (ev.terminal) {
+    finish_request(it, ev.outcome);
+    close_when_idle();
+  } else {
+    acknowledge(it->second);
+  }
+}
+
+// Credit back to the job in batches of half its window, unless the client is
+// behind (see flow_control.hpp). A job that has used its whole window has a
+// full window owed here, so batching can never leave it waiting.
+void session_state::acknowledge(in_flight& job) {
+  if (job.owed->accepted() < job_credit_window / 2) return;
+  if (detached_ || !link_->congested()) {  // detached: the inbox's history takes the frames
+    return_credit(job);
+    return;
+  }
+  if (!awaiting_writable_) {
+    awaiting_writable_ = true;
+    link_->notify_when_writable();
+  }
+}
+
+void session_state::on_writable() {
+  if (detached_) return;
+  topics_->on_writable();
+  awaiting_writable_ = false;
+  for (auto& [id, job] : jobs_) return_credit(job);
+}
+
+void session_state::return_credit(in_flight& job) {
+  auto n = job.owed->depth();
+  if (n == 0) return;
+  job.owed->handled(n);
+  self_->send(job.job, credit_atom::value, static_cast<std::uint32_t>(n));
+}
+
+void session_state::on_job_down(const caf::down_msg& msg) {
+  for (auto it = jobs_.begin(); it != jobs_.end(); ++it) {
+    if (it->second.job.address() != msg.source) continue;
+    log::error("session", "job_failed",
+               {{"session", id_},
+                {"route", it->second.route},
+                {"reason", self_->system().render(msg.reason)}});
+    abort_request(it, ec::internal, "the request failed inside the server",
+                  request_outcome::internal);
+    close_when_idle();
+    return;
+  }
+}
+
+void session_state::on_closed(const transport::close_info& info) {
+  log::debug("session", "closed",
+             {{"session", id_},
+              {"code", info.code},
+              {"reason", info.reason},
+              {"jobs_cancelled", jobs_.size()}});
+  closing_ = true;
+  if (topics_->stream_inbox() && !jobs_.empty() && !draining_ && !detached_) {
+    detached_ = true;  // see close_when_idle: ends with the last request
+    return;
+  }
+  while (!jobs_.empty())
+    abort_request(jobs_.begin(), ec::cancelled, {}, request_outcome::client_gone);
+  quit();
+}
+
+void session_state::quit() {
+  topics_.reset();
+  link_.reset();
+  self_->quit();
+}
+
+void session_state::on_drain(std::int64_t deadline_ms) {
+  draining_ = true;
+  if (!jobs_.empty())
+    self_->delayed_send(self_, std::chrono::milliseconds{deadline_ms}, drain_end_atom::value);
+  close_when_idle();
+}
+
+void session_state::on_drain_end() {
+  while (!jobs_.empty())
+    abort_request(jobs_.begin(), ec::shutting_down,
+                  "the server is shutting down and the request did not finish in time",
+                  request_outcome::shutting_down);
+  close_when_idle();
+}
+
+void session_state::abort_request(job_map::iterator it, ec code, std::string_view message,
+                                  request_outcome outcome) {
+  self_->demonitor(it->second.job);
+  self_->send_exit(it->second.job, caf::exit_reason::user_shutdown);
+  if (outcome != request_outcome::client_gone) {
+    actor_metrics::get().count_error(code);
+    send_stream(frames::error(code, message, it->first));
+  }
+  finish_request(it, outcome);
+}
+
+void session_state::finish_request(job_map::iterator it, request_outcome outcome) {
+  count_request(it->second.route, outcome, it->second.started);
+  jobs_.erase(it);
+}
+
+void session_state::count_request(const std::string& route, request_outcome outcome,
+                                  std::chrono::steady_clock::time_point started) {
+  auto& m = actor_metrics::get();
+  m.requests.with({route, std::string{to_string(outcome)}}).inc();
+  std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
+  m.request_seconds.with({route}).observe(elapsed.count());
+}
+
+void session_state::send_error(ec code, std::string_view message, std::string_view id) {
+  actor_metrics::get().count_error(code);
+  send(frames::error(code, message, id));
+}
+
+void session_state::send(std::string frame) {
+  link_->send(std::make_shared<const std::string>(std::move(frame)));
+}
+
+void session_state::send_stream(std::string frame) {
+  if (const auto& inbox = topics_->stream_inbox())
+    self_->send(inbox, inbox_frame_atom::value, frames::with_session(std::move(frame), id_));
+  else
+    send(std::move(frame));
+}
+
+void session_state::close_when_idle() {
+  if (detached_ && jobs_.empty()) return quit();
+  if (!draining_ || closing_ || !jobs_.empty()) return;
+  closing_ = true;  // the transport answers with closed_atom, which ends this actor
+  link_->close(close_code::going_away, "server shutting down");
+}
+
+caf::behavior session(caf::stateful_actor<session_state>* self,
+                      std::shared_ptr<transport::client_link> link,
+                      std::shared_ptr<const gateway_context> ctx) {
+  ignore_strays(self, session_state::name);
+  return self->state.make_behavior(std::move(link), std::move(ctx));
+}
+
+}  // namespace sluice::actors
