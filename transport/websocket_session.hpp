@@ -1,11 +1,11 @@
 #pragma once
 
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include "core/fifo.hpp"
 #include "core/mailbox_gauge.hpp"
 #include "transport/client_link.hpp"
 #include "transport/inbound_limits.hpp"
@@ -81,7 +81,7 @@ class websocket_session : public client_link,
 
   std::unique_ptr<inbound_sink> sink_;  // set once the upgrade completed
   outbound_budget budget_;
-  std::deque<shared_frame> queue_;  // strand only
+  fifo<shared_frame> queue_;  // strand only
   // Strand only: the batch being written, its frame headers and the buffers
   // (header, payload, header, payload, ...) handed to one write.
   std::vector<shared_frame> in_flight_;
