@@ -295,8 +295,11 @@ void topic_state::adopt(std::uint64_t epoch, std::uint64_t last, std::vector<log
     carry_out(instructions_);
     return;
   }
-  // Another epoch. A topic that never had an owner's history has nobody to tell.
-  if (followed_ || h.last() < old_last) return change_epoch(epoch, old_last, diverged, "failover");
+  // Another epoch. Subscribers here are told (an owner that was frozen has
+  // delivered its own messages to them before a majority held them); a topic
+  // that never had an owner's history and has no subscriber has nobody to tell.
+  if (followed_ || !cursors_.empty() || h.last() < old_last)
+    return change_epoch(epoch, old_last, diverged, "failover");
   epoch_ = epoch;
   store_->rewrite(epoch_);
 }
