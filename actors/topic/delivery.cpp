@@ -1,0 +1,97 @@
+// A topic's delivery (see topic.hpp): carrying out what its subscriber set
+// decided, frame by frame while each connection can take more.
+#include <algorithm>
+
+#include "actors/topic/metrics.hpp"
+#include "actors/topic/topic.hpp"
+#include "actors/topic_frames.hpp"
+#include "core/log.hpp"
+
+namespace sluice::actors {
+
+void topic_state::carry_out(subscriber_set::instructions& out) {
+  using kind = subscriber_set::instruction::kind;
+  std::vector<subscriber_set::key> blocked;  // the rest of their instructions are void
+  // Index-based: a grant below appends to `out`.
+  for (std::size_t n = 0; n < out.size(); ++n) {
+    auto i = out[n];
+    auto it = subscribers_.find(i.to);
+    if (it == subscribers_.end()) continue;
+    // A close stands (cursors_ has forgotten it); the rest is void once blocked.
+    if (i.what != kind::close && std::find(blocked.begin(), blocked.end(), i.to) != blocked.end())
+      continue;
+    auto& s = it->second;
+    switch (i.what) {
+      case kind::messages:
+        send_messages(i.to, s, i.from, i.until);
+        if (s.awaiting_writable) blocked.push_back(i.to);
+        break;
+      case kind::gap:
+        send_gap(s.link, i.from, i.until, i.reason);
+        break;
+      case kind::wait:  // its credit ran out: more at once, or once its connection has room
+        if (s.link->congested()) {
+          wait_for_writable(s);
+        } else {
+          cursors_.grant(i.to, subscriber_credit, held(), out);
+        }
+        break;
+      case kind::close:
+        close_slow(s);
+        remove(i.to);
+        break;
+    }
+  }
+  out.clear();
+}
+
+void topic_state::send_messages(subscriber_set::key who, subscriber& s, std::uint64_t from,
+                                std::uint64_t until) {
+  std::uint64_t sent = 0;
+  for (auto o = from; o <= until;) {
+    if (s.link->congested()) {
+      cursors_.block(who, o);
+      wait_for_writable(s);
+      break;
+    }
+    if (!s.batched || o == until) {
+      s.link->send(frame_at(o));  // the one rendering, shared by every queue
+      ++sent;
+      ++o;
+      continue;
+    }
+    // Several events in one frame, one per line, up to about batch_frame_bytes.
+    auto frame = std::make_shared<std::string>(*frame_at(o++));
+    while (o <= until && frame->size() + frame_at(o)->size() < batch_frame_bytes) {
+      frame->append(1, '\n').append(*frame_at(o++));
+      ++sent;
+    }
+    s.link->send(std::move(frame));
+    ++sent;
+  }
+  topic_metrics::get().delivered.inc(static_cast<double>(sent));
+}
+
+void topic_state::close_slow(subscriber& s) {
+  topic_metrics::get().slow_disconnects.inc();
+  log::info("topic", "slow_subscriber_closed",
+            {{"topic", topic_}, {"behind", rule_.max_lag + 1}, {"max_lag", rule_.max_lag}});
+  s.link->close(transport::close_code::policy_violation, "subscriber fell more than " +
+                                                             std::to_string(rule_.max_lag) +
+                                                             " messages behind on topic " + topic_);
+}
+
+void topic_state::wait_for_writable(subscriber& s) {
+  if (s.awaiting_writable) return;
+  s.awaiting_writable = true;
+  // The notice reaches the session, which passes it on (writable_atom).
+  s.link->notify_when_writable();
+}
+
+void topic_state::send_gap(const link_ptr& link, std::uint64_t from, std::uint64_t to,
+                           std::string_view reason) {
+  topic_metrics::get().gaps.with({std::string{reason}}).inc();
+  link->send(std::make_shared<const std::string>(frames::gap(topic_, epoch_, from, to, reason)));
+}
+
+}  // namespace sluice::actors
