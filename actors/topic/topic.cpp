@@ -52,7 +52,11 @@ caf::behavior topic_state::make_behavior(std::string topic, config::topic_rule r
   if (store_->has_storage() && store_->open(epoch_)) load_claim();
   self_->set_down_handler([this](caf::down_msg& msg) {
     if (replica_down(msg)) return;
-    remove(msg.source.id());
+    // Subscribers are keyed by their (local) session's actor id; a down
+    // message from another node may carry the same id (e.g. a follower
+    // dropped a moment before): only the subscriber's own session ends it.
+    auto it = subscribers_.find(msg.source.id());
+    if (it != subscribers_.end() && it->second.session.address() == msg.source) remove(it->first);
   });
   touch();
   main_behavior_ = {

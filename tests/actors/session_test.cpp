@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <caf/all.hpp>
+#include <caf/forwarding_actor_proxy.hpp>
 
 #include <condition_variable>
 #include <future>
@@ -280,6 +281,33 @@ TEST_F(SessionTest, PublishWaitsWhileItsTopicMailboxIsFullThenGoesThrough) {
   EXPECT_THAT(frames[2], ::testing::StartsWith(
                              R"({"type":"published","id":"p1","topic":"t.a","offset":1,"epoch":)"));
   EXPECT_TRUE(eventually([&] { return link_->consumed_.load() == 2; }));
+}
+
+// An actor on another node (here a proxy, as CAF makes for one) may have the
+// same actor id as a local session: its down message (a follower the topic
+// dropped, a lost owner) must not end that session's subscription.
+TEST_F(SessionTest, ADownMessageFromAnotherNodeLeavesASubscriberWithTheSameActorId) {
+  start(topics_config(16));
+  client_sends(R"({"type":"subscribe","topic":"t.d","id":"s"})");
+  ASSERT_EQ(link_->frames(2).size(), 2u);  // welcome, subscribed
+  auto topic = gateway_->topics().find("t.d").topic;
+  ASSERT_TRUE(topic);
+  auto elsewhere = caf::make_node_id(4242, "0123456789abcdef0123456789abcdef01234567");
+  ASSERT_TRUE(elsewhere);
+  auto broker = system_->spawn([] { return caf::behavior{[](int) {}}; });
+  caf::actor_config cfg;
+  std::vector<caf::strong_actor_ptr> remote;  // ids 1..300: the session's is among them
+  for (caf::actor_id id = 1; id <= 300; ++id) {
+    remote.push_back(caf::make_actor<caf::forwarding_actor_proxy, caf::strong_actor_ptr>(
+        id, *elsewhere, system_.get(), cfg, broker));
+    caf::anon_send(
+        topic, caf::down_msg{remote.back()->address(), caf::exit_reason::remote_link_unreachable});
+  }
+  client_sends(R"({"type":"publish","topic":"t.d","data":"still here","id":"p"})");
+  auto frames = link_->frames(4);
+  ASSERT_EQ(frames.size(), 4u);
+  EXPECT_THAT(frames, ::testing::Contains(::testing::HasSubstr(R"("data":"still here")")));
+  caf::anon_send_exit(broker, caf::exit_reason::user_shutdown);
 }
 
 TEST_F(SessionTest, HttpPublishToAFullTopicIsRefusedWith503) {
