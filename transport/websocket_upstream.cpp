@@ -126,15 +126,21 @@ class upstream_connection : public websocket_upstream_handle,
     net::post(ws_.get_executor(), [self = shared_from_this()] { self->do_close(); });
   }
 
+  // Back into the pool at once: the client's next request, which may arrive
+  // before this strand runs, finds it there. The strand's part is posted
+  // first, so that a request taking it from the pool posts adopt() after it.
   void release() override {
     net::post(ws_.get_executor(), [self = shared_from_this()] {
-      bool reusable = self->connected_ && !self->closed_ && self->outbox_.empty() &&
-                      self->pool_.put(pool_key(self->spec_), self, self->spec_.keep_idle);
-      if (!reusable) return self->do_close();
+      if (!self->connected_ || self->closed_ || !self->outbox_.empty()) {
+        self->pool_.remove(self.get());
+        return self->do_close();
+      }
       self->events_.reset();  // idle: whatever arrives now ends the connection
       self->unacked_ = 0;
       if (!self->reading_) self->do_read();
     });
+    if (closed_ || !pool_.put(pool_key(spec_), shared_from_this(), spec_.keep_idle)) return close();
+    if (closed_) pool_.remove(this);  // the strand found it unusable meanwhile
   }
 
   // Takes this idle connection for a new request.
