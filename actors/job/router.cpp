@@ -4,6 +4,7 @@
 
 #include "actors/actor_metrics.hpp"
 #include "actors/frames.hpp"
+#include "actors/job/job.hpp"
 #include "actors/job/process.hpp"
 #include "actors/job/sse.hpp"
 #include "actors/job/uppercase.hpp"
@@ -89,10 +90,13 @@ const config::route_config* router::resolve(std::string_view name, ec& why) cons
 
 job_start router::start_job(caf::event_based_actor* parent, const config::route_config& route,
                             job_request req) const {
+  auto start = [&](job_spec spec) {
+    return job_start{parent->spawn<caf::monitored>(job_actor, std::move(spec), route.timeout,
+                                                   std::move(req), runtime_.timers),
+                     {}};
+  };
   if (route.kind == config::route_kind::uppercase)
-    return {parent->spawn<caf::monitored>(uppercase_job, route.uppercase, route.timeout,
-                                          std::move(req)),
-            {}};
+    return start({"sluice.uppercase_job", uppercase_driver(route.uppercase), std::nullopt});
   const auto* up = binding_of(route.upstream);
   if (up == nullptr) throw std::logic_error("route " + route.name + " has no upstream");
   if (!up->gate->admits()) {
@@ -107,21 +111,13 @@ job_start router::start_job(caf::event_based_actor* parent, const config::route_
   }
   switch (up->config->kind) {
     case config::upstream_kind::sse:
-      return {
-          parent->spawn<caf::monitored>(sse_job, *up, route.timeout, std::move(req), runtime_.sse),
-          {}};
+      return start({"sluice.sse_job", sse_driver(runtime_.sse), *up});
     case config::upstream_kind::websocket:
-      return {parent->spawn<caf::monitored>(websocket_job, *up, route.timeout, std::move(req),
-                                            runtime_.websockets),
-              {}};
+      return start({"sluice.websocket_job", websocket_driver(runtime_.websockets), *up});
     case config::upstream_kind::process:
-      return {parent->spawn<caf::monitored>(process_job, *up, route.timeout, std::move(req),
-                                            runtime_.processes),
-              {}};
+      return start({"sluice.process_job", process_driver(runtime_.processes), *up});
     case config::upstream_kind::workers:
-      return {
-          parent->spawn<caf::monitored>(worker_job, *up, route.name, route.timeout, std::move(req)),
-          {}};
+      return start({"sluice.worker_job", worker_driver(route.name), *up});
   }
   throw std::logic_error("route " + route.name + ": unknown kind of upstream");
 }

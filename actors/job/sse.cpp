@@ -2,11 +2,9 @@
 
 #include <simdjson.h>
 
-#include "actors/actor_metrics.hpp"
 #include "actors/frames.hpp"
+#include "actors/job/flow_control.hpp"
 #include "actors/job/payload.hpp"
-#include "actors/job/support.hpp"
-#include "actors/strays.hpp"
 #include "core/json.hpp"
 
 namespace sluice::actors {
@@ -29,94 +27,86 @@ class job_forwarder : public transport::sse_events {
   weak_sender job_;
 };
 
+class sse_job final : public job_driver {
+ public:
+  sse_job(job_shell& job, transport::sse_client* client)
+      : job_(job), config_(job.attempts()->upstream().sse), client_(client) {}
+  ~sse_job() override {
+    if (request_) request_->abort();
+  }
+
+  void attempt() override {
+    transport::sse_request_spec spec{
+        config_.endpoint.host,   config_.endpoint.port,
+        config_.endpoint.path,   config_.method,
+        config_.headers,         render_body(config_.body, job_.request().payload),
+        config_.connect_timeout, config_.max_event_bytes,
+        job_credit_window};
+    request_ = client_->start(
+        std::move(spec),
+        std::make_shared<job_forwarder>(caf::actor_cast<caf::weak_actor_ptr>(job_.self())));
+  }
+
+  void on_credit(std::uint32_t n) override { request_->acknowledge(n); }
+
+  caf::message_handler handlers() override {
+    return {
+        [this](sse_failed_atom, std::uint32_t status, std::string& why) {
+          on_failed(status, std::move(why));
+        },
+        [this](sse_event_atom, const std::string& data) { on_event(data); },
+        [this](sse_end_atom, std::string& why, bool protocol_error) {
+          on_end(std::move(why), protocol_error);
+        },
+    };
+  }
+
+ private:
+  // Refused and 5xx are the upstream's failures (retried, counted by the
+  // supervisor); a 4xx is an answer about this request.
+  void on_failed(unsigned status, std::string why) {
+    auto code = status > 0 ? ec::upstream_failed : ec::upstream_unavailable;
+    if (status >= 400 && status < 500) {
+      job_.attempts()->reached();
+      return job_.fail(code, why);
+    }
+    if (!job_.attempts()->failed(why)) job_.fail(code, why);
+  }
+
+  void on_end(std::string why, bool protocol_error) {
+    if (protocol_error) return job_.fail(ec::upstream_protocol_error, why);
+    why += " before its final event";
+    if (!job_.attempts()->failed(why)) job_.fail(ec::upstream_failed, why);
+  }
+
+  void on_event(const std::string& data) {
+    job_.attempts()->reached();
+    job_.attempts()->streamed();
+    thread_local simdjson::dom::parser parser;
+    simdjson::dom::object obj;
+    if (parser.parse(data).get_object().get(obj))
+      return job_.fail(ec::upstream_protocol_error,
+                       "the upstream sent an event whose data is not a JSON object");
+    auto minified = simdjson::minify(obj);
+    const auto& id = job_.request().id;
+    bool is_final = false;
+    if (!obj[config_.final_field].get_bool().get(is_final) && is_final)
+      return job_.finish(frames::final_with_data(id, minified), request_outcome::ok);
+    simdjson::dom::element token;
+    auto type = obj[config_.token_field].get(token) ? "progress" : "token";
+    job_.emit(frames::with_data(type, id, minified));
+  }
+
+  job_shell& job_;
+  config::sse_upstream_config config_;
+  transport::sse_client* client_;
+  std::shared_ptr<transport::sse_request_handle> request_;
+};
+
 }  // namespace
 
-sse_job_state::sse_job_state(caf::event_based_actor* self) : self_(self) {}
-
-sse_job_state::~sse_job_state() {
-  if (request_) request_->abort();
-}
-
-caf::behavior sse_job_state::make_behavior(upstream_binding upstream,
-                                           std::chrono::milliseconds timeout, job_request req,
-                                           transport::sse_client* client) {
-  config_ = upstream.config->sse;
-  req_ = std::move(req);
-  deadline_.arm(self_, timeout, upstream.timers);
-  attempts_.emplace(self_, std::move(upstream));
-  client_ = client;
-  attempt();
-  return {
-      [this](sse_failed_atom, std::uint32_t status, std::string& why) {
-        on_failed(status, std::move(why));
-      },
-      [this](sse_event_atom, const std::string& data) { on_event(data); },
-      [this](sse_end_atom, std::string& why, bool protocol_error) {
-        on_end(std::move(why), protocol_error);
-      },
-      [this](retry_atom) { attempt(); },
-      [this](credit_atom, std::uint32_t n) { request_->acknowledge(n); },
-      [this](deadline_atom) {
-        reply_error(self_, req_, ec::deadline_exceeded, "the request exceeded its route's timeout",
-                    request_outcome::deadline_exceeded);
-      },
-  };
-}
-
-void sse_job_state::attempt() {
-  transport::sse_request_spec spec{
-      config_.endpoint.host,   config_.endpoint.port,   config_.endpoint.path,
-      config_.method,          config_.headers,         render_body(config_.body, req_.payload),
-      config_.connect_timeout, config_.max_event_bytes, job_credit_window};
-  request_ =
-      client_->start(std::move(spec),
-                     std::make_shared<job_forwarder>(caf::actor_cast<caf::weak_actor_ptr>(self_)));
-}
-
-// Refused and 5xx are the upstream's failures (retried, counted by the
-// supervisor); a 4xx is an answer about this request.
-void sse_job_state::on_failed(unsigned status, std::string why) {
-  auto code = status > 0 ? ec::upstream_failed : ec::upstream_unavailable;
-  if (status >= 400 && status < 500) {
-    attempts_->reached();
-    return reply_error(self_, req_, code, std::move(why), request_outcome::error);
-  }
-  if (!attempts_->failed(why))
-    reply_error(self_, req_, code, std::move(why), request_outcome::error);
-}
-
-void sse_job_state::on_end(std::string why, bool protocol_error) {
-  if (protocol_error)
-    return reply_error(self_, req_, ec::upstream_protocol_error, why, request_outcome::error);
-  why += " before its final event";
-  if (!attempts_->failed(why))
-    reply_error(self_, req_, ec::upstream_failed, std::move(why), request_outcome::error);
-}
-
-void sse_job_state::on_event(const std::string& data) {
-  attempts_->reached();
-  attempts_->streamed();
-  thread_local simdjson::dom::parser parser;
-  simdjson::dom::object obj;
-  if (parser.parse(data).get_object().get(obj))
-    return reply_error(self_, req_, ec::upstream_protocol_error,
-                       "the upstream sent an event whose data is not a JSON object",
-                       request_outcome::error);
-  auto minified = simdjson::minify(obj);
-  bool is_final = false;
-  if (!obj[config_.final_field].get_bool().get(is_final) && is_final)
-    return reply(self_, req_, frames::final_with_data(req_.id, minified), true,
-                 request_outcome::ok);
-  simdjson::dom::element token;
-  auto type = obj[config_.token_field].get(token) ? "progress" : "token";
-  reply(self_, req_, frames::with_data(type, req_.id, minified), false, request_outcome::ok);
-}
-
-caf::behavior sse_job(caf::stateful_actor<sse_job_state>* self, upstream_binding upstream,
-                      std::chrono::milliseconds timeout, job_request req,
-                      transport::sse_client* client) {
-  ignore_strays(self, sse_job_state::name);
-  return self->state.make_behavior(std::move(upstream), timeout, std::move(req), client);
+driver_factory sse_driver(transport::sse_client* client) {
+  return [client](job_shell& job) { return std::make_unique<sse_job>(job, client); };
 }
 
 }  // namespace sluice::actors

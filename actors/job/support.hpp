@@ -22,14 +22,6 @@ struct job_request {
   caf::actor session;   // where the reply frames go
 };
 
-// Sends one frame of `req`'s reply to its session; after the terminal frame
-// the job ends (its state's destructor releases whatever it holds).
-void reply(caf::event_based_actor* self, const job_request& req, std::string frame, bool terminal,
-           request_outcome outcome);
-// Ends `req` with an error frame, counted in sluice_errors_total.
-void reply_error(caf::event_based_actor* self, const job_request& req, ec code,
-                 std::string_view message, request_outcome outcome);
-
 // Counts a job in sluice_jobs_active for as long as its state lives.
 class counted_job {
  public:

@@ -1,10 +1,8 @@
 #include "actors/job/websocket.hpp"
 
-#include "actors/actor_metrics.hpp"
 #include "actors/frames.hpp"
+#include "actors/job/flow_control.hpp"
 #include "actors/job/payload.hpp"
-#include "actors/job/support.hpp"
-#include "actors/strays.hpp"
 #include "actors/upstream/relay.hpp"
 
 namespace sluice::actors {
@@ -29,90 +27,81 @@ class job_forwarder : public transport::websocket_upstream_events {
   weak_sender job_;
 };
 
+class websocket_job final : public job_driver {
+ public:
+  websocket_job(job_shell& job, transport::websocket_connector* connector)
+      : job_(job), connector_(connector) {}
+  ~websocket_job() override {
+    if (connection_) connection_->close();
+  }
+
+  void attempt() override {
+    const auto& w = job_.attempts()->upstream().websocket;
+    transport::websocket_upstream_spec spec{w.endpoint.host,     w.endpoint.port,
+                                            w.endpoint.path,     w.connect_timeout,
+                                            w.max_message_bytes, job_credit_window};
+    if (w.connections == config::connection_mode::pooled) spec.keep_idle = w.pool_size;
+    connection_ = connector_->connect(
+        spec, std::make_shared<job_forwarder>(caf::actor_cast<caf::weak_actor_ptr>(job_.self())));
+    // Queued until the connection is open.
+    connection_->send(render_body(w.message, job_.request().payload));
+  }
+
+  void on_credit(std::uint32_t n) override {
+    if (connection_) connection_->acknowledge(n);
+  }
+
+  caf::message_handler handlers() override {
+    return {
+        [this](upstream_failed_atom, std::string& why) {
+          attempt_failed(ec::upstream_unavailable, std::move(why));
+        },
+        [this](upstream_message_atom, const std::string& text) { on_message(text); },
+        [this](upstream_closed_atom, const std::string& why) {
+          attempt_failed(ec::upstream_failed, why + " before its final message");
+        },
+    };
+  }
+
+ private:
+  void attempt_failed(ec code, std::string why) {
+    connection_->close();
+    if (!job_.attempts()->failed(why)) job_.fail(code, why);
+  }
+
+  void on_message(const std::string& text) {
+    auto& attempts = *job_.attempts();
+    attempts.reached();
+    attempts.streamed();
+    const auto& id = job_.request().id;
+    auto msg = classify_upstream_json(text, attempts.upstream().websocket.type_field);
+    switch (msg.type) {
+      case relayed_message::kind::invalid:
+        return job_.fail(ec::upstream_protocol_error,
+                         "the upstream sent a message that is not a JSON object");
+      case relayed_message::kind::final:
+        std::exchange(connection_, nullptr)->release();  // the upstream finished: reusable
+        return job_.finish(frames::final_with_data(id, msg.data), request_outcome::ok);
+      case relayed_message::kind::error:
+        std::exchange(connection_, nullptr)->release();
+        actor_metrics::get().count_error(ec::upstream_failed);
+        return job_.finish(frames::upstream_error(id, msg.data), request_outcome::error);
+      case relayed_message::kind::token:
+        return job_.emit(frames::with_data("token", id, msg.data));
+      case relayed_message::kind::progress:
+        return job_.emit(frames::with_data("progress", id, msg.data));
+    }
+  }
+
+  job_shell& job_;
+  transport::websocket_connector* connector_;
+  std::shared_ptr<transport::websocket_upstream_handle> connection_;
+};
+
 }  // namespace
 
-websocket_job_state::websocket_job_state(caf::event_based_actor* self) : self_(self) {}
-
-websocket_job_state::~websocket_job_state() {
-  if (connection_) connection_->close();
-}
-
-caf::behavior websocket_job_state::make_behavior(upstream_binding upstream,
-                                                 std::chrono::milliseconds timeout, job_request req,
-                                                 transport::websocket_connector* connector) {
-  req_ = std::move(req);
-  deadline_.arm(self_, timeout, upstream.timers);
-  attempts_.emplace(self_, std::move(upstream));
-  connector_ = connector;
-  attempt();
-  return {
-      [this](upstream_failed_atom, std::string& why) {
-        on_attempt_failed(ec::upstream_unavailable, std::move(why));
-      },
-      [this](upstream_message_atom, const std::string& text) { on_message(text); },
-      [this](upstream_closed_atom, const std::string& why) {
-        on_attempt_failed(ec::upstream_failed, why + " before its final message");
-      },
-      [this](retry_atom) { attempt(); },
-      [this](credit_atom, std::uint32_t n) {
-        if (connection_) connection_->acknowledge(n);
-      },
-      [this](deadline_atom) {
-        reply_error(self_, req_, ec::deadline_exceeded, "the request exceeded its route's timeout",
-                    request_outcome::deadline_exceeded);
-      },
-  };
-}
-
-void websocket_job_state::attempt() {
-  const auto& w = attempts_->upstream().websocket;
-  transport::websocket_upstream_spec spec{w.endpoint.host,     w.endpoint.port,
-                                          w.endpoint.path,     w.connect_timeout,
-                                          w.max_message_bytes, job_credit_window};
-  if (w.connections == config::connection_mode::pooled) spec.keep_idle = w.pool_size;
-  connection_ = connector_->connect(
-      spec, std::make_shared<job_forwarder>(caf::actor_cast<caf::weak_actor_ptr>(self_)));
-  connection_->send(render_body(w.message, req_.payload));  // queued until the connection is open
-}
-
-void websocket_job_state::on_attempt_failed(ec code, std::string why) {
-  connection_->close();
-  if (!attempts_->failed(why))
-    reply_error(self_, req_, code, std::move(why), request_outcome::error);
-}
-
-void websocket_job_state::on_message(const std::string& text) {
-  attempts_->reached();
-  attempts_->streamed();
-  auto msg = classify_upstream_json(text, attempts_->upstream().websocket.type_field);
-  switch (msg.type) {
-    case relayed_message::kind::invalid:
-      return reply_error(self_, req_, ec::upstream_protocol_error,
-                         "the upstream sent a message that is not a JSON object",
-                         request_outcome::error);
-    case relayed_message::kind::final:
-      std::exchange(connection_, nullptr)->release();  // the upstream finished: reusable
-      return reply(self_, req_, frames::final_with_data(req_.id, msg.data), true,
-                   request_outcome::ok);
-    case relayed_message::kind::error:
-      std::exchange(connection_, nullptr)->release();
-      actor_metrics::get().count_error(ec::upstream_failed);
-      return reply(self_, req_, frames::upstream_error(req_.id, msg.data), true,
-                   request_outcome::error);
-    case relayed_message::kind::token:
-      return reply(self_, req_, frames::with_data("token", req_.id, msg.data), false,
-                   request_outcome::ok);
-    case relayed_message::kind::progress:
-      return reply(self_, req_, frames::with_data("progress", req_.id, msg.data), false,
-                   request_outcome::ok);
-  }
-}
-
-caf::behavior websocket_job(caf::stateful_actor<websocket_job_state>* self,
-                            upstream_binding upstream, std::chrono::milliseconds timeout,
-                            job_request req, transport::websocket_connector* connector) {
-  ignore_strays(self, websocket_job_state::name);
-  return self->state.make_behavior(std::move(upstream), timeout, std::move(req), connector);
+driver_factory websocket_driver(transport::websocket_connector* connector) {
+  return [connector](job_shell& job) { return std::make_unique<websocket_job>(job, connector); };
 }
 
 }  // namespace sluice::actors

@@ -33,6 +33,7 @@ class upstream_attempts {
   upstream_attempts(caf::event_based_actor* self, upstream_binding binding);
 
   const config::upstream_config& upstream() const { return *binding_.config; }
+  const caf::actor& supervisor() const { return binding_.supervisor; }
 
   // The upstream answered this attempt (reported once per attempt).
   void reached();

@@ -1,0 +1,47 @@
+#include "actors/job/job.hpp"
+
+#include "actors/actor_metrics.hpp"
+#include "actors/frames.hpp"
+#include "actors/strays.hpp"
+
+namespace sluice::actors {
+
+caf::behavior job_shell::make_behavior(job_spec spec, std::chrono::milliseconds timeout,
+                                       job_request req, transport::timer_service* timers) {
+  req_ = std::move(req);
+  deadline_.arm(self_, timeout, timers);
+  if (spec.upstream) attempts_.emplace(self_, std::move(*spec.upstream));
+  driver_ = spec.driver(*this);
+  auto own = driver_->handlers();
+  driver_->attempt();
+  return own.or_else([this](retry_atom) { driver_->attempt(); },
+                     [this](credit_atom, std::uint32_t n) { driver_->on_credit(n); },
+                     [this](deadline_atom) {
+                       fail(ec::deadline_exceeded, "the request exceeded its route's timeout",
+                            request_outcome::deadline_exceeded);
+                     });
+}
+
+void job_shell::emit(std::string frame) {
+  if (attempts_) attempts_->streamed();
+  self_->send(req_.session, job_event{req_.id, std::move(frame), false, request_outcome::ok});
+}
+
+void job_shell::finish(std::string frame, request_outcome outcome) {
+  self_->send(req_.session, job_event{req_.id, std::move(frame), true, outcome});
+  self_->quit();  // the state's destructor releases what the driver holds
+}
+
+void job_shell::fail(ec code, std::string_view message, request_outcome outcome) {
+  actor_metrics::get().count_error(code);
+  finish(frames::error(code, message, req_.id), outcome);
+}
+
+caf::behavior job_actor(caf::stateful_actor<job_shell>* self, job_spec spec,
+                        std::chrono::milliseconds timeout, job_request req,
+                        transport::timer_service* timers) {
+  ignore_strays(self, spec.name);
+  return self->state.make_behavior(std::move(spec), timeout, std::move(req), timers);
+}
+
+}  // namespace sluice::actors

@@ -1,0 +1,91 @@
+#pragma once
+
+#include <caf/all.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "actors/job/support.hpp"
+#include "actors/messages.hpp"
+#include "actors/upstream/attempts.hpp"
+#include "core/error_code.hpp"
+
+namespace sluice::transport {
+class timer_service;
+}
+
+// One request, one job actor. The job owns what every request has in common:
+// it is counted in sluice_jobs_active, ends at its route's deadline, passes
+// the session's credit on, retries failed attempts when upstream_attempts
+// allows, and sends the reply frames, ending after the last. What a request
+// is served by (the built-in uppercase route, a process, a WebSocket or SSE
+// upstream, a worker) is its driver, which turns its backend's events into
+// frames of the reply.
+namespace sluice::actors {
+
+class job_shell;
+
+// What serves one request; owned by its job and destroyed with it (then it
+// releases what it holds: a connection, a process, a stream).
+class job_driver {
+ public:
+  virtual ~job_driver() = default;
+  // Starts an attempt: at first, and again for each retry the job's
+  // upstream_attempts schedules.
+  virtual void attempt() = 0;
+  // The session took `n` more frames of this job (flow_control.hpp).
+  virtual void on_credit(std::uint32_t n) = 0;
+  // Handlers for the driver's own messages: its backend's events.
+  virtual caf::message_handler handlers() = 0;
+};
+
+using driver_factory = std::function<std::unique_ptr<job_driver>(job_shell&)>;
+
+// How to serve the requests of one route.
+struct job_spec {
+  const char* name;  // the actor's name in logs and metrics, e.g. "sluice.process_job"
+  driver_factory driver;
+  std::optional<upstream_binding> upstream;  // none for the built-in routes
+};
+
+class job_shell {
+ public:
+  explicit job_shell(caf::event_based_actor* self) : self_(self) {}
+  job_shell(const job_shell&) = delete;
+  job_shell& operator=(const job_shell&) = delete;
+
+  caf::behavior make_behavior(job_spec spec, std::chrono::milliseconds timeout, job_request req,
+                              transport::timer_service* timers);
+
+  caf::event_based_actor* self() const { return self_; }
+  const job_request& request() const { return req_; }
+  // The attempts at the upstream; null for a built-in route.
+  upstream_attempts* attempts() { return attempts_ ? &*attempts_ : nullptr; }
+
+  // A frame of the reply that is not the last. Once one went out, the
+  // request is no longer retried (nothing is ever sent twice).
+  void emit(std::string frame);
+  // The last frame of the reply: the job ends.
+  void finish(std::string frame, request_outcome outcome);
+  // Ends the request with an error frame, counted in sluice_errors_total.
+  void fail(ec code, std::string_view message, request_outcome outcome = request_outcome::error);
+
+ private:
+  counted_job counted_;  // sluice_jobs_active
+  job_deadline deadline_;
+  caf::event_based_actor* self_;
+  job_request req_;
+  std::optional<upstream_attempts> attempts_;
+  std::unique_ptr<job_driver> driver_;  // last: destroyed first, while the rest still exists
+};
+
+caf::behavior job_actor(caf::stateful_actor<job_shell>* self, job_spec spec,
+                        std::chrono::milliseconds timeout, job_request req,
+                        transport::timer_service* timers);
+
+}  // namespace sluice::actors
