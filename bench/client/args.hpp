@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-#include "bin/bench_connection.hpp"
+#include "bench/client/connection.hpp"
 #include "config/values.hpp"
 
 // "--name value" pairs as the benchmark modes take them.

@@ -1,4 +1,4 @@
-#include "bin/bench_protocol.hpp"
+#include "bench/client/protocol.hpp"
 
 #include <gtest/gtest.h>
 

@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "bin/bench_args.hpp"
-#include "bin/bench_modes.hpp"
-#include "bin/bench_stats.hpp"
+#include "bench/client/args.hpp"
+#include "bench/client/modes.hpp"
+#include "bench/client/stats.hpp"
 
 namespace sluice::bench {
 namespace {

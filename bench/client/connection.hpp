@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-#include "bin/bench_protocol.hpp"
+#include "bench/client/protocol.hpp"
 
 // One benchmark WebSocket connection on a single-threaded io_context, speaking
 // one of the protocols of bench_protocol.hpp.

@@ -1,4 +1,4 @@
-#include "bin/bench_client.hpp"
+#include "bench/client/client.hpp"
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>

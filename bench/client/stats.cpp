@@ -1,4 +1,4 @@
-#include "bin/bench_stats.hpp"
+#include "bench/client/stats.hpp"
 
 #include <unistd.h>
 

@@ -8,10 +8,10 @@
 #include <iostream>
 #include <thread>
 
-#include "bin/bench_client.hpp"
-#include "bin/bench_connection.hpp"
-#include "bin/bench_modes.hpp"
-#include "bin/bench_stats.hpp"
+#include "bench/client/client.hpp"
+#include "bench/client/connection.hpp"
+#include "bench/client/modes.hpp"
+#include "bench/client/stats.hpp"
 #include "config/values.hpp"
 
 namespace sluice::bench {

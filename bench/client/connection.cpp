@@ -1,4 +1,4 @@
-#include "bin/bench_connection.hpp"
+#include "bench/client/connection.hpp"
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
