@@ -13,8 +13,8 @@
 #include "actors/topic/directory.hpp"
 #include "config/config.hpp"
 #include "security/authenticator.hpp"
-#include "transport/api_request.hpp"
 #include "transport/client_link.hpp"
+#include "transport/http/api_request.hpp"
 
 namespace sluice::actors {
 

@@ -6,7 +6,7 @@
 
 #include "actors/cluster/view.hpp"
 #include "actors/topic/directory.hpp"
-#include "transport/api_request.hpp"
+#include "transport/http/api_request.hpp"
 
 namespace sluice::actors {
 

@@ -7,7 +7,7 @@
 #include <fstream>
 
 #include "actors/messages.hpp"
-#include "transport/server.hpp"
+#include "transport/server/server.hpp"
 
 namespace sluice::cluster_node {
 

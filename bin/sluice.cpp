@@ -15,12 +15,12 @@
 #include "bin/descriptor_limit.hpp"
 #include "config/loader.hpp"
 #include "core/log.hpp"
-#include "transport/health_probe.hpp"
-#include "transport/process_launcher.hpp"
-#include "transport/server.hpp"
-#include "transport/sse_upstream.hpp"
-#include "transport/timer_service.hpp"
-#include "transport/websocket_upstream.hpp"
+#include "transport/server/server.hpp"
+#include "transport/upstream/health_probe.hpp"
+#include "transport/upstream/process_launcher.hpp"
+#include "transport/upstream/sse_upstream.hpp"
+#include "transport/upstream/timer_service.hpp"
+#include "transport/upstream/websocket_upstream.hpp"
 
 namespace {
 

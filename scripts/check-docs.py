@@ -122,14 +122,14 @@ def close_reasons(code, docs):
 
 def http_paths(code, docs):
     in_code = {}
-    for path in ("transport/http_endpoints.hpp", "transport/http_endpoints.cpp",
-                 "transport/api_request.hpp", "transport/api_request.cpp"):
+    for path in ("transport/http/http_endpoints.hpp", "transport/http/http_endpoints.cpp",
+                 "transport/http/api_request.hpp", "transport/http/api_request.cpp"):
         for p in re.findall(r'"(/(?:healthz|readyz|metrics|ws|workers|api/[a-z/]*))"', code[path]):
             p = p.rstrip("/")
             if p not in ("/api", "/api/topics/history"):
                 in_code.setdefault(p, path)
-    in_code.setdefault("/api/topics/{name}", "transport/api_request.cpp")
-    in_code.setdefault("/api/topics/{name}/history", "transport/api_request.cpp")
+    in_code.setdefault("/api/topics/{name}", "transport/http/api_request.cpp")
+    in_code.setdefault("/api/topics/{name}/history", "transport/http/api_request.cpp")
     table = section(docs["docs/protocol.md"], "## HTTP on the same port")
     in_docs = {}
     for p in re.findall(r"`(?:GET|POST|HEAD) (/[^ `?]*)", table):

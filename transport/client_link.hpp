@@ -5,8 +5,8 @@
 #include <string>
 
 #include "security/identity.hpp"
-#include "transport/connect_params.hpp"
 #include "transport/protocol.hpp"
+#include "transport/websocket/connect_params.hpp"
 
 // The boundary between transport and actors. Transport implements
 // `client_link` (what an actor may ask of a client connection); actors

@@ -1,7 +1,7 @@
 #pragma once
 
 #include "actors/job/job.hpp"
-#include "transport/process_launcher.hpp"
+#include "transport/upstream/process_launcher.hpp"
 
 namespace sluice::actors {
 

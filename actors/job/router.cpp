@@ -12,7 +12,7 @@
 #include "actors/upstream/supervisor.hpp"
 #include "actors/workers/job.hpp"
 #include "actors/workers/pool.hpp"
-#include "transport/health_probe.hpp"
+#include "transport/upstream/health_probe.hpp"
 
 namespace sluice::actors {
 

@@ -1,7 +1,7 @@
 #pragma once
 
 #include "actors/job/job.hpp"
-#include "transport/sse_upstream.hpp"
+#include "transport/upstream/sse_upstream.hpp"
 
 namespace sluice::actors {
 

@@ -10,7 +10,7 @@
 
 #include "actors/actor_metrics.hpp"
 #include "actors/messages.hpp"
-#include "transport/timer_service.hpp"
+#include "transport/upstream/timer_service.hpp"
 
 // Small pieces every job actor uses.
 namespace sluice::actors {

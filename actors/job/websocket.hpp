@@ -1,7 +1,7 @@
 #pragma once
 
 #include "actors/job/job.hpp"
-#include "transport/websocket_upstream.hpp"
+#include "transport/upstream/websocket_upstream.hpp"
 
 namespace sluice::actors {
 

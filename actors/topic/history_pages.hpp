@@ -9,7 +9,7 @@
 
 #include "actors/topic/directory.hpp"
 #include "actors/topic/history.hpp"
-#include "transport/http_endpoints.hpp"
+#include "transport/http/http_endpoints.hpp"
 
 namespace sluice::actors {
 

@@ -7,8 +7,8 @@
 #include "core/json.hpp"
 #include "core/log.hpp"
 #include "core/readiness.hpp"
-#include "transport/health_probe.hpp"
-#include "transport/process_launcher.hpp"
+#include "transport/upstream/health_probe.hpp"
+#include "transport/upstream/process_launcher.hpp"
 
 namespace sluice::actors {
 namespace {

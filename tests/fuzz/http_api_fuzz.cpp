@@ -5,8 +5,8 @@
 #include <string>
 #include <string_view>
 
-#include "transport/api_request.hpp"
-#include "transport/connect_params.hpp"
+#include "transport/http/api_request.hpp"
+#include "transport/websocket/connect_params.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view text{reinterpret_cast<const char*>(data), size};

@@ -34,7 +34,7 @@ class DocsCheck(unittest.TestCase):
             ("actors/frames.cpp", '\n// typed("planted_frame", id)\n', "frame type `planted_frame`"),
             ("core/error_code.cpp", '\n// return "planted_code";\n', "error code `planted_code`"),
             ("bin/sluice.cpp", '\n// close(close_code::normal, "planted reason")\n', "close reason `planted reason`"),
-            ("transport/api_request.cpp", '\n// "/api/planted"\n', "HTTP path `/api/planted`"),
+            ("transport/http/api_request.cpp", '\n// "/api/planted"\n', "HTTP path `/api/planted`"),
             ("config/topics_reader.cpp", '\n// r.read_bool(node, p, "planted_key", x);\n',
              "config key `planted_key` is in the code"),
             ("config/sluice.yaml", "\nghost_setting: 1\n", "config key `ghost_setting` is in the docs"),

@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
-#include "transport/api_request.hpp"
-#include "transport/connect_params.hpp"
+#include "transport/http/api_request.hpp"
 #include "transport/protocol.hpp"
+#include "transport/websocket/connect_params.hpp"
 
 namespace sluice::transport {
 namespace {

@@ -1,0 +1,107 @@
+#include "transport/http/api_request.hpp"
+
+#include <simdjson.h>
+
+#include <algorithm>
+
+#include "core/error_code.hpp"
+#include "core/topic_name.hpp"
+#include "transport/http/query_string.hpp"
+#include "transport/protocol.hpp"
+
+namespace sluice::transport {
+namespace {
+
+http_reply wrong_method(std::string_view method, std::string_view path, std::string_view allow) {
+  auto r = http_error(405, to_string(ec::method_not_allowed),
+                      std::string{method} + " is not allowed on " + std::string{path});
+  r.headers.emplace_back("Allow", std::string{allow});
+  return r;
+}
+
+http_reply bad(ec code, std::string message) {
+  return http_error(400, to_string(code), message);
+}
+
+std::variant<api_call, http_reply> parse_publish(std::string_view body) {
+  // Nested no deeper than a WebSocket frame may be (the same document shape).
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  auto err = parser.allocate(std::max<std::size_t>(body.size(), 1), max_json_depth);
+  if (!err) err = parser.parse(body.data(), body.size()).get(root);
+  if (err == simdjson::DEPTH_ERROR)
+    return bad(ec::invalid_json,
+               "JSON nested deeper than " + std::to_string(max_json_depth) + " levels");
+  if (err)
+    return bad(ec::invalid_json,
+               std::string{"the body is not valid JSON: "} + simdjson::error_message(err));
+  std::string_view topic;
+  if (root["topic"].get_string().get(topic))
+    return bad(ec::invalid_frame, "the body needs a string `topic`");
+  if (!topic_name::valid(topic)) return bad(ec::invalid_topic, std::string{topic_name::rule_text});
+  simdjson::dom::element data;
+  if (root["data"].get(data)) return bad(ec::invalid_frame, "the body needs `data` (any JSON)");
+  api_call call;
+  call.kind = api_kind::publish;
+  call.topic = topic;
+  call.data = simdjson::minify(data);
+  return call;
+}
+
+std::variant<api_call, http_reply> parse_history(std::string topic, std::string_view query) {
+  api_call call;
+  call.kind = api_kind::topic_history;
+  call.topic = std::move(topic);
+  if (auto since = query_value(query, "since"); since && !parse_whole_number(*since, call.since))
+    return bad(ec::invalid_offset, "since must be an offset: a whole number, 0 or more");
+  if (auto limit = query_value(query, "limit");
+      limit && (!parse_whole_number(*limit, call.limit) || call.limit == 0 ||
+                call.limit > max_history_limit))
+    return bad(ec::bad_request,
+               "limit must be a whole number from 1 to " + std::to_string(max_history_limit));
+  return call;
+}
+
+}  // namespace
+
+std::variant<api_call, http_reply> parse_api_request(std::string_view method,
+                                                     std::string_view target,
+                                                     std::string_view body) {
+  auto query_at = target.find('?');
+  auto path = target.substr(0, query_at);
+  auto query =
+      query_at == std::string_view::npos ? std::string_view{} : target.substr(query_at + 1);
+  if (path == "/api/publish") {
+    if (method != "POST") return wrong_method(method, path, "POST");
+    return parse_publish(body);
+  }
+  if (path == "/api/cluster") {
+    if (method != "GET") return wrong_method(method, path, "GET");
+    api_call call;
+    call.kind = api_kind::cluster;
+    return call;
+  }
+  constexpr std::string_view topics = "/api/topics";
+  if (path == topics || path == "/api/topics/") {
+    if (method != "GET") return wrong_method(method, path, "GET");
+    api_call call;
+    call.inboxes = query_value(query, "inboxes").has_value();
+    return call;
+  }
+  if (!path.starts_with("/api/topics/"))
+    return http_error(404, to_string(ec::not_found), "no such path: " + std::string{path});
+  auto rest = path.substr(topics.size() + 1);
+  constexpr std::string_view history = "/history";
+  bool wants_history = rest.ends_with(history);
+  auto name = wants_history ? rest.substr(0, rest.size() - history.size()) : rest;
+  if (!topic_name::valid(name))
+    return bad(ec::invalid_topic, "no valid topic name in " + std::string{path});
+  if (method != "GET") return wrong_method(method, path, "GET");
+  if (wants_history) return parse_history(std::string{name}, query);
+  api_call call;
+  call.kind = api_kind::topic_info;
+  call.topic = name;
+  return call;
+}
+
+}  // namespace sluice::transport

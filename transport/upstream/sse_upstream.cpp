@@ -1,0 +1,273 @@
+#include "transport/upstream/sse_upstream.hpp"
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+
+#include "core/metrics.hpp"
+#include "transport/beast.hpp"
+#include "transport/upstream/io_thread.hpp"
+
+namespace sluice::transport {
+namespace {
+
+struct sse_metrics {
+  static sse_metrics& get() {
+    static sse_metrics instance;
+    return instance;
+  }
+  metrics::gauge& open = metrics::registry::global().add_gauge(
+      "sluice_upstream_sse_requests_open", "HTTP/SSE requests to upstreams open");
+  metrics::family<metrics::counter>& results = metrics::registry::global().add_counter_family(
+      "sluice_upstream_sse_requests_total",
+      "HTTP/SSE requests to upstreams, by result (ok, failed)", {"result"});
+};
+
+}  // namespace
+
+bool sse_parser::feed(std::string_view bytes) {
+  buffer_.append(bytes);
+  return buffer_.size() <= max_event_bytes_ || buffer_.find("\n\n") != std::string::npos ||
+         buffer_.find("\r\n\r\n") != std::string::npos;
+}
+
+bool sse_parser::next(std::string& data) {
+  // Events end with a blank line; accept \n and \r\n line endings.
+  std::size_t end = std::string::npos, skip = 0;
+  for (std::string_view sep : {"\r\n\r\n", "\n\n"}) {
+    auto at = buffer_.find(sep);
+    if (at != std::string::npos && at < end) {
+      end = at;
+      skip = sep.size();
+    }
+  }
+  if (end == std::string::npos) return false;
+  std::string_view event{buffer_.data(), end};
+  data.clear();
+  bool has_data = false;
+  while (!event.empty()) {
+    auto nl = event.find('\n');
+    auto line = event.substr(0, nl);
+    event.remove_prefix(nl == std::string_view::npos ? event.size() : nl + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (!line.starts_with("data:")) continue;  // comments, event:, id:, retry:
+    line.remove_prefix(5);
+    if (line.starts_with(' ')) line.remove_prefix(1);
+    if (has_data) data += '\n';
+    data.append(line);
+    has_data = true;
+  }
+  buffer_.erase(0, end + skip);
+  return has_data || next(data);  // an event without data carries nothing: skip it
+}
+
+class sse_request : public sse_request_handle, public std::enable_shared_from_this<sse_request> {
+ public:
+  sse_request(net::io_context& ioc, sse_request_spec spec, std::shared_ptr<sse_events> events,
+              std::atomic<std::size_t>& open)
+      : stream_(net::make_strand(ioc)),
+        resolver_(stream_.get_executor()),
+        spec_(std::move(spec)),
+        events_(std::move(events)),
+        parser_(spec_.max_event_bytes),
+        open_(open) {
+    open_.fetch_add(1);
+    sse_metrics::get().open.inc();
+  }
+  ~sse_request() override {
+    open_.fetch_sub(1);
+    sse_metrics::get().open.dec();
+  }
+
+  void start() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      self->resolver_.async_resolve(
+          self->spec_.host, self->spec_.port,
+          [self](beast::error_code ec, const tcp::resolver::results_type& results) {
+            if (ec)
+              return self->fail(0, "cannot resolve " + self->spec_.host + ": " + ec.message());
+            self->on_resolve(results);
+          });
+    });
+  }
+
+  void acknowledge(std::uint32_t n) override {
+    net::post(stream_.get_executor(), [self = shared_from_this(), n] {
+      self->unacked_ -= std::min(n, self->unacked_);
+      self->pump();
+    });
+  }
+
+  void abort() override {
+    net::post(stream_.get_executor(), [self = shared_from_this()] {
+      self->done_ = true;
+      self->resolver_.cancel();
+      beast::error_code ignored;
+      self->stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+      self->stream_.close();
+    });
+  }
+
+ private:
+  void on_resolve(const tcp::resolver::results_type& results) {
+    if (done_) return;
+    stream_.expires_after(spec_.connect_timeout);
+    stream_.async_connect(
+        results, [self = shared_from_this()](beast::error_code ec, const tcp::endpoint&) {
+          if (ec) return self->fail(0, "cannot connect to " + self->target() + ": " + ec.message());
+          self->stream_.socket().set_option(tcp::no_delay(true));
+          self->send_request();
+        });
+  }
+
+  void send_request() {
+    request_.method_string(spec_.method);
+    request_.target(spec_.target);
+    request_.version(11);
+    request_.set(http::field::host, spec_.host + ":" + spec_.port);
+    request_.set(http::field::accept, "text/event-stream");
+    request_.set(http::field::content_type, "application/json");
+    for (const auto& [k, v] : spec_.headers) request_.set(k, v);
+    request_.body() = spec_.body;
+    request_.prepare_payload();
+    http::async_write(stream_, request_,
+                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                        if (ec) return self->fail(0, "cannot send the request: " + ec.message());
+                        self->response_.body_limit(boost::none);
+                        http::async_read_header(
+                            self->stream_, self->buffer_, self->response_,
+                            [self](beast::error_code hec, std::size_t) { self->on_header(hec); });
+                      });
+  }
+
+  void on_header(beast::error_code ec) {
+    if (done_) return;
+    if (ec) return fail(0, "no HTTP response from " + target() + ": " + ec.message());
+    auto status = response_.get().result_int();
+    if (status < 200 || status > 299)
+      return fail(status, "the upstream answered HTTP " + std::to_string(status));
+    stream_.expires_never();
+    sse_metrics::get().results.with({"ok"}).inc();
+    on_read({});  // events that arrived with the header first, then read on
+  }
+
+  // Raw reads: Beast's read_some on a chunked body waits for the next chunk
+  // header before it returns, which would hold each event back until the next.
+  void do_read() {
+    reading_ = true;
+    stream_.async_read_some(buffer_.prepare(16 * 1024),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                              self->buffer_.commit(n);
+                              self->on_read(ec);
+                            });
+  }
+
+  void on_read(beast::error_code ec) {
+    reading_ = false;
+    if (done_) return;
+    if (!parse_buffered()) return;
+    if (ec)
+      ended_ = ec == net::error::eof && response_.is_done()
+                   ? "the response ended"
+                   : "the upstream connection failed: " + ec.message();
+    else if (response_.is_done())
+      ended_ = "the response ended";
+    pump();
+  }
+
+  // Runs what is buffered through the HTTP parser (which undoes the chunked
+  // encoding) into the SSE parser; false when an event was too large.
+  bool parse_buffered() {
+    while (buffer_.size() > 0 && !response_.is_done()) {
+      response_.get().body().data = chunk_.data();
+      response_.get().body().size = chunk_.size();
+      beast::error_code pec;
+      auto used = response_.put(buffer_.data(), pec);
+      buffer_.consume(used);
+      auto got = chunk_.size() - response_.get().body().size;
+      if (!parser_.feed(std::string_view{chunk_.data(), got})) {
+        end("an event exceeded max_event_bytes (" + std::to_string(spec_.max_event_bytes) + ")",
+            true);
+        return false;
+      }
+      if (pec == http::error::need_buffer) continue;  // the body buffer was full
+      if (pec == http::error::need_more || (used == 0 && got == 0)) break;
+      if (pec) {
+        ended_ = "the upstream sent a malformed HTTP response: " + pec.message();
+        break;
+      }
+    }
+    return true;
+  }
+
+  // Delivers complete events within the window; reads on when all are delivered.
+  void pump() {
+    if (done_ || reading_) return;
+    std::string data;
+    while (unacked_ < spec_.event_window && parser_.next(data)) {
+      ++unacked_;
+      events_->on_event(std::move(data));
+      if (done_) return;
+    }
+    if (unacked_ >= spec_.event_window) return;  // acknowledge() pumps again
+    if (!ended_.empty()) return end(ended_, false);
+    do_read();
+  }
+
+  void end(std::string why, bool protocol_error) {
+    if (done_) return;
+    done_ = true;
+    events_->on_end(std::move(why), protocol_error);
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  }
+
+  void fail(unsigned status, std::string why) {
+    if (done_) return;
+    done_ = true;
+    sse_metrics::get().results.with({"failed"}).inc();
+    events_->on_failed(status, std::move(why));
+  }
+
+  std::string target() const { return spec_.host + ":" + spec_.port; }
+
+  beast::tcp_stream stream_;
+  tcp::resolver resolver_;
+  sse_request_spec spec_;
+  std::shared_ptr<sse_events> events_;
+  sse_parser parser_;
+  std::atomic<std::size_t>& open_;
+  beast::flat_buffer buffer_;
+  http::request<http::string_body> request_;
+  http::response_parser<http::buffer_body> response_;
+  std::array<char, 16 * 1024> chunk_{};
+  std::string ended_;  // set once the response is over; reported after the last event
+  std::uint32_t unacked_ = 0;
+  bool reading_ = false;
+  bool done_ = false;
+};
+
+struct sse_client::impl {
+  std::atomic<std::size_t> open{0};
+  io_thread io;  // last: its pending handlers use `open`
+};
+
+sse_client::sse_client() : impl_(std::make_unique<impl>()) {
+  sse_metrics::get();  // listed in /metrics from the start
+}
+
+sse_client::~sse_client() = default;  // io_thread stops; open connections are dropped
+
+std::shared_ptr<sse_request_handle> sse_client::start(sse_request_spec spec,
+                                                      std::shared_ptr<sse_events> events) {
+  auto r = std::make_shared<sse_request>(impl_->io.context(), std::move(spec), std::move(events),
+                                         impl_->open);
+  r->start();
+  return r;
+}
+
+std::size_t sse_client::open_requests() const {
+  return impl_->open.load();
+}
+
+}  // namespace sluice::transport

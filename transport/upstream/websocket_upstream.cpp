@@ -1,0 +1,299 @@
+#include "transport/upstream/websocket_upstream.hpp"
+
+#include <atomic>
+#include <deque>
+#include <map>
+#include <mutex>
+
+#include "core/metrics.hpp"
+#include "transport/beast.hpp"
+#include "transport/upstream/io_thread.hpp"
+
+namespace sluice::transport {
+namespace {
+
+struct upstream_metrics {
+  static upstream_metrics& get() {
+    static upstream_metrics instance;
+    return instance;
+  }
+  metrics::gauge& open = metrics::registry::global().add_gauge(
+      "sluice_upstream_websockets_open", "WebSocket connections to upstreams open or opening");
+  metrics::family<metrics::counter>& connects = metrics::registry::global().add_counter_family(
+      "sluice_upstream_websocket_connects_total",
+      "WebSocket connections to upstreams, by result (ok, failed)", {"result"});
+  metrics::gauge& idle = metrics::registry::global().add_gauge(
+      "sluice_upstream_websockets_idle", "Pooled WebSocket connections to upstreams kept idle");
+  metrics::counter& reused = metrics::registry::global().add_counter(
+      "sluice_upstream_websocket_reuses_total",
+      "Requests served on a pooled upstream WebSocket instead of a new one");
+};
+
+// What makes pooled connections interchangeable: the same address and path.
+std::string pool_key(const websocket_upstream_spec& spec) {
+  return spec.host + ":" + spec.port + spec.path;
+}
+
+}  // namespace
+
+class upstream_connection;
+
+// Idle pooled connections by address. Holds them alive between requests.
+class idle_pool {
+ public:
+  bool put(const std::string& key, std::shared_ptr<upstream_connection> c, std::uint32_t limit) {
+    std::lock_guard lock{mutex_};
+    if (idle_.count(key) >= limit) return false;
+    idle_.emplace(key, std::move(c));
+    upstream_metrics::get().idle.inc();
+    return true;
+  }
+
+  // An idle connection to `key`, or null.
+  std::shared_ptr<upstream_connection> take(const std::string& key);
+
+  void remove(const upstream_connection* c) {
+    std::lock_guard lock{mutex_};
+    for (auto it = idle_.begin(); it != idle_.end(); ++it) {
+      if (it->second.get() != c) continue;
+      idle_.erase(it);
+      upstream_metrics::get().idle.dec();
+      return;
+    }
+  }
+
+  void clear() {
+    std::lock_guard lock{mutex_};
+    upstream_metrics::get().idle.dec(static_cast<std::int64_t>(idle_.size()));
+    idle_.clear();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::multimap<std::string, std::shared_ptr<upstream_connection>> idle_;
+};
+
+// One upstream WebSocket; everything runs on its strand, and pending
+// operations keep it alive.
+class upstream_connection : public websocket_upstream_handle,
+                            public std::enable_shared_from_this<upstream_connection> {
+ public:
+  upstream_connection(net::io_context& ioc, websocket_upstream_spec spec,
+                      std::shared_ptr<websocket_upstream_events> events,
+                      std::atomic<std::size_t>& open, idle_pool& pool)
+      : resolver_(net::make_strand(ioc)),
+        ws_(resolver_.get_executor()),
+        spec_(std::move(spec)),
+        events_(std::move(events)),
+        open_(open),
+        pool_(pool) {
+    open_.fetch_add(1);
+    upstream_metrics::get().open.inc();
+  }
+
+  ~upstream_connection() override {
+    open_.fetch_sub(1);
+    upstream_metrics::get().open.dec();
+  }
+
+  void start() {
+    net::dispatch(resolver_.get_executor(), [self = shared_from_this()] {
+      self->resolver_.async_resolve(
+          self->spec_.host, self->spec_.port,
+          [self](beast::error_code ec, const tcp::resolver::results_type& results) {
+            if (ec) return self->fail("cannot resolve " + self->spec_.host + ": " + ec.message());
+            self->on_resolve(results);
+          });
+    });
+  }
+
+  void send(std::string text) override {
+    net::post(ws_.get_executor(), [self = shared_from_this(), t = std::move(text)]() mutable {
+      if (self->closed_) return;
+      self->outbox_.push_back(std::move(t));
+      if (self->outbox_.size() == 1) self->do_write();
+    });
+  }
+
+  void acknowledge(std::uint32_t n) override {
+    net::post(ws_.get_executor(), [self = shared_from_this(), n] {
+      self->unacked_ -= std::min(n, self->unacked_);
+      if (self->open_for_reads() && !self->reading_) self->do_read();
+    });
+  }
+
+  void close() override {
+    net::post(ws_.get_executor(), [self = shared_from_this()] { self->do_close(); });
+  }
+
+  // Back into the pool at once: the client's next request, which may arrive
+  // before this strand runs, finds it there. The strand's part is posted
+  // first, so that a request taking it from the pool posts adopt() after it.
+  void release() override {
+    net::post(ws_.get_executor(), [self = shared_from_this()] {
+      if (!self->connected_ || self->closed_ || !self->outbox_.empty()) {
+        self->pool_.remove(self.get());
+        return self->do_close();
+      }
+      self->events_.reset();  // idle: whatever arrives now ends the connection
+      self->unacked_ = 0;
+      if (!self->reading_) self->do_read();
+    });
+    if (closed_ || !pool_.put(pool_key(spec_), shared_from_this(), spec_.keep_idle)) return close();
+    if (closed_) pool_.remove(this);  // the strand found it unusable meanwhile
+  }
+
+  // Takes this idle connection for a new request.
+  void adopt(std::shared_ptr<websocket_upstream_events> events) {
+    net::post(ws_.get_executor(), [self = shared_from_this(), events = std::move(events)] {
+      if (self->closed_) return events->on_closed("the pooled connection closed");
+      self->events_ = events;
+    });
+  }
+
+  bool closed() const { return closed_; }
+
+ private:
+  void on_resolve(const tcp::resolver::results_type& results) {
+    if (closed_) return;
+    beast::get_lowest_layer(ws_).expires_after(spec_.connect_timeout);
+    beast::get_lowest_layer(ws_).async_connect(
+        results, [self = shared_from_this()](beast::error_code ec, const tcp::endpoint&) {
+          if (ec) return self->fail("cannot connect to " + self->target() + ": " + ec.message());
+          beast::get_lowest_layer(self->ws_).socket().set_option(tcp::no_delay(true));
+          self->ws_.async_handshake(self->spec_.host + ":" + self->spec_.port, self->spec_.path,
+                                    [self](beast::error_code hec) { self->on_handshake(hec); });
+        });
+  }
+
+  void on_handshake(beast::error_code ec) {
+    if (ec) return fail("WebSocket handshake with " + target() + " failed: " + ec.message());
+    if (closed_) return;
+    beast::get_lowest_layer(ws_).expires_never();
+    ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
+    ws_.read_message_max(spec_.max_message_bytes);
+    connected_ = true;
+    upstream_metrics::get().connects.with({"ok"}).inc();
+    do_read();
+    if (!outbox_.empty()) do_write();
+  }
+
+  bool open_for_reads() const { return connected_ && !closed_ && unacked_ < spec_.message_window; }
+
+  void do_read() {
+    reading_ = true;
+    ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      self->reading_ = false;
+      if (self->closed_) return;
+      if (!self->events_) {  // idle: a close, or a message nobody asked for
+        self->pool_.remove(self.get());
+        return self->do_close();
+      }
+      if (ec) {
+        self->closed_ = true;
+        return self->events_->on_closed(ec == websocket::error::closed
+                                            ? "the upstream closed the connection"
+                                            : "the upstream connection failed: " + ec.message());
+      }
+      ++self->unacked_;
+      self->events_->on_message(beast::buffers_to_string(self->buffer_.cdata()));
+      self->buffer_.consume(self->buffer_.size());
+      if (self->open_for_reads()) self->do_read();
+    });
+  }
+
+  void do_write() {
+    if (!connected_ || closed_) return;  // sent once the handshake completes
+    ws_.text(true);
+    ws_.async_write(net::buffer(outbox_.front()),
+                    [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                      if (ec || self->closed_) return;  // the read side reports the failure
+                      self->outbox_.pop_front();
+                      if (!self->outbox_.empty()) self->do_write();
+                    });
+  }
+
+  void do_close() {
+    if (closed_) return;
+    closed_ = true;
+    resolver_.cancel();
+    if (connected_) {
+      ws_.async_close(websocket::close_code::normal,
+                      [self = shared_from_this()](beast::error_code) {
+                        beast::error_code ignored;
+                        beast::get_lowest_layer(self->ws_).socket().close(ignored);
+                      });
+    } else {
+      beast::get_lowest_layer(ws_).cancel();
+    }
+  }
+
+  void fail(std::string why) {
+    if (closed_) return;
+    closed_ = true;
+    upstream_metrics::get().connects.with({"failed"}).inc();
+    events_->on_failed(std::move(why));
+  }
+
+  std::string target() const { return spec_.host + ":" + spec_.port; }
+
+  tcp::resolver resolver_;
+  websocket::stream<beast::tcp_stream> ws_;
+  websocket_upstream_spec spec_;
+  std::shared_ptr<websocket_upstream_events> events_;
+  std::atomic<std::size_t>& open_;
+  idle_pool& pool_;
+  beast::flat_buffer buffer_;
+  std::deque<std::string> outbox_;
+  std::uint32_t unacked_ = 0;
+  bool connected_ = false;
+  bool reading_ = false;
+  std::atomic<bool> closed_{false};  // read by idle_pool::take from other threads
+};
+
+std::shared_ptr<upstream_connection> idle_pool::take(const std::string& key) {
+  std::lock_guard lock{mutex_};
+  for (auto [it, end] = idle_.equal_range(key); it != end;) {
+    auto c = std::move(it->second);
+    it = idle_.erase(it);
+    upstream_metrics::get().idle.dec();
+    if (!c->closed()) return c;
+  }
+  return nullptr;
+}
+
+struct websocket_connector::impl {
+  std::atomic<std::size_t> open{0};
+  idle_pool pool;
+  io_thread io;  // last: its pending handlers use `open` and `pool`
+};
+
+websocket_connector::websocket_connector() : impl_(std::make_unique<impl>()) {
+  upstream_metrics::get();  // listed in /metrics from the start
+}
+
+websocket_connector::~websocket_connector() {
+  impl_->io.stop();
+  impl_->pool.clear();  // while the io_context still exists; open connections are dropped
+}
+
+std::shared_ptr<websocket_upstream_handle> websocket_connector::connect(
+    const websocket_upstream_spec& spec, std::shared_ptr<websocket_upstream_events> events) {
+  if (spec.keep_idle > 0) {
+    if (auto idle = impl_->pool.take(pool_key(spec))) {
+      upstream_metrics::get().reused.inc();
+      idle->adopt(std::move(events));
+      return idle;
+    }
+  }
+  auto c = std::make_shared<upstream_connection>(impl_->io.context(), spec, std::move(events),
+                                                 impl_->open, impl_->pool);
+  c->start();
+  return c;
+}
+
+std::size_t websocket_connector::open_connections() const {
+  return impl_->open.load();
+}
+
+}  // namespace sluice::transport

@@ -1,0 +1,346 @@
+#include "transport/websocket/websocket_session.hpp"
+
+#include "core/log.hpp"
+#include "transport/websocket/frame_header.hpp"
+
+namespace sluice::transport {
+namespace {
+
+// Read-buffer capacity kept between frames; more is given back after a large frame.
+constexpr std::size_t idle_buffer_bytes = 4096;
+// One write carries at most this many frames or bytes (a single larger frame goes alone).
+constexpr std::size_t max_batch_frames = 256;
+constexpr std::size_t max_batch_bytes = 256 * 1024;
+
+}  // namespace
+
+template <class Stream>
+void websocket_session<Stream>::start(Stream stream, std::shared_ptr<shared_state> state,
+                                      connection_info info, connection_slot slot,
+                                      http::request<http::string_body> request) {
+  std::make_shared<websocket_session>(std::move(stream), std::move(state), std::move(info),
+                                      std::move(slot))
+      ->run(std::move(request));
+}
+
+template <class Stream>
+websocket_session<Stream>::websocket_session(Stream stream, std::shared_ptr<shared_state> state,
+                                             connection_info info, connection_slot slot)
+    : ws_(std::move(stream)),
+      state_(std::move(state)),
+      info_(std::move(info)),
+      slot_(std::move(slot)),
+      limits_(*state_, info_.ip, info_.who.subject),
+      budget_(state_->options.outbound_frames, state_->options.outbound_bytes),
+      close_deadline_(ws_.get_executor()),
+      mailbox_(mailbox_kind::session, state_->options.mailbox) {}
+
+template <class Stream>
+websocket_session<Stream>::~websocket_session() {
+  if (sink_) {
+    // The socket went away without a clean close (e.g. server stopped).
+    sink_->on_closed({0, "connection destroyed"});
+    state_->metrics.connections_open.dec();
+  }
+}
+
+template <class Stream>
+void websocket_session<Stream>::run(http::request<http::string_body> request) {
+  // The stream's own timer would fire mid-session; the websocket timeouts below replace it.
+  beast::get_lowest_layer(ws_).expires_never();
+  websocket::stream_base::timeout timeouts =
+      websocket::stream_base::timeout::suggested(beast::role_type::server);
+  const auto& opts = state_->options;
+  if (opts.idle_timeout.count() > 0) {
+    timeouts.idle_timeout = opts.idle_timeout;
+    timeouts.keep_alive_pings = true;  // ping at half the idle time; silence closes
+  }
+  ws_.set_option(timeouts);
+  ws_.set_option(websocket::stream_base::decorator(
+      [subprotocol = info_.subprotocol](websocket::response_type& res) {
+        res.set(http::field::server, "sluice");
+        if (!subprotocol.empty()) res.set(http::field::sec_websocket_protocol, subprotocol);
+      }));
+  ws_.read_message_max(opts.max_frame_bytes);
+  ws_.auto_fragment(false);
+  ws_.async_accept(
+      request, beast::bind_front_handler(&websocket_session::on_accept, this->shared_from_this()));
+}
+
+template <class Stream>
+void websocket_session<Stream>::on_accept(beast::error_code ec) {
+  if (ec) {
+    slot_.reset();
+    log::debug("websocket", "handshake_failed",
+               {{"remote", info_.remote}, {"error", ec.message()}});
+    return;
+  }
+  state_->metrics.connections_open.inc();
+  state_->metrics.connections_total.inc();
+  sink_ =
+      (info_.workers ? *state_->workers_handler : state_->handler).open(this->shared_from_this());
+  do_read();
+}
+
+template <class Stream>
+void websocket_session<Stream>::do_read() {
+  ws_.async_read(buffer_,
+                 beast::bind_front_handler(&websocket_session::on_read, this->shared_from_this()));
+}
+
+template <class Stream>
+void websocket_session<Stream>::on_read(beast::error_code ec, std::size_t bytes) {
+  if (ec) {
+    std::uint16_t code = 0;
+    std::string reason;
+    if (ec == websocket::error::closed) {
+      code = ws_.reason().code;
+      reason = std::string{ws_.reason().reason.c_str()};
+    } else if (ec == websocket::error::message_too_big) {
+      code = static_cast<std::uint16_t>(close_code::too_big);  // Beast sent the close frame
+      reason = "frame exceeds max_frame_bytes";
+      state_->metrics.oversized_frames.inc();
+    } else {
+      reason = ec.message();
+    }
+    on_closed(code, std::move(reason));
+    return;
+  }
+  state_->metrics.frames_in.inc();
+  state_->metrics.bytes_in.inc(bytes);
+  if (ws_.got_text()) {
+    auto data = buffer_.cdata();
+    std::string_view text{static_cast<const char*>(data.data()), data.size()};
+    auto msg = info_.workers ? decode_worker_frame(text) : decode_client_frame(text);
+    if (!rate_limited(msg)) deliver(std::move(msg));
+  } else {
+    deliver(binary_frame_message());
+  }
+  buffer_.consume(buffer_.size());
+  // A large frame leaves a large buffer behind; an idle connection should not keep it.
+  if (buffer_.capacity() > idle_buffer_bytes) buffer_.shrink_to_fit();
+  if (mailbox_.full())
+    reading_paused_ = true;  // consumed() resumes reading
+  else
+    do_read();
+}
+
+// A frame over a rate limit reaches the session as an `invalid` message that
+// says so (it answers rate_limited with retry_after); close_after refusals in
+// a row close the connection with 1008.
+template <class Stream>
+bool websocket_session<Stream>::rate_limited(const client_message& msg) {
+  if (info_.workers) return false;
+  if (close_requested_) return true;  // closing (perhaps for abuse): nothing more is handled
+  auto refused = limits_.admit(msg.type == client_message_type::request);
+  if (!refused) {
+    refusals_in_a_row_ = 0;
+    return false;
+  }
+  state_->metrics.rate_limited.with({refused->limit}).inc();
+  if (++refusals_in_a_row_ >= state_->options.rate_limits.close_after) {
+    state_->metrics.rate_limit_closes.inc();
+    log::warn(
+        "websocket", "rate_limit_close",
+        {{"remote", info_.remote}, {"limit", refused->limit}, {"refused", refusals_in_a_row_}});
+    request_close(close_code::policy_violation, "rate limit exceeded", false);
+    return true;
+  }
+  client_message limited;
+  limited.id = msg.id;
+  limited.error = ec::rate_limited;
+  limited.error_message = std::string{"over rate_limits."} + refused->limit;
+  limited.retry_after_ms = static_cast<std::uint64_t>(refused->retry_after.count());
+  deliver(std::move(limited));
+  return true;
+}
+
+template <class Stream>
+void websocket_session<Stream>::deliver(client_message msg) {
+  mailbox_.accepted();
+  sink_->on_message(std::move(msg));
+}
+
+template <class Stream>
+void websocket_session<Stream>::consumed() {
+  // Only the step from "full" to "not full" needs the strand.
+  if (mailbox_.handled() + 1 == mailbox_.bound())
+    net::post(ws_.get_executor(), [self = this->shared_from_this()] { self->resume_reading(); });
+}
+
+template <class Stream>
+void websocket_session<Stream>::resume_reading() {
+  if (reading_paused_ && !close_sent_ && !mailbox_.full()) {
+    reading_paused_ = false;
+    do_read();
+  }
+}
+
+template <class Stream>
+send_status websocket_session<Stream>::send(shared_frame frame) {
+  if (closing_.load()) return send_status::closed;
+  if (!budget_.try_reserve(frame->size())) {
+    closing_ = true;
+    state_->metrics.slow_consumer_closes.inc();
+    log::warn("websocket", "slow_consumer",
+              {{"remote", info_.remote},
+               {"queued_frames", budget_.frames()},
+               {"queued_bytes", budget_.bytes()}});
+    net::post(ws_.get_executor(), [self = this->shared_from_this()] {
+      self->request_close(close_code::policy_violation, "slow consumer: outbound queue full", true);
+    });
+    return send_status::overflow;
+  }
+  // Frames sent while a hand-over to the strand is pending join it: one post
+  // per burst (a topic's fan-out, a fast stream), not one per frame.
+  {
+    std::lock_guard lock{handover_mutex_};
+    handover_.push_back(std::move(frame));
+    if (handover_posted_) return send_status::queued;
+    handover_posted_ = true;
+  }
+  net::post(ws_.get_executor(), [self = this->shared_from_this()] { self->take_handover(); });
+  return send_status::queued;
+}
+
+template <class Stream>
+void websocket_session<Stream>::take_handover() {
+  {
+    std::lock_guard lock{handover_mutex_};
+    handover_.swap(taken_);
+    handover_posted_ = false;
+  }
+  for (auto& frame : taken_) {
+    if (close_requested_)
+      budget_.release(frame->size());
+    else
+      queue_.push_back(std::move(frame));
+  }
+  taken_.clear();
+  state_->metrics.outbound_high_water.raise_to(static_cast<std::int64_t>(queue_.size()));
+  if (!writing() && !queue_.empty()) do_write();
+}
+
+// Writes what is queued, up to a batch, in one system call: each frame gets
+// its header here and the payloads are shared, not copied. A topic's fan-out
+// or a fast stream thus costs one write per wake-up of the connection, not
+// one per frame.
+template <class Stream>
+void websocket_session<Stream>::do_write() {
+  std::size_t bytes = 0;
+  while (!queue_.empty() && in_flight_.size() < max_batch_frames &&
+         (in_flight_.empty() || bytes + queue_.front()->size() <= max_batch_bytes)) {
+    bytes += queue_.front()->size();
+    in_flight_.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+  }
+  headers_.resize(in_flight_.size() * max_frame_header);
+  write_buffers_.clear();
+  for (std::size_t i = 0; i < in_flight_.size(); ++i) {
+    auto* header = headers_.data() + i * max_frame_header;
+    write_buffers_.emplace_back(header, text_frame_header(header, in_flight_[i]->size()));
+    write_buffers_.emplace_back(net::buffer(*in_flight_[i]));
+  }
+  ws_.next_layer().async_write_some(
+      write_buffers_,
+      beast::bind_front_handler(&websocket_session::on_write, this->shared_from_this()));
+}
+
+template <class Stream>
+void websocket_session<Stream>::on_write(beast::error_code ec, std::size_t) {
+  std::size_t payload = 0;
+  for (const auto& f : in_flight_) payload += f->size();
+  budget_.release(in_flight_.size(), payload);
+  auto frames = in_flight_.size();
+  in_flight_.clear();
+  if (ec) {
+    log::debug("websocket", "write_failed", {{"remote", info_.remote}, {"error", ec.message()}});
+    drop_queue();
+    return;  // the read side reports the end of the connection
+  }
+  state_->metrics.frames_out.inc(frames);
+  state_->metrics.writes.inc();
+  state_->metrics.bytes_out.inc(payload);
+  maybe_notify_writable();
+  if (!queue_.empty())
+    do_write();
+  else if (close_requested_)
+    do_close();
+}
+
+template <class Stream>
+void websocket_session<Stream>::notify_when_writable() {
+  net::post(ws_.get_executor(), [self = this->shared_from_this()] {
+    self->writable_notice_ = true;
+    self->maybe_notify_writable();
+  });
+}
+
+template <class Stream>
+void websocket_session<Stream>::maybe_notify_writable() {
+  if (!writable_notice_ || !sink_ || close_requested_ || budget_.above_low_water()) return;
+  writable_notice_ = false;
+  sink_->on_writable();
+}
+
+template <class Stream>
+void websocket_session<Stream>::drop_queue() {
+  for (const auto& f : queue_) budget_.release(f->size());
+  queue_.clear();
+}
+
+template <class Stream>
+void websocket_session<Stream>::close(close_code code, std::string reason) {
+  closing_ = true;
+  net::post(ws_.get_executor(),
+            [self = this->shared_from_this(), code, r = std::move(reason)]() mutable {
+              self->request_close(code, std::move(r), false);
+            });
+}
+
+template <class Stream>
+void websocket_session<Stream>::request_close(close_code code, std::string reason,
+                                              bool drop_queued) {
+  if (drop_queued) drop_queue();
+  if (close_requested_) return;  // the first reason wins
+  close_requested_ = true;
+  pending_close_code_ = code;
+  pending_close_reason_ = std::move(reason);
+  // A peer that stops reading can stall the last write or the close handshake forever.
+  close_deadline_.expires_after(std::chrono::seconds(5));
+  close_deadline_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
+    if (!ec) beast::get_lowest_layer(self->ws_).close();
+  });
+  if (!writing() && queue_.empty()) do_close();
+}
+
+template <class Stream>
+void websocket_session<Stream>::do_close() {
+  if (close_sent_) return;
+  close_sent_ = true;
+  websocket::close_reason cr{static_cast<websocket::close_code>(pending_close_code_),
+                             pending_close_reason_};
+  ws_.async_close(cr, [self = this->shared_from_this()](beast::error_code ec) {
+    if (ec)
+      log::debug("websocket", "close_failed",
+                 {{"remote", self->info_.remote}, {"error", ec.message()}});
+    // A paused reader never sees the peer's close reply: end the session here.
+    if (self->reading_paused_) self->on_closed(0, "closed by server");
+  });
+}
+
+template <class Stream>
+void websocket_session<Stream>::on_closed(std::uint16_t code, std::string reason) {
+  if (!sink_) return;
+  closing_ = true;
+  close_deadline_.cancel();
+  auto sink = std::move(sink_);
+  slot_.reset();
+  state_->metrics.connections_open.dec();
+  sink->on_closed({code, std::move(reason)});
+}
+
+template class websocket_session<plain_stream>;
+template class websocket_session<tls_stream>;
+
+}  // namespace sluice::transport
