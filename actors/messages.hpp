@@ -185,9 +185,9 @@ using lease_tick_atom = caf::atom_constant<caf::atom("cl_lease")>;
 using report_view_atom = caf::atom_constant<caf::atom("cl_report")>;
 // cluster → topics on this node (its group): the set of nodes that are up changed.
 using membership_atom = caf::atom_constant<caf::atom("cl_members")>;
-// Topics across nodes (topic/replica.cpp, topic/replica_owner.cpp):
+// Topics across nodes (topic/replica/ownership.cpp, topic/replica/publishing.cpp):
 // follower → owner: follow me (follower, epoch, last offset I hold)
-// → (epoch, records I lack, packed: see replica_records).
+// → (epoch, records I lack, packed: see topic/replica/records.hpp).
 using follow_atom = caf::atom_constant<caf::atom("t_follow")>;
 // owner → follower: one new message (epoch, offset, ts ms, kind, data).
 using replicate_atom = caf::atom_constant<caf::atom("t_repl")>;

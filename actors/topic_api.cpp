@@ -8,7 +8,7 @@
 
 #include "actors/messages.hpp"
 #include "actors/one_shot.hpp"
-#include "actors/topic/history_pages.hpp"
+#include "actors/topic/store/history_pages.hpp"
 #include "actors/topic_frames.hpp"
 #include "core/json.hpp"
 #include "core/topic_name.hpp"

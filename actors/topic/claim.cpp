@@ -6,7 +6,7 @@
 
 #include "actors/cluster/metrics.hpp"
 #include "actors/messages.hpp"
-#include "actors/topic/replica_records.hpp"
+#include "actors/topic/replica/records.hpp"
 #include "actors/topic/topic.hpp"
 #include "actors/topic_frames.hpp"
 #include "core/log.hpp"

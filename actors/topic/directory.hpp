@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "actors/topic/history_budget.hpp"
+#include "actors/topic/store/history_budget.hpp"
 #include "config/config.hpp"
 #include "core/error_code.hpp"
 #include "core/mailbox_gauge.hpp"

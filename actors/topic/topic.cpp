@@ -8,8 +8,8 @@
 #include "actors/frames.hpp"
 #include "actors/messages.hpp"
 #include "actors/strays.hpp"
-#include "actors/topic/history_pages.hpp"
 #include "actors/topic/metrics.hpp"
+#include "actors/topic/store/history_pages.hpp"
 #include "actors/topic_frames.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
@@ -85,7 +85,7 @@ caf::behavior topic_state::make_behavior(std::string topic, config::topic_rule r
       [this](topic_history_atom, std::uint64_t from, std::uint64_t max_count,
              std::uint64_t max_bytes,
              bool clamp) { return on_history_part(from, max_count, max_bytes, clamp); },
-      // Across nodes: see replica.cpp and replica_owner.cpp.
+      // Across nodes: see replica/ownership.cpp and replica/publishing.cpp.
       [this](membership_atom) { resolve(); },
       [this](resolve_atom, std::uint64_t generation) { on_resolve_timer(generation); },
       [this](follow_atom, const caf::actor& follower, std::uint64_t epoch, std::uint64_t last) {

@@ -14,11 +14,11 @@
 #include <vector>
 
 #include "actors/cluster/view.hpp"
-#include "actors/topic/ack_quorum.hpp"
 #include "actors/topic/directory.hpp"
-#include "actors/topic/history.hpp"
-#include "actors/topic/replica_history.hpp"
-#include "actors/topic/store.hpp"
+#include "actors/topic/replica/ack_quorum.hpp"
+#include "actors/topic/replica/history_choice.hpp"
+#include "actors/topic/store/history.hpp"
+#include "actors/topic/store/store.hpp"
 #include "actors/topic/subscriber_set.hpp"
 #include "config/config.hpp"
 #include "core/append_log.hpp"
@@ -106,11 +106,10 @@ class topic_state {
                 std::string_view reason);
   void remove(subscriber_set::key who);
 
-  // Across nodes (replica.cpp, replica_owner.cpp). One node owns the topic: it numbers
-  // messages and keeps the reference history; the topic's actor on every
-  // other node follows it (receives each message once, delivers it to the
-  // subscribers there) and forwards publishes to it. Without a cluster the
-  // topic owns itself.
+  // Across nodes (replica/ownership.cpp, replica/publishing.cpp). One node owns the topic: it
+  // numbers messages and keeps the reference history; the topic's actor on every other node follows
+  // it (receives each message once, delivers it to the subscribers there) and forwards publishes to
+  // it. Without a cluster the topic owns itself.
   enum class role : std::uint8_t { owner, follower, resolving };
   void start_replica();
   // Looks up the owner among the nodes that are up, leaving out `lost`.

@@ -1,4 +1,4 @@
-#include "actors/topic/store.hpp"
+#include "actors/topic/store/store.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,8 +1,8 @@
-#include "actors/topic/replica_history.hpp"
+#include "actors/topic/replica/history_choice.hpp"
 
 #include <algorithm>
 
-#include "actors/topic/replica_records.hpp"
+#include "actors/topic/replica/records.hpp"
 #include "actors/topic_frames.hpp"
 
 namespace sluice::actors {

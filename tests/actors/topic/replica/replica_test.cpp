@@ -5,9 +5,9 @@
 #include <random>
 #include <vector>
 
-#include "actors/topic/ack_quorum.hpp"
-#include "actors/topic/replica_history.hpp"
-#include "actors/topic/replica_records.hpp"
+#include "actors/topic/replica/ack_quorum.hpp"
+#include "actors/topic/replica/history_choice.hpp"
+#include "actors/topic/replica/records.hpp"
 #include "actors/topic_frames.hpp"
 
 namespace sluice::actors {

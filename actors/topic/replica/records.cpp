@@ -1,4 +1,4 @@
-#include "actors/topic/replica_records.hpp"
+#include "actors/topic/replica/records.hpp"
 
 #include <cstdint>
 

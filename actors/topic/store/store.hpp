@@ -5,8 +5,8 @@
 #include <memory>
 #include <string>
 
-#include "actors/topic/history.hpp"
-#include "actors/topic/history_budget.hpp"
+#include "actors/topic/store/history.hpp"
+#include "actors/topic/store/history_budget.hpp"
 #include "config/config.hpp"
 #include "core/append_log.hpp"
 

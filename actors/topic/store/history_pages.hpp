@@ -8,7 +8,7 @@
 #include <string>
 
 #include "actors/topic/directory.hpp"
-#include "actors/topic/history.hpp"
+#include "actors/topic/store/history.hpp"
 #include "transport/http/http_endpoints.hpp"
 
 namespace sluice::actors {

@@ -1,4 +1,4 @@
-#include "actors/topic/history_budget.hpp"
+#include "actors/topic/store/history_budget.hpp"
 
 #include <algorithm>
 #include <vector>

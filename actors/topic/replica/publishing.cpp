@@ -1,4 +1,4 @@
-// A topic across the nodes of a cluster, publishing (see replica.cpp for
+// A topic across the nodes of a cluster, publishing (see ownership.cpp for
 // finding the owner and taking over): the owner stores a publish and answers
 // it once a majority holds it (its followers confirm), recruiting followers
 // when too few follow; a follower forwards publishes to the owner and
@@ -9,8 +9,8 @@
 #include "actors/cluster/metrics.hpp"
 #include "actors/messages.hpp"
 #include "actors/topic/metrics.hpp"
-#include "actors/topic/replica_records.hpp"
-#include "actors/topic/replica_timing.hpp"
+#include "actors/topic/replica/records.hpp"
+#include "actors/topic/replica/timing.hpp"
 #include "actors/topic/topic.hpp"
 #include "actors/topic_frames.hpp"
 #include "core/log.hpp"

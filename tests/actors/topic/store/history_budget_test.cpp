@@ -1,4 +1,4 @@
-#include "actors/topic/history_budget.hpp"
+#include "actors/topic/store/history_budget.hpp"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 #include <random>
 #include <vector>
 
-#include "actors/topic/history.hpp"
+#include "actors/topic/store/history.hpp"
 #include "actors/topic_frames.hpp"
 
 namespace sluice::actors {

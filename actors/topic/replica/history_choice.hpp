@@ -4,13 +4,13 @@
 #include <string>
 #include <vector>
 
-#include "actors/topic/history.hpp"
+#include "actors/topic/store/history.hpp"
 #include "core/append_log.hpp"
 
 namespace sluice::actors {
 
 // How one node's history of a topic compares with another's, for taking a
-// topic over or handing it back (replica.cpp, docs/cluster.md). No actors.
+// topic over or handing it back (ownership.cpp, docs/cluster.md). No actors.
 
 // Whether history (epoch, last) `a` supersedes `b`. Epochs only begin at a
 // failover, after the previous owner was lost, so a later epoch is the newer

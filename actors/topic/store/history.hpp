@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "actors/topic/history_budget.hpp"
+#include "actors/topic/store/history_budget.hpp"
 #include "core/append_log.hpp"
 #include "transport/protocol.hpp"
 

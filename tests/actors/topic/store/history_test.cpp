@@ -1,8 +1,8 @@
-#include "actors/topic/history.hpp"
+#include "actors/topic/store/history.hpp"
 
 #include <gtest/gtest.h>
 
-#include "actors/topic/replica_records.hpp"
+#include "actors/topic/replica/records.hpp"
 #include "actors/topic_frames.hpp"
 
 namespace sluice::actors {

@@ -1,4 +1,4 @@
-#include "actors/topic/history.hpp"
+#include "actors/topic/store/history.hpp"
 
 #include <algorithm>
 #include <memory>

@@ -1,4 +1,4 @@
-#include "actors/topic/history_pages.hpp"
+#include "actors/topic/store/history_pages.hpp"
 
 #include <caf/all.hpp>
 
