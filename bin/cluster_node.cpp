@@ -28,7 +28,12 @@ std::optional<std::string> check_tls(const config::cluster_config& cfg) {
   config::tls_config pair;
   pair.cert_file = cfg.tls.cert_file;
   pair.key_file = cfg.tls.key_file;
-  if (auto error = transport::check_tls(pair)) return "cluster.tls: " + *error;
+  if (auto error = transport::check_tls(pair)) {
+    // It names the file as the server's own TLS would ("server.tls.cert_file …").
+    std::string_view what = *error;
+    if (what.starts_with("server.tls.")) what.remove_prefix(std::string_view{"server.tls."}.size());
+    return "cluster.tls." + std::string{what};
+  }
   if (!std::ifstream{cfg.tls.ca_file})
     return "cluster.tls: cannot read \"" + cfg.tls.ca_file + "\"";
   return std::nullopt;

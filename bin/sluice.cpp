@@ -13,6 +13,7 @@
 #include "bin/cli.hpp"
 #include "bin/cluster_node.hpp"
 #include "bin/descriptor_limit.hpp"
+#include "bin/file_checks.hpp"
 #include "config/loader.hpp"
 #include "core/log.hpp"
 #include "transport/server/server.hpp"
@@ -157,8 +158,10 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  auto loaded =
-      opts->config_file ? config::load_file(*opts->config_file) : config::load_embedded_default();
+  // Keys and certificates are loaded in the same pass, so that --check-config
+  // reports them with the rest.
+  auto loaded = opts->config_file ? config::load_file(*opts->config_file, check_named_files)
+                                  : config::load_embedded_default(check_named_files);
   if (auto* errors = std::get_if<std::vector<config::error>>(&loaded)) {
     for (const auto& e : *errors) std::cerr << e.to_string() << '\n';
     std::cerr << "sluice: " << errors->size() << " configuration error"
@@ -167,20 +170,10 @@ int main(int argc, char** argv) {
   }
   auto& cfg = std::get<config::config>(loaded);
   if (opts->port) cfg.server.port = *opts->port;
-  // Keys and certificates are loaded here, so that --check-config reports them too.
-  std::string key_error;
+  std::string key_error;  // check_named_files() loaded the keys once already
   auto auth = security::authenticator::create(cfg.auth, key_error);
   if (!auth) {
-    std::cerr << key_error << "\nsluice: 1 configuration error\n";
-    return 2;
-  }
-  if (auto tls_error =
-          cfg.server.tls.cert_file.empty() ? std::nullopt : transport::check_tls(cfg.server.tls)) {
-    std::cerr << cfg.source << ": " << *tls_error << "\nsluice: 1 configuration error\n";
-    return 2;
-  }
-  if (auto tls_error = cluster_node::check_tls(cfg.cluster)) {
-    std::cerr << cfg.source << ": " << *tls_error << "\nsluice: 1 configuration error\n";
+    std::cerr << cfg.source << ": " << key_error << "\nsluice: 1 configuration error\n";
     return 2;
   }
   if (opts->check_config) {

@@ -56,6 +56,7 @@ void read_peers(yaml_reader& r, const YAML::Node& node, cluster_config& c) {
 void read_cluster_tls(yaml_reader& r, const YAML::Node& node, cluster_tls_config& t) {
   const std::string p = "cluster.tls";
   if (!r.open_map(node, p, {"cert_file", "key_file", "ca_file"})) return;
+  t.place = r.place(node);
   r.read_together(
       node, p, {{"cert_file", &t.cert_file}, {"key_file", &t.key_file}, {"ca_file", &t.ca_file}});
 }

@@ -31,10 +31,18 @@ struct access_list {
 
 // `tls:`: wss:// and https:// on the server's port (plain ws:// and http://
 // are still accepted there unless `require` is set).
+// Where an entry stands in its configuration file (1-based; 0: unknown), for
+// errors found when what it names is loaded (keys, certificates).
+struct source_place {
+  int line = 0;
+  int column = 0;
+};
+
 struct tls_config {
   std::string cert_file;  // PEM certificate chain; empty: no TLS
   std::string key_file;   // PEM private key
   bool require = false;   // refuse connections that do not start a TLS handshake
+  source_place place;     // of the `tls` entry
 };
 
 struct server_config {
@@ -239,7 +247,7 @@ struct jwt_key_config {
   std::string secret;
   std::string public_key;
   std::string public_key_file;
-  std::string where;  // file:line of the entry, for errors found when the key is loaded
+  source_place place;  // of the entry
 };
 
 // A static API key, stored as the SHA-256 of the key (hex), never the key.
@@ -296,6 +304,7 @@ struct cluster_tls_config {
   std::string cert_file;  // PEM certificate of this node; empty: plain TCP between nodes
   std::string key_file;   // PEM private key
   std::string ca_file;    // PEM CA that signed every node's certificate
+  source_place place;     // of the `tls` entry
 };
 
 struct cluster_config {

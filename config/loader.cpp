@@ -334,7 +334,7 @@ std::string error::to_string() const {
   return out;
 }
 
-load_result load_string(std::string_view yaml, std::string source_name) {
+load_result load_string(std::string_view yaml, std::string source_name, const file_check& check) {
   std::vector<error> errors;
   YAML::Node root;
   try {
@@ -370,20 +370,21 @@ load_result load_string(std::string_view yaml, std::string source_name) {
   } catch (const YAML::Exception& e) {  // defensive: a shape the checks above missed
     errors.push_back({source_name, e.mark.line + 1, e.mark.column + 1, "", e.msg});
   }
+  if (check) check(cfg, errors);
   if (!errors.empty()) return errors;
   return cfg;
 }
 
-load_result load_file(const std::string& path) {
+load_result load_file(const std::string& path, const file_check& check) {
   std::ifstream in{path, std::ios::binary};
   if (!in) return std::vector<error>{{path, 0, 0, "", "cannot read the file"}};
   std::stringstream buffer;
   buffer << in.rdbuf();
-  return load_string(buffer.str(), path);
+  return load_string(buffer.str(), path, check);
 }
 
-load_result load_embedded_default() {
-  return load_string(embedded_default_yaml(), "<embedded default>");
+load_result load_embedded_default(const file_check& check) {
+  return load_string(embedded_default_yaml(), "<embedded default>", check);
 }
 
 const route_config* config::find_route(std::string_view name) const {

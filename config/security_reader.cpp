@@ -31,7 +31,7 @@ void read_jwt_key(yaml_reader& r, const YAML::Node& node, const std::string& pat
                   jwt_key_config& key) {
   if (!r.open_map(node, path, {"algorithm", "kid", "secret", "public_key", "public_key_file"}))
     return;
-  key.where = r.where(node);
+  key.place = r.place(node);
   if (!node["algorithm"].IsDefined())
     return r.fail(node, path + ".algorithm", "missing (HS256, RS256 or ES256)");
   auto alg = r.read_choice(node, path, "algorithm", {"HS256", "RS256", "ES256"});
@@ -173,6 +173,7 @@ void read_rate_limits(yaml_reader& r, const YAML::Node& node, rate_limits_config
 void read_tls(yaml_reader& r, const YAML::Node& node, tls_config& t) {
   const std::string p = "server.tls";
   if (!r.open_map(node, p, {"cert_file", "key_file", "require"})) return;
+  t.place = r.place(node);
   r.read_together(node, p, {{"cert_file", &t.cert_file}, {"key_file", &t.key_file}});
   r.read_bool(node, p, "require", t.require);
 }

@@ -22,9 +22,9 @@ void yaml_reader::fail(const YAML::Node& at, const std::string& path, std::strin
   fail(at.IsDefined() ? at.Mark() : YAML::Mark::null_mark(), path, std::move(message));
 }
 
-std::string yaml_reader::where(const YAML::Node& node) const {
+source_place yaml_reader::place(const YAML::Node& node) const {
   auto mark = node.Mark();
-  return file_ + ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
+  return {mark.line + 1, mark.column + 1};
 }
 
 bool yaml_reader::open_map(const YAML::Node& node, const std::string& path,

@@ -76,7 +76,7 @@ class yaml_reader {
 
   void fail(const YAML::Node& at, const std::string& path, std::string message);
   // "file:line:column" of `node`, for errors found after loading.
-  std::string where(const YAML::Node& node) const;
+  source_place place(const YAML::Node& node) const;
   void fail(const YAML::Mark& at, const std::string& path, std::string message);
 
  private:

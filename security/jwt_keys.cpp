@@ -10,6 +10,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <variant>
 
 namespace sluice::security {
 namespace {
@@ -88,6 +89,31 @@ std::optional<std::string> read_file(const std::string& path) {
 
 }  // namespace
 
+namespace {
+
+// The public key of an RS256 or ES256 entry, or why it cannot be loaded.
+std::variant<std::shared_ptr<EVP_PKEY>, std::string> load_public_key(
+    const config::jwt_key_config& k) {
+  auto pem = k.public_key_file.empty() ? std::optional{k.public_key} : read_file(k.public_key_file);
+  if (!pem) return "cannot read public_key_file " + k.public_key_file;
+  auto pkey = read_public_key(*pem);
+  int want = k.algorithm == "RS256" ? EVP_PKEY_RSA : EVP_PKEY_EC;
+  if (!pkey || EVP_PKEY_get_base_id(pkey.get()) != want ||
+      (want == EVP_PKEY_EC && !on_p256(pkey.get())))
+    return "not a PEM " + (want == EVP_PKEY_RSA ? std::string{"RSA"} : std::string{"EC P-256"}) +
+           " public key (-----BEGIN PUBLIC KEY-----)";
+  return pkey;
+}
+
+}  // namespace
+
+std::optional<std::string> jwt_keys::check(const config::jwt_key_config& k) {
+  if (k.algorithm == "HS256") return std::nullopt;
+  auto loaded = load_public_key(k);
+  if (auto* why = std::get_if<std::string>(&loaded)) return std::move(*why);
+  return std::nullopt;
+}
+
 std::optional<jwt_keys> jwt_keys::load(const std::vector<config::jwt_key_config>& keys,
                                        std::string& error) {
   jwt_keys out;
@@ -101,21 +127,12 @@ std::optional<jwt_keys> jwt_keys::load(const std::vector<config::jwt_key_config>
       continue;
     }
     loaded.alg = k.algorithm == "RS256" ? jwt::algorithm::rs256 : jwt::algorithm::es256;
-    auto pem =
-        k.public_key_file.empty() ? std::optional{k.public_key} : read_file(k.public_key_file);
-    if (!pem) {
-      error = k.where + ": auth.jwt key: cannot read public_key_file " + k.public_key_file;
+    auto pkey = load_public_key(k);
+    if (auto* why = std::get_if<std::string>(&pkey)) {
+      error = "auth.jwt key at line " + std::to_string(k.place.line) + ": " + *why;
       return std::nullopt;
     }
-    loaded.pkey = read_public_key(*pem);
-    int want = loaded.alg == jwt::algorithm::rs256 ? EVP_PKEY_RSA : EVP_PKEY_EC;
-    if (!loaded.pkey || EVP_PKEY_get_base_id(loaded.pkey.get()) != want ||
-        (want == EVP_PKEY_EC && !on_p256(loaded.pkey.get()))) {
-      error = k.where + ": auth.jwt key: not a PEM " +
-              (want == EVP_PKEY_RSA ? std::string{"RSA"} : std::string{"EC P-256"}) +
-              " public key (-----BEGIN PUBLIC KEY-----)";
-      return std::nullopt;
-    }
+    loaded.pkey = std::move(std::get<std::shared_ptr<EVP_PKEY>>(pkey));
     out.keys_.push_back(std::move(loaded));
   }
   return out;

@@ -20,6 +20,9 @@ class jwt_keys {
   // cannot be loaded (unreadable file, not a PEM public key, wrong type).
   static std::optional<jwt_keys> load(const std::vector<config::jwt_key_config>& keys,
                                       std::string& error);
+  // Why `k` cannot be loaded (unreadable file, not a PEM public key, wrong
+  // type), or nothing when it can.
+  static std::optional<std::string> check(const config::jwt_key_config& k);
 
   bool empty() const { return keys_.empty(); }
   // True when a key of the token's algorithm (and kid, when both name one)

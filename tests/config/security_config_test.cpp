@@ -43,7 +43,8 @@ TEST(SecurityConfig, ReadsAuthRateLimitsAndAccessLists) {
   EXPECT_FALSE(cfg.auth.anonymous);
   EXPECT_EQ(cfg.auth.clock_skew, std::chrono::seconds(5));
   ASSERT_EQ(cfg.auth.jwt_keys.size(), 1u);
-  EXPECT_EQ(cfg.auth.jwt_keys[0].where, "auth.yaml:9:9");
+  EXPECT_EQ(cfg.auth.jwt_keys[0].place.line, 9);
+  EXPECT_EQ(cfg.auth.jwt_keys[0].place.column, 9);
   EXPECT_EQ(cfg.auth.api_keys[0].subject, "ci-bot");
   EXPECT_EQ(cfg.rate_limits.session_messages.points, 50u);
   EXPECT_EQ(cfg.rate_limits.session_messages.block_for, std::chrono::seconds(30));

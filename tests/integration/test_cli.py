@@ -63,6 +63,25 @@ class CommandLine(unittest.TestCase):
             "sluice: 4 configuration errors",
         ])
 
+    def test_keys_and_certificates_that_do_not_load_are_listed_with_the_yaml_errors(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
+            f.write("server:\n  colour: blue\n  tls:\n    cert_file: /nonexistent/cert.pem\n"
+                    "    key_file: /nonexistent/key.pem\nauth:\n  anonymous: false\n  jwt:\n"
+                    "    keys:\n      - algorithm: RS256\n        public_key_file: /nonexistent/rs.pem\n"
+                    "routes:\n  up:\n    kind: uppercase\n")
+        try:
+            r = run("--check-config", "--config", f.name)
+        finally:
+            os.unlink(f.name)
+        self.assertEqual(r.returncode, 2)
+        lines = r.stderr.splitlines()
+        self.assertTrue(lines[0].startswith(f"{f.name}:2:3: server.colour: unknown key"), lines)
+        self.assertEqual(lines[1:], [
+            f"{f.name}:10:9: auth.jwt.keys[0]: cannot read public_key_file /nonexistent/rs.pem",
+            f"{f.name}:4:5: server.tls.cert_file /nonexistent/cert.pem: No such file or directory",
+            "sluice: 3 configuration errors",
+        ])
+
     def test_auth_example_checks_with_its_secret_from_the_environment(self):
         example = os.path.join(REPO, "config/examples/auth.yaml")
         env = {k: v for k, v in os.environ.items() if k != "SLUICE_JWT_SECRET"}

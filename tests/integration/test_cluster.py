@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import socket
 import subprocess
 import tempfile
@@ -442,7 +443,7 @@ class ClusterRefusals(unittest.IsolatedAsyncioTestCase):
             r = subprocess.run([SLUICE_BIN, "--check-config", "--config", path],
                                capture_output=True, text=True, timeout=PATIENCE)
             self.assertEqual(r.returncode, 2, r.stderr)
-            self.assertIn(f"{path}: cluster.tls: ", r.stderr)
+            self.assertRegex(r.stderr, rf"{re.escape(path)}:\d+:\d+: cluster\.tls\.cert_file ")
             self.assertIn("sluice: 1 configuration error", r.stderr)
 
 

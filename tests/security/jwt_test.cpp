@@ -158,15 +158,18 @@ TEST(JwtKeys, ReportsKeysThatCannotBeLoaded) {
   config::jwt_key_config key;
   key.algorithm = "RS256";
   key.public_key = "-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----\n";
-  key.where = "auth.yaml:7:9";
+  key.place = {7, 9};
+  EXPECT_EQ(jwt_keys::check(key), "not a PEM RSA public key (-----BEGIN PUBLIC KEY-----)");
   std::string error;
   EXPECT_FALSE(jwt_keys::load({key}, error));
-  EXPECT_EQ(error,
-            "auth.yaml:7:9: auth.jwt key: not a PEM RSA public key (-----BEGIN PUBLIC KEY-----)");
+  EXPECT_EQ(error, "auth.jwt key at line 7: not a PEM RSA public key (-----BEGIN PUBLIC KEY-----)");
   key.public_key.clear();
   key.public_key_file = "/nonexistent.pem";
+  EXPECT_EQ(jwt_keys::check(key), "cannot read public_key_file /nonexistent.pem");
   EXPECT_FALSE(jwt_keys::load({key}, error));
-  EXPECT_EQ(error, "auth.yaml:7:9: auth.jwt key: cannot read public_key_file /nonexistent.pem");
+  key.algorithm = "HS256";
+  key.secret = std::string(32, 's');
+  EXPECT_EQ(jwt_keys::check(key), std::nullopt);
 }
 
 }  // namespace

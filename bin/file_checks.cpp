@@ -1,0 +1,27 @@
+#include "bin/file_checks.hpp"
+
+#include <string>
+
+#include "bin/cluster_node.hpp"
+#include "security/jwt_keys.hpp"
+#include "transport/server/server.hpp"
+
+namespace sluice {
+
+void check_named_files(const config::config& cfg, std::vector<config::error>& errors) {
+  auto at = [&](config::source_place place, std::string key, std::string message) {
+    errors.push_back({cfg.source, place.line, place.column, std::move(key), std::move(message)});
+  };
+  for (std::size_t i = 0; i < cfg.auth.jwt_keys.size(); ++i) {
+    const auto& key = cfg.auth.jwt_keys[i];
+    if (auto why = security::jwt_keys::check(key))
+      at(key.place, "auth.jwt.keys[" + std::to_string(i) + "]", std::move(*why));
+  }
+  if (!cfg.server.tls.cert_file.empty())
+    if (auto why = transport::check_tls(cfg.server.tls))
+      at(cfg.server.tls.place, "", std::move(*why));  // names server.tls.<file> itself
+  if (auto why = cluster_node::check_tls(cfg.cluster))
+    at(cfg.cluster.tls.place, "", std::move(*why));
+}
+
+}  // namespace sluice
