@@ -21,7 +21,7 @@ const sluice::security::authenticator& auth() {
                             .secret = "fuzzing-secret-of-at-least-32-bytes",
                             .public_key = {},
                             .public_key_file = {},
-                            .where = {}});
+                            .place = {}});
     std::string error;
     auto created = sluice::security::authenticator::create(cfg, error);
     if (!created) std::abort();
