@@ -3,7 +3,7 @@
 #include <string>
 
 #include "core/error_code.hpp"
-#include "core/metrics.hpp"
+#include "core/observe/metrics.hpp"
 
 namespace sluice::actors {
 

@@ -2,8 +2,8 @@
 
 #include <caf/all.hpp>
 
-#include "core/log.hpp"
-#include "core/metrics.hpp"
+#include "core/observe/log.hpp"
+#include "core/observe/metrics.hpp"
 
 namespace sluice::actors {
 namespace {

@@ -4,8 +4,8 @@
 #include <string>
 #include <string_view>
 
-#include "core/append_log.hpp"
 #include "core/error_code.hpp"
+#include "core/storage/append_log.hpp"
 
 // The frames of topics (docs/protocol.md, "Topics"). A topic renders each
 // message once; every subscriber's queue shares that text.

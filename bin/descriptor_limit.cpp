@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "core/log.hpp"
+#include "core/observe/log.hpp"
 
 namespace sluice {
 namespace {

@@ -3,7 +3,7 @@
 #include <string>
 
 #include "bin/cluster_node.hpp"
-#include "security/jwt_keys.hpp"
+#include "security/jwt/jwt_keys.hpp"
 #include "transport/server/server.hpp"
 
 namespace sluice {

@@ -15,7 +15,7 @@
 #include "bin/descriptor_limit.hpp"
 #include "bin/file_checks.hpp"
 #include "config/loader.hpp"
-#include "core/log.hpp"
+#include "core/observe/log.hpp"
 #include "transport/server/server.hpp"
 #include "transport/upstream/health_probe.hpp"
 #include "transport/upstream/process_launcher.hpp"

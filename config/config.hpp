@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "config/values.hpp"
-#include "core/log.hpp"
+#include "core/observe/log.hpp"
 
 // The whole configuration of one Sluice process, as plain values with their
 // defaults. config/loader.hpp fills it from YAML; nothing else parses YAML.

@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "core/log.hpp"
+#include "core/observe/log.hpp"
 
 namespace sluice {
 namespace {

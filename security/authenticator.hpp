@@ -9,7 +9,7 @@
 #include "config/config.hpp"
 #include "core/error_code.hpp"
 #include "security/identity.hpp"
-#include "security/jwt_keys.hpp"
+#include "security/jwt/jwt_keys.hpp"
 
 namespace sluice::security {
 

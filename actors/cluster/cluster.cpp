@@ -5,7 +5,7 @@
 #include "actors/cluster/metrics.hpp"
 #include "actors/messages.hpp"
 #include "actors/strays.hpp"
-#include "core/log.hpp"
+#include "core/observe/log.hpp"
 #include "security/join_proof.hpp"
 
 namespace sluice::actors {

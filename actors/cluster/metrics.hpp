@@ -1,6 +1,6 @@
 #pragma once
 
-#include "core/metrics.hpp"
+#include "core/observe/metrics.hpp"
 
 namespace sluice::actors {
 

@@ -6,7 +6,7 @@
 #include "actors/cluster/metrics.hpp"
 #include "core/clock.hpp"
 #include "core/json.hpp"
-#include "core/readiness.hpp"
+#include "core/observe/readiness.hpp"
 #include "core/rendezvous.hpp"
 
 namespace sluice::actors {

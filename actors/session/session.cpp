@@ -8,7 +8,7 @@
 #include "actors/frames.hpp"
 #include "actors/job/flow_control.hpp"
 #include "actors/strays.hpp"
-#include "core/log.hpp"
+#include "core/observe/log.hpp"
 #include "core/secure_random.hpp"
 #include "security/access.hpp"
 #include "security/client_ids.hpp"

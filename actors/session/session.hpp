@@ -12,7 +12,7 @@
 #include "actors/job/flow_control.hpp"
 #include "actors/messages.hpp"
 #include "actors/session/topics.hpp"
-#include "core/mailbox_gauge.hpp"
+#include "core/observe/mailbox_gauge.hpp"
 #include "transport/client_link.hpp"
 
 namespace sluice::actors {

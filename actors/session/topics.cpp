@@ -8,7 +8,7 @@
 #include "actors/frames.hpp"
 #include "actors/messages.hpp"
 #include "actors/topic_frames.hpp"
-#include "core/log.hpp"
+#include "core/observe/log.hpp"
 #include "core/secure_random.hpp"
 #include "core/topic_name.hpp"
 #include "security/access.hpp"

@@ -9,8 +9,8 @@
 #include "actors/topic/replica/records.hpp"
 #include "actors/topic/topic.hpp"
 #include "actors/topic_frames.hpp"
-#include "core/log.hpp"
-#include "core/small_file.hpp"
+#include "core/observe/log.hpp"
+#include "core/storage/small_file.hpp"
 #include "security/client_ids.hpp"
 
 namespace sluice::actors {

@@ -5,7 +5,7 @@
 #include "actors/topic/metrics.hpp"
 #include "actors/topic/topic.hpp"
 #include "actors/topic_frames.hpp"
-#include "core/log.hpp"
+#include "core/observe/log.hpp"
 
 namespace sluice::actors {
 

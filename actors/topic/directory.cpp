@@ -7,9 +7,9 @@
 #include "actors/messages.hpp"
 #include "actors/topic/metrics.hpp"
 #include "actors/topic/topic.hpp"
-#include "core/append_log.hpp"
-#include "core/file_cache.hpp"
-#include "core/log.hpp"
+#include "core/observe/log.hpp"
+#include "core/storage/append_log.hpp"
+#include "core/storage/file_cache.hpp"
 #include "core/topic_name.hpp"
 
 namespace sluice::actors {

@@ -15,7 +15,7 @@
 #include "actors/topic/store/history_budget.hpp"
 #include "config/config.hpp"
 #include "core/error_code.hpp"
-#include "core/mailbox_gauge.hpp"
+#include "core/observe/mailbox_gauge.hpp"
 #include "transport/client_link.hpp"
 
 namespace sluice::actors {

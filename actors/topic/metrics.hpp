@@ -3,7 +3,7 @@
 #include <string>
 #include <string_view>
 
-#include "core/metrics.hpp"
+#include "core/observe/metrics.hpp"
 
 namespace sluice::actors {
 

@@ -12,7 +12,7 @@
 #include "actors/topic/store/history_pages.hpp"
 #include "actors/topic_frames.hpp"
 #include "core/clock.hpp"
-#include "core/log.hpp"
+#include "core/observe/log.hpp"
 
 namespace sluice::actors {
 namespace {

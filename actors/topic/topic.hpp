@@ -21,7 +21,7 @@
 #include "actors/topic/store/store.hpp"
 #include "actors/topic/subscriber_set.hpp"
 #include "config/config.hpp"
-#include "core/append_log.hpp"
+#include "core/storage/append_log.hpp"
 #include "transport/client_link.hpp"
 
 namespace sluice::actors {

@@ -5,8 +5,8 @@
 #include "actors/messages.hpp"
 #include "actors/strays.hpp"
 #include "core/json.hpp"
-#include "core/log.hpp"
-#include "core/readiness.hpp"
+#include "core/observe/log.hpp"
+#include "core/observe/readiness.hpp"
 #include "transport/upstream/health_probe.hpp"
 #include "transport/upstream/process_launcher.hpp"
 

@@ -11,7 +11,7 @@
 #include "actors/upstream/backoff.hpp"
 #include "actors/upstream/gate.hpp"
 #include "config/config.hpp"
-#include "core/mailbox_gauge.hpp"
+#include "core/observe/mailbox_gauge.hpp"
 
 namespace sluice::transport {
 class health_prober;

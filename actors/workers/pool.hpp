@@ -10,7 +10,7 @@
 #include "actors/cluster/view.hpp"
 #include "actors/upstream/gate.hpp"
 #include "config/config.hpp"
-#include "core/mailbox_gauge.hpp"
+#include "core/observe/mailbox_gauge.hpp"
 
 namespace sluice::actors {
 

@@ -6,7 +6,7 @@
 #include "actors/strays.hpp"
 #include "actors/workers/frames.hpp"
 #include "core/json.hpp"
-#include "core/log.hpp"
+#include "core/observe/log.hpp"
 #include "core/secure_random.hpp"
 #include "security/authenticator.hpp"
 

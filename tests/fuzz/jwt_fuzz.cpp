@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "security/authenticator.hpp"
-#include "security/jwt.hpp"
+#include "security/jwt/jwt.hpp"
 
 namespace {
 

@@ -27,7 +27,7 @@ class DocsCheck(unittest.TestCase):
 
     def test_each_kind_of_drift_is_reported(self):
         plants = [  # (file, text to add or replace, what the report names)
-            ("core/metrics.cpp", '\nconst char* planted = "sluice_planted_total";\n',
+            ("core/observe/metrics.cpp", '\nconst char* planted = "sluice_planted_total";\n',
              "metric `sluice_planted_total` is in the code"),
             ("README.md", "\n| `sluice_ghost_total` | gone |\n", "metric `sluice_ghost_total` is in the docs"),
             ("docs/protocol.md", '\n```json\n{"type":"teleport"}\n```\n', "frame type `teleport`"),

@@ -2,8 +2,8 @@
 
 #include "core/error_code.hpp"
 #include "core/json.hpp"
-#include "core/metrics.hpp"
-#include "core/readiness.hpp"
+#include "core/observe/metrics.hpp"
+#include "core/observe/readiness.hpp"
 
 namespace sluice::transport {
 namespace {

@@ -1,7 +1,7 @@
 #include "transport/server/http_session.hpp"
 
 #include "core/error_code.hpp"
-#include "core/log.hpp"
+#include "core/observe/log.hpp"
 #include "transport/http/api_request.hpp"
 #include "transport/http/http_endpoints.hpp"
 #include "transport/server/upgrade_admission.hpp"

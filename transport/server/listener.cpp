@@ -1,7 +1,7 @@
 #include "transport/server/listener.hpp"
 
 #include "core/error_code.hpp"
-#include "core/log.hpp"
+#include "core/observe/log.hpp"
 #include "transport/server/http_session.hpp"
 #include "transport/server/tls_detector.hpp"
 

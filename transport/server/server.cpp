@@ -3,7 +3,7 @@
 #include <thread>
 #include <vector>
 
-#include "core/log.hpp"
+#include "core/observe/log.hpp"
 #include "transport/beast.hpp"
 #include "transport/server/listener.hpp"
 #include "transport/server/tls_detector.hpp"

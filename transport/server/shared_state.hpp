@@ -7,7 +7,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "core/metrics.hpp"
+#include "core/observe/metrics.hpp"
 #include "security/rate_limiter.hpp"
 #include "transport/client_link.hpp"
 #include "transport/http/api_request.hpp"

@@ -1,6 +1,6 @@
 #include "transport/server/tls_detector.hpp"
 
-#include "core/log.hpp"
+#include "core/observe/log.hpp"
 #include "transport/server/http_session.hpp"
 
 namespace sluice::transport {

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "core/log.hpp"
+#include "core/observe/log.hpp"
 #include "transport/http/query_string.hpp"
 
 namespace sluice::transport {

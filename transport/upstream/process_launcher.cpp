@@ -16,7 +16,7 @@
 #include <mutex>
 #include <system_error>
 
-#include "core/metrics.hpp"
+#include "core/observe/metrics.hpp"
 #include "transport/upstream/io_thread.hpp"
 
 extern char** environ;

@@ -4,7 +4,7 @@
 #include <array>
 #include <atomic>
 
-#include "core/metrics.hpp"
+#include "core/observe/metrics.hpp"
 #include "transport/beast.hpp"
 #include "transport/upstream/io_thread.hpp"
 

@@ -2,7 +2,7 @@
 
 #include <atomic>
 
-#include "core/metrics.hpp"
+#include "core/observe/metrics.hpp"
 #include "transport/beast.hpp"
 #include "transport/upstream/io_thread.hpp"
 

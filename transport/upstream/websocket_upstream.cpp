@@ -5,7 +5,7 @@
 #include <map>
 #include <mutex>
 
-#include "core/metrics.hpp"
+#include "core/observe/metrics.hpp"
 #include "transport/beast.hpp"
 #include "transport/upstream/io_thread.hpp"
 

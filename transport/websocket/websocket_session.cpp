@@ -1,6 +1,6 @@
 #include "transport/websocket/websocket_session.hpp"
 
-#include "core/log.hpp"
+#include "core/observe/log.hpp"
 #include "transport/websocket/frame_header.hpp"
 
 namespace sluice::transport {

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "core/fifo.hpp"
-#include "core/mailbox_gauge.hpp"
+#include "core/observe/mailbox_gauge.hpp"
 #include "transport/client_link.hpp"
 #include "transport/server/shared_state.hpp"
 #include "transport/server/streams.hpp"

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "actors/topic/store/history.hpp"
-#include "core/append_log.hpp"
+#include "core/storage/append_log.hpp"
 
 namespace sluice::actors {
 

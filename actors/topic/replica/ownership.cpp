@@ -14,7 +14,7 @@
 #include "actors/topic/topic.hpp"
 #include "actors/topic_frames.hpp"
 #include "core/clock.hpp"
-#include "core/log.hpp"
+#include "core/observe/log.hpp"
 
 namespace sluice::actors {
 using namespace replica_timing;

@@ -13,7 +13,7 @@
 #include "actors/topic/replica/timing.hpp"
 #include "actors/topic/topic.hpp"
 #include "actors/topic_frames.hpp"
-#include "core/log.hpp"
+#include "core/observe/log.hpp"
 
 namespace sluice::actors {
 

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "core/append_log.hpp"
+#include "core/storage/append_log.hpp"
 
 namespace sluice::actors {
 

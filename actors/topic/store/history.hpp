@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "actors/topic/store/history_budget.hpp"
-#include "core/append_log.hpp"
+#include "core/storage/append_log.hpp"
 #include "transport/protocol.hpp"
 
 namespace sluice::actors {

@@ -8,7 +8,7 @@
 #include <mutex>
 #include <set>
 
-#include "core/metrics.hpp"
+#include "core/observe/metrics.hpp"
 
 namespace sluice::actors {
 

@@ -6,7 +6,7 @@
 
 #include "actors/topic/metrics.hpp"
 #include "core/clock.hpp"
-#include "core/log.hpp"
+#include "core/observe/log.hpp"
 
 namespace sluice::actors {
 

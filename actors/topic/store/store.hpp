@@ -8,7 +8,7 @@
 #include "actors/topic/store/history.hpp"
 #include "actors/topic/store/history_budget.hpp"
 #include "config/config.hpp"
-#include "core/append_log.hpp"
+#include "core/storage/append_log.hpp"
 
 namespace sluice::actors {
 

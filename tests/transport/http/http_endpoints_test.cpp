@@ -1,6 +1,6 @@
 #include "transport/http/http_endpoints.hpp"
 
-#include "core/readiness.hpp"
+#include "core/observe/readiness.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

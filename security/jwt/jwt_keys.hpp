@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "config/config.hpp"
-#include "security/jwt.hpp"
+#include "security/jwt/jwt.hpp"
 
 namespace sluice::security {
 

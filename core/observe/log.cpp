@@ -1,4 +1,4 @@
-#include "core/log.hpp"
+#include "core/observe/log.hpp"
 
 #include <atomic>
 #include <chrono>

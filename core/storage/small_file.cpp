@@ -1,4 +1,4 @@
-#include "core/small_file.hpp"
+#include "core/storage/small_file.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>

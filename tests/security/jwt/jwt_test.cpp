@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
-#include "security/base64url.hpp"
-#include "security/jwt.hpp"
-#include "security/jwt_keys.hpp"
+#include "security/jwt/base64url.hpp"
+#include "security/jwt/jwt.hpp"
+#include "security/jwt/jwt_keys.hpp"
 
 namespace sluice::security {
 namespace {

@@ -1,10 +1,10 @@
-#include "security/jwt.hpp"
+#include "security/jwt/jwt.hpp"
 
 #include <simdjson.h>
 
 #include <algorithm>
 
-#include "security/base64url.hpp"
+#include "security/jwt/base64url.hpp"
 
 namespace sluice::security::jwt {
 namespace {

@@ -1,4 +1,4 @@
-#include "core/file_cache.hpp"
+#include "core/storage/file_cache.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "core/append_log.hpp"
+#include "core/storage/append_log.hpp"
 
 namespace sluice {
 namespace {

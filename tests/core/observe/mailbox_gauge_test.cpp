@@ -1,8 +1,8 @@
-#include "core/mailbox_gauge.hpp"
+#include "core/observe/mailbox_gauge.hpp"
 
 #include <gtest/gtest.h>
 
-#include "core/metrics.hpp"
+#include "core/observe/metrics.hpp"
 
 namespace sluice {
 namespace {

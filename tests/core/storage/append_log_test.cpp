@@ -1,4 +1,4 @@
-#include "core/append_log.hpp"
+#include "core/storage/append_log.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

@@ -1,4 +1,4 @@
-#include "core/file_cache.hpp"
+#include "core/storage/file_cache.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <utility>
 
-#include "core/metrics.hpp"
+#include "core/observe/metrics.hpp"
 
 namespace sluice {
 

@@ -1,4 +1,4 @@
-#include "security/jwt_keys.hpp"
+#include "security/jwt/jwt_keys.hpp"
 
 #include <openssl/bio.h>
 #include <openssl/bn.h>

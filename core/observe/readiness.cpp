@@ -1,4 +1,4 @@
-#include "core/readiness.hpp"
+#include "core/observe/readiness.hpp"
 
 #include <algorithm>
 

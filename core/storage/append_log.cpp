@@ -1,4 +1,4 @@
-#include "core/append_log.hpp"
+#include "core/storage/append_log.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "core/file_cache.hpp"
+#include "core/storage/file_cache.hpp"
 
 // One topic's history on disk: a header (magic, epoch) and then records, each
 // with a CRC-32 over its contents. Appends only; a record that fails its

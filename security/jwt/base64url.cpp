@@ -1,4 +1,4 @@
-#include "security/base64url.hpp"
+#include "security/jwt/base64url.hpp"
 
 #include <array>
 #include <cstdint>
