@@ -408,12 +408,15 @@ class ClusterRefusals(unittest.IsolatedAsyncioTestCase):
 
     async def test_a_node_that_cannot_bind_its_cluster_port_exits_1_every_time(self):
         cluster = Cluster(self)
-        cluster.start(1)
-        cluster.start(2)
-        await cluster.until_up(1, 2)
         with socket.socket() as busy:  # node 3's cluster port, taken
-            busy.bind(("127.0.0.1", cluster.cluster_ports[3]))
+            # Bound first, on a port of its own: a port picked free and bound later may have
+            # been taken meanwhile by another test running in parallel.
+            busy.bind(("127.0.0.1", 0))
             busy.listen()
+            cluster.cluster_ports[3] = busy.getsockname()[1]
+            cluster.start(1)
+            cluster.start(2)
+            await cluster.until_up(1, 2)
             env = {**os.environ, **cluster.env(SECRET), "NODE3_PORT": "0",
                    # the exit is what is checked here: a leak report would change its code
                    "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "") + ":detect_leaks=0"}
