@@ -1,3 +1,7 @@
+// The YAML pass over the sections this file owns (server, upstreams, routes,
+// limits, log) and the entry points that run every section's reader. Over
+// 400 lines because the upstream kinds' readers (process, websocket, sse,
+// workers) share one section; cluster, security and topics have their own.
 #include "config/loader.hpp"
 
 #include <fstream>

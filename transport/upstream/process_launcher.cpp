@@ -1,3 +1,6 @@
+// Over 400 lines for a reason: spawning (fork, PR_SET_PDEATHSIG, exec),
+// reading stdout and stderr with flow control, and terminating the process
+// group are one state machine around the same pipes and pid.
 #include "transport/upstream/process_launcher.hpp"
 
 #include <fcntl.h>
