@@ -173,7 +173,14 @@ class ClusterFaults(unittest.IsolatedAsyncioTestCase):
         await publish_some(local, "a", 50)
         cluster.nodes[owner].proc.send_signal(signal.SIGSTOP)
         await publish_some(local, "b", 200)  # queued at the frozen owner
-        await asyncio.sleep(5)  # past heartbeat_timeout: the others take over
+        # Past heartbeat_timeout the others take the topic over in a new epoch. Waited for, not
+        # slept on: on a loaded machine it may take longer, and a topic nobody took over stays
+        # in its first epoch, where acknowledging the queued publishes after the thaw is right.
+        def taken_over(info):
+            return info["owner"] not in ("", f"node{owner}") and info["epoch"] != first_epoch
+
+        taken = await cluster.until_topic(others[0], topic, taken_over)
+        self.assertTrue(taken_over(taken), taken)
         await publish_some(remote, "c", 100)
         cluster.nodes[owner].proc.send_signal(signal.SIGCONT)
         for i in (1, 2, 3):
