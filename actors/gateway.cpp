@@ -18,8 +18,11 @@ class session_sink : public transport::inbound_sink {
  public:
   explicit session_sink(caf::actor session) : session_(std::move(session)) {}
 
-  void on_message(transport::client_message msg) override {
-    caf::anon_send(session_, std::move(msg));
+  void on_message(protocol::client_frame frame) override {
+    caf::anon_send(session_, std::move(frame));
+  }
+  void on_message(protocol::worker_frame frame) override {
+    caf::anon_send(session_, std::move(frame));
   }
   void on_writable() override { caf::anon_send(session_, writable_atom::value); }
   void on_closed(transport::close_info info) override {

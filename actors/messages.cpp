@@ -23,7 +23,6 @@ std::string_view to_string(request_outcome outcome) {
 }
 
 void register_message_types(caf::actor_system_config& cfg) {
-  cfg.add_message_type<transport::client_message>("sluice.client_message");
   cfg.add_message_type<transport::close_info>("sluice.close_info");
   cfg.add_message_type<job_event>("sluice.job_event");
   cfg.add_message_type<process_line>("sluice.process_line");

@@ -9,8 +9,9 @@
 #include <string>
 
 #include "core/error_code.hpp"
+#include "protocol/client_frames.hpp"
+#include "protocol/worker_frames.hpp"
 #include "transport/client_link.hpp"
-#include "transport/protocol.hpp"
 
 namespace sluice::actors {
 
@@ -234,16 +235,12 @@ void register_message_types(caf::actor_system_config& cfg);
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sluice::actors::slot_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<sluice::transport::client_link>)
+// What a connection read, for the actor on the same node that serves it.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sluice::protocol::client_frame)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sluice::protocol::worker_frame)
 
 // Transport's types that travel in actor messages.
 namespace sluice::transport {
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, client_message& x) {
-  return f(caf::meta::type_name("sluice.client_message"), x.type, x.id, x.route, x.payload,
-           x.compat, x.topic, x.since, x.epoch, x.error, x.error_message, x.routes, x.capacity,
-           x.token, x.name);
-}
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, close_info& x) {

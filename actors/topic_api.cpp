@@ -9,9 +9,9 @@
 #include "actors/messages.hpp"
 #include "actors/one_shot.hpp"
 #include "actors/topic/store/history_pages.hpp"
-#include "actors/topic_frames.hpp"
 #include "core/json.hpp"
 #include "core/topic_name.hpp"
+#include "protocol/topic_frames.hpp"
 
 namespace sluice::actors {
 namespace {
@@ -51,7 +51,7 @@ http_reply json_reply(std::string body) {
   return r;
 }
 
-http_reply failure_reply(frames::publish_failure failure) {
+http_reply failure_reply(protocol::frames::publish_failure failure) {
   return error_reply(failure.code, failure.message);
 }
 
@@ -114,7 +114,7 @@ void topic_api::publish(transport::api_call call, reply_fn done) {
   found.mailbox->accepted();
   in_actor(system_, [topic = found.topic, lease = found.lease, call = std::move(call),
                      done = std::move(done)](auto* self) mutable {
-    auto kind = static_cast<std::uint8_t>(frames::record_kind::event);
+    auto kind = static_cast<std::uint8_t>(protocol::frames::record_kind::event);
     self->request(topic, patience, publish_atom::value, kind, std::move(call.data))
         .then(
             [self, done, name = call.topic](std::string& error, std::uint64_t offset,
@@ -126,7 +126,7 @@ void topic_api::publish(transport::api_call call, reply_fn done) {
                                     .num("epoch", static_cast<std::int64_t>(epoch))
                                     .finish()));
               else
-                done(failure_reply(frames::publish_failure_of(error)));
+                done(failure_reply(protocol::frames::publish_failure_of(error)));
               self->quit();
             },
             [self, done](caf::error&) {

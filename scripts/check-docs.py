@@ -12,7 +12,7 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # The product's own code; the load generator (bench/client/) is a tool of its own.
-CODE_DIRS = ["actors", "transport", "core", "security", "config", "bin"]
+CODE_DIRS = ["protocol", "actors", "transport", "core", "security", "config", "bin"]
 DOCS = ["README.md"] + sorted(glob.glob(os.path.join(ROOT, "docs", "*.md")))
 
 

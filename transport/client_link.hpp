@@ -4,8 +4,10 @@
 #include <memory>
 #include <string>
 
+#include "protocol/client_frames.hpp"
+#include "protocol/shared_frame.hpp"
+#include "protocol/worker_frames.hpp"
 #include "security/identity.hpp"
-#include "transport/protocol.hpp"
 #include "transport/websocket/connect_params.hpp"
 
 // The boundary between transport and actors. Transport implements
@@ -13,6 +15,8 @@
 // implement `inbound_sink` (where a connection delivers what it read) and
 // `connection_handler` (who receives new connections). No socket crosses it.
 namespace sluice::transport {
+
+using protocol::shared_frame;
 
 enum class send_status : std::uint8_t {
   queued,    // the frame will be written
@@ -80,7 +84,9 @@ struct close_info {
 class inbound_sink {
  public:
   virtual ~inbound_sink() = default;
-  virtual void on_message(client_message msg) = 0;
+  // A client's frame (client endpoints) or a worker's (the /workers endpoint).
+  virtual void on_message(protocol::client_frame frame) = 0;
+  virtual void on_message(protocol::worker_frame frame) = 0;
   // The outbound queue drained after client_link::notify_when_writable().
   virtual void on_writable() = 0;
   // Called exactly once, last.

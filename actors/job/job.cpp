@@ -1,8 +1,8 @@
 #include "actors/job/job.hpp"
 
 #include "actors/actor_metrics.hpp"
-#include "actors/frames.hpp"
 #include "actors/strays.hpp"
+#include "protocol/server_frames.hpp"
 
 namespace sluice::actors {
 
@@ -34,7 +34,7 @@ void job_shell::finish(std::string frame, request_outcome outcome) {
 
 void job_shell::fail(ec code, std::string_view message, request_outcome outcome) {
   actor_metrics::get().count_error(code);
-  finish(frames::error(code, message, req_.id), outcome);
+  finish(protocol::frames::error(code, message, req_.id), outcome);
 }
 
 caf::behavior job_actor(caf::stateful_actor<job_shell>* self, job_spec spec,

@@ -1,8 +1,8 @@
 #include "actors/job/process.hpp"
 
-#include "actors/frames.hpp"
 #include "actors/job/flow_control.hpp"
 #include "actors/upstream/relay.hpp"
+#include "protocol/server_frames.hpp"
 
 namespace sluice::actors {
 namespace {
@@ -87,7 +87,8 @@ class process_job final : public job_driver {
 
   void on_line(process_line& msg) {
     if (msg.from_stderr || spec_.output == config::process_output::lines)
-      return job_.emit(frames::process_line(job_.request().id, msg.from_stderr, msg.line));
+      return job_.emit(
+          protocol::frames::process_line(job_.request().id, msg.from_stderr, msg.line));
     on_json_line(msg.line);
   }
 
@@ -103,10 +104,10 @@ class process_job final : public job_driver {
         final_data_ = std::move(msg.data);  // sent when the process exits successfully
         return acknowledge_lines(1);        // no frame, so no credit will come back for it
       case relayed_message::kind::token:
-        return job_.emit(frames::with_data("token", id, msg.data));
+        return job_.emit(protocol::frames::with_data("token", id, msg.data));
       case relayed_message::kind::progress:
       case relayed_message::kind::error:  // the exit status decides whether the request failed
-        return job_.emit(frames::with_data("progress", id, msg.data));
+        return job_.emit(protocol::frames::with_data("progress", id, msg.data));
     }
   }
 
@@ -118,7 +119,8 @@ class process_job final : public job_driver {
     if (msg.exit_code != 0)
       return job_.fail(ec::upstream_failed,
                        "the process exited with status " + std::to_string(msg.exit_code));
-    job_.finish(frames::process_final(job_.request().id, final_data_), request_outcome::ok);
+    job_.finish(protocol::frames::process_final(job_.request().id, final_data_),
+                request_outcome::ok);
   }
 
   void acknowledge_lines(std::uint32_t n) {

@@ -3,7 +3,6 @@
 #include <caf/all.hpp>
 
 #include "actors/actor_metrics.hpp"
-#include "actors/frames.hpp"
 #include "actors/job/job.hpp"
 #include "actors/job/process.hpp"
 #include "actors/job/sse.hpp"
@@ -12,6 +11,7 @@
 #include "actors/upstream/supervisor.hpp"
 #include "actors/workers/job.hpp"
 #include "actors/workers/pool.hpp"
+#include "protocol/server_frames.hpp"
 #include "transport/upstream/health_probe.hpp"
 
 namespace sluice::actors {
@@ -101,13 +101,15 @@ job_start router::start_job(caf::event_based_actor* parent, const config::route_
   if (up == nullptr) throw std::logic_error("route " + route.name + " has no upstream");
   if (!up->gate->admits()) {
     actor_metrics::get().upstream_rejected.with({up->config->name}).inc();
-    if (route.fallback) return {{}, frames::fallback(req.id, *route.fallback), request_outcome::ok};
+    if (route.fallback)
+      return {{}, protocol::frames::fallback(req.id, *route.fallback), request_outcome::ok};
     actor_metrics::get().count_error(ec::upstream_unavailable);
     auto why = up->config->kind == config::upstream_kind::workers
                    ? "no worker is connected to the upstream \"" + up->config->name + "\""
                    : "the upstream \"" + up->config->name + "\" is unavailable (its circuit is " +
                          std::string{to_string(up->gate->state())} + "; see /readyz)";
-    return {{}, frames::error(ec::upstream_unavailable, why, req.id), request_outcome::error};
+    return {
+        {}, protocol::frames::error(ec::upstream_unavailable, why, req.id), request_outcome::error};
   }
   switch (up->config->kind) {
     case config::upstream_kind::sse:

@@ -2,10 +2,10 @@
 
 #include <simdjson.h>
 
-#include "actors/frames.hpp"
 #include "actors/job/flow_control.hpp"
 #include "actors/job/payload.hpp"
 #include "core/json.hpp"
+#include "protocol/server_frames.hpp"
 
 namespace sluice::actors {
 namespace {
@@ -91,10 +91,10 @@ class sse_job final : public job_driver {
     const auto& id = job_.request().id;
     bool is_final = false;
     if (!obj[config_.final_field].get_bool().get(is_final) && is_final)
-      return job_.finish(frames::final_with_data(id, minified), request_outcome::ok);
+      return job_.finish(protocol::frames::final_with_data(id, minified), request_outcome::ok);
     simdjson::dom::element token;
     auto type = obj[config_.token_field].get(token) ? "progress" : "token";
-    job_.emit(frames::with_data(type, id, minified));
+    job_.emit(protocol::frames::with_data(type, id, minified));
   }
 
   job_shell& job_;

@@ -1,8 +1,8 @@
 #include "actors/job/uppercase.hpp"
 
-#include "actors/frames.hpp"
 #include "actors/job/flow_control.hpp"
 #include "actors/job/payload.hpp"
+#include "protocol/server_frames.hpp"
 
 namespace sluice::actors {
 namespace {
@@ -36,9 +36,10 @@ class uppercase_job final : public job_driver {
   void on_tick() {
     const auto& id = job_.request().id;
     if (step_ == params_.steps)
-      return job_.finish(frames::final_result(id, to_upper_ascii(text_)), request_outcome::ok);
+      return job_.finish(protocol::frames::final_result(id, to_upper_ascii(text_)),
+                         request_outcome::ok);
     ++step_;
-    job_.emit(frames::progress(id, step_, params_.steps));
+    job_.emit(protocol::frames::progress(id, step_, params_.steps));
     window_.sent();
     schedule_next_tick();
   }

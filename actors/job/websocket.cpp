@@ -1,9 +1,9 @@
 #include "actors/job/websocket.hpp"
 
-#include "actors/frames.hpp"
 #include "actors/job/flow_control.hpp"
 #include "actors/job/payload.hpp"
 #include "actors/upstream/relay.hpp"
+#include "protocol/server_frames.hpp"
 
 namespace sluice::actors {
 namespace {
@@ -81,15 +81,15 @@ class websocket_job final : public job_driver {
                          "the upstream sent a message that is not a JSON object");
       case relayed_message::kind::final:
         std::exchange(connection_, nullptr)->release();  // the upstream finished: reusable
-        return job_.finish(frames::final_with_data(id, msg.data), request_outcome::ok);
+        return job_.finish(protocol::frames::final_with_data(id, msg.data), request_outcome::ok);
       case relayed_message::kind::error:
         std::exchange(connection_, nullptr)->release();
         actor_metrics::get().count_error(ec::upstream_failed);
-        return job_.finish(frames::upstream_error(id, msg.data), request_outcome::error);
+        return job_.finish(protocol::frames::upstream_error(id, msg.data), request_outcome::error);
       case relayed_message::kind::token:
-        return job_.emit(frames::with_data("token", id, msg.data));
+        return job_.emit(protocol::frames::with_data("token", id, msg.data));
       case relayed_message::kind::progress:
-        return job_.emit(frames::with_data("progress", id, msg.data));
+        return job_.emit(protocol::frames::with_data("progress", id, msg.data));
     }
   }
 

@@ -5,18 +5,18 @@
 #include <utility>
 
 #include "actors/actor_metrics.hpp"
-#include "actors/frames.hpp"
 #include "actors/job/flow_control.hpp"
 #include "actors/strays.hpp"
 #include "core/observe/log.hpp"
+#include "core/overloaded.hpp"
 #include "core/secure_random.hpp"
+#include "protocol/server_frames.hpp"
 #include "security/access.hpp"
 #include "security/client_ids.hpp"
 
 namespace sluice::actors {
 namespace {
 
-using transport::client_message_type;
 using transport::close_code;
 
 }  // namespace
@@ -63,7 +63,7 @@ caf::behavior session_state::make_behavior(std::shared_ptr<transport::client_lin
 
 caf::behavior session_state::running_behavior() {
   return {
-      [this](transport::client_message& msg) { on_client_message(msg); },
+      [this](protocol::client_frame& frame) { on_client_frame(frame); },
       [this](job_event& ev) { on_job_event(ev); },
       [this](writable_atom) { on_writable(); },
       [this](closed_atom, const transport::close_info& info) { on_closed(info); },
@@ -82,14 +82,14 @@ caf::behavior session_state::closing_behavior() {
 }
 
 void session_state::begin(std::string_view resume) {
-  send(frames::welcome({.session = id_,
-                        .node = ctx_->node_name,
-                        .routes = ctx_->routes.names(),
-                        .default_route = ctx_->routes.default_route(),
-                        .inbox = topics_->inbox_name(),
-                        .user = who_.subject,
-                        .user_channel = topics_->user_channel(),
-                        .resume = resume}));
+  send(protocol::frames::welcome({.session = id_,
+                                  .node = ctx_->node_name,
+                                  .routes = ctx_->routes.names(),
+                                  .default_route = ctx_->routes.default_route(),
+                                  .inbox = topics_->inbox_name(),
+                                  .user = who_.subject,
+                                  .user_channel = topics_->user_channel(),
+                                  .resume = resume}));
   topics_->start();
   watch_expiry();
 }
@@ -113,46 +113,30 @@ void session_state::refuse(ec code) {
   link_->close(close, std::string{to_string(code)});
 }
 
-void session_state::on_client_message(transport::client_message& msg) {
-  switch (msg.type) {
-    case client_message_type::request:
-      on_request(msg);
-      break;
-    case client_message_type::cancel:
-      on_cancel(msg);
-      break;
-    case client_message_type::ping:
-      send(frames::pong(msg.id));
-      break;
-    case client_message_type::subscribe:
-      topics_->subscribe(msg);
-      break;
-    case client_message_type::unsubscribe:
-      topics_->unsubscribe(msg);
-      break;
-    case client_message_type::publish:
-      if (!topics_->publish(msg)) return;  // waits for the topic; consumed once sent
-      break;
-    case client_message_type::refresh:
-      on_refresh(msg);
-      break;
-    case client_message_type::invalid:
-      if (msg.error == ec::rate_limited) {
-        actor_metrics::get().count_error(msg.error);
-        send(frames::rate_limited(msg.error_message, msg.id, msg.retry_after_ms));
-      } else {
-        send_error(msg.error, msg.error_message, msg.id);
-      }
-      break;
-    case client_message_type::worker_register:  // never decoded on a client connection
-    case client_message_type::worker_update:
-    case client_message_type::heartbeat:
-      break;
-  }
-  link_->consumed();  // credit back to the connection (limits.mailbox)
+void session_state::on_client_frame(protocol::client_frame& frame) {
+  using namespace protocol;
+  bool consumed = std::visit(overloaded{
+                                 [this](request& f) { return on_request(f), true; },
+                                 [this](cancel& f) { return on_cancel(f), true; },
+                                 [this](ping& f) { return send(frames::pong(f.id)), true; },
+                                 [this](subscribe& f) { return topics_->subscribe(f), true; },
+                                 [this](unsubscribe& f) { return topics_->unsubscribe(f), true; },
+                                 // false: it waits for the topic, and is consumed once sent.
+                                 [this](publish& f) { return topics_->publish(f); },
+                                 [this](refresh& f) { return on_refresh(f), true; },
+                                 [this](invalid& f) { return on_invalid(f), true; },
+                             },
+                             frame);
+  if (consumed) link_->consumed();  // credit back to the connection (limits.mailbox)
 }
 
-void session_state::on_request(transport::client_message& msg) {
+void session_state::on_invalid(const protocol::invalid& frame) {
+  if (frame.code != ec::rate_limited) return send_error(frame.code, frame.message, frame.id);
+  actor_metrics::get().count_error(frame.code);
+  send(protocol::frames::rate_limited(frame.message, frame.id, frame.retry_after_ms));
+}
+
+void session_state::on_request(protocol::request& msg) {
   auto id = msg.id.empty() ? "\"auto-" + std::to_string(next_auto_id_++) + "\"" : msg.id;
   if (draining_) return send_error(ec::shutting_down, "the server is shutting down", id);
   if (jobs_.contains(id))
@@ -181,7 +165,7 @@ void session_state::on_request(transport::client_message& msg) {
   jobs_.emplace(id, in_flight{std::move(started.job), route->name, now});
 }
 
-void session_state::on_cancel(const transport::client_message& msg) {
+void session_state::on_cancel(const protocol::cancel& msg) {
   auto it = jobs_.find(msg.id);
   if (it == jobs_.end())
     return send_error(ec::unknown_request, "no request with this id is in flight", msg.id);
@@ -191,7 +175,7 @@ void session_state::on_cancel(const transport::client_message& msg) {
 
 // A new token for the same identity moves the session's end; a token that
 // does not verify is refused and the session goes on until the old one expires.
-void session_state::on_refresh(const transport::client_message& msg) {
+void session_state::on_refresh(const protocol::refresh& msg) {
   if (!ctx_->auth)
     return send_error(ec::invalid_frame, "this server does not authenticate clients", msg.id);
   auto verdict = ctx_->auth->authenticate(msg.token, security::unix_now());
@@ -208,7 +192,7 @@ void session_state::on_refresh(const transport::client_message& msg) {
     return send_error(ec::forbidden, "a refresh token must be for the same identity", msg.id);
   who_ = std::move(*verdict.who);
   log::debug("session", "refreshed", {{"session", id_}, {"expires_at", who_.expires_at}});
-  send(frames::refreshed(msg.id, who_.expires_at));
+  send(protocol::frames::refreshed(msg.id, who_.expires_at));
   watch_expiry();
 }
 
@@ -345,7 +329,7 @@ void session_state::abort_request(job_map::iterator it, ec code, std::string_vie
   self_->send_exit(it->second.job, caf::exit_reason::user_shutdown);
   if (outcome != request_outcome::client_gone) {
     actor_metrics::get().count_error(code);
-    send_stream(frames::error(code, message, it->first));
+    send_stream(protocol::frames::error(code, message, it->first));
   }
   finish_request(it, outcome);
 }
@@ -365,7 +349,7 @@ void session_state::count_request(const std::string& route, request_outcome outc
 
 void session_state::send_error(ec code, std::string_view message, std::string_view id) {
   actor_metrics::get().count_error(code);
-  send(frames::error(code, message, id));
+  send(protocol::frames::error(code, message, id));
 }
 
 void session_state::send(std::string frame) {
@@ -374,7 +358,8 @@ void session_state::send(std::string frame) {
 
 void session_state::send_stream(std::string frame) {
   if (const auto& inbox = topics_->stream_inbox())
-    self_->send(inbox, inbox_frame_atom::value, frames::with_session(std::move(frame), id_));
+    self_->send(inbox, inbox_frame_atom::value,
+                protocol::frames::with_session(std::move(frame), id_));
   else
     send(std::move(frame));
 }

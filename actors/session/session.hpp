@@ -53,10 +53,11 @@ class session_state {
   // subscribes it to its inbox and user channel.
   void begin(std::string_view resume);
   void refuse(ec code);
-  void on_client_message(transport::client_message& msg);
-  void on_request(transport::client_message& msg);
-  void on_cancel(const transport::client_message& msg);
-  void on_refresh(const transport::client_message& msg);
+  void on_client_frame(protocol::client_frame& frame);
+  void on_request(protocol::request& msg);
+  void on_cancel(const protocol::cancel& msg);
+  void on_refresh(const protocol::refresh& msg);
+  void on_invalid(const protocol::invalid& frame);
   void watch_expiry();
   void on_token_check(std::uint64_t round);
   // Seconds until the token's exp plus the clock skew; nothing when it never expires.

@@ -5,12 +5,12 @@
 #include <utility>
 
 #include "actors/actor_metrics.hpp"
-#include "actors/frames.hpp"
 #include "actors/messages.hpp"
-#include "actors/topic_frames.hpp"
 #include "core/observe/log.hpp"
 #include "core/secure_random.hpp"
 #include "core/topic_name.hpp"
+#include "protocol/server_frames.hpp"
+#include "protocol/topic_frames.hpp"
 #include "security/access.hpp"
 #include "security/client_ids.hpp"
 
@@ -131,7 +131,7 @@ topic_directory::lookup session_topics::allowed(const std::string& name, bool pu
   return found;
 }
 
-void session_topics::subscribe(const transport::client_message& msg) {
+void session_topics::subscribe(const protocol::subscribe& msg) {
   auto found = allowed(msg.topic, false, msg.id);
   if (!found.topic) return;
   auto topic = found.topic;
@@ -147,7 +147,7 @@ void session_topics::send_subscribe(const caf::actor& topic, const std::string& 
               epoch, flags);
 }
 
-void session_topics::unsubscribe(const transport::client_message& msg) {
+void session_topics::unsubscribe(const protocol::unsubscribe& msg) {
   if (msg.topic == inbox_name_)
     return send_error(ec::topic_forbidden,
                       "a connection stays subscribed to its inbox: its requests stream there",
@@ -160,7 +160,7 @@ void session_topics::unsubscribe(const transport::client_message& msg) {
   subscribed_.erase(it);
 }
 
-bool session_topics::publish(transport::client_message& msg) {
+bool session_topics::publish(protocol::publish& msg) {
   if (waiting_.empty() && publish_now(msg) == sent::done) return true;
   waiting_.push_back(std::move(msg));
   if (!retry_scheduled_) {
@@ -183,8 +183,8 @@ void session_topics::retry_waiting() {
   }
 }
 
-session_topics::sent session_topics::publish_now(transport::client_message& msg) {
-  if (auto why = topics_.oversize(msg.payload.size()); !why.empty()) {
+session_topics::sent session_topics::publish_now(protocol::publish& msg) {
+  if (auto why = topics_.oversize(msg.data.size()); !why.empty()) {
     send_error(ec::message_too_large, why, msg.id);
     return sent::done;
   }
@@ -194,11 +194,11 @@ session_topics::sent session_topics::publish_now(transport::client_message& msg)
   if (found.mailbox->full()) return sent::must_wait;
   found.mailbox->accepted();
   ++publishes_in_flight_;
-  auto kind = static_cast<std::uint8_t>(frames::record_kind::event);
+  auto kind = static_cast<std::uint8_t>(protocol::frames::record_kind::event);
   // No timeout: each one would sit in the actor clock for its whole duration,
   // one entry per publish. The topic always answers (or CAF reports it gone),
   // and the topic's mailbox bound keeps the requests in flight few.
-  self_->request(found.topic, caf::infinite, publish_atom::value, kind, std::move(msg.payload))
+  self_->request(found.topic, caf::infinite, publish_atom::value, kind, std::move(msg.data))
       .then(
           [this, id = msg.id, name = msg.topic, lease = found.lease](
               const std::string& error, std::uint64_t offset, std::uint64_t epoch) {
@@ -207,11 +207,11 @@ session_topics::sent session_topics::publish_now(transport::client_message& msg)
             // Only a publish with an id is acknowledged: without one it is fire
             // and forget (failures are still reported).
             if (!error.empty()) {
-              auto failure = frames::publish_failure_of(error);
+              auto failure = protocol::frames::publish_failure_of(error);
               send_error(failure.code, std::move(failure.message), id);
             } else if (!id.empty())
-              link_->send(
-                  std::make_shared<const std::string>(frames::published(id, name, offset, epoch)));
+              link_->send(std::make_shared<const std::string>(
+                  protocol::frames::published(id, name, offset, epoch)));
           },
           [this, id = msg.id](caf::error&) {
             --publishes_in_flight_;
@@ -227,7 +227,7 @@ void session_topics::on_writable() {
 
 void session_topics::send_error(ec code, std::string_view message, std::string_view id) {
   actor_metrics::get().count_error(code);
-  link_->send(std::make_shared<const std::string>(frames::error(code, message, id)));
+  link_->send(std::make_shared<const std::string>(protocol::frames::error(code, message, id)));
 }
 
 }  // namespace sluice::actors

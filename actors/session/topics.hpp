@@ -53,11 +53,11 @@ class session_topics {
   void start();
   const std::string& inbox_name() const { return inbox_name_; }
   const std::string& user_channel() const { return user_channel_; }
-  void subscribe(const transport::client_message& msg);
-  void unsubscribe(const transport::client_message& msg);
+  void subscribe(const protocol::subscribe& msg);
+  void unsubscribe(const protocol::unsubscribe& msg);
   // False when the publish waits for its topic's mailbox (limits.topic_mailbox):
   // its frame is consumed (credited to the connection) once it is sent.
-  bool publish(transport::client_message& msg);
+  bool publish(protocol::publish& msg);
   // Sends the waiting publishes, in order, while their topics have room.
   void retry_waiting();
   // The client's queue drained: topics that held messages back carry on.
@@ -75,7 +75,7 @@ class session_topics {
                       std::uint64_t epoch, std::uint8_t flags);
   void send_error(ec code, std::string_view message, std::string_view id);
   enum class sent { done, must_wait };
-  sent publish_now(transport::client_message& msg);
+  sent publish_now(protocol::publish& msg);
 
   caf::event_based_actor* self_;
   std::shared_ptr<transport::client_link> link_;
@@ -97,7 +97,7 @@ class session_topics {
   // Publishes held while a topic's mailbox is full. Their frames stay
   // unconsumed, so once limits.mailbox of them wait the connection stops
   // reading and TCP pushes back on the publisher.
-  std::list<transport::client_message> waiting_;  // a list: nothing allocated while empty
+  std::list<protocol::publish> waiting_;  // a list: nothing allocated while empty
   bool retry_scheduled_ = false;
   std::size_t publishes_in_flight_ = 0;
   std::size_t max_publishes_in_flight_;

@@ -8,9 +8,9 @@
 #include "actors/messages.hpp"
 #include "actors/topic/replica/records.hpp"
 #include "actors/topic/topic.hpp"
-#include "actors/topic_frames.hpp"
 #include "core/observe/log.hpp"
 #include "core/storage/small_file.hpp"
+#include "protocol/topic_frames.hpp"
 #include "security/client_ids.hpp"
 
 namespace sluice::actors {
@@ -59,7 +59,8 @@ void topic_state::set_claim(std::string digest) {
       log::error("topic", "claim_not_stored", {{"topic", topic_}, {"error", error}});
   }
   if (followers_.empty()) return;
-  auto packed = pack_record({0, 0, static_cast<std::uint8_t>(frames::record_kind::claim), claim_});
+  auto packed =
+      pack_record({0, 0, static_cast<std::uint8_t>(protocol::frames::record_kind::claim), claim_});
   for (const auto& f : followers_)  // answered like any replication; nobody waits for it
     self_->request(f, patience, replicate_atom::value, epoch_, packed)
         .then([](bool) {}, [](caf::error&) {});

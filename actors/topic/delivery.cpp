@@ -4,8 +4,8 @@
 
 #include "actors/topic/metrics.hpp"
 #include "actors/topic/topic.hpp"
-#include "actors/topic_frames.hpp"
 #include "core/observe/log.hpp"
+#include "protocol/topic_frames.hpp"
 
 namespace sluice::actors {
 
@@ -91,7 +91,8 @@ void topic_state::wait_for_writable(subscriber& s) {
 void topic_state::send_gap(const link_ptr& link, std::uint64_t from, std::uint64_t to,
                            std::string_view reason) {
   topic_metrics::get().gaps.with({std::string{reason}}).inc();
-  link->send(std::make_shared<const std::string>(frames::gap(topic_, epoch_, from, to, reason)));
+  link->send(
+      std::make_shared<const std::string>(protocol::frames::gap(topic_, epoch_, from, to, reason)));
 }
 
 }  // namespace sluice::actors

@@ -5,14 +5,14 @@
 #include <utility>
 
 #include "actors/actor_metrics.hpp"
-#include "actors/frames.hpp"
 #include "actors/messages.hpp"
 #include "actors/strays.hpp"
 #include "actors/topic/metrics.hpp"
 #include "actors/topic/store/history_pages.hpp"
-#include "actors/topic_frames.hpp"
 #include "core/clock.hpp"
 #include "core/observe/log.hpp"
+#include "protocol/server_frames.hpp"
+#include "protocol/topic_frames.hpp"
 
 namespace sluice::actors {
 namespace {
@@ -113,11 +113,11 @@ void topic_state::on_subscribe(const link_ptr& link, const caf::actor& session,
   if (since >= 0 && !other_epoch && static_cast<std::uint64_t>(since) > h.last()) {
     actor_metrics::get().count_error(ec::invalid_offset);
     link->send(std::make_shared<const std::string>(
-        frames::error(ec::invalid_offset,
-                      "`since` " + std::to_string(since) + " is past the last offset (" +
-                          std::to_string(h.last()) + ") of topic " + topic_ + " in epoch " +
-                          std::to_string(epoch_),
-                      id)));
+        protocol::frames::error(ec::invalid_offset,
+                                "`since` " + std::to_string(since) + " is past the last offset (" +
+                                    std::to_string(h.last()) + ") of topic " + topic_ +
+                                    " in epoch " + std::to_string(epoch_),
+                                id)));
     if ((flags & subscribe_own_inbox) == 0) return;
     since = -1;  // an inbox must not stay unsubscribed: live from now on, after the error
   }
@@ -128,7 +128,7 @@ void topic_state::on_subscribe(const link_ptr& link, const caf::actor& session,
   }
   if ((flags & subscribe_quietly) == 0)
     link->send(std::make_shared<const std::string>(
-        frames::subscribed(id, topic_, epoch_, h.first(), h.last())));
+        protocol::frames::subscribed(id, topic_, epoch_, h.first(), h.last())));
   std::uint64_t next = h.last() + 1;
   if (since < 0) {
     if (rule_.retain_last && h.newest() != nullptr) {
@@ -153,12 +153,12 @@ void topic_state::on_unsubscribe(const link_ptr& link, const caf::actor& session
   if (!subscribers_.count(session.id())) {  // e.g. its subscribe was refused
     actor_metrics::get().count_error(ec::not_subscribed);
     link->send(std::make_shared<const std::string>(
-        frames::error(ec::not_subscribed, "not subscribed to " + topic_, id)));
+        protocol::frames::error(ec::not_subscribed, "not subscribed to " + topic_, id)));
     return;
   }
   self_->demonitor(session);
   remove(session.id());
-  link->send(std::make_shared<const std::string>(frames::unsubscribed(id, topic_)));
+  link->send(std::make_shared<const std::string>(protocol::frames::unsubscribed(id, topic_)));
 }
 
 std::tuple<std::string, std::uint64_t> topic_state::on_publish(std::uint8_t kind,
@@ -222,7 +222,7 @@ subscriber_set::window topic_state::held() const {
   return {first, store_->history().last()};
 }
 
-const transport::shared_frame& topic_state::frame_at(std::uint64_t offset) const {
+const protocol::shared_frame& topic_state::frame_at(std::uint64_t offset) const {
   if (!unsent_.empty() && offset >= unsent_first_) return unsent_[offset - unsent_first_];
   return store_->history().find(offset)->frame;
 }

@@ -93,7 +93,7 @@ class topic_state {
   // What subscribers may be sent: history, and what was appended since the
   // last fan-out even if history has let it go.
   subscriber_set::window held() const;
-  const transport::shared_frame& frame_at(std::uint64_t offset) const;
+  const protocol::shared_frame& frame_at(std::uint64_t offset) const;
   void forget_unsent();
   // Sends what cursors_ decided, checking each connection before each frame:
   // one that fills up is blocked there and asked for a writable notice.
@@ -210,9 +210,9 @@ class topic_state {
   std::optional<topic_store> store_;  // history and log
   subscriber_map subscribers_;
   subscriber_set cursors_{{}};
-  subscriber_set::instructions instructions_;    // reused: carry_out() empties it
-  std::vector<transport::shared_frame> unsent_;  // appended since the last fan-out
-  std::uint64_t unsent_first_ = 0;               // the offset of unsent_.front()
+  subscriber_set::instructions instructions_;   // reused: carry_out() empties it
+  std::vector<protocol::shared_frame> unsent_;  // appended since the last fan-out
+  std::uint64_t unsent_first_ = 0;              // the offset of unsent_.front()
   bool fan_out_pending_ = false;
   std::weak_ptr<topic_directory> directory_;
   std::shared_ptr<mailbox_gauge> mailbox_;  // publishes sent to us, not yet handled

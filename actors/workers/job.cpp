@@ -1,8 +1,8 @@
 #include "actors/workers/job.hpp"
 
 #include "actors/cluster/metrics.hpp"
-#include "actors/frames.hpp"
 #include "actors/job/flow_control.hpp"
+#include "protocol/server_frames.hpp"
 
 namespace sluice::actors {
 namespace {
@@ -81,18 +81,19 @@ class worker_job final : public job_driver {
   void on_update(const std::string& kind, const std::string& data, std::string message) {
     job_.attempts()->streamed();
     const auto& id = job_.request().id;
-    if (kind == "final") return job_.finish(frames::final_with_data(id, data), request_outcome::ok);
+    if (kind == "final")
+      return job_.finish(protocol::frames::final_with_data(id, data), request_outcome::ok);
     if (kind == "error") {
       if (message.empty()) message = "the worker reported an error";
       actor_metrics::get().count_error(ec::upstream_failed);
-      return job_.finish(frames::worker_error(id, message, data), request_outcome::error);
+      return job_.finish(protocol::frames::worker_error(id, message, data), request_outcome::error);
     }
     if (!window_.can_send())
       return job_.fail(ec::upstream_protocol_error, "the worker sent more than its window of " +
                                                         std::to_string(job_credit_window) +
                                                         " frames without credit");
     window_.sent();
-    job_.emit(frames::with_data(kind, id, data));
+    job_.emit(protocol::frames::with_data(kind, id, data));
   }
 
   void on_lost(std::string why) {

@@ -4,16 +4,16 @@
 #include "actors/job/flow_control.hpp"
 #include "actors/messages.hpp"
 #include "actors/strays.hpp"
-#include "actors/workers/frames.hpp"
 #include "core/json.hpp"
 #include "core/observe/log.hpp"
+#include "core/overloaded.hpp"
 #include "core/secure_random.hpp"
+#include "protocol/worker_frames.hpp"
 #include "security/authenticator.hpp"
 
 namespace sluice::actors {
 namespace {
 
-using transport::client_message_type;
 using transport::close_code;
 
 // Compares tokens in time independent of where they differ.
@@ -39,17 +39,17 @@ caf::behavior worker_state::make_behavior(std::shared_ptr<transport::client_link
   self_->set_down_handler([this](caf::down_msg& msg) { on_job_down(msg); });
   log::info("worker", "connected", {{"worker", id_}, {"remote", link_->remote_address()}});
   return {
-      [this](transport::client_message& msg) {
+      [this](protocol::worker_frame& frame) {
         if (closing_) return;  // read before the close; the worker is gone for us
         last_seen_ = std::chrono::steady_clock::now();
-        on_frame(msg);
+        on_frame(frame);
         link_->consumed();
       },
       [this](dispatch_atom, caf::actor& job, const std::string& route, const std::string& payload) {
         on_dispatch(std::move(job), route, payload);
       },
       [this](credit_atom, const std::string& job, std::uint32_t n) {
-        if (jobs_.contains(job)) send(worker_frames::credit(job, n));
+        if (jobs_.contains(job)) send(protocol::worker_frames::credit(job, n));
       },
       [this](heartbeat_atom) { on_heartbeat_check(); },
       [this](closed_atom, const transport::close_info& info) { on_closed(info.reason); },
@@ -58,20 +58,17 @@ caf::behavior worker_state::make_behavior(std::shared_ptr<transport::client_link
   };
 }
 
-void worker_state::on_frame(transport::client_message& msg) {
-  switch (msg.type) {
-    case client_message_type::worker_register:
-      return on_register(msg);
-    case client_message_type::worker_update:
-      return on_update(msg);
-    case client_message_type::heartbeat:
-      return;
-    default:
-      return send_error(msg.error, msg.error_message, msg.id);
-  }
+void worker_state::on_frame(protocol::worker_frame& frame) {
+  std::visit(overloaded{
+                 [this](protocol::worker_register& f) { on_register(f); },
+                 [this](protocol::job_update& f) { on_update(f); },
+                 [](protocol::heartbeat&) {},  // being read was the point
+                 [this](protocol::invalid& f) { send_error(f.code, f.message, f.id); },
+             },
+             frame);
 }
 
-void worker_state::on_register(transport::client_message& msg) {
+void worker_state::on_register(protocol::worker_register& msg) {
   if (upstream_ != nullptr)
     return send_error(ec::invalid_frame, "this worker is already registered");
   const upstream_binding* up = nullptr;
@@ -93,7 +90,7 @@ void worker_state::on_register(transport::client_message& msg) {
   upstream_ = up;
   auto capacity = std::min(msg.capacity, w.max_concurrency);
   auto interval = w.heartbeat_timeout / 3;
-  send(worker_frames::registered(id_, msg.routes, capacity, interval));
+  send(protocol::worker_frames::registered(id_, msg.routes, capacity, interval));
   self_->send(upstream_->supervisor, worker_up_atom::value, msg.routes, capacity);
   self_->delayed_send(self_, interval, heartbeat_atom::value);
   log::info("worker", "registered",
@@ -103,15 +100,15 @@ void worker_state::on_register(transport::client_message& msg) {
              {"capacity", capacity}});
 }
 
-void worker_state::on_update(transport::client_message& msg) {
+void worker_state::on_update(protocol::job_update& msg) {
   if (upstream_ == nullptr)
-    return send_error(ec::not_registered, "register before sending job frames", msg.id);
-  auto it = jobs_.find(msg.id);
+    return send_error(ec::not_registered, "register before sending job frames", msg.job);
+  auto it = jobs_.find(msg.job);
   if (it == jobs_.end())
-    return send_error(ec::unknown_job, "this worker holds no job with this id", msg.id);
-  bool terminal = msg.route == "final" || msg.route == "error";
-  self_->send(it->second, worker_update_atom::value, std::move(msg.route), std::move(msg.payload),
-              std::move(msg.error_message));
+    return send_error(ec::unknown_job, "this worker holds no job with this id", msg.job);
+  bool terminal = msg.kind == "final" || msg.kind == "error";
+  self_->send(it->second, worker_update_atom::value, std::move(msg.kind), std::move(msg.data),
+              std::move(msg.message));
   if (!terminal) return;
   self_->demonitor(it->second);
   jobs_.erase(it);
@@ -126,13 +123,13 @@ void worker_state::on_dispatch(caf::actor job, const std::string& route,
   self_->monitor(job);  // a job that ends early (cancel, deadline, gone) is cancelled here
   self_->send(job, assigned_atom::value, job_id);
   jobs_.emplace(job_id, std::move(job));
-  send(worker_frames::job(job_id, route, payload, job_credit_window));
+  send(protocol::worker_frames::job(job_id, route, payload, job_credit_window));
 }
 
 void worker_state::on_job_down(const caf::down_msg& msg) {
   for (auto it = jobs_.begin(); it != jobs_.end(); ++it) {
     if (it->second.address() != msg.source) continue;
-    send(worker_frames::cancel(it->first));
+    send(protocol::worker_frames::cancel(it->first));
     jobs_.erase(it);
     self_->send(upstream_->supervisor, job_done_atom::value);
     return;
@@ -176,7 +173,7 @@ void worker_state::refuse(ec code, std::string message) {
 }
 
 void worker_state::send_error(ec code, std::string_view message, std::string_view job) {
-  send(worker_frames::error(code, message, job));
+  send(protocol::worker_frames::error(code, message, job));
 }
 
 void worker_state::send(std::string frame) {

@@ -31,9 +31,9 @@ class worker_state {
                               std::shared_ptr<const gateway_context> ctx);
 
  private:
-  void on_frame(transport::client_message& msg);
-  void on_register(transport::client_message& msg);
-  void on_update(transport::client_message& msg);
+  void on_frame(protocol::worker_frame& frame);
+  void on_register(protocol::worker_register& msg);
+  void on_update(protocol::job_update& msg);
   void on_dispatch(caf::actor job, const std::string& route, const std::string& payload);
   void on_job_down(const caf::down_msg& msg);
   void on_heartbeat_check();

@@ -1,14 +1,22 @@
 // libFuzzer target: the client and worker frame decoders must turn any bytes
-// into a message (an `invalid` one at worst), never crash or read out of bounds.
+// into a frame (an `invalid` one at worst), never crash or read out of bounds,
+// and an `invalid` frame always says why.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+#include <variant>
 
-#include "transport/protocol.hpp"
+#include "protocol/client_frames.hpp"
+#include "protocol/worker_frames.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  using namespace sluice::protocol;
   std::string_view text{reinterpret_cast<const char*>(data), size};
-  sluice::transport::decode_client_frame(text);
-  sluice::transport::decode_worker_frame(text);
+  auto client = decode_client_frame(text);
+  if (const auto* bad = std::get_if<invalid>(&client); bad && bad->message.empty())
+    __builtin_trap();
+  auto worker = decode_worker_frame(text);
+  if (const auto* bad = std::get_if<invalid>(&worker); bad && bad->message.empty())
+    __builtin_trap();
   return 0;
 }

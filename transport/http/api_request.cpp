@@ -6,8 +6,8 @@
 
 #include "core/error_code.hpp"
 #include "core/topic_name.hpp"
+#include "protocol/limits.hpp"
 #include "transport/http/query_string.hpp"
-#include "transport/protocol.hpp"
 
 namespace sluice::transport {
 namespace {
@@ -27,11 +27,11 @@ std::variant<api_call, http_reply> parse_publish(std::string_view body) {
   // Nested no deeper than a WebSocket frame may be (the same document shape).
   simdjson::dom::parser parser;
   simdjson::dom::element root;
-  auto err = parser.allocate(std::max<std::size_t>(body.size(), 1), max_json_depth);
+  auto err = parser.allocate(std::max<std::size_t>(body.size(), 1), protocol::max_json_depth);
   if (!err) err = parser.parse(body.data(), body.size()).get(root);
   if (err == simdjson::DEPTH_ERROR)
     return bad(ec::invalid_json,
-               "JSON nested deeper than " + std::to_string(max_json_depth) + " levels");
+               "JSON nested deeper than " + std::to_string(protocol::max_json_depth) + " levels");
   if (err)
     return bad(ec::invalid_json,
                std::string{"the body is not valid JSON: "} + simdjson::error_message(err));

@@ -111,10 +111,11 @@ void websocket_session<Stream>::on_read(beast::error_code ec, std::size_t bytes)
   if (ws_.got_text()) {
     auto data = buffer_.cdata();
     std::string_view text{static_cast<const char*>(data.data()), data.size()};
-    auto msg = info_.workers ? decode_worker_frame(text) : decode_client_frame(text);
-    if (!rate_limited(msg)) deliver(std::move(msg));
+    on_text(text);
+  } else if (info_.workers) {
+    deliver(protocol::worker_frame{protocol::binary_frame()});
   } else {
-    deliver(binary_frame_message());
+    deliver(protocol::client_frame{protocol::binary_frame()});
   }
   buffer_.consume(buffer_.size());
   // A large frame leaves a large buffer behind; an idle connection should not keep it.
@@ -125,14 +126,20 @@ void websocket_session<Stream>::on_read(beast::error_code ec, std::size_t bytes)
     do_read();
 }
 
-// A frame over a rate limit reaches the session as an `invalid` message that
+template <class Stream>
+void websocket_session<Stream>::on_text(std::string_view text) {
+  if (info_.workers) return deliver(protocol::decode_worker_frame(text));
+  auto frame = protocol::decode_client_frame(text);
+  if (!rate_limited(frame)) deliver(std::move(frame));
+}
+
+// A frame over a rate limit reaches the session as an `invalid` frame that
 // says so (it answers rate_limited with retry_after); close_after refusals in
 // a row close the connection with 1008.
 template <class Stream>
-bool websocket_session<Stream>::rate_limited(const client_message& msg) {
-  if (info_.workers) return false;
+bool websocket_session<Stream>::rate_limited(const protocol::client_frame& frame) {
   if (close_requested_) return true;  // closing (perhaps for abuse): nothing more is handled
-  auto refused = limits_.admit(msg.type == client_message_type::request);
+  auto refused = limits_.admit(std::holds_alternative<protocol::request>(frame));
   if (!refused) {
     refusals_in_a_row_ = 0;
     return false;
@@ -146,19 +153,17 @@ bool websocket_session<Stream>::rate_limited(const client_message& msg) {
     request_close(close_code::policy_violation, "rate limit exceeded", false);
     return true;
   }
-  client_message limited;
-  limited.id = msg.id;
-  limited.error = ec::rate_limited;
-  limited.error_message = std::string{"over rate_limits."} + refused->limit;
-  limited.retry_after_ms = static_cast<std::uint64_t>(refused->retry_after.count());
-  deliver(std::move(limited));
+  deliver(protocol::client_frame{protocol::invalid{
+      protocol::id_of(frame), ec::rate_limited, std::string{"over rate_limits."} + refused->limit,
+      static_cast<std::uint64_t>(refused->retry_after.count())}});
   return true;
 }
 
 template <class Stream>
-void websocket_session<Stream>::deliver(client_message msg) {
+template <class Frame>
+void websocket_session<Stream>::deliver(Frame frame) {
   mailbox_.accepted();
-  sink_->on_message(std::move(msg));
+  sink_->on_message(std::move(frame));
 }
 
 template <class Stream>

@@ -56,10 +56,13 @@ class websocket_session : public client_link,
  private:
   void run(http::request<http::string_body> request);
   void on_accept(beast::error_code ec);
-  bool rate_limited(const client_message& msg);
+  void on_text(std::string_view text);
+  // Whether a client's frame was refused by a rate limit (it was answered then).
+  bool rate_limited(const protocol::client_frame& frame);
   void do_read();
   void on_read(beast::error_code ec, std::size_t bytes);
-  void deliver(client_message msg);
+  template <class Frame>
+  void deliver(Frame frame);
   void take_handover();  // strand: queues what send() handed over
   void do_write();
   void on_write(beast::error_code ec, std::size_t bytes);

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "actors/topic/replica/records.hpp"
-#include "actors/topic_frames.hpp"
+#include "protocol/topic_frames.hpp"
 
 namespace sluice::actors {
 
@@ -17,7 +17,8 @@ bool newer(std::uint64_t a_epoch, std::uint64_t a_last, std::uint64_t b_epoch,
 std::string take_claim(std::vector<log_record>& records) {
   std::string claim;
   std::erase_if(records, [&](log_record& r) {
-    if (static_cast<frames::record_kind>(r.kind) != frames::record_kind::claim) return false;
+    if (static_cast<protocol::frames::record_kind>(r.kind) != protocol::frames::record_kind::claim)
+      return false;
     claim = std::move(r.data);
     return true;
   });

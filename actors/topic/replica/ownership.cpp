@@ -12,9 +12,9 @@
 #include "actors/topic/replica/records.hpp"
 #include "actors/topic/replica/timing.hpp"
 #include "actors/topic/topic.hpp"
-#include "actors/topic_frames.hpp"
 #include "core/clock.hpp"
 #include "core/observe/log.hpp"
+#include "protocol/topic_frames.hpp"
 
 namespace sluice::actors {
 using namespace replica_timing;

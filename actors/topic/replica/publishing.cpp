@@ -12,8 +12,8 @@
 #include "actors/topic/replica/records.hpp"
 #include "actors/topic/replica/timing.hpp"
 #include "actors/topic/topic.hpp"
-#include "actors/topic_frames.hpp"
 #include "core/observe/log.hpp"
+#include "protocol/topic_frames.hpp"
 
 namespace sluice::actors {
 
@@ -56,7 +56,7 @@ caf::result<void> topic_state::take_frame(std::string& frame) {
 // A frame of a request stream: appended by the owner, which answers nothing
 // (a stray answer from another node must never reach this actor).
 void topic_state::append_frame(std::string frame) {
-  auto kind = static_cast<std::uint8_t>(frames::record_kind::frame);
+  auto kind = static_cast<std::uint8_t>(protocol::frames::record_kind::frame);
   if (role_ == role::owner) {
     auto [error, offset] = on_publish(kind, std::move(frame));
     if (!error.empty())
@@ -113,7 +113,7 @@ void topic_state::fail_in_flight() {
 std::vector<std::string> topic_state::packed_history(std::uint64_t from) const {
   const auto& h = store_->history();
   std::vector<const log_record*> records;
-  log_record claim{0, 0, static_cast<std::uint8_t>(frames::record_kind::claim), claim_};
+  log_record claim{0, 0, static_cast<std::uint8_t>(protocol::frames::record_kind::claim), claim_};
   if (!claim_.empty()) records.push_back(&claim);
   for (auto o = std::max(from, h.first()); o <= h.last(); ++o)
     if (const auto* m = h.find(o)) records.push_back(&m->record);
@@ -148,7 +148,8 @@ bool topic_state::on_replicate(std::uint64_t epoch, const std::string& packed) {
     return false;
   auto record = unpack_record(packed);
   if (!record) return false;
-  if (static_cast<frames::record_kind>(record->kind) == frames::record_kind::claim) {
+  if (static_cast<protocol::frames::record_kind>(record->kind) ==
+      protocol::frames::record_kind::claim) {
     set_claim(std::move(record->data));
     return true;
   }

@@ -4,7 +4,7 @@
 #include <memory>
 #include <utility>
 
-#include "actors/topic_frames.hpp"
+#include "protocol/topic_frames.hpp"
 
 namespace sluice::actors {
 
@@ -27,7 +27,7 @@ topic_history::topic_history(std::string topic, std::size_t max_size,
       max_age_(max_age),
       max_bytes_(max_bytes),
       account_(std::move(account)) {
-  marker_.kind = static_cast<std::uint8_t>(frames::record_kind::marker);
+  marker_.kind = static_cast<std::uint8_t>(protocol::frames::record_kind::marker);
 }
 
 topic_history::~topic_history() {
@@ -47,7 +47,7 @@ void topic_history::refund(const stored_message& m) {
 }
 
 stored_message topic_history::render(log_record record) const {
-  auto frame = std::make_shared<const std::string>(frames::topic_message(topic_, record));
+  auto frame = std::make_shared<const std::string>(protocol::frames::topic_message(topic_, record));
   return {std::move(record), std::move(frame)};
 }
 
@@ -77,7 +77,8 @@ void topic_history::pop_oldest() {
 
 void topic_history::restore(std::vector<log_record> records) {
   for (auto& r : records) {
-    if (static_cast<frames::record_kind>(r.kind) == frames::record_kind::marker) {
+    if (static_cast<protocol::frames::record_kind>(r.kind) ==
+        protocol::frames::record_kind::marker) {
       last_offset_ = r.offset;
       continue;
     }

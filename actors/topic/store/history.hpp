@@ -9,7 +9,7 @@
 
 #include "actors/topic/store/history_budget.hpp"
 #include "core/storage/append_log.hpp"
-#include "transport/protocol.hpp"
+#include "protocol/shared_frame.hpp"
 
 namespace sluice::actors {
 
@@ -17,7 +17,7 @@ namespace sluice::actors {
 // frame rendered once for every subscriber.
 struct stored_message {
   log_record record;
-  transport::shared_frame frame;
+  protocol::shared_frame frame;
 };
 
 // The bounded history of one topic. Offsets are consecutive from 1; the

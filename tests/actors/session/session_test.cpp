@@ -23,7 +23,7 @@ constexpr auto patience = 10s;  // only to avoid hanging; nothing waits this lon
 
 class recording_link : public transport::client_link {
  public:
-  transport::send_status send(transport::shared_frame frame) override {
+  transport::send_status send(protocol::shared_frame frame) override {
     std::lock_guard lock{mutex_};
     frames_.push_back(*frame);
     changed_.notify_all();
@@ -110,7 +110,7 @@ class SessionTest : public ::testing::Test {
     system_.reset();
   }
   void client_sends(std::string_view frame) {
-    sink_->on_message(transport::decode_client_frame(frame));
+    sink_->on_message(protocol::decode_client_frame(frame));
   }
 
   caf::actor_system_config caf_cfg_;  // the system keeps a reference to it

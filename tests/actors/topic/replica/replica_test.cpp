@@ -8,7 +8,7 @@
 #include "actors/topic/replica/ack_quorum.hpp"
 #include "actors/topic/replica/history_choice.hpp"
 #include "actors/topic/replica/records.hpp"
-#include "actors/topic_frames.hpp"
+#include "protocol/topic_frames.hpp"
 
 namespace sluice::actors {
 namespace {
@@ -16,7 +16,8 @@ namespace {
 using namespace std::chrono_literals;
 
 log_record event(std::uint64_t offset, std::string data) {
-  return {offset, 1000, static_cast<std::uint8_t>(frames::record_kind::event), std::move(data)};
+  return {offset, 1000, static_cast<std::uint8_t>(protocol::frames::record_kind::event),
+          std::move(data)};
 }
 
 std::vector<std::string> packed(const std::vector<log_record>& records) {
@@ -47,7 +48,7 @@ TEST(ReplicaHistory, EpochsPartAtTheFirstOffsetThatNamesAnotherMessage) {
 TEST(ReplicaHistory, TheClaimTravelsApartFromHistory) {
   std::vector<log_record> records{
       event(1, "a"),
-      {0, 0, static_cast<std::uint8_t>(frames::record_kind::claim), "d"},
+      {0, 0, static_cast<std::uint8_t>(protocol::frames::record_kind::claim), "d"},
       event(2, "b")};
   EXPECT_EQ(take_claim(records), "d");
   ASSERT_EQ(records.size(), 2u);

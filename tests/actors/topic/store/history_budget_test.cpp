@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "actors/topic/store/history.hpp"
-#include "actors/topic_frames.hpp"
+#include "protocol/topic_frames.hpp"
 
 namespace sluice::actors {
 namespace {
@@ -17,7 +17,8 @@ using namespace std::chrono_literals;
 log_record event(std::size_t bytes) {
   std::string data(bytes + 2, 'x');  // a JSON string of `bytes` characters
   data.front() = data.back() = '"';
-  return {0, 1000, static_cast<std::uint8_t>(frames::record_kind::event), std::move(data)};
+  return {0, 1000, static_cast<std::uint8_t>(protocol::frames::record_kind::event),
+          std::move(data)};
 }
 
 TEST(HistoryBudget, CountsWhatAccountsHoldAndWhoHoldsAnything) {
@@ -80,7 +81,8 @@ TEST(TopicHistory, EvictionMayTakeEverythingButOffsetsContinue) {
   auto durable = h.durable_records();
   ASSERT_EQ(durable.size(), 1u);  // a marker of the last offset
   EXPECT_EQ(durable[0]->offset, 5u);
-  EXPECT_EQ(static_cast<frames::record_kind>(durable[0]->kind), frames::record_kind::marker);
+  EXPECT_EQ(static_cast<protocol::frames::record_kind>(durable[0]->kind),
+            protocol::frames::record_kind::marker);
   topic_history restored{"t", 100, 0ms};
   std::vector<log_record> log;
   for (const auto* r : durable) log.push_back(*r);

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "actors/topic/replica/records.hpp"
-#include "actors/topic_frames.hpp"
+#include "protocol/topic_frames.hpp"
 
 namespace sluice::actors {
 namespace {
@@ -11,7 +11,7 @@ namespace {
 using namespace std::chrono_literals;
 
 log_record event(std::string data, std::int64_t ts = 1000) {
-  return {0, ts, static_cast<std::uint8_t>(frames::record_kind::event), std::move(data)};
+  return {0, ts, static_cast<std::uint8_t>(protocol::frames::record_kind::event), std::move(data)};
 }
 
 TEST(TopicHistory, OffsetsAreConsecutiveFromOne) {
@@ -73,15 +73,15 @@ TEST(TopicHistory, RestoredRecordsKeepTheirOffsets) {
 }
 
 TEST(TopicFrames, StreamFramesGainTopicAndOffset) {
-  log_record r{5, 0, static_cast<std::uint8_t>(frames::record_kind::frame),
+  log_record r{5, 0, static_cast<std::uint8_t>(protocol::frames::record_kind::frame),
                R"({"type":"final","id":"r1","result":"X"})"};
-  EXPECT_EQ(frames::topic_message("inbox.a", r),
+  EXPECT_EQ(protocol::frames::topic_message("inbox.a", r),
             R"({"type":"final","id":"r1","result":"X","topic":"inbox.a","offset":5})");
-  EXPECT_EQ(frames::gap("t", 9, 3, 5, "slow"),
+  EXPECT_EQ(protocol::frames::gap("t", 9, 3, 5, "slow"),
             R"({"type":"gap","topic":"t","epoch":9,"from":3,"to":5,"reason":"slow"})");
-  EXPECT_EQ(frames::subscribed(R"("s1")", "t", 9, 1, 0),
+  EXPECT_EQ(protocol::frames::subscribed(R"("s1")", "t", 9, 1, 0),
             R"({"type":"subscribed","id":"s1","topic":"t","epoch":9,"first":1,"last":0})");
-  EXPECT_EQ(frames::published("4", "t", 12, 9),
+  EXPECT_EQ(protocol::frames::published("4", "t", 12, 9),
             R"({"type":"published","id":4,"topic":"t","offset":12,"epoch":9})");
 }
 

@@ -5,13 +5,14 @@
 #include <filesystem>
 #include <fstream>
 
-#include "actors/topic_frames.hpp"
+#include "protocol/topic_frames.hpp"
 
 namespace sluice::actors {
 namespace {
 
 log_record event(std::string data) {
-  return {0, 1000, static_cast<std::uint8_t>(frames::record_kind::event), std::move(data)};
+  return {0, 1000, static_cast<std::uint8_t>(protocol::frames::record_kind::event),
+          std::move(data)};
 }
 
 class TopicStore : public ::testing::Test {

@@ -1,8 +1,8 @@
-#include "actors/topic_frames.hpp"
+#include "protocol/topic_frames.hpp"
 
-#include "actors/frames.hpp"
+#include "protocol/server_frames.hpp"
 
-namespace sluice::actors::frames {
+namespace sluice::protocol::frames {
 namespace {
 
 std::int64_t num(std::uint64_t v) {
@@ -72,4 +72,4 @@ publish_failure publish_failure_of(std::string_view code_name) {
   return {ec::storage_failed, "the message could not be stored; it was not published"};
 }
 
-}  // namespace sluice::actors::frames
+}  // namespace sluice::protocol::frames

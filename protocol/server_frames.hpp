@@ -7,11 +7,10 @@
 
 #include "core/error_code.hpp"
 #include "core/json.hpp"
-#include "transport/protocol.hpp"
 
 // Builders for the server → client frames of protocol v1 (docs/protocol.md).
 // Each returns the frame as JSON text.
-namespace sluice::actors::frames {
+namespace sluice::protocol::frames {
 
 // An object that starts with `type` and, when `id` is not empty, the request id (JSON).
 json::object typed(std::string_view type, std::string_view id);
@@ -62,4 +61,4 @@ std::string worker_error(std::string_view id, std::string_view message, std::str
 // The end of a process that exited 0; `data_json` (may be empty) is its own final object.
 std::string process_final(std::string_view id, std::string_view data_json);
 
-}  // namespace sluice::actors::frames
+}  // namespace sluice::protocol::frames

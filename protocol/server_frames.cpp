@@ -1,10 +1,10 @@
-#include "actors/frames.hpp"
+#include "protocol/server_frames.hpp"
 
 #include <memory>
 
 #include "core/json.hpp"
 
-namespace sluice::actors::frames {
+namespace sluice::protocol::frames {
 
 json::object typed(std::string_view type, std::string_view id) {
   json::object obj;
@@ -116,4 +116,4 @@ std::string pong(std::string_view id) {
   return typed("pong", id).finish();
 }
 
-}  // namespace sluice::actors::frames
+}  // namespace sluice::protocol::frames

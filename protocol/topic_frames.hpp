@@ -9,7 +9,7 @@
 
 // The frames of topics (docs/protocol.md, "Topics"). A topic renders each
 // message once; every subscriber's queue shares that text.
-namespace sluice::actors::frames {
+namespace sluice::protocol::frames {
 
 // What a topic record holds.
 enum class record_kind : std::uint8_t {
@@ -45,4 +45,4 @@ struct publish_failure {
 };
 publish_failure publish_failure_of(std::string_view code_name);
 
-}  // namespace sluice::actors::frames
+}  // namespace sluice::protocol::frames

@@ -1,0 +1,103 @@
+#include "protocol/worker_frames.hpp"
+
+#include "core/json.hpp"
+#include "protocol/json_input.hpp"
+#include "protocol/limits.hpp"
+
+namespace sluice::protocol {
+namespace {
+
+using namespace json_input;
+
+worker_frame decode_register(dom::object obj) {
+  worker_register msg;
+  dom::array routes;
+  if (obj["routes"].get_array().get(routes) || routes.size() == 0)
+    return refuse(ec::invalid_frame, "`register` needs `routes`, a non-empty list of route names");
+  for (auto r : routes) {
+    std::string_view name;
+    if (r.get_string().get(name) || name.empty() || name.size() > max_route_bytes)
+      return refuse(ec::invalid_frame, "every entry of `routes` must be a route name");
+    msg.routes.emplace_back(name);
+  }
+  dom::element cap;
+  if (!obj["capacity"].get(cap)) {
+    std::uint64_t n = 0;
+    if (cap.get_uint64().get(n) || n == 0 || n > 100'000)
+      return refuse(ec::invalid_frame, "`capacity` must be a whole number from 1 to 100000");
+    msg.capacity = static_cast<std::uint32_t>(n);
+  }
+  std::string_view text;
+  if (!obj["token"].get_string().get(text)) msg.token = text;
+  if (!obj["name"].get_string().get(text)) msg.name = text.substr(0, max_id_bytes);
+  return msg;
+}
+
+}  // namespace
+
+worker_frame decode_worker_frame(std::string_view text) {
+  dom::element root;
+  dom::object obj;
+  invalid error;
+  if (!parse_object(text, root, obj, error)) return error;
+  std::string_view type;
+  if (obj["type"].get_string().get(type))
+    return refuse(ec::invalid_frame, "a worker frame needs a string `type`");
+  if (type == "register") return decode_register(obj);
+  if (type == "heartbeat") return heartbeat{};
+  if (type != "progress" && type != "token" && type != "final" && type != "error")
+    return refuse(ec::unknown_type, "unknown worker message type \"" + std::string{type} + "\"");
+  job_update msg;
+  dom::element job;
+  if (obj["job"].get(job) || !read_id(job, msg.job))
+    return refuse(ec::invalid_frame, std::string{type}.append(" needs the `job` id it belongs to"));
+  msg.kind = type;
+  dom::element data;
+  if (!obj["data"].get(data)) msg.data = simdjson::minify(data);
+  std::string_view message;
+  if (!obj["message"].get_string().get(message)) msg.message = message;
+  return msg;
+}
+
+}  // namespace sluice::protocol
+
+namespace sluice::protocol::worker_frames {
+
+std::string registered(std::string_view worker_id, const std::vector<std::string>& routes,
+                       std::uint32_t capacity, std::chrono::milliseconds heartbeat_interval) {
+  return json::object{}
+      .str("type", "registered")
+      .str("worker", worker_id)
+      .raw("routes", json::string_array(routes))
+      .num("capacity", std::int64_t{capacity})
+      .num("heartbeat_interval_ms", static_cast<std::int64_t>(heartbeat_interval.count()))
+      .finish();
+}
+
+std::string job(std::string_view job, std::string_view route, std::string_view payload_json,
+                std::uint32_t window) {
+  return json::object{}
+      .str("type", "job")
+      .raw("job", job)
+      .str("route", route)
+      .raw("payload", payload_json)
+      .num("window", std::int64_t{window})
+      .finish();
+}
+
+std::string credit(std::string_view job, std::uint32_t n) {
+  return json::object{}.str("type", "credit").raw("job", job).num("n", std::int64_t{n}).finish();
+}
+
+std::string cancel(std::string_view job) {
+  return json::object{}.str("type", "cancel").raw("job", job).finish();
+}
+
+std::string error(ec code, std::string_view message, std::string_view job) {
+  json::object obj;
+  obj.str("type", "error").str("code", to_string(code)).str("message", message);
+  if (!job.empty()) obj.raw("job", job);
+  return obj.finish();
+}
+
+}  // namespace sluice::protocol::worker_frames

@@ -1,0 +1,159 @@
+#include "protocol/client_frames.hpp"
+
+#include <gtest/gtest.h>
+
+#include "tests/protocol/decoded_as.hpp"
+
+namespace sluice::protocol {
+namespace {
+
+template <class Frame>
+Frame as(std::string_view text) {
+  return decoded_as<Frame>(decode_client_frame(text), text);
+}
+
+void expect_invalid(std::string_view frame, ec code, std::string_view message,
+                    std::string_view id = {}) {
+  auto m = as<invalid>(frame);
+  EXPECT_EQ(to_string(m.code), to_string(code)) << frame;
+  EXPECT_EQ(m.message, message) << frame;
+  EXPECT_EQ(m.id, id) << frame;
+}
+
+TEST(Decode, Request) {
+  auto m =
+      as<request>(R"({"type":"request","id":"r1","route":"uppercase","payload":{"text": "hi"}})");
+  EXPECT_EQ(m.id, R"("r1")");
+  EXPECT_EQ(m.route, "uppercase");
+  EXPECT_EQ(m.payload, R"({"text":"hi"})");
+  EXPECT_FALSE(m.compat);
+}
+
+TEST(Decode, RequestWithIntegerIdNoRouteNoPayload) {
+  auto m = as<request>(R"({"type":"request","id":42})");
+  EXPECT_EQ(m.id, "42");
+  EXPECT_EQ(m.route, "");
+  EXPECT_EQ(m.payload, "null");
+}
+
+TEST(Decode, CompatTextFrameIsDefaultRouteRequest) {
+  auto m = as<request>(R"({"text": "hello world"})");
+  EXPECT_TRUE(m.compat);
+  EXPECT_EQ(m.id, "");
+  EXPECT_EQ(m.route, "");
+  EXPECT_EQ(m.payload, R"({"text":"hello world"})");
+}
+
+TEST(Decode, CancelAndPing) {
+  EXPECT_EQ(as<cancel>(R"({"type":"cancel","id":"r1"})").id, R"("r1")");
+  EXPECT_EQ(as<ping>(R"({"type":"ping"})").id, "");
+  EXPECT_EQ(as<ping>(R"({"type":"ping","id":7})").id, "7");
+  EXPECT_EQ(id_of(decode_client_frame(R"({"type":"ping","id":7})")), "7");
+}
+
+TEST(Decode, IgnoresUnknownFields) {
+  as<ping>(R"({"type":"ping","extra":[1,2,3]})");
+}
+
+TEST(DecodeErrors, NotJson) {
+  expect_invalid("hello", ec::invalid_json,
+                 "frame is not valid JSON: The JSON document has an improper structure: missing "
+                 "or superfluous commas, braces, missing keys, etc.");
+  expect_invalid(R"({"type":"ping")", ec::invalid_json,
+                 "frame is not valid JSON: The JSON document has an improper structure: missing "
+                 "or superfluous commas, braces, missing keys, etc.");
+  expect_invalid("", ec::invalid_json, "frame is not valid JSON: Empty: no JSON found");
+}
+
+TEST(DecodeErrors, TooDeep) {
+  std::string deep(100, '[');
+  deep += std::string(100, ']');
+  expect_invalid(deep, ec::invalid_json, "JSON nested deeper than 64 levels");
+}
+
+TEST(Decode, Refresh) {
+  auto msg = as<refresh>(R"({"type":"refresh","id":"f","token":"a.b.c"})");
+  EXPECT_EQ(msg.token, "a.b.c");
+  EXPECT_EQ(msg.id, R"("f")");
+}
+
+TEST(DecodeErrors, RefreshWithoutToken) {
+  expect_invalid(R"({"type":"refresh"})", ec::invalid_frame,
+                 "`refresh` needs a `token` (a non-empty string)");
+  expect_invalid(R"({"type":"refresh","token":""})", ec::invalid_frame,
+                 "`refresh` needs a `token` (a non-empty string)");
+  expect_invalid(R"({"type":"refresh","token":7})", ec::invalid_frame,
+                 "`refresh` needs a `token` (a non-empty string)");
+}
+
+TEST(DecodeErrors, WrongShape) {
+  expect_invalid("[1,2]", ec::invalid_frame, "a frame must be a JSON object");
+  expect_invalid(R"("text")", ec::invalid_frame, "a frame must be a JSON object");
+  expect_invalid("{}", ec::invalid_frame, "missing `type` (or `text` for the default route)");
+  expect_invalid(R"({"text":5})", ec::invalid_frame, "`text` must be a string");
+  expect_invalid(R"({"type":1})", ec::invalid_frame, "`type` must be a string");
+  expect_invalid(R"({"type":"request"})", ec::invalid_frame, "`request` needs an `id`");
+  expect_invalid(R"({"type":"cancel"})", ec::invalid_frame, "`cancel` needs an `id`");
+  expect_invalid(R"({"type":"request","id":"a","route":7})", ec::invalid_frame,
+                 "`route` must be a non-empty string of at most 64 bytes", R"("a")");
+  expect_invalid(R"({"type":"request","id":"a","route":""})", ec::invalid_frame,
+                 "`route` must be a non-empty string of at most 64 bytes", R"("a")");
+}
+
+TEST(DecodeErrors, BadIds) {
+  const std::string msg = "`id` must be a non-empty string of at most 128 bytes or an integer";
+  expect_invalid(R"({"type":"request","id":{}})", ec::invalid_frame, msg);
+  expect_invalid(R"({"type":"request","id":1.5})", ec::invalid_frame, msg);
+  expect_invalid(R"({"type":"request","id":""})", ec::invalid_frame, msg);
+  expect_invalid(R"({"type":"request","id":")" + std::string(129, 'x') + "\"}", ec::invalid_frame,
+                 msg);
+}
+
+TEST(DecodeErrors, UnknownTypeKeepsId) {
+  expect_invalid(R"({"type":"subscribe!","id":"x"})", ec::unknown_type,
+                 "unknown message type \"subscribe!\"", R"("x")");
+}
+
+TEST(DecodeErrors, BinaryFrame) {
+  EXPECT_EQ(binary_frame().code, ec::binary_unsupported);
+}
+
+TEST(DecodeTopics, SubscribeWithSinceAndEpoch) {
+  auto m = as<subscribe>(R"({"type":"subscribe","id":"s","topic":"chat.a","since":7,"epoch":99})");
+  EXPECT_EQ(m.topic, "chat.a");
+  EXPECT_EQ(m.since, 7);
+  EXPECT_EQ(m.epoch, 99u);
+  EXPECT_FALSE(m.batch);
+  auto live = as<subscribe>(R"({"type":"subscribe","topic":"chat.a","batch":true})");
+  EXPECT_EQ(live.since, -1);
+  EXPECT_EQ(live.id, "");
+  EXPECT_TRUE(live.batch);
+}
+
+TEST(DecodeTopics, PublishAndUnsubscribe) {
+  auto p = as<publish>(R"({"type":"publish","topic":"t","data":{"a": [1, 2]}})");
+  EXPECT_EQ(p.data, R"({"a":[1,2]})");
+  EXPECT_EQ(p.topic, "t");
+  auto u = as<unsubscribe>(R"({"type":"unsubscribe","topic":"t","id":3})");
+  EXPECT_EQ(u.id, "3");
+  EXPECT_EQ(u.topic, "t");
+}
+
+TEST(DecodeTopics, BadTopicFrames) {
+  auto code_of = [](std::string_view frame) {
+    return std::string{to_string(as<invalid>(frame).code)};
+  };
+  EXPECT_EQ(code_of(R"({"type":"subscribe"})"), "invalid_frame");
+  EXPECT_EQ(code_of(R"({"type":"subscribe","topic":"a b"})"), "invalid_topic");
+  EXPECT_EQ(code_of(R"({"type":"subscribe","topic":".x"})"), "invalid_topic");
+  EXPECT_EQ(code_of(R"({"type":"subscribe","topic":"t","since":"5"})"), "invalid_offset");
+  EXPECT_EQ(code_of(R"({"type":"subscribe","topic":"t","since":-1})"), "invalid_offset");
+  EXPECT_EQ(code_of(R"({"type":"subscribe","topic":"t","since":1.5})"), "invalid_offset");
+  EXPECT_EQ(code_of(R"({"type":"subscribe","topic":"t","epoch":0})"), "invalid_frame");
+  EXPECT_EQ(code_of(R"({"type":"subscribe","topic":"t","batch":1})"), "invalid_frame");
+  EXPECT_EQ(code_of(R"({"type":"publish","topic":"t"})"), "invalid_frame");
+  EXPECT_EQ(code_of(R"({"type":"unsubscribe","topic":7})"), "invalid_frame");
+}
+
+}  // namespace
+}  // namespace sluice::protocol
