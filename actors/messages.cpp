@@ -1,5 +1,7 @@
 #include "actors/messages.hpp"
 
+#include "actors/errors.hpp"
+
 namespace sluice::actors {
 
 std::string_view to_string(request_outcome outcome) {
@@ -23,6 +25,7 @@ std::string_view to_string(request_outcome outcome) {
 }
 
 void register_message_types(caf::actor_system_config& cfg) {
+  register_error_category(cfg);
   cfg.add_message_type<transport::close_info>("sluice.close_info");
   cfg.add_message_type<job_event>("sluice.job_event");
   cfg.add_message_type<process_line>("sluice.process_line");

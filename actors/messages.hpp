@@ -123,7 +123,8 @@ constexpr std::uint8_t subscribe_quietly = 2;
 // Several events in one text frame, one JSON object per line (opt-in).
 constexpr std::uint8_t subscribe_batched = 4;
 using unsubscribe_atom = caf::atom_constant<caf::atom("unsub")>;
-// anyone → topic: publish (record kind, data) → (error code name or "", offset, epoch).
+// anyone → topic: publish (record kind, data) → (offset, epoch), or an error
+// (storage_failed, owner_unavailable: errors.hpp).
 using publish_atom = caf::atom_constant<caf::atom("publish")>;
 // A session retries publishes that waited for a full topic mailbox.
 using publish_retry_atom = caf::atom_constant<caf::atom("pub_retry")>;
@@ -142,7 +143,7 @@ enum class claim_verdict : std::uint8_t {
 using inbox_frame_atom = caf::atom_constant<caf::atom("inbox_fr")>;
 // HTTP API → topic: its state, as JSON text / one part of a history page
 // (from, max messages, about max bytes, clamp to the oldest kept) →
-// (error code name or "", epoch, first, last, from, messages JSON, count).
+// (epoch, first, last, from, messages JSON, count), or error invalid_offset.
 using topic_info_atom = caf::atom_constant<caf::atom("t_info")>;
 using topic_history_atom = caf::atom_constant<caf::atom("t_hist")>;
 // topic → itself: time to sync the log (fsync: interval) / to see whether an
@@ -157,10 +158,11 @@ using trim_atom = caf::atom_constant<caf::atom("t_trim")>;
 using token_check_atom = caf::atom_constant<caf::atom("tok_check")>;
 
 // Cluster (cluster.hpp), between the cluster actors of two nodes:
-// join (node name, proof, the joiner's cluster actor) → error code name or "".
+// join (node name, proof, the joiner's cluster actor) → nothing, or error
+// unauthorized with the reason (errors.hpp).
 using cluster_join_atom = caf::atom_constant<caf::atom("cl_join")>;
 // the topic of this name on your node (topic, start it if it does not exist)
-// → (topic actor, error code name or "").
+// → the topic actor, or an error (errors.hpp).
 using cluster_open_atom = caf::atom_constant<caf::atom("cl_open")>;
 // a worker pool's capacity (upstream, pool, free slots, capacity, routes).
 using cluster_pool_atom = caf::atom_constant<caf::atom("cl_pool")>;
@@ -192,7 +194,7 @@ using membership_atom = caf::atom_constant<caf::atom("cl_members")>;
 using follow_atom = caf::atom_constant<caf::atom("t_follow")>;
 // owner → follower: one new message (epoch, offset, ts ms, kind, data).
 using replicate_atom = caf::atom_constant<caf::atom("t_repl")>;
-// follower → owner: publish for me (kind, data) → (error code name or "", offset, epoch).
+// follower → owner: publish for me (kind, data) → as publish_atom.
 using forward_atom = caf::atom_constant<caf::atom("t_forward")>;
 // follower → owner: append this frame of a request stream (kind, data); no
 // answer (an inbox's frames are not acknowledged to anyone).

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "actors/errors.hpp"
 #include "actors/messages.hpp"
 #include "actors/one_shot.hpp"
 #include "actors/topic/store/history_pages.hpp"
@@ -51,7 +52,8 @@ http_reply json_reply(std::string body) {
   return r;
 }
 
-http_reply failure_reply(protocol::frames::publish_failure failure) {
+http_reply failure_reply(const caf::error& e) {
+  auto failure = publish_failure_of(e);
   return error_reply(failure.code, failure.message);
 }
 
@@ -117,20 +119,16 @@ void topic_api::publish(transport::api_call call, reply_fn done) {
     auto kind = static_cast<std::uint8_t>(protocol::frames::record_kind::event);
     self->request(topic, patience, publish_atom::value, kind, std::move(call.data))
         .then(
-            [self, done, name = call.topic](std::string& error, std::uint64_t offset,
-                                            std::uint64_t epoch) {
-              if (error.empty())
-                done(json_reply(json::object{}
-                                    .str("topic", name)
-                                    .num("offset", static_cast<std::int64_t>(offset))
-                                    .num("epoch", static_cast<std::int64_t>(epoch))
-                                    .finish()));
-              else
-                done(failure_reply(protocol::frames::publish_failure_of(error)));
+            [self, done, name = call.topic](std::uint64_t offset, std::uint64_t epoch) {
+              done(json_reply(json::object{}
+                                  .str("topic", name)
+                                  .num("offset", static_cast<std::int64_t>(offset))
+                                  .num("epoch", static_cast<std::int64_t>(epoch))
+                                  .finish()));
               self->quit();
             },
-            [self, done](caf::error&) {
-              done(error_reply(ec::storage_failed, "the topic did not acknowledge the message"));
+            [self, done](caf::error& e) {
+              done(failure_reply(e));
               self->quit();
             });
   });

@@ -51,6 +51,7 @@ enum class ec : std::uint8_t {
   overloaded,               // a bounded queue (a topic's mailbox) is full: retry later
   owner_unavailable,        // the topic's owner node was lost with the publish in flight
 };
+constexpr ec last_ec = ec::owner_unavailable;  // keep it the last one above
 
 std::string_view to_string(ec code) noexcept;
 

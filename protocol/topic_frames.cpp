@@ -64,12 +64,11 @@ std::string published(std::string_view id, std::string_view topic, std::uint64_t
       .finish();
 }
 
-publish_failure publish_failure_of(std::string_view code_name) {
-  if (code_name == to_string(ec::owner_unavailable))
-    return {ec::owner_unavailable,
-            "the topic's owner node was lost before it acknowledged the message; it may not "
-            "have been published"};
-  return {ec::storage_failed, "the message could not be stored; it was not published"};
+std::string publish_failure_message(ec code) {
+  if (code == ec::owner_unavailable)
+    return "the topic's owner node was lost before it acknowledged the message; it may not "
+           "have been published";
+  return "the message could not be stored; it was not published";
 }
 
 }  // namespace sluice::protocol::frames

@@ -38,11 +38,8 @@ std::string unsubscribed(std::string_view id, std::string_view topic);
 std::string published(std::string_view id, std::string_view topic, std::uint64_t offset,
                       std::uint64_t epoch);
 
-// Why a publish failed, from the error code name a topic answered with.
-struct publish_failure {
-  ec code;
-  std::string message;
-};
-publish_failure publish_failure_of(std::string_view code_name);
+// What a client is told when its publish failed with `code` (storage_failed,
+// owner_unavailable).
+std::string publish_failure_message(ec code);
 
 }  // namespace sluice::protocol::frames

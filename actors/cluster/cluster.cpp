@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "actors/cluster/metrics.hpp"
+#include "actors/errors.hpp"
 #include "actors/messages.hpp"
 #include "actors/strays.hpp"
 #include "core/observe/log.hpp"
@@ -87,12 +88,11 @@ void cluster_state::join(const std::string& name, caf::actor remote) {
   self_
       ->request(remote, patience, cluster_join_atom::value, cfg_.name, proof,
                 caf::actor_cast<caf::actor>(self_))
-      .then(
-          [this, name, remote](std::string& refusal) {
-            if (!refusal.empty()) return failed(name, "refused: " + refusal, true);
-            joined(name, remote);
-          },
-          [this, name](caf::error& e) { failed(name, self_->system().render(e), false); });
+      .then([this, name, remote]() { joined(name, remote); },
+            [this, name](caf::error& e) {
+              if (ec_of(e)) return failed(name, "refused: " + message_of(e), true);
+              failed(name, self_->system().render(e), false);
+            });
 }
 
 void cluster_state::joined(const std::string& name, caf::actor remote) {
@@ -148,27 +148,27 @@ void cluster_state::lost(const caf::actor_addr& source, const caf::error& reason
   }
 }
 
-std::string cluster_state::on_join(const std::string& name, const std::string& proof,
-                                   const caf::actor& joiner) {
+caf::result<void> cluster_state::on_join(const std::string& name, const std::string& proof,
+                                         const caf::actor& joiner) {
   auto from = self_->current_sender();
-  if (!from) return "anonymous";
+  if (!from) return make_error(ec::unauthorized, "anonymous");
   auto it = peers_.find(name);
   if (it == peers_.end()) {
     cluster_metrics::get().joins_refused.with({"unknown_node"}).inc();
     log::warn("cluster", "join_refused", {{"node", name}, {"reason", "unknown_node"}});
-    return "unknown_node";
+    return make_error(ec::unauthorized, "unknown_node");
   }
   if (!security::join_proof_matches(cfg_.secret, name, caf::to_string(from->node()), proof)) {
     cluster_metrics::get().joins_refused.with({"bad_secret"}).inc();
     log::warn("cluster", "join_refused", {{"node", name}, {"reason", "bad_secret"}});
-    return "bad_secret";
+    return make_error(ec::unauthorized, "bad_secret");
   }
   accepted_[from->node()] = name;
   auto& p = it->second;
   // A peer whose join we accept is up at once, whichever side dials: both
   // must see each other up together, or each could own a topic in its view.
   if (!p.up && joiner) joined(name, joiner);
-  return "";
+  return caf::unit;
 }
 
 // The current message comes from the cluster actor of `name`, a peer that is up
@@ -192,11 +192,11 @@ const std::string* cluster_state::joined_sender() const {
   return nullptr;
 }
 
-std::tuple<caf::actor, std::string> cluster_state::on_open(const std::string& topic, bool start) {
-  if (joined_sender() == nullptr) return {caf::actor{}, "not_joined"};
+caf::result<caf::actor> cluster_state::on_open(const std::string& topic, bool start) {
+  if (joined_sender() == nullptr) return make_error(ec::unauthorized, "not joined");
   auto found = start ? topics_->open(topic) : topics_->find(topic);
-  if (!found.topic) return {caf::actor{}, std::string{to_string(found.error)}};
-  return {found.topic, ""};
+  if (!found.topic) return make_error(found.error, found.message);
+  return found.topic;
 }
 
 void cluster_state::on_pool(const std::string& upstream, caf::actor pool, std::uint32_t free,

@@ -52,8 +52,9 @@ class cluster_state {
   void joined(const std::string& name, caf::actor remote);
   void failed(const std::string& name, std::string why, bool refused);
   void lost(const caf::actor_addr& source, const caf::error& reason);
-  std::string on_join(const std::string& name, const std::string& proof, const caf::actor& joiner);
-  std::tuple<caf::actor, std::string> on_open(const std::string& topic, bool start);
+  caf::result<void> on_join(const std::string& name, const std::string& proof,
+                            const caf::actor& joiner);
+  caf::result<caf::actor> on_open(const std::string& topic, bool start);
   // A peer's pool reported its capacity.
   void on_pool(const std::string& upstream, caf::actor pool, std::uint32_t free,
                std::uint32_t capacity, std::vector<std::string> routes);

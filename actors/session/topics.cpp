@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "actors/actor_metrics.hpp"
+#include "actors/errors.hpp"
 #include "actors/messages.hpp"
 #include "core/observe/log.hpp"
 #include "core/secure_random.hpp"
@@ -200,24 +201,26 @@ session_topics::sent session_topics::publish_now(protocol::publish& msg) {
   // and the topic's mailbox bound keeps the requests in flight few.
   self_->request(found.topic, caf::infinite, publish_atom::value, kind, std::move(msg.data))
       .then(
-          [this, id = msg.id, name = msg.topic, lease = found.lease](
-              const std::string& error, std::uint64_t offset, std::uint64_t epoch) {
-            --publishes_in_flight_;
-            if (!waiting_.empty() && !retry_scheduled_) retry_waiting();
+          [this, id = msg.id, name = msg.topic, lease = found.lease](std::uint64_t offset,
+                                                                     std::uint64_t epoch) {
+            publish_answered();
             // Only a publish with an id is acknowledged: without one it is fire
             // and forget (failures are still reported).
-            if (!error.empty()) {
-              auto failure = protocol::frames::publish_failure_of(error);
-              send_error(failure.code, std::move(failure.message), id);
-            } else if (!id.empty())
+            if (!id.empty())
               link_->send(std::make_shared<const std::string>(
                   protocol::frames::published(id, name, offset, epoch)));
           },
-          [this, id = msg.id](caf::error&) {
-            --publishes_in_flight_;
-            send_error(ec::storage_failed, "the topic did not acknowledge the message", id);
+          [this, id = msg.id](caf::error& e) {
+            publish_answered();
+            auto failure = publish_failure_of(e);
+            send_error(failure.code, failure.message, id);
           });
   return sent::done;
+}
+
+void session_topics::publish_answered() {
+  --publishes_in_flight_;
+  if (!waiting_.empty() && !retry_scheduled_) retry_waiting();
 }
 
 void session_topics::on_writable() {

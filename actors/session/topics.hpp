@@ -76,6 +76,8 @@ class session_topics {
   void send_error(ec code, std::string_view message, std::string_view id);
   enum class sent { done, must_wait };
   sent publish_now(protocol::publish& msg);
+  // One publish in flight was answered: the next waiting one may go.
+  void publish_answered();
 
   caf::event_based_actor* self_;
   std::shared_ptr<transport::client_link> link_;

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "actors/actor_metrics.hpp"
+#include "actors/errors.hpp"
 #include "actors/messages.hpp"
 #include "actors/strays.hpp"
 #include "actors/topic/metrics.hpp"
@@ -161,21 +162,20 @@ void topic_state::on_unsubscribe(const link_ptr& link, const caf::actor& session
   link->send(std::make_shared<const std::string>(protocol::frames::unsubscribed(id, topic_)));
 }
 
-std::tuple<std::string, std::uint64_t> topic_state::on_publish(std::uint8_t kind,
-                                                               std::string data) {
+std::optional<std::uint64_t> topic_state::on_publish(std::uint8_t kind, std::string data) {
   touch();
   auto& h = store_->history();
   auto now = unix_ms();
   h.expire(now);
   const auto* message = store_->append({h.last() + 1, now, kind, std::move(data)});
-  if (message == nullptr) return {std::string{to_string(ec::storage_failed)}, 0};
+  if (message == nullptr) return std::nullopt;
   auto offset = message->record.offset;
   topic_metrics::get().published.inc();
   fan_out(*message);
   if (!followers_.empty()) replicate(*message);
   store_->relieve_memory();  // after `message` was used: it may be among what goes
   store_->compact_if_long(epoch_);
-  return {std::string{}, offset};
+  return offset;
 }
 
 void topic_state::on_writable(const caf::actor& session) {
@@ -241,17 +241,14 @@ topic_state::history_part topic_state::on_history_part(std::uint64_t from, std::
                                                        std::uint64_t max_bytes, bool clamp) {
   auto& h = store_->history();
   h.expire(unix_ms());
-  history_part out{std::string{}, epoch_, h.first(), h.last(), from, std::string{}, 0};
-  if (from > h.last() + 1) {
-    std::get<0>(out) = to_string(ec::invalid_offset);
-    std::get<5>(out) = "`since` " + std::to_string(from - 1) + " is past the last offset (" +
-                       std::to_string(h.last()) + ")";
-    return out;
-  }
+  if (from > h.last() + 1)
+    return make_error(ec::invalid_offset, "`since` " + std::to_string(from - 1) +
+                                              " is past the last offset (" +
+                                              std::to_string(h.last()) + ")");
   if (clamp) from = std::max(from, h.first());
-  std::get<4>(out) = from;
-  std::get<5>(out) = history_pages::items(h, from, max_count, max_bytes, std::get<6>(out));
-  return out;
+  std::uint64_t count = 0;
+  auto items = history_pages::items(h, from, max_count, max_bytes, count);
+  return {epoch_, h.first(), h.last(), from, std::move(items), count};
 }
 
 std::string topic_state::info_json() const {

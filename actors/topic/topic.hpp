@@ -64,7 +64,8 @@ class topic_state {
   void on_subscribe(const link_ptr& link, const caf::actor& session, const std::string& id,
                     std::int64_t since, std::uint64_t epoch, std::uint8_t flags);
   void on_unsubscribe(const link_ptr& link, const caf::actor& session, const std::string& id);
-  std::tuple<std::string, std::uint64_t> on_publish(std::uint8_t kind, std::string data);
+  // The offset `data` was stored at; nothing when it could not be stored.
+  std::optional<std::uint64_t> on_publish(std::uint8_t kind, std::string data);
   void on_writable(const caf::actor& session);
   // Noted on every use; a topic unused for its expiry() leaves.
   void touch();
@@ -76,10 +77,10 @@ class topic_state {
   void set_claim(std::string digest);
   void load_claim();
   void remove_claim_file();
-  // (error code name or "", epoch, first, last, from, messages or the error's
-  // message, count): see on_history_part.
-  using history_part = std::tuple<std::string, std::uint64_t, std::uint64_t, std::uint64_t,
-                                  std::uint64_t, std::string, std::uint64_t>;
+  // (epoch, first, last, from, messages, count), or error invalid_offset:
+  // see on_history_part.
+  using history_part = caf::result<std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
+                                   std::string, std::uint64_t>;
   history_part on_history_part(std::uint64_t from, std::uint64_t max_count, std::uint64_t max_bytes,
                                bool clamp);
   std::string info_json() const;
@@ -137,17 +138,16 @@ class topic_state {
   void change_epoch(std::uint64_t epoch, std::uint64_t old_last, std::uint64_t diverged,
                     std::string_view why);
   // The owner publishes; otherwise the publish goes to the owner.
-  // (error code name or "", offset, epoch)
-  caf::result<std::string, std::uint64_t, std::uint64_t> accept_publish(std::uint8_t kind,
-                                                                        std::string data);
-  static caf::result<std::string, std::uint64_t, std::uint64_t> unavailable();
+  // (offset, epoch), or error storage_failed or owner_unavailable (errors.hpp).
+  caf::result<std::uint64_t, std::uint64_t> accept_publish(std::uint8_t kind, std::string data);
+  static caf::error unavailable();
   static void deliver_unavailable(caf::response_promise& promise);
   void forward(std::uint8_t kind, std::string data, caf::response_promise promise);
   void append_frame(std::string frame);
   caf::result<void> take_frame(std::string& frame);
   bool may_own() const;
   void step_down();
-  caf::result<std::string, std::uint64_t, std::uint64_t> refuse_if_fenced(bool counted);
+  caf::result<std::uint64_t, std::uint64_t> refuse_if_fenced(bool counted);
   void take_over_when_allowed(std::uint64_t generation);
   void fail_in_flight();
   std::tuple<std::uint64_t, std::uint64_t, std::vector<std::string>, std::string> on_follow(

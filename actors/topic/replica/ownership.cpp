@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "actors/cluster/metrics.hpp"
+#include "actors/errors.hpp"
 #include "actors/messages.hpp"
 #include "actors/strays.hpp"
 #include "actors/topic/metrics.hpp"
@@ -54,19 +55,20 @@ void topic_state::resolve(const std::string& lost) {
   looking_ = true;
   self_->request(node, patience, cluster_open_atom::value, topic_, true)
       .then(
-          [this, generation](caf::actor& found, std::string& error) {
+          [this, generation](caf::actor& found) {
             if (generation != generation_) return;
             looking_ = false;
-            if (!found) {
-              log::warn("topic", "owner_refused",
-                        {{"topic", topic_}, {"owner", owner_node_}, {"error", error}});
-              return resolve_later();
-            }
             follow(std::move(found), generation);
           },
-          [this, generation](caf::error&) {
+          [this, generation](caf::error& e) {
             if (generation != generation_) return;
             looking_ = false;
+            if (auto code = ec_of(e))
+              log::warn("topic", "owner_refused",
+                        {{"topic", topic_},
+                         {"owner", owner_node_},
+                         {"error", to_string(*code)},
+                         {"message", message_of(e)}});
             resolve_later();
           });
 }
@@ -112,7 +114,7 @@ void topic_state::step_down() {
 // Publishes that reach a topic without an owner wait for one, unless this
 // node is cut off (no lease, and fewer than a majority of the nodes up): then
 // no owner can be reached from here, and they are answered owner_unavailable.
-caf::result<std::string, std::uint64_t, std::uint64_t> topic_state::refuse_if_fenced(bool counted) {
+caf::result<std::uint64_t, std::uint64_t> topic_state::refuse_if_fenced(bool counted) {
   if (may_own() || cluster_->up_nodes().size() >= cluster_->majority()) return caf::skip;
   if (counted) mailbox_->handled();
   cluster_metrics::get().fenced.inc();
@@ -224,10 +226,7 @@ void topic_state::take_over(std::uint64_t generation) {
     }
     self_->request(node, patience, cluster_open_atom::value, topic_, false)
         .then(
-            [this, round, generation](caf::actor& other, std::string&) {
-              if (!other) return answered(round, generation);
-              ask_history(other, round, generation);
-            },
+            [this, round, generation](caf::actor& other) { ask_history(other, round, generation); },
             [this, round, generation](caf::error&) { answered(round, generation); });
   }
 }

@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "actors/cluster/metrics.hpp"
+#include "actors/errors.hpp"
 #include "actors/messages.hpp"
 #include "actors/topic/metrics.hpp"
 #include "actors/topic/replica/records.hpp"
@@ -19,8 +20,8 @@ namespace sluice::actors {
 
 using namespace replica_timing;
 
-caf::result<std::string, std::uint64_t, std::uint64_t> topic_state::accept_publish(
-    std::uint8_t kind, std::string data) {
+caf::result<std::uint64_t, std::uint64_t> topic_state::accept_publish(std::uint8_t kind,
+                                                                      std::string data) {
   if (role_ == role::owner && !may_own()) {
     step_down();
     cluster_metrics::get().fenced.inc();
@@ -32,10 +33,10 @@ caf::result<std::string, std::uint64_t, std::uint64_t> topic_state::accept_publi
       // Too few nodes follow the topic to hold it: it waits for them.
       held_.push_back({kind, std::move(data), std::move(promise)});
       recruit();
-      return caf::delegated<std::string, std::uint64_t, std::uint64_t>{};
+      return caf::delegated<std::uint64_t, std::uint64_t>{};
     }
     publish_replicated(kind, std::move(data), std::move(promise));
-    return caf::delegated<std::string, std::uint64_t, std::uint64_t>{};
+    return caf::delegated<std::uint64_t, std::uint64_t>{};
   }
   auto promise = self_->make_response_promise();
   forward(kind, std::move(data), promise);
@@ -58,9 +59,9 @@ caf::result<void> topic_state::take_frame(std::string& frame) {
 void topic_state::append_frame(std::string frame) {
   auto kind = static_cast<std::uint8_t>(protocol::frames::record_kind::frame);
   if (role_ == role::owner) {
-    auto [error, offset] = on_publish(kind, std::move(frame));
-    if (!error.empty())
-      log::error("topic", "frame_not_stored", {{"topic", topic_}, {"error", error}});
+    if (!on_publish(kind, std::move(frame)))
+      log::error("topic", "frame_not_stored",
+                 {{"topic", topic_}, {"error", to_string(ec::storage_failed)}});
     return;
   }
   cluster_metrics::get().forwarded.inc();
@@ -74,32 +75,35 @@ void topic_state::forward(std::uint8_t kind, std::string data, caf::response_pro
   // No timeout (see session_topics): a lost owner fails them all in fail_in_flight().
   self_->request(owner_, caf::infinite, forward_atom::value, kind, std::move(data))
       .then(
-          [this, id](std::string& error, std::uint64_t offset, std::uint64_t epoch) {
+          [this, id](std::uint64_t offset, std::uint64_t epoch) {
             if (auto it = in_flight_.find(id); it != in_flight_.end()) {
-              it->second.deliver(std::move(error), offset, epoch);
+              it->second.deliver(offset, epoch);
               in_flight_.erase(it);
             }
           },
           [this, id](caf::error& e) {
-            log::debug("topic", "forward_failed",
-                       {{"topic", topic_}, {"error", self_->system().render(e)}});
-            if (auto it = in_flight_.find(id); it != in_flight_.end()) {
+            auto it = in_flight_.find(id);
+            if (it == in_flight_.end()) return;
+            if (ec_of(e)) {  // the owner's own answer
+              it->second.deliver(std::move(e));
+            } else {  // no answer from the owner
+              log::debug("topic", "forward_failed",
+                         {{"topic", topic_}, {"error", self_->system().render(e)}});
               cluster_metrics::get().forward_failures.inc();
               deliver_unavailable(it->second);
-              in_flight_.erase(it);
             }
+            in_flight_.erase(it);
           });
 }
 
 // The answer to a publish this node could not see through: it may or may
 // not have been stored (docs/cluster.md).
-caf::result<std::string, std::uint64_t, std::uint64_t> topic_state::unavailable() {
-  return {std::string{to_string(ec::owner_unavailable)}, std::uint64_t{0}, std::uint64_t{0}};
+caf::error topic_state::unavailable() {
+  return make_error(ec::owner_unavailable);
 }
 
 void topic_state::deliver_unavailable(caf::response_promise& promise) {
-  promise.deliver(std::string{to_string(ec::owner_unavailable)}, std::uint64_t{0},
-                  std::uint64_t{0});
+  promise.deliver(unavailable());
 }
 
 void topic_state::fail_in_flight() {
@@ -216,7 +220,7 @@ void topic_state::on_replicated(std::uint64_t offset, bool stored) {
 void topic_state::answer(ack_decision decided, std::uint64_t offset) {
   auto& [promise, epoch] = decided.waiter;
   if (decided.what == ack_decision_outcome::acknowledged) {
-    promise.deliver(std::string{}, offset, epoch);
+    promise.deliver(offset, epoch);
     return;
   }
   // No other node could store it: it may be lost with this one. The
@@ -236,14 +240,14 @@ std::size_t topic_state::confirmations_needed() const {
 // enough of them hold it (on_replicated).
 void topic_state::publish_replicated(std::uint8_t kind, std::string data,
                                      caf::response_promise promise) {
-  auto [error, offset] = on_publish(kind, std::move(data));
-  if (!error.empty()) {
-    promise.deliver(std::move(error), offset, epoch_);
+  auto offset = on_publish(kind, std::move(data));
+  if (!offset) {
+    promise.deliver(make_error(ec::storage_failed));
     return;
   }
-  auto decided =
-      acks_.expect(offset, confirmations_needed(), followers_.size(), {std::move(promise), epoch_});
-  if (decided) answer(std::move(*decided), offset);
+  auto decided = acks_.expect(*offset, confirmations_needed(), followers_.size(),
+                              {std::move(promise), epoch_});
+  if (decided) answer(std::move(*decided), *offset);
 }
 
 // Asks the other nodes that are up to open the topic (their topic then
@@ -260,7 +264,7 @@ void topic_state::recruit() {
     if (peer == cluster_->self()) continue;
     if (auto node = cluster_->cluster_of(peer))
       self_->request(node, patience, cluster_open_atom::value, topic_, true)
-          .then([](caf::actor&, std::string&) {}, [](caf::error&) {});
+          .then([](caf::actor&) {}, [](caf::error&) {});
   }
 }
 

@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "actors/errors.hpp"
 #include "actors/messages.hpp"
 #include "actors/one_shot.hpp"
 #include "core/error_code.hpp"
@@ -21,9 +22,9 @@ std::int64_t num(std::uint64_t v) {
 }  // namespace
 
 struct history_pages::answer {
-  std::string error;  // code name, or ""
+  caf::error error;  // none, invalid_offset (errors.hpp), or the topic did not answer
   std::uint64_t epoch = 0, first = 0, last = 0, from = 0;
-  std::string messages;  // or the error's message
+  std::string messages;
   std::uint64_t count = 0;
 };
 
@@ -42,11 +43,11 @@ void history_pages::start(caf::actor_system& system, caf::actor topic, topic_lea
   auto pages = std::make_shared<history_pages>(system, std::move(topic), std::move(lease),
                                                std::move(name), since, limit);
   pages->ask(true, [pages, done](const answer& a) {
-    if (!a.error.empty()) {
-      auto code =
-          a.error == to_string(ec::invalid_offset) ? ec::invalid_offset : ec::storage_failed;
-      return done(transport::http_error(code == ec::invalid_offset ? 400 : 503, to_string(code),
-                                        a.messages));
+    if (a.error) {
+      if (ec_of(a.error) == ec::invalid_offset)
+        return done(transport::http_error(400, to_string(ec::invalid_offset), message_of(a.error)));
+      return done(
+          transport::http_error(503, to_string(ec::storage_failed), "the topic did not answer"));
     }
     pages->first_part_ = pages->part_of(a, true, pages->first_last_);
     transport::http_reply reply;
@@ -70,17 +71,14 @@ void history_pages::ask(bool first, answered then) {
   in_actor(system_, [topic = topic_, from, count, first, then = std::move(then)](auto* self) {
     self->request(topic, patience, topic_history_atom::value, from, count, part_bytes, first)
         .then(
-            [self, then](std::string& error, std::uint64_t epoch, std::uint64_t first_offset,
-                         std::uint64_t last, std::uint64_t start, std::string& messages,
-                         std::uint64_t n) {
-              then(answer{std::move(error), epoch, first_offset, last, start, std::move(messages),
-                          n});
+            [self, then](std::uint64_t epoch, std::uint64_t first_offset, std::uint64_t last,
+                         std::uint64_t start, std::string& messages, std::uint64_t n) {
+              then(answer{{}, epoch, first_offset, last, start, std::move(messages), n});
               self->quit();
             },
-            [self, then](caf::error&) {
+            [self, then](caf::error& e) {
               answer failed;
-              failed.error = to_string(ec::storage_failed);
-              failed.messages = "the topic did not answer";
+              failed.error = std::move(e);
               then(failed);
               self->quit();
             });
@@ -104,8 +102,8 @@ std::string history_pages::part_of(const answer& a, bool first, bool& last) {
     out += ',';
   }
   // A failed part ends the page where it stopped; the next page resumes there.
-  out += a.messages.empty() || !a.error.empty() ? std::string{} : a.messages;
-  auto taken = a.error.empty() ? a.count : 0;
+  out += a.messages.empty() || a.error ? std::string{} : a.messages;
+  auto taken = a.error ? 0 : a.count;
   cursor_ += taken;
   remaining_ -= std::min(remaining_, taken);
   last = remaining_ == 0 || taken == 0 || cursor_ > a.last;

@@ -1,0 +1,63 @@
+#include "actors/errors.hpp"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "actors/messages.hpp"
+
+namespace sluice::actors {
+namespace {
+
+TEST(Errors, EveryCodeComesBackIncludingTheFirst) {
+  for (int i = 0; i <= static_cast<int>(last_ec); ++i) {
+    auto code = static_cast<ec>(i);
+    caf::error e = make_error(code);
+    EXPECT_TRUE(e) << to_string(code);  // code 0 too: CAF reads a zero code as "no error"
+    EXPECT_EQ(ec_of(e), code);
+  }
+}
+
+TEST(Errors, OthersAreNotOurs) {
+  EXPECT_EQ(ec_of(caf::error{}), std::nullopt);
+  EXPECT_EQ(ec_of(caf::make_error(caf::sec::request_timeout)), std::nullopt);
+  EXPECT_EQ(message_of(caf::make_error(caf::sec::request_timeout)), "");
+  EXPECT_EQ(publish_failure_of(caf::make_error(caf::sec::request_timeout)).code,
+            ec::storage_failed);
+}
+
+TEST(Errors, AMessageTravelsWithTheCode) {
+  auto e = make_error(ec::invalid_offset, "`since` 9 is past the last offset (3)");
+  EXPECT_EQ(ec_of(e), ec::invalid_offset);
+  EXPECT_EQ(message_of(e), "`since` 9 is past the last offset (3)");
+  EXPECT_EQ(message_of(make_error(ec::invalid_offset)), "");
+}
+
+TEST(Errors, PublishFailuresSayWhatHappened) {
+  auto lost = publish_failure_of(make_error(ec::owner_unavailable));
+  EXPECT_EQ(lost.code, ec::owner_unavailable);
+  EXPECT_NE(lost.message.find("may not have been published"), std::string::npos);
+  EXPECT_EQ(publish_failure_of(make_error(ec::storage_failed)).code, ec::storage_failed);
+}
+
+// Errors cross nodes: what a node serializes, another reads back as the same code.
+TEST(Errors, SurviveSerializationAndRenderByName) {
+  caf::actor_system_config cfg;
+  register_message_types(cfg);
+  caf::actor_system system{cfg};
+  std::vector<char> buf;
+  caf::binary_serializer sink{system, buf};
+  auto sent = make_error(ec::owner_unavailable, "lost");
+  ASSERT_FALSE(sink(sent));
+  caf::error received;
+  caf::binary_deserializer source{system, buf};
+  ASSERT_FALSE(source(received));
+  EXPECT_EQ(ec_of(received), ec::owner_unavailable);
+  EXPECT_EQ(message_of(received), "lost");
+  EXPECT_NE(system.render(received).find("owner_unavailable"), std::string::npos);
+  // A code from a newer node that this one does not know is an internal error here.
+  EXPECT_EQ(ec_of(caf::error{static_cast<std::uint8_t>(250), ec_category}), ec::internal);
+}
+
+}  // namespace
+}  // namespace sluice::actors
