@@ -30,6 +30,8 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<job_event>("sluice.job_event");
   cfg.add_message_type<process_line>("sluice.process_line");
   cfg.add_message_type<process_exit>("sluice.process_exit");
+  cfg.add_message_type<log_record>("sluice.log_record");
+  cfg.add_message_type<history_copy>("sluice.history_copy");
   // Reported views of who is up, in lease answers between nodes (node_lease.hpp).
   cfg.add_message_type<std::vector<std::vector<std::string>>>("sluice.views");
 }

@@ -7,8 +7,10 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/error_code.hpp"
+#include "core/storage/append_log.hpp"
 #include "protocol/client_frames.hpp"
 #include "protocol/worker_frames.hpp"
 #include "transport/client_link.hpp"
@@ -60,6 +62,15 @@ struct process_line {
 struct process_exit {
   int exit_code = -1;
   int signal = -1;
+};
+
+// A topic's history as one node sends it to another (follow, handover): the
+// epoch, its newest offset, and the records; the first may be an inbox's claim
+// (record_kind::claim, offset 0), which never enters history.
+struct history_copy {
+  std::uint64_t epoch = 0;
+  std::uint64_t last = 0;
+  std::vector<log_record> records;
 };
 
 // websocket connector → websocket job: the connection could not be opened
@@ -190,16 +201,17 @@ using report_view_atom = caf::atom_constant<caf::atom("cl_report")>;
 using membership_atom = caf::atom_constant<caf::atom("cl_members")>;
 // Topics across nodes (topic/replica/ownership.cpp, topic/replica/publishing.cpp):
 // follower → owner: follow me (follower, epoch, last offset I hold)
-// → (epoch, records I lack, packed: see topic/replica/records.hpp).
+// → history_copy (the records I lack), or error owner_unavailable (not the
+// owner, or it takes my newer history first: ask again).
 using follow_atom = caf::atom_constant<caf::atom("t_follow")>;
-// owner → follower: one new message (epoch, offset, ts ms, kind, data).
+// owner → follower: one new message (epoch, log_record) → stored?
 using replicate_atom = caf::atom_constant<caf::atom("t_repl")>;
 // follower → owner: publish for me (kind, data) → as publish_atom.
 using forward_atom = caf::atom_constant<caf::atom("t_forward")>;
 // follower → owner: append this frame of a request stream (kind, data); no
 // answer (an inbox's frames are not acknowledged to anyone).
 using forward_frame_atom = caf::atom_constant<caf::atom("t_fwdframe")>;
-// new owner → previous owner: give me the topic → (epoch, records, packed).
+// new owner → previous owner: give me the topic → (history_copy, was the owner).
 using handover_atom = caf::atom_constant<caf::atom("t_handover")>;
 // owner topic → itself: a follower came (after its answer went out): send
 // what waited for followers / publishes waited too long for them.
@@ -226,6 +238,11 @@ typename Inspector::result_type inspect(Inspector& f, process_exit& x) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, history_copy& x) {
+  return f(caf::meta::type_name("sluice.history_copy"), x.epoch, x.last, x.records);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_event& x) {
   return f(caf::meta::type_name("sluice.job_event"), x.id, x.frame, x.terminal, x.outcome);
 }
@@ -240,6 +257,16 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<sluice::transport::client_link>)
 // What a connection read, for the actor on the same node that serves it.
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sluice::protocol::client_frame)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sluice::protocol::worker_frame)
+
+// A topic record, as it travels between nodes.
+namespace sluice {
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, log_record& x) {
+  return f(caf::meta::type_name("sluice.log_record"), x.offset, x.ts_ms, x.kind, x.data);
+}
+
+}  // namespace sluice
 
 // Transport's types that travel in actor messages.
 namespace sluice::transport {

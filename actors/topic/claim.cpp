@@ -6,7 +6,6 @@
 
 #include "actors/cluster/metrics.hpp"
 #include "actors/messages.hpp"
-#include "actors/topic/replica/records.hpp"
 #include "actors/topic/topic.hpp"
 #include "core/observe/log.hpp"
 #include "core/storage/small_file.hpp"
@@ -59,10 +58,9 @@ void topic_state::set_claim(std::string digest) {
       log::error("topic", "claim_not_stored", {{"topic", topic_}, {"error", error}});
   }
   if (followers_.empty()) return;
-  auto packed =
-      pack_record({0, 0, static_cast<std::uint8_t>(protocol::frames::record_kind::claim), claim_});
+  log_record claim{0, 0, static_cast<std::uint8_t>(protocol::frames::record_kind::claim), claim_};
   for (const auto& f : followers_)  // answered like any replication; nobody waits for it
-    self_->request(f, patience, replicate_atom::value, epoch_, packed)
+    self_->request(f, patience, replicate_atom::value, epoch_, claim)
         .then([](bool) {}, [](caf::error&) {});
 }
 

@@ -92,8 +92,8 @@ caf::behavior topic_state::make_behavior(std::string topic, config::topic_rule r
       [this](follow_atom, const caf::actor& follower, std::uint64_t epoch, std::uint64_t last) {
         return on_follow(follower, epoch, last);
       },
-      [this](replicate_atom, std::uint64_t epoch, const std::string& packed) {
-        return on_replicate(epoch, packed);
+      [this](replicate_atom, std::uint64_t epoch, log_record& record) {
+        return on_replicate(epoch, record);
       },
       [this](forward_atom, std::uint8_t kind, std::string& data) {
         return accept_publish(kind, std::move(data));

@@ -150,11 +150,10 @@ class topic_state {
   caf::result<std::uint64_t, std::uint64_t> refuse_if_fenced(bool counted);
   void take_over_when_allowed(std::uint64_t generation);
   void fail_in_flight();
-  std::tuple<std::uint64_t, std::uint64_t, std::vector<std::string>, std::string> on_follow(
-      const caf::actor& follower, std::uint64_t epoch, std::uint64_t last);
-  bool on_replicate(std::uint64_t epoch, const std::string& packed);
-  std::tuple<std::uint64_t, std::uint64_t, std::vector<std::string>, bool> on_handover(
-      const std::string& new_owner);
+  caf::result<history_copy> on_follow(const caf::actor& follower, std::uint64_t epoch,
+                                      std::uint64_t last);
+  bool on_replicate(std::uint64_t epoch, log_record& record);
+  std::tuple<history_copy, bool> on_handover(const std::string& new_owner);
   void replicate(const stored_message& message);
   // A follower answered the replication of `offset` (stored, or not).
   void on_replicated(std::uint64_t offset, bool stored);
@@ -173,7 +172,8 @@ class topic_state {
   void drop_followers();
   // Handles a down message from the owner or a follower; false if it was neither.
   bool replica_down(const caf::down_msg& msg);
-  std::vector<std::string> packed_history(std::uint64_t from) const;
+  // This node's history from offset `from` (and an inbox's claim), to send to another node.
+  history_copy history_from(std::uint64_t from) const;
 
   std::shared_ptr<cluster_view> cluster_;
   caf::behavior main_behavior_;  // what the topic does once its owner is known

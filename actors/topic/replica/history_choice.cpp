@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "actors/topic/replica/records.hpp"
 #include "protocol/topic_frames.hpp"
 
 namespace sluice::actors {
@@ -37,19 +36,17 @@ std::uint64_t diverges_at(const topic_history& mine, const std::vector<log_recor
   return std::min(mine.last(), their_last) + 1;
 }
 
-void takeover_round::consider(std::uint64_t their_epoch, std::uint64_t their_last,
-                              const std::vector<std::string>& packed, bool was_owner) {
-  auto unpacked = unpack_records(packed);
-  if (unpacked)
-    if (auto theirs = take_claim(*unpacked); !theirs.empty() && (claim.empty() || was_owner))
-      claim = std::move(theirs);
-  bool better = !from_owner && (was_owner || newer(their_epoch, their_last, epoch, last));
-  if (!unpacked || !better) return;
+void takeover_round::consider(history_copy theirs, bool was_owner) {
+  if (auto their_claim = take_claim(theirs.records);
+      !their_claim.empty() && (claim.empty() || was_owner))
+    claim = std::move(their_claim);
+  bool better = !from_owner && (was_owner || newer(theirs.epoch, theirs.last, epoch, last));
+  if (!better) return;
   from_owner = was_owner;
   found = true;
-  epoch = their_epoch;
-  last = their_last;
-  records = std::move(*unpacked);
+  epoch = theirs.epoch;
+  last = theirs.last;
+  records = std::move(theirs.records);
 }
 
 }  // namespace sluice::actors

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "actors/messages.hpp"
 #include "actors/topic/store/history.hpp"
 #include "core/storage/append_log.hpp"
 
@@ -42,10 +43,8 @@ struct takeover_round {
   std::string claim;  // an inbox's claim, from whichever node knew it
 
   // Keeps an answer when it is the owner's (the first), or newer than any so
-  // far (this node's own included); packed records that do not unpack count
-  // as no answer.
-  void consider(std::uint64_t their_epoch, std::uint64_t their_last,
-                const std::vector<std::string>& packed, bool was_owner);
+  // far (this node's own included).
+  void consider(history_copy theirs, bool was_owner);
 };
 
 }  // namespace sluice::actors

@@ -10,7 +10,6 @@
 #include "actors/strays.hpp"
 #include "actors/topic/metrics.hpp"
 #include "actors/topic/replica/history_choice.hpp"
-#include "actors/topic/replica/records.hpp"
 #include "actors/topic/replica/timing.hpp"
 #include "actors/topic/topic.hpp"
 #include "core/clock.hpp"
@@ -139,7 +138,7 @@ caf::behavior topic_state::resolving_behavior() {
       [this](resolve_atom, std::uint64_t generation) { on_resolve_timer(generation); },
       [this](handover_atom, const std::string& new_owner) { return on_handover(new_owner); },
       [this](topic_info_atom) { return info_json(); },  // "owner" is empty meanwhile
-      [](replicate_atom, std::uint64_t, const std::string&) { return false; },  // from a past owner
+      [](replicate_atom, std::uint64_t, const log_record&) { return false; },  // from a past owner
       [this](sync_atom) { store_->sync(); },
       [this](fan_out_atom) { on_fan_out(); },
   };
@@ -167,25 +166,24 @@ void topic_state::follow(caf::actor owner_topic, std::uint64_t generation) {
       ->request(owner_topic, patience, follow_atom::value, caf::actor_cast<caf::actor>(self_),
                 epoch_, store_->history().last())
       .then(
-          [this, generation, owner_topic](std::uint64_t epoch, std::uint64_t last,
-                                          std::vector<std::string>& packed, std::string& error) {
+          [this, generation, owner_topic](history_copy& copy) {
             if (generation != generation_) return;
             looking_ = false;
-            auto records = unpack_records(packed);
-            if (!error.empty() || !records) return resolve_later();  // e.g. not the owner yet
-            if (auto claim = take_claim(*records); !claim.empty()) set_claim(std::move(claim));
+            if (auto claim = take_claim(copy.records); !claim.empty()) set_claim(std::move(claim));
             owner_ = owner_topic;
             self_->monitor(owner_);
             role_ = role::follower;
             lost_owner_.clear();
-            adopt(epoch, last, std::move(*records));
+            adopt(copy.epoch, copy.last, std::move(copy.records));
             followed_ = true;
-            log::debug(
-                "topic", "following",
-                {{"topic", topic_}, {"owner", owner_node_}, {"epoch", epoch_}, {"last", last}});
+            log::debug("topic", "following",
+                       {{"topic", topic_},
+                        {"owner", owner_node_},
+                        {"epoch", epoch_},
+                        {"last", copy.last}});
             release_hold();
           },
-          [this, generation](caf::error&) {
+          [this, generation](caf::error&) {  // e.g. not the owner yet
             if (generation != generation_) return;
             looking_ = false;
             resolve_later();
@@ -204,9 +202,8 @@ void topic_state::ask_history(const caf::actor& other, std::shared_ptr<takeover_
                               std::uint64_t generation) {
   self_->request(other, patience, handover_atom::value, cluster_->self())
       .then(
-          [this, round, generation](std::uint64_t epoch, std::uint64_t last,
-                                    std::vector<std::string>& packed, bool was_owner) {
-            round->consider(epoch, last, packed, was_owner);
+          [this, round, generation](history_copy& theirs, bool was_owner) {
+            round->consider(std::move(theirs), was_owner);
             answered(round, generation);
           },
           [this, round, generation](caf::error&) { answered(round, generation); });

@@ -10,7 +10,6 @@
 #include "actors/errors.hpp"
 #include "actors/messages.hpp"
 #include "actors/topic/metrics.hpp"
-#include "actors/topic/replica/records.hpp"
 #include "actors/topic/replica/timing.hpp"
 #include "actors/topic/topic.hpp"
 #include "core/observe/log.hpp"
@@ -114,26 +113,27 @@ void topic_state::fail_in_flight() {
   in_flight_.clear();
 }
 
-std::vector<std::string> topic_state::packed_history(std::uint64_t from) const {
+history_copy topic_state::history_from(std::uint64_t from) const {
   const auto& h = store_->history();
-  std::vector<const log_record*> records;
-  log_record claim{0, 0, static_cast<std::uint8_t>(protocol::frames::record_kind::claim), claim_};
-  if (!claim_.empty()) records.push_back(&claim);
+  history_copy out{epoch_, h.last(), {}};
+  if (!claim_.empty())
+    out.records.push_back(
+        {0, 0, static_cast<std::uint8_t>(protocol::frames::record_kind::claim), claim_});
   for (auto o = std::max(from, h.first()); o <= h.last(); ++o)
-    if (const auto* m = h.find(o)) records.push_back(&m->record);
-  return pack_records(records);
+    if (const auto* m = h.find(o)) out.records.push_back(m->record);
+  return out;
 }
 
-std::tuple<std::uint64_t, std::uint64_t, std::vector<std::string>, std::string>
-topic_state::on_follow(const caf::actor& follower, std::uint64_t epoch, std::uint64_t last) {
+caf::result<history_copy> topic_state::on_follow(const caf::actor& follower, std::uint64_t epoch,
+                                                 std::uint64_t last) {
   if (role_ == role::owner && !may_own()) step_down();
-  if (role_ != role::owner) return {0, 0, {}, "not_owner"};
+  if (role_ != role::owner) return make_error(ec::owner_unavailable, "not the owner");
   auto& h = store_->history();
   if (newer(epoch, last, epoch_, h.last())) {
     // This node came back with an older history than the follower, which
     // owned the topic meanwhile: take its history first; it asks again.
     pull_from(follower, ++generation_);
-    return {0, 0, {}, "handback"};
+    return make_error(ec::owner_unavailable, "taking the follower's newer history first");
   }
   if (std::none_of(followers_.begin(), followers_.end(),
                    [&](const caf::actor& f) { return f == follower; })) {
@@ -143,22 +143,20 @@ topic_state::on_follow(const caf::actor& follower, std::uint64_t epoch, std::uin
     if (!held_.empty()) self_->send(self_, held_drain_atom::value);
   }
   auto from = epoch == epoch_ && last <= h.last() ? last + 1 : h.first();
-  return {epoch_, h.last(), packed_history(from), ""};
+  return history_from(from);
 }
 
-bool topic_state::on_replicate(std::uint64_t epoch, const std::string& packed) {
+bool topic_state::on_replicate(std::uint64_t epoch, log_record& record) {
   if (role_ != role::follower || self_->current_sender() == nullptr ||
       self_->current_sender()->address() != owner_.address())
     return false;
-  auto record = unpack_record(packed);
-  if (!record) return false;
-  if (static_cast<protocol::frames::record_kind>(record->kind) ==
+  if (static_cast<protocol::frames::record_kind>(record.kind) ==
       protocol::frames::record_kind::claim) {
-    set_claim(std::move(record->data));
+    set_claim(std::move(record.data));
     return true;
   }
   auto& h = store_->history();
-  if (epoch != epoch_ || record->offset > h.last() + 1) {
+  if (epoch != epoch_ || record.offset > h.last() + 1) {
     // Out of step with the owner: follow it again from what this node has.
     auto generation = ++generation_;
     role_ = role::resolving;
@@ -166,19 +164,17 @@ bool topic_state::on_replicate(std::uint64_t epoch, const std::string& packed) {
     follow(owner_, generation);
     return false;
   }
-  if (record->offset <= h.last()) return true;  // already here
-  const auto* stored = store_->append(std::move(*record));
+  if (record.offset <= h.last()) return true;  // already here
+  const auto* stored = store_->append(std::move(record));
   if (stored == nullptr) return false;
   fan_out(*stored);
   store_->relieve_memory();
   return true;
 }
 
-std::tuple<std::uint64_t, std::uint64_t, std::vector<std::string>, bool> topic_state::on_handover(
-    const std::string& new_owner) {
+std::tuple<history_copy, bool> topic_state::on_handover(const std::string& new_owner) {
   bool was_owner = role_ == role::owner;
-  std::tuple<std::uint64_t, std::uint64_t, std::vector<std::string>, bool> result{
-      epoch_, store_->history().last(), packed_history(store_->history().first()), was_owner};
+  std::tuple<history_copy, bool> result{history_from(store_->history().first()), was_owner};
   if (was_owner) {
     // Follow the new owner now, even if this node has not yet seen it come up.
     log::info("topic", "handed_over",
@@ -204,10 +200,9 @@ void topic_state::drop_followers() {
 // Every follower gets each new message; a publish is acknowledged once
 // confirmations_needed() of them stored it (on_replicated).
 void topic_state::replicate(const stored_message& message) {
-  auto packed = pack_record(message.record);
   auto offset = message.record.offset;
   for (const auto& f : followers_)
-    self_->request(f, patience, replicate_atom::value, epoch_, packed)
+    self_->request(f, patience, replicate_atom::value, epoch_, message.record)
         .then([this, offset](bool stored) { on_replicated(offset, stored); },
               [this, offset](caf::error&) { on_replicated(offset, false); });
   cluster_metrics::get().replicated.inc(followers_.size());

@@ -7,7 +7,6 @@
 
 #include "actors/topic/replica/ack_quorum.hpp"
 #include "actors/topic/replica/history_choice.hpp"
-#include "actors/topic/replica/records.hpp"
 #include "protocol/topic_frames.hpp"
 
 namespace sluice::actors {
@@ -20,10 +19,9 @@ log_record event(std::uint64_t offset, std::string data) {
           std::move(data)};
 }
 
-std::vector<std::string> packed(const std::vector<log_record>& records) {
-  std::vector<const log_record*> ptrs;
-  for (const auto& r : records) ptrs.push_back(&r);
-  return pack_records(ptrs);
+// What another node answers: its history (epoch, last) with one record.
+history_copy copy(std::uint64_t epoch, std::uint64_t last, log_record record) {
+  return {epoch, last, {std::move(record)}};
 }
 
 TEST(ReplicaHistory, ALaterEpochIsNewerAndAnEmptyHistoryNeverWins) {
@@ -39,8 +37,8 @@ TEST(ReplicaHistory, EpochsPartAtTheFirstOffsetThatNamesAnotherMessage) {
   for (int i = 1; i <= 5; ++i) mine.append(event(0, std::to_string(i)));
   std::vector<log_record> theirs{event(1, "1"), event(2, "2"), event(3, "x"), event(4, "y")};
   EXPECT_EQ(diverges_at(mine, theirs, 4), 3u);
-  theirs[2].data = "3";
-  theirs[3].data = "4";
+  theirs[2] = event(3, "3");
+  theirs[3] = event(4, "4");
   EXPECT_EQ(diverges_at(mine, theirs, 4), 5u);  // the same up to their last: from 5 on
   EXPECT_EQ(diverges_at(mine, theirs, 9), 6u);  // they have more: mine is all common
 }
@@ -65,23 +63,26 @@ takeover_round round_from(std::uint64_t epoch, std::uint64_t last) {
 
 TEST(TakeoverRound, ThePreviousOwnersAnswerWinsOverANewerOne) {
   auto round = round_from(1, 3);
-  round.consider(2, 50, packed({event(50, "new")}), false);
+  round.consider(copy(2, 50, event(50, "new")), false);
   EXPECT_TRUE(round.found);
   EXPECT_EQ(round.last, 50u);
-  round.consider(1, 10, packed({event(10, "owner's")}), true);
+  round.consider(copy(1, 10, event(10, "owner's")), true);
   EXPECT_TRUE(round.from_owner);
   EXPECT_EQ(round.last, 10u);
-  round.consider(3, 90, packed({event(90, "later")}), false);  // the owner's answer stands
+  round.consider(copy(3, 90, event(90, "later")), false);  // the owner's answer stands
   EXPECT_EQ(round.last, 10u);
   EXPECT_EQ(round.records.front().data, "owner's");
 }
 
-TEST(TakeoverRound, AnOlderOrUnreadableAnswerIsNoAnswer) {
+TEST(TakeoverRound, AnOlderAnswerIsNoAnswerButItsClaimCounts) {
   auto round = round_from(5, 7);
-  round.consider(4, 100, packed({event(100, "old epoch")}), false);
+  round.consider(copy(4, 100, event(100, "old epoch")), false);
   EXPECT_FALSE(round.found);
-  round.consider(6, 1, {"short"}, false);  // under a record header
+  round.consider(
+      copy(4, 100, {0, 0, static_cast<std::uint8_t>(protocol::frames::record_kind::claim), "d"}),
+      false);
   EXPECT_FALSE(round.found);
+  EXPECT_EQ(round.claim, "d");
 }
 
 TEST(AckQuorum, AcknowledgedAtTheNeededConfirmationLostWhenTooFewAreLeft) {

@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include "actors/topic/replica/records.hpp"
 #include "protocol/topic_frames.hpp"
 
 namespace sluice::actors {
@@ -97,22 +96,6 @@ TEST(TopicHistory, ResetTakesAnotherNodesHistory) {
   h.reset({}, 20);  // nothing kept there, but offsets go on after 20
   EXPECT_EQ(h.size(), 0u);
   EXPECT_EQ(h.append(event("d")).record.offset, 21u);
-}
-
-TEST(ReplicaRecords, RoundTrip) {
-  log_record a{42, 1700000000123, 2, "{\"x\":1}"};
-  log_record b{43, -5, 0, std::string("bin\0ary", 7)};
-  auto packed = pack_records({&a, &b});
-  auto back = unpack_records(packed);
-  ASSERT_TRUE(back.has_value());
-  ASSERT_EQ(back->size(), 2u);
-  EXPECT_EQ((*back)[0].offset, 42u);
-  EXPECT_EQ((*back)[0].ts_ms, 1700000000123);
-  EXPECT_EQ((*back)[0].kind, 2);
-  EXPECT_EQ((*back)[0].data, a.data);
-  EXPECT_EQ((*back)[1].ts_ms, -5);
-  EXPECT_EQ((*back)[1].data, b.data);
-  EXPECT_FALSE(unpack_records({"short"}).has_value());
 }
 
 }  // namespace
