@@ -18,6 +18,7 @@
 #include "core/observe/log.hpp"
 #include "transport/server/server.hpp"
 #include "transport/upstream/health_probe.hpp"
+#include "transport/upstream/io_runtime.hpp"
 #include "transport/upstream/process_launcher.hpp"
 #include "transport/upstream/sse_upstream.hpp"
 #include "transport/upstream/timer_service.hpp"
@@ -69,11 +70,13 @@ void wait_for_connections_to_close(const transport::server& srv, std::chrono::mi
 int run(const config::config& cfg, std::shared_ptr<const security::authenticator> auth,
         const sigset_t& signals) {
   // Declared first so they outlive every actor: jobs hold handles into them.
-  transport::process_launcher launcher;
-  transport::websocket_connector connector;
-  transport::sse_client sse;
-  transport::health_prober prober;
-  transport::timer_service timers;
+  // One thread runs every upstream client (io_runtime.hpp).
+  transport::io_runtime upstream_io;
+  transport::process_launcher launcher{upstream_io};
+  transport::websocket_connector connector{upstream_io};
+  transport::sse_client sse{upstream_io};
+  transport::health_prober prober{upstream_io};
+  transport::timer_service timers{upstream_io};
   caf::actor_system_config caf_cfg;
   caf_cfg.set("scheduler.max-threads", static_cast<std::size_t>(cfg.server.actor_threads));
   actors::register_message_types(caf_cfg);
@@ -136,6 +139,7 @@ int run(const config::config& cfg, std::shared_ptr<const security::authenticator
   server.stop();
   gateway.stop();  // sessions whose socket never finished closing, and supervisors
   system.await_all_actors_done();
+  upstream_io.stop();  // no upstream handler runs once the actor system is gone
   log::info("main", "stopped", {{"connections_cut", left}});
   return 0;
 }

@@ -1,7 +1,7 @@
 #include "transport/upstream/health_probe.hpp"
 
 #include "transport/beast.hpp"
-#include "transport/upstream/io_thread.hpp"
+#include "transport/upstream/io_runtime.hpp"
 
 namespace sluice::transport {
 namespace {
@@ -80,14 +80,14 @@ class probe_run : public std::enable_shared_from_this<probe_run> {
 }  // namespace
 
 struct health_prober::impl {
-  io_thread io;
+  net::io_context& ioc;
 };
 
-health_prober::health_prober() : impl_(std::make_unique<impl>()) {}
+health_prober::health_prober(io_runtime& io) : impl_(std::make_unique<impl>(io.context())) {}
 health_prober::~health_prober() = default;
 
 void health_prober::probe(probe_spec spec, callback done) {
-  std::make_shared<probe_run>(impl_->io.context(), std::move(spec), std::move(done))->start();
+  std::make_shared<probe_run>(impl_->ioc, std::move(spec), std::move(done))->start();
 }
 
 }  // namespace sluice::transport

@@ -9,6 +9,8 @@
 // 2xx. Runs its sockets on its own thread.
 namespace sluice::transport {
 
+class io_runtime;
+
 struct probe_spec {
   std::string host;
   std::string port;
@@ -22,7 +24,8 @@ class health_prober {
   // what was seen ("HTTP 200", "connection refused", …).
   using callback = std::function<void(bool healthy, std::string detail)>;
 
-  health_prober();
+  // Runs on `io`, which must outlive it.
+  explicit health_prober(io_runtime& io);
   ~health_prober();  // stops its thread; probes in flight report nothing
   health_prober(const health_prober&) = delete;
   health_prober& operator=(const health_prober&) = delete;

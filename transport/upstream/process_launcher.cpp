@@ -20,7 +20,7 @@
 #include <system_error>
 
 #include "core/observe/metrics.hpp"
-#include "transport/upstream/io_thread.hpp"
+#include "transport/upstream/io_runtime.hpp"
 
 extern char** environ;
 
@@ -147,7 +147,7 @@ class child : public process_handle, public std::enable_shared_from_this<child> 
  public:
   child(net::io_context& ioc, pid_t pid, int pidfd, int in, int out, int err,
         std::size_t max_line_bytes, std::uint32_t line_window,
-        std::shared_ptr<process_events> events, std::atomic<std::size_t>& running)
+        std::shared_ptr<process_events> events, shared_count running)
       : strand_(net::make_strand(ioc)),
         stdin_(strand_, in),
         streams_{pipe_reader{descriptor{strand_, out}}, pipe_reader{descriptor{strand_, err}}},
@@ -157,7 +157,7 @@ class child : public process_handle, public std::enable_shared_from_this<child> 
         max_line_bytes_(max_line_bytes),
         line_window_(line_window),
         events_(std::move(events)),
-        running_(running) {}
+        running_(std::move(running)) {}
 
   void start(std::string stdin_data) {
     net::dispatch(strand_, [self = shared_from_this(), data = std::move(stdin_data)]() mutable {
@@ -310,7 +310,7 @@ class child : public process_handle, public std::enable_shared_from_this<child> 
   void maybe_finish() {
     if (finished_ || !exited_ || streams_[0].open || streams_[1].open) return;
     finished_ = true;
-    running_.fetch_sub(1);
+    running_->fetch_sub(1);
     events_->on_exit(exit_code_, signal_);
   }
 
@@ -324,7 +324,7 @@ class child : public process_handle, public std::enable_shared_from_this<child> 
   std::size_t max_line_bytes_;
   std::uint32_t line_window_;
   std::shared_ptr<process_events> events_;
-  std::atomic<std::size_t>& running_;
+  shared_count running_;
   std::uint32_t unacked_ = 0;
   bool exited_ = false;
   bool terminating_ = false;
@@ -334,13 +334,14 @@ class child : public process_handle, public std::enable_shared_from_this<child> 
 };
 
 struct process_launcher::impl {
-  std::atomic<std::size_t> running{0};
+  explicit impl(net::io_context& c) : ioc(c) {}
+  net::io_context& ioc;
+  shared_count running = make_count();
   std::mutex mutex;
   std::vector<std::weak_ptr<child>> children;  // for the kill on shutdown
-  io_thread io;                                // last: its pending handlers use the above
 };
 
-process_launcher::process_launcher() : impl_(std::make_unique<impl>()) {
+process_launcher::process_launcher(io_runtime& io) : impl_(std::make_unique<impl>(io.context())) {
   process_metrics::get();  // listed in /metrics from the start
   // Writing to the stdin of a process that exited must fail with EPIPE, not kill Sluice.
   std::signal(SIGPIPE, SIG_IGN);
@@ -352,8 +353,8 @@ process_launcher::~process_launcher() {
     for (auto& weak : impl_->children)
       if (auto c = weak.lock()) ::kill(-c->pid(), SIGKILL);
   }
-  impl_->io.stop();
-  // Reap what was killed above, so no zombie outlives the launcher.
+  // Reap what was killed above, so no zombie outlives the launcher (the
+  // runtime's thread may reap one first: then there is nothing to wait for).
   std::lock_guard lock{impl_->mutex};
   for (auto& weak : impl_->children)
     if (auto c = weak.lock()) ::waitpid(c->pid(), nullptr, 0);
@@ -382,12 +383,12 @@ std::shared_ptr<process_handle> process_launcher::launch(const process_spec& spe
     for (int fd : {in[1], out[0], err[0]}) ::close(fd);
     throw_errno(e, "pidfd_open");
   }
-  impl_->running.fetch_add(1);
+  impl_->running->fetch_add(1);
   process_metrics::get().running.inc();
   process_metrics::get().started.inc();
-  auto c = std::make_shared<child>(impl_->io.context(), pid, pidfd, in[1], out[0], err[0],
-                                   spec.max_line_bytes, std::max(spec.line_window, 1u),
-                                   std::move(events), impl_->running);
+  auto c =
+      std::make_shared<child>(impl_->ioc, pid, pidfd, in[1], out[0], err[0], spec.max_line_bytes,
+                              std::max(spec.line_window, 1u), std::move(events), impl_->running);
   {
     std::lock_guard lock{impl_->mutex};
     std::erase_if(impl_->children, [](const auto& w) { return w.expired(); });
@@ -398,7 +399,7 @@ std::shared_ptr<process_handle> process_launcher::launch(const process_spec& spe
 }
 
 std::size_t process_launcher::running() const {
-  return impl_->running.load();
+  return impl_->running->load();
 }
 
 bool process_launcher::can_execute(const std::string& command, const std::string& cwd,

@@ -13,6 +13,8 @@
 // runs the pipes on its own I/O thread.
 namespace sluice::transport {
 
+class io_runtime;
+
 struct process_spec {
   std::string command;  // path of the executable (no shell, no PATH lookup)
   std::vector<std::string> args;
@@ -53,8 +55,9 @@ class process_handle {
 
 class process_launcher {
  public:
-  process_launcher();
-  ~process_launcher();  // kills what is still running, then stops its thread
+  // Runs on `io`, which must outlive it.
+  explicit process_launcher(io_runtime& io);
+  ~process_launcher();  // kills what is still running and reaps it
   process_launcher(const process_launcher&) = delete;
   process_launcher& operator=(const process_launcher&) = delete;
 

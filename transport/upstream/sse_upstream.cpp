@@ -6,7 +6,7 @@
 
 #include "core/observe/metrics.hpp"
 #include "transport/beast.hpp"
-#include "transport/upstream/io_thread.hpp"
+#include "transport/upstream/io_runtime.hpp"
 
 namespace sluice::transport {
 namespace {
@@ -64,18 +64,18 @@ bool sse_parser::next(std::string& data) {
 class sse_request : public sse_request_handle, public std::enable_shared_from_this<sse_request> {
  public:
   sse_request(net::io_context& ioc, sse_request_spec spec, std::shared_ptr<sse_events> events,
-              std::atomic<std::size_t>& open)
+              shared_count open)
       : stream_(net::make_strand(ioc)),
         resolver_(stream_.get_executor()),
         spec_(std::move(spec)),
         events_(std::move(events)),
         parser_(spec_.max_event_bytes),
-        open_(open) {
-    open_.fetch_add(1);
+        open_(std::move(open)) {
+    open_->fetch_add(1);
     sse_metrics::get().open.inc();
   }
   ~sse_request() override {
-    open_.fetch_sub(1);
+    open_->fetch_sub(1);
     sse_metrics::get().open.dec();
   }
 
@@ -236,7 +236,7 @@ class sse_request : public sse_request_handle, public std::enable_shared_from_th
   sse_request_spec spec_;
   std::shared_ptr<sse_events> events_;
   sse_parser parser_;
-  std::atomic<std::size_t>& open_;
+  shared_count open_;
   beast::flat_buffer buffer_;
   http::request<http::string_body> request_;
   http::response_parser<http::buffer_body> response_;
@@ -248,26 +248,26 @@ class sse_request : public sse_request_handle, public std::enable_shared_from_th
 };
 
 struct sse_client::impl {
-  std::atomic<std::size_t> open{0};
-  io_thread io;  // last: its pending handlers use `open`
+  net::io_context& ioc;
+  shared_count open = make_count();
 };
 
-sse_client::sse_client() : impl_(std::make_unique<impl>()) {
+sse_client::sse_client(io_runtime& io) : impl_(std::make_unique<impl>(io.context())) {
   sse_metrics::get();  // listed in /metrics from the start
 }
 
-sse_client::~sse_client() = default;  // io_thread stops; open connections are dropped
+sse_client::~sse_client() = default;
 
 std::shared_ptr<sse_request_handle> sse_client::start(sse_request_spec spec,
                                                       std::shared_ptr<sse_events> events) {
-  auto r = std::make_shared<sse_request>(impl_->io.context(), std::move(spec), std::move(events),
-                                         impl_->open);
+  auto r =
+      std::make_shared<sse_request>(impl_->ioc, std::move(spec), std::move(events), impl_->open);
   r->start();
   return r;
 }
 
 std::size_t sse_client::open_requests() const {
-  return impl_->open.load();
+  return impl_->open->load();
 }
 
 }  // namespace sluice::transport

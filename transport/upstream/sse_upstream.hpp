@@ -12,6 +12,8 @@
 // and receive sse_events. The client runs its sockets on its own thread.
 namespace sluice::transport {
 
+class io_runtime;
+
 struct sse_request_spec {
   std::string host;
   std::string port;
@@ -47,7 +49,8 @@ class sse_request_handle {
 
 class sse_client {
  public:
-  sse_client();
+  // Runs on `io`, which must outlive it.
+  explicit sse_client(io_runtime& io);
   ~sse_client();
   sse_client(const sse_client&) = delete;
   sse_client& operator=(const sse_client&) = delete;

@@ -4,7 +4,7 @@
 
 #include "core/observe/metrics.hpp"
 #include "transport/beast.hpp"
-#include "transport/upstream/io_thread.hpp"
+#include "transport/upstream/io_runtime.hpp"
 
 namespace sluice::transport {
 namespace {
@@ -15,12 +15,19 @@ metrics::gauge& pending_gauge() {
   return g;
 }
 
-// All of one timer's work runs on the service's single thread, in the order posted.
+// What the service shares with its timers, which may outlive it.
+struct timer_state {
+  std::atomic<std::size_t> pending{0};
+  std::atomic<bool> stopped{false};  // the service is gone: nothing fires any more
+};
+
+// All of one timer's work runs on the runtime's single thread, in the order posted.
 class deadline_timer : public timer_handle, public std::enable_shared_from_this<deadline_timer> {
  public:
-  deadline_timer(net::io_context& ioc, std::function<void()> fire, std::atomic<std::size_t>& count)
-      : timer_(ioc), fire_(std::move(fire)), count_(count) {
-    count_.fetch_add(1);
+  deadline_timer(net::io_context& ioc, std::function<void()> fire,
+                 std::shared_ptr<timer_state> state)
+      : timer_(ioc), fire_(std::move(fire)), state_(std::move(state)) {
+    state_->pending.fetch_add(1);
     pending_gauge().inc();
   }
 
@@ -28,9 +35,9 @@ class deadline_timer : public timer_handle, public std::enable_shared_from_this<
     net::post(timer_.get_executor(), [self = shared_from_this(), after] {
       self->timer_.expires_after(after);
       self->timer_.async_wait([self](boost::system::error_code ec) {
-        self->count_.fetch_sub(1);
+        self->state_->pending.fetch_sub(1);
         pending_gauge().dec();
-        if (!ec && !self->cancelled_) self->fire_();
+        if (!ec && !self->cancelled_ && !self->state_->stopped) self->fire_();
         self->fire_ = nullptr;  // let go of what the callback holds
       });
     });
@@ -46,34 +53,34 @@ class deadline_timer : public timer_handle, public std::enable_shared_from_this<
  private:
   net::steady_timer timer_;
   std::function<void()> fire_;
-  std::atomic<std::size_t>& count_;
+  std::shared_ptr<timer_state> state_;
   std::atomic<bool> cancelled_{false};
 };
 
 }  // namespace
 
 struct timer_service::impl {
-  std::atomic<std::size_t> pending{0};
-  io_thread io;  // last: its pending handlers use `pending`
+  net::io_context& ioc;
+  std::shared_ptr<timer_state> state = std::make_shared<timer_state>();
 };
 
-timer_service::timer_service() : impl_(std::make_unique<impl>()) {
+timer_service::timer_service(io_runtime& io) : impl_(std::make_unique<impl>(io.context())) {
   pending_gauge();  // listed in /metrics from the start
 }
 
 timer_service::~timer_service() {
-  impl_->io.stop();
+  impl_->state->stopped = true;
 }
 
 std::shared_ptr<timer_handle> timer_service::start(std::chrono::milliseconds after,
                                                    std::function<void()> fire) {
-  auto t = std::make_shared<deadline_timer>(impl_->io.context(), std::move(fire), impl_->pending);
+  auto t = std::make_shared<deadline_timer>(impl_->ioc, std::move(fire), impl_->state);
   t->arm(after);
   return t;
 }
 
 std::size_t timer_service::pending() const {
-  return impl_->pending.load();
+  return impl_->state->pending.load();
 }
 
 }  // namespace sluice::transport

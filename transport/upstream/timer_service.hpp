@@ -9,6 +9,8 @@
 // are due); these can: a cancelled timer is gone at once.
 namespace sluice::transport {
 
+class io_runtime;
+
 class timer_handle {
  public:
   virtual ~timer_handle() = default;
@@ -18,8 +20,9 @@ class timer_handle {
 
 class timer_service {
  public:
-  timer_service();
-  ~timer_service();  // stops its thread; pending timers never fire
+  // Runs on `io`, which must outlive it.
+  explicit timer_service(io_runtime& io);
+  ~timer_service();  // pending timers never fire
   timer_service(const timer_service&) = delete;
   timer_service& operator=(const timer_service&) = delete;
 

@@ -7,7 +7,7 @@
 
 #include "core/observe/metrics.hpp"
 #include "transport/beast.hpp"
-#include "transport/upstream/io_thread.hpp"
+#include "transport/upstream/io_runtime.hpp"
 
 namespace sluice::transport {
 namespace {
@@ -79,20 +79,20 @@ class upstream_connection : public websocket_upstream_handle,
                             public std::enable_shared_from_this<upstream_connection> {
  public:
   upstream_connection(net::io_context& ioc, websocket_upstream_spec spec,
-                      std::shared_ptr<websocket_upstream_events> events,
-                      std::atomic<std::size_t>& open, idle_pool& pool)
+                      std::shared_ptr<websocket_upstream_events> events, shared_count open,
+                      std::shared_ptr<idle_pool> pool)
       : resolver_(net::make_strand(ioc)),
         ws_(resolver_.get_executor()),
         spec_(std::move(spec)),
         events_(std::move(events)),
-        open_(open),
-        pool_(pool) {
-    open_.fetch_add(1);
+        open_(std::move(open)),
+        pool_(std::move(pool)) {
+    open_->fetch_add(1);
     upstream_metrics::get().open.inc();
   }
 
   ~upstream_connection() override {
-    open_.fetch_sub(1);
+    open_->fetch_sub(1);
     upstream_metrics::get().open.dec();
   }
 
@@ -132,15 +132,16 @@ class upstream_connection : public websocket_upstream_handle,
   void release() override {
     net::post(ws_.get_executor(), [self = shared_from_this()] {
       if (!self->connected_ || self->closed_ || !self->outbox_.empty()) {
-        self->pool_.remove(self.get());
+        self->pool_->remove(self.get());
         return self->do_close();
       }
       self->events_.reset();  // idle: whatever arrives now ends the connection
       self->unacked_ = 0;
       if (!self->reading_) self->do_read();
     });
-    if (closed_ || !pool_.put(pool_key(spec_), shared_from_this(), spec_.keep_idle)) return close();
-    if (closed_) pool_.remove(this);  // the strand found it unusable meanwhile
+    if (closed_ || !pool_->put(pool_key(spec_), shared_from_this(), spec_.keep_idle))
+      return close();
+    if (closed_) pool_->remove(this);  // the strand found it unusable meanwhile
   }
 
   // Takes this idle connection for a new request.
@@ -186,7 +187,7 @@ class upstream_connection : public websocket_upstream_handle,
       self->reading_ = false;
       if (self->closed_) return;
       if (!self->events_) {  // idle: a close, or a message nobody asked for
-        self->pool_.remove(self.get());
+        self->pool_->remove(self.get());
         return self->do_close();
       }
       if (ec) {
@@ -241,8 +242,8 @@ class upstream_connection : public websocket_upstream_handle,
   websocket::stream<beast::tcp_stream> ws_;
   websocket_upstream_spec spec_;
   std::shared_ptr<websocket_upstream_events> events_;
-  std::atomic<std::size_t>& open_;
-  idle_pool& pool_;
+  shared_count open_;
+  std::shared_ptr<idle_pool> pool_;  // shared: a connection in it may outlive the connector
   beast::flat_buffer buffer_;
   std::deque<std::string> outbox_;
   std::uint32_t unacked_ = 0;
@@ -263,37 +264,37 @@ std::shared_ptr<upstream_connection> idle_pool::take(const std::string& key) {
 }
 
 struct websocket_connector::impl {
-  std::atomic<std::size_t> open{0};
-  idle_pool pool;
-  io_thread io;  // last: its pending handlers use `open` and `pool`
+  net::io_context& ioc;
+  shared_count open = make_count();
+  std::shared_ptr<idle_pool> pool = std::make_shared<idle_pool>();
 };
 
-websocket_connector::websocket_connector() : impl_(std::make_unique<impl>()) {
+websocket_connector::websocket_connector(io_runtime& io)
+    : impl_(std::make_unique<impl>(io.context())) {
   upstream_metrics::get();  // listed in /metrics from the start
 }
 
 websocket_connector::~websocket_connector() {
-  impl_->io.stop();
-  impl_->pool.clear();  // while the io_context still exists; open connections are dropped
+  impl_->pool->clear();  // idle connections close (they hold the pool: a cycle until then)
 }
 
 std::shared_ptr<websocket_upstream_handle> websocket_connector::connect(
     const websocket_upstream_spec& spec, std::shared_ptr<websocket_upstream_events> events) {
   if (spec.keep_idle > 0) {
-    if (auto idle = impl_->pool.take(pool_key(spec))) {
+    if (auto idle = impl_->pool->take(pool_key(spec))) {
       upstream_metrics::get().reused.inc();
       idle->adopt(std::move(events));
       return idle;
     }
   }
-  auto c = std::make_shared<upstream_connection>(impl_->io.context(), spec, std::move(events),
-                                                 impl_->open, impl_->pool);
+  auto c = std::make_shared<upstream_connection>(impl_->ioc, spec, std::move(events), impl_->open,
+                                                 impl_->pool);
   c->start();
   return c;
 }
 
 std::size_t websocket_connector::open_connections() const {
-  return impl_->open.load();
+  return impl_->open->load();
 }
 
 }  // namespace sluice::transport

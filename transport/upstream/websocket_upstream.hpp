@@ -11,6 +11,8 @@
 // websocket_upstream_events. The connector runs its sockets on its own thread.
 namespace sluice::transport {
 
+class io_runtime;
+
 struct websocket_upstream_spec {
   std::string host;
   std::string port;
@@ -51,7 +53,8 @@ class websocket_upstream_handle {
 
 class websocket_connector {
  public:
-  websocket_connector();
+  // Runs on `io`, which must outlive it.
+  explicit websocket_connector(io_runtime& io);
   ~websocket_connector();  // stops its thread; connections still open are dropped
   websocket_connector(const websocket_connector&) = delete;
   websocket_connector& operator=(const websocket_connector&) = delete;

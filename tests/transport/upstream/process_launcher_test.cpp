@@ -10,6 +10,8 @@
 #include <mutex>
 #include <thread>
 
+#include "transport/upstream/io_runtime.hpp"
+
 namespace sluice::transport {
 namespace {
 
@@ -59,7 +61,8 @@ process_spec sh(std::string script) {
 }
 
 TEST(ProcessLauncher, StreamsLinesAndReportsExitCode) {
-  process_launcher launcher;
+  io_runtime io;
+  process_launcher launcher{io};
   auto events = std::make_shared<recorder>();
   launcher.launch(sh("echo one; echo two >&2; printf 'three'; exit 3"), "", events);
   ASSERT_TRUE(events->wait());
@@ -70,7 +73,8 @@ TEST(ProcessLauncher, StreamsLinesAndReportsExitCode) {
 }
 
 TEST(ProcessLauncher, PassesStdinEnvAndWorkingDirectory) {
-  process_launcher launcher;
+  io_runtime io;
+  process_launcher launcher{io};
   auto events = std::make_shared<recorder>();
   auto spec = sh("read line; echo \"$line $GREETING $(pwd)\"");
   spec.env = {{"GREETING", "hi"}};
@@ -82,7 +86,8 @@ TEST(ProcessLauncher, PassesStdinEnvAndWorkingDirectory) {
 }
 
 TEST(ProcessLauncher, TerminateEndsTheWholeProcessGroup) {
-  process_launcher launcher;
+  io_runtime io;
+  process_launcher launcher{io};
   auto events = std::make_shared<recorder>();
   // The shell ignores SIGTERM, so only the SIGKILL after the grace period ends it.
   auto handle = launcher.launch(sh("trap '' TERM; sleep 300 & echo started; wait"), "", events);
@@ -100,7 +105,8 @@ TEST(ProcessLauncher, TerminateEndsTheWholeProcessGroup) {
 }
 
 TEST(ProcessLauncher, OverlongLineIsReportedAndTheProcessStopped) {
-  process_launcher launcher;
+  io_runtime io;
+  process_launcher launcher{io};
   auto events = std::make_shared<recorder>();
   auto spec = sh("head -c 100000 /dev/zero | tr '\\0' x; echo; sleep 300");
   spec.max_line_bytes = 1000;
@@ -112,7 +118,8 @@ TEST(ProcessLauncher, OverlongLineIsReportedAndTheProcessStopped) {
 }
 
 TEST(ProcessLauncher, MissingExecutableThrows) {
-  process_launcher launcher;
+  io_runtime io;
+  process_launcher launcher{io};
   EXPECT_THROW(launcher.launch({"/nonexistent/bin", {}, {}, {}}, "", std::make_shared<recorder>()),
                std::system_error);
   EXPECT_EQ(launcher.running(), 0u);
