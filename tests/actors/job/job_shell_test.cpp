@@ -11,6 +11,7 @@
 
 #include "actors/job/job.hpp"
 #include "actors/messages.hpp"
+#include "tests/actors/deterministic_system.hpp"
 
 namespace sluice::actors {
 namespace {
@@ -40,14 +41,9 @@ class scripted_driver final : public job_driver {
   std::shared_ptr<script> s_;
 };
 
-class JobShellTest : public ::testing::Test {
+class JobShellTest : public ::testing::Test, public deterministic_system {
  protected:
   JobShellTest() {
-    cfg_.set("scheduler.policy", caf::atom("testing"));
-    cfg_.set("logger.file-verbosity", caf::atom("quiet"));
-    register_message_types(cfg_);
-    sys_ = std::make_unique<caf::actor_system>(cfg_);
-    sched_ = &dynamic_cast<caf::scheduler::test_coordinator&>(sys_->scheduler());
     // (Function actors take an argument here: CAF 0.17 binds a null
     // reference for one spawned without arguments, which UBSan reports.)
     session_ = sys_->spawn(
@@ -92,9 +88,6 @@ class JobShellTest : public ::testing::Test {
     return job;
   }
 
-  caf::actor_system_config cfg_;
-  std::unique_ptr<caf::actor_system> sys_;
-  caf::scheduler::test_coordinator* sched_ = nullptr;
   std::shared_ptr<std::vector<job_event>> events_ = std::make_shared<std::vector<job_event>>();
   std::shared_ptr<script> script_ = std::make_shared<script>();
   caf::actor session_;
@@ -106,11 +99,9 @@ TEST_F(JobShellTest, TheDeadlineEndsTheRequestWithItsErrorAndReleasesTheDriver) 
   start(std::nullopt, 5s);
   EXPECT_EQ(script_->attempts, 1);
   EXPECT_TRUE(events_->empty());
-  sched_->advance_time(4s);
-  sched_->run();
+  advance(4s);
   EXPECT_TRUE(events_->empty());  // not yet
-  sched_->advance_time(1s);
-  sched_->run();
+  advance(1s);
   ASSERT_EQ(events_->size(), 1u);
   EXPECT_TRUE(events_->front().terminal);
   EXPECT_EQ(events_->front().outcome, request_outcome::deadline_exceeded);
@@ -172,8 +163,7 @@ TEST_F(JobShellTest, FinishEndsTheJobWithTheDriversLastFrame) {
   EXPECT_TRUE(events_->front().terminal);
   EXPECT_EQ(events_->front().outcome, request_outcome::ok);
   EXPECT_TRUE(script_->destroyed);
-  sched_->advance_time(120s);  // its deadline died with it
-  sched_->run();
+  advance(120s);  // its deadline died with it
   EXPECT_EQ(events_->size(), 1u);
 }
 

@@ -4,7 +4,9 @@
 #include "actors/job/router.hpp"
 
 #include <gtest/gtest.h>
+
 #include <caf/all.hpp>
+#include "tests/actors/deterministic_system.hpp"
 
 #include <memory>
 #include <optional>
@@ -34,14 +36,9 @@ routes:
     fallback: "nobody is here, try again"
 )";
 
-class RouterTest : public ::testing::Test {
+class RouterTest : public ::testing::Test, public deterministic_system {
  protected:
   RouterTest() {
-    cfg_.set("scheduler.policy", caf::atom("testing"));
-    cfg_.set("logger.file-verbosity", caf::atom("quiet"));
-    register_message_types(cfg_);
-    sys_ = std::make_unique<caf::actor_system>(cfg_);
-    sched_ = &dynamic_cast<caf::scheduler::test_coordinator&>(sys_->scheduler());
     auto loaded = config::load_string(yaml, "router-test.yaml");
     config_ = std::get<config::config>(std::move(loaded));
     router_.emplace(*sys_, config_, upstream_runtime{});
@@ -71,9 +68,6 @@ class RouterTest : public ::testing::Test {
     return out;
   }
 
-  caf::actor_system_config cfg_;
-  std::unique_ptr<caf::actor_system> sys_;
-  caf::scheduler::test_coordinator* sched_ = nullptr;
   config::config config_;
   std::optional<router> router_;
   std::vector<caf::actor> actors_;

@@ -16,6 +16,7 @@
 
 #include "actors/job/support.hpp"
 #include "actors/messages.hpp"
+#include "tests/actors/deterministic_system.hpp"
 
 namespace sluice::actors {
 namespace {
@@ -40,15 +41,8 @@ caf::behavior standin_job(caf::event_based_actor* self, caf::actor supervisor,
   };
 }
 
-class SupervisorTest : public ::testing::Test {
+class SupervisorTest : public ::testing::Test, public deterministic_system {
  protected:
-  SupervisorTest() {
-    cfg_.set("scheduler.policy", caf::atom("testing"));
-    cfg_.set("logger.file-verbosity", caf::atom("quiet"));
-    register_message_types(cfg_);
-    sys_ = std::make_unique<caf::actor_system>(cfg_);
-    sched_ = &dynamic_cast<caf::scheduler::test_coordinator&>(sys_->scheduler());
-  }
   ~SupervisorTest() override {
     seen_->held.clear();  // slots release into a supervisor that is ending anyway
     for (const auto& a : actors_) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
@@ -75,11 +69,6 @@ class SupervisorTest : public ::testing::Test {
     sched_->run();
   }
   void failure() { tell(upstream_down_atom::value, std::string{"refused"}); }
-  // Lets every timer due within `d` fire, and what follows from it run.
-  void wait(caf::timespan d) {
-    sched_->advance_time(d);
-    sched_->run();
-  }
   caf::actor job() {
     auto j = sys_->spawn(standin_job, supervisor_, seen_);
     actors_.push_back(j);
@@ -92,9 +81,6 @@ class SupervisorTest : public ::testing::Test {
   }
   bool holds(const caf::actor& j) { return seen_->held.count(j.id()) == 1; }
 
-  caf::actor_system_config cfg_;
-  std::unique_ptr<caf::actor_system> sys_;
-  caf::scheduler::test_coordinator* sched_ = nullptr;
   std::shared_ptr<upstream_gate> gate_ = std::make_shared<upstream_gate>();
   std::shared_ptr<slots_seen> seen_ = std::make_shared<slots_seen>();
   caf::actor supervisor_;
@@ -117,7 +103,7 @@ TEST_F(SupervisorTest, AHealthyProbeAfterTheBackoffClosesTheCircuit) {
   start("/bin/sh");
   for (int i = 0; i < 3; ++i) failure();
   ASSERT_EQ(gate_->state(), circuit_state::open);
-  wait(1000ms);  // backoff_max: the probe is due whatever the jitter drew
+  advance(1000ms);  // backoff_max: the probe is due whatever the jitter drew
   EXPECT_EQ(gate_->state(), circuit_state::closed);
 }
 
@@ -125,7 +111,7 @@ TEST_F(SupervisorTest, AnUnhealthyProbeOpensTheCircuitAgainAndProbesLater) {
   start("/nonexistent/sluice-test-command");
   for (int i = 0; i < 3; ++i) failure();
   for (int round = 0; round < 4; ++round) {
-    wait(1000ms);
+    advance(1000ms);
     EXPECT_EQ(gate_->state(), circuit_state::open) << round;
   }
   // Still probing: a request that got through meanwhile closes it.
@@ -138,7 +124,7 @@ TEST_F(SupervisorTest, ProbesOfAnEarlierOpeningAreStale) {
   for (int i = 0; i < 3; ++i) failure();
   tell(upstream_up_atom::value);  // closed before the probe came due
   ASSERT_EQ(gate_->state(), circuit_state::closed);
-  wait(1000ms);  // the old probe fires into a closed circuit and changes nothing
+  advance(1000ms);  // the old probe fires into a closed circuit and changes nothing
   EXPECT_EQ(gate_->state(), circuit_state::closed);
 }
 

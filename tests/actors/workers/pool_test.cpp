@@ -16,6 +16,7 @@
 
 #include "actors/messages.hpp"
 #include "actors/workers/pool.hpp"
+#include "tests/actors/deterministic_system.hpp"
 
 namespace sluice::actors {
 namespace {
@@ -51,15 +52,8 @@ caf::behavior standin_job(caf::event_based_actor* self, caf::actor pool, std::st
 }
 
 // A deterministic actor system with a pool and its stand-ins.
-class pool_world {
+class pool_world : public deterministic_system {
  public:
-  pool_world() {
-    cfg_.set("scheduler.policy", caf::atom("testing"));
-    cfg_.set("logger.file-verbosity", caf::atom("quiet"));
-    register_message_types(cfg_);
-    sys_ = std::make_unique<caf::actor_system>(cfg_);
-    sched_ = &dynamic_cast<caf::scheduler::test_coordinator&>(sys_->scheduler());
-  }
   ~pool_world() {
     for (const auto& a : actors_) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(pool_, caf::exit_reason::user_shutdown);
@@ -92,9 +86,6 @@ class pool_world {
   }
   std::vector<caf::actor_id> jobs_of(const caf::actor& w) { return seen_->dispatched[w.id()]; }
 
-  caf::actor_system_config cfg_;
-  std::unique_ptr<caf::actor_system> sys_;
-  caf::scheduler::test_coordinator* sched_ = nullptr;
   std::shared_ptr<upstream_gate> gate_ = std::make_shared<upstream_gate>();
   std::shared_ptr<record> seen_ = std::make_shared<record>();
   caf::actor pool_;
