@@ -1,6 +1,6 @@
 #include "bin/cli.hpp"
 
-#include "config/values.hpp"
+#include "config/readers/values.hpp"
 
 namespace sluice::cli {
 

@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 
-#include "actors/gateway.hpp"
+#include "actors/gateway/gateway.hpp"
 #include "config/config.hpp"
 
 namespace sluice::cluster_node {

@@ -8,7 +8,7 @@
 #include <iostream>
 #include <thread>
 
-#include "actors/gateway.hpp"
+#include "actors/gateway/gateway.hpp"
 #include "actors/messages.hpp"
 #include "bin/cli.hpp"
 #include "bin/cluster_node.hpp"

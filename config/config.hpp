@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "config/values.hpp"
+#include "config/readers/values.hpp"
 #include "core/observe/log.hpp"
 
 // The whole configuration of one Sluice process, as plain values with their

@@ -7,11 +7,11 @@
 #include <fstream>
 #include <sstream>
 
-#include "config/cluster_reader.hpp"
-#include "config/security_reader.hpp"
-#include "config/topics_reader.hpp"
-#include "config/values.hpp"
-#include "config/yaml_reader.hpp"
+#include "config/readers/cluster_reader.hpp"
+#include "config/readers/security_reader.hpp"
+#include "config/readers/topics_reader.hpp"
+#include "config/readers/values.hpp"
+#include "config/readers/yaml_reader.hpp"
 #include "core/topic_name.hpp"
 
 namespace sluice::config {

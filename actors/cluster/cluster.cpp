@@ -2,10 +2,10 @@
 
 #include <algorithm>
 
+#include "actors/base/strays.hpp"
 #include "actors/cluster/metrics.hpp"
 #include "actors/errors.hpp"
 #include "actors/messages.hpp"
-#include "actors/strays.hpp"
 #include "core/observe/log.hpp"
 #include "security/join_proof.hpp"
 

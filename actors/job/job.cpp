@@ -1,7 +1,7 @@
 #include "actors/job/job.hpp"
 
-#include "actors/actor_metrics.hpp"
-#include "actors/strays.hpp"
+#include "actors/base/actor_metrics.hpp"
+#include "actors/base/strays.hpp"
 #include "protocol/server_frames.hpp"
 
 namespace sluice::actors {

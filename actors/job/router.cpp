@@ -2,12 +2,12 @@
 
 #include <caf/all.hpp>
 
-#include "actors/actor_metrics.hpp"
+#include "actors/base/actor_metrics.hpp"
+#include "actors/job/drivers/process.hpp"
+#include "actors/job/drivers/sse.hpp"
+#include "actors/job/drivers/uppercase.hpp"
+#include "actors/job/drivers/websocket.hpp"
 #include "actors/job/job.hpp"
-#include "actors/job/process.hpp"
-#include "actors/job/sse.hpp"
-#include "actors/job/uppercase.hpp"
-#include "actors/job/websocket.hpp"
 #include "actors/upstream/supervisor.hpp"
 #include "actors/workers/job.hpp"
 #include "actors/workers/pool.hpp"

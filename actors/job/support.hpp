@@ -8,7 +8,7 @@
 #include <string_view>
 #include <utility>
 
-#include "actors/actor_metrics.hpp"
+#include "actors/base/actor_metrics.hpp"
 #include "actors/messages.hpp"
 #include "transport/upstream/timer_service.hpp"
 

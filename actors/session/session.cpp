@@ -4,9 +4,9 @@
 #include <limits>
 #include <utility>
 
-#include "actors/actor_metrics.hpp"
+#include "actors/base/actor_metrics.hpp"
+#include "actors/base/strays.hpp"
 #include "actors/job/flow_control.hpp"
-#include "actors/strays.hpp"
 #include "core/observe/log.hpp"
 #include "core/overloaded.hpp"
 #include "core/secure_random.hpp"

@@ -8,7 +8,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "actors/gateway_context.hpp"
+#include "actors/gateway/gateway_context.hpp"
 #include "actors/job/flow_control.hpp"
 #include "actors/messages.hpp"
 #include "actors/session/topics.hpp"

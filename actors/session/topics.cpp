@@ -4,7 +4,7 @@
 #include <chrono>
 #include <utility>
 
-#include "actors/actor_metrics.hpp"
+#include "actors/base/actor_metrics.hpp"
 #include "actors/errors.hpp"
 #include "actors/messages.hpp"
 #include "core/observe/log.hpp"

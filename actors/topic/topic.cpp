@@ -4,10 +4,10 @@
 #include <chrono>
 #include <utility>
 
-#include "actors/actor_metrics.hpp"
+#include "actors/base/actor_metrics.hpp"
+#include "actors/base/strays.hpp"
 #include "actors/errors.hpp"
 #include "actors/messages.hpp"
-#include "actors/strays.hpp"
 #include "actors/topic/metrics.hpp"
 #include "actors/topic/store/history_pages.hpp"
 #include "core/clock.hpp"

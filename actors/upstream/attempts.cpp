@@ -1,6 +1,6 @@
 #include "actors/upstream/attempts.hpp"
 
-#include "actors/actor_metrics.hpp"
+#include "actors/base/actor_metrics.hpp"
 #include "actors/messages.hpp"
 #include "actors/upstream/backoff.hpp"
 

@@ -2,10 +2,10 @@
 
 #include <algorithm>
 
-#include "actors/actor_metrics.hpp"
+#include "actors/base/actor_metrics.hpp"
+#include "actors/base/strays.hpp"
 #include "actors/cluster/metrics.hpp"
 #include "actors/messages.hpp"
-#include "actors/strays.hpp"
 #include "core/json.hpp"
 #include "core/observe/log.hpp"
 #include "core/observe/readiness.hpp"

@@ -1,9 +1,9 @@
 #include "actors/workers/worker.hpp"
 
-#include "actors/actor_metrics.hpp"
+#include "actors/base/actor_metrics.hpp"
+#include "actors/base/strays.hpp"
 #include "actors/job/flow_control.hpp"
 #include "actors/messages.hpp"
-#include "actors/strays.hpp"
 #include "core/json.hpp"
 #include "core/observe/log.hpp"
 #include "core/overloaded.hpp"

@@ -7,7 +7,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "actors/gateway_context.hpp"
+#include "actors/gateway/gateway_context.hpp"
 #include "transport/client_link.hpp"
 
 namespace sluice::actors {

@@ -5,7 +5,7 @@
 #include <string_view>
 
 #include "bench/client/connection.hpp"
-#include "config/values.hpp"
+#include "config/readers/values.hpp"
 
 // "--name value" pairs as the benchmark modes take them.
 namespace sluice::bench {

@@ -4,7 +4,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 
-#include "config/values.hpp"
+#include "config/readers/values.hpp"
 
 namespace sluice::bench {
 

@@ -12,7 +12,7 @@
 #include "bench/client/connection.hpp"
 #include "bench/client/modes.hpp"
 #include "bench/client/stats.hpp"
-#include "config/values.hpp"
+#include "config/readers/values.hpp"
 
 namespace sluice::bench {
 namespace {

@@ -35,7 +35,7 @@ class DocsCheck(unittest.TestCase):
             ("core/error_code.cpp", '\n// return "planted_code";\n', "error code `planted_code`"),
             ("bin/sluice.cpp", '\n// close(close_code::normal, "planted reason")\n', "close reason `planted reason`"),
             ("transport/http/api_request.cpp", '\n// "/api/planted"\n', "HTTP path `/api/planted`"),
-            ("config/topics_reader.cpp", '\n// r.read_bool(node, p, "planted_key", x);\n',
+            ("config/readers/topics_reader.cpp", '\n// r.read_bool(node, p, "planted_key", x);\n',
              "config key `planted_key` is in the code"),
             ("config/sluice.yaml", "\nghost_setting: 1\n", "config key `ghost_setting` is in the docs"),
         ]

@@ -4,10 +4,10 @@
 #include <algorithm>
 #include <chrono>
 
+#include "actors/base/strays.hpp"
 #include "actors/cluster/metrics.hpp"
 #include "actors/errors.hpp"
 #include "actors/messages.hpp"
-#include "actors/strays.hpp"
 #include "actors/topic/metrics.hpp"
 #include "actors/topic/replica/history_choice.hpp"
 #include "actors/topic/replica/timing.hpp"

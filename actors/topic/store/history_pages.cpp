@@ -4,9 +4,9 @@
 
 #include <chrono>
 
+#include "actors/base/one_shot.hpp"
 #include "actors/errors.hpp"
 #include "actors/messages.hpp"
-#include "actors/one_shot.hpp"
 #include "core/error_code.hpp"
 #include "core/json.hpp"
 

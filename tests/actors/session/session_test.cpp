@@ -10,8 +10,8 @@
 #include <mutex>
 #include <thread>
 
-#include "actors/actor_metrics.hpp"
-#include "actors/gateway.hpp"
+#include "actors/base/actor_metrics.hpp"
+#include "actors/gateway/gateway.hpp"
 #include "actors/job/flow_control.hpp"
 #include "actors/messages.hpp"
 

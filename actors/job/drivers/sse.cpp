@@ -1,9 +1,9 @@
-#include "actors/job/sse.hpp"
+#include "actors/job/drivers/sse.hpp"
 
 #include <simdjson.h>
 
+#include "actors/job/drivers/payload.hpp"
 #include "actors/job/flow_control.hpp"
-#include "actors/job/payload.hpp"
 #include "core/json.hpp"
 #include "protocol/server_frames.hpp"
 

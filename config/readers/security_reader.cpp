@@ -1,4 +1,4 @@
-#include "config/security_reader.hpp"
+#include "config/readers/security_reader.hpp"
 
 #include <array>
 

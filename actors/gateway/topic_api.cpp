@@ -1,4 +1,4 @@
-#include "actors/topic_api.hpp"
+#include "actors/gateway/topic_api.hpp"
 
 #include <caf/all.hpp>
 
@@ -6,9 +6,9 @@
 #include <utility>
 #include <vector>
 
+#include "actors/base/one_shot.hpp"
 #include "actors/errors.hpp"
 #include "actors/messages.hpp"
-#include "actors/one_shot.hpp"
 #include "actors/topic/store/history_pages.hpp"
 #include "core/json.hpp"
 #include "core/topic_name.hpp"

@@ -1,4 +1,4 @@
-#include "config/values.hpp"
+#include "config/readers/values.hpp"
 
 #include <cctype>
 #include <charconv>

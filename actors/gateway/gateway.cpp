@@ -1,13 +1,13 @@
-#include "actors/gateway.hpp"
+#include "actors/gateway/gateway.hpp"
 
 #include <caf/all.hpp>
 
-#include "actors/actor_metrics.hpp"
+#include "actors/base/actor_metrics.hpp"
 #include "actors/cluster/cluster.hpp"
-#include "actors/gateway_context.hpp"
+#include "actors/gateway/gateway_context.hpp"
+#include "actors/gateway/topic_api.hpp"
 #include "actors/messages.hpp"
 #include "actors/session/session.hpp"
-#include "actors/topic_api.hpp"
 #include "actors/workers/worker.hpp"
 
 namespace sluice::actors {

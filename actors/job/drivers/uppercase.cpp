@@ -1,7 +1,7 @@
-#include "actors/job/uppercase.hpp"
+#include "actors/job/drivers/uppercase.hpp"
 
+#include "actors/job/drivers/payload.hpp"
 #include "actors/job/flow_control.hpp"
-#include "actors/job/payload.hpp"
 #include "protocol/server_frames.hpp"
 
 namespace sluice::actors {

@@ -3,7 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "config/config.hpp"
-#include "config/yaml_reader.hpp"
+#include "config/readers/yaml_reader.hpp"
 
 namespace sluice::config {
 

@@ -1,4 +1,4 @@
-#include "actors/actor_metrics.hpp"
+#include "actors/base/actor_metrics.hpp"
 
 namespace sluice::actors {
 namespace {

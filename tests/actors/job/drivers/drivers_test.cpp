@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
-#include "actors/job/payload.hpp"
-#include "actors/job/sse.hpp"
-#include "actors/job/uppercase.hpp"
+#include "actors/job/drivers/payload.hpp"
+#include "actors/job/drivers/sse.hpp"
+#include "actors/job/drivers/uppercase.hpp"
 #include "actors/upstream/relay.hpp"
 
 namespace sluice::actors {

@@ -1,4 +1,4 @@
-#include "actors/job/payload.hpp"
+#include "actors/job/drivers/payload.hpp"
 
 #include <simdjson.h>
 

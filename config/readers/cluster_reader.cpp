@@ -1,4 +1,4 @@
-#include "config/cluster_reader.hpp"
+#include "config/readers/cluster_reader.hpp"
 
 #include <set>
 

@@ -1,8 +1,8 @@
-#include "config/topics_reader.hpp"
+#include "config/readers/topics_reader.hpp"
 
 #include <algorithm>
 
-#include "config/security_reader.hpp"
+#include "config/readers/security_reader.hpp"
 #include "core/topic_name.hpp"
 
 namespace sluice::config {

@@ -1,10 +1,10 @@
-#include "config/yaml_reader.hpp"
+#include "config/readers/yaml_reader.hpp"
 
 #include <charconv>
 #include <set>
 #include <sstream>
 
-#include "config/values.hpp"
+#include "config/readers/values.hpp"
 
 namespace sluice::config {
 

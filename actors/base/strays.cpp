@@ -1,4 +1,4 @@
-#include "actors/strays.hpp"
+#include "actors/base/strays.hpp"
 
 #include <caf/all.hpp>
 

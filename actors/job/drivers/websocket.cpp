@@ -1,7 +1,7 @@
-#include "actors/job/websocket.hpp"
+#include "actors/job/drivers/websocket.hpp"
 
+#include "actors/job/drivers/payload.hpp"
 #include "actors/job/flow_control.hpp"
-#include "actors/job/payload.hpp"
 #include "actors/upstream/relay.hpp"
 #include "protocol/server_frames.hpp"
 

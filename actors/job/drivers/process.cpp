@@ -1,4 +1,4 @@
-#include "actors/job/process.hpp"
+#include "actors/job/drivers/process.hpp"
 
 #include "actors/job/flow_control.hpp"
 #include "actors/upstream/relay.hpp"
