@@ -31,25 +31,9 @@ constexpr const char* version = SLUICE_VERSION;
 
 transport::server_options server_options_from(const config::config& cfg,
                                               std::shared_ptr<const security::authenticator> auth) {
-  transport::server_options o;
-  o.host = cfg.server.host;
-  o.port = cfg.server.port;
-  o.max_frame_bytes = cfg.server.max_frame_bytes;
-  o.max_connections = cfg.server.max_connections;
-  o.idle_timeout = cfg.server.idle_timeout;
-  o.mailbox = cfg.limits.mailbox;
-  o.outbound_frames = cfg.limits.outbound_messages;
-  o.outbound_bytes = cfg.limits.outbound_bytes;
-  o.io_threads = cfg.server.io_threads;
-  o.max_body_bytes = std::max<std::size_t>(64 * 1024, cfg.topics.max_message_bytes + 4096);
-  o.request_timeout = cfg.server.request_timeout;
-  o.max_header_bytes = cfg.server.max_header_bytes;
-  o.max_connections_per_ip = cfg.server.max_connections_per_ip;
-  o.allowed_origins = cfg.server.allowed_origins;
-  o.rate_limits = cfg.rate_limits;
-  o.tls = cfg.server.tls;
-  o.auth = std::move(auth);
-  return o;
+  // A publish's body is its message and a little JSON around it.
+  auto max_body = std::max<std::size_t>(64 * 1024, cfg.topics.max_message_bytes + 4096);
+  return {cfg.server, cfg.limits, cfg.rate_limits, max_body, std::move(auth)};
 }
 
 // Blocks until SIGINT or SIGTERM; returns its name. The signals are blocked in

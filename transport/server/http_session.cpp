@@ -50,9 +50,9 @@ void http_session<Stream>::run() {
 template <class Stream>
 void http_session<Stream>::do_read() {
   parser_.emplace();
-  parser_->header_limit(static_cast<std::uint32_t>(state_->options.max_header_bytes));
+  parser_->header_limit(static_cast<std::uint32_t>(state_->options.server.max_header_bytes));
   parser_->body_limit(state_->options.max_body_bytes);
-  beast::get_lowest_layer(stream_).expires_after(state_->options.request_timeout);
+  beast::get_lowest_layer(stream_).expires_after(state_->options.server.request_timeout);
   http::async_read(stream_, buffer_, *parser_,
                    beast::bind_front_handler(&http_session::on_read, this->shared_from_this()));
 }

@@ -14,7 +14,7 @@ struct server::impl {
   impl(server_options options, connection_handler& handler, connection_handler* workers,
        api_handler* api)
       : state(std::make_shared<shared_state>(std::move(options), handler, workers, api)),
-        ioc(static_cast<int>(state->options.io_threads)),
+        ioc(static_cast<int>(state->options.server.io_threads)),
         work(net::make_work_guard(ioc)) {}
 
   std::shared_ptr<shared_state> state;
@@ -43,12 +43,12 @@ server::~server() {
 
 std::uint16_t server::start() {
   const auto& opts = impl_->state->options;
-  auto address = net::ip::make_address(opts.host);
-  auto tls = opts.tls.cert_file.empty() ? nullptr : make_tls_context(opts.tls);
-  impl_->accept = std::make_shared<listener>(impl_->ioc, tcp::endpoint{address, opts.port},
+  auto address = net::ip::make_address(opts.server.host);
+  auto tls = opts.server.tls.cert_file.empty() ? nullptr : make_tls_context(opts.server.tls);
+  impl_->accept = std::make_shared<listener>(impl_->ioc, tcp::endpoint{address, opts.server.port},
                                              impl_->state, std::move(tls));
   impl_->accept->run();
-  for (unsigned i = 0; i < opts.io_threads; ++i)
+  for (unsigned i = 0; i < opts.server.io_threads; ++i)
     impl_->threads.emplace_back([this] { impl_->ioc.run(); });
   impl_->state->status.listening = true;
   return impl_->accept->port();

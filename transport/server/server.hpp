@@ -16,24 +16,13 @@
 // Beast out of its users.
 namespace sluice::transport {
 
+// The configuration sections the server reads (config.hpp documents each
+// field and holds its default), and what it derives from the rest.
 struct server_options {
-  std::string host = "0.0.0.0";
-  std::uint16_t port = 3000;
-  std::size_t max_frame_bytes = 1024 * 1024;
-  std::size_t max_connections = 10000;
-  std::size_t max_body_bytes = 64 * 1024;  // of an HTTP request (POST /api/publish)
-  std::chrono::milliseconds idle_timeout{60000};
-  std::size_t mailbox = 256;  // frames delivered to a sink but not consumed
-  std::size_t outbound_frames = 1024;
-  std::size_t outbound_bytes = 8 * 1024 * 1024;
-  unsigned io_threads = 1;
-  // Security at the edge (config.hpp documents each).
-  std::chrono::milliseconds request_timeout{10000};
-  std::size_t max_header_bytes = 8 * 1024;
-  std::size_t max_connections_per_ip = 0;
-  std::vector<std::string> allowed_origins;
+  config::server_config server;  // address, connections, timeouts, TLS, origins
+  config::limits_config limits;  // mailbox, outbound_messages, outbound_bytes
   config::rate_limits_config rate_limits;
-  config::tls_config tls;
+  std::size_t max_body_bytes = 64 * 1024;               // of an HTTP request (POST /api/publish)
   std::shared_ptr<const security::authenticator> auth;  // null: every client is anonymous
 };
 

@@ -68,7 +68,7 @@ void connections_per_ip::remove(const std::string& ip) {
 }
 
 std::optional<socket_slot> socket_slot::acquire(std::shared_ptr<shared_state> state) {
-  if (state->sockets.fetch_add(1) >= state->options.max_connections) {
+  if (state->sockets.fetch_add(1) >= state->options.server.max_connections) {
     state->sockets.fetch_sub(1);
     return std::nullopt;
   }
@@ -83,7 +83,7 @@ socket_slot::~socket_slot() {
 }
 
 std::string max_connections_refusal(const server_options& opts) {
-  return "server is at max_connections (" + std::to_string(opts.max_connections) + ")";
+  return "server is at max_connections (" + std::to_string(opts.server.max_connections) + ")";
 }
 
 std::optional<connection_slot> connection_slot::acquire(std::shared_ptr<shared_state> state,
@@ -92,10 +92,10 @@ std::optional<connection_slot> connection_slot::acquire(std::shared_ptr<shared_s
                                                         std::string& refusal) {
   const auto& opts = state->options;
   state->websocket_connections.fetch_add(1);
-  if (!state->per_ip.try_add(ip, opts.max_connections_per_ip)) {
+  if (!state->per_ip.try_add(ip, opts.server.max_connections_per_ip)) {
     state->websocket_connections.fetch_sub(1);
     refusal = "this address has max_connections_per_ip (" +
-              std::to_string(opts.max_connections_per_ip) + ") connections open";
+              std::to_string(opts.server.max_connections_per_ip) + ") connections open";
     return std::nullopt;
   }
   connection_slot slot{std::move(state), std::move(ip), std::move(*socket)};

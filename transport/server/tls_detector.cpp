@@ -14,7 +14,7 @@ tls_detector::tls_detector(tcp::socket socket, std::shared_ptr<shared_state> sta
 
 void tls_detector::run() {
   net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
-    self->stream_.expires_after(self->state_->options.request_timeout);
+    self->stream_.expires_after(self->state_->options.server.request_timeout);
     beast::async_detect_ssl(self->stream_, self->buffer_,
                             beast::bind_front_handler(&tls_detector::on_detect, self));
   });
@@ -23,7 +23,7 @@ void tls_detector::run() {
 void tls_detector::on_detect(beast::error_code ec, bool is_tls) {
   if (ec) return;  // closed or timed out before saying anything
   if (!is_tls) {
-    if (state_->options.tls.require) {
+    if (state_->options.server.tls.require) {
       state_->metrics.tls_handshakes.with({"plain_refused"}).inc();
       beast::error_code ignored;
       stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);

@@ -65,7 +65,7 @@ admission admit_upgrade(const http::request<http::string_body>& req, const std::
   auto& m = state.metrics;
   admission out;
   std::string_view origin{req[http::field::origin]};
-  const auto& allowed = opts.allowed_origins;
+  const auto& allowed = opts.server.allowed_origins;
   if (!allowed.empty() && !origin.empty() &&
       std::find(allowed.begin(), allowed.end(), origin) == allowed.end()) {
     m.connections_rejected.with({"forbidden_origin"}).inc();

@@ -31,9 +31,9 @@ websocket_session<Stream>::websocket_session(Stream stream, std::shared_ptr<shar
       info_(std::move(info)),
       slot_(std::move(slot)),
       limits_(*state_, info_.ip, info_.who.subject),
-      budget_(state_->options.outbound_frames, state_->options.outbound_bytes),
+      budget_(state_->options.limits.outbound_messages, state_->options.limits.outbound_bytes),
       close_deadline_(ws_.get_executor()),
-      mailbox_(mailbox_kind::session, state_->options.mailbox) {}
+      mailbox_(mailbox_kind::session, state_->options.limits.mailbox) {}
 
 template <class Stream>
 websocket_session<Stream>::~websocket_session() {
@@ -51,8 +51,8 @@ void websocket_session<Stream>::run(http::request<http::string_body> request) {
   websocket::stream_base::timeout timeouts =
       websocket::stream_base::timeout::suggested(beast::role_type::server);
   const auto& opts = state_->options;
-  if (opts.idle_timeout.count() > 0) {
-    timeouts.idle_timeout = opts.idle_timeout;
+  if (opts.server.idle_timeout.count() > 0) {
+    timeouts.idle_timeout = opts.server.idle_timeout;
     timeouts.keep_alive_pings = true;  // ping at half the idle time; silence closes
   }
   ws_.set_option(timeouts);
@@ -61,7 +61,7 @@ void websocket_session<Stream>::run(http::request<http::string_body> request) {
         res.set(http::field::server, "sluice");
         if (!subprotocol.empty()) res.set(http::field::sec_websocket_protocol, subprotocol);
       }));
-  ws_.read_message_max(opts.max_frame_bytes);
+  ws_.read_message_max(opts.server.max_frame_bytes);
   ws_.auto_fragment(false);
   ws_.async_accept(
       request, beast::bind_front_handler(&websocket_session::on_accept, this->shared_from_this()));
