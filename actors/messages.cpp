@@ -32,6 +32,7 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<process_exit>("sluice.process_exit");
   cfg.add_message_type<log_record>("sluice.log_record");
   cfg.add_message_type<history_copy>("sluice.history_copy");
+  cfg.add_message_type<protocol::job_update>("sluice.job_update");
   // Reported views of who is up, in lease answers between nodes (node_lease.hpp).
   cfg.add_message_type<std::vector<std::vector<std::string>>>("sluice.views");
 }

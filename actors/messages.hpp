@@ -111,7 +111,7 @@ using dispatch_atom = caf::atom_constant<caf::atom("dispatch")>;
 using routed_atom = caf::atom_constant<caf::atom("w_routed")>;
 // worker → job: your job id at the worker is … (the sender is the worker actor).
 using assigned_atom = caf::atom_constant<caf::atom("assigned")>;
-// worker → job: the worker sent this for your job (kind, data JSON, message).
+// worker → job: the worker sent this for your job (protocol::job_update).
 using worker_update_atom = caf::atom_constant<caf::atom("w_update")>;
 // worker → job: the worker went away before your job ended (why).
 using worker_lost_atom = caf::atom_constant<caf::atom("w_lost")>;
@@ -123,9 +123,8 @@ using job_done_atom = caf::atom_constant<caf::atom("job_done")>;
 using heartbeat_atom = caf::atom_constant<caf::atom("heartbeat")>;
 
 // Topics (topic/topic.hpp):
-// session → topic: subscribe (link, session, id JSON, since or -1, epoch or 0,
-// subscribe_* flags)
-// / unsubscribe (link, session, id JSON) / the session's client drained (session).
+// session → topic: a subscription (below) / unsubscribe (link, session, id
+// JSON) / the session's client drained (session).
 using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
 // The connection's own inbox: it stays subscribed even when `since` is refused.
 constexpr std::uint8_t subscribe_own_inbox = 1;
@@ -134,6 +133,15 @@ constexpr std::uint8_t subscribe_quietly = 2;
 // Several events in one text frame, one JSON object per line (opt-in).
 constexpr std::uint8_t subscribe_batched = 4;
 using unsubscribe_atom = caf::atom_constant<caf::atom("unsub")>;
+// session → topic, with subscribe_atom: deliver to `link` on behalf of `session`.
+struct subscription {
+  std::shared_ptr<transport::client_link> link;
+  caf::actor session;
+  std::string id;           // the subscribe frame's id as JSON; may be empty
+  std::int64_t since = -1;  // deliver from the offset after this; -1: live only
+  std::uint64_t epoch = 0;  // the epoch `since` belongs to; 0: not given
+  std::uint8_t flags = 0;   // subscribe_own_inbox, subscribe_quietly, subscribe_batched
+};
 // anyone → topic: publish (record kind, data) → (offset, epoch), or an error
 // (storage_failed, owner_unavailable: errors.hpp).
 using publish_atom = caf::atom_constant<caf::atom("publish")>;
@@ -257,6 +265,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<sluice::transport::client_link>)
 // What a connection read, for the actor on the same node that serves it.
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sluice::protocol::client_frame)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sluice::protocol::worker_frame)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sluice::actors::subscription)  // holds the client's link
 
 // A topic record, as it travels between nodes.
 namespace sluice {
@@ -267,6 +276,17 @@ typename Inspector::result_type inspect(Inspector& f, log_record& x) {
 }
 
 }  // namespace sluice
+
+// A worker's frame for a job, passed to the job as it was decoded (the job may
+// be on another node).
+namespace sluice::protocol {
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, job_update& x) {
+  return f(caf::meta::type_name("sluice.job_update"), x.job, x.kind, x.data, x.message);
+}
+
+}  // namespace sluice::protocol
 
 // Transport's types that travel in actor messages.
 namespace sluice::transport {

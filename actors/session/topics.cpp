@@ -144,8 +144,8 @@ void session_topics::subscribe(const protocol::subscribe& msg) {
 
 void session_topics::send_subscribe(const caf::actor& topic, const std::string& id,
                                     std::int64_t since, std::uint64_t epoch, std::uint8_t flags) {
-  self_->send(topic, subscribe_atom::value, link_, caf::actor_cast<caf::actor>(self_), id, since,
-              epoch, flags);
+  self_->send(topic, subscribe_atom::value,
+              subscription{link_, caf::actor_cast<caf::actor>(self_), id, since, epoch, flags});
 }
 
 void session_topics::unsubscribe(const protocol::unsubscribe& msg) {

@@ -61,9 +61,9 @@ caf::behavior topic_state::make_behavior(std::string topic, config::topic_rule r
   });
   touch();
   main_behavior_ = {
-      [this](subscribe_atom, const link_ptr& link, const caf::actor& session, const std::string& id,
-             std::int64_t since, std::uint64_t epoch,
-             std::uint8_t flags) { on_subscribe(link, session, id, since, epoch, flags); },
+      [this](subscribe_atom, const subscription& s) {
+        on_subscribe(s.link, s.session, s.id, s.since, s.epoch, s.flags);
+      },
       [this](unsubscribe_atom, const link_ptr& link, const caf::actor& session,
              const std::string& id) { on_unsubscribe(link, session, id); },
       [this](publish_atom, std::uint8_t kind, std::string& data) {

@@ -40,8 +40,7 @@ class worker_job final : public job_driver {
           job_id_ = std::move(job_id);
           window_ = {};
         },
-        [this](worker_update_atom, const std::string& kind, const std::string& data,
-               std::string& message) { on_update(kind, data, std::move(message)); },
+        [this](worker_update_atom, protocol::job_update& update) { on_update(update); },
         [this](worker_lost_atom, std::string& why) {
           if (job_.self()->current_sender() != worker_.address()) return;  // an earlier worker
           unwatch();
@@ -78,7 +77,10 @@ class worker_job final : public job_driver {
                    : "the node that queued the request was lost (" + reason + ")");
   }
 
-  void on_update(const std::string& kind, const std::string& data, std::string message) {
+  void on_update(protocol::job_update& update) {
+    const auto& kind = update.kind;
+    const auto& data = update.data;
+    auto& message = update.message;
     job_.attempts()->streamed();
     const auto& id = job_.request().id;
     if (kind == "final")

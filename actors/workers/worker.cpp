@@ -107,8 +107,7 @@ void worker_state::on_update(protocol::job_update& msg) {
   if (it == jobs_.end())
     return send_error(ec::unknown_job, "this worker holds no job with this id", msg.job);
   bool terminal = msg.kind == "final" || msg.kind == "error";
-  self_->send(it->second, worker_update_atom::value, std::move(msg.kind), std::move(msg.data),
-              std::move(msg.message));
+  self_->send(it->second, worker_update_atom::value, std::move(msg));
   if (!terminal) return;
   self_->demonitor(it->second);
   jobs_.erase(it);

@@ -83,5 +83,21 @@ TEST(Messages, HistoryCopiesSurviveSerialization) {
   EXPECT_EQ(back.records[1].data, sent.records[1].data);
 }
 
+// A worker's frame reaches a job on another node as it was decoded.
+TEST(Messages, JobUpdatesSurviveSerialization) {
+  caf::actor_system_config cfg;
+  register_message_types(cfg);
+  caf::actor_system system{cfg};
+  protocol::job_update sent{R"("j-1")", "error", R"({"x":1})", "oom"};
+  std::vector<char> buf;
+  caf::binary_serializer sink{system, buf};
+  ASSERT_FALSE(sink(sent));
+  protocol::job_update back;
+  caf::binary_deserializer source{system, buf};
+  ASSERT_FALSE(source(back));
+  EXPECT_EQ((std::vector<std::string>{back.job, back.kind, back.data, back.message}),
+            (std::vector<std::string>{sent.job, sent.kind, sent.data, sent.message}));
+}
+
 }  // namespace
 }  // namespace sluice::actors
