@@ -80,6 +80,7 @@ class probe_run : public std::enable_shared_from_this<probe_run> {
 }  // namespace
 
 struct health_prober::impl {
+  explicit impl(net::io_context& c) : ioc(c) {}
   net::io_context& ioc;
 };
 

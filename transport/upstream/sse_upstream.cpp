@@ -248,6 +248,7 @@ class sse_request : public sse_request_handle, public std::enable_shared_from_th
 };
 
 struct sse_client::impl {
+  explicit impl(net::io_context& c) : ioc(c) {}
   net::io_context& ioc;
   shared_count open = make_count();
 };

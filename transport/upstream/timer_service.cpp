@@ -60,6 +60,7 @@ class deadline_timer : public timer_handle, public std::enable_shared_from_this<
 }  // namespace
 
 struct timer_service::impl {
+  explicit impl(net::io_context& c) : ioc(c) {}
   net::io_context& ioc;
   std::shared_ptr<timer_state> state = std::make_shared<timer_state>();
 };

@@ -264,6 +264,7 @@ std::shared_ptr<upstream_connection> idle_pool::take(const std::string& key) {
 }
 
 struct websocket_connector::impl {
+  explicit impl(net::io_context& c) : ioc(c) {}
   net::io_context& ioc;
   shared_count open = make_count();
   std::shared_ptr<idle_pool> pool = std::make_shared<idle_pool>();
