@@ -33,8 +33,9 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<log_record>("sluice.log_record");
   cfg.add_message_type<history_copy>("sluice.history_copy");
   cfg.add_message_type<protocol::job_update>("sluice.job_update");
-  // Reported views of who is up, in lease answers between nodes (node_lease.hpp).
-  cfg.add_message_type<std::vector<std::vector<std::string>>>("sluice.views");
+  cfg.add_message_type<pool_report>("sluice.pool_report");
+  cfg.add_message_type<lease_answer>("sluice.lease_answer");
+  cfg.add_message_type<probe_outcome>("sluice.probe_outcome");
 }
 
 }  // namespace sluice::actors

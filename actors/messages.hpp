@@ -89,9 +89,15 @@ using sse_end_atom = caf::atom_constant<caf::atom("sse_end")>;
 using upstream_up_atom = caf::atom_constant<caf::atom("up_up")>;
 using upstream_down_atom = caf::atom_constant<caf::atom("up_down")>;
 // supervisor → itself: time to probe (generation); prober → supervisor: the
-// outcome (generation, healthy, detail, seconds taken).
+// outcome (probe_outcome).
 using probe_atom = caf::atom_constant<caf::atom("probe")>;
 using probe_result_atom = caf::atom_constant<caf::atom("probe_res")>;
+struct probe_outcome {
+  std::uint64_t generation = 0;  // of the probe: a later one makes it stale
+  bool healthy = false;
+  std::string detail;
+  double seconds = 0;  // how long the probe took
+};
 // job → supervisor: may I start (a slot under max_concurrent)? supervisor →
 // job: yes, with an upstream_slot; slot → supervisor, when its last owner
 // lets go: released.
@@ -183,8 +189,15 @@ using cluster_join_atom = caf::atom_constant<caf::atom("cl_join")>;
 // the topic of this name on your node (topic, start it if it does not exist)
 // → the topic actor, or an error (errors.hpp).
 using cluster_open_atom = caf::atom_constant<caf::atom("cl_open")>;
-// a worker pool's capacity (upstream, pool, free slots, capacity, routes).
+// a worker pool's capacity (pool_report).
 using cluster_pool_atom = caf::atom_constant<caf::atom("cl_pool")>;
+struct pool_report {
+  std::string upstream;
+  caf::actor pool;
+  std::uint32_t free = 0;  // slots
+  std::uint32_t capacity = 0;
+  std::vector<std::string> routes;
+};
 // cluster actor → itself: time to pass changed pool capacity on to the peers.
 using cluster_tick_atom = caf::atom_constant<caf::atom("cl_tick")>;
 // cluster actor → a local worker pool: what other nodes' pools offer changed.
@@ -198,11 +211,15 @@ using fan_out_atom = caf::atom_constant<caf::atom("tp_fanout")>;
 // main → cluster actor: the cluster port is bound; dial the peers now.
 using cluster_listening_atom = caf::atom_constant<caf::atom("cl_listen")>;
 // Leases (node_lease.hpp), between cluster actors: ping (this node's name,
-// its monotonic send time in ns) / pong (the answering node's name, the
-// ping's send time echoed, its reported view: the nodes it counts as up).
+// its monotonic send time in ns) / pong (lease_answer).
 // cluster actor → itself: time to ping / time to report this view.
 using lease_ping_atom = caf::atom_constant<caf::atom("cl_ping")>;
 using lease_pong_atom = caf::atom_constant<caf::atom("cl_pong")>;
+struct lease_answer {
+  std::string from;                                // the answering node
+  std::int64_t sent = 0;                           // the ping's send time, echoed
+  std::vector<std::vector<std::string>> reported;  // its reported views of who is up
+};
 using lease_tick_atom = caf::atom_constant<caf::atom("cl_lease")>;
 using report_view_atom = caf::atom_constant<caf::atom("cl_report")>;
 // cluster → topics on this node (its group): the set of nodes that are up changed.
@@ -243,6 +260,23 @@ typename Inspector::result_type inspect(Inspector& f, process_line& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, process_exit& x) {
   return f(caf::meta::type_name("sluice.process_exit"), x.exit_code, x.signal);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, pool_report& x) {
+  return f(caf::meta::type_name("sluice.pool_report"), x.upstream, x.pool, x.free, x.capacity,
+           x.routes);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, lease_answer& x) {
+  return f(caf::meta::type_name("sluice.lease_answer"), x.from, x.sent, x.reported);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, probe_outcome& x) {
+  return f(caf::meta::type_name("sluice.probe_outcome"), x.generation, x.healthy, x.detail,
+           x.seconds);
 }
 
 template <class Inspector>

@@ -53,15 +53,11 @@ caf::behavior cluster_state::make_behavior(config::cluster_config cfg,
       [this](cluster_open_atom, const std::string& topic, bool start) {
         return on_open(topic, start);
       },
-      [this](cluster_pool_atom, const std::string& upstream, caf::actor& pool, std::uint32_t free,
-             std::uint32_t capacity, std::vector<std::string>& routes) {
-        on_pool(upstream, std::move(pool), free, capacity, std::move(routes));
-      },
+      [this](cluster_pool_atom, pool_report& report) { on_pool(std::move(report)); },
       [this](cluster_tick_atom) { on_tick(); },
       [this](lease_tick_atom) { on_lease_tick(); },
       [this](lease_ping_atom, const std::string& from, std::int64_t sent) { on_ping(from, sent); },
-      [this](lease_pong_atom, const std::string& from, std::int64_t sent,
-             node_lease::views& reported) { on_pong(from, sent, std::move(reported)); },
+      [this](lease_pong_atom, lease_answer& answer) { on_pong(std::move(answer)); },
       [this](report_view_atom, std::vector<std::string>& view) { commit_view(std::move(view)); },
   };
 }
@@ -199,12 +195,12 @@ caf::result<caf::actor> cluster_state::on_open(const std::string& topic, bool st
   return found.topic;
 }
 
-void cluster_state::on_pool(const std::string& upstream, caf::actor pool, std::uint32_t free,
-                            std::uint32_t capacity, std::vector<std::string> routes) {
+void cluster_state::on_pool(pool_report report) {
   const auto* node = joined_sender();
   if (node == nullptr) return;
-  view_->set_pool(*node, upstream, {std::move(pool), free, capacity, std::move(routes)});
-  tell_local_pools(upstream);
+  view_->set_pool(*node, report.upstream,
+                  {std::move(report.pool), report.free, report.capacity, std::move(report.routes)});
+  tell_local_pools(report.upstream);
 }
 
 void cluster_state::tell_local_pools(const std::string& upstream) {
@@ -238,14 +234,14 @@ void cluster_state::on_lease_tick() {
 void cluster_state::on_ping(const std::string& from, std::int64_t sent) {
   if (!sent_by_peer(from)) return;
   view_->lease_granted(from);
-  self_->send(peers_[from].remote, lease_pong_atom::value, cfg_.name, sent, view_->reported());
+  self_->send(peers_[from].remote, lease_pong_atom::value,
+              lease_answer{cfg_.name, sent, view_->reported()});
 }
 
-void cluster_state::on_pong(const std::string& from, std::int64_t sent,
-                            node_lease::views reported) {
-  if (!sent_by_peer(from)) return;
-  view_->lease_confirmed(from, node_lease::time_point{node_lease::duration{sent}},
-                         std::move(reported));
+void cluster_state::on_pong(lease_answer answer) {
+  if (!sent_by_peer(answer.from)) return;
+  view_->lease_confirmed(answer.from, node_lease::time_point{node_lease::duration{answer.sent}},
+                         std::move(answer.reported));
   check_lease();
 }
 
@@ -262,7 +258,8 @@ void cluster_state::check_lease() {
 
 void cluster_state::send_pools(const caf::actor& to) {
   for (const auto& [upstream, p] : view_->local_pools())
-    self_->send(to, cluster_pool_atom::value, upstream, p.pool, p.free, p.capacity, p.routes);
+    self_->send(to, cluster_pool_atom::value,
+                pool_report{upstream, p.pool, p.free, p.capacity, p.routes});
 }
 
 // The topics learn of it at once (to follow the owner their view names). The

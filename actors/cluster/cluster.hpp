@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "actors/cluster/view.hpp"
+#include "actors/messages.hpp"
 #include "actors/topic/directory.hpp"
 #include "actors/upstream/backoff.hpp"
 #include "config/config.hpp"
@@ -56,12 +57,11 @@ class cluster_state {
                             const caf::actor& joiner);
   caf::result<caf::actor> on_open(const std::string& topic, bool start);
   // A peer's pool reported its capacity.
-  void on_pool(const std::string& upstream, caf::actor pool, std::uint32_t free,
-               std::uint32_t capacity, std::vector<std::string> routes);
+  void on_pool(pool_report report);
   void on_tick();
   void on_lease_tick();
   void on_ping(const std::string& from, std::int64_t sent);
-  void on_pong(const std::string& from, std::int64_t sent, node_lease::views reported);
+  void on_pong(lease_answer answer);
   void commit_view(std::vector<std::string> view);
   void check_lease();
   void tell_local_pools(const std::string& upstream = {});

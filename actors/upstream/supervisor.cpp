@@ -51,8 +51,9 @@ caf::behavior supervisor_state::make_behavior(
       [this](upstream_up_atom) { on_up(); },
       [this](upstream_down_atom, std::string& why) { on_down(std::move(why)); },
       [this](probe_atom, std::uint64_t generation) { on_probe_due(generation); },
-      [this](probe_result_atom, std::uint64_t generation, bool healthy, const std::string& detail,
-             double seconds) { on_probe_result(generation, healthy, detail, seconds); },
+      [this](probe_result_atom, const probe_outcome& o) {
+        on_probe_result(o.generation, o.healthy, o.detail, o.seconds);
+      },
       [this](acquire_atom) { on_acquire(); },
       [this](release_atom) { on_release(); },
   };
@@ -143,11 +144,12 @@ void supervisor_state::on_probe_due(std::uint64_t generation) {
   }
   weak_sender back{caf::actor_cast<caf::weak_actor_ptr>(self_)};
   auto started = steady_clock::now();
-  prober_->probe(
-      probe_target(*upstream_), [back, generation, started](bool healthy, std::string detail) {
-        std::chrono::duration<double> took = steady_clock::now() - started;
-        back.send(probe_result_atom::value, generation, healthy, std::move(detail), took.count());
-      });
+  prober_->probe(probe_target(*upstream_),
+                 [back, generation, started](bool healthy, std::string detail) {
+                   std::chrono::duration<double> took = steady_clock::now() - started;
+                   back.send(probe_result_atom::value,
+                             probe_outcome{generation, healthy, std::move(detail), took.count()});
+                 });
 }
 
 void supervisor_state::on_probe_result(std::uint64_t generation, bool healthy,

@@ -41,37 +41,42 @@ TEST(Errors, PublishFailuresSayWhatHappened) {
 }
 
 // Errors cross nodes: what a node serializes, another reads back as the same code.
-TEST(Errors, SurviveSerializationAndRenderByName) {
-  caf::actor_system_config cfg;
-  register_message_types(cfg);
-  caf::actor_system system{cfg};
-  std::vector<char> buf;
-  caf::binary_serializer sink{system, buf};
-  auto sent = make_error(ec::owner_unavailable, "lost");
-  ASSERT_FALSE(sink(sent));
-  caf::error received;
-  caf::binary_deserializer source{system, buf};
-  ASSERT_FALSE(source(received));
+// An actor system with Sluice's message types, and a value written as one node
+// writes it and read back as another node reads it.
+class Wire : public ::testing::Test {
+ protected:
+  Wire() {
+    register_message_types(cfg_);
+    system_ = std::make_unique<caf::actor_system>(cfg_);
+  }
+  template <class T>
+  T round_trip(T sent) {
+    std::vector<char> buf;
+    caf::binary_serializer sink{*system_, buf};
+    EXPECT_FALSE(sink(sent));
+    T back;
+    caf::binary_deserializer source{*system_, buf};
+    EXPECT_FALSE(source(back));
+    return back;
+  }
+  caf::actor_system_config cfg_;
+  std::unique_ptr<caf::actor_system> system_;
+};
+
+TEST_F(Wire, ErrorsSurviveAndRenderByName) {
+  auto received = round_trip(make_error(ec::owner_unavailable, "lost"));
   EXPECT_EQ(ec_of(received), ec::owner_unavailable);
   EXPECT_EQ(message_of(received), "lost");
-  EXPECT_NE(system.render(received).find("owner_unavailable"), std::string::npos);
+  EXPECT_NE(system_->render(received).find("owner_unavailable"), std::string::npos);
   // A code from a newer node that this one does not know is an internal error here.
   EXPECT_EQ(ec_of(caf::error{static_cast<std::uint8_t>(250), ec_category}), ec::internal);
 }
 
 // A topic's history crosses nodes as typed records, binary data intact.
-TEST(Messages, HistoryCopiesSurviveSerialization) {
-  caf::actor_system_config cfg;
-  register_message_types(cfg);
-  caf::actor_system system{cfg};
+TEST_F(Wire, HistoryCopies) {
   history_copy sent{
       7, 43, {{42, 1700000000123, 2, "{\"x\":1}"}, {43, -5, 0, std::string("bin\0ary", 7)}}};
-  std::vector<char> buf;
-  caf::binary_serializer sink{system, buf};
-  ASSERT_FALSE(sink(sent));
-  history_copy back;
-  caf::binary_deserializer source{system, buf};
-  ASSERT_FALSE(source(back));
+  auto back = round_trip(sent);
   EXPECT_EQ(back.epoch, 7u);
   EXPECT_EQ(back.last, 43u);
   ASSERT_EQ(back.records.size(), 2u);
@@ -84,19 +89,25 @@ TEST(Messages, HistoryCopiesSurviveSerialization) {
 }
 
 // A worker's frame reaches a job on another node as it was decoded.
-TEST(Messages, JobUpdatesSurviveSerialization) {
-  caf::actor_system_config cfg;
-  register_message_types(cfg);
-  caf::actor_system system{cfg};
+TEST_F(Wire, JobUpdates) {
   protocol::job_update sent{R"("j-1")", "error", R"({"x":1})", "oom"};
-  std::vector<char> buf;
-  caf::binary_serializer sink{system, buf};
-  ASSERT_FALSE(sink(sent));
-  protocol::job_update back;
-  caf::binary_deserializer source{system, buf};
-  ASSERT_FALSE(source(back));
+  auto back = round_trip(sent);
   EXPECT_EQ((std::vector<std::string>{back.job, back.kind, back.data, back.message}),
             (std::vector<std::string>{sent.job, sent.kind, sent.data, sent.message}));
+}
+
+// What the cluster actors tell each other: pool capacity and lease answers.
+TEST_F(Wire, PoolReportsAndLeaseAnswers) {
+  auto pool = round_trip(pool_report{"gpu", {}, 3, 8, {"ask", "sum"}});
+  EXPECT_EQ(pool.upstream, "gpu");
+  EXPECT_EQ(pool.free, 3u);
+  EXPECT_EQ(pool.capacity, 8u);
+  EXPECT_EQ(pool.routes, (std::vector<std::string>{"ask", "sum"}));
+  auto answer = round_trip(lease_answer{"node2", -42, {{"node1", "node2"}, {"node2"}}});
+  EXPECT_EQ(answer.from, "node2");
+  EXPECT_EQ(answer.sent, -42);
+  EXPECT_EQ(answer.reported,
+            (std::vector<std::vector<std::string>>{{"node1", "node2"}, {"node2"}}));
 }
 
 }  // namespace
