@@ -8,7 +8,7 @@
 #include <cstring>
 #include <iostream>
 
-#include "bench/client/modes.hpp"
+#include "bench/client/modes/modes.hpp"
 
 int main(int argc, char** argv) {
   using namespace sluice::bench;

@@ -15,8 +15,8 @@ import time
 
 import websockets
 
-SLUICE_BIN = os.environ.get("SLUICE_BIN", "../../build/release/bin/sluice")
 REPO = os.environ.get("SLUICE_REPO", os.path.abspath(os.path.join(os.path.dirname(__file__), "../..")))
+SLUICE_BIN = os.environ.get("SLUICE_BIN", os.path.join(REPO, "build", "release", "bin", "sluice"))
 PATIENCE = 30  # seconds; only to avoid hanging, never a pass/fail criterion
 
 
@@ -317,3 +317,20 @@ def upgrade(server, target="/ws", headers=None):
     request.update(headers or {})
     status, got, body = server.http("GET", target, headers=request)
     return status, got, json.loads(body) if body else None
+
+
+WSCAT = os.path.join(REPO, "node_modules", ".bin", "wscat")
+
+
+def wscat(url, message, wait_seconds):
+    """Runs `wscat -c URL -x MESSAGE -w SECONDS` with stdin held open (wscat exits at EOF)."""
+    stdin_read, stdin_write = os.pipe()
+    try:
+        proc = subprocess.Popen([WSCAT, "-c", url, "-x", message, "-w", str(wait_seconds)],
+                                stdin=stdin_read, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+        out, err = proc.communicate(timeout=PATIENCE)
+    finally:
+        os.close(stdin_read)
+        os.close(stdin_write)
+    return proc.returncode, out, err

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "bench/client/args.hpp"
-#include "bench/client/modes.hpp"
+#include "bench/client/modes/modes.hpp"
 #include "bench/client/stats.hpp"
 
 namespace sluice::bench {

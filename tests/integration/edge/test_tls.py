@@ -11,7 +11,7 @@ import unittest
 import websockets
 import websockets.exceptions
 
-from harness import PATIENCE, Sluice, config_with, connect, recv_json, send_json
+from harness import PATIENCE, SLUICE_BIN, Sluice, config_with, connect, recv_json, send_json
 
 
 def make_ca_and_server_cert(directory):
@@ -87,7 +87,7 @@ class Tls(unittest.IsolatedAsyncioTestCase):
             f.write(config_with(server="  tls:\n    cert_file: /nonexistent.pem\n"
                                        f"    key_file: {self.key}\n"))
         try:
-            r = subprocess.run([os.environ.get("SLUICE_BIN", "../../build/release/bin/sluice"),
+            r = subprocess.run([SLUICE_BIN,
                                 "--check-config", "--config", f.name],
                                capture_output=True, text=True, timeout=PATIENCE)
         finally:

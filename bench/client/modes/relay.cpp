@@ -10,7 +10,7 @@
 
 #include "bench/client/client.hpp"
 #include "bench/client/connection.hpp"
-#include "bench/client/modes.hpp"
+#include "bench/client/modes/modes.hpp"
 #include "bench/client/stats.hpp"
 #include "config/readers/values.hpp"
 

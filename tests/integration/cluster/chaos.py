@@ -9,7 +9,7 @@ guarantees of docs/cluster.md:
   - within an epoch, a subscriber's offsets only rise;
   - every request ends with a final or a typed error.
 Used by test_cluster_chaos.py (a few rounds in CI) and by bench/chaos.sh (many rounds):
-    /usr/bin/python3 tests/integration/chaos.py --rounds 30"""
+    /usr/bin/python3 tests/integration/cluster/chaos.py --rounds 30"""
 
 import argparse
 import asyncio
@@ -26,9 +26,10 @@ import time
 
 import websockets
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+here = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [here, os.path.dirname(here)]  # test_cluster, and the shared harness
 from harness import PATIENCE, REPO  # noqa: E402
-from test_cluster import Cluster, WORKER  # noqa: E402
+from nodes import WORKER, Cluster  # noqa: E402
 
 TOPIC = "chaos"
 DEADLINE = 60  # seconds: the example route's timeout

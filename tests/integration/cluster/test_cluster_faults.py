@@ -14,7 +14,7 @@ import unittest
 import websockets
 
 from harness import PATIENCE, connect, recv_json, send_json
-from test_cluster import WORKER, Cluster, subscribe
+from nodes import WORKER, Cluster, subscribe
 
 MASK64 = (1 << 64) - 1
 NODES = ["node1", "node2", "node3"]

@@ -5,24 +5,7 @@ import os
 import subprocess
 import unittest
 
-from harness import PATIENCE, REPO, Sluice, config_with
-
-WSCAT = os.path.join(REPO, "node_modules", ".bin", "wscat")
-
-
-def wscat(url, message, wait_seconds):
-    """Runs `wscat -c URL -x MESSAGE -w SECONDS` with stdin held open (wscat exits at EOF)."""
-    stdin_read, stdin_write = os.pipe()
-    try:
-        proc = subprocess.Popen([WSCAT, "-c", url, "-x", message, "-w", str(wait_seconds)],
-                                stdin=stdin_read, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True)
-        out, err = proc.communicate(timeout=PATIENCE)
-    finally:
-        os.close(stdin_read)
-        os.close(stdin_write)
-    return proc.returncode, out, err
-
+from harness import WSCAT, Sluice, config_with, wscat
 
 class Wscat(unittest.TestCase):
     def test_wscat_is_installed_in_the_repo(self):

@@ -1,5 +1,8 @@
 """Topics over WebSocket and HTTP: publish/subscribe, history with `since`, gaps, epochs,
-retain_last and the slow-subscriber policies, against the real binary."""
+retain_last and the slow-subscriber policies, against the real binary.
+
+Over 400 lines because these tests share one server configuration and its helpers; storage,
+inboxes and isolation have files of their own."""
 
 import asyncio
 import json
