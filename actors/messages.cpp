@@ -32,6 +32,8 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<process_exit>("sluice.process_exit");
   cfg.add_message_type<log_record>("sluice.log_record");
   cfg.add_message_type<history_copy>("sluice.history_copy");
+  cfg.add_message_type<history_query>("sluice.history_query");
+  cfg.add_message_type<history_part>("sluice.history_part");
   cfg.add_message_type<protocol::job_update>("sluice.job_update");
   cfg.add_message_type<pool_report>("sluice.pool_report");
   cfg.add_message_type<lease_answer>("sluice.lease_answer");

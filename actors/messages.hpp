@@ -167,10 +167,23 @@ enum class claim_verdict : std::uint8_t {
 // session → its inbox: one frame of a request stream (frame JSON).
 using inbox_frame_atom = caf::atom_constant<caf::atom("inbox_fr")>;
 // HTTP API → topic: its state, as JSON text / one part of a history page
-// (from, max messages, about max bytes, clamp to the oldest kept) →
-// (epoch, first, last, from, messages JSON, count), or error invalid_offset.
+// (history_query) → history_part, or error invalid_offset.
 using topic_info_atom = caf::atom_constant<caf::atom("t_info")>;
 using topic_history_atom = caf::atom_constant<caf::atom("t_hist")>;
+struct history_query {
+  std::uint64_t from = 0;          // the first offset wanted
+  std::uint64_t max_messages = 0;  // at most this many
+  std::uint64_t max_bytes = 0;     // about this many bytes of JSON (at least one message)
+  bool clamp = false;              // start at the oldest kept if `from` is older
+};
+struct history_part {
+  std::uint64_t epoch = 0;
+  std::uint64_t first = 0;  // the oldest offset the topic keeps
+  std::uint64_t last = 0;   // its newest
+  std::uint64_t from = 0;   // the offset of the first message in `messages`
+  std::string messages;     // JSON objects, comma-separated
+  std::uint64_t count = 0;  // how many
+};
 // topic → itself: time to sync the log (fsync: interval) / to see whether an
 // idle inbox may leave.
 using sync_atom = caf::atom_constant<caf::atom("t_sync")>;
@@ -282,6 +295,18 @@ typename Inspector::result_type inspect(Inspector& f, probe_outcome& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, history_copy& x) {
   return f(caf::meta::type_name("sluice.history_copy"), x.epoch, x.last, x.records);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, history_query& x) {
+  return f(caf::meta::type_name("sluice.history_query"), x.from, x.max_messages, x.max_bytes,
+           x.clamp);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, history_part& x) {
+  return f(caf::meta::type_name("sluice.history_part"), x.epoch, x.first, x.last, x.from,
+           x.messages, x.count);
 }
 
 template <class Inspector>

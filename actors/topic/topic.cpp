@@ -83,9 +83,7 @@ caf::behavior topic_state::make_behavior(std::string topic, config::topic_rule r
         return on_claim(presented, fresh);
       },
       [this](topic_info_atom) { return info_json(); },
-      [this](topic_history_atom, std::uint64_t from, std::uint64_t max_count,
-             std::uint64_t max_bytes,
-             bool clamp) { return on_history_part(from, max_count, max_bytes, clamp); },
+      [this](topic_history_atom, const history_query& q) { return on_history_part(q); },
       // Across nodes: see replica/ownership.cpp and replica/publishing.cpp.
       [this](membership_atom) { resolve(); },
       [this](resolve_atom, std::uint64_t generation) { on_resolve_timer(generation); },
@@ -237,18 +235,20 @@ void topic_state::forget_unsent() {
 // objects. The first part of a page (`clamp`) starts at the oldest message
 // kept when `from` is older; a later part whose `from` history no longer
 // holds is empty, which ends the page.
-topic_state::history_part topic_state::on_history_part(std::uint64_t from, std::uint64_t max_count,
-                                                       std::uint64_t max_bytes, bool clamp) {
+caf::result<history_part> topic_state::on_history_part(history_query q) {
   auto& h = store_->history();
   h.expire(unix_ms());
-  if (from > h.last() + 1)
-    return make_error(ec::invalid_offset, "`since` " + std::to_string(from - 1) +
+  if (q.from > h.last() + 1)
+    return make_error(ec::invalid_offset, "`since` " + std::to_string(q.from - 1) +
                                               " is past the last offset (" +
                                               std::to_string(h.last()) + ")");
-  if (clamp) from = std::max(from, h.first());
-  std::uint64_t count = 0;
-  auto items = history_pages::items(h, from, max_count, max_bytes, count);
-  return {epoch_, h.first(), h.last(), from, std::move(items), count};
+  history_part part;
+  part.epoch = epoch_;
+  part.first = h.first();
+  part.last = h.last();
+  part.from = q.clamp ? std::max(q.from, h.first()) : q.from;
+  part.messages = history_pages::items(h, part.from, q.max_messages, q.max_bytes, part.count);
+  return part;
 }
 
 std::string topic_state::info_json() const {

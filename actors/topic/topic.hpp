@@ -77,12 +77,8 @@ class topic_state {
   void set_claim(std::string digest);
   void load_claim();
   void remove_claim_file();
-  // (epoch, first, last, from, messages, count), or error invalid_offset:
-  // see on_history_part.
-  using history_part = caf::result<std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
-                                   std::string, std::uint64_t>;
-  history_part on_history_part(std::uint64_t from, std::uint64_t max_count, std::uint64_t max_bytes,
-                               bool clamp);
+  // The part of the history a page asks for, or error invalid_offset.
+  caf::result<history_part> on_history_part(history_query q);
   std::string info_json() const;
 
   std::shared_ptr<history_budget::account> open_budget_account();

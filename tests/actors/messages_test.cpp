@@ -110,5 +110,22 @@ TEST_F(Wire, PoolReportsAndLeaseAnswers) {
             (std::vector<std::vector<std::string>>{{"node1", "node2"}, {"node2"}}));
 }
 
+// Asked of a topic by the HTTP API; a topic's answer may come from its own
+// node only, but the types are registered like every other message.
+TEST_F(Wire, HistoryQueriesAndParts) {
+  auto q = round_trip(history_query{7, 100, 65536, true});
+  EXPECT_EQ(q.from, 7u);
+  EXPECT_EQ(q.max_messages, 100u);
+  EXPECT_EQ(q.max_bytes, 65536u);
+  EXPECT_TRUE(q.clamp);
+  auto part = round_trip(history_part{3, 5, 9, 7, R"({"offset":7},{"offset":8})", 2});
+  EXPECT_EQ(part.epoch, 3u);
+  EXPECT_EQ(part.first, 5u);
+  EXPECT_EQ(part.last, 9u);
+  EXPECT_EQ(part.from, 7u);
+  EXPECT_EQ(part.messages, R"({"offset":7},{"offset":8})");
+  EXPECT_EQ(part.count, 2u);
+}
+
 }  // namespace
 }  // namespace sluice::actors

@@ -21,11 +21,8 @@ std::int64_t num(std::uint64_t v) {
 
 }  // namespace
 
-struct history_pages::answer {
+struct history_pages::answer : history_part {
   caf::error error;  // none, invalid_offset (errors.hpp), or the topic did not answer
-  std::uint64_t epoch = 0, first = 0, last = 0, from = 0;
-  std::string messages;
-  std::uint64_t count = 0;
 };
 
 history_pages::history_pages(caf::actor_system& system, caf::actor topic, topic_lease lease,
@@ -69,11 +66,11 @@ void history_pages::ask(bool first, answered then) {
   auto from = first ? since_ + 1 : cursor_;
   auto count = std::min(remaining_, part_messages);
   in_actor(system_, [topic = topic_, from, count, first, then = std::move(then)](auto* self) {
-    self->request(topic, patience, topic_history_atom::value, from, count, part_bytes, first)
+    history_query q{from, count, part_bytes, first};
+    self->request(topic, patience, topic_history_atom::value, q)
         .then(
-            [self, then](std::uint64_t epoch, std::uint64_t first_offset, std::uint64_t last,
-                         std::uint64_t start, std::string& messages, std::uint64_t n) {
-              then(answer{{}, epoch, first_offset, last, start, std::move(messages), n});
+            [self, then](history_part& part) {
+              then(answer{std::move(part), {}});
               self->quit();
             },
             [self, then](caf::error& e) {
