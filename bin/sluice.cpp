@@ -63,6 +63,12 @@ int run(const config::config& cfg, std::shared_ptr<const security::authenticator
   transport::timer_service timers{upstream_io};
   caf::actor_system_config caf_cfg;
   caf_cfg.set("scheduler.max-threads", static_cast<std::size_t>(cfg.server.actor_threads));
+  // An idle CAF worker spins briefly, then (by default) polls its queue every
+  // 50 µs for 25 ms, so a message from a socket thread waits up to a polling
+  // interval, and the polling itself costs CPU the I/O threads could use.
+  // Without that stage the worker goes from spinning straight to its
+  // condition variable, which the next message wakes at once.
+  caf_cfg.set("work-stealing.moderate-poll-attempts", std::size_t{0});
   actors::register_message_types(caf_cfg);
   if (cfg.cluster.enabled()) cluster_node::configure(caf_cfg, cfg.cluster);
   caf::actor_system system{caf_cfg};

@@ -21,7 +21,7 @@ bool upstream_attempts::failed(std::string why, bool retryable) {
   if (!retryable || streamed_ || retried_ >= s.retries || !binding_.gate->admits()) return false;
   // Retries back off like the supervisor's probes, from the same base.
   backoff_policy policy{s.backoff_base, s.backoff_max, s.backoff_multiplier};
-  self_->delayed_send(self_, policy.delay(retried_++, rng_), retry_atom::value);
+  self_->delayed_send(self_, policy.delay(retried_++, jitter_rng()), retry_atom::value);
   reached_ = false;
   actor_metrics::get().upstream_retries.with({binding_.config->name}).inc();
   return true;

@@ -3,7 +3,6 @@
 #include <caf/all.hpp>
 
 #include <memory>
-#include <random>
 #include <string>
 
 #include "actors/upstream/gate.hpp"
@@ -50,7 +49,6 @@ class upstream_attempts {
   unsigned retried_ = 0;
   bool reached_ = false;
   bool streamed_ = false;
-  std::mt19937_64 rng_{std::random_device{}()};
 };
 
 }  // namespace sluice::actors

@@ -17,4 +17,9 @@ std::chrono::milliseconds backoff_policy::delay(unsigned attempt, std::mt19937_6
   return std::chrono::milliseconds{pick(rng)};
 }
 
+std::mt19937_64& jitter_rng() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return rng;
+}
+
 }  // namespace sluice::actors
