@@ -25,6 +25,9 @@ actor_metrics::actor_metrics()
                                      {"route"}, metrics::latency_buckets())),
       errors(reg().add_counter_family("sluice_errors_total",
                                       "Error frames sent to clients, by code", {"code"})),
+      shortcut_frames(reg().add_counter(
+          "sluice_reply_shortcut_frames_total",
+          "Reply frames an upstream's I/O thread handed straight to the client's connection")),
       upstream_circuit(reg().add_gauge_family(
           "sluice_upstream_circuit_state",
           "Circuit of each upstream: 0 closed, 1 half open (probing), 2 open", {"upstream"})),

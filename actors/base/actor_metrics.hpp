@@ -18,6 +18,7 @@ struct actor_metrics {
   metrics::family<metrics::counter>& requests;           // {route, outcome}
   metrics::family<metrics::histogram>& request_seconds;  // {route}
   metrics::family<metrics::counter>& errors;             // {code}: error frames sent
+  metrics::counter& shortcut_frames;                     // reply_shortcut.hpp
 
   // Supervision, each by {upstream}.
   metrics::family<metrics::gauge>& upstream_circuit;  // 0 closed, 1 half open, 2 open

@@ -27,7 +27,14 @@ void job_shell::emit(std::string frame) {
   self_->send(req_.session, job_event{req_.id, std::move(frame), false, request_outcome::ok});
 }
 
+void job_shell::count_shortcut_frames() {
+  if (!req_.shortcut || !req_.shortcut->used() || !attempts_) return;
+  attempts_->reached();
+  attempts_->streamed();
+}
+
 void job_shell::finish(std::string frame, request_outcome outcome) {
+  if (req_.shortcut) req_.shortcut->close();  // nothing may follow the last frame
   self_->send(req_.session, job_event{req_.id, std::move(frame), true, outcome});
   self_->quit();  // the state's destructor releases what the driver holds
 }

@@ -70,6 +70,10 @@ class job_shell {
   // A frame of the reply that is not the last. Once one went out, the
   // request is no longer retried (nothing is ever sent twice).
   void emit(std::string frame);
+  // Before deciding about a failed attempt: frames that took the reply
+  // shortcut count as if the job had sent them (the upstream answered, and
+  // the request may no longer be retried).
+  void count_shortcut_frames();
   // The last frame of the reply: the job ends.
   void finish(std::string frame, request_outcome outcome);
   // Ends the request with an error frame, counted in sluice_errors_total.

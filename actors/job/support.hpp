@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "actors/base/actor_metrics.hpp"
+#include "actors/job/reply_shortcut.hpp"
 #include "actors/messages.hpp"
 #include "transport/upstream/timer_service.hpp"
 
@@ -17,9 +18,10 @@ namespace sluice::actors {
 
 // What a job needs to know about the request it serves.
 struct job_request {
-  std::string id;       // the request id as JSON
-  std::string payload;  // the payload as JSON
-  caf::actor session;   // where the reply frames go
+  std::string id;         // the request id as JSON
+  std::string payload;    // the payload as JSON
+  caf::actor session;     // where the reply frames go
+  shortcut_ptr shortcut;  // may be null: every frame goes to the session
 };
 
 // Counts a job in sluice_jobs_active for as long as its state lives.

@@ -156,13 +156,15 @@ void session_state::on_request(protocol::request& msg) {
   if (!security::allows(route->allow, who_))
     return send_error(ec::forbidden, "this client may not use route \"" + route->name + "\"", id);
   auto now = std::chrono::steady_clock::now();
+  // A stream inbox keeps every frame of a request: they all go through it.
+  auto shortcut = topics_->stream_inbox() ? nullptr : std::make_shared<reply_shortcut>(link_);
   auto started = ctx_->routes.start_job(
-      self_, *route, {id, std::move(msg.payload), caf::actor_cast<caf::actor>(self_)});
+      self_, *route, {id, std::move(msg.payload), caf::actor_cast<caf::actor>(self_), shortcut});
   if (!started.job) {  // answered at once (the upstream is unavailable)
     send(std::move(started.reply));
     return count_request(route->name, started.outcome, now);
   }
-  jobs_.emplace(id, in_flight{std::move(started.job), route->name, now});
+  jobs_.emplace(id, in_flight{std::move(started.job), std::move(shortcut), route->name, now});
 }
 
 void session_state::on_cancel(const protocol::cancel& msg) {
@@ -326,6 +328,7 @@ void session_state::on_drain_end() {
 void session_state::abort_request(job_map::iterator it, ec code, std::string_view message,
                                   request_outcome outcome) {
   self_->demonitor(it->second.job);
+  if (it->second.shortcut) it->second.shortcut->close();  // before the error frame
   self_->send_exit(it->second.job, caf::exit_reason::user_shutdown);
   if (outcome != request_outcome::client_gone) {
     actor_metrics::get().count_error(code);

@@ -39,6 +39,7 @@ class session_state {
  private:
   struct in_flight {
     caf::actor job;
+    shortcut_ptr shortcut;  // may be null
     std::string route;
     std::chrono::steady_clock::time_point started;
     // Frames relayed and not yet acknowledged to the job: its window in use.

@@ -205,8 +205,7 @@ class sse_request : public sse_request_handle, public std::enable_shared_from_th
     if (done_ || reading_) return;
     std::string data;
     while (unacked_ < spec_.event_window && parser_.next(data)) {
-      ++unacked_;
-      events_->on_event(std::move(data));
+      if (!events_->on_event(std::move(data))) ++unacked_;
       if (done_) return;
     }
     if (unacked_ >= spec_.event_window) return;  // acknowledge() pumps again

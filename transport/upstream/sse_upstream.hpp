@@ -35,7 +35,9 @@ class sse_events {
   virtual ~sse_events() = default;
   // Could not connect, or the response was not 2xx (`status` 0 when there was none).
   virtual void on_failed(unsigned status, std::string why) = 0;
-  virtual void on_event(std::string data) = 0;
+  // True: the event was handled for good, and takes no room in the event
+  // window; false: it does until acknowledge() gives it back.
+  virtual bool on_event(std::string data) = 0;
   // The response ended or broke; `protocol_error` when an event was too large.
   virtual void on_end(std::string why, bool protocol_error) = 0;
 };

@@ -109,9 +109,7 @@ class upstream_connection : public websocket_upstream_handle,
 
   void send(std::string text) override {
     net::post(ws_.get_executor(), [self = shared_from_this(), t = std::move(text)]() mutable {
-      if (self->closed_) return;
-      self->outbox_.push_back(std::move(t));
-      if (self->outbox_.size() == 1) self->do_write();
+      if (!self->closed_) self->enqueue(std::move(t));
     });
   }
 
@@ -144,13 +142,19 @@ class upstream_connection : public websocket_upstream_handle,
     if (closed_) pool_->remove(this);  // the strand found it unusable meanwhile
   }
 
-  // Takes this idle connection for a new request.
-  void adopt(std::shared_ptr<websocket_upstream_events> events) {
-    net::post(ws_.get_executor(), [self = shared_from_this(), events = std::move(events)] {
+  // Takes this idle connection for a new request, whose first message goes
+  // out in the same hand-over.
+  void adopt(std::shared_ptr<websocket_upstream_events> events, std::string first) {
+    net::post(ws_.get_executor(), [self = shared_from_this(), events = std::move(events),
+                                   first = std::move(first)]() mutable {
       if (self->closed_) return events->on_closed("the pooled connection closed");
       self->events_ = events;
+      self->enqueue(std::move(first));
     });
   }
+
+  // Before start(): the first message, sent once the connection is open.
+  void queue_first(std::string text) { outbox_.push_back(std::move(text)); }
 
   bool closed() const { return closed_; }
 
@@ -179,6 +183,11 @@ class upstream_connection : public websocket_upstream_handle,
     if (!outbox_.empty()) do_write();
   }
 
+  void enqueue(std::string text) {
+    outbox_.push_back(std::move(text));
+    if (outbox_.size() == 1) do_write();
+  }
+
   bool open_for_reads() const { return connected_ && !closed_ && unacked_ < spec_.message_window; }
 
   void do_read() {
@@ -196,8 +205,8 @@ class upstream_connection : public websocket_upstream_handle,
                                             ? "the upstream closed the connection"
                                             : "the upstream connection failed: " + ec.message());
       }
-      ++self->unacked_;
-      self->events_->on_message(beast::buffers_to_string(self->buffer_.cdata()));
+      if (!self->events_->on_message(beast::buffers_to_string(self->buffer_.cdata())))
+        ++self->unacked_;
       self->buffer_.consume(self->buffer_.size());
       if (self->open_for_reads()) self->do_read();
     });
@@ -280,16 +289,18 @@ websocket_connector::~websocket_connector() {
 }
 
 std::shared_ptr<websocket_upstream_handle> websocket_connector::connect(
-    const websocket_upstream_spec& spec, std::shared_ptr<websocket_upstream_events> events) {
+    const websocket_upstream_spec& spec, std::shared_ptr<websocket_upstream_events> events,
+    std::string first_message) {
   if (spec.keep_idle > 0) {
     if (auto idle = impl_->pool->take(pool_key(spec))) {
       upstream_metrics::get().reused.inc();
-      idle->adopt(std::move(events));
+      idle->adopt(std::move(events), std::move(first_message));
       return idle;
     }
   }
   auto c = std::make_shared<upstream_connection>(impl_->ioc, spec, std::move(events), impl_->open,
                                                  impl_->pool);
+  c->queue_first(std::move(first_message));
   c->start();
   return c;
 }

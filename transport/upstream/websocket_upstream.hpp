@@ -33,7 +33,9 @@ class websocket_upstream_events {
  public:
   virtual ~websocket_upstream_events() = default;
   virtual void on_failed(std::string why) = 0;  // resolve, connect or handshake failed
-  virtual void on_message(std::string text) = 0;
+  // True: the message was handled for good, and takes no room in the
+  // message window; false: it does until acknowledge() gives it back.
+  virtual bool on_message(std::string text) = 0;
   virtual void on_closed(std::string why) = 0;
 };
 
@@ -59,8 +61,11 @@ class websocket_connector {
   websocket_connector(const websocket_connector&) = delete;
   websocket_connector& operator=(const websocket_connector&) = delete;
 
+  // Opens a connection (or takes an idle pooled one) and sends
+  // `first_message` on it (queued until it is open).
   std::shared_ptr<websocket_upstream_handle> connect(
-      const websocket_upstream_spec& spec, std::shared_ptr<websocket_upstream_events> events);
+      const websocket_upstream_spec& spec, std::shared_ptr<websocket_upstream_events> events,
+      std::string first_message);
 
   // Connections open or being opened (idle pooled ones included).
   std::size_t open_connections() const;

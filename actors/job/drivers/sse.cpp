@@ -10,21 +10,64 @@
 namespace sluice::actors {
 namespace {
 
-// Runs on the client's thread.
+// What one event's data is: the last frame, a frame of the stream, or
+// neither (not a JSON object).
+struct sse_reply {
+  enum class kind { invalid, streamed, final } type = kind::invalid;
+  std::string frame;
+};
+
+// The fields that mark an event as the last one or as a token.
+struct event_fields {
+  std::string final_field;
+  std::string token_field;
+};
+
+sse_reply read_event(const std::string& data, const event_fields& fields, const std::string& id) {
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::object obj;
+  if (parser.parse(data).get_object().get(obj)) return {};
+  auto minified = simdjson::minify(obj);
+  bool is_final = false;
+  if (!obj[fields.final_field].get_bool().get(is_final) && is_final)
+    return {sse_reply::kind::final, protocol::frames::final_with_data(id, minified)};
+  simdjson::dom::element token;
+  auto type = obj[fields.token_field].get(token) ? "progress" : "token";
+  return {sse_reply::kind::streamed, protocol::frames::with_data(type, id, minified)};
+}
+
+// Runs on the client's thread. Progress and token events take the request's
+// shortcut to the client while it is open (reply_shortcut.hpp); everything
+// else goes to the job.
 class job_forwarder : public transport::sse_events {
  public:
-  explicit job_forwarder(caf::weak_actor_ptr job) : job_(std::move(job)) {}
+  job_forwarder(caf::weak_actor_ptr job, shortcut_ptr shortcut, event_fields fields, std::string id)
+      : job_(std::move(job)),
+        shortcut_(std::move(shortcut)),
+        fields_(std::move(fields)),
+        id_(std::move(id)) {}
 
   void on_failed(unsigned status, std::string why) override {
     job_.send(sse_failed_atom::value, std::uint32_t{status}, std::move(why));
   }
-  void on_event(std::string data) override { job_.send(sse_event_atom::value, std::move(data)); }
+  bool on_event(std::string data) override {
+    if (shortcut_) {
+      auto reply = read_event(data, fields_, id_);
+      if (reply.type == sse_reply::kind::streamed && shortcut_->send(std::move(reply.frame)))
+        return true;
+    }
+    job_.send(sse_event_atom::value, std::move(data));
+    return false;
+  }
   void on_end(std::string why, bool protocol_error) override {
     job_.send(sse_end_atom::value, std::move(why), protocol_error);
   }
 
  private:
   weak_sender job_;
+  shortcut_ptr shortcut_;
+  event_fields fields_;
+  std::string id_;
 };
 
 class sse_job final : public job_driver {
@@ -44,7 +87,9 @@ class sse_job final : public job_driver {
         job_credit_window};
     request_ = client_->start(
         std::move(spec),
-        std::make_shared<job_forwarder>(caf::actor_cast<caf::weak_actor_ptr>(job_.self())));
+        std::make_shared<job_forwarder>(
+            caf::actor_cast<caf::weak_actor_ptr>(job_.self()), job_.request().shortcut,
+            event_fields{config_.final_field, config_.token_field}, job_.request().id));
   }
 
   void on_credit(std::uint32_t n) override { request_->acknowledge(n); }
@@ -65,6 +110,7 @@ class sse_job final : public job_driver {
   // Refused and 5xx are the upstream's failures (retried, counted by the
   // supervisor); a 4xx is an answer about this request.
   void on_failed(unsigned status, std::string why) {
+    job_.count_shortcut_frames();
     auto code = status > 0 ? ec::upstream_failed : ec::upstream_unavailable;
     if (status >= 400 && status < 500) {
       job_.attempts()->reached();
@@ -74,6 +120,7 @@ class sse_job final : public job_driver {
   }
 
   void on_end(std::string why, bool protocol_error) {
+    job_.count_shortcut_frames();
     if (protocol_error) return job_.fail(ec::upstream_protocol_error, why);
     why += " before its final event";
     if (!job_.attempts()->failed(why)) job_.fail(ec::upstream_failed, why);
@@ -82,19 +129,16 @@ class sse_job final : public job_driver {
   void on_event(const std::string& data) {
     job_.attempts()->reached();
     job_.attempts()->streamed();
-    thread_local simdjson::dom::parser parser;
-    simdjson::dom::object obj;
-    if (parser.parse(data).get_object().get(obj))
-      return job_.fail(ec::upstream_protocol_error,
-                       "the upstream sent an event whose data is not a JSON object");
-    auto minified = simdjson::minify(obj);
-    const auto& id = job_.request().id;
-    bool is_final = false;
-    if (!obj[config_.final_field].get_bool().get(is_final) && is_final)
-      return job_.finish(protocol::frames::final_with_data(id, minified), request_outcome::ok);
-    simdjson::dom::element token;
-    auto type = obj[config_.token_field].get(token) ? "progress" : "token";
-    job_.emit(protocol::frames::with_data(type, id, minified));
+    auto reply = read_event(data, {config_.final_field, config_.token_field}, job_.request().id);
+    switch (reply.type) {
+      case sse_reply::kind::invalid:
+        return job_.fail(ec::upstream_protocol_error,
+                         "the upstream sent an event whose data is not a JSON object");
+      case sse_reply::kind::final:
+        return job_.finish(std::move(reply.frame), request_outcome::ok);
+      case sse_reply::kind::streamed:
+        return job_.emit(std::move(reply.frame));
+    }
   }
 
   job_shell& job_;

@@ -8,16 +8,40 @@
 namespace sluice::actors {
 namespace {
 
-// Runs on the connector's thread.
+// The frame a progress or token message becomes; empty for the others.
+std::string streamed_frame(const std::string& text, std::string_view type_field,
+                           const std::string& id) {
+  auto msg = classify_upstream_json(text, type_field);
+  if (msg.type == relayed_message::kind::token)
+    return protocol::frames::with_data("token", id, msg.data);
+  if (msg.type == relayed_message::kind::progress)
+    return protocol::frames::with_data("progress", id, msg.data);
+  return {};
+}
+
+// Runs on the connector's thread. Progress and token messages take the
+// request's shortcut to the client while it is open (reply_shortcut.hpp);
+// everything else goes to the job.
 class job_forwarder : public transport::websocket_upstream_events {
  public:
-  explicit job_forwarder(caf::weak_actor_ptr job) : job_(std::move(job)) {}
+  job_forwarder(caf::weak_actor_ptr job, shortcut_ptr shortcut, std::string type_field,
+                std::string id)
+      : job_(std::move(job)),
+        shortcut_(std::move(shortcut)),
+        type_field_(std::move(type_field)),
+        id_(std::move(id)) {}
 
   void on_failed(std::string why) override {
     job_.send(upstream_failed_atom::value, std::move(why));
   }
-  void on_message(std::string text) override {
+  bool on_message(std::string text) override {
+    if (shortcut_) {
+      if (auto frame = streamed_frame(text, type_field_, id_);
+          !frame.empty() && shortcut_->send(std::move(frame)))
+        return true;
+    }
     job_.send(upstream_message_atom::value, std::move(text));
+    return false;
   }
   void on_closed(std::string why) override {
     job_.send(upstream_closed_atom::value, std::move(why));
@@ -25,6 +49,9 @@ class job_forwarder : public transport::websocket_upstream_events {
 
  private:
   weak_sender job_;
+  shortcut_ptr shortcut_;
+  std::string type_field_;
+  std::string id_;
 };
 
 class websocket_job final : public job_driver {
@@ -42,9 +69,10 @@ class websocket_job final : public job_driver {
                                             w.max_message_bytes, job_credit_window};
     if (w.connections == config::connection_mode::pooled) spec.keep_idle = w.pool_size;
     connection_ = connector_->connect(
-        spec, std::make_shared<job_forwarder>(caf::actor_cast<caf::weak_actor_ptr>(job_.self())));
-    // Queued until the connection is open.
-    connection_->send(render_body(w.message, job_.request().payload));
+        spec,
+        std::make_shared<job_forwarder>(caf::actor_cast<caf::weak_actor_ptr>(job_.self()),
+                                        job_.request().shortcut, w.type_field, job_.request().id),
+        render_body(w.message, job_.request().payload));
   }
 
   void on_credit(std::uint32_t n) override {
@@ -66,6 +94,7 @@ class websocket_job final : public job_driver {
  private:
   void attempt_failed(ec code, std::string why) {
     connection_->close();
+    job_.count_shortcut_frames();
     if (!job_.attempts()->failed(why)) job_.fail(code, why);
   }
 

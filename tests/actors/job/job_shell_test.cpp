@@ -82,7 +82,7 @@ class JobShellTest : public ::testing::Test, public deterministic_system {
         [s = script_](job_shell& job) { return std::make_unique<scripted_driver>(job, s); },
         std::move(binding)};
     auto job = sys_->spawn(job_actor, std::move(spec), timeout,
-                           job_request{"\"r\"", "{}", session_}, nullptr);
+                           job_request{"\"r\"", "{}", session_, nullptr}, nullptr);
     jobs_.push_back(job);
     sched_->run();
     return job;

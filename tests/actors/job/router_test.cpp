@@ -59,7 +59,7 @@ class RouterTest : public ::testing::Test, public deterministic_system {
     // (A function actor with an argument: CAF 0.17 hands none to one without.)
     actors_.push_back(sys_->spawn(
         [&, route](caf::event_based_actor* self, int) {
-          out = router_->start_job(self, *route, {"\"r1\"", "{\"text\":\"hi\"}", {}});
+          out = router_->start_job(self, *route, {"\"r1\"", "{\"text\":\"hi\"}", {}, nullptr});
           return caf::behavior{[](int) {}};
         },
         0));

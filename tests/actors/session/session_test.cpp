@@ -14,59 +14,13 @@
 #include "actors/gateway/gateway.hpp"
 #include "actors/job/flow_control.hpp"
 #include "actors/messages.hpp"
+#include "tests/actors/recording_link.hpp"
 
 namespace sluice::actors {
 namespace {
 
 using namespace std::chrono_literals;
 constexpr auto patience = 10s;  // only to avoid hanging; nothing waits this long when it works
-
-class recording_link : public transport::client_link {
- public:
-  transport::send_status send(protocol::shared_frame frame) override {
-    std::lock_guard lock{mutex_};
-    frames_.push_back(*frame);
-    changed_.notify_all();
-    return transport::send_status::queued;
-  }
-  void close(transport::close_code code, std::string reason) override {
-    std::lock_guard lock{mutex_};
-    close_code_ = static_cast<int>(code);
-    close_reason_ = std::move(reason);
-    changed_.notify_all();
-  }
-  void consumed() override { ++consumed_; }
-  bool congested() const override { return congested_; }
-  void notify_when_writable() override { notice_requested_ = true; }
-  const std::string& remote_address() const override { return remote_; }
-
-  // The first `n` frames, once that many arrived (fewer after the patience ran out).
-  std::vector<std::string> frames(std::size_t n) {
-    std::unique_lock lock{mutex_};
-    changed_.wait_for(lock, patience, [&] { return frames_.size() >= n; });
-    return {frames_.begin(), frames_.begin() + std::min(n, frames_.size())};
-  }
-  std::size_t frame_count() {
-    std::lock_guard lock{mutex_};
-    return frames_.size();
-  }
-  int wait_for_close() {
-    std::unique_lock lock{mutex_};
-    changed_.wait_for(lock, patience, [&] { return close_code_ != 0; });
-    return close_code_;
-  }
-  std::atomic<int> consumed_{0};
-  std::atomic<bool> congested_{false};
-  std::atomic<bool> notice_requested_{false};
-
- private:
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::vector<std::string> frames_;
-  int close_code_ = 0;
-  std::string close_reason_;
-  std::string remote_ = "test";
-};
 
 config::config test_config(std::chrono::milliseconds interval, std::size_t max_in_flight = 16,
                            std::uint32_t steps = 2) {

@@ -9,6 +9,7 @@ import unittest
 
 
 from harness import PATIENCE, Sluice, config_with, connect, final, send_json
+from upstreams import FastApi, WithFastApi
 
 
 def config(steps, outbound_messages=1024):
@@ -103,6 +104,75 @@ class ProcessBackpressure(unittest.IsolatedAsyncioTestCase):
             self.assertEqual(await asyncio.wait_for(read_all(), PATIENCE * 4),
                              {"type": "final", "id": 1, "exit_code": 0})
             self.assertEqual(await server.no_children_left(), [])
+            await ws.close()
+
+
+def websocket_config(port, outbound_messages=1024):
+    return ("server:\n  host: 127.0.0.1\n  port: 0\n"
+            f"upstreams:\n  py:\n    kind: websocket\n    url: ws://127.0.0.1:{port}/ws\n"
+            "    connections: pooled\n"
+            "routes:\n  ask: {upstream: py, timeout: 10m}\n"
+            f"limits:\n  outbound_messages: {outbound_messages}\n")
+
+
+async def read_upstream_stream(ws, request_id, steps, text):
+    """The example service's whole reply, checked complete and in order; one timeout for all."""
+    async def read():
+        for step in range(1, steps + 1):
+            frame = json.loads(await ws.recv())
+            assert frame == {"type": "progress", "id": request_id,
+                             "data": {"type": "progress", "step": step}}, frame
+        frame = json.loads(await ws.recv())
+        assert frame == {"type": "final", "id": request_id,
+                         "data": {"type": "final", "result": text.upper()}}, frame
+    await asyncio.wait_for(read(), PATIENCE * 4)
+
+
+class WebSocketUpstreamBackpressure(WithFastApi):
+    """Progress frames of a WebSocket upstream go from the upstream's thread straight to the
+    client's connection while it keeps up (sluice_reply_shortcut_frames_total), and through the
+    job's credit window once it does not: either way complete, in order, and bounded."""
+
+    async def asyncSetUp(self):
+        await super().asyncSetUp()
+        asyncio.get_running_loop().set_debug(False)  # high-volume streams, as above
+
+    async def test_fast_stream_to_a_reading_client_is_complete(self):
+        steps = 20000
+        self.app = FastApi(steps=steps)
+        with Sluice(websocket_config(self.app.port)) as server:
+            ws, _ = await connect(server)
+            await send_json(ws, {"type": "request", "id": 1, "payload": {"text": "fast"}})
+            await read_upstream_stream(ws, 1, steps, "fast")
+            metrics = server.metrics()
+            self.assertGreater(metrics["sluice_reply_shortcut_frames_total"], 0)
+            self.assertLessEqual(metrics["sluice_reply_shortcut_frames_total"], steps)
+            self.assertEqual(metrics["sluice_slow_consumer_closes_total"], 0)
+            self.assertLessEqual(metrics["sluice_outbound_queue_high_water"], 1024)
+            self.assertEqual(await server.metric_reaches("sluice_jobs_active", 0), 0)
+            await ws.close()
+
+    async def test_client_that_stops_reading_pauses_the_upstream(self):
+        steps = 60000
+        request_id = "x" * 128  # ~200-byte frames: ~12 MB, more than the socket buffers hold
+        self.app = FastApi(steps=steps)
+        with Sluice(websocket_config(self.app.port, outbound_messages=256)) as server:
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.connect(("127.0.0.1", server.port))
+            ws, _ = await connect(server, sock=sock, max_queue=1)
+            await send_json(ws, {"type": "request", "id": request_id, "payload": {"text": "x"}})
+
+            await server.writes_settled()  # the upstream is held back, the job goes on
+            metrics = server.metrics()
+            self.assertLess(metrics["sluice_frames_out_total"], steps)
+            self.assertEqual(metrics["sluice_jobs_active"], 1)
+            self.assertEqual(metrics["sluice_slow_consumer_closes_total"], 0)
+            self.assertLessEqual(metrics["sluice_outbound_queue_high_water"], 256)
+
+            # Reading again resumes the stream where it stopped: nothing lost, nothing repeated.
+            await read_upstream_stream(ws, request_id, steps, "x")
+            self.assertEqual(await server.metric_reaches("sluice_jobs_active", 0), 0)
             await ws.close()
 
 

@@ -34,6 +34,8 @@ class SseUpstream(WithFastApi):
                 token("auto-1", "tell"), token("auto-1", "me"), token("auto-1", "a"),
                 token("auto-1", "story"),
                 {"type": "final", "id": "auto-1", "data": {"done": True, "tool_calls": []}}])
+            # The client kept up: every token went from the upstream's thread to its connection.
+            self.assertEqual(server.metrics()["sluice_reply_shortcut_frames_total"], 4)
             self.assertEqual(await server.metric_reaches("sluice_upstream_sse_requests_open", 0), 0)
             await ws.close()
 

@@ -28,6 +28,9 @@ class WebSocketUpstream(WithFastApi):
                 progress("auto-1", 1), progress("auto-1", 2), progress("auto-1", 3),
                 {"type": "final", "id": "auto-1",
                  "data": {"type": "final", "result": "HELLO WORLD"}}])
+            # The client kept up: every progress frame went from the upstream's thread to its
+            # connection (the final one goes through the job).
+            self.assertEqual(server.metrics()["sluice_reply_shortcut_frames_total"], 3)
             self.assertEqual(await server.metric_reaches("sluice_upstream_websockets_open", 0), 0)
             await ws.close()
 

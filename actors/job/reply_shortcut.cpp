@@ -1,0 +1,25 @@
+#include "actors/job/reply_shortcut.hpp"
+
+#include "actors/base/actor_metrics.hpp"
+
+namespace sluice::actors {
+
+bool reply_shortcut::send(std::string&& frame) {
+  std::lock_guard lock{mutex_};
+  if (!link_) return false;
+  if (link_->congested()) {
+    link_.reset();
+    return false;
+  }
+  used_.store(true, std::memory_order_release);
+  link_->send(std::make_shared<const std::string>(std::move(frame)));
+  actor_metrics::get().shortcut_frames.inc();
+  return true;
+}
+
+void reply_shortcut::close() {
+  std::lock_guard lock{mutex_};
+  link_.reset();
+}
+
+}  // namespace sluice::actors
