@@ -33,6 +33,9 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<log_record>("sluice.log_record");
   cfg.add_message_type<history_copy>("sluice.history_copy");
   cfg.add_message_type<history_query>("sluice.history_query");
+  cfg.add_message_type<join_request>("sluice.join_request");
+  cfg.add_message_type<job_assignment>("sluice.job_assignment");
+  cfg.add_message_type<follow_request>("sluice.follow_request");
   cfg.add_message_type<history_part>("sluice.history_part");
   cfg.add_message_type<protocol::job_update>("sluice.job_update");
   cfg.add_message_type<pool_report>("sluice.pool_report");

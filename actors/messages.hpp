@@ -196,9 +196,14 @@ using trim_atom = caf::atom_constant<caf::atom("t_trim")>;
 using token_check_atom = caf::atom_constant<caf::atom("tok_check")>;
 
 // Cluster (cluster.hpp), between the cluster actors of two nodes:
-// join (node name, proof, the joiner's cluster actor) → nothing, or error
-// unauthorized with the reason (errors.hpp).
+// join (join_request) → nothing, or error unauthorized with the reason
+// (errors.hpp).
 using cluster_join_atom = caf::atom_constant<caf::atom("cl_join")>;
+struct join_request {
+  std::string node;    // the joiner's name
+  std::string proof;   // security::join_proof: it holds the cluster secret
+  caf::actor cluster;  // the joiner's cluster actor
+};
 // the topic of this name on your node (topic, start it if it does not exist)
 // → the topic actor, or an error (errors.hpp).
 using cluster_open_atom = caf::atom_constant<caf::atom("cl_open")>;
@@ -215,8 +220,13 @@ struct pool_report {
 using cluster_tick_atom = caf::atom_constant<caf::atom("cl_tick")>;
 // cluster actor → a local worker pool: what other nodes' pools offer changed.
 using remote_pools_atom = caf::atom_constant<caf::atom("cl_rpools")>;
-// pool → pool on another node: serve this job there (job, route, payload); never passed on again.
+// pool → pool on another node: serve this job there (job_assignment); never passed on again.
 using cluster_assign_atom = caf::atom_constant<caf::atom("cl_assign")>;
+struct job_assignment {
+  caf::actor job;  // the job actor, on the node its client is connected to
+  std::string route;
+  std::string payload;  // JSON
+};
 // cluster actor → itself: connect to this peer again (peer name).
 using cluster_connect_atom = caf::atom_constant<caf::atom("cl_conn")>;
 // topic → itself: deliver what was appended since the last fan-out.
@@ -238,10 +248,15 @@ using report_view_atom = caf::atom_constant<caf::atom("cl_report")>;
 // cluster → topics on this node (its group): the set of nodes that are up changed.
 using membership_atom = caf::atom_constant<caf::atom("cl_members")>;
 // Topics across nodes (topic/replica/ownership.cpp, topic/replica/publishing.cpp):
-// follower → owner: follow me (follower, epoch, last offset I hold)
-// → history_copy (the records I lack), or error owner_unavailable (not the
-// owner, or it takes my newer history first: ask again).
+// follower → owner: follow me (follow_request) → history_copy (the records
+// I lack), or error owner_unavailable (not the owner, or it takes my newer
+// history first: ask again).
 using follow_atom = caf::atom_constant<caf::atom("t_follow")>;
+struct follow_request {
+  caf::actor follower;      // the follower's topic actor
+  std::uint64_t epoch = 0;  // the epoch its history belongs to
+  std::uint64_t last = 0;   // the last offset it holds
+};
 // owner → follower: one new message (epoch, log_record) → stored?
 using replicate_atom = caf::atom_constant<caf::atom("t_repl")>;
 // follower → owner: publish for me (kind, data) → as publish_atom.
@@ -295,6 +310,21 @@ typename Inspector::result_type inspect(Inspector& f, probe_outcome& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, history_copy& x) {
   return f(caf::meta::type_name("sluice.history_copy"), x.epoch, x.last, x.records);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, join_request& x) {
+  return f(caf::meta::type_name("sluice.join_request"), x.node, x.proof, x.cluster);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, job_assignment& x) {
+  return f(caf::meta::type_name("sluice.job_assignment"), x.job, x.route, x.payload);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, follow_request& x) {
+  return f(caf::meta::type_name("sluice.follow_request"), x.follower, x.epoch, x.last);
 }
 
 template <class Inspector>

@@ -48,8 +48,7 @@ caf::behavior cluster_state::make_behavior(config::cluster_config cfg,
           if (peer.dials) connect(name);
       },
       [this](cluster_connect_atom, const std::string& name) { connect(name); },
-      [this](cluster_join_atom, const std::string& name, const std::string& proof,
-             const caf::actor& joiner) { return on_join(name, proof, joiner); },
+      [this](cluster_join_atom, const join_request& r) { return on_join(r); },
       [this](cluster_open_atom, const std::string& topic, bool start) {
         return on_open(topic, start);
       },
@@ -82,8 +81,8 @@ void cluster_state::connect(const std::string& name) {
 void cluster_state::join(const std::string& name, caf::actor remote) {
   auto proof = security::join_proof(cfg_.secret, cfg_.name, caf::to_string(self_->node()));
   self_
-      ->request(remote, patience, cluster_join_atom::value, cfg_.name, proof,
-                caf::actor_cast<caf::actor>(self_))
+      ->request(remote, patience, cluster_join_atom::value,
+                join_request{cfg_.name, proof, caf::actor_cast<caf::actor>(self_)})
       .then([this, name, remote]() { joined(name, remote); },
             [this, name](caf::error& e) {
               if (ec_of(e)) return failed(name, "refused: " + message_of(e), true);
@@ -144,8 +143,10 @@ void cluster_state::lost(const caf::actor_addr& source, const caf::error& reason
   }
 }
 
-caf::result<void> cluster_state::on_join(const std::string& name, const std::string& proof,
-                                         const caf::actor& joiner) {
+caf::result<void> cluster_state::on_join(const join_request& r) {
+  const auto& name = r.node;
+  const auto& proof = r.proof;
+  const auto& joiner = r.cluster;
   auto from = self_->current_sender();
   if (!from) return make_error(ec::unauthorized, "anonymous");
   auto it = peers_.find(name);

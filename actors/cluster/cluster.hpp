@@ -53,8 +53,7 @@ class cluster_state {
   void joined(const std::string& name, caf::actor remote);
   void failed(const std::string& name, std::string why, bool refused);
   void lost(const caf::actor_addr& source, const caf::error& reason);
-  caf::result<void> on_join(const std::string& name, const std::string& proof,
-                            const caf::actor& joiner);
+  caf::result<void> on_join(const join_request& r);
   caf::result<caf::actor> on_open(const std::string& topic, bool start);
   // A peer's pool reported its capacity.
   void on_pool(pool_report report);

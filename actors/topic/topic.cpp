@@ -87,9 +87,7 @@ caf::behavior topic_state::make_behavior(std::string topic, config::topic_rule r
       // Across nodes: see replica/ownership.cpp and replica/publishing.cpp.
       [this](membership_atom) { resolve(); },
       [this](resolve_atom, std::uint64_t generation) { on_resolve_timer(generation); },
-      [this](follow_atom, const caf::actor& follower, std::uint64_t epoch, std::uint64_t last) {
-        return on_follow(follower, epoch, last);
-      },
+      [this](follow_atom, const follow_request& r) { return on_follow(r); },
       [this](replicate_atom, std::uint64_t epoch, log_record& record) {
         return on_replicate(epoch, record);
       },

@@ -146,8 +146,7 @@ class topic_state {
   caf::result<std::uint64_t, std::uint64_t> refuse_if_fenced(bool counted);
   void take_over_when_allowed(std::uint64_t generation);
   void fail_in_flight();
-  caf::result<history_copy> on_follow(const caf::actor& follower, std::uint64_t epoch,
-                                      std::uint64_t last);
+  caf::result<history_copy> on_follow(const follow_request& r);
   bool on_replicate(std::uint64_t epoch, log_record& record);
   std::tuple<history_copy, bool> on_handover(const std::string& new_owner);
   void replicate(const stored_message& message);

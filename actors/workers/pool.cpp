@@ -41,8 +41,8 @@ caf::behavior worker_pool_state::make_behavior(
         on_assign(caf::actor_cast<caf::actor>(self_->current_sender()), std::move(route),
                   std::move(payload), false);
       },
-      [this](cluster_assign_atom, caf::actor& job, std::string& route, std::string& payload) {
-        on_assign(std::move(job), std::move(route), std::move(payload), true);
+      [this](cluster_assign_atom, job_assignment& a) {
+        on_assign(std::move(a.job), std::move(a.route), std::move(a.payload), true);
       },
       [this](remote_pools_atom) { update_gate(); },
       // Jobs report attempts as to any supervisor; a worker's loss is seen here directly.
@@ -93,7 +93,8 @@ void worker_pool_state::on_assign(caf::actor job, std::string route, std::string
       actor_metrics::get().worker_jobs.with({upstream_->name}).inc();
       cluster_metrics::get().remote_jobs.with({upstream_->name}).inc();
       self_->send(job, routed_atom::value, pool);  // the job watches the node it went to
-      self_->send(pool, cluster_assign_atom::value, std::move(job), route, std::move(payload));
+      self_->send(pool, cluster_assign_atom::value,
+                  job_assignment{std::move(job), route, std::move(payload)});
       return;
     }
   }

@@ -127,5 +127,18 @@ TEST_F(Wire, HistoryQueriesAndParts) {
   EXPECT_EQ(part.count, 2u);
 }
 
+// The three requests that cross nodes with an actor in them.
+TEST_F(Wire, JoinFollowAndAssignRequests) {
+  auto join = round_trip(join_request{"node2", "proof", {}});
+  EXPECT_EQ(join.node, "node2");
+  EXPECT_EQ(join.proof, "proof");
+  auto follow = round_trip(follow_request{{}, 4, 17});
+  EXPECT_EQ(follow.epoch, 4u);
+  EXPECT_EQ(follow.last, 17u);
+  auto assignment = round_trip(job_assignment{{}, "ask", R"({"text":"hi"})"});
+  EXPECT_EQ(assignment.route, "ask");
+  EXPECT_EQ(assignment.payload, R"({"text":"hi"})");
+}
+
 }  // namespace
 }  // namespace sluice::actors

@@ -163,8 +163,9 @@ void topic_state::release_hold() {
 void topic_state::follow(caf::actor owner_topic, std::uint64_t generation) {
   looking_ = true;
   self_
-      ->request(owner_topic, patience, follow_atom::value, caf::actor_cast<caf::actor>(self_),
-                epoch_, store_->history().last())
+      ->request(
+          owner_topic, patience, follow_atom::value,
+          follow_request{caf::actor_cast<caf::actor>(self_), epoch_, store_->history().last()})
       .then(
           [this, generation, owner_topic](history_copy& copy) {
             if (generation != generation_) return;

@@ -124,8 +124,10 @@ history_copy topic_state::history_from(std::uint64_t from) const {
   return out;
 }
 
-caf::result<history_copy> topic_state::on_follow(const caf::actor& follower, std::uint64_t epoch,
-                                                 std::uint64_t last) {
+caf::result<history_copy> topic_state::on_follow(const follow_request& r) {
+  const auto& follower = r.follower;
+  auto epoch = r.epoch;
+  auto last = r.last;
   if (role_ == role::owner && !may_own()) step_down();
   if (role_ != role::owner) return make_error(ec::owner_unavailable, "not the owner");
   auto& h = store_->history();
