@@ -22,6 +22,7 @@ struct idle_options {
   unsigned connections = 10000;
   unsigned batch = 500;  // connections opened before waiting for them
   double settle_s = 3;   // idle time before the memory is read
+  double hold_s = 0;     // kept open after that, so that several clients' connections overlap
   bool subscribe = true;
   unsigned pid = 0;
 };
@@ -30,7 +31,7 @@ const char* usage =
     "Usage: sluice-bench idle [--url ws://HOST:PORT/PATH] [--proto "
     "sluice|sluice-batch|json|nats|mqtt]\n"
     "         [--connections N] [--topic T] [--subscribe yes|no] [--settle SECONDS]\n"
-    "         --pid SERVER_PID\n";
+    "         [--hold SECONDS] --pid SERVER_PID\n";
 
 bool parse(int argc, char** argv, idle_options& o) {
   bool ok = args{argc, argv}.parse([&](std::string_view name, const std::string& value) {
@@ -40,6 +41,7 @@ bool parse(int argc, char** argv, idle_options& o) {
     if (name == "--topic") return o.topic = value, !value.empty();
     if (name == "--connections") return args::number(value, o.connections, 1);
     if (name == "--settle") return args::real(value, o.settle_s);
+    if (name == "--hold") return args::real(value, o.hold_s);
     if (name == "--pid") return args::number(value, o.pid, 1);
     if (name == "--subscribe" && (value == "yes" || value == "no"))
       return o.subscribe = value == "yes", true;
@@ -95,6 +97,16 @@ int run_idle(int argc, char** argv) {
               o.subscribe ? "yes" : "no", confirms ? "yes" : "not by this protocol", failed);
   std::printf("server rss: %.1f MiB before, %.1f MiB after: %.2f KiB per connection\n",
               before / 1048576, after / 1048576, (after - before) / 1024 / o.connections);
+  std::fflush(stdout);
+  if (o.hold_s > 0) {
+    run_until(
+        ioc, [] { return false; }, std::chrono::duration<double>(o.hold_s));
+    failed = std::count_if(conns.begin(), conns.end(),
+                           [](const auto& c) { return !c->failure().empty(); });
+    std::printf("held %.0f s more: %ld of %u connections still open, server rss %.1f MiB\n",
+                o.hold_s, static_cast<long>(o.connections) - failed, o.connections,
+                rss_bytes(o.pid) / 1048576);
+  }
   return failed == 0 ? 0 : 1;
 }
 
