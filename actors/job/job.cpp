@@ -27,10 +27,12 @@ void job_shell::emit(std::string frame) {
   self_->send(req_.session, job_event{req_.id, std::move(frame), false, request_outcome::ok});
 }
 
-void job_shell::count_shortcut_frames() {
-  if (!req_.shortcut || !req_.shortcut->used() || !attempts_) return;
-  attempts_->reached();
-  attempts_->streamed();
+void job_shell::retry_or_fail(ec code, const std::string& why) {
+  if (req_.shortcut && req_.shortcut->used()) {
+    attempts_->reached();
+    attempts_->streamed();
+  }
+  if (!attempts_->failed(why)) fail(code, why);
 }
 
 void job_shell::finish(std::string frame, request_outcome outcome) {

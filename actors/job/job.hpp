@@ -70,10 +70,10 @@ class job_shell {
   // A frame of the reply that is not the last. Once one went out, the
   // request is no longer retried (nothing is ever sent twice).
   void emit(std::string frame);
-  // Before deciding about a failed attempt: frames that took the reply
-  // shortcut count as if the job had sent them (the upstream answered, and
-  // the request may no longer be retried).
-  void count_shortcut_frames();
+  // An attempt at the upstream failed: retries it when upstream_attempts
+  // allows, else ends the request with `code`. Frames that took the reply
+  // shortcut count as sent (the upstream answered; nothing is sent twice).
+  void retry_or_fail(ec code, const std::string& why);
   // The last frame of the reply: the job ends.
   void finish(std::string frame, request_outcome outcome);
   // Ends the request with an error frame, counted in sluice_errors_total.

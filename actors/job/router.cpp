@@ -124,6 +124,13 @@ job_start router::start_job(caf::event_based_actor* parent, const config::route_
   throw std::logic_error("route " + route.name + ": unknown kind of upstream");
 }
 
+bool router::streams_directly(const config::route_config& route) const {
+  if (route.kind == config::route_kind::uppercase) return false;
+  const auto* up = binding_of(route.upstream);
+  return up != nullptr && (up->config->kind == config::upstream_kind::websocket ||
+                           up->config->kind == config::upstream_kind::sse);
+}
+
 std::vector<std::string> router::names() const {
   std::vector<std::string> out;
   for (const auto& r : routes_) out.push_back(r.name);

@@ -59,6 +59,10 @@ class router {
   job_start start_job(caf::event_based_actor* parent, const config::route_config& route,
                       job_request req) const;
 
+  // Whether the jobs of `route` hand progress and token frames to the client
+  // directly (reply_shortcut.hpp): those of WebSocket and SSE upstreams.
+  bool streams_directly(const config::route_config& route) const;
+
   std::vector<std::string> names() const;
   const std::string& default_route() const { return default_route_; }
 

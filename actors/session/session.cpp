@@ -157,7 +157,9 @@ void session_state::on_request(protocol::request& msg) {
     return send_error(ec::forbidden, "this client may not use route \"" + route->name + "\"", id);
   auto now = std::chrono::steady_clock::now();
   // A stream inbox keeps every frame of a request: they all go through it.
-  auto shortcut = topics_->stream_inbox() ? nullptr : std::make_shared<reply_shortcut>(link_);
+  auto shortcut = topics_->stream_inbox() || !ctx_->routes.streams_directly(*route)
+                      ? nullptr
+                      : std::make_shared<reply_shortcut>(link_);
   auto started = ctx_->routes.start_job(
       self_, *route, {id, std::move(msg.payload), caf::actor_cast<caf::actor>(self_), shortcut});
   if (!started.job) {  // answered at once (the upstream is unavailable)

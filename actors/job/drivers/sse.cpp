@@ -73,7 +73,10 @@ class job_forwarder : public transport::sse_events {
 class sse_job final : public job_driver {
  public:
   sse_job(job_shell& job, transport::sse_client* client)
-      : job_(job), config_(job.attempts()->upstream().sse), client_(client) {}
+      : job_(job),
+        config_(job.attempts()->upstream().sse),
+        fields_{config_.final_field, config_.token_field},
+        client_(client) {}
   ~sse_job() override {
     if (request_) request_->abort();
   }
@@ -87,9 +90,8 @@ class sse_job final : public job_driver {
         job_credit_window};
     request_ = client_->start(
         std::move(spec),
-        std::make_shared<job_forwarder>(
-            caf::actor_cast<caf::weak_actor_ptr>(job_.self()), job_.request().shortcut,
-            event_fields{config_.final_field, config_.token_field}, job_.request().id));
+        std::make_shared<job_forwarder>(caf::actor_cast<caf::weak_actor_ptr>(job_.self()),
+                                        job_.request().shortcut, fields_, job_.request().id));
   }
 
   void on_credit(std::uint32_t n) override { request_->acknowledge(n); }
@@ -110,26 +112,23 @@ class sse_job final : public job_driver {
   // Refused and 5xx are the upstream's failures (retried, counted by the
   // supervisor); a 4xx is an answer about this request.
   void on_failed(unsigned status, std::string why) {
-    job_.count_shortcut_frames();
     auto code = status > 0 ? ec::upstream_failed : ec::upstream_unavailable;
     if (status >= 400 && status < 500) {
       job_.attempts()->reached();
       return job_.fail(code, why);
     }
-    if (!job_.attempts()->failed(why)) job_.fail(code, why);
+    job_.retry_or_fail(code, why);
   }
 
   void on_end(std::string why, bool protocol_error) {
-    job_.count_shortcut_frames();
     if (protocol_error) return job_.fail(ec::upstream_protocol_error, why);
-    why += " before its final event";
-    if (!job_.attempts()->failed(why)) job_.fail(ec::upstream_failed, why);
+    job_.retry_or_fail(ec::upstream_failed, why + " before its final event");
   }
 
   void on_event(const std::string& data) {
     job_.attempts()->reached();
     job_.attempts()->streamed();
-    auto reply = read_event(data, {config_.final_field, config_.token_field}, job_.request().id);
+    auto reply = read_event(data, fields_, job_.request().id);
     switch (reply.type) {
       case sse_reply::kind::invalid:
         return job_.fail(ec::upstream_protocol_error,
@@ -142,7 +141,8 @@ class sse_job final : public job_driver {
   }
 
   job_shell& job_;
-  config::sse_upstream_config config_;
+  const config::sse_upstream_config& config_;  // held by the job's upstream binding
+  event_fields fields_;
   transport::sse_client* client_;
   std::shared_ptr<transport::sse_request_handle> request_;
 };

@@ -9,9 +9,7 @@ namespace sluice::actors {
 namespace {
 
 // The frame a progress or token message becomes; empty for the others.
-std::string streamed_frame(const std::string& text, std::string_view type_field,
-                           const std::string& id) {
-  auto msg = classify_upstream_json(text, type_field);
+std::string streamed_frame(const relayed_message& msg, const std::string& id) {
   if (msg.type == relayed_message::kind::token)
     return protocol::frames::with_data("token", id, msg.data);
   if (msg.type == relayed_message::kind::progress)
@@ -36,7 +34,7 @@ class job_forwarder : public transport::websocket_upstream_events {
   }
   bool on_message(std::string text) override {
     if (shortcut_) {
-      if (auto frame = streamed_frame(text, type_field_, id_);
+      if (auto frame = streamed_frame(classify_upstream_json(text, type_field_), id_);
           !frame.empty() && shortcut_->send(std::move(frame)))
         return true;
     }
@@ -94,8 +92,7 @@ class websocket_job final : public job_driver {
  private:
   void attempt_failed(ec code, std::string why) {
     connection_->close();
-    job_.count_shortcut_frames();
-    if (!job_.attempts()->failed(why)) job_.fail(code, why);
+    job_.retry_or_fail(code, why);
   }
 
   void on_message(const std::string& text) {
@@ -116,9 +113,8 @@ class websocket_job final : public job_driver {
         actor_metrics::get().count_error(ec::upstream_failed);
         return job_.finish(protocol::frames::upstream_error(id, msg.data), request_outcome::error);
       case relayed_message::kind::token:
-        return job_.emit(protocol::frames::with_data("token", id, msg.data));
       case relayed_message::kind::progress:
-        return job_.emit(protocol::frames::with_data("progress", id, msg.data));
+        return job_.emit(streamed_frame(msg, id));
     }
   }
 

@@ -127,7 +127,7 @@ TEST_F(JobShellTest, CreditGoesToTheDriverAndItsOwnMessagesToItsHandlers) {
 
 TEST_F(JobShellTest, AFailedAttemptIsRetriedAfterABackoffUpToTheLimit) {
   script_->on_attempt = [](job_shell& job, int) {
-    if (!job.attempts()->failed("refused")) job.fail(ec::upstream_unavailable, "refused");
+    job.retry_or_fail(ec::upstream_unavailable, "refused");
   };
   start(upstream(2), 60s);
   EXPECT_EQ(script_->attempts, 1);
@@ -145,7 +145,7 @@ TEST_F(JobShellTest, AFailedAttemptIsRetriedAfterABackoffUpToTheLimit) {
 TEST_F(JobShellTest, NothingIsRetriedOnceAFrameWentToTheClient) {
   script_->on_attempt = [](job_shell& job, int) {
     job.emit("progress");
-    if (!job.attempts()->failed("dropped")) job.fail(ec::upstream_failed, "dropped");
+    job.retry_or_fail(ec::upstream_failed, "dropped");
   };
   start(upstream(2), 60s);
   EXPECT_EQ(script_->attempts, 1);
