@@ -17,6 +17,11 @@
 
 namespace sluice::actors {
 
+// transport → session: client frames read at once, in order (one frame
+// alone comes as a protocol::client_frame).
+struct client_frame_batch {
+  std::vector<protocol::client_frame> frames;
+};
 // transport → session: the connection ended (carries transport::close_info).
 using closed_atom = caf::atom_constant<caf::atom("closed")>;
 // bin → every session: stop taking requests; close when done or at the deadline.
@@ -151,6 +156,10 @@ struct subscription {
 // anyone → topic: publish (record kind, data) → (offset, epoch), or an error
 // (storage_failed, owner_unavailable: errors.hpp).
 using publish_atom = caf::atom_constant<caf::atom("publish")>;
+// session → topic: a publish (as publish_atom) with more of the same batch
+// right behind it: the topic hands its subscribers the lot once the last
+// one (a plain publish_atom, or fan_out_atom) arrives.
+using publish_more_atom = caf::atom_constant<caf::atom("pub_more")>;
 // A session retries publishes that waited for a full topic mailbox.
 using publish_retry_atom = caf::atom_constant<caf::atom("pub_retry")>;
 // session → the inbox of its client id, when the client has no principal
@@ -229,7 +238,8 @@ struct job_assignment {
 };
 // cluster actor → itself: connect to this peer again (peer name).
 using cluster_connect_atom = caf::atom_constant<caf::atom("cl_conn")>;
-// topic → itself: deliver what was appended since the last fan-out.
+// topic → itself, or a session that ended a batch with publish_more_atom:
+// deliver what was appended since the last fan-out.
 using fan_out_atom = caf::atom_constant<caf::atom("tp_fanout")>;
 // main → cluster actor: the cluster port is bound; dial the peers now.
 using cluster_listening_atom = caf::atom_constant<caf::atom("cl_listen")>;
@@ -353,6 +363,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sluice::actors::slot_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<sluice::transport::client_link>)
 // What a connection read, for the actor on the same node that serves it.
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sluice::protocol::client_frame)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sluice::actors::client_frame_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sluice::protocol::worker_frame)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sluice::actors::subscription)  // holds the client's link
 

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "protocol/client_frames.hpp"
 #include "protocol/shared_frame.hpp"
@@ -87,6 +88,11 @@ class inbound_sink {
   // A client's frame (client endpoints) or a worker's (the /workers endpoint).
   virtual void on_message(protocol::client_frame frame) = 0;
   virtual void on_message(protocol::worker_frame frame) = 0;
+  // Client frames that arrived together (read from the socket at once), in
+  // order: one hand-off for the lot. By default, one on_message each.
+  virtual void on_messages(std::vector<protocol::client_frame> frames) {
+    for (auto& f : frames) on_message(std::move(f));
+  }
   // The outbound queue drained after client_link::notify_when_writable().
   virtual void on_writable() = 0;
   // Called exactly once, last.

@@ -24,6 +24,9 @@ class session_sink : public transport::inbound_sink {
   void on_message(protocol::worker_frame frame) override {
     caf::anon_send(session_, std::move(frame));
   }
+  void on_messages(std::vector<protocol::client_frame> frames) override {
+    caf::anon_send(session_, client_frame_batch{std::move(frames)});
+  }
   void on_writable() override { caf::anon_send(session_, writable_atom::value); }
   void on_closed(transport::close_info info) override {
     caf::anon_send(session_, closed_atom::value, std::move(info));

@@ -63,7 +63,8 @@ caf::behavior session_state::make_behavior(std::shared_ptr<transport::client_lin
 
 caf::behavior session_state::running_behavior() {
   return {
-      [this](protocol::client_frame& frame) { on_client_frame(frame); },
+      [this](protocol::client_frame& frame) { on_client_frame(frame, nullptr); },
+      [this](client_frame_batch& batch) { on_client_frames(batch.frames); },
       [this](job_event& ev) { on_job_event(ev); },
       [this](writable_atom) { on_writable(); },
       [this](closed_atom, const transport::close_info& info) { on_closed(info); },
@@ -113,8 +114,21 @@ void session_state::refuse(ec code) {
   link_->close(close, std::string{to_string(code)});
 }
 
-void session_state::on_client_frame(protocol::client_frame& frame) {
+void session_state::on_client_frames(std::vector<protocol::client_frame>& frames) {
+  for (std::size_t i = 0; i < frames.size(); ++i)
+    on_client_frame(frames[i], i + 1 < frames.size() ? &frames[i + 1] : nullptr);
+  topics_->end_batch();
+}
+
+// `next`: the frame that follows in the same batch, if any. Publishes to one
+// topic in a row reach it as one batch, which it delivers with one hand-off.
+void session_state::on_client_frame(protocol::client_frame& frame,
+                                    const protocol::client_frame* next) {
   using namespace protocol;
+  auto more_to = [next](const publish& f) {
+    const auto* p = next ? std::get_if<publish>(next) : nullptr;
+    return p != nullptr && p->topic == f.topic;
+  };
   bool consumed = std::visit(overloaded{
                                  [this](request& f) { return on_request(f), true; },
                                  [this](cancel& f) { return on_cancel(f), true; },
@@ -122,7 +136,7 @@ void session_state::on_client_frame(protocol::client_frame& frame) {
                                  [this](subscribe& f) { return topics_->subscribe(f), true; },
                                  [this](unsubscribe& f) { return topics_->unsubscribe(f), true; },
                                  // false: it waits for the topic, and is consumed once sent.
-                                 [this](publish& f) { return topics_->publish(f); },
+                                 [&](publish& f) { return topics_->publish(f, more_to(f)); },
                                  [this](refresh& f) { return on_refresh(f), true; },
                                  [this](invalid& f) { return on_invalid(f), true; },
                              },

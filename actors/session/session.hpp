@@ -54,7 +54,8 @@ class session_state {
   // subscribes it to its inbox and user channel.
   void begin(std::string_view resume);
   void refuse(ec code);
-  void on_client_frame(protocol::client_frame& frame);
+  void on_client_frames(std::vector<protocol::client_frame>& frames);
+  void on_client_frame(protocol::client_frame& frame, const protocol::client_frame* next);
   void on_request(protocol::request& msg);
   void on_cancel(const protocol::cancel& msg);
   void on_refresh(const protocol::refresh& msg);

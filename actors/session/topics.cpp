@@ -161,8 +161,8 @@ void session_topics::unsubscribe(const protocol::unsubscribe& msg) {
   subscribed_.erase(it);
 }
 
-bool session_topics::publish(protocol::publish& msg) {
-  if (waiting_.empty() && publish_now(msg) == sent::done) return true;
+bool session_topics::publish(protocol::publish& msg, bool more) {
+  if (waiting_.empty() && publish_now(msg, more) == sent::done) return true;
   waiting_.push_back(std::move(msg));
   if (!retry_scheduled_) {
     retry_scheduled_ = true;
@@ -174,7 +174,7 @@ bool session_topics::publish(protocol::publish& msg) {
 void session_topics::retry_waiting() {
   retry_scheduled_ = false;
   while (!waiting_.empty()) {
-    if (publish_now(waiting_.front()) == sent::must_wait) {
+    if (publish_now(waiting_.front(), false) == sent::must_wait) {
       retry_scheduled_ = true;
       self_->delayed_send(self_, publish_retry, publish_retry_atom::value);
       return;
@@ -184,7 +184,12 @@ void session_topics::retry_waiting() {
   }
 }
 
-session_topics::sent session_topics::publish_now(protocol::publish& msg) {
+void session_topics::end_batch() {
+  if (batch_open_) self_->send(batch_open_, fan_out_atom::value);
+  batch_open_ = nullptr;
+}
+
+session_topics::sent session_topics::publish_now(protocol::publish& msg, bool more) {
   if (auto why = topics_.oversize(msg.data.size()); !why.empty()) {
     send_error(ec::message_too_large, why, msg.id);
     return sent::done;
@@ -195,26 +200,31 @@ session_topics::sent session_topics::publish_now(protocol::publish& msg) {
   if (found.mailbox->full()) return sent::must_wait;
   found.mailbox->accepted();
   ++publishes_in_flight_;
+  if (batch_open_ && batch_open_ != found.topic) end_batch();
+  batch_open_ = more ? found.topic : nullptr;
   auto kind = static_cast<std::uint8_t>(protocol::frames::record_kind::event);
   // No timeout: each one would sit in the actor clock for its whole duration,
   // one entry per publish. The topic always answers (or CAF reports it gone),
   // and the topic's mailbox bound keeps the requests in flight few.
-  self_->request(found.topic, caf::infinite, publish_atom::value, kind, std::move(msg.data))
-      .then(
-          [this, id = msg.id, name = msg.topic, lease = found.lease](std::uint64_t offset,
-                                                                     std::uint64_t epoch) {
-            publish_answered();
-            // Only a publish with an id is acknowledged: without one it is fire
-            // and forget (failures are still reported).
-            if (!id.empty())
-              link_->send(std::make_shared<const std::string>(
-                  protocol::frames::published(id, name, offset, epoch)));
-          },
-          [this, id = msg.id](caf::error& e) {
-            publish_answered();
-            auto failure = publish_failure_of(e);
-            send_error(failure.code, failure.message, id);
-          });
+  auto request = more ? self_->request(found.topic, caf::infinite, publish_more_atom::value, kind,
+                                       std::move(msg.data))
+                      : self_->request(found.topic, caf::infinite, publish_atom::value, kind,
+                                       std::move(msg.data));
+  std::move(request).then(
+      [this, id = msg.id, name = msg.topic, lease = found.lease](std::uint64_t offset,
+                                                                 std::uint64_t epoch) {
+        publish_answered();
+        // Only a publish with an id is acknowledged: without one it is fire
+        // and forget (failures are still reported).
+        if (!id.empty())
+          link_->send(std::make_shared<const std::string>(
+              protocol::frames::published(id, name, offset, epoch)));
+      },
+      [this, id = msg.id](caf::error& e) {
+        publish_answered();
+        auto failure = publish_failure_of(e);
+        send_error(failure.code, failure.message, id);
+      });
   return sent::done;
 }
 

@@ -57,7 +57,11 @@ class session_topics {
   void unsubscribe(const protocol::unsubscribe& msg);
   // False when the publish waits for its topic's mailbox (limits.topic_mailbox):
   // its frame is consumed (credited to the connection) once it is sent.
-  bool publish(protocol::publish& msg);
+  // `more`: the next publish of this batch goes to the same topic.
+  bool publish(protocol::publish& msg, bool more = false);
+  // The batch of client frames is handled: a topic told that more publishes
+  // follow, which did not get them, delivers what it has.
+  void end_batch();
   // Sends the waiting publishes, in order, while their topics have room.
   void retry_waiting();
   // The client's queue drained: topics that held messages back carry on.
@@ -75,7 +79,7 @@ class session_topics {
                       std::uint64_t epoch, std::uint8_t flags);
   void send_error(ec code, std::string_view message, std::string_view id);
   enum class sent { done, must_wait };
-  sent publish_now(protocol::publish& msg);
+  sent publish_now(protocol::publish& msg, bool more);
   // One publish in flight was answered: the next waiting one may go.
   void publish_answered();
 
@@ -101,6 +105,7 @@ class session_topics {
   // reading and TCP pushes back on the publisher.
   std::list<protocol::publish> waiting_;  // a list: nothing allocated while empty
   bool retry_scheduled_ = false;
+  caf::actor batch_open_;  // the topic last sent publish_more_atom, until its batch ends
   std::size_t publishes_in_flight_ = 0;
   std::size_t max_publishes_in_flight_;
 };

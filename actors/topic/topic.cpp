@@ -68,7 +68,16 @@ caf::behavior topic_state::make_behavior(std::string topic, config::topic_rule r
              const std::string& id) { on_unsubscribe(link, session, id); },
       [this](publish_atom, std::uint8_t kind, std::string& data) {
         mailbox_->handled();
-        return accept_publish(kind, std::move(data));
+        auto result = accept_publish(kind, std::move(data));
+        schedule_fan_out();  // the end of a batch, however its last publish went
+        return result;
+      },
+      [this](publish_more_atom, std::uint8_t kind, std::string& data) {
+        mailbox_->handled();
+        batch_open_ = true;
+        auto result = accept_publish(kind, std::move(data));
+        batch_open_ = false;
+        return result;
       },
       [this](inbox_frame_atom, std::string& frame) { return take_frame(frame); },
       [this](forward_frame_atom, std::string& frame) { return take_frame(frame); },
@@ -195,7 +204,11 @@ std::shared_ptr<history_budget::account> topic_state::open_budget_account() {
 void topic_state::fan_out(const stored_message& message) {
   if (unsent_.empty()) unsent_first_ = message.record.offset;
   unsent_.push_back(message.frame);
-  if (fan_out_pending_) return;
+  if (!batch_open_) schedule_fan_out();
+}
+
+void topic_state::schedule_fan_out() {
+  if (fan_out_pending_ || unsent_.empty()) return;
   fan_out_pending_ = true;
   self_->send(self_, fan_out_atom::value);  // behind what already waits in the mailbox
 }

@@ -85,7 +85,9 @@ class topic_state {
   // `message` was appended. Subscribers get it with everything else appended
   // before the topic next looks at its mailbox (on_fan_out): the publishes
   // that were waiting there go to each subscriber as one hand-off.
+  // A publish_more_atom holds the hand-off back until its batch ends.
   void fan_out(const stored_message& message);
+  void schedule_fan_out();
   void on_fan_out();
   // What subscribers may be sent: history, and what was appended since the
   // last fan-out even if history has let it go.
@@ -209,6 +211,7 @@ class topic_state {
   std::vector<protocol::shared_frame> unsent_;  // appended since the last fan-out
   std::uint64_t unsent_first_ = 0;              // the offset of unsent_.front()
   bool fan_out_pending_ = false;
+  bool batch_open_ = false;  // while a publish_more_atom is handled
   std::weak_ptr<topic_directory> directory_;
   std::shared_ptr<mailbox_gauge> mailbox_;  // publishes sent to us, not yet handled
   std::chrono::steady_clock::time_point last_used_;

@@ -22,6 +22,27 @@ bool parse_target_url(const std::string& url, target& t) {
   return true;
 }
 
+// Appends one final, masked client frame (RFC 6455 5.2) carrying `payload`.
+void append_client_frame(std::string& out, std::string_view payload, bool binary,
+                         std::uint32_t& seed) {
+  out.push_back(static_cast<char>(binary ? 0x82 : 0x81));
+  auto n = payload.size();
+  if (n < 126) {
+    out.push_back(static_cast<char>(0x80 | n));
+  } else if (n < 65536) {
+    out.push_back(static_cast<char>(0x80 | 126));
+    for (int shift = 8; shift >= 0; shift -= 8) out.push_back(static_cast<char>(n >> shift));
+  } else {
+    out.push_back(static_cast<char>(0x80 | 127));
+    for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>(n >> shift));
+  }
+  seed = seed * 1664525u + 1013904223u;  // any key will do: it only has to vary
+  char mask[4];
+  for (int i = 0; i < 4; ++i) mask[i] = static_cast<char>(seed >> (8 * i));
+  out.append(mask, 4);
+  for (std::size_t i = 0; i < n; ++i) out.push_back(static_cast<char>(payload[i] ^ mask[i % 4]));
+}
+
 // Shared with the asynchronous operations, which may outlive the connection object.
 struct connection::impl : std::enable_shared_from_this<connection::impl> {
   impl(net::io_context& ioc, target t, connection_options o)
@@ -33,6 +54,9 @@ struct connection::impl : std::enable_shared_from_this<connection::impl> {
   protocol_stream protocol;
   beast::flat_buffer buffer;
   std::deque<std::string> outbox;
+  std::size_t writing = 0;  // frames of the outbox in the write in flight
+  std::string wire;         // that write's bytes
+  std::uint32_t mask_seed = 0x9e3779b9;
   std::string failure;
   std::function<void(std::string_view)> on_message = [](std::string_view) {};
 
@@ -69,16 +93,25 @@ struct connection::impl : std::enable_shared_from_this<connection::impl> {
 
   void send(std::string frame) {
     outbox.push_back(std::move(frame));
-    if (outbox.size() == 1) write();
+    if (!writing) write();
   }
 
+  // Everything queued goes out in one system call, framed and masked here,
+  // as client libraries that buffer their writes do (a NATS client flushes
+  // many PUBs at once). A frame sent while a write is in flight waits for it.
   void write() {
-    ws.async_write(net::buffer(outbox.front()),
-                   [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                     if (ec) return self->fail("write", ec);
-                     self->outbox.pop_front();
-                     if (!self->outbox.empty()) self->write();
-                   });
+    wire.clear();
+    for (const auto& f : outbox) append_client_frame(wire, f, protocol.binary(), mask_seed);
+    writing = outbox.size();
+    net::async_write(ws.next_layer(), net::buffer(wire),
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                       if (ec) return self->fail("write", ec);
+                       self->outbox.erase(
+                           self->outbox.begin(),
+                           self->outbox.begin() + static_cast<std::ptrdiff_t>(self->writing));
+                       self->writing = 0;
+                       if (!self->outbox.empty()) self->write();
+                     });
   }
 
   void read() {

@@ -255,6 +255,24 @@ def get_json(server, path, headers=None):
     return status, json.loads(body)
 
 
+def send_together(ws, frames):
+    """Writes `frames` (objects, sent as JSON text frames) to the socket in one write, framed and
+    masked here, so that the server reads them at once, as from a client that buffers its
+    writes. Answers are read with the client as usual."""
+    wire = bytearray()
+    for frame in frames:
+        payload = json.dumps(frame).encode()
+        mask = os.urandom(4)
+        wire.append(0x81)  # final text frame
+        if len(payload) < 126:
+            wire.append(0x80 | len(payload))
+        else:
+            wire.append(0x80 | 126)
+            wire += len(payload).to_bytes(2, "big")
+        wire += mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    ws.transport.write(bytes(wire))
+
+
 async def until_final(ws, request_id):
     """Frames for `request_id` up to and including its final or error frame."""
     frames = []

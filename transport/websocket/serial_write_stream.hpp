@@ -13,13 +13,24 @@
 
 namespace sluice::transport {
 
+// Told each time the WebSocket layer above a serial_write_stream asks the
+// socket for more bytes: every frame it had already buffered has been read.
+class socket_read_listener {
+ public:
+  virtual void before_socket_read() = 0;
+
+ protected:
+  ~socket_read_listener() = default;
+};
+
 // The layer under a server WebSocket stream that makes every write whole and
 // serial: a write waits until the one before it has written all its bytes,
 // and then writes all of its own. Beast's frames (the handshake, pongs,
 // pings, close) and Sluice's batches of data frames (websocket_session
 // frames them itself, many per system call) both go through here, so neither
-// can ever cut into the other. Reads pass straight through. Like the stream
-// it wraps, it is used from one strand only.
+// can ever cut into the other. Reads pass straight through, after telling
+// the listener (if any). Like the stream it wraps, it is used from one strand
+// only.
 template <class NextLayer>
 class serial_write_stream {
  public:
@@ -32,8 +43,11 @@ class serial_write_stream {
   NextLayer& next_layer() noexcept { return next_; }
   const NextLayer& next_layer() const noexcept { return next_; }
 
+  void set_read_listener(socket_read_listener* listener) { listener_ = listener; }
+
   template <class MutableBuffers, class ReadToken>
   auto async_read_some(const MutableBuffers& buffers, ReadToken&& token) {
+    if (listener_ != nullptr) listener_->before_socket_read();
     return next_.async_read_some(buffers, std::forward<ReadToken>(token));
   }
 
@@ -97,6 +111,7 @@ class serial_write_stream {
   // which (unlike a deque) allocates nothing for an idle connection.
   std::vector<pending> queue_;
   bool writing_ = false;
+  socket_read_listener* listener_ = nullptr;
 };
 
 // The WebSocket close handshake ends with the layer underneath.

@@ -11,6 +11,8 @@ constexpr std::size_t idle_buffer_bytes = 4096;
 // One write carries at most this many frames or bytes (a single larger frame goes alone).
 constexpr std::size_t max_batch_frames = 256;
 constexpr std::size_t max_batch_bytes = 256 * 1024;
+// Client frames handed to the session at once, at most.
+constexpr std::size_t max_inbound_batch = 128;
 
 }  // namespace
 
@@ -33,7 +35,9 @@ websocket_session<Stream>::websocket_session(Stream stream, std::shared_ptr<shar
       limits_(*state_, info_.ip, info_.who.subject),
       budget_(state_->options.limits.outbound_messages, state_->options.limits.outbound_bytes),
       close_deadline_(ws_.get_executor()),
-      mailbox_(mailbox_kind::session, state_->options.limits.mailbox) {}
+      mailbox_(mailbox_kind::session, state_->options.limits.mailbox) {
+  ws_.next_layer().set_read_listener(this);
+}
 
 template <class Stream>
 websocket_session<Stream>::~websocket_session() {
@@ -62,6 +66,9 @@ void websocket_session<Stream>::run(http::request<http::string_body> request) {
         if (!subprotocol.empty()) res.set(http::field::sec_websocket_protocol, subprotocol);
       }));
   ws_.read_message_max(opts.server.max_frame_bytes);
+  // Beast answers a ping (or close) itself, perhaps after a write: what was read before it goes
+  // first.
+  ws_.control_callback([this](websocket::frame_type, beast::string_view) { flush_inbound(); });
   ws_.auto_fragment(false);
   ws_.async_accept(
       request, beast::bind_front_handler(&websocket_session::on_accept, this->shared_from_this()));
@@ -91,6 +98,7 @@ void websocket_session<Stream>::do_read() {
 template <class Stream>
 void websocket_session<Stream>::on_read(beast::error_code ec, std::size_t bytes) {
   if (ec) {
+    flush_inbound();
     std::uint16_t code = 0;
     std::string reason;
     if (ec == websocket::error::closed) {
@@ -120,6 +128,7 @@ void websocket_session<Stream>::on_read(beast::error_code ec, std::size_t bytes)
   buffer_.consume(buffer_.size());
   // A large frame leaves a large buffer behind; an idle connection should not keep it.
   if (buffer_.capacity() > idle_buffer_bytes) buffer_.shrink_to_fit();
+  if (mailbox_.full() || inbound_.size() >= max_inbound_batch) flush_inbound();
   if (mailbox_.full())
     reading_paused_ = true;  // consumed() resumes reading
   else
@@ -163,7 +172,33 @@ template <class Stream>
 template <class Frame>
 void websocket_session<Stream>::deliver(Frame frame) {
   mailbox_.accepted();
-  sink_->on_message(std::move(frame));
+  if constexpr (std::is_same_v<Frame, protocol::client_frame>)
+    inbound_.push_back(std::move(frame));
+  else
+    sink_->on_message(std::move(frame));
+}
+
+template <class Stream>
+void websocket_session<Stream>::before_socket_read() {
+  if (inbound_.empty()) return;
+  // Under TLS, bytes waiting on the socket may be part of a record that has
+  // not fully arrived: only a plain socket's read is sure to complete now.
+  if constexpr (std::is_same_v<Stream, plain_stream>) {
+    beast::error_code ec;
+    auto waiting = beast::get_lowest_layer(ws_).socket().available(ec);
+    if (!ec && waiting > 0 && inbound_.size() < max_inbound_batch) return;
+  }
+  flush_inbound();
+}
+
+template <class Stream>
+void websocket_session<Stream>::flush_inbound() {
+  if (inbound_.empty() || !sink_) return;
+  if (inbound_.size() == 1)
+    sink_->on_message(std::move(inbound_.front()));
+  else
+    sink_->on_messages(std::move(inbound_));
+  inbound_ = {};  // empty, and holding no memory while the connection is quiet
 }
 
 template <class Stream>
@@ -337,6 +372,7 @@ void websocket_session<Stream>::do_close() {
 template <class Stream>
 void websocket_session<Stream>::on_closed(std::uint16_t code, std::string reason) {
   if (!sink_) return;
+  flush_inbound();
   closing_ = true;
   close_deadline_.cancel();
   auto sink = std::move(sink_);

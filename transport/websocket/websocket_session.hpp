@@ -32,6 +32,7 @@ struct connection_info {
 // actor that holds it as a client_link.
 template <class Stream>
 class websocket_session : public client_link,
+                          private socket_read_listener,
                           public std::enable_shared_from_this<websocket_session<Stream>> {
  public:
   // Completes the upgrade for `request` and starts reading. A worker's frames
@@ -63,6 +64,12 @@ class websocket_session : public client_link,
   void on_read(beast::error_code ec, std::size_t bytes);
   template <class Frame>
   void deliver(Frame frame);
+  // Client frames that arrive together go to the sink together: they are
+  // handed over when the socket has nothing more to read right now (a read
+  // would wait), before a control frame is answered, when reading pauses or
+  // ends, or when the batch is full. A frame never waits for the network.
+  void before_socket_read() override;
+  void flush_inbound();
   void take_handover();  // strand: queues what send() handed over
   void do_write();
   void on_write(beast::error_code ec, std::size_t bytes);
@@ -82,7 +89,8 @@ class websocket_session : public client_link,
   std::uint32_t refusals_in_a_row_ = 0;  // strand only: frames refused by a rate limit
   beast::flat_buffer buffer_;
 
-  std::unique_ptr<inbound_sink> sink_;  // set once the upgrade completed
+  std::unique_ptr<inbound_sink> sink_;           // set once the upgrade completed
+  std::vector<protocol::client_frame> inbound_;  // strand only: read, not yet handed over
   outbound_budget budget_;
   fifo<shared_frame> queue_;  // strand only
   // Strand only: the batch being written, its frame headers and the buffers

@@ -133,6 +133,7 @@ void topic_state::take_over_when_allowed(std::uint64_t generation) {
 caf::behavior topic_state::resolving_behavior() {
   return {
       [this](publish_atom, std::uint8_t, std::string&) { return refuse_if_fenced(true); },
+      [this](publish_more_atom, std::uint8_t, std::string&) { return refuse_if_fenced(true); },
       [this](forward_atom, std::uint8_t, std::string&) { return refuse_if_fenced(false); },
       [this](membership_atom) { resolve(); },
       [this](resolve_atom, std::uint64_t generation) { on_resolve_timer(generation); },
