@@ -18,6 +18,7 @@ repo=$PWD
 quick=${QUICK:-0}
 fan_msgs_100=$([[ $quick == 1 ]] && echo 2000 || echo 20000)
 fan_msgs_1000=$([[ $quick == 1 ]] && echo 300 || echo 2000)
+fan_msgs_rate=$([[ $quick == 1 ]] && echo 1000 || echo 5000)
 idle_conns=$([[ $quick == 1 ]] && echo 1000 || echo 10000)
 flood_msgs=$([[ $quick == 1 ]] && echo 100000 || echo 1000000)
 relay_seconds=$([[ $quick == 1 ]] && echo 3 || echo 10)
@@ -92,6 +93,10 @@ servers=(sluice nats mosquitto node)
 # sluice-batch: Sluice with multi-event frames (subscribe "batch": true).
 for s in sluice-batch "${servers[@]}"; do run "$s" fanout --subscribers 100 --messages "$fan_msgs_100"; done
 for s in sluice-batch "${servers[@]}"; do run "$s" fanout --subscribers 1000 --messages "$fan_msgs_1000"; done
+# The same work for every server: a fixed rate, below what any of them needs a
+# whole core for, so that no server's batches grow with its backlog.
+for s in "${servers[@]}"; do run "$s" fanout --subscribers 100 --messages "$fan_msgs_rate" --rate 1000; done
+for s in "${servers[@]}"; do run "$s" fanout --subscribers 1000 --messages "$((fan_msgs_rate / 5))" --rate 100; done
 for s in "${servers[@]}"; do run "$s" idle --connections "$idle_conns"; done
 for s in sluice node; do run "$s" flood --messages "$flood_msgs"; done
 for c in 1 20; do
@@ -124,6 +129,12 @@ relay() { field "relay-$1.txt" "s/^$2.*$3 \\([0-9.]*\\).*/\\1/p"; }
     s=$(rate sluice-batch "$args"); a=$(rate nats "$args"); m=$(rate mosquitto "$args"); j=$(rate node "$args")
     echo "| fan-out 1 x $n, Sluice with multi-event frames: deliveries/s | $s | $a | $m | $j | $(ratio "$s" "$a") | $(ratio "$s" "$m") | $(ratio "$s" "$j") |"
   done
+  args="--subscribers 100 --messages $fan_msgs_rate --rate 1000"
+  s=$(cpu_per_m sluice "$args"); a=$(cpu_per_m nats "$args"); m=$(cpu_per_m mosquitto "$args"); j=$(cpu_per_m node "$args")
+  echo "| fan-out 1 x 100 at a fixed 1 000 messages/s (100 000 deliveries/s), one event per frame: server CPU-s per 1M deliveries | $s | $a | $m | $j | $(ratio "$s" "$a") | $(ratio "$s" "$m") | $(ratio "$s" "$j") |"
+  args="--subscribers 1000 --messages $((fan_msgs_rate / 5)) --rate 100"
+  s=$(cpu_per_m sluice "$args"); a=$(cpu_per_m nats "$args"); m=$(cpu_per_m mosquitto "$args"); j=$(cpu_per_m node "$args")
+  echo "| fan-out 1 x 1000 at a fixed 100 messages/s (100 000 deliveries/s), one event per frame: server CPU-s per 1M deliveries | $s | $a | $m | $j | $(ratio "$s" "$a") | $(ratio "$s" "$m") | $(ratio "$s" "$j") |"
   args="--connections $idle_conns"
   s=$(kib sluice "$args"); a=$(kib nats "$args"); m=$(kib mosquitto "$args"); j=$(kib node "$args")
   echo "| idle: KiB per subscribed connection at $idle_conns (lower is better) | $s | $a | $m | $j | $(ratio "$s" "$a") | $(ratio "$s" "$m") | $(ratio "$s" "$j") |"

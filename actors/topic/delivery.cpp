@@ -43,6 +43,7 @@ void topic_state::carry_out(subscriber_set::instructions& out) {
     }
   }
   out.clear();
+  batches_.clear();
 }
 
 void topic_state::send_messages(subscriber_set::key who, subscriber& s, std::uint64_t from,
@@ -60,14 +61,12 @@ void topic_state::send_messages(subscriber_set::key who, subscriber& s, std::uin
       ++o;
       continue;
     }
-    // Several events in one frame, one per line, up to about batch_frame_bytes.
-    auto frame = std::make_shared<std::string>(*frame_at(o++));
-    while (o <= until && frame->size() + frame_at(o)->size() < batch_frame_bytes) {
-      frame->append(1, '\n').append(*frame_at(o++));
-      ++sent;
-    }
-    s.link->send(std::move(frame));
-    ++sent;
+    // Several events in one frame, made once for every subscriber that starts here.
+    auto chunk = batches_.frame_from(
+        o, until, [this](std::uint64_t n) -> const auto& { return frame_at(n); });
+    s.link->send(std::move(chunk.frame));
+    sent += chunk.next - o;
+    o = chunk.next;
   }
   topic_metrics::get().delivered.inc(static_cast<double>(sent));
 }

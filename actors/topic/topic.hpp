@@ -15,6 +15,7 @@
 
 #include "actors/cluster/view.hpp"
 #include "actors/topic/directory.hpp"
+#include "actors/topic/multi_event_frames.hpp"
 #include "actors/topic/replica/ack_quorum.hpp"
 #include "actors/topic/replica/history_choice.hpp"
 #include "actors/topic/store/history.hpp"
@@ -25,6 +26,10 @@
 #include "transport/client_link.hpp"
 
 namespace sluice::actors {
+
+// How large a multi-event frame (subscribe `batch`) may grow: events are
+// joined while the frame stays under this.
+constexpr std::size_t batch_frame_bytes = 64 * 1024;
 
 // One per topic. Gives every published message the next offset, keeps the
 // topic's history (and its log, with storage), and delivers to subscribers.
@@ -207,9 +212,10 @@ class topic_state {
   std::optional<topic_store> store_;  // history and log
   subscriber_map subscribers_;
   subscriber_set cursors_{{}};
-  subscriber_set::instructions instructions_;   // reused: carry_out() empties it
-  std::vector<protocol::shared_frame> unsent_;  // appended since the last fan-out
-  std::uint64_t unsent_first_ = 0;              // the offset of unsent_.front()
+  subscriber_set::instructions instructions_;      // reused: carry_out() empties it
+  multi_event_frames batches_{batch_frame_bytes};  // during carry_out()
+  std::vector<protocol::shared_frame> unsent_;     // appended since the last fan-out
+  std::uint64_t unsent_first_ = 0;                 // the offset of unsent_.front()
   bool fan_out_pending_ = false;
   bool batch_open_ = false;  // while a publish_more_atom is handled
   std::weak_ptr<topic_directory> directory_;
@@ -224,10 +230,6 @@ class topic_state {
 // How many messages a subscriber is handed at a time: its connection is
 // checked before each one, so this bounds one hand-off, not the queue.
 constexpr std::uint64_t subscriber_credit = 256;
-
-// How large a multi-event frame (subscribe `batch`) may grow: events are
-// joined while the frame stays under this.
-constexpr std::size_t batch_frame_bytes = 64 * 1024;
 
 // The claim of an inbox that no credential opens (a connection's own inbox).
 constexpr std::string_view sealed_claim = "sealed";

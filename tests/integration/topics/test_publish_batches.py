@@ -53,6 +53,11 @@ async def answers(ws, ids):
     return got
 
 
+async def close_all(*connections):
+    for ws in connections:
+        await ws.close()
+
+
 def publish(topic, data, frame_id):
     return {"type": "publish", "topic": topic, "data": data, "id": frame_id}
 
@@ -76,6 +81,7 @@ class PublishBatches(unittest.IsolatedAsyncioTestCase):
             delivered = "sluice_topic_fanout_batch_messages_sum"
             self.assertEqual(after[batches] - before[batches], 1)
             self.assertEqual(after[delivered] - before[delivered], 50)
+            await close_all(sub, pub)
 
     async def test_a_batch_cut_short_still_delivers_everything_it_stored(self):
         with Sluice(CONFIG) as server:
@@ -111,6 +117,7 @@ class PublishBatches(unittest.IsolatedAsyncioTestCase):
             self.assertEqual(got["g"]["type"], "pong")
             self.assertEqual(await events(sub_b, 4), [(2, 1), (3, 2), (4, 3), (5, 4)])
             self.assertEqual(await events(sub_c, 1), [(1, 1)])
+            await close_all(sub_b, sub_c, pub)
 
     async def test_a_batch_larger_than_the_topic_mailbox_waits_and_keeps_its_order(self):
         with Sluice(FULL_MAILBOX) as server:
@@ -124,6 +131,7 @@ class PublishBatches(unittest.IsolatedAsyncioTestCase):
             await send_json(pub, publish("room.d", 41, "single"))
             self.assertEqual((await answers(pub, {"single"}))["single"]["offset"], 41)
             self.assertEqual(await events(sub, 1), [(41, 41)])
+            await close_all(sub, pub)
 
 
 if __name__ == "__main__":
