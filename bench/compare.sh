@@ -10,14 +10,14 @@
 # bench/peers), builds Sluice, runs every workload, and writes the table and
 # the raw output between the markers in bench/RESULTS.md.
 #
-# Usage: bench/compare.sh            (full sizes; about 6 minutes)
+# Usage: bench/compare.sh            (full sizes; about 10 minutes)
 #        QUICK=1 bench/compare.sh    (smaller runs, to check the script)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
 quick=${QUICK:-0}
-fan_msgs_100=$([[ $quick == 1 ]] && echo 2000 || echo 20000)
-fan_msgs_1000=$([[ $quick == 1 ]] && echo 300 || echo 2000)
+fan_msgs_100=$([[ $quick == 1 ]] && echo 2000 || echo 50000)
+fan_msgs_1000=$([[ $quick == 1 ]] && echo 300 || echo 5000)
 fan_msgs_rate=$([[ $quick == 1 ]] && echo 1000 || echo 5000)
 idle_conns=$([[ $quick == 1 ]] && echo 1000 || echo 10000)
 flood_msgs=$([[ $quick == 1 ]] && echo 100000 || echo 1000000)
