@@ -206,10 +206,10 @@ session_topics::sent session_topics::publish_now(protocol::publish& msg, bool mo
   // No timeout: each one would sit in the actor clock for its whole duration,
   // one entry per publish. The topic always answers (or CAF reports it gone),
   // and the topic's mailbox bound keeps the requests in flight few.
-  auto request = more ? self_->request(found.topic, caf::infinite, publish_more_atom::value, kind,
-                                       std::move(msg.data))
-                      : self_->request(found.topic, caf::infinite, publish_atom::value, kind,
-                                       std::move(msg.data));
+  auto ask = [&](auto atom) {
+    return self_->request(found.topic, caf::infinite, atom, kind, std::move(msg.data));
+  };
+  auto request = more ? ask(publish_more_atom::value) : ask(publish_atom::value);
   std::move(request).then(
       [this, id = msg.id, name = msg.topic, lease = found.lease](std::uint64_t offset,
                                                                  std::uint64_t epoch) {

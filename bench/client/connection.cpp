@@ -5,6 +5,7 @@
 #include <boost/beast/websocket.hpp>
 
 #include "config/readers/values.hpp"
+#include "transport/websocket/frame_header.hpp"
 
 namespace sluice::bench {
 
@@ -25,22 +26,15 @@ bool parse_target_url(const std::string& url, target& t) {
 // Appends one final, masked client frame (RFC 6455 5.2) carrying `payload`.
 void append_client_frame(std::string& out, std::string_view payload, bool binary,
                          std::uint32_t& seed) {
-  out.push_back(static_cast<char>(binary ? 0x82 : 0x81));
-  auto n = payload.size();
-  if (n < 126) {
-    out.push_back(static_cast<char>(0x80 | n));
-  } else if (n < 65536) {
-    out.push_back(static_cast<char>(0x80 | 126));
-    for (int shift = 8; shift >= 0; shift -= 8) out.push_back(static_cast<char>(n >> shift));
-  } else {
-    out.push_back(static_cast<char>(0x80 | 127));
-    for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>(n >> shift));
-  }
+  unsigned char header[transport::max_frame_header];
+  auto n = transport::frame_header(header, payload.size(), binary ? 0x2 : 0x1, true);
+  out.append(reinterpret_cast<const char*>(header), n);
   seed = seed * 1664525u + 1013904223u;  // any key will do: it only has to vary
   char mask[4];
   for (int i = 0; i < 4; ++i) mask[i] = static_cast<char>(seed >> (8 * i));
   out.append(mask, 4);
-  for (std::size_t i = 0; i < n; ++i) out.push_back(static_cast<char>(payload[i] ^ mask[i % 4]));
+  for (std::size_t i = 0; i < payload.size(); ++i)
+    out.push_back(static_cast<char>(payload[i] ^ mask[i % 4]));
 }
 
 // Shared with the asynchronous operations, which may outlive the connection object.
@@ -79,7 +73,6 @@ struct connection::impl : std::enable_shared_from_this<connection::impl> {
         self->ws.set_option(websocket::stream_base::decorator([](websocket::request_type& r) {
           r.set(beast::http::field::sec_websocket_protocol, "mqtt");
         }));
-      self->ws.binary(self->protocol.binary());
       self->ws.async_handshake(
           self->where.host, self->where.path, [self, ready](beast::error_code hec) {
             if (hec) return self->fail("handshake", hec);

@@ -186,7 +186,7 @@ void websocket_session<Stream>::before_socket_read() {
   if constexpr (std::is_same_v<Stream, plain_stream>) {
     beast::error_code ec;
     auto waiting = beast::get_lowest_layer(ws_).socket().available(ec);
-    if (!ec && waiting > 0 && inbound_.size() < max_inbound_batch) return;
+    if (!ec && waiting > 0) return;  // on_read hands over a full batch
   }
   flush_inbound();
 }

@@ -24,5 +24,14 @@ TEST(FrameHeader, LengthEncodingsAtTheirBoundaries) {
             (std::vector<unsigned>{0x81, 127, 1, 2, 3, 4, 5, 6, 7, 8}));
 }
 
+TEST(FrameHeader, AClientsMaskedBinaryFrameSetsTheMaskBit) {
+  unsigned char out[max_frame_header] = {};
+  ASSERT_EQ(frame_header(out, 5, 0x2, true), 2u);
+  EXPECT_EQ((std::vector<unsigned>{out[0], out[1]}), (std::vector<unsigned>{0x82, 0x85}));
+  ASSERT_EQ(frame_header(out, 300, 0x1, true), 4u);
+  EXPECT_EQ((std::vector<unsigned>{out[0], out[1], out[2], out[3]}),
+            (std::vector<unsigned>{0x81, 0x80 | 126, 1, 44}));
+}
+
 }  // namespace
 }  // namespace sluice::transport
