@@ -189,6 +189,15 @@ class Sluice:
                 continue
         return sum(1 for k in kinds if k.startswith("pipe:") or k == "anon_inode:[pidfd]")
 
+    async def process_fds_reach(self, count):
+        """Waits until process_fds() is `count`; returns the last count seen. A process's pipes
+        close when their reads end, a moment after the process is reaped (its own children,
+        killed with its group, may still hold the write ends)."""
+        deadline = time.monotonic() + PATIENCE
+        while self.process_fds() != count and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        return self.process_fds()
+
     async def no_children_left(self):
         """Waits until sluice has no child process; returns the ones still there."""
         deadline = time.monotonic() + PATIENCE

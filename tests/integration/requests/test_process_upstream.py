@@ -147,7 +147,7 @@ class ProcessCleanup(unittest.IsolatedAsyncioTestCase):
         self.assertEqual(await server.no_children_left(), [])
         self.assertEqual(await server.metric_reaches("sluice_jobs_active", 0), 0)
         self.assertEqual(await server.metric_reaches("sluice_timers_pending", 0), 0)
-        self.assertEqual(server.process_fds(), self.baseline_fds)
+        self.assertEqual(await server.process_fds_reach(self.baseline_fds), self.baseline_fds)
 
     async def test_cancel_kills_the_process(self):
         with Sluice(sh("echo started; sleep 300")) as server:
