@@ -103,17 +103,20 @@ struct probe_outcome {
   std::string detail;
   double seconds = 0;  // how long the probe took
 };
-// job → supervisor: may I start (a slot under max_concurrent)? supervisor →
-// job: yes, with an upstream_slot; slot → supervisor, when its last owner
-// lets go: released.
+// job → supervisor: may I start (a slot under max_concurrent; the request's
+// priority as std::uint8_t)? supervisor → job: yes, with an upstream_slot, or
+// queued_atom first; slot → supervisor, when its last owner lets go: released.
 using acquire_atom = caf::atom_constant<caf::atom("acquire")>;
 using slot_atom = caf::atom_constant<caf::atom("slot")>;
 using release_atom = caf::atom_constant<caf::atom("release")>;
+// supervisor or worker pool → job: every slot or worker is busy; the request
+// waits at this place in line (std::uint32_t, 1: next).
+using queued_atom = caf::atom_constant<caf::atom("queued")>;
 // job → itself: time for the next attempt at the upstream.
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
 
 // Workers (kind `workers`), see worker_pool.hpp:
-// job → pool: serve this request (route, payload).
+// job → pool: serve this request (route, payload, priority as std::uint8_t).
 using assign_atom = caf::atom_constant<caf::atom("assign")>;
 // pool → worker: send this job (job actor, route, payload) to your worker.
 using dispatch_atom = caf::atom_constant<caf::atom("dispatch")>;
@@ -234,7 +237,8 @@ using cluster_assign_atom = caf::atom_constant<caf::atom("cl_assign")>;
 struct job_assignment {
   caf::actor job;  // the job actor, on the node its client is connected to
   std::string route;
-  std::string payload;  // JSON
+  std::string payload;        // JSON
+  std::uint8_t priority = 1;  // sluice::priority
 };
 // cluster actor → itself: connect to this peer again (peer name).
 using cluster_connect_atom = caf::atom_constant<caf::atom("cl_conn")>;
@@ -329,7 +333,7 @@ typename Inspector::result_type inspect(Inspector& f, join_request& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_assignment& x) {
-  return f(caf::meta::type_name("sluice.job_assignment"), x.job, x.route, x.payload);
+  return f(caf::meta::type_name("sluice.job_assignment"), x.job, x.route, x.payload, x.priority);
 }
 
 template <class Inspector>

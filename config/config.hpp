@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -161,6 +162,10 @@ struct route_config {
   std::string upstream;                 // kind upstream: the upstream's name
   std::optional<std::string> fallback;  // answered as `final` while the upstream's circuit is open
   access_list allow;                    // who may send requests to this route
+  // Who may ask for each priority (index: sluice::priority); low and normal:
+  // whoever may use the route, high and critical: no one unless listed.
+  std::array<access_list, 4> priorities{access_list{}, access_list{}, access_list::no_one(),
+                                        access_list::no_one()};
 };
 
 struct limits_config {
@@ -170,6 +175,7 @@ struct limits_config {
   std::size_t max_requests_in_flight = 16;  // per session
   std::size_t topic_mailbox = 4096;         // publishes one topic accepted but not yet handled
   std::size_t upstream_queue = 10000;       // requests waiting for an upstream slot or a worker
+  milliseconds priority_aging{10000};       // a waiting request rises one priority per this long
 };
 
 enum class slow_subscriber_policy { drop_oldest, disconnect };

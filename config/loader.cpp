@@ -12,6 +12,7 @@
 #include "config/readers/topics_reader.hpp"
 #include "config/readers/values.hpp"
 #include "config/readers/yaml_reader.hpp"
+#include "core/priority.hpp"
 #include "core/topic_name.hpp"
 
 namespace sluice::config {
@@ -229,15 +230,27 @@ void read_upstreams(yaml_reader& r, const YAML::Node& node, config& cfg) {
   }
 }
 
+// `priorities:` maps a priority to who may ask for it (an access list).
+void read_priorities(yaml_reader& r, const YAML::Node& node, const std::string& path,
+                     route_config& rt) {
+  auto map = node["priorities"];
+  auto p = path + ".priorities";
+  if (!map.IsDefined() || !r.open_map(map, p, {"low", "normal", "high", "critical"})) return;
+  for (int level = 0; level < priority_levels; ++level) {
+    auto name = std::string{to_string(static_cast<priority>(level))};
+    read_access(r, map, p, name.c_str(), rt.priorities[static_cast<std::size_t>(level)], false);
+  }
+}
+
 void read_route(yaml_reader& r, const YAML::Node& node, const std::string& path, route_config& rt,
                 bool& is_default, const config& cfg) {
   if (!node.IsDefined() || node.IsNull()) {
     r.fail(node, path, "expected a mapping with `kind` or `upstream`");
     return;
   }
-  if (!r.open_map(
-          node, path,
-          {"kind", "upstream", "default", "timeout", "steps", "interval", "fallback", "allow"}))
+  if (!r.open_map(node, path,
+                  {"kind", "upstream", "default", "timeout", "steps", "interval", "fallback",
+                   "allow", "priorities"}))
     return;
   if (node["upstream"].IsDefined()) {
     rt.kind = route_kind::upstream;
@@ -264,6 +277,7 @@ void read_route(yaml_reader& r, const YAML::Node& node, const std::string& path,
   r.read_unsigned(node, path, "steps", rt.uppercase.steps, 0, 1'000'000);
   r.read_duration(node, path, "interval", rt.uppercase.interval, 0ms, 1h);
   read_access(r, node, path, "allow", rt.allow, false);
+  read_priorities(r, node, path, rt);
 }
 
 void read_routes(yaml_reader& r, const YAML::Node& node, config& cfg) {
@@ -300,7 +314,7 @@ void read_limits(yaml_reader& r, const YAML::Node& node, limits_config& l) {
   const std::string p = "limits";
   if (!r.open_map(node, p,
                   {"mailbox", "outbound_messages", "outbound_bytes", "max_requests_in_flight",
-                   "topic_mailbox", "upstream_queue"}))
+                   "topic_mailbox", "upstream_queue", "priority_aging"}))
     return;
   r.read_unsigned(node, p, "mailbox", l.mailbox, 1, 1'000'000);
   r.read_unsigned(node, p, "outbound_messages", l.outbound_messages, 1, 1'000'000);
@@ -308,6 +322,7 @@ void read_limits(yaml_reader& r, const YAML::Node& node, limits_config& l) {
   r.read_unsigned(node, p, "max_requests_in_flight", l.max_requests_in_flight, 1, 100'000);
   r.read_unsigned(node, p, "topic_mailbox", l.topic_mailbox, 1, 10'000'000);
   r.read_unsigned(node, p, "upstream_queue", l.upstream_queue, 1, 10'000'000);
+  r.read_duration(node, p, "priority_aging", l.priority_aging, 0ms, 24h);
 }
 
 void read_log(yaml_reader& r, const YAML::Node& node, log_config& l) {

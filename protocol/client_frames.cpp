@@ -69,6 +69,15 @@ client_frame decode_request(dom::object obj, std::string id) {
   }
   dom::element payload;
   if (!obj["payload"].get(payload)) msg.payload = simdjson::minify(payload);
+  dom::element priority_el;
+  if (!obj["priority"].get(priority_el)) {
+    std::string_view name;
+    auto level = priority_el.get_string().get(name) ? std::nullopt : parse_priority(name);
+    if (!level)
+      return refuse(ec::invalid_frame,
+                    "`priority` must be \"low\", \"normal\", \"high\" or \"critical\"", msg.id);
+    msg.priority = *level;
+  }
   return msg;
 }
 

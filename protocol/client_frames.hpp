@@ -6,6 +6,7 @@
 #include <variant>
 
 #include "core/error_code.hpp"
+#include "core/priority.hpp"
 
 // Protocol v1, client → Sluice: one type per frame (docs/protocol.md). A text
 // frame is decoded once, on the connection's I/O thread, into a client_frame
@@ -20,6 +21,7 @@ struct request {
   std::string route;             // empty: the default route
   std::string payload = "null";  // minified JSON
   bool compat = false;           // came as a bare {"text": …} frame
+  sluice::priority priority = sluice::priority::normal;
 };
 
 struct cancel {

@@ -37,6 +37,13 @@ std::string with_session(std::string frame, std::string_view session_id) {
   return frame;
 }
 
+std::string accepted(std::string_view id, std::string_view server_id, std::uint32_t queued) {
+  return typed("accepted", id)
+      .str("request", server_id)
+      .num("queued", std::int64_t{queued})
+      .finish();
+}
+
 std::string progress(std::string_view id, std::uint32_t step, std::uint32_t steps) {
   return typed("progress", id)
       .num("step", std::int64_t{step})

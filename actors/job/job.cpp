@@ -13,13 +13,28 @@ caf::behavior job_shell::make_behavior(job_spec spec, std::chrono::milliseconds 
   if (spec.upstream) attempts_.emplace(self_, std::move(*spec.upstream));
   driver_ = spec.driver(*this);
   auto own = driver_->handlers();
+  if (!driver_->waits_for_capacity()) accepted(0);
   driver_->attempt();
   return own.or_else([this](retry_atom) { driver_->attempt(); },
-                     [this](credit_atom, std::uint32_t n) { driver_->on_credit(n); },
+                     [this](credit_atom, std::uint32_t n) {
+                       // The session counts `accepted` among our frames; drivers do not.
+                       if (std::exchange(accepted_owes_credit_, false)) --n;
+                       if (n > 0) driver_->on_credit(n);
+                     },
                      [this](deadline_atom) {
                        fail(ec::deadline_exceeded, "the request exceeded its route's timeout",
                             request_outcome::deadline_exceeded);
                      });
+}
+
+void job_shell::accepted(std::uint32_t queued) {
+  if (std::exchange(accepted_, true)) return;
+  auto frame = protocol::frames::accepted(req_.id, req_.server_id, queued);
+  // Through the shortcut when the reply's frames take it, so that none overtakes
+  // this one; it does not count as a reply (the request may still be retried).
+  if (req_.shortcut && req_.shortcut->send(std::move(frame), false)) return;
+  accepted_owes_credit_ = true;
+  self_->send(req_.session, job_event{req_.id, std::move(frame), false, request_outcome::ok});
 }
 
 void job_shell::emit(std::string frame) {

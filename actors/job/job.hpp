@@ -42,6 +42,10 @@ class job_driver {
   virtual void on_credit(std::uint32_t n) = 0;
   // Handlers for the driver's own messages: its backend's events.
   virtual caf::message_handler handlers() = 0;
+  // Whether the request may wait for the upstream's capacity (a worker, a
+  // process slot): then the driver calls job_shell::accepted once it knows
+  // where it waits; otherwise the job is accepted as it starts.
+  virtual bool waits_for_capacity() const { return false; }
 };
 
 using driver_factory = std::function<std::unique_ptr<job_driver>(job_shell&)>;
@@ -67,6 +71,9 @@ class job_shell {
   // The attempts at the upstream; null for a built-in route.
   upstream_attempts* attempts() { return attempts_ ? &*attempts_ : nullptr; }
 
+  // Sends `accepted` (once, before any other frame): the request runs
+  // (`queued` 0) or waits at that place in line for capacity.
+  void accepted(std::uint32_t queued);
   // A frame of the reply that is not the last. Once one went out, the
   // request is no longer retried (nothing is ever sent twice).
   void emit(std::string frame);
@@ -85,6 +92,8 @@ class job_shell {
   caf::event_based_actor* self_;
   job_request req_;
   std::optional<upstream_attempts> attempts_;
+  bool accepted_ = false;
+  bool accepted_owes_credit_ = false;   // `accepted` went through the session: it returns credit
   std::unique_ptr<job_driver> driver_;  // last: destroyed first, while the rest still exists
 };
 

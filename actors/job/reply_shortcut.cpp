@@ -4,15 +4,16 @@
 
 namespace sluice::actors {
 
-bool reply_shortcut::send(std::string&& frame) {
+bool reply_shortcut::send(std::string&& frame, bool answers) {
   std::lock_guard lock{mutex_};
   if (!link_) return false;
   if (link_->congested()) {
     link_.reset();
     return false;
   }
-  used_.store(true, std::memory_order_release);
   link_->send(std::make_shared<const std::string>(std::move(frame)));
+  if (!answers) return true;
+  used_.store(true, std::memory_order_release);
   actor_metrics::get().shortcut_frames.inc();
   return true;
 }

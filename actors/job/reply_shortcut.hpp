@@ -29,7 +29,8 @@ class reply_shortcut {
 
   // Any thread. True: the frame was handed to the connection (which may have
   // discarded it, if it is closing); false: send it through the job.
-  bool send(std::string&& frame);
+  // `answers`: the frame comes from the upstream (see used()).
+  bool send(std::string&& frame, bool answers = true);
   // No frame goes this way once close() returned.
   void close();
   // Whether a frame went this way: the request can no longer be retried.

@@ -40,10 +40,10 @@ router::router(caf::actor_system& system, const config::config& cfg, upstream_ru
     auto config = std::make_shared<const config::upstream_config>(up);
     auto gate = std::make_shared<upstream_gate>();
     if (up.kind == config::upstream_kind::workers) gate->set(circuit_state::open);  // no worker yet
-    auto sup =
-        up.kind == config::upstream_kind::workers
-            ? system.spawn(worker_pool, config, gate, cfg.limits.upstream_queue, cluster)
-            : system.spawn(supervisor, config, gate, runtime_.prober, cfg.limits.upstream_queue);
+    admission_limits waiting{cfg.limits.upstream_queue, cfg.limits.priority_aging};
+    auto sup = up.kind == config::upstream_kind::workers
+                   ? system.spawn(worker_pool, config, gate, waiting, cluster)
+                   : system.spawn(supervisor, config, gate, runtime_.prober, waiting);
     upstreams_.push_back({std::move(config), std::move(gate), std::move(sup), runtime_.timers});
   }
 }

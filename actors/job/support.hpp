@@ -11,6 +11,7 @@
 #include "actors/base/actor_metrics.hpp"
 #include "actors/job/reply_shortcut.hpp"
 #include "actors/messages.hpp"
+#include "core/priority.hpp"
 #include "transport/upstream/timer_service.hpp"
 
 // Small pieces every job actor uses.
@@ -18,10 +19,12 @@ namespace sluice::actors {
 
 // What a job needs to know about the request it serves.
 struct job_request {
-  std::string id;         // the request id as JSON
-  std::string payload;    // the payload as JSON
-  caf::actor session;     // where the reply frames go
-  shortcut_ptr shortcut;  // may be null: every frame goes to the session
+  std::string id;                                // the request id as JSON
+  std::string payload;                           // the payload as JSON
+  caf::actor session;                            // where the reply frames go
+  shortcut_ptr shortcut;                         // may be null: every frame goes to the session
+  std::string server_id = {};                    // the gateway's own id for it, told in `accepted`
+  sluice::priority priority = priority::normal;  // its claim on the upstream's capacity
 };
 
 // Counts a job in sluice_jobs_active for as long as its state lives.

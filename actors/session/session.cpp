@@ -169,13 +169,21 @@ void session_state::on_request(protocol::request& msg) {
   }
   if (!security::allows(route->allow, who_))
     return send_error(ec::forbidden, "this client may not use route \"" + route->name + "\"", id);
+  if (!security::allows(route->priorities[static_cast<std::size_t>(msg.priority)], who_))
+    return send_error(ec::forbidden,
+                      "this client may not ask for priority \"" +
+                          std::string{to_string(msg.priority)} + "\" on route \"" + route->name +
+                          "\" (see the route's `priorities`)",
+                      id);
   auto now = std::chrono::steady_clock::now();
   // A stream inbox keeps every frame of a request: they all go through it.
   auto shortcut = topics_->stream_inbox() || !ctx_->routes.streams_directly(*route)
                       ? nullptr
                       : std::make_shared<reply_shortcut>(link_);
-  auto started = ctx_->routes.start_job(
-      self_, *route, {id, std::move(msg.payload), caf::actor_cast<caf::actor>(self_), shortcut});
+  auto started =
+      ctx_->routes.start_job(self_, *route,
+                             {id, std::move(msg.payload), caf::actor_cast<caf::actor>(self_),
+                              shortcut, random_id("r-"), msg.priority});
   if (!started.job) {  // answered at once (the upstream is unavailable)
     send(std::move(started.reply));
     return count_request(route->name, started.outcome, now);

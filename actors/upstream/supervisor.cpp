@@ -36,9 +36,10 @@ supervisor_state::~supervisor_state() {
 
 caf::behavior supervisor_state::make_behavior(
     std::shared_ptr<const config::upstream_config> upstream, std::shared_ptr<upstream_gate> gate,
-    transport::health_prober* prober, std::size_t queue_bound) {
+    transport::health_prober* prober, admission_limits waiting) {
   upstream_ = std::move(upstream);
-  waiting_gauge_ = std::make_unique<mailbox_gauge>(mailbox_kind::upstream, queue_bound);
+  waiting_gauge_ = std::make_unique<mailbox_gauge>(mailbox_kind::upstream, waiting.bound);
+  waiting_ = admission_queue<caf::actor>{waiting.aging};
   gate_ = std::move(gate);
   prober_ = prober;
   const auto& s = upstream_->supervision;
@@ -54,7 +55,7 @@ caf::behavior supervisor_state::make_behavior(
       [this](probe_result_atom, const probe_outcome& o) {
         on_probe_result(o.generation, o.healthy, o.detail, o.seconds);
       },
-      [this](acquire_atom) { on_acquire(); },
+      [this](acquire_atom, std::uint8_t level) { on_acquire(level); },
       [this](release_atom) { on_release(); },
   };
 }
@@ -200,7 +201,7 @@ void supervisor_state::publish() {
                                     detail.finish());
 }
 
-void supervisor_state::on_acquire() {
+void supervisor_state::on_acquire(std::uint8_t level) {
   auto job = caf::actor_cast<caf::actor>(self_->current_sender());
   if (!job) return;
   if (slots_used_ < upstream_->process.max_concurrent) return grant(std::move(job));
@@ -211,7 +212,8 @@ void supervisor_state::on_acquire() {
                     " requests wait");
     return;
   }
-  waiting_.push_back(std::move(job));
+  auto place = waiting_.push(job, to_priority(level), admission_queue<caf::actor>::clock::now());
+  self_->send(job, queued_atom::value, static_cast<std::uint32_t>(place));
   count_waiting();
   publish();
 }
@@ -227,11 +229,11 @@ void supervisor_state::grant(caf::actor job) {
 
 void supervisor_state::on_release() {
   --slots_used_;
-  if (!waiting_.empty()) {
-    auto next = std::move(waiting_.front());
-    waiting_.pop_front();
-    grant(std::move(next));
-  }
+  waiting_.admit(admission_queue<caf::actor>::clock::now(), [this](caf::actor& job) {
+    if (slots_used_ >= upstream_->process.max_concurrent) return admission::stop;
+    grant(std::move(job));
+    return admission::taken;
+  });
   actor_metrics::get().upstream_slots_used.with({upstream_->name}).set(std::int64_t{slots_used_});
   count_waiting();
   publish();
@@ -257,9 +259,9 @@ void publish_initial_status(const config::upstream_config& upstream) {
 caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
                          std::shared_ptr<const config::upstream_config> upstream,
                          std::shared_ptr<upstream_gate> gate, transport::health_prober* prober,
-                         std::size_t queue_bound) {
+                         admission_limits waiting) {
   ignore_strays(self, supervisor_state::name);
-  return self->state.make_behavior(std::move(upstream), std::move(gate), prober, queue_bound);
+  return self->state.make_behavior(std::move(upstream), std::move(gate), prober, waiting);
 }
 
 }  // namespace sluice::actors

@@ -8,6 +8,7 @@
 #include <random>
 #include <string>
 
+#include "actors/base/admission_queue.hpp"
 #include "actors/upstream/backoff.hpp"
 #include "actors/upstream/gate.hpp"
 #include "config/config.hpp"
@@ -39,7 +40,7 @@ class supervisor_state {
 
   caf::behavior make_behavior(std::shared_ptr<const config::upstream_config> upstream,
                               std::shared_ptr<upstream_gate> gate, transport::health_prober* prober,
-                              std::size_t queue_bound);
+                              admission_limits waiting);
 
  private:
   void init_metrics();
@@ -54,7 +55,7 @@ class supervisor_state {
   void set_circuit(circuit_state s);
   void publish();
 
-  void on_acquire();
+  void on_acquire(std::uint8_t level);  // the request's sluice::priority
   void grant(caf::actor job);
   void on_release();
   void count_waiting();  // waiting_ changed: metrics and the mailbox gauge
@@ -76,7 +77,7 @@ class supervisor_state {
   std::chrono::steady_clock::time_point next_probe_at_{};
 
   std::uint32_t slots_used_ = 0;
-  std::deque<caf::actor> waiting_;
+  admission_queue<caf::actor> waiting_;
   std::unique_ptr<mailbox_gauge> waiting_gauge_;  // waiting_'s size against limits.upstream_queue
 };
 
@@ -88,6 +89,6 @@ void publish_initial_status(const config::upstream_config& upstream);
 caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
                          std::shared_ptr<const config::upstream_config> upstream,
                          std::shared_ptr<upstream_gate> gate, transport::health_prober* prober,
-                         std::size_t queue_bound);
+                         admission_limits waiting);
 
 }  // namespace sluice::actors

@@ -22,8 +22,11 @@ class worker_job final : public job_driver {
   // Asks the pool for a worker (again, on a retry).
   void attempt() override {
     worker_ = {};
-    job_.self()->send(pool_, assign_atom::value, route_, job_.request().payload);
+    job_.self()->send(pool_, assign_atom::value, route_, job_.request().payload,
+                      static_cast<std::uint8_t>(job_.request().priority));
   }
+
+  bool waits_for_capacity() const override { return true; }
 
   void on_credit(std::uint32_t n) override {
     window_.acknowledged(n);
@@ -33,6 +36,7 @@ class worker_job final : public job_driver {
   caf::message_handler handlers() override {
     return {
         [this](routed_atom, caf::actor& pool) { watch(std::move(pool)); },
+        [this](queued_atom, std::uint32_t place) { job_.accepted(place); },
         [this](assigned_atom, std::string& job_id) {
           job_.attempts()->reached();
           worker_ = caf::actor_cast<caf::actor>(job_.self()->current_sender());

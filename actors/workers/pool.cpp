@@ -24,9 +24,10 @@ worker_pool_state::~worker_pool_state() {
 
 caf::behavior worker_pool_state::make_behavior(
     std::shared_ptr<const config::upstream_config> upstream, std::shared_ptr<upstream_gate> gate,
-    std::size_t queue_bound, std::shared_ptr<cluster_view> cluster) {
+    admission_limits waiting, std::shared_ptr<cluster_view> cluster) {
   cluster_ = std::move(cluster);
-  queued_ = std::make_unique<mailbox_gauge>(mailbox_kind::upstream, queue_bound);
+  queued_ = std::make_unique<mailbox_gauge>(mailbox_kind::upstream, waiting.bound);
+  queue_ = admission_queue<queued_job>{waiting.aging};
   upstream_ = std::move(upstream);
   gate_ = std::move(gate);
   gate_->set(circuit_state::open);  // until a worker registers
@@ -37,13 +38,12 @@ caf::behavior worker_pool_state::make_behavior(
       },
       [this](worker_down_atom) { on_worker_down(); },
       [this](job_done_atom) { on_job_done(); },
-      [this](assign_atom, std::string& route, std::string& payload) {
-        on_assign(caf::actor_cast<caf::actor>(self_->current_sender()), std::move(route),
-                  std::move(payload), false);
+      [this](assign_atom, std::string& route, std::string& payload, std::uint8_t level) {
+        on_assign({caf::actor_cast<caf::actor>(self_->current_sender()), std::move(route),
+                   std::move(payload), level},
+                  false);
       },
-      [this](cluster_assign_atom, job_assignment& a) {
-        on_assign(std::move(a.job), std::move(a.route), std::move(a.payload), true);
-      },
+      [this](cluster_assign_atom, job_assignment& a) { on_assign(std::move(a), true); },
       [this](remote_pools_atom) { update_gate(); },
       // Jobs report attempts as to any supervisor; a worker's loss is seen here directly.
       [](upstream_up_atom) {},
@@ -65,15 +65,12 @@ void worker_pool_state::on_worker_down() {
   workers_.erase(workers_.begin() + (w - workers_.data()));
   update_gate();
   // Requests for routes nobody serves any more fail now rather than at their deadline.
-  for (auto it = queue_.begin(); it != queue_.end();) {
-    if (anyone_serves(it->route)) {
-      ++it;
-      continue;
-    }
-    self_->send(it->job, upstream_failed_atom::value,
-                "no worker serves route \"" + it->route + "\" any more");
-    it = queue_.erase(it);
-  }
+  queue_.remove_if([this](queued_job& q) {
+    if (anyone_serves(q.route)) return false;
+    self_->send(q.job, upstream_failed_atom::value,
+                "no worker serves route \"" + q.route + "\" any more");
+    return true;
+  });
   publish();
 }
 
@@ -83,33 +80,37 @@ void worker_pool_state::on_job_done() {
   publish();
 }
 
-void worker_pool_state::on_assign(caf::actor job, std::string route, std::string payload,
-                                  bool from_peer) {
-  if (!job) return;
-  if (auto* w = pick(route)) return dispatch(*w, std::move(job), route, std::move(payload));
-  bool served_here = anyone_serves(route);
+void worker_pool_state::on_assign(job_assignment a, bool from_peer) {
+  if (!a.job) return;
+  if (auto* w = pick(a.route)) {
+    self_->send(a.job, queued_atom::value, std::uint32_t{0});  // it runs now
+    return dispatch(*w, std::move(a.job), a.route, std::move(a.payload));
+  }
+  bool served_here = anyone_serves(a.route);
   if (!from_peer) {
-    if (auto pool = remote_pool_for(route, served_here)) {
+    if (auto pool = remote_pool_for(a.route, served_here)) {
       actor_metrics::get().worker_jobs.with({upstream_->name}).inc();
       cluster_metrics::get().remote_jobs.with({upstream_->name}).inc();
-      self_->send(job, routed_atom::value, pool);  // the job watches the node it went to
-      self_->send(pool, cluster_assign_atom::value,
-                  job_assignment{std::move(job), route, std::move(payload)});
+      self_->send(a.job, routed_atom::value, pool);  // the job watches the node it went to
+      self_->send(pool, cluster_assign_atom::value, std::move(a));
       return;
     }
   }
   if (!served_here) {
-    self_->send(job, upstream_failed_atom::value,
-                "no connected worker serves route \"" + route + "\"");
+    self_->send(a.job, upstream_failed_atom::value,
+                "no connected worker serves route \"" + a.route + "\"");
     return;
   }
   if (queued_->full()) {
     queued_->dropped();
-    self_->send(job, upstream_failed_atom::value,
+    self_->send(a.job, upstream_failed_atom::value,
                 "every worker is busy and " + std::to_string(queued_->bound()) + " requests wait");
     return;
   }
-  queue_.push_back({std::move(job), std::move(route), std::move(payload)});
+  auto job = a.job;
+  auto place = queue_.push({std::move(a.job), std::move(a.route), std::move(a.payload)},
+                           to_priority(a.priority), admission_queue<queued_job>::clock::now());
+  self_->send(job, queued_atom::value, static_cast<std::uint32_t>(place));
   publish();
 }
 
@@ -150,15 +151,12 @@ void worker_pool_state::dispatch(worker_entry& w, caf::actor job, const std::str
 }
 
 void worker_pool_state::drain_queue() {
-  for (auto it = queue_.begin(); it != queue_.end();) {
-    auto* w = pick(it->route);
-    if (w == nullptr) {
-      ++it;
-      continue;
-    }
-    dispatch(*w, std::move(it->job), it->route, std::move(it->payload));
-    it = queue_.erase(it);
-  }
+  queue_.admit(admission_queue<queued_job>::clock::now(), [this](queued_job& q) {
+    auto* w = pick(q.route);
+    if (w == nullptr) return admission::skipped;
+    dispatch(*w, std::move(q.job), q.route, std::move(q.payload));
+    return admission::taken;
+  });
 }
 
 worker_pool_state::worker_entry* worker_pool_state::sender_entry() {
@@ -204,10 +202,10 @@ void worker_pool_state::publish() {
 
 caf::behavior worker_pool(caf::stateful_actor<worker_pool_state>* self,
                           std::shared_ptr<const config::upstream_config> upstream,
-                          std::shared_ptr<upstream_gate> gate, std::size_t queue_bound,
+                          std::shared_ptr<upstream_gate> gate, admission_limits waiting,
                           std::shared_ptr<cluster_view> cluster) {
   ignore_strays(self, worker_pool_state::name);
-  return self->state.make_behavior(std::move(upstream), std::move(gate), queue_bound,
+  return self->state.make_behavior(std::move(upstream), std::move(gate), waiting,
                                    std::move(cluster));
 }
 

@@ -7,7 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "actors/base/admission_queue.hpp"
 #include "actors/cluster/view.hpp"
+#include "actors/messages.hpp"
 #include "actors/upstream/gate.hpp"
 #include "config/config.hpp"
 #include "core/observe/mailbox_gauge.hpp"
@@ -19,10 +21,9 @@ namespace sluice::actors {
 // least-loaded live worker that serves its route (in a cluster, a pool on
 // another node with room when no worker here has any: the job talks to that
 // node's worker directly, credit and cancel included). Requests wait in a queue
-// while every such worker is busy; a request for a route no worker serves
-// fails at once. The upstream's circuit is open while no worker is connected,
-// so requests fail fast (or get the route's fallback). Published to /readyz
-// and /metrics.
+// while every such worker is busy, by priority (admission_queue.hpp); a request for a route no
+// worker serves fails at once. The upstream's circuit is open while no worker is connected, so
+// requests fail fast (or get the route's fallback). Published to /readyz and /metrics.
 class worker_pool_state {
  public:
   static inline const char* name = "sluice.worker_pool";
@@ -33,7 +34,7 @@ class worker_pool_state {
   worker_pool_state& operator=(const worker_pool_state&) = delete;
 
   caf::behavior make_behavior(std::shared_ptr<const config::upstream_config> upstream,
-                              std::shared_ptr<upstream_gate> gate, std::size_t queue_bound,
+                              std::shared_ptr<upstream_gate> gate, admission_limits waiting,
                               std::shared_ptr<cluster_view> cluster);
 
  private:
@@ -54,7 +55,7 @@ class worker_pool_state {
   void on_worker_down();
   void on_job_done();
   // `from_peer`: sent on by a pool on another node; served here, never sent on.
-  void on_assign(caf::actor job, std::string route, std::string payload, bool from_peer);
+  void on_assign(job_assignment a, bool from_peer);
   // A pool on another node for `route`: one with room, else (when no worker
   // here serves the route) one that queues; null when this node should serve.
   caf::actor remote_pool_for(const std::string& route, bool served_here) const;
@@ -74,14 +75,14 @@ class worker_pool_state {
   std::shared_ptr<const config::upstream_config> upstream_;
   std::shared_ptr<upstream_gate> gate_;
   std::vector<worker_entry> workers_;
-  std::deque<queued_job> queue_;
+  admission_queue<queued_job> queue_;
   std::unique_ptr<mailbox_gauge> queued_;  // queue_'s size against limits.upstream_queue
   std::shared_ptr<cluster_view> cluster_;  // null: a single node
 };
 
 caf::behavior worker_pool(caf::stateful_actor<worker_pool_state>* self,
                           std::shared_ptr<const config::upstream_config> upstream,
-                          std::shared_ptr<upstream_gate> gate, std::size_t queue_bound,
+                          std::shared_ptr<upstream_gate> gate, admission_limits waiting,
                           std::shared_ptr<cluster_view> cluster);
 
 }  // namespace sluice::actors

@@ -97,7 +97,7 @@ TEST(LoaderErrors, UnknownKeys) {
               ElementsAre("1:1: servr: unknown key (expected one of: server, upstreams, routes, "
                           "limits, topics, auth, rate_limits, log, cluster)",
                           "2:32: routes.up.stepz: unknown key (expected one of: kind, upstream, "
-                          "default, timeout, steps, interval, fallback, allow)"));
+                          "default, timeout, steps, interval, fallback, allow, priorities)"));
 }
 
 TEST(LoaderErrors, WrongTypes) {
@@ -149,6 +149,29 @@ TEST(LoaderErrors, RouteProblems) {
                   "6:6: routes.d: expected a mapping of keys to values",
                   "3:16: routes.b.default: more than one route is marked default",
                   "4:33: routes.c.default: more than one route is marked default"));
+}
+
+TEST(Loader, RoutePrioritiesAndAging) {
+  auto cfg = loaded(
+      "routes:\n  r:\n    kind: uppercase\n    priorities:\n      critical: [\"role:admin\"]\n"
+      "      low: false\nlimits:\n  priority_aging: 2s\n");
+  const auto& p = cfg.routes.front().priorities;
+  EXPECT_FALSE(p[0].everyone);  // low: nobody
+  EXPECT_TRUE(p[1].everyone);   // normal: the default, everyone
+  EXPECT_FALSE(p[2].everyone);  // high: the default, nobody
+  EXPECT_TRUE(p[2].principals.empty());
+  EXPECT_THAT(p[3].principals, ElementsAre("role:admin"));
+  EXPECT_EQ(cfg.limits.priority_aging, std::chrono::seconds(2));
+  EXPECT_EQ(loaded("routes: {r: {kind: uppercase}}\n").limits.priority_aging,
+            std::chrono::seconds(10));
+}
+
+TEST(LoaderErrors, BadPriorities) {
+  EXPECT_THAT(errors_of("routes:\n  r:\n    kind: uppercase\n    priorities: {urgent: true}\n"),
+              ElementsAre("4:18: routes.r.priorities.urgent: unknown key (expected one of: low, "
+                          "normal, high, critical)"));
+  EXPECT_THAT(errors_of("routes:\n  r:\n    kind: uppercase\n    priorities: {high: [\"boss\"]}\n"),
+              ElementsAre(testing::StartsWith("4:25: routes.r.priorities.high[0]: expected")));
 }
 
 TEST(LoaderErrors, MissingOrEmptyRoutes) {

@@ -282,15 +282,40 @@ def send_together(ws, frames):
     ws.transport.write(bytes(wire))
 
 
-async def until_final(ws, request_id):
-    """Frames for `request_id` up to and including its final or error frame."""
+def is_accepted(frame, request_id=None, queued=0):
+    """Whether `frame` is the `accepted` answer to a request (with `queued` as given, None: any)."""
+    return (frame.get("type") == "accepted" and
+            (request_id is None or frame.get("id") == request_id) and
+            isinstance(frame.get("request"), str) and frame["request"].startswith("r-") and
+            len(frame["request"]) == 34 and (queued is None or frame.get("queued") == queued))
+
+
+async def until_final(ws, request_id, queued=0, mid_stream=False):
+    """Frames for `request_id` up to and including its final or error frame, after its
+    `accepted` frame (which must come first unless the request was refused at once: then its
+    only frame is the error or the route's fallback). `mid_stream`: the caller has read the
+    stream's first frames already."""
     frames = []
     while True:
         f = await recv_json(ws)
         if f.get("id") == request_id:
             frames.append(f)
             if f["type"] in ("final", "error"):
-                return frames
+                break
+    if mid_stream or (len(frames) == 1 and (frames[0]["type"] == "error" or
+                                            frames[0].get("fallback"))):
+        return frames
+    assert is_accepted(frames[0], request_id, queued), frames[0]
+    return frames[1:]
+
+
+async def send_request(ws, frame, queued=0):
+    """Sends a request frame and reads its `accepted` answer (which comes at once, before any
+    other frame of it); returns that answer."""
+    await send_json(ws, frame)
+    accepted = await recv_json(ws)
+    assert is_accepted(accepted, frame.get("id"), queued), accepted
+    return accepted
 
 
 async def wait_closed(ws):

@@ -36,6 +36,17 @@ TEST(Decode, RequestWithIntegerIdNoRouteNoPayload) {
   EXPECT_EQ(m.payload, "null");
 }
 
+TEST(Decode, RequestPriority) {
+  EXPECT_EQ(as<request>(R"({"type":"request","id":1})").priority, priority::normal);
+  EXPECT_EQ(as<request>(R"({"type":"request","id":1,"priority":"critical"})").priority,
+            priority::critical);
+  EXPECT_EQ(as<request>(R"({"type":"request","id":1,"priority":"low"})").priority, priority::low);
+  for (auto bad : {R"("urgent")", "3", R"("HIGH")", "null"})
+    expect_invalid(std::string{R"({"type":"request","id":1,"priority":)"} + bad + "}",
+                   ec::invalid_frame, R"(`priority` must be "low", "normal", "high" or "critical")",
+                   "1");
+}
+
 TEST(Decode, CompatTextFrameIsDefaultRouteRequest) {
   auto m = as<request>(R"({"text": "hello world"})");
   EXPECT_TRUE(m.compat);

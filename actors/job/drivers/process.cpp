@@ -45,16 +45,22 @@ class process_job final : public job_driver {
 
   void attempt() override {
     if (spec_.max_concurrent == 0) return launch();
-    // slot_atom comes back, or upstream_failed_atom when limits.upstream_queue is full.
-    job_.self()->send(job_.attempts()->supervisor(), acquire_atom::value);
+    // slot_atom comes back (after queued_atom when every slot is busy), or
+    // upstream_failed_atom when limits.upstream_queue is full.
+    job_.self()->send(job_.attempts()->supervisor(), acquire_atom::value,
+                      static_cast<std::uint8_t>(job_.request().priority));
   }
+
+  bool waits_for_capacity() const override { return spec_.max_concurrent > 0; }
 
   // The session's credit for our frames is the launcher's credit for lines.
   void on_credit(std::uint32_t n) override { acknowledge_lines(n); }
 
   caf::message_handler handlers() override {
     return {
+        [this](queued_atom, std::uint32_t place) { job_.accepted(place); },
         [this](slot_atom, slot_ptr& slot) {
+          job_.accepted(0);
           slot_ = std::move(slot);
           launch();
         },

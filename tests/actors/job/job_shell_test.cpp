@@ -21,6 +21,7 @@ using namespace std::chrono_literals;
 // What the driver saw, and what it does on each attempt.
 struct script {
   int attempts = 0;
+  bool waits = false;  // for capacity: the driver tells the shell when it is accepted
   std::vector<std::uint32_t> credit;
   bool destroyed = false;
   std::function<void(job_shell&, int attempt)> on_attempt = [](job_shell&, int) {};
@@ -33,8 +34,10 @@ class scripted_driver final : public job_driver {
   void attempt() override { s_->on_attempt(job_, ++s_->attempts); }
   void on_credit(std::uint32_t n) override { s_->credit.push_back(n); }
   caf::message_handler handlers() override {
-    return {[this](tick_atom) { job_.emit("tick"); }};
+    return {[this](tick_atom) { job_.emit("tick"); },
+            [this](queued_atom, std::uint32_t place) { job_.accepted(place); }};
   }
+  bool waits_for_capacity() const override { return s_->waits; }
 
  private:
   job_shell& job_;
@@ -82,9 +85,16 @@ class JobShellTest : public ::testing::Test, public deterministic_system {
         [s = script_](job_shell& job) { return std::make_unique<scripted_driver>(job, s); },
         std::move(binding)};
     auto job = sys_->spawn(job_actor, std::move(spec), timeout,
-                           job_request{"\"r\"", "{}", session_, nullptr}, nullptr);
+                           job_request{"\"r\"", "{}", session_, nullptr, "r-1"}, nullptr);
     jobs_.push_back(job);
     sched_->run();
+    if (!script_->waits) {  // `accepted` comes first; the tests below look at what follows
+      EXPECT_FALSE(events_->empty());
+      if (events_->empty()) return job;
+      EXPECT_EQ(events_->front().frame,
+                R"({"type":"accepted","id":"r","request":"r-1","queued":0})");
+      events_->erase(events_->begin());
+    }
     return job;
   }
 
@@ -112,10 +122,11 @@ TEST_F(JobShellTest, TheDeadlineEndsTheRequestWithItsErrorAndReleasesTheDriver) 
 
 TEST_F(JobShellTest, CreditGoesToTheDriverAndItsOwnMessagesToItsHandlers) {
   auto job = start(std::nullopt, 60s);
-  caf::anon_send(job, credit_atom::value, std::uint32_t{8});
+  caf::anon_send(job, credit_atom::value, std::uint32_t{8});  // 1 of them for `accepted`
   caf::anon_send(job, tick_atom::value);
+  caf::anon_send(job, credit_atom::value, std::uint32_t{1});
   sched_->run();
-  EXPECT_EQ(script_->credit, std::vector<std::uint32_t>{8});
+  EXPECT_EQ(script_->credit, (std::vector<std::uint32_t>{7, 1}));
   ASSERT_EQ(events_->size(), 1u);
   EXPECT_EQ(events_->front().frame, "tick");
   EXPECT_FALSE(events_->front().terminal);
@@ -123,6 +134,19 @@ TEST_F(JobShellTest, CreditGoesToTheDriverAndItsOwnMessagesToItsHandlers) {
   caf::anon_send_exit(job, caf::exit_reason::user_shutdown);
   sched_->run();
   EXPECT_TRUE(script_->destroyed);
+}
+
+TEST_F(JobShellTest, AJobThatWaitsForCapacityIsAcceptedWithItsPlaceOnce) {
+  script_->waits = true;
+  auto job = start(std::nullopt, 60s);
+  EXPECT_TRUE(events_->empty());  // not before the driver knows where it waits
+  caf::anon_send(job, queued_atom::value, std::uint32_t{3});
+  caf::anon_send(job, queued_atom::value, std::uint32_t{0});  // e.g., a retry runs at once
+  caf::anon_send(job, tick_atom::value);
+  sched_->run();
+  ASSERT_EQ(events_->size(), 2u);
+  EXPECT_EQ((*events_)[0].frame, R"({"type":"accepted","id":"r","request":"r-1","queued":3})");
+  EXPECT_EQ((*events_)[1].frame, "tick");
 }
 
 TEST_F(JobShellTest, AFailedAttemptIsRetriedAfterABackoffUpToTheLimit) {

@@ -77,28 +77,30 @@ class SessionTest : public ::testing::Test {
 TEST_F(SessionTest, WelcomeThenProgressThenFinal) {
   start(test_config(0ms));
   client_sends(R"({"text":"hello world"})");
-  auto frames = link_->frames(4);
-  ASSERT_EQ(frames.size(), 4u);
+  auto frames = link_->frames(5);
+  ASSERT_EQ(frames.size(), 5u);
   EXPECT_TRUE(frames[0].starts_with(R"({"type":"welcome","session":"s-)"));
-  EXPECT_EQ(frames[1], R"({"type":"progress","id":"auto-1","step":1,"steps":2})");
-  EXPECT_EQ(frames[2], R"({"type":"progress","id":"auto-1","step":2,"steps":2})");
-  EXPECT_EQ(frames[3], R"({"type":"final","id":"auto-1","result":"HELLO WORLD"})");
+  EXPECT_TRUE(frames[1].starts_with(R"({"type":"accepted","id":"auto-1","request":"r-)"));
+  EXPECT_TRUE(frames[1].ends_with(R"(","queued":0})"));
+  EXPECT_EQ(frames[2], R"({"type":"progress","id":"auto-1","step":1,"steps":2})");
+  EXPECT_EQ(frames[3], R"({"type":"progress","id":"auto-1","step":2,"steps":2})");
+  EXPECT_EQ(frames[4], R"({"type":"final","id":"auto-1","result":"HELLO WORLD"})");
   EXPECT_EQ(link_->consumed_.load(), 1);  // the frame's mailbox credit went back
 }
 
 TEST_F(SessionTest, CancelEndsTheRequestAndItsJob) {
   start(test_config(1h));
   client_sends(R"({"type":"request","id":"a","payload":"x"})");
-  ASSERT_EQ(link_->frames(2).size(), 2u);  // welcome, progress 1
+  ASSERT_EQ(link_->frames(3).size(), 3u);  // welcome, accepted, progress 1
   client_sends(R"({"type":"cancel","id":"a"})");
-  auto frames = link_->frames(3);
-  ASSERT_EQ(frames.size(), 3u);
-  EXPECT_EQ(frames[2],
+  auto frames = link_->frames(4);
+  ASSERT_EQ(frames.size(), 4u);
+  EXPECT_EQ(frames[3],
             R"({"type":"error","id":"a","code":"cancelled","message":"cancelled by the client"})");
   EXPECT_TRUE(wait_until_no_jobs());
   client_sends(R"({"type":"cancel","id":"a"})");
   EXPECT_EQ(
-      link_->frames(4).back(),
+      link_->frames(5).back(),
       R"({"type":"error","id":"a","code":"unknown_request","message":"no request with this id is in flight"})");
 }
 
@@ -107,8 +109,9 @@ TEST_F(SessionTest, LimitsRequestsInFlightAndRejectsDuplicates) {
   client_sends(R"({"type":"request","id":1,"payload":"x"})");
   client_sends(R"({"type":"request","id":1,"payload":"x"})");
   client_sends(R"({"type":"request","id":2,"payload":"x"})");
-  auto frames = link_->frames(4);  // welcome, progress of 1, and two errors, in any interleaving
-  ASSERT_EQ(frames.size(), 4u);
+  // welcome, accepted and progress of 1, and two errors, in any interleaving
+  auto frames = link_->frames(5);
+  ASSERT_EQ(frames.size(), 5u);
   std::vector<std::string> errors;
   std::copy_if(frames.begin(), frames.end(), std::back_inserter(errors),
                [](const std::string& f) { return f.starts_with(R"({"type":"error")"); });
@@ -123,24 +126,24 @@ TEST_F(SessionTest, ClosedConnectionEndsItsJobs) {
   start(test_config(1h));
   client_sends(R"({"type":"request","id":1,"payload":"x"})");
   client_sends(R"({"type":"request","id":2,"payload":"y"})");
-  ASSERT_EQ(link_->frames(3).size(), 3u);
+  ASSERT_EQ(link_->frames(5).size(), 5u);  // welcome, accepted and progress of each
   EXPECT_EQ(actor_metrics::get().jobs_active.value(), 2);
   sink_->on_closed({1001, "gone"});
   sink_.reset();
   EXPECT_TRUE(wait_until_no_jobs());
-  EXPECT_EQ(link_->frame_count(), 3u);  // nothing was sent after the close
+  EXPECT_EQ(link_->frame_count(), 5u);  // nothing was sent after the close
 }
 
 TEST_F(SessionTest, DrainCancelsAtTheDeadlineThenCloses1001) {
   start(test_config(1h));
   client_sends(R"({"type":"request","id":"slow","payload":"x"})");
-  ASSERT_EQ(link_->frames(2).size(), 2u);
+  ASSERT_EQ(link_->frames(3).size(), 3u);
   gateway_->drain(50ms);
   EXPECT_EQ(link_->wait_for_close(), 1001);
-  auto frames = link_->frames(3);
-  ASSERT_EQ(frames.size(), 3u);
+  auto frames = link_->frames(4);
+  ASSERT_EQ(frames.size(), 4u);
   EXPECT_EQ(
-      frames[2],
+      frames[3],
       R"({"type":"error","id":"slow","code":"shutting_down","message":"the server is shutting down and the request did not finish in time"})");
   EXPECT_TRUE(wait_until_no_jobs());
 }
@@ -148,14 +151,14 @@ TEST_F(SessionTest, DrainCancelsAtTheDeadlineThenCloses1001) {
 TEST_F(SessionTest, DrainLetsRunningRequestsFinish) {
   start(test_config(20ms));
   client_sends(R"({"type":"request","id":"r","payload":"ok"})");
-  ASSERT_EQ(link_->frames(2).size(), 2u);
+  ASSERT_EQ(link_->frames(3).size(), 3u);
   gateway_->drain(10s);
   client_sends(R"({"type":"request","id":"late","payload":"x"})");
   EXPECT_EQ(link_->wait_for_close(), 1001);
-  auto frames = link_->frames(5);
-  ASSERT_EQ(frames.size(), 5u);
+  auto frames = link_->frames(6);
+  ASSERT_EQ(frames.size(), 6u);
   // The late request's error and the running request's frames may interleave.
-  std::vector<std::string> rest{frames.begin() + 2, frames.end()};
+  std::vector<std::string> rest{frames.begin() + 3, frames.end()};
   EXPECT_THAT(
       rest,
       ::testing::UnorderedElementsAre(
@@ -178,18 +181,19 @@ TEST_F(SessionTest, CongestedClientPausesTheJobUntilWritable) {
   start(test_config(0ms, 16, steps));
   link_->congested_ = true;
   client_sends(R"({"type":"request","id":"big","payload":"x"})");
-  // The job may run ahead of the congested client by its credit window, no further.
-  ASSERT_EQ(link_->frames(1 + job_credit_window).size(), 1 + job_credit_window);
+  // The job may run ahead of the congested client by its credit window, no
+  // further (`accepted` is not in the window).
+  ASSERT_EQ(link_->frames(2 + job_credit_window).size(), 2 + job_credit_window);
   std::this_thread::sleep_for(50ms);  // give a job that ignored the window time to overrun it
-  EXPECT_EQ(link_->frame_count(), 1 + job_credit_window);
+  EXPECT_EQ(link_->frame_count(), 2 + job_credit_window);
   EXPECT_TRUE(link_->notice_requested_.load());
   // The client catches up: the rest of the stream follows, complete and in order.
   link_->congested_ = false;
   sink_->on_writable();
-  auto frames = link_->frames(2 + steps);
-  ASSERT_EQ(frames.size(), 2 + steps);
+  auto frames = link_->frames(3 + steps);
+  ASSERT_EQ(frames.size(), 3 + steps);
   for (std::uint32_t i = 1; i <= steps; ++i)
-    EXPECT_EQ(frames[i],
+    EXPECT_EQ(frames[i + 1],
               R"({"type":"progress","id":"big","step":)" + std::to_string(i) + R"(,"steps":100})");
   EXPECT_EQ(frames.back(), R"({"type":"final","id":"big","result":"X"})");
 }

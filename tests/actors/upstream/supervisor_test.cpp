@@ -27,15 +27,20 @@ using namespace std::chrono_literals;
 struct slots_seen {
   std::map<caf::actor_id, slot_ptr> held;
   std::map<caf::actor_id, std::string> refused;
+  std::vector<caf::actor_id> granted;  // in the order slots went out
 };
 
 using let_go_atom = caf::atom_constant<caf::atom("let_go")>;
 
 caf::behavior standin_job(caf::event_based_actor* self, caf::actor supervisor,
-                          std::shared_ptr<slots_seen> seen) {
-  self->send(supervisor, acquire_atom::value);
+                          std::shared_ptr<slots_seen> seen, priority level) {
+  self->send(supervisor, acquire_atom::value, static_cast<std::uint8_t>(level));
   return {
-      [=](slot_atom, slot_ptr& slot) { seen->held[self->id()] = std::move(slot); },
+      [=](slot_atom, slot_ptr& slot) {
+        seen->held[self->id()] = std::move(slot);
+        seen->granted.push_back(self->id());
+      },
+      [=](queued_atom, std::uint32_t) {},
       [=](upstream_failed_atom, std::string& why) { seen->refused[self->id()] = why; },
       [=](let_go_atom) { seen->held.erase(self->id()); },  // the slot's end releases it
   };
@@ -61,7 +66,7 @@ class SupervisorTest : public ::testing::Test, public deterministic_system {
     up.supervision.backoff_base = 100ms;
     up.supervision.backoff_max = 1000ms;
     supervisor_ = sys_->spawn(supervisor, std::make_shared<const config::upstream_config>(up),
-                              gate_, nullptr, queue);
+                              gate_, nullptr, admission_limits{queue, {}});
     sched_->run();
   }
   void tell(auto... xs) {
@@ -69,8 +74,8 @@ class SupervisorTest : public ::testing::Test, public deterministic_system {
     sched_->run();
   }
   void failure() { tell(upstream_down_atom::value, std::string{"refused"}); }
-  caf::actor job() {
-    auto j = sys_->spawn(standin_job, supervisor_, seen_);
+  caf::actor job(priority level = priority::normal) {
+    auto j = sys_->spawn(standin_job, supervisor_, seen_, level);
     actors_.push_back(j);
     sched_->run();
     return j;
@@ -143,6 +148,15 @@ TEST_F(SupervisorTest, SlotsGoOutInOrderAndAFullQueueRefuses) {
   EXPECT_EQ(seen_->refused.count(e.id()), 0u);  // the queue has room again
   let_go(b);
   EXPECT_TRUE(holds(e));
+}
+
+TEST_F(SupervisorTest, AFreedSlotGoesToTheMostUrgentWaitingRequest) {
+  start("/bin/sh", 1, 8);
+  auto first = job();
+  auto low = job(priority::low), high = job(priority::high), normal = job();
+  for (const auto& j : {first, high, normal}) let_go(j);
+  EXPECT_EQ(seen_->granted,
+            (std::vector<caf::actor_id>{first.id(), high.id(), normal.id(), low.id()}));
 }
 
 }  // namespace

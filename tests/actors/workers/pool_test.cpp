@@ -25,6 +25,7 @@ namespace {
 struct record {
   std::map<caf::actor_id, std::vector<caf::actor_id>> dispatched;  // worker -> its jobs
   std::map<caf::actor_id, std::string> failed;                     // job -> why
+  std::map<caf::actor_id, std::uint32_t> placed;                   // job -> place in line told
 };
 
 // Registers with the pool at once; records dispatches; tells the pool a job
@@ -44,10 +45,12 @@ caf::behavior standin_worker(caf::event_based_actor* self, caf::actor pool,
 
 // Asks the pool for a worker at once; records a refusal.
 caf::behavior standin_job(caf::event_based_actor* self, caf::actor pool, std::string route,
-                          std::shared_ptr<record> seen) {
-  self->send(pool, assign_atom::value, std::move(route), std::string{"{}"});
+                          std::shared_ptr<record> seen, priority level) {
+  self->send(pool, assign_atom::value, std::move(route), std::string{"{}"},
+             static_cast<std::uint8_t>(level));
   return {
       [=](upstream_failed_atom, std::string& why) { seen->failed[self->id()] = why; },
+      [=](queued_atom, std::uint32_t place) { seen->placed[self->id()] = place; },
   };
 }
 
@@ -65,7 +68,7 @@ class pool_world : public deterministic_system {
     up.name = "pool-test";
     up.kind = config::upstream_kind::workers;
     pool_ = sys_->spawn(worker_pool, std::make_shared<const config::upstream_config>(up), gate_,
-                        queue_bound, std::shared_ptr<cluster_view>{});
+                        admission_limits{queue_bound, {}}, std::shared_ptr<cluster_view>{});
     sched_->run();
   }
   caf::actor worker(std::vector<std::string> routes, std::uint32_t capacity) {
@@ -74,8 +77,8 @@ class pool_world : public deterministic_system {
     sched_->run();
     return w;
   }
-  caf::actor job(std::string route) {
-    auto j = sys_->spawn(standin_job, pool_, std::move(route), seen_);
+  caf::actor job(std::string route, priority level = priority::normal) {
+    auto j = sys_->spawn(standin_job, pool_, std::move(route), seen_, level);
     actors_.push_back(j);
     sched_->run();
     return j;
@@ -117,6 +120,24 @@ TEST_F(PoolTest, TheLeastLoadedWorkerWithRoomGetsTheJobAndTheRestWaitInOrder) {
   EXPECT_EQ(jobs_of(small), (std::vector<caf::actor_id>{j2.id(), j4.id()}));
   tell(big, job_done_atom::value);
   EXPECT_EQ(jobs_of(big), (std::vector<caf::actor_id>{j1.id(), j3.id(), j5.id()}));
+}
+
+TEST_F(PoolTest, WaitingRequestsGoByPriorityAndLearnTheirPlace) {
+  start_pool(8);
+  auto w = worker({"ask"}, 1);
+  auto running = job("ask");
+  auto low = job("ask", priority::low);
+  auto normal = job("ask");
+  auto critical = job("ask", priority::critical);
+  auto high = job("ask", priority::high);
+  EXPECT_EQ(seen_->placed[running.id()], 0u);  // runs at once
+  EXPECT_EQ(seen_->placed[low.id()], 1u);
+  EXPECT_EQ(seen_->placed[normal.id()], 1u);    // ahead of the low one
+  EXPECT_EQ(seen_->placed[critical.id()], 1u);  // ahead of both
+  EXPECT_EQ(seen_->placed[high.id()], 2u);      // behind the critical one only
+  for (int i = 0; i < 4; ++i) tell(w, job_done_atom::value);
+  EXPECT_EQ(jobs_of(w), (std::vector<caf::actor_id>{running.id(), critical.id(), high.id(),
+                                                    normal.id(), low.id()}));
 }
 
 TEST_F(PoolTest, ARouteNobodyServesFailsAtOnce) {

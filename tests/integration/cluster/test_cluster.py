@@ -20,8 +20,8 @@ import unittest
 
 import websockets
 
-from harness import (PATIENCE, SLUICE_BIN, Sluice, connect, recv_json, send_json, until_final,
-                     wscat)
+from harness import (PATIENCE, SLUICE_BIN, Sluice, connect, is_accepted, recv_json, send_json,
+                     send_request, until_final, wscat)
 from nodes import EXAMPLES, SECRET, WORKER, Cluster, frames_until, metric_at_least, publish, subscribe
 from upstreams import free_port
 
@@ -160,6 +160,8 @@ class ClusterOfThree(unittest.IsolatedAsyncioTestCase):
         ws, welcome = await connect(cluster.nodes[2], query="client_id=carol")
         ack = await recv_json(ws)
         await send_json(ws, {"type": "request", "id": "r", "route": "ask", "payload": {"text": "move me"}})
+        accepted = await recv_json(ws)  # the stream's first frame, in the inbox
+        self.assertTrue(is_accepted(accepted, "r"), accepted)
         first = await recv_json(ws)
         self.assertEqual((first["type"], first["data"]["step"]), ("progress", 1))
         ws.transport.abort()
@@ -215,7 +217,7 @@ class ClusterOfThree(unittest.IsolatedAsyncioTestCase):
         self.assertEqual(len(frames), 41)
         self.assertEqual(node1.metrics()['sluice_cluster_remote_jobs_total{upstream="pool"}'], 1)
 
-        await send_json(ws, {"type": "request", "id": "b", "route": "ask", "payload": {"text": "stop me"}})
+        await send_request(ws, {"type": "request", "id": "b", "route": "ask", "payload": {"text": "stop me"}})
         self.assertEqual((await recv_json(ws))["type"], "progress")
         await send_json(ws, {"type": "cancel", "id": "b"})
         while (reply := await recv_json(ws))["type"] == "progress":

@@ -13,7 +13,7 @@ import unittest
 
 import websockets
 
-from harness import PATIENCE, connect, recv_json, send_json
+from harness import PATIENCE, connect, recv_json, send_json, send_request
 from nodes import WORKER, Cluster, subscribe
 
 MASK64 = (1 << 64) - 1
@@ -85,9 +85,10 @@ class ClusterFaults(unittest.IsolatedAsyncioTestCase):
                 frames = []
                 while not frames or frames[-1]["type"] not in ("final", "error"):
                     frames.append(await recv_json(ws))
-                self.assertEqual([f["type"] for f in frames], ["progress"] * 4 + ["final"], (owner, at))
+                self.assertEqual([f["type"] for f in frames],
+                                 ["accepted"] + ["progress"] * 4 + ["final"], (owner, at))
                 self.assertEqual(frames[-1]["data"]["result"], cid.upper())
-                self.assertEqual([f["offset"] for f in frames], list(range(1, 6)))
+                self.assertEqual([f["offset"] for f in frames], list(range(1, 7)))
                 await ws.close()
         for i in (1, 2, 3):
             self.assertFalse([l for l in cluster.nodes[i].log if "owner_lost" in l or "unexpected" in l])
@@ -99,9 +100,11 @@ class ClusterFaults(unittest.IsolatedAsyncioTestCase):
         self.assertEqual(await cluster.nodes[1].metric_reaches(
             'sluice_upstream_circuit_state{upstream="pool"}', 0), 0)
         ws, _ = await connect(cluster.nodes[1])
-        await send_json(ws, {"type": "request", "id": "running", "route": "ask", "payload": {"text": "a"}})
+        await send_request(ws, {"type": "request", "id": "running", "route": "ask", "payload": {"text": "a"}})
         self.assertEqual((await recv_json(ws))["type"], "progress")
-        await send_json(ws, {"type": "request", "id": "queued", "route": "ask", "payload": {"text": "b"}})
+        # It waits at the worker's node, which tells it its place over the cluster link.
+        await send_request(ws, {"type": "request", "id": "queued", "route": "ask", "payload": {"text": "b"}},
+                           queued=1)
         cid = client_id_owned_by("node3", "lost-")
         inbox_client, _ = await connect(cluster.nodes[3], query=f"client_id={cid}")
         await recv_json(inbox_client)

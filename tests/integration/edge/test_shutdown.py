@@ -5,17 +5,17 @@ import signal
 import unittest
 
 from harness import (Sluice, config_with, connect, error, final, progress, recv_json, send_json,
-                     until_final, wait_closed)
+                     send_request, until_final, wait_closed)
 
 
 class Shutdown(unittest.IsolatedAsyncioTestCase):
     async def test_sigterm_lets_running_job_finish_then_closes_1001(self):
         with Sluice(config_with(steps=3, interval="200ms")) as server:
             ws, _ = await connect(server)
-            await send_json(ws, {"type": "request", "id": "job", "payload": "drain me"})
+            await send_request(ws, {"type": "request", "id": "job", "payload": "drain me"})
             self.assertEqual(await recv_json(ws), progress("job", 1, 3))
             server.signal(signal.SIGTERM)
-            self.assertEqual(await until_final(ws, "job"),
+            self.assertEqual(await until_final(ws, "job", mid_stream=True),
                              [progress("job", 2, 3), progress("job", 3, 3), final("job", "DRAIN ME")])
             self.assertEqual(await wait_closed(ws), (1001, "server shutting down"))
             self.assertEqual(server.wait_exit(), 0)
@@ -25,7 +25,7 @@ class Shutdown(unittest.IsolatedAsyncioTestCase):
         config = config_with(steps=3, interval="1h").replace("drain_timeout: 10s", "drain_timeout: 200ms")
         with Sluice(config) as server:
             ws, _ = await connect(server)
-            await send_json(ws, {"type": "request", "id": "long", "payload": "x"})
+            await send_request(ws, {"type": "request", "id": "long", "payload": "x"})
             self.assertEqual(await recv_json(ws), progress("long", 1, 3))
             server.signal(signal.SIGTERM)
             self.assertEqual(await recv_json(ws), error(

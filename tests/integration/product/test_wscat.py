@@ -5,7 +5,7 @@ import os
 import subprocess
 import unittest
 
-from harness import WSCAT, Sluice, config_with, wscat
+from harness import WSCAT, Sluice, config_with, is_accepted, wscat
 
 class Wscat(unittest.TestCase):
     def test_wscat_is_installed_in_the_repo(self):
@@ -17,7 +17,8 @@ class Wscat(unittest.TestCase):
         self.assertEqual(code, 0, err)
         frames = [json.loads(line) for line in out.splitlines() if line.strip()]
         self.assertEqual(frames[0]["type"], "welcome")
-        self.assertEqual(frames[1:], [
+        self.assertTrue(is_accepted(frames[1], "auto-1"), frames[1])
+        self.assertEqual(frames[2:], [
             {"type": "progress", "id": "auto-1", "step": 1, "steps": 3},
             {"type": "progress", "id": "auto-1", "step": 2, "steps": 3},
             {"type": "progress", "id": "auto-1", "step": 3, "steps": 3},

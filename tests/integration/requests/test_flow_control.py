@@ -8,7 +8,7 @@ import socket
 import unittest
 
 
-from harness import PATIENCE, Sluice, config_with, connect, final, send_json
+from harness import PATIENCE, Sluice, config_with, connect, final, is_accepted, send_json
 from upstreams import FastApi, WithFastApi
 
 
@@ -21,6 +21,8 @@ async def read_stream(ws, request_id, steps):
     """Reads the whole reply stream, checks it is complete and in order, returns its last frame.
     One timeout covers the whole stream (a timeout per frame would dominate the test's time)."""
     async def read():
+        accepted = json.loads(await ws.recv())
+        assert is_accepted(accepted, request_id), accepted
         for step in range(1, steps + 1):
             frame = json.loads(await ws.recv())
             assert frame == {"type": "progress", "id": request_id, "step": step,
@@ -96,6 +98,8 @@ class ProcessBackpressure(unittest.IsolatedAsyncioTestCase):
             self.assertEqual(metrics["sluice_slow_consumer_closes_total"], 0)
 
             async def read_all():
+                accepted = json.loads(await ws.recv())
+                assert is_accepted(accepted, 1), accepted
                 for n in range(1, lines + 1):
                     frame = json.loads(await ws.recv())
                     assert frame == {"type": "progress", "id": 1, "stream": "stdout",
@@ -118,6 +122,8 @@ def websocket_config(port, outbound_messages=1024):
 async def read_upstream_stream(ws, request_id, steps, text):
     """The example service's whole reply, checked complete and in order; one timeout for all."""
     async def read():
+        accepted = json.loads(await ws.recv())
+        assert is_accepted(accepted, request_id), accepted
         for step in range(1, steps + 1):
             frame = json.loads(await ws.recv())
             assert frame == {"type": "progress", "id": request_id,

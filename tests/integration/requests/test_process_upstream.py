@@ -7,8 +7,8 @@ import os
 import time
 import unittest
 
-from harness import (PATIENCE, REPO, Sluice, connect, error, recv_json, send_json, until_final,
-                     wait_closed)
+from harness import (PATIENCE, REPO, Sluice, connect, error, recv_json, send_json, send_request,
+                     until_final, wait_closed)
 
 SCRAPER = os.path.join(REPO, "examples", "scraper.py")
 
@@ -62,7 +62,7 @@ class ChildrenDieWithSluice(unittest.IsolatedAsyncioTestCase):
                         env={"SLUICE_HOME": REPO, "SCRAPER_PAGES": "100", "SCRAPER_DELAY": "60"})
         with server:
             ws, _ = await connect(server)
-            await send_json(ws, {"text": "hello world"})
+            await send_request(ws, {"text": "hello world"})
             self.assertEqual((await recv_json(ws))["line"], "scraped page 1/100")
             children = server.children()
             self.assertEqual(len(children), 1)
@@ -134,7 +134,7 @@ class ProcessCleanup(unittest.IsolatedAsyncioTestCase):
     async def start_long_request(self, server, request_id="long", check_running=True):
         ws, _ = await connect(server)
         self.baseline_fds = server.process_fds()
-        await send_json(ws, {"type": "request", "id": request_id, "payload": "x"})
+        await send_request(ws, {"type": "request", "id": request_id, "payload": "x"})
         self.assertEqual(await recv_json(ws), line(request_id, "started"))
         if not check_running:  # the process may already be on its way out
             return ws
@@ -189,7 +189,7 @@ class ProcessCleanup(unittest.IsolatedAsyncioTestCase):
     async def test_non_json_line_in_json_lines_mode(self):
         with Sluice(sh("echo not json; sleep 300", output="json_lines")) as server:
             ws, _ = await connect(server)
-            await send_json(ws, {"type": "request", "id": 1})
+            await send_request(ws, {"type": "request", "id": 1})
             self.assertEqual(await recv_json(ws), error(
                 "upstream_protocol_error",
                 "the process printed a line that is not a JSON object (output: json_lines)", 1))

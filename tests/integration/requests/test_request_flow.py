@@ -2,8 +2,8 @@
 
 import unittest
 
-from harness import (Sluice, config_with, connect, error, final, progress, recv_json, send_json,
-                     until_final)
+from harness import (Sluice, config_with, connect, error, final, is_accepted, progress, recv_json,
+                     send_json, send_request, until_final)
 
 
 class TextFrameFlow(unittest.IsolatedAsyncioTestCase):
@@ -14,7 +14,8 @@ class TextFrameFlow(unittest.IsolatedAsyncioTestCase):
             self.assertEqual(welcome["default_route"], "uppercase")
             self.assertEqual(welcome["protocol"], 1)
             await send_json(ws, {"text": "hello world"})
-            frames = [await recv_json(ws) for _ in range(4)]
+            frames = [await recv_json(ws) for _ in range(5)]
+            self.assertTrue(is_accepted(frames.pop(0), "auto-1"))
             self.assertEqual(frames, [
                 progress("auto-1", 1, 3), progress("auto-1", 2, 3), progress("auto-1", 3, 3),
                 final("auto-1", "HELLO WORLD")])
@@ -53,10 +54,36 @@ class RequestFlow(unittest.IsolatedAsyncioTestCase):
             self.assertEqual(await until_final(ws, "z"), [final("z", "X")])
             await ws.close()
 
+    async def test_accepted_comes_first_and_a_refused_request_gets_only_its_error(self):
+        with Sluice(config_with(steps=1, interval="0")) as server:
+            ws, _ = await connect(server)
+            refusals = [
+                ({"type": "request", "id": "u", "route": "nope"},
+                 error("unknown_route", 'no route named "nope"', "u")),
+                ({"type": "request", "id": "p", "priority": "urgent"},
+                 error("invalid_frame", '`priority` must be "low", "normal", "high" or "critical"',
+                       "p")),
+                ({"type": "request", "id": "c", "priority": "critical"},
+                 error("forbidden", 'this client may not ask for priority "critical" on route '
+                       '"uppercase" (see the route\'s `priorities`)', "c")),
+            ]
+            for frame, answer in refusals:
+                await send_json(ws, frame)
+                self.assertEqual(await recv_json(ws), answer)
+            # Low and normal are open to whoever may use the route.
+            for level in ("low", "normal"):
+                await send_request(ws, {"type": "request", "id": level, "payload": "x",
+                                        "priority": level})
+                self.assertEqual(await recv_json(ws), progress(level, 1, 1))
+                self.assertEqual(await recv_json(ws), final(level, "X"))
+            await send_json(ws, {"type": "ping", "id": "after"})
+            self.assertEqual(await recv_json(ws), {"type": "pong", "id": "after"})
+            await ws.close()
+
     async def test_cancel_stops_the_stream(self):
         with Sluice(config_with(steps=3, interval="1h")) as server:
             ws, _ = await connect(server)
-            await send_json(ws, {"type": "request", "id": "c1", "payload": "x"})
+            await send_request(ws, {"type": "request", "id": "c1", "payload": "x"})
             self.assertEqual(await recv_json(ws), progress("c1", 1, 3))
             await send_json(ws, {"type": "cancel", "id": "c1"})
             self.assertEqual(await recv_json(ws), error("cancelled", "cancelled by the client", "c1"))
@@ -81,9 +108,14 @@ class RequestFlow(unittest.IsolatedAsyncioTestCase):
                 per_id[frame["id"]].append(frame)
                 if frame["type"] == "final":
                     finished.add(frame["id"])
+            server_ids = set()
             for i in ids:
+                accepted = per_id[i].pop(0)  # each request's first frame
+                self.assertTrue(is_accepted(accepted, i), accepted)
+                server_ids.add(accepted["request"])
                 self.assertEqual(per_id[i], [progress(i, 1, 3), progress(i, 2, 3), progress(i, 3, 3),
                                              final(i, f"TEXT {i.upper()}")])
+            self.assertEqual(len(server_ids), len(ids))  # the gateway's ids are its own, one each
             await ws.close()
 
     async def test_ping_with_and_without_id(self):
@@ -118,7 +150,8 @@ class RequestFlow(unittest.IsolatedAsyncioTestCase):
             self.assertEqual(before.get("sluice_connections_total"), 0)
             self.assertEqual(after["sluice_connections_total"], 1)
             self.assertEqual(after["sluice_frames_in_total"], 2)
-            self.assertEqual(after["sluice_frames_out_total"], 5)  # welcome, 2 progress, final, error
+            # welcome, accepted, 2 progress, final, error
+            self.assertEqual(after["sluice_frames_out_total"], 6)
             self.assertEqual(after['sluice_requests_total{route="uppercase",outcome="ok"}'], 1)
             self.assertEqual(after['sluice_request_duration_seconds_count{route="uppercase"}'], 1)
             self.assertEqual(after['sluice_errors_total{code="invalid_json"}'], 1)

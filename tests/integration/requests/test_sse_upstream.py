@@ -7,7 +7,7 @@ import subprocess
 import time
 import unittest
 
-from harness import Sluice, connect, error, recv_json, send_json, until_final
+from harness import Sluice, connect, error, recv_json, send_json, send_request, until_final
 from upstreams import FastApi, WithFastApi, free_port
 
 
@@ -43,7 +43,7 @@ class SseUpstream(WithFastApi):
         self.app = FastApi()
         with Sluice(config(self.url("/no/such/endpoint"))) as server:
             ws, _ = await connect(server)
-            await send_json(ws, {"type": "request", "id": 1, "payload": "x"})
+            await send_request(ws, {"type": "request", "id": 1, "payload": "x"})
             self.assertEqual(await recv_json(ws),
                              error("upstream_failed", "the upstream answered HTTP 404", 1))
             await ws.close()
@@ -51,7 +51,7 @@ class SseUpstream(WithFastApi):
     async def test_refused_connection_is_upstream_unavailable(self):
         with Sluice(config(f"http://127.0.0.1:{free_port()}/x")) as server:
             ws, _ = await connect(server)
-            await send_json(ws, {"type": "request", "id": 1, "payload": "x"})
+            await send_request(ws, {"type": "request", "id": 1, "payload": "x"})
             frame = await recv_json(ws)
             self.assertEqual((frame["code"], frame["id"]), ("upstream_unavailable", 1))
             self.assertIn("cannot connect to 127.0.0.1:", frame["message"])
@@ -61,7 +61,7 @@ class SseUpstream(WithFastApi):
         self.app = SlowFastApi()
         with Sluice(config(self.url())) as server:
             ws, _ = await connect(server)
-            await send_json(ws, {"type": "request", "id": "c", "payload": "one two three"})
+            await send_request(ws, {"type": "request", "id": "c", "payload": "one two three"})
             self.assertEqual(await recv_json(ws), token("c", "one"))
             self.assertEqual(server.metrics()["sluice_upstream_sse_requests_open"], 1)
             await send_json(ws, {"type": "cancel", "id": "c"})
@@ -75,7 +75,7 @@ class SseUpstream(WithFastApi):
         self.app = SlowFastApi()
         with Sluice(config(self.url())) as server:
             ws, _ = await connect(server)
-            await send_json(ws, {"type": "request", "id": "k", "payload": "one two three"})
+            await send_request(ws, {"type": "request", "id": "k", "payload": "one two three"})
             self.assertEqual(await recv_json(ws), token("k", "one"))
             self.app.stop()
             frame = await recv_json(ws)
@@ -106,7 +106,7 @@ class SseUpstream(WithFastApi):
                     time.sleep(0.05)
             with Sluice(config(f"http://127.0.0.1:{port}/")) as server:
                 ws, _ = await connect(server)
-                await send_json(ws, {"type": "request", "id": 2, "payload": "x"})
+                await send_request(ws, {"type": "request", "id": 2, "payload": "x"})
                 self.assertEqual(await recv_json(ws), error(
                     "upstream_protocol_error",
                     "the upstream sent an event whose data is not a JSON object", 2))

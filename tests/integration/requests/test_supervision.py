@@ -8,7 +8,7 @@ import subprocess
 import time
 import unittest
 
-from harness import PATIENCE, Sluice, connect, recv_json, send_json, until_final
+from harness import PATIENCE, Sluice, connect, recv_json, send_json, send_request, until_final
 from upstreams import FastApi, WithFastApi, free_port, wait_for_port
 
 BACKOFF_MAX_MS = 1000
@@ -54,7 +54,7 @@ class CircuitBreaker(WithFastApi):
             self.assertEqual((await ask(ws, "a"))[-1]["data"]["result"], "HELLO")
 
             # SIGKILL the service in the middle of a stream.
-            await send_json(ws, {"type": "request", "id": "mid", "payload": {"text": "x"}})
+            await send_request(ws, {"type": "request", "id": "mid", "payload": {"text": "x"}})
             self.assertEqual((await recv_json(ws))["type"], "progress")
             self.app.stop()
             frame = await recv_json(ws)
@@ -205,14 +205,17 @@ class MaxConcurrent(unittest.IsolatedAsyncioTestCase):
             self.assertEqual(readyz(server)[1]["upstreams"]["run"]["running"], 1)
             # Cancelling a waiting request gives its place up; the others still finish.
             await send_json(ws, {"type": "cancel", "id": 2})
-            ends, most_children = {}, 0
+            ends, places, most_children = {}, [], 0
             while len(ends) < 3:
                 frame = await recv_json(ws)
                 kids = server.children()
                 most_children = max(most_children, len(kids))
+                if frame["type"] == "accepted":
+                    places.append(frame["queued"])
                 if frame["type"] in ("final", "error"):
                     ends[frame["id"]] = frame.get("code", frame["type"])
             self.assertEqual(ends, {0: "final", 1: "final", 2: "cancelled"})
+            self.assertEqual(sorted(places), [0, 1, 2])  # one ran, two waited in line
             self.assertLessEqual(most_children, 1)
             self.assertEqual(await server.metric_reaches('sluice_upstream_running{upstream="run"}', 0), 0)
             self.assertEqual(server.metrics()['sluice_upstream_waiting{upstream="run"}'], 0)

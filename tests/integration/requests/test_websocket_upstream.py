@@ -4,7 +4,7 @@
 import subprocess
 import unittest
 
-from harness import Sluice, connect, error, recv_json, send_json, until_final
+from harness import Sluice, connect, error, recv_json, send_json, send_request, until_final
 from upstreams import FastApi, WithFastApi, free_port, wait_for_port
 
 
@@ -37,7 +37,7 @@ class WebSocketUpstream(WithFastApi):
     async def test_refused_connection_is_upstream_unavailable(self):
         with Sluice(config(f"ws://127.0.0.1:{free_port()}/ws")) as server:
             ws, _ = await connect(server)
-            await send_json(ws, {"type": "request", "id": 1, "payload": {"text": "x"}})
+            await send_request(ws, {"type": "request", "id": 1, "payload": {"text": "x"}})
             frame = await recv_json(ws)
             self.assertEqual((frame["type"], frame["id"], frame["code"]),
                              ("error", 1, "upstream_unavailable"))
@@ -49,7 +49,7 @@ class WebSocketUpstream(WithFastApi):
         with Sluice(config(f"ws://127.0.0.1:{self.app.port}/ws", timeout)) as server:
             bystander, _ = await connect(server)
             ws, _ = await connect(server)
-            await send_json(ws, {"type": "request", "id": "long", "payload": {"text": "x"}})
+            await send_request(ws, {"type": "request", "id": "long", "payload": {"text": "x"}})
             self.assertEqual(await recv_json(ws), progress("long", 1))
             self.assertEqual(server.metrics()["sluice_upstream_websockets_open"], 1)
             self.assertEqual(server.metrics()["sluice_timers_pending"], 1)  # the deadline
@@ -82,7 +82,7 @@ class WebSocketUpstream(WithFastApi):
         self.app = FastApi(interval_ms=60000)
         with Sluice(config(f"ws://127.0.0.1:{self.app.port}/ws")) as server:
             ws, _ = await connect(server)
-            await send_json(ws, {"type": "request", "id": "k", "payload": {"text": "x"}})
+            await send_request(ws, {"type": "request", "id": "k", "payload": {"text": "x"}})
             self.assertEqual(await recv_json(ws), progress("k", 1))
             self.app.stop()  # SIGKILL
             frame = await recv_json(ws)
@@ -104,7 +104,7 @@ class WebSocketUpstream(WithFastApi):
             wait_for_port(port)
             with Sluice(config(f"ws://127.0.0.1:{port}/")) as server:
                 ws, _ = await connect(server)
-                await send_json(ws, {"type": "request", "id": 2, "payload": {}})
+                await send_request(ws, {"type": "request", "id": 2, "payload": {}})
                 self.assertEqual(await recv_json(ws), error(
                     "upstream_protocol_error", "the upstream sent a message that is not a JSON object", 2))
                 self.assertEqual(await server.metric_reaches("sluice_upstream_websockets_open", 0), 0)
@@ -173,7 +173,7 @@ class PooledConnections(WithFastApi):
         pooled = "    connections: pooled\n    pool_size: 2\n"
         with Sluice(config(f"ws://127.0.0.1:{self.app.port}/ws", extra=pooled)) as server:
             ws, _ = await connect(server)
-            await send_json(ws, {"type": "request", "id": "c", "payload": {"text": "x"}})
+            await send_request(ws, {"type": "request", "id": "c", "payload": {"text": "x"}})
             self.assertEqual(await recv_json(ws), progress("c", 1))
             await send_json(ws, {"type": "cancel", "id": "c"})
             self.assertEqual((await recv_json(ws))["code"], "cancelled")

@@ -12,17 +12,19 @@ import unittest
 
 import websockets
 
-from harness import PATIENCE, REPO, Sluice, connect, recv_json, send_json, until_final
+from harness import (PATIENCE, REPO, Sluice, connect, is_accepted, recv_json, send_json,
+                     send_request, until_final)
 
 WORKER = os.path.join(REPO, "examples", "worker.py")
 
 
-def config(heartbeat="15s", retries=2, limits=""):
+def config(heartbeat="15s", retries=2, limits="", ask_priorities="{}"):
     return ("server:\n  host: 127.0.0.1\n  port: 0\n" + limits +
             "upstreams:\n  pool:\n    kind: workers\n    token: s3cret\n"
             f"    heartbeat_timeout: {heartbeat}\n    retries: {retries}\n"
             "    backoff: {base: 10ms, max: 100ms}\n"
-            "routes:\n  ask: {upstream: pool, timeout: 30s}\n  other: {kind: uppercase, interval: 0ms}\n")
+            f"routes:\n  ask: {{upstream: pool, timeout: 30s, priorities: {ask_priorities}}}\n"
+            "  other: {kind: uppercase, interval: 0ms}\n")
 
 
 class WorkerCase(unittest.IsolatedAsyncioTestCase):
@@ -72,13 +74,43 @@ class Workers(WorkerCase):
             for i in range(3):
                 await send_json(ws, {"type": "request", "id": i, "route": "ask", "payload": {"text": "x"}})
             self.assertEqual(await server.metric_reaches('sluice_worker_jobs_queued{upstream="pool"}', 1), 1)
-            finals = {}
+            finals, places = {}, {}
             while len(finals) < 3:
                 f = await recv_json(ws)
+                if f["type"] == "accepted":
+                    places[f["id"]] = f["queued"]
                 if f["type"] == "final":
                     finals[f["id"]] = f["data"]["worker"]
+            # Two ran at once; the one whose job reached the pool last waited, first in line.
+            self.assertEqual(sorted(places.values()), [0, 0, 1])
             self.assertEqual(sorted(finals), [0, 1, 2])
             self.assertEqual(set(finals.values()), {"w1", "w2"})  # the first two ran side by side
+            await ws.close()
+
+    async def test_waiting_requests_run_by_priority(self):
+        priorities = '{high: true, critical: ["role:ops", "sub:alice"]}'
+        with Sluice(config(ask_priorities=priorities)) as server:
+            self.start_worker(server, "w1", capacity=1, interval=0.2, steps=1)
+            self.assertEqual(await self.workers_connected(server, 1), 1)
+            ws, _ = await connect(server)
+            await send_request(ws, {"type": "request", "id": "first", "route": "ask",
+                                    "payload": {"text": "x"}})
+            self.assertEqual((await recv_json(ws))["type"], "progress")  # the worker is busy
+            # Anonymous: critical is not open to it; high is open to everyone here.
+            await send_json(ws, {"type": "request", "id": "crit", "route": "ask",
+                                 "priority": "critical"})
+            self.assertEqual((await recv_json(ws))["code"], "forbidden")
+            waiting = [("low1", "low", 1), ("normal1", "normal", 1), ("high1", "high", 1),
+                       ("low2", "low", 4), ("normal2", "normal", 3)]
+            for request_id, level, place in waiting:
+                await send_request(ws, {"type": "request", "id": request_id, "route": "ask",
+                                        "payload": {"text": "x"}, "priority": level}, queued=place)
+            order = []
+            while len(order) < 6:
+                frame = await recv_json(ws)
+                if frame["type"] == "final":
+                    order.append(frame["id"])
+            self.assertEqual(order, ["first", "high1", "normal1", "normal2", "low1", "low2"])
             await ws.close()
 
     async def test_no_worker_fails_fast(self):
@@ -95,7 +127,7 @@ class Workers(WorkerCase):
             proc = self.start_worker(server, "w1", interval=60)
             self.assertEqual(await self.workers_connected(server, 1), 1)
             ws, _ = await connect(server)
-            await send_json(ws, {"type": "request", "id": "k", "route": "ask", "payload": {"text": "x"}})
+            await send_request(ws, {"type": "request", "id": "k", "route": "ask", "payload": {"text": "x"}})
             self.assertEqual((await recv_json(ws))["type"], "progress")
             proc.kill()
             frame = await recv_json(ws)
@@ -111,9 +143,10 @@ class Workers(WorkerCase):
             proc = self.start_worker(server, "w1", capacity=1, interval=60)
             self.assertEqual(await self.workers_connected(server, 1), 1)
             ws, _ = await connect(server)
-            await send_json(ws, {"type": "request", "id": "a", "route": "ask", "payload": {}})
+            await send_request(ws, {"type": "request", "id": "a", "route": "ask", "payload": {}})
             self.assertEqual((await recv_json(ws))["type"], "progress")
-            await send_json(ws, {"type": "request", "id": "b", "route": "ask", "payload": {}})
+            await send_request(ws, {"type": "request", "id": "b", "route": "ask", "payload": {}},
+                               queued=1)
             self.assertEqual(await server.metric_reaches('sluice_worker_jobs_queued{upstream="pool"}', 1), 1)
             proc.kill()
             ends = {}
@@ -146,7 +179,7 @@ class Workers(WorkerCase):
         with Sluice(config()) as server:
             raw, _ = await self.raw_worker(server)
             ws, _ = await connect(server)
-            await send_json(ws, {"type": "request", "id": "c", "route": "ask", "payload": {}})
+            await send_request(ws, {"type": "request", "id": "c", "route": "ask", "payload": {}})
             job = await recv_json(raw)
             await send_json(raw, {"type": "progress", "job": job["job"], "data": {"step": 1}})
             self.assertEqual(await recv_json(ws), {"type": "progress", "id": "c", "data": {"step": 1}})
@@ -189,6 +222,7 @@ class WorkerFlowControl(WorkerCase):
             self.assertEqual(metrics["sluice_jobs_active"], 1)
             self.assertEqual(metrics["sluice_slow_consumer_closes_total"], 0)
             # Reading again resumes the stream: complete and in order.
+            self.assertTrue(is_accepted(await recv_json(ws), "f"))
             for step in range(1, steps + 1):
                 frame = await recv_json(ws)
                 self.assertEqual((frame["type"], frame["data"]["step"]), ("progress", step))
@@ -261,7 +295,7 @@ class BadWorkerInput(WorkerCase):
                 self.assertEqual((await recv_json(raw))["code"], code)
             # Still registered and serving.
             ws, _ = await connect(server)
-            await send_json(ws, {"type": "request", "id": 1, "route": "ask", "payload": {}})
+            await send_request(ws, {"type": "request", "id": 1, "route": "ask", "payload": {}})
             job = await recv_json(raw)
             await send_json(raw, {"type": "final", "job": job["job"], "data": {"ok": True}})
             self.assertEqual(await recv_json(ws), {"type": "final", "id": 1, "data": {"ok": True}})
@@ -280,7 +314,7 @@ class BadWorkerInput(WorkerCase):
             raw, registered = await self.raw_worker(server)
             self.assertEqual(registered["heartbeat_interval_ms"], 200)
             ws, _ = await connect(server)
-            await send_json(ws, {"type": "request", "id": "h", "route": "ask", "payload": {}})
+            await send_request(ws, {"type": "request", "id": "h", "route": "ask", "payload": {}})
             await recv_json(raw)  # the job; then silence
             frame = await recv_json(ws)
             self.assertEqual((frame["code"], frame["id"]), ("worker_lost", "h"))

@@ -8,8 +8,8 @@ import unittest
 
 import websockets
 
-from harness import (PATIENCE, Sluice, config_with, connect, get_json, post_json, recv_json,
-                     send_json, wait_closed)
+from harness import (PATIENCE, Sluice, config_with, connect, get_json, is_accepted, post_json,
+                     recv_json, send_json, send_request, wait_closed)
 
 STEPS = 6
 API_KEY = "inbox-test-api-key-0123456789"
@@ -32,6 +32,9 @@ class Inbox(unittest.IsolatedAsyncioTestCase):
         ack = await recv_json(ws)
         self.assertEqual((ack["type"], ack["topic"]), ("subscribed", "inbox.alice"))
         await send_json(ws, {"type": "request", "id": "r1", "payload": {"text": "resume me"}})
+        accepted = await recv_json(ws)  # kept in the inbox like every frame of the stream
+        self.assertTrue(is_accepted(accepted, "r1"), accepted)
+        self.assertEqual(accepted["topic"], "inbox.alice")
         first = await recv_json(ws)
         self.assertEqual((first["type"], first["id"], first["step"], first["topic"]),
                          ("progress", "r1", 1, "inbox.alice"))
@@ -66,7 +69,8 @@ class Inbox(unittest.IsolatedAsyncioTestCase):
             while not frames or frames[-1]["type"] != "final":
                 frames.append(await recv_json(ws))
             self.assertEqual(frames[-1]["result"], "BOTH")
-            self.assertEqual(len(frames), STEPS + 1)
+            self.assertTrue(is_accepted(frames[0], "q"), frames[0])  # the laptop learns of it too
+            self.assertEqual(len(frames), STEPS + 2)
         await phone.close()
         await laptop.close()
 
@@ -91,7 +95,8 @@ class Inbox(unittest.IsolatedAsyncioTestCase):
         event = await recv_json(ws)  # no `subscribed` frame came first: nothing to resume
         self.assertEqual((event["type"], event["data"]), ("event", "just you"))
         # Its request frames come straight to it (a reconnect could not resume them).
-        await send_json(ws, {"type": "request", "id": 1, "payload": {"text": "x"}})
+        accepted = await send_request(ws, {"type": "request", "id": 1, "payload": {"text": "x"}})
+        self.assertNotIn("offset", accepted)
         self.assertNotIn("offset", await recv_json(ws))
         await send_json(ws, {"type": "cancel", "id": 1})
         self.assertEqual((await recv_json(ws))["code"], "cancelled")
