@@ -4,6 +4,7 @@ chaos.py, and the small client steps they share."""
 import asyncio
 import json
 import os
+import signal
 import tempfile
 import time
 
@@ -50,6 +51,28 @@ class Cluster:
 
     def kill(self, i):
         self.nodes[i].kill()
+
+    def freeze(self, i):
+        """SIGSTOP to node i; returns once every thread of it has stopped, so that what is sent
+        to it from here on waits for SIGCONT."""
+        pid = self.nodes[i].proc.pid
+        os.kill(pid, signal.SIGSTOP)
+        deadline = time.monotonic() + PATIENCE
+        while time.monotonic() < deadline:
+            states = []
+            for task in os.listdir(f"/proc/{pid}/task"):
+                try:
+                    with open(f"/proc/{pid}/task/{task}/stat") as f:
+                        states.append(f.read().rsplit(")", 1)[1].split()[0])
+                except OSError:
+                    continue
+            if states and all(state in ("T", "t") for state in states):
+                return
+            time.sleep(0.001)
+        raise AssertionError(f"node{i} did not stop")
+
+    def thaw(self, i):
+        os.kill(self.nodes[i].proc.pid, signal.SIGCONT)
 
     def view(self, i):
         status, _, body = self.nodes[i].http("GET", "/api/cluster")

@@ -6,7 +6,6 @@ an owner restarted while its peers carried on."""
 import asyncio
 import contextlib
 import json
-import signal
 import subprocess
 import time
 import unittest
@@ -132,7 +131,7 @@ class ClusterFaults(unittest.IsolatedAsyncioTestCase):
         at = next(i for i in (1, 2, 3) if i != owner)
         follower, _ = await subscribe(cluster.nodes[at], topic)  # the topic follows the owner there
         pub, _ = await connect(cluster.nodes[at], max_queue=None)
-        cluster.nodes[owner].proc.send_signal(signal.SIGSTOP)  # the owner stops answering
+        cluster.freeze(owner)  # the owner stops answering
         total = 3000
         for n in range(total):
             await send_json(pub, {"type": "publish", "topic": topic, "data": n, "id": str(n)})
@@ -174,7 +173,7 @@ class ClusterFaults(unittest.IsolatedAsyncioTestCase):
                                      "id": f"{prefix}{n}"})
 
         await publish_some(local, "a", 50)
-        cluster.nodes[owner].proc.send_signal(signal.SIGSTOP)
+        cluster.freeze(owner)
         await publish_some(local, "b", 200)  # queued at the frozen owner
         # Past heartbeat_timeout the others take the topic over in a new epoch. Waited for, not
         # slept on: on a loaded machine it may take longer, and a topic nobody took over stays
@@ -185,7 +184,7 @@ class ClusterFaults(unittest.IsolatedAsyncioTestCase):
         taken = await cluster.until_topic(others[0], topic, taken_over)
         self.assertTrue(taken_over(taken), taken)
         await publish_some(remote, "c", 100)
-        cluster.nodes[owner].proc.send_signal(signal.SIGCONT)
+        cluster.thaw(owner)
         for i in (1, 2, 3):
             await cluster.until_up(i, 3)
         await publish_some(remote, "d", 100)
