@@ -387,7 +387,7 @@ namespace sluice::protocol {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_update& x) {
-  return f(caf::meta::type_name("sluice.job_update"), x.job, x.kind, x.data, x.message);
+  return f(caf::meta::type_name("sluice.job_update"), x.job, x.kind, x.data, x.message, x.event);
 }
 
 }  // namespace sluice::protocol

@@ -51,7 +51,20 @@ client_frame decode_compat(dom::element root, dom::object obj, std::string id) {
   if (obj["text"].get(text))
     return refuse(ec::invalid_frame, "missing `type` (or `text` for the default route)", id);
   if (!text.is_string()) return refuse(ec::invalid_frame, "`text` must be a string", id);
-  return request{std::move(id), {}, simdjson::minify(root), true};
+  return request{std::move(id), {}, simdjson::minify(root), true, priority::normal, {}};
+}
+
+// `kinds`: 1 to max_kinds names of 1 to max_route_bytes bytes.
+bool read_kinds(dom::element el, std::vector<std::string>& out) {
+  constexpr std::size_t max_kinds = 32;
+  dom::array list;
+  if (el.get_array().get(list) || list.size() == 0 || list.size() > max_kinds) return false;
+  for (auto item : list) {
+    std::string_view name;
+    if (item.get_string().get(name) || name.empty() || name.size() > max_route_bytes) return false;
+    out.emplace_back(name);
+  }
+  return true;
 }
 
 client_frame decode_request(dom::object obj, std::string id) {
@@ -78,6 +91,11 @@ client_frame decode_request(dom::object obj, std::string id) {
                     "`priority` must be \"low\", \"normal\", \"high\" or \"critical\"", msg.id);
     msg.priority = *level;
   }
+  dom::element kinds;
+  if (!obj["kinds"].get(kinds) && !read_kinds(kinds, msg.kinds))
+    return refuse(ec::invalid_frame,
+                  "`kinds` must be a list of 1 to 32 event kinds (strings of 1 to 64 bytes)",
+                  msg.id);
   return msg;
 }
 

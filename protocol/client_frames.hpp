@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "core/error_code.hpp"
 #include "core/priority.hpp"
@@ -22,6 +23,7 @@ struct request {
   std::string payload = "null";  // minified JSON
   bool compat = false;           // came as a bare {"text": …} frame
   sluice::priority priority = sluice::priority::normal;
+  std::vector<std::string> kinds;  // the stream frames wanted (`kinds`); empty: all
 };
 
 struct cancel {

@@ -88,8 +88,11 @@ std::string process_line(std::string_view id, bool from_stderr, std::string_view
   return obj.str("line", line).finish();
 }
 
-std::string with_data(std::string_view type, std::string_view id, std::string_view data_json) {
-  return typed(type, id).raw("data", data_json).finish();
+std::string with_data(std::string_view type, std::string_view id, std::string_view data_json,
+                      std::string_view kind) {
+  auto obj = typed(type, id);
+  if (!kind.empty() && kind != type) obj.str("kind", kind);
+  return obj.raw("data", data_json).finish();
 }
 
 std::string final_with_data(std::string_view id, std::string_view data_json) {

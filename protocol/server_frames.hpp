@@ -52,8 +52,11 @@ std::string pong(std::string_view id);
 
 // A line a process printed: `stream` is "stdout" or "stderr" (marked level "error").
 std::string process_line(std::string_view id, bool from_stderr, std::string_view line);
-// A frame carrying a backend's own JSON untouched in `data` (type progress or token).
-std::string with_data(std::string_view type, std::string_view id, std::string_view data_json);
+// A frame carrying a backend's own JSON untouched in `data` (type progress or
+// token), with `kind`, the backend's own name for the event, when it is
+// another name than `type` (e.g. "tool_call").
+std::string with_data(std::string_view type, std::string_view id, std::string_view data_json,
+                      std::string_view kind = {});
 // The final frame of an upstream: its own final object in `data`.
 std::string final_with_data(std::string_view id, std::string_view data_json);
 // An upstream's own error object, relayed as error upstream_failed with `data`.

@@ -56,6 +56,14 @@ worker_frame decode_worker_frame(std::string_view text) {
   if (!obj["data"].get(data)) msg.data = simdjson::minify(data);
   std::string_view message;
   if (!obj["message"].get_string().get(message)) msg.message = message;
+  dom::element kind;
+  if (!obj["kind"].get(kind)) {
+    std::string_view event;
+    if (kind.get_string().get(event) || event.empty() || event.size() > max_route_bytes)
+      return refuse(ec::invalid_frame, "`kind` must be a non-empty string of at most " +
+                                           std::to_string(max_route_bytes) + " bytes");
+    msg.event = event;
+  }
   return msg;
 }
 

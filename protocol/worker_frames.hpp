@@ -31,6 +31,7 @@ struct job_update {
   std::string kind;           // "progress", "token", "final" or "error"
   std::string data = "null";  // the frame's `data`, minified JSON
   std::string message;        // error: the worker's `message`
+  std::string event;          // progress, token: the worker's own name for it (`kind`), if any
 };
 
 using worker_frame = std::variant<worker_register, heartbeat, job_update, invalid>;

@@ -37,8 +37,9 @@ void job_shell::accepted(std::uint32_t queued) {
   self_->send(req_.session, job_event{req_.id, std::move(frame), false, request_outcome::ok});
 }
 
-void job_shell::emit(std::string frame) {
+void job_shell::emit(std::string frame, std::string_view kind) {
   if (attempts_) attempts_->streamed();
+  if (!wanted(req_.kinds, kind)) frame.clear();
   self_->send(req_.session, job_event{req_.id, std::move(frame), false, request_outcome::ok});
 }
 

@@ -74,9 +74,11 @@ class job_shell {
   // Sends `accepted` (once, before any other frame): the request runs
   // (`queued` 0) or waits at that place in line for capacity.
   void accepted(std::uint32_t queued);
-  // A frame of the reply that is not the last. Once one went out, the
-  // request is no longer retried (nothing is ever sent twice).
-  void emit(std::string frame);
+  // A frame of the reply that is not the last, of `kind` (kind_filter.hpp).
+  // Once one went out, the request is no longer retried (nothing is ever sent
+  // twice). A kind the request did not ask for goes to the session empty: it
+  // sends nothing and returns the credit as for any frame.
+  void emit(std::string frame, std::string_view kind = "progress");
   // An attempt at the upstream failed: retries it when upstream_attempts
   // allows, else ends the request with `code`. Frames that took the reply
   // shortcut count as sent (the upstream answered; nothing is sent twice).

@@ -150,6 +150,16 @@ void session_state::on_invalid(const protocol::invalid& frame) {
   send(protocol::frames::rate_limited(frame.message, frame.id, frame.retry_after_ms));
 }
 
+namespace {
+
+// The request's `kinds` as the job filters them (null: every kind).
+kind_filter_ptr kinds_of(protocol::request& msg) {
+  if (msg.kinds.empty()) return nullptr;
+  return std::make_shared<const kind_filter>(std::move(msg.kinds));
+}
+
+}  // namespace
+
 void session_state::on_request(protocol::request& msg) {
   auto id = msg.id.empty() ? "\"auto-" + std::to_string(next_auto_id_++) + "\"" : msg.id;
   if (draining_) return send_error(ec::shutting_down, "the server is shutting down", id);
@@ -183,7 +193,7 @@ void session_state::on_request(protocol::request& msg) {
   auto started =
       ctx_->routes.start_job(self_, *route,
                              {id, std::move(msg.payload), caf::actor_cast<caf::actor>(self_),
-                              shortcut, random_id("r-"), msg.priority});
+                              shortcut, random_id("r-"), msg.priority, kinds_of(msg)});
   if (!started.job) {  // answered at once (the upstream is unavailable)
     send(std::move(started.reply));
     return count_request(route->name, started.outcome, now);
@@ -260,7 +270,7 @@ void session_state::on_job_event(job_event& ev) {
   auto it = jobs_.find(ev.id);
   // A job that was cancelled may still have frames in flight to us: drop them.
   if (it == jobs_.end() || it->second.job.address() != self_->current_sender()) return;
-  send_stream(std::move(ev.frame));
+  if (!ev.frame.empty()) send_stream(std::move(ev.frame));  // empty: a kind not asked for
   if (ev.terminal) {
     finish_request(it, ev.outcome);
     close_when_idle();

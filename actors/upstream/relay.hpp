@@ -12,6 +12,13 @@ struct relayed_message {
   enum class kind { progress, token, final, error, invalid };
   kind type = kind::invalid;
   std::string data;  // the object, minified
+  std::string name;  // the upstream's own name for it: its type field; empty without one
+
+  // What a client filters on (`kinds`): the upstream's name, else the frame's type.
+  std::string_view kind_name() const {
+    if (!name.empty()) return name;
+    return type == kind::token ? "token" : "progress";
+  }
 };
 
 // The field `type_field` ("type" unless configured) with "token", "final" or

@@ -99,7 +99,8 @@ class worker_job final : public job_driver {
                                                         std::to_string(job_credit_window) +
                                                         " frames without credit");
     window_.sent();
-    job_.emit(protocol::frames::with_data(kind, id, data));
+    const auto& event = update.event.empty() ? kind : update.event;
+    job_.emit(protocol::frames::with_data(kind, id, data, event), event);
   }
 
   void on_lost(std::string why) {

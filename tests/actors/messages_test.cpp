@@ -90,10 +90,19 @@ TEST_F(Wire, HistoryCopies) {
 
 // A worker's frame reaches a job on another node as it was decoded.
 TEST_F(Wire, JobUpdates) {
-  protocol::job_update sent{R"("j-1")", "error", R"({"x":1})", "oom"};
+  protocol::job_update sent{R"("j-1")", "progress", R"({"x":1})", "", "tool_call"};
   auto back = round_trip(sent);
-  EXPECT_EQ((std::vector<std::string>{back.job, back.kind, back.data, back.message}),
-            (std::vector<std::string>{sent.job, sent.kind, sent.data, sent.message}));
+  EXPECT_EQ((std::vector<std::string>{back.job, back.kind, back.data, back.message, back.event}),
+            (std::vector<std::string>{sent.job, sent.kind, sent.data, sent.message, sent.event}));
+}
+
+// A job handed to a pool on another node keeps its priority.
+TEST_F(Wire, JobAssignmentsKeepTheirPriority) {
+  job_assignment sent{{}, "ask", R"({"k":1})", static_cast<std::uint8_t>(priority::critical)};
+  auto back = round_trip(sent);
+  EXPECT_EQ((std::vector<std::string>{back.route, back.payload}),
+            (std::vector<std::string>{sent.route, sent.payload}));
+  EXPECT_EQ(back.priority, sent.priority);
 }
 
 // What the cluster actors tell each other: pool capacity and lease answers.

@@ -47,6 +47,16 @@ TEST(Decode, RequestPriority) {
                    "1");
 }
 
+TEST(Decode, RequestKinds) {
+  EXPECT_TRUE(as<request>(R"({"type":"request","id":1})").kinds.empty());
+  EXPECT_EQ(as<request>(R"({"type":"request","id":1,"kinds":["token","tool_call"]})").kinds,
+            (std::vector<std::string>{"token", "tool_call"}));
+  for (auto bad : {"[]", R"("token")", R"([""])", "[1]", "{}"})
+    expect_invalid(std::string{R"({"type":"request","id":1,"kinds":)"} + bad + "}",
+                   ec::invalid_frame,
+                   "`kinds` must be a list of 1 to 32 event kinds (strings of 1 to 64 bytes)", "1");
+}
+
 TEST(Decode, CompatTextFrameIsDefaultRouteRequest) {
   auto m = as<request>(R"({"text": "hello world"})");
   EXPECT_TRUE(m.compat);

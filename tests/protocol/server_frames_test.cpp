@@ -20,6 +20,11 @@ TEST(Frames, ServerFramesHaveTheDocumentedShapes) {
             R"("default_route":null,"inbox":"inbox.c1","resume":"00ff"})");
   EXPECT_EQ(frames::with_session(R"({"type":"final","id":1})", "s-2"),
             R"({"type":"final","id":1,"session":"s-2"})");
+  EXPECT_EQ(frames::accepted(R"("r1")", "r-1", 2),
+            R"({"type":"accepted","id":"r1","request":"r-1","queued":2})");
+  EXPECT_EQ(frames::with_data("progress", "1", R"({"type":"tool_call"})", "tool_call"),
+            R"({"type":"progress","id":1,"kind":"tool_call","data":{"type":"tool_call"}})");
+  EXPECT_EQ(frames::with_data("token", "1", "{}", "token"), R"({"type":"token","id":1,"data":{}})");
   EXPECT_EQ(frames::progress(R"("r1")", 2, 3),
             R"({"type":"progress","id":"r1","step":2,"steps":3})");
   EXPECT_EQ(frames::final_result("7", "HI \"X\""),

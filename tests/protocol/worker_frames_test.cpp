@@ -30,6 +30,10 @@ TEST(DecodeWorker, JobUpdatesAndHeartbeat) {
   auto e = as<job_update>(R"({"type":"error","job":"j-2","message":"oom"})");
   EXPECT_EQ((std::vector<std::string>{e.kind, e.data, e.message}),
             (std::vector<std::string>{"error", "null", "oom"}));
+  auto k = as<job_update>(R"({"type":"progress","job":"j-3","kind":"tool_call","data":{}})");
+  EXPECT_EQ((std::vector<std::string>{k.kind, k.event}),
+            (std::vector<std::string>{"progress", "tool_call"}));
+  EXPECT_EQ(as<job_update>(R"({"type":"token","job":"j-3"})").event, "");
   as<heartbeat>(R"({"type":"heartbeat"})");
 }
 
@@ -53,6 +57,8 @@ TEST(DecodeWorker, BadFrames) {
             "every entry of `routes` must be a route name"},
            {R"({"type":"register","routes":["a"],"capacity":0})", ec::invalid_frame,
             "`capacity` must be a whole number from 1 to 100000"},
+           {R"({"type":"progress","job":"j-1","kind":""})", ec::invalid_frame,
+            "`kind` must be a non-empty string of at most 64 bytes"},
        }) {
     auto m = as<invalid>(b.frame);
     EXPECT_EQ(to_string(m.code), to_string(b.code)) << b.frame;

@@ -110,10 +110,12 @@ class process_job final : public job_driver {
         final_data_ = std::move(msg.data);  // sent when the process exits successfully
         return acknowledge_lines(1);        // no frame, so no credit will come back for it
       case relayed_message::kind::token:
-        return job_.emit(protocol::frames::with_data("token", id, msg.data));
+        return job_.emit(protocol::frames::with_data("token", id, msg.data, msg.name),
+                         msg.kind_name());
       case relayed_message::kind::progress:
       case relayed_message::kind::error:  // the exit status decides whether the request failed
-        return job_.emit(protocol::frames::with_data("progress", id, msg.data));
+        return job_.emit(protocol::frames::with_data("progress", id, msg.data, msg.name),
+                         msg.kind_name());
     }
   }
 

@@ -15,6 +15,7 @@ namespace {
 struct sse_reply {
   enum class kind { invalid, streamed, final } type = kind::invalid;
   std::string frame;
+  std::string kind_name;  // of a streamed frame (kind_filter.hpp)
 };
 
 // The fields that mark an event as the last one or as a token.
@@ -30,10 +31,13 @@ sse_reply read_event(const std::string& data, const event_fields& fields, const 
   auto minified = simdjson::minify(obj);
   bool is_final = false;
   if (!obj[fields.final_field].get_bool().get(is_final) && is_final)
-    return {sse_reply::kind::final, protocol::frames::final_with_data(id, minified)};
+    return {sse_reply::kind::final, protocol::frames::final_with_data(id, minified), "final"};
   simdjson::dom::element token;
-  auto type = obj[fields.token_field].get(token) ? "progress" : "token";
-  return {sse_reply::kind::streamed, protocol::frames::with_data(type, id, minified)};
+  std::string_view type = obj[fields.token_field].get(token) ? "progress" : "token";
+  std::string_view name;  // the event's own `type`, if it names one
+  if (obj["type"].get_string().get(name)) name = {};
+  return {sse_reply::kind::streamed, protocol::frames::with_data(type, id, minified, name),
+          std::string{name.empty() ? type : name}};
 }
 
 // Runs on the client's thread. Progress and token events take the request's
@@ -41,11 +45,13 @@ sse_reply read_event(const std::string& data, const event_fields& fields, const 
 // else goes to the job.
 class job_forwarder : public transport::sse_events {
  public:
-  job_forwarder(caf::weak_actor_ptr job, shortcut_ptr shortcut, event_fields fields, std::string id)
+  job_forwarder(caf::weak_actor_ptr job, shortcut_ptr shortcut, event_fields fields, std::string id,
+                kind_filter_ptr kinds)
       : job_(std::move(job)),
         shortcut_(std::move(shortcut)),
         fields_(std::move(fields)),
-        id_(std::move(id)) {}
+        id_(std::move(id)),
+        kinds_(std::move(kinds)) {}
 
   void on_failed(unsigned status, std::string why) override {
     job_.send(sse_failed_atom::value, std::uint32_t{status}, std::move(why));
@@ -53,8 +59,10 @@ class job_forwarder : public transport::sse_events {
   bool on_event(std::string data) override {
     if (shortcut_) {
       auto reply = read_event(data, fields_, id_);
-      if (reply.type == sse_reply::kind::streamed && shortcut_->send(std::move(reply.frame)))
-        return true;
+      if (reply.type == sse_reply::kind::streamed) {
+        if (!wanted(kinds_, reply.kind_name)) return true;  // not asked for: dropped here
+        if (shortcut_->send(std::move(reply.frame))) return true;
+      }
     }
     job_.send(sse_event_atom::value, std::move(data));
     return false;
@@ -68,6 +76,7 @@ class job_forwarder : public transport::sse_events {
   shortcut_ptr shortcut_;
   event_fields fields_;
   std::string id_;
+  kind_filter_ptr kinds_;
 };
 
 class sse_job final : public job_driver {
@@ -91,7 +100,8 @@ class sse_job final : public job_driver {
     request_ = client_->start(
         std::move(spec),
         std::make_shared<job_forwarder>(caf::actor_cast<caf::weak_actor_ptr>(job_.self()),
-                                        job_.request().shortcut, fields_, job_.request().id));
+                                        job_.request().shortcut, fields_, job_.request().id,
+                                        job_.request().kinds));
   }
 
   void on_credit(std::uint32_t n) override { request_->acknowledge(n); }
@@ -136,7 +146,7 @@ class sse_job final : public job_driver {
       case sse_reply::kind::final:
         return job_.finish(std::move(reply.frame), request_outcome::ok);
       case sse_reply::kind::streamed:
-        return job_.emit(std::move(reply.frame));
+        return job_.emit(std::move(reply.frame), reply.kind_name);
     }
   }
 

@@ -11,9 +11,9 @@ namespace {
 // The frame a progress or token message becomes; empty for the others.
 std::string streamed_frame(const relayed_message& msg, const std::string& id) {
   if (msg.type == relayed_message::kind::token)
-    return protocol::frames::with_data("token", id, msg.data);
+    return protocol::frames::with_data("token", id, msg.data, msg.name);
   if (msg.type == relayed_message::kind::progress)
-    return protocol::frames::with_data("progress", id, msg.data);
+    return protocol::frames::with_data("progress", id, msg.data, msg.name);
   return {};
 }
 
@@ -23,20 +23,23 @@ std::string streamed_frame(const relayed_message& msg, const std::string& id) {
 class job_forwarder : public transport::websocket_upstream_events {
  public:
   job_forwarder(caf::weak_actor_ptr job, shortcut_ptr shortcut, std::string type_field,
-                std::string id)
+                std::string id, kind_filter_ptr kinds)
       : job_(std::move(job)),
         shortcut_(std::move(shortcut)),
         type_field_(std::move(type_field)),
-        id_(std::move(id)) {}
+        id_(std::move(id)),
+        kinds_(std::move(kinds)) {}
 
   void on_failed(std::string why) override {
     job_.send(upstream_failed_atom::value, std::move(why));
   }
   bool on_message(std::string text) override {
     if (shortcut_) {
-      if (auto frame = streamed_frame(classify_upstream_json(text, type_field_), id_);
-          !frame.empty() && shortcut_->send(std::move(frame)))
-        return true;
+      auto msg = classify_upstream_json(text, type_field_);
+      if (auto frame = streamed_frame(msg, id_); !frame.empty()) {
+        if (!wanted(kinds_, msg.kind_name())) return true;  // not asked for: dropped here
+        if (shortcut_->send(std::move(frame))) return true;
+      }
     }
     job_.send(upstream_message_atom::value, std::move(text));
     return false;
@@ -50,6 +53,7 @@ class job_forwarder : public transport::websocket_upstream_events {
   shortcut_ptr shortcut_;
   std::string type_field_;
   std::string id_;
+  kind_filter_ptr kinds_;
 };
 
 class websocket_job final : public job_driver {
@@ -69,7 +73,8 @@ class websocket_job final : public job_driver {
     connection_ = connector_->connect(
         spec,
         std::make_shared<job_forwarder>(caf::actor_cast<caf::weak_actor_ptr>(job_.self()),
-                                        job_.request().shortcut, w.type_field, job_.request().id),
+                                        job_.request().shortcut, w.type_field, job_.request().id,
+                                        job_.request().kinds),
         render_body(w.message, job_.request().payload));
   }
 
@@ -114,7 +119,7 @@ class websocket_job final : public job_driver {
         return job_.finish(protocol::frames::upstream_error(id, msg.data), request_outcome::error);
       case relayed_message::kind::token:
       case relayed_message::kind::progress:
-        return job_.emit(streamed_frame(msg, id));
+        return job_.emit(streamed_frame(msg, id), msg.kind_name());
     }
   }
 
