@@ -62,6 +62,7 @@ struct server_config {
   std::size_t max_header_bytes = 8 * 1024;
   std::size_t max_connections_per_ip = 0;    // WebSocket connections from one address; 0: no limit
   std::vector<std::string> allowed_origins;  // `Origin` values allowed to upgrade; empty: any
+  bool frame_timestamps = false;  // every frame of a request stream carries `ts` (Unix ms)
   tls_config tls;
 };
 

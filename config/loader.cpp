@@ -42,7 +42,7 @@ void read_server(yaml_reader& r, const YAML::Node& node, server_config& s) {
           node, p,
           {"host", "port", "node_name", "max_frame_bytes", "max_connections", "idle_timeout",
            "drain_timeout", "io_threads", "actor_threads", "request_timeout", "max_header_bytes",
-           "max_connections_per_ip", "allowed_origins", "tls"}))
+           "max_connections_per_ip", "allowed_origins", "frame_timestamps", "tls"}))
     return;
   r.read_string(node, p, "host", s.host);
   if (s.host.empty()) r.fail(node["host"], "server.host", "must not be empty");
@@ -61,6 +61,7 @@ void read_server(yaml_reader& r, const YAML::Node& node, server_config& s) {
   r.read_size(node, p, "max_header_bytes", s.max_header_bytes, 1024, 1ULL << 20);
   r.read_unsigned(node, p, "max_connections_per_ip", s.max_connections_per_ip, 0, 1'000'000);
   r.read_string_list(node, p, "allowed_origins", s.allowed_origins);
+  r.read_bool(node, p, "frame_timestamps", s.frame_timestamps);
   if (node["tls"].IsDefined()) read_tls(r, node["tls"], s.tls);
 }
 

@@ -28,13 +28,28 @@ std::string welcome(const welcome_fields& w) {
   return obj.finish();
 }
 
-std::string with_session(std::string frame, std::string_view session_id) {
+namespace {
+
+// `frame` (an object) with `"key":value` added at its end.
+std::string with_member(std::string frame, std::string_view key, std::string_view value_json) {
   if (frame.size() < 2 || frame.back() != '}') return frame;
   frame.pop_back();
-  frame += ",\"session\":";
-  json::append_string(frame, session_id);
+  frame += ",\"";
+  frame += key;
+  frame += "\":";
+  frame += value_json;
   frame += '}';
   return frame;
+}
+
+}  // namespace
+
+std::string with_session(std::string frame, std::string_view session_id) {
+  return with_member(std::move(frame), "session", json::quoted(session_id));
+}
+
+std::string with_timestamp(std::string frame, std::int64_t unix_ms) {
+  return with_member(std::move(frame), "ts", std::to_string(unix_ms));
 }
 
 std::string accepted(std::string_view id, std::string_view server_id, std::uint32_t queued) {

@@ -32,6 +32,9 @@ std::string welcome(const welcome_fields& w);
 // names the connection that made the request (`session`), since every
 // connection of the client sees it and request ids are per connection.
 std::string with_session(std::string frame, std::string_view session_id);
+// A frame of a request stream with `ts`, when it left the gateway (Unix ms;
+// server.frame_timestamps).
+std::string with_timestamp(std::string frame, std::int64_t unix_ms);
 // The gateway took a request: {"type":"accepted","id":…,"request":"<server id>",
 // "queued":<place in line, 0 when it runs at once>}.
 std::string accepted(std::string_view id, std::string_view server_id, std::uint32_t queued);

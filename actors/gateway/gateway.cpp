@@ -64,7 +64,7 @@ gateway::gateway(caf::actor_system& system, const config::config& cfg, upstream_
           cfg.server.node_name, cfg.limits, router{system, cfg, runtime, cluster_},
           system.groups().anonymous(),
           std::make_shared<topic_directory>(system, cfg.topics, cfg.limits.topic_mailbox),
-          std::move(auth)})) {
+          std::move(auth), cfg.server.frame_timestamps})) {
   actor_metrics::get();  // registers the metrics so /metrics lists them from the start
   mailbox_gauge::declare(mailbox_kind::session, cfg.limits.mailbox);
   mailbox_gauge::declare(mailbox_kind::job, job_credit_window);

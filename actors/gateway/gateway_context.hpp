@@ -20,6 +20,7 @@ struct gateway_context {
   caf::group drain_group;  // sessions join it; a drain message reaches them all
   std::shared_ptr<topic_directory> topics;
   std::shared_ptr<const security::authenticator> auth;  // null: every client is anonymous
+  bool frame_timestamps = false;                        // server.frame_timestamps
 };
 
 }  // namespace sluice::actors

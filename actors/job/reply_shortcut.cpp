@@ -1,6 +1,8 @@
 #include "actors/job/reply_shortcut.hpp"
 
 #include "actors/base/actor_metrics.hpp"
+#include "core/clock.hpp"
+#include "protocol/server_frames.hpp"
 
 namespace sluice::actors {
 
@@ -11,6 +13,7 @@ bool reply_shortcut::send(std::string&& frame, bool answers) {
     link_.reset();
     return false;
   }
+  if (timestamps_) frame = protocol::frames::with_timestamp(std::move(frame), unix_ms());
   link_->send(std::make_shared<const std::string>(std::move(frame)));
   if (!answers) return true;
   used_.store(true, std::memory_order_release);

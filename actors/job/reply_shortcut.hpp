@@ -23,7 +23,9 @@ namespace sluice::actors {
 // (flow_control.hpp).
 class reply_shortcut {
  public:
-  explicit reply_shortcut(std::shared_ptr<transport::client_link> link) : link_(std::move(link)) {}
+  // `timestamps`: frames get `ts` as they go (server.frame_timestamps).
+  explicit reply_shortcut(std::shared_ptr<transport::client_link> link, bool timestamps = false)
+      : link_(std::move(link)), timestamps_(timestamps) {}
   reply_shortcut(const reply_shortcut&) = delete;
   reply_shortcut& operator=(const reply_shortcut&) = delete;
 
@@ -40,6 +42,7 @@ class reply_shortcut {
   std::mutex mutex_;
   std::shared_ptr<transport::client_link> link_;  // null once closed
   std::atomic<bool> used_{false};
+  bool timestamps_;
 };
 
 using shortcut_ptr = std::shared_ptr<reply_shortcut>;

@@ -7,6 +7,7 @@
 #include "actors/base/actor_metrics.hpp"
 #include "actors/base/strays.hpp"
 #include "actors/job/flow_control.hpp"
+#include "core/clock.hpp"
 #include "core/observe/log.hpp"
 #include "core/overloaded.hpp"
 #include "core/secure_random.hpp"
@@ -189,7 +190,7 @@ void session_state::on_request(protocol::request& msg) {
   // A stream inbox keeps every frame of a request: they all go through it.
   auto shortcut = topics_->stream_inbox() || !ctx_->routes.streams_directly(*route)
                       ? nullptr
-                      : std::make_shared<reply_shortcut>(link_);
+                      : std::make_shared<reply_shortcut>(link_, ctx_->frame_timestamps);
   auto started =
       ctx_->routes.start_job(self_, *route,
                              {id, std::move(msg.payload), caf::actor_cast<caf::actor>(self_),
@@ -394,6 +395,7 @@ void session_state::send(std::string frame) {
 }
 
 void session_state::send_stream(std::string frame) {
+  if (ctx_->frame_timestamps) frame = protocol::frames::with_timestamp(std::move(frame), unix_ms());
   if (const auto& inbox = topics_->stream_inbox())
     self_->send(inbox, inbox_frame_atom::value,
                 protocol::frames::with_session(std::move(frame), id_));

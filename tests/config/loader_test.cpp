@@ -162,6 +162,9 @@ TEST(Loader, RoutePrioritiesAndAging) {
   EXPECT_TRUE(p[2].principals.empty());
   EXPECT_THAT(p[3].principals, ElementsAre("role:admin"));
   EXPECT_EQ(cfg.limits.priority_aging, std::chrono::seconds(2));
+  EXPECT_FALSE(cfg.server.frame_timestamps);
+  EXPECT_TRUE(loaded("server: {frame_timestamps: true}\nroutes: {r: {kind: uppercase}}\n")
+                  .server.frame_timestamps);
   EXPECT_EQ(loaded("routes: {r: {kind: uppercase}}\n").limits.priority_aging,
             std::chrono::seconds(10));
 }

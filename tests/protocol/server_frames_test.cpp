@@ -25,6 +25,8 @@ TEST(Frames, ServerFramesHaveTheDocumentedShapes) {
   EXPECT_EQ(frames::with_data("progress", "1", R"({"type":"tool_call"})", "tool_call"),
             R"({"type":"progress","id":1,"kind":"tool_call","data":{"type":"tool_call"}})");
   EXPECT_EQ(frames::with_data("token", "1", "{}", "token"), R"({"type":"token","id":1,"data":{}})");
+  EXPECT_EQ(frames::with_timestamp(R"({"type":"final","id":1})", 1764000000123),
+            R"({"type":"final","id":1,"ts":1764000000123})");
   EXPECT_EQ(frames::progress(R"("r1")", 2, 3),
             R"({"type":"progress","id":"r1","step":2,"steps":3})");
   EXPECT_EQ(frames::final_result("7", "HI \"X\""),

@@ -5,6 +5,7 @@ python3-websockets upstream (frames take the reply shortcut), a real process pri
 
 import json
 import subprocess
+import time
 import unittest
 
 import websockets
@@ -63,15 +64,19 @@ class TypedEvents(unittest.IsolatedAsyncioTestCase):
                          streamed("some", wanted) + [final("some")])
         await ws.close()
 
-    async def test_websocket_upstream_events_keep_their_kind(self):
+    def event_upstream_config(self, server_extra=""):
+        """Starts a python3-websockets upstream that sends EVENTS for each request; returns a
+        config with route `ask` to it (and the built-in route `up`)."""
         port = free_port()
         upstream = subprocess.Popen(["/usr/bin/python3", "-c", serve_events_script(port)])
         self.addCleanup(lambda: (upstream.kill(), upstream.wait()))
         wait_for_port(port)
-        config = ("server:\n  host: 127.0.0.1\n  port: 0\n"
-                  f"upstreams:\n  py:\n    kind: websocket\n    url: ws://127.0.0.1:{port}/\n"
-                  "routes:\n  ask: {upstream: py}\n")
-        with Sluice(config) as server:
+        return ("server:\n  host: 127.0.0.1\n  port: 0\n" + server_extra +
+                f"upstreams:\n  py:\n    kind: websocket\n    url: ws://127.0.0.1:{port}/\n"
+                "routes:\n  ask: {upstream: py}\n  up: {kind: uppercase, interval: 0ms}\n")
+
+    async def test_websocket_upstream_events_keep_their_kind(self):
+        with Sluice(self.event_upstream_config()) as server:
             await self.check_kinds(server, "ask")
             # The frames took the shortcut; the one filtered out never reached the client.
             self.assertEqual(server.metrics()["sluice_reply_shortcut_frames_total"], 4 + 3)
@@ -116,6 +121,25 @@ class TypedEvents(unittest.IsolatedAsyncioTestCase):
             await send_json(worker, {"type": "progress", "job": job, "kind": 7})
             self.assertEqual((await recv_json(worker))["code"], "invalid_frame")
             await worker.close()
+            await ws.close()
+
+    async def test_frame_timestamps_stamp_every_frame_of_a_stream(self):
+        with Sluice(self.event_upstream_config("  frame_timestamps: true\n")) as server:
+            ws, welcome = await connect(server)
+            self.assertNotIn("ts", welcome)
+            # Through the reply shortcut (ask) and through the session (up).
+            for route in ("ask", "up"):
+                before = int(time.time() * 1000)
+                await send_json(ws, {"type": "request", "id": route, "route": route,
+                                     "payload": "x"})
+                frames = await until_final(ws, route, mid_stream=True)
+                after = int(time.time() * 1000)
+                self.assertEqual(frames[0]["type"], "accepted")
+                for frame in frames:
+                    self.assertTrue(before <= frame["ts"] <= after, (frame, before, after))
+                self.assertEqual([f["ts"] for f in frames], sorted(f["ts"] for f in frames))
+            await send_json(ws, {"type": "ping"})
+            self.assertEqual(await recv_json(ws), {"type": "pong"})
             await ws.close()
 
     async def test_bad_kinds_are_refused(self):
