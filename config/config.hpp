@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "config/readers/values.hpp"
+#include "config/topic_template.hpp"
 #include "core/observe/log.hpp"
 
 // The whole configuration of one Sluice process, as plain values with their
@@ -167,6 +168,9 @@ struct route_config {
   // whoever may use the route, high and critical: no one unless listed.
   std::array<access_list, 4> priorities{access_list{}, access_list{}, access_list::no_one(),
                                         access_list::no_one()};
+  // Every frame of a request's stream also goes to this topic (e.g.
+  // "runs.{request_id}"), where other connections follow or replay it.
+  topic_template publish_to;
 };
 
 struct limits_config {

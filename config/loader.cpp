@@ -251,7 +251,7 @@ void read_route(yaml_reader& r, const YAML::Node& node, const std::string& path,
   }
   if (!r.open_map(node, path,
                   {"kind", "upstream", "default", "timeout", "steps", "interval", "fallback",
-                   "allow", "priorities"}))
+                   "allow", "priorities", "publish_to"}))
     return;
   if (node["upstream"].IsDefined()) {
     rt.kind = route_kind::upstream;
@@ -279,6 +279,10 @@ void read_route(yaml_reader& r, const YAML::Node& node, const std::string& path,
   r.read_duration(node, path, "interval", rt.uppercase.interval, 0ms, 1h);
   read_access(r, node, path, "allow", rt.allow, false);
   read_priorities(r, node, path, rt);
+  r.read_string(node, path, "publish_to", rt.publish_to.text);
+  if (auto problem = topic_template::problem(rt.publish_to.text);
+      node["publish_to"].IsDefined() && !problem.empty())
+    r.fail(node["publish_to"], path + ".publish_to", problem);
 }
 
 void read_routes(yaml_reader& r, const YAML::Node& node, config& cfg) {

@@ -151,65 +151,6 @@ void session_state::on_invalid(const protocol::invalid& frame) {
   send(protocol::frames::rate_limited(frame.message, frame.id, frame.retry_after_ms));
 }
 
-namespace {
-
-// The request's `kinds` as the job filters them (null: every kind).
-kind_filter_ptr kinds_of(protocol::request& msg) {
-  if (msg.kinds.empty()) return nullptr;
-  return std::make_shared<const kind_filter>(std::move(msg.kinds));
-}
-
-}  // namespace
-
-void session_state::on_request(protocol::request& msg) {
-  auto id = msg.id.empty() ? "\"auto-" + std::to_string(next_auto_id_++) + "\"" : msg.id;
-  if (draining_) return send_error(ec::shutting_down, "the server is shutting down", id);
-  if (jobs_.contains(id))
-    return send_error(ec::duplicate_id, "a request with this id is already in flight", id);
-  if (jobs_.size() >= ctx_->limits.max_requests_in_flight)
-    return send_error(ec::too_many_requests,
-                      "at most " + std::to_string(ctx_->limits.max_requests_in_flight) +
-                          " requests may be in flight on one connection",
-                      id);
-  ec why = ec::unknown_route;
-  const auto* route = ctx_->routes.resolve(msg.route, why);
-  if (route == nullptr) {
-    if (why == ec::no_default_route)
-      return send_error(why, "no route is configured as the default; name a route", id);
-    return send_error(why, "no route named \"" + msg.route + "\"", id);
-  }
-  if (!security::allows(route->allow, who_))
-    return send_error(ec::forbidden, "this client may not use route \"" + route->name + "\"", id);
-  if (!security::allows(route->priorities[static_cast<std::size_t>(msg.priority)], who_))
-    return send_error(ec::forbidden,
-                      "this client may not ask for priority \"" +
-                          std::string{to_string(msg.priority)} + "\" on route \"" + route->name +
-                          "\" (see the route's `priorities`)",
-                      id);
-  auto now = std::chrono::steady_clock::now();
-  // A stream inbox keeps every frame of a request: they all go through it.
-  auto shortcut = topics_->stream_inbox() || !ctx_->routes.streams_directly(*route)
-                      ? nullptr
-                      : std::make_shared<reply_shortcut>(link_, ctx_->frame_timestamps);
-  auto started =
-      ctx_->routes.start_job(self_, *route,
-                             {id, std::move(msg.payload), caf::actor_cast<caf::actor>(self_),
-                              shortcut, random_id("r-"), msg.priority, kinds_of(msg)});
-  if (!started.job) {  // answered at once (the upstream is unavailable)
-    send(std::move(started.reply));
-    return count_request(route->name, started.outcome, now);
-  }
-  jobs_.emplace(id, in_flight{std::move(started.job), std::move(shortcut), route->name, now});
-}
-
-void session_state::on_cancel(const protocol::cancel& msg) {
-  auto it = jobs_.find(msg.id);
-  if (it == jobs_.end())
-    return send_error(ec::unknown_request, "no request with this id is in flight", msg.id);
-  abort_request(it, ec::cancelled, "cancelled by the client", request_outcome::cancelled);
-  close_when_idle();
-}
-
 // A new token for the same identity moves the session's end; a token that
 // does not verify is refused and the session goes on until the old one expires.
 void session_state::on_refresh(const protocol::refresh& msg) {
@@ -267,60 +208,11 @@ std::optional<std::int64_t> session_state::token_seconds_left() const {
   return left;
 }
 
-void session_state::on_job_event(job_event& ev) {
-  auto it = jobs_.find(ev.id);
-  // A job that was cancelled may still have frames in flight to us: drop them.
-  if (it == jobs_.end() || it->second.job.address() != self_->current_sender()) return;
-  if (!ev.frame.empty()) send_stream(std::move(ev.frame));  // empty: a kind not asked for
-  if (ev.terminal) {
-    finish_request(it, ev.outcome);
-    close_when_idle();
-  } else {
-    acknowledge(it->second);
-  }
-}
-
-// Credit back to the job in batches of half its window, unless the client is
-// behind (see flow_control.hpp). A job that has used its whole window has a
-// full window owed here, so batching can never leave it waiting.
-void session_state::acknowledge(in_flight& job) {
-  if (job.owed->accepted() < job_credit_window / 2) return;
-  if (detached_ || !link_->congested()) {  // detached: the inbox's history takes the frames
-    return_credit(job);
-    return;
-  }
-  if (!awaiting_writable_) {
-    awaiting_writable_ = true;
-    link_->notify_when_writable();
-  }
-}
-
 void session_state::on_writable() {
   if (detached_) return;
   topics_->on_writable();
   awaiting_writable_ = false;
   for (auto& [id, job] : jobs_) return_credit(job);
-}
-
-void session_state::return_credit(in_flight& job) {
-  auto n = job.owed->depth();
-  if (n == 0) return;
-  job.owed->handled(n);
-  self_->send(job.job, credit_atom::value, static_cast<std::uint32_t>(n));
-}
-
-void session_state::on_job_down(const caf::down_msg& msg) {
-  for (auto it = jobs_.begin(); it != jobs_.end(); ++it) {
-    if (it->second.job.address() != msg.source) continue;
-    log::error("session", "job_failed",
-               {{"session", id_},
-                {"route", it->second.route},
-                {"reason", self_->system().render(msg.reason)}});
-    abort_request(it, ec::internal, "the request failed inside the server",
-                  request_outcome::internal);
-    close_when_idle();
-    return;
-  }
 }
 
 void session_state::on_closed(const transport::close_info& info) {
@@ -360,31 +252,6 @@ void session_state::on_drain_end() {
   close_when_idle();
 }
 
-void session_state::abort_request(job_map::iterator it, ec code, std::string_view message,
-                                  request_outcome outcome) {
-  self_->demonitor(it->second.job);
-  if (it->second.shortcut) it->second.shortcut->close();  // before the error frame
-  self_->send_exit(it->second.job, caf::exit_reason::user_shutdown);
-  if (outcome != request_outcome::client_gone) {
-    actor_metrics::get().count_error(code);
-    send_stream(protocol::frames::error(code, message, it->first));
-  }
-  finish_request(it, outcome);
-}
-
-void session_state::finish_request(job_map::iterator it, request_outcome outcome) {
-  count_request(it->second.route, outcome, it->second.started);
-  jobs_.erase(it);
-}
-
-void session_state::count_request(const std::string& route, request_outcome outcome,
-                                  std::chrono::steady_clock::time_point started) {
-  auto& m = actor_metrics::get();
-  m.requests.with({route, std::string{to_string(outcome)}}).inc();
-  std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
-  m.request_seconds.with({route}).observe(elapsed.count());
-}
-
 void session_state::send_error(ec code, std::string_view message, std::string_view id) {
   actor_metrics::get().count_error(code);
   send(protocol::frames::error(code, message, id));
@@ -392,15 +259,6 @@ void session_state::send_error(ec code, std::string_view message, std::string_vi
 
 void session_state::send(std::string frame) {
   link_->send(std::make_shared<const std::string>(std::move(frame)));
-}
-
-void session_state::send_stream(std::string frame) {
-  if (ctx_->frame_timestamps) frame = protocol::frames::with_timestamp(std::move(frame), unix_ms());
-  if (const auto& inbox = topics_->stream_inbox())
-    self_->send(inbox, inbox_frame_atom::value,
-                protocol::frames::with_session(std::move(frame), id_));
-  else
-    send(std::move(frame));
 }
 
 void session_state::close_when_idle() {

@@ -42,6 +42,8 @@ class session_state {
     shortcut_ptr shortcut;  // may be null
     std::string route;
     std::chrono::steady_clock::time_point started;
+    caf::actor run;         // the topic of the route's publish_to; may be null
+    topic_lease run_lease;  // keeps it while the request runs
     // Frames relayed and not yet acknowledged to the job: its window in use.
     std::unique_ptr<mailbox_gauge> owed =
         std::make_unique<mailbox_gauge>(mailbox_kind::job, job_credit_window);
@@ -83,7 +85,13 @@ class session_state {
   void send_error(ec code, std::string_view message, std::string_view id);
   void send(std::string frame);
   // A frame of a request's stream: through the inbox when there is one.
+  // A frame of a request's stream: to the client (or its inbox) and to the run's topic.
+  void relay(const in_flight& job, std::string frame);
   void send_stream(std::string frame);
+  // The topic a route's publish_to names for this request, if the client may
+  // publish to it (topic rules); false when refused (the client got the error).
+  bool open_run_topic(const config::route_config& route, const std::string& server_id,
+                      const std::string& id, topic_directory::lookup& run);
   void close_when_idle();
   void quit();
 

@@ -132,6 +132,17 @@ topic_directory::lookup session_topics::allowed(const std::string& name, bool pu
   return found;
 }
 
+topic_directory::lookup session_topics::open_for_route(const std::string& name,
+                                                       std::string_view id) {
+  if (topic_name::is_inbox(name)) {
+    send_error(ec::topic_forbidden, "a route may not publish its streams to an inbox", id);
+    return {};
+  }
+  auto found = topics_.open(name, topic_directory::scope::cluster, &creator_);
+  if (!found.topic) send_error(found.error, found.message, id);
+  return found;
+}
+
 void session_topics::subscribe(const protocol::subscribe& msg) {
   auto found = allowed(msg.topic, false, msg.id);
   if (!found.topic) return;

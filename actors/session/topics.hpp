@@ -71,6 +71,12 @@ class session_topics {
   // they can be resumed); empty otherwise (they go to the connection).
   const caf::actor& stream_inbox() const { return stream_inbox_; }
 
+  // The topic a route publishes a request's stream to (publish_to): on the
+  // route's authority, so the topic's access lists (which are about clients'
+  // own publishes) do not apply; a pattern must still allow the topic, and
+  // no inbox is one. Nothing, after an error frame, when refused.
+  topic_directory::lookup open_for_route(const std::string& name, std::string_view id);
+
  private:
   // The topic `name` if this client may subscribe to it (or publish to it),
   // else nothing, after an error frame.

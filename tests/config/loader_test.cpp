@@ -93,11 +93,12 @@ TEST(LoaderErrors, UnsetVariableNamesFileLineAndKey) {
 }
 
 TEST(LoaderErrors, UnknownKeys) {
-  EXPECT_THAT(errors_of("servr: {}\nroutes: {up: {kind: uppercase, stepz: 3}}\n"),
-              ElementsAre("1:1: servr: unknown key (expected one of: server, upstreams, routes, "
-                          "limits, topics, auth, rate_limits, log, cluster)",
-                          "2:32: routes.up.stepz: unknown key (expected one of: kind, upstream, "
-                          "default, timeout, steps, interval, fallback, allow, priorities)"));
+  EXPECT_THAT(
+      errors_of("servr: {}\nroutes: {up: {kind: uppercase, stepz: 3}}\n"),
+      ElementsAre("1:1: servr: unknown key (expected one of: server, upstreams, routes, "
+                  "limits, topics, auth, rate_limits, log, cluster)",
+                  "2:32: routes.up.stepz: unknown key (expected one of: kind, upstream, "
+                  "default, timeout, steps, interval, fallback, allow, priorities, publish_to)"));
 }
 
 TEST(LoaderErrors, WrongTypes) {
@@ -167,6 +168,30 @@ TEST(Loader, RoutePrioritiesAndAging) {
                   .server.frame_timestamps);
   EXPECT_EQ(loaded("routes: {r: {kind: uppercase}}\n").limits.priority_aging,
             std::chrono::seconds(10));
+}
+
+TEST(Loader, PublishToTemplates) {
+  auto cfg = loaded("routes:\n  r: {kind: uppercase, publish_to: \"runs.{sub}.{request_id}\"}\n");
+  const auto& t = cfg.routes.front().publish_to;
+  std::string missing;
+  EXPECT_EQ(t.render({"r-1", "", "ann", "r"}, missing), "runs.ann.r-1");
+  EXPECT_EQ(t.render({"r-1", "", "", "r"}, missing), std::nullopt);
+  EXPECT_EQ(missing, "sub");
+  missing.clear();
+  EXPECT_EQ(t.render({"r-1", "", "a b", "r"}, missing), std::nullopt);  // not a topic name
+  EXPECT_TRUE(loaded(minimal).routes.front().publish_to.text.empty());
+}
+
+TEST(LoaderErrors, BadPublishTo) {
+  EXPECT_THAT(errors_of("routes:\n  r: {kind: uppercase, publish_to: \"runs.{user}\"}\n"),
+              ElementsAre("2:36: routes.r.publish_to: unknown field {user} (fields: "
+                          "{request_id}, {client_id}, {sub}, {route})"));
+  EXPECT_THAT(errors_of("routes:\n  r: {kind: uppercase, publish_to: \"runs.{sub\"}\n"),
+              ElementsAre(testing::HasSubstr("unknown field {sub (fields:")));
+  EXPECT_THAT(errors_of("routes:\n  r: {kind: uppercase, publish_to: \"runs/{sub}\"}\n"),
+              ElementsAre(testing::HasSubstr("is not a topic name once filled in")));
+  EXPECT_THAT(errors_of("routes:\n  r: {kind: uppercase, publish_to: \"inbox.{sub}\"}\n"),
+              ElementsAre(testing::HasSubstr("may not publish its streams to an inbox")));
 }
 
 TEST(LoaderErrors, BadPriorities) {

@@ -1,0 +1,93 @@
+"""Streams into rooms: a route's publish_to also publishes every frame of a request's stream to
+a topic named for the request, where other connections follow it live or replay it later, with
+offsets and history like any topic."""
+
+import unittest
+
+from harness import (Sluice, config_with, connect, error, recv_json, send_json, send_request,
+                     until_final)
+from test_topics import subscribe
+
+TOPICS = """topics:
+  patterns:
+    "runs.*": {history: {size: 100}, publish: false}
+"""
+
+
+def config(publish_to="runs.{request_id}"):
+    return config_with(steps=3, interval="200ms", extra=TOPICS).replace(
+        "    kind: uppercase\n", f"    kind: uppercase\n    publish_to: \"{publish_to}\"\n")
+
+
+async def frames_until_end(ws):
+    frames = []
+    while not frames or frames[-1]["type"] not in ("final", "error"):
+        frames.append(await recv_json(ws))
+    return frames
+
+
+class RunTopics(unittest.IsolatedAsyncioTestCase):
+    async def test_a_run_is_followed_live_and_replayed_later(self):
+        with Sluice(config()) as server:
+            client, _ = await connect(server)
+            accepted = await send_request(client, {"type": "request", "id": 1, "payload": "run"})
+            topic = "runs." + accepted["request"]
+            follower, _ = await connect(server)
+            await subscribe(follower, topic, since=0)
+            own = [accepted] + await until_final(client, 1, mid_stream=True)
+            live = await frames_until_end(follower)
+            # Only the route writes there: the topic's rule refuses clients' own publishes.
+            await send_json(follower, {"type": "publish", "topic": topic, "data": "spoof",
+                                       "id": "p"})
+            self.assertEqual((await recv_json(follower))["code"], "topic_forbidden")
+            # The follower sees the very frames the client got, numbered in the run's topic.
+            self.assertEqual([{k: v for k, v in f.items() if k not in ("topic", "offset")}
+                              for f in live], own)
+            self.assertEqual({f["topic"] for f in live}, {topic})
+            self.assertEqual([f["offset"] for f in live], list(range(1, len(own) + 1)))
+            # Later, a third connection replays the whole run from its history.
+            late, _ = await connect(server)
+            await subscribe(late, topic, since=0)
+            self.assertEqual(await frames_until_end(late), live)
+            for ws in (client, follower, late):
+                await ws.close()
+
+    async def test_a_cancelled_run_ends_for_its_followers_too(self):
+        with Sluice(config()) as server:
+            client, _ = await connect(server)
+            accepted = await send_request(client, {"type": "request", "id": "c", "payload": "x"})
+            follower, _ = await connect(server)
+            await subscribe(follower, "runs." + accepted["request"], since=0)
+            await send_json(client, {"type": "cancel", "id": "c"})
+            last = (await frames_until_end(follower))[-1]
+            self.assertEqual((last["type"], last["code"], last["id"]), ("error", "cancelled", "c"))
+            await client.close()
+            await follower.close()
+
+    async def test_a_run_topic_the_client_may_not_use_refuses_the_request(self):
+        cases = [
+            ("runs.{sub}", error(
+                "invalid_topic", 'route "uppercase" publishes its streams to "runs.{sub}", '
+                "which needs a {sub} this client does not have", 1)),
+            ("other.{request_id}", error(  # no pattern allows it
+                "topic_forbidden", "no pattern under topics.patterns allows the topic "
+                "\"other.{}\"", 1)),
+
+        ]
+        for publish_to, expected in cases:
+            with Sluice(config(publish_to)) as server:
+                ws, _ = await connect(server)
+                await send_json(ws, {"type": "request", "id": 1, "payload": "x"})
+                answer = await recv_json(ws)
+                if "{}" in expected["message"]:  # the topic's name holds the request's new id
+                    prefix, suffix = expected["message"].split("{}")
+                    self.assertTrue(answer["message"].startswith(prefix + "r-"), answer)
+                    self.assertTrue(answer["message"].endswith(suffix), answer)
+                    answer["message"] = expected["message"]
+                self.assertEqual(answer, expected)
+                self.assertEqual(server.metrics()["sluice_jobs_active"], 0)  # nothing started
+                await ws.close()
+
+
+if __name__ == "__main__":
+    unittest.main()
