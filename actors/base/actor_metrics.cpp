@@ -28,6 +28,12 @@ actor_metrics::actor_metrics()
       shortcut_frames(reg().add_counter(
           "sluice_reply_shortcut_frames_total",
           "Reply frames an upstream's I/O thread handed straight to the client's connection")),
+      filtered_frames(reg().add_counter(
+          "sluice_stream_frames_filtered_total",
+          "Stream frames not sent because the request's kinds did not ask for them")),
+      run_topic_frames(reg().add_counter(
+          "sluice_run_topic_frames_total",
+          "Frames of request streams also published to their route's publish_to topic")),
       upstream_circuit(reg().add_gauge_family(
           "sluice_upstream_circuit_state",
           "Circuit of each upstream: 0 closed, 1 half open (probing), 2 open", {"upstream"})),
@@ -61,6 +67,11 @@ actor_metrics::actor_metrics()
       upstream_waiting(reg().add_gauge_family(
           "sluice_upstream_waiting",
           "Requests waiting for one of an upstream's max_concurrent slots", {"upstream"})),
+      upstream_queue_wait(reg().add_histogram_family(
+          "sluice_upstream_queue_wait_seconds",
+          "Time requests waited for an upstream's process slot or worker, by upstream and "
+          "priority",
+          {"upstream", "priority"}, metrics::latency_buckets())),
       workers_connected(reg().add_gauge_family("sluice_workers_connected",
                                                "Workers registered, by upstream", {"upstream"})),
       worker_jobs_queued(reg().add_gauge_family(
@@ -72,5 +83,12 @@ actor_metrics::actor_metrics()
           "sluice_workers_lost_total",
           "Workers that disconnected with jobs in flight or missed their heartbeat, by upstream",
           {"upstream"})) {}
+
+void count_wait(const std::string& upstream, priority level,
+                std::chrono::steady_clock::duration waited) {
+  actor_metrics::get()
+      .upstream_queue_wait.with({upstream, std::string{to_string(level)}})
+      .observe(std::chrono::duration<double>(waited).count());
+}
 
 }  // namespace sluice::actors

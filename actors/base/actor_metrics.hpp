@@ -1,9 +1,11 @@
 #pragma once
 
+#include <chrono>
 #include <string>
 
 #include "core/error_code.hpp"
 #include "core/observe/metrics.hpp"
+#include "core/priority.hpp"
 
 namespace sluice::actors {
 
@@ -19,6 +21,8 @@ struct actor_metrics {
   metrics::family<metrics::histogram>& request_seconds;  // {route}
   metrics::family<metrics::counter>& errors;             // {code}: error frames sent
   metrics::counter& shortcut_frames;                     // reply_shortcut.hpp
+  metrics::counter& filtered_frames;                     // not in a request's `kinds`
+  metrics::counter& run_topic_frames;                    // to a route's publish_to topic
 
   // Supervision, each by {upstream}.
   metrics::family<metrics::gauge>& upstream_circuit;  // 0 closed, 1 half open, 2 open
@@ -31,6 +35,8 @@ struct actor_metrics {
   metrics::family<metrics::histogram>& upstream_probe_seconds;
   metrics::family<metrics::gauge>& upstream_slots_used;  // max_concurrent: running
   metrics::family<metrics::gauge>& upstream_waiting;     // max_concurrent: waiting for a slot
+  // {upstream, priority}: how long requests waited for a slot or a worker.
+  metrics::family<metrics::histogram>& upstream_queue_wait;
 
   // Workers, each by {upstream}.
   metrics::family<metrics::gauge>& workers_connected;
@@ -41,5 +47,9 @@ struct actor_metrics {
  private:
   actor_metrics();
 };
+
+// A request that waited `waited` for `upstream`'s capacity was admitted.
+void count_wait(const std::string& upstream, priority level,
+                std::chrono::steady_clock::duration waited);
 
 }  // namespace sluice::actors

@@ -58,8 +58,9 @@ class admission_queue {
     return ahead + 1;
   }
 
-  // Offers the waiting items to `decide(T&)` in admission order; removes those
-  // it took. `stop` ends the round (e.g., no capacity is left).
+  // Offers the waiting items to `decide(T&, priority, waited)` in admission
+  // order (the priority it was queued with, and how long it has waited);
+  // removes those it took. `stop` ends the round (e.g., no capacity is left).
   template <class Decide>
   void admit(clock::time_point now, Decide&& decide) {
     std::array<std::size_t, priority_levels> at{};
@@ -71,7 +72,8 @@ class admission_queue {
       }
       if (best < 0) return;
       auto& fifo = fifos_[best];
-      auto verdict = decide(fifo[at[best]].item);
+      auto& e = fifo[at[best]];
+      auto verdict = decide(e.item, static_cast<priority>(e.level), now - e.since);
       if (verdict == admission::taken) {
         fifo.erase(fifo.begin() + static_cast<std::ptrdiff_t>(at[best]));
         --size_;

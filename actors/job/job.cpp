@@ -39,7 +39,10 @@ void job_shell::accepted(std::uint32_t queued) {
 
 void job_shell::emit(std::string frame, std::string_view kind) {
   if (attempts_) attempts_->streamed();
-  if (!wanted(req_.kinds, kind)) frame.clear();
+  if (!wanted(req_.kinds, kind)) {
+    frame.clear();
+    actor_metrics::get().filtered_frames.inc();
+  }
   self_->send(req_.session, job_event{req_.id, std::move(frame), false, request_outcome::ok});
 }
 

@@ -30,4 +30,8 @@ inline bool wanted(const kind_filter_ptr& filter, std::string_view kind) {
   return !filter || filter->passes(kind);
 }
 
+// On the reply shortcut: whether a frame of `kind` is dropped here, counted
+// in sluice_stream_frames_filtered_total.
+bool dropped_on_shortcut(const kind_filter_ptr& filter, std::string_view kind);
+
 }  // namespace sluice::actors

@@ -1,6 +1,7 @@
 #include "actors/job/reply_shortcut.hpp"
 
 #include "actors/base/actor_metrics.hpp"
+#include "actors/job/kind_filter.hpp"
 #include "core/clock.hpp"
 #include "protocol/server_frames.hpp"
 
@@ -18,6 +19,12 @@ bool reply_shortcut::send(std::string&& frame, bool answers) {
   if (!answers) return true;
   used_.store(true, std::memory_order_release);
   actor_metrics::get().shortcut_frames.inc();
+  return true;
+}
+
+bool dropped_on_shortcut(const kind_filter_ptr& filter, std::string_view kind) {
+  if (wanted(filter, kind)) return false;
+  actor_metrics::get().filtered_frames.inc();
   return true;
 }
 

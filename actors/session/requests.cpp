@@ -135,6 +135,7 @@ void session_state::abort_request(job_map::iterator it, ec code, std::string_vie
     self_->send(it->second.run, inbox_frame_atom::value,
                 protocol::frames::error(ec::cancelled, "the client that made the request is gone",
                                         it->first));
+    actor_metrics::get().run_topic_frames.inc();
   }
   finish_request(it, outcome);
 }
@@ -154,7 +155,10 @@ void session_state::count_request(const std::string& route, request_outcome outc
 
 void session_state::relay(const in_flight& job, std::string frame) {
   if (ctx_->frame_timestamps) frame = protocol::frames::with_timestamp(std::move(frame), unix_ms());
-  if (job.run) self_->send(job.run, inbox_frame_atom::value, frame);
+  if (job.run) {
+    self_->send(job.run, inbox_frame_atom::value, frame);
+    actor_metrics::get().run_topic_frames.inc();
+  }
   send_stream(std::move(frame));
 }
 

@@ -229,11 +229,13 @@ void supervisor_state::grant(caf::actor job) {
 
 void supervisor_state::on_release() {
   --slots_used_;
-  waiting_.admit(admission_queue<caf::actor>::clock::now(), [this](caf::actor& job) {
-    if (slots_used_ >= upstream_->process.max_concurrent) return admission::stop;
-    grant(std::move(job));
-    return admission::taken;
-  });
+  waiting_.admit(admission_queue<caf::actor>::clock::now(),
+                 [this](caf::actor& job, priority level, auto waited) {
+                   if (slots_used_ >= upstream_->process.max_concurrent) return admission::stop;
+                   count_wait(upstream_->name, level, waited);
+                   grant(std::move(job));
+                   return admission::taken;
+                 });
   actor_metrics::get().upstream_slots_used.with({upstream_->name}).set(std::int64_t{slots_used_});
   count_waiting();
   publish();

@@ -151,12 +151,14 @@ void worker_pool_state::dispatch(worker_entry& w, caf::actor job, const std::str
 }
 
 void worker_pool_state::drain_queue() {
-  queue_.admit(admission_queue<queued_job>::clock::now(), [this](queued_job& q) {
-    auto* w = pick(q.route);
-    if (w == nullptr) return admission::skipped;
-    dispatch(*w, std::move(q.job), q.route, std::move(q.payload));
-    return admission::taken;
-  });
+  queue_.admit(admission_queue<queued_job>::clock::now(),
+               [this](queued_job& q, priority level, auto waited) {
+                 auto* w = pick(q.route);
+                 if (w == nullptr) return admission::skipped;
+                 count_wait(upstream_->name, level, waited);
+                 dispatch(*w, std::move(q.job), q.route, std::move(q.payload));
+                 return admission::taken;
+               });
 }
 
 worker_pool_state::worker_entry* worker_pool_state::sender_entry() {

@@ -60,7 +60,7 @@ class job_forwarder : public transport::sse_events {
     if (shortcut_) {
       auto reply = read_event(data, fields_, id_);
       if (reply.type == sse_reply::kind::streamed) {
-        if (!wanted(kinds_, reply.kind_name)) return true;  // not asked for: dropped here
+        if (dropped_on_shortcut(kinds_, reply.kind_name)) return true;
         if (shortcut_->send(std::move(reply.frame))) return true;
       }
     }

@@ -37,7 +37,7 @@ class job_forwarder : public transport::websocket_upstream_events {
     if (shortcut_) {
       auto msg = classify_upstream_json(text, type_field_);
       if (auto frame = streamed_frame(msg, id_); !frame.empty()) {
-        if (!wanted(kinds_, msg.kind_name())) return true;  // not asked for: dropped here
+        if (dropped_on_shortcut(kinds_, msg.kind_name())) return true;
         if (shortcut_->send(std::move(frame))) return true;
       }
     }

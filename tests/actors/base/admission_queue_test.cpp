@@ -19,7 +19,7 @@ using namespace std::chrono_literals;
 // Admits everything; returns the items in the order they were offered.
 std::vector<int> drain(admission_queue<int>& q, clock::time_point now) {
   std::vector<int> out;
-  q.admit(now, [&](int& item) {
+  q.admit(now, [&](int& item, priority, auto) {
     out.push_back(item);
     return admission::taken;
   });
@@ -72,13 +72,28 @@ TEST(AdmissionQueue, SkippedItemsStayAndStopEndsTheRound) {
   auto t = clock::now();
   for (int i = 1; i <= 5; ++i) q.push(i, priority::normal, t);
   std::vector<int> offered;
-  q.admit(t, [&](int& item) {
+  q.admit(t, [&](int& item, priority, auto) {
     offered.push_back(item);
     if (item == 2) return admission::skipped;
     return item == 3 ? admission::stop : admission::taken;
   });
   EXPECT_EQ(offered, (std::vector<int>{1, 2, 3}));
   EXPECT_EQ(drain(q, t), (std::vector<int>{2, 3, 4, 5}));
+}
+
+TEST(AdmissionQueue, EachItemComesWithItsPriorityAndItsWait) {
+  admission_queue<int> q{10s};
+  auto t = clock::now();
+  q.push(1, priority::low, t);
+  q.push(2, priority::high, t + 4s);
+  std::vector<std::pair<priority, clock::duration>> seen;
+  q.admit(t + 5s, [&](int&, priority level, clock::duration waited) {
+    seen.emplace_back(level, waited);
+    return admission::taken;
+  });
+  // Higher priority first; each with the priority it was queued with and how long it waited.
+  EXPECT_EQ(seen, (std::vector<std::pair<priority, clock::duration>>{{priority::high, 1s},
+                                                                     {priority::low, 5s}}));
 }
 
 TEST(AdmissionQueue, RemoveIfTakesOutWhatItSays) {
@@ -143,7 +158,7 @@ TEST(AdmissionQueue, RandomizedAgainstASortingModel) {
         if (budget == 0) expected_offered.clear(), expected_taken.clear();
         std::vector<int> offered, taken;
         if (budget > 0)
-          q.admit(now, [&](int& item) {
+          q.admit(now, [&](int& item, priority, auto) {
             offered.push_back(item);
             if (choosy && item % 2) return admission::skipped;
             taken.push_back(item);

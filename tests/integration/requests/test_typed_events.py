@@ -79,7 +79,9 @@ class TypedEvents(unittest.IsolatedAsyncioTestCase):
         with Sluice(self.event_upstream_config()) as server:
             await self.check_kinds(server, "ask")
             # The frames took the shortcut; the one filtered out never reached the client.
-            self.assertEqual(server.metrics()["sluice_reply_shortcut_frames_total"], 4 + 3)
+            metrics = server.metrics()
+            self.assertEqual(metrics["sluice_reply_shortcut_frames_total"], 4 + 3)
+            self.assertEqual(metrics["sluice_stream_frames_filtered_total"], 1)
 
     async def test_process_json_lines_keep_their_kind(self):
         script = f"import json\nfor e in {EVENTS!r}:\n    print(json.dumps(e))\n"
@@ -96,6 +98,7 @@ class TypedEvents(unittest.IsolatedAsyncioTestCase):
                 # The process's own final object comes with its exit.
                 self.assertEqual(frames[-1], {"type": "final", "id": request_id, "exit_code": 0,
                                               "data": EVENTS[-1]})
+            self.assertEqual(server.metrics()["sluice_stream_frames_filtered_total"], 1)
             await ws.close()
 
     async def test_a_worker_names_its_events_with_kind(self):

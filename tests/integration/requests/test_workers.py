@@ -111,6 +111,10 @@ class Workers(WorkerCase):
                 if frame["type"] == "final":
                     order.append(frame["id"])
             self.assertEqual(order, ["first", "high1", "normal1", "normal2", "low1", "low2"])
+            waited = {level: server.metrics().get(
+                f'sluice_upstream_queue_wait_seconds_count{{upstream="pool",priority="{level}"}}')
+                for level in ("low", "normal", "high")}
+            self.assertEqual(waited, {"low": 2, "normal": 2, "high": 1})
             await ws.close()
 
     async def test_no_worker_fails_fast(self):

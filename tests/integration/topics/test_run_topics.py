@@ -45,6 +45,7 @@ class RunTopics(unittest.IsolatedAsyncioTestCase):
                               for f in live], own)
             self.assertEqual({f["topic"] for f in live}, {topic})
             self.assertEqual([f["offset"] for f in live], list(range(1, len(own) + 1)))
+            self.assertEqual(server.metrics()["sluice_run_topic_frames_total"], len(own))
             # Later, a third connection replays the whole run from its history.
             late, _ = await connect(server)
             await subscribe(late, topic, since=0)
