@@ -142,6 +142,14 @@ void read_workers_upstream(yaml_reader& r, const YAML::Node& node, const std::st
            "expected 64 lowercase hex digits (printf %s TOKEN | sha256sum)");
   r.read_unsigned(node, path, "max_concurrency", w.max_concurrency, 1, 100'000);
   r.read_duration(node, path, "heartbeat_timeout", w.heartbeat_timeout, 100ms, 1h);
+  r.read_string_list(node, path, "publish", w.publish);
+  for (std::size_t i = 0; i < w.publish.size(); ++i) {
+    auto sample = w.publish[i];
+    if (auto star = sample.find('*'); star != std::string::npos) sample.replace(star, 1, "x");
+    if (!topic_name::valid(sample))
+      r.fail(node["publish"][i], path + ".publish[" + std::to_string(i) + "]",
+             "expected a topic name pattern (at most one `*`), got \"" + w.publish[i] + "\"");
+  }
 }
 
 // `retries`, `failure_threshold`, `backoff` and `health`: keys of every kind.
@@ -204,8 +212,9 @@ void read_upstream_body(yaml_reader& r, const YAML::Node& body, const std::strin
       if (open) read_sse_upstream(r, body, path, up.sse);
       break;
     case upstream_kind::workers:
-      open = r.open_map(body, path,
-                        keys({"token", "token_sha256", "max_concurrency", "heartbeat_timeout"}));
+      open = r.open_map(
+          body, path,
+          keys({"token", "token_sha256", "max_concurrency", "heartbeat_timeout", "publish"}));
       if (open) read_workers_upstream(r, body, path, up.workers);
       break;
   }

@@ -1,6 +1,7 @@
 #include "protocol/worker_frames.hpp"
 
 #include "core/json.hpp"
+#include "core/topic_name.hpp"
 #include "protocol/json_input.hpp"
 #include "protocol/limits.hpp"
 
@@ -8,6 +9,25 @@ namespace sluice::protocol {
 namespace {
 
 using namespace json_input;
+
+worker_frame decode_publish(dom::object obj) {
+  worker_publish msg;
+  dom::element el;
+  if (!obj["id"].get(el) && !read_id(el, msg.id))
+    return refuse(ec::invalid_frame, "`id` must be a non-empty string or an integer");
+  if (obj["job"].get(el) || !read_id(el, msg.job))
+    return refuse(ec::invalid_frame, "publish needs the `job` id it belongs to", msg.id);
+  std::string_view topic;
+  if (obj["topic"].get_string().get(topic))
+    return refuse(ec::invalid_frame, "publish needs a string `topic`", msg.id);
+  if (!topic_name::valid(topic))
+    return refuse(ec::invalid_topic, std::string{topic_name::rule_text}, msg.id);
+  msg.topic = topic;
+  if (obj["data"].get(el))
+    return refuse(ec::invalid_frame, "publish needs `data` (any JSON value)", msg.id);
+  msg.data = simdjson::minify(el);
+  return msg;
+}
 
 worker_frame decode_register(dom::object obj) {
   worker_register msg;
@@ -45,6 +65,7 @@ worker_frame decode_worker_frame(std::string_view text) {
     return refuse(ec::invalid_frame, "a worker frame needs a string `type`");
   if (type == "register") return decode_register(obj);
   if (type == "heartbeat") return heartbeat{};
+  if (type == "publish") return decode_publish(obj);
   if (type != "progress" && type != "token" && type != "final" && type != "error")
     return refuse(ec::unknown_type, "unknown worker message type \"" + std::string{type} + "\"");
   job_update msg;

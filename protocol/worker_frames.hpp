@@ -34,7 +34,17 @@ struct job_update {
   std::string event;          // progress, token: the worker's own name for it (`kind`), if any
 };
 
-using worker_frame = std::variant<worker_register, heartbeat, job_update, invalid>;
+// {"type":"publish","job":…,"topic":…,"data":…,"id":…}: a message for a
+// topic, published while the job runs (its upstream's `publish` patterns say
+// where). With an `id`, the worker gets `published` back.
+struct worker_publish {
+  std::string job;    // the job id as JSON
+  std::string topic;  // a valid topic name
+  std::string data;   // minified JSON
+  std::string id;     // JSON; empty: no acknowledgement
+};
+
+using worker_frame = std::variant<worker_register, heartbeat, job_update, worker_publish, invalid>;
 
 // Decodes one text frame of a worker. Never throws: bad input becomes `invalid`.
 worker_frame decode_worker_frame(std::string_view text);

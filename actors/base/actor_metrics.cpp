@@ -82,7 +82,11 @@ actor_metrics::actor_metrics()
       workers_lost(reg().add_counter_family(
           "sluice_workers_lost_total",
           "Workers that disconnected with jobs in flight or missed their heartbeat, by upstream",
-          {"upstream"})) {}
+          {"upstream"})),
+      worker_publishes(reg().add_counter_family(
+          "sluice_worker_publishes_total",
+          "Workers' publish frames, by upstream and result (ok, forbidden, refused, failed)",
+          {"upstream", "result"})) {}
 
 void count_wait(const std::string& upstream, priority level,
                 std::chrono::steady_clock::duration waited) {

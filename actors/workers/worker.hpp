@@ -16,7 +16,8 @@ namespace sluice::actors {
 // registers with a token and the routes it serves; the upstream's
 // worker_pool then dispatches jobs here. This actor sends each job to the
 // worker, relays the worker's progress / token / final / error frames to the
-// job they belong to, sends `cancel` when a job ends early, and tells every
+// job they belong to, publishes its `publish` frames to the topics its
+// upstream allows, sends `cancel` when a job ends early, and tells every
 // job in flight when the worker goes away or misses its heartbeat.
 class worker_state {
  public:
@@ -34,6 +35,10 @@ class worker_state {
   void on_frame(protocol::worker_frame& frame);
   void on_register(protocol::worker_register& msg);
   void on_update(protocol::job_update& msg);
+  // A message for a topic, from a job this worker holds, to a topic its
+  // upstream's `publish` patterns allow (and a topic pattern allows).
+  void on_publish(protocol::worker_publish& msg);
+  void publish_done(const char* result);  // sluice_worker_publishes_total
   void on_dispatch(caf::actor job, const std::string& route, const std::string& payload);
   void on_job_down(const caf::down_msg& msg);
   void on_heartbeat_check();

@@ -192,6 +192,17 @@ TEST(LoaderErrors, WebSocketMappingProblems) {
                           "2:88: upstreams.a.pool_size: must be between 1 and 10000, got 0"));
 }
 
+TEST(Loader, WorkersPublishPatterns) {
+  auto cfg = loaded(
+      "upstreams:\n  w: {kind: workers, publish: [\"results.*\", \"log\"]}\n"
+      "routes: {r: {upstream: w}}\n");
+  EXPECT_THAT(cfg.upstreams.front().workers.publish, ElementsAre("results.*", "log"));
+  EXPECT_THAT(errors_of("upstreams:\n  w: {kind: workers, publish: [\"a.*.*\"]}\n"
+                        "routes: {r: {upstream: w}}\n"),
+              ElementsAre("2:32: upstreams.w.publish[0]: expected a topic name pattern (at most "
+                          "one `*`), got \"a.*.*\""));
+}
+
 TEST(Loader, UpstreamKindNames) {
   EXPECT_EQ(to_string(upstream_kind::process), "process");
   EXPECT_EQ(to_string(upstream_kind::workers), "workers");

@@ -37,6 +37,21 @@ TEST(DecodeWorker, JobUpdatesAndHeartbeat) {
   as<heartbeat>(R"({"type":"heartbeat"})");
 }
 
+TEST(DecodeWorker, Publish) {
+  auto p = as<worker_publish>(
+      R"({"type":"publish","job":"j-1","topic":"results.a","data":{"n": 1},"id":"p1"})");
+  EXPECT_EQ((std::vector<std::string>{p.job, p.topic, p.data, p.id}),
+            (std::vector<std::string>{R"("j-1")", "results.a", R"({"n":1})", R"("p1")"}));
+  EXPECT_EQ(as<worker_publish>(R"({"type":"publish","job":2,"topic":"t","data":null})").id, "");
+  for (auto [frame, code] : std::initializer_list<std::pair<const char*, ec>>{
+           {R"({"type":"publish","topic":"t","data":1})", ec::invalid_frame},
+           {R"({"type":"publish","job":"j","data":1})", ec::invalid_frame},
+           {R"({"type":"publish","job":"j","topic":"a b","data":1})", ec::invalid_topic},
+           {R"({"type":"publish","job":"j","topic":"t"})", ec::invalid_frame},
+       })
+    EXPECT_EQ(to_string(as<invalid>(frame).code), to_string(code)) << frame;
+}
+
 TEST(DecodeWorker, BadFrames) {
   struct bad {
     const char* frame;

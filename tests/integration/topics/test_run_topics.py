@@ -4,6 +4,8 @@ offsets and history like any topic."""
 
 import unittest
 
+import websockets
+
 from harness import (Sluice, config_with, connect, error, recv_json, send_json, send_request,
                      until_final)
 from test_topics import subscribe
@@ -87,6 +89,69 @@ class RunTopics(unittest.IsolatedAsyncioTestCase):
                     answer["message"] = expected["message"]
                 self.assertEqual(answer, expected)
                 self.assertEqual(server.metrics()["sluice_jobs_active"], 0)  # nothing started
+                await ws.close()
+
+
+WORKERS = """server:
+  host: 127.0.0.1
+  port: 0
+upstreams:
+  pool:
+    kind: workers
+    token: s3cret
+    publish: ["results.*"]
+routes:
+  ask: {upstream: pool}
+topics:
+  patterns:
+    "results.*": {publish: false}
+    "secret.*": {}
+"""
+
+
+class WorkerPublishes(unittest.IsolatedAsyncioTestCase):
+    """A worker publishes to topics while a job runs, where its upstream's `publish` allows."""
+
+    async def test_a_worker_publishes_where_its_upstream_allows(self):
+        with Sluice(WORKERS) as server:
+            worker = await websockets.connect(f"ws://127.0.0.1:{server.port}/workers")
+            await send_json(worker, {"type": "register", "token": "s3cret", "routes": ["ask"]})
+            self.assertEqual((await recv_json(worker))["type"], "registered")
+            follower, _ = await connect(server)
+            await subscribe(follower, "results.r1")
+            client, _ = await connect(server)
+            await send_request(client, {"type": "request", "id": 1, "route": "ask"})
+            job = (await recv_json(worker))["job"]
+
+            await send_json(worker, {"type": "publish", "job": job, "topic": "results.r1",
+                                     "data": {"rows": 3}, "id": "p1"})
+            ack = await recv_json(worker)
+            self.assertEqual((ack["type"], ack["id"], ack["topic"], ack["offset"]),
+                             ("published", "p1", "results.r1", 1))
+            event = await recv_json(follower)
+            self.assertEqual((event["type"], event["topic"], event["data"]),
+                             ("event", "results.r1", {"rows": 3}))
+            # Not where its upstream may not publish (though clients might), not for a job it
+            # does not hold, and not a malformed frame: each an error to the worker.
+            refusals = [
+                ({"topic": "secret.x", "job": job}, "topic_forbidden"),
+                ({"topic": "results.r1", "job": "j-nope"}, "unknown_job"),
+                ({"topic": "results/r1", "job": job}, "invalid_topic"),
+                ({"job": job}, "invalid_frame"),
+            ]
+            for fields, code in refusals:
+                await send_json(worker, {"type": "publish", "data": 1, **fields})
+                self.assertEqual((await recv_json(worker))["code"], code, fields)
+            # The job goes on.
+            await send_json(worker, {"type": "final", "job": job, "data": {"ok": True}})
+            self.assertEqual(await recv_json(client), {"type": "final", "id": 1,
+                                                      "data": {"ok": True}})
+            metrics = server.metrics()
+            self.assertEqual(
+                metrics['sluice_worker_publishes_total{upstream="pool",result="ok"}'], 1)
+            self.assertEqual(
+                metrics['sluice_worker_publishes_total{upstream="pool",result="forbidden"}'], 1)
+            for ws in (worker, follower, client):
                 await ws.close()
 
 
