@@ -123,9 +123,6 @@ struct workers_upstream_config {
   std::string token_sha256;               // instead of `token`: its SHA-256 (hex)
   std::uint32_t max_concurrency = 64;     // per worker, whatever it declares
   milliseconds heartbeat_timeout{15000};  // silent this long: the worker is lost
-  // Topic name patterns (one `*` each at most) its workers may publish to
-  // while a job runs; empty: none.
-  std::vector<std::string> publish;
 };
 
 // How an upstream is watched and restarted (every kind has one).
@@ -151,6 +148,9 @@ struct upstream_config {
   sse_upstream_config sse;
   workers_upstream_config workers;
   supervision_config supervision;
+  // Kinds workers and process: topic name patterns (one `*` each at most) its
+  // backend may publish to while a request runs; empty: none.
+  std::vector<std::string> publish;
 };
 
 // Parameters of the built-in `uppercase` compute route.

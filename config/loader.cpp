@@ -142,13 +142,18 @@ void read_workers_upstream(yaml_reader& r, const YAML::Node& node, const std::st
            "expected 64 lowercase hex digits (printf %s TOKEN | sha256sum)");
   r.read_unsigned(node, path, "max_concurrency", w.max_concurrency, 1, 100'000);
   r.read_duration(node, path, "heartbeat_timeout", w.heartbeat_timeout, 100ms, 1h);
-  r.read_string_list(node, path, "publish", w.publish);
-  for (std::size_t i = 0; i < w.publish.size(); ++i) {
-    auto sample = w.publish[i];
+}
+
+// `publish`: where a process or the workers may publish while a request runs.
+void read_publish_patterns(yaml_reader& r, const YAML::Node& node, const std::string& path,
+                           std::vector<std::string>& out) {
+  r.read_string_list(node, path, "publish", out);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    auto sample = out[i];
     if (auto star = sample.find('*'); star != std::string::npos) sample.replace(star, 1, "x");
     if (!topic_name::valid(sample))
       r.fail(node["publish"][i], path + ".publish[" + std::to_string(i) + "]",
-             "expected a topic name pattern (at most one `*`), got \"" + w.publish[i] + "\"");
+             "expected a topic name pattern (at most one `*`), got \"" + out[i] + "\"");
   }
 }
 
@@ -196,8 +201,9 @@ void read_upstream_body(yaml_reader& r, const YAML::Node& body, const std::strin
     case upstream_kind::process:
       open = r.open_map(body, path,
                         keys({"command", "args", "env", "cwd", "output", "max_line_bytes",
-                              "kill_grace", "max_concurrent"}));
+                              "kill_grace", "max_concurrent", "publish"}));
       if (open) read_process_upstream(r, body, path, up.process);
+      if (open) read_publish_patterns(r, body, path, up.publish);
       break;
     case upstream_kind::websocket:
       open = r.open_map(body, path,
@@ -216,6 +222,7 @@ void read_upstream_body(yaml_reader& r, const YAML::Node& body, const std::strin
           body, path,
           keys({"token", "token_sha256", "max_concurrency", "heartbeat_timeout", "publish"}));
       if (open) read_workers_upstream(r, body, path, up.workers);
+      if (open) read_publish_patterns(r, body, path, up.publish);
       break;
   }
   if (open) read_supervision(r, body, path, up.supervision);

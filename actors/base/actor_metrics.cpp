@@ -83,9 +83,10 @@ actor_metrics::actor_metrics()
           "sluice_workers_lost_total",
           "Workers that disconnected with jobs in flight or missed their heartbeat, by upstream",
           {"upstream"})),
-      worker_publishes(reg().add_counter_family(
-          "sluice_worker_publishes_total",
-          "Workers' publish frames, by upstream and result (ok, forbidden, refused, failed)",
+      backend_publishes(reg().add_counter_family(
+          "sluice_backend_publishes_total",
+          "Publishes of workers and processes while a request runs, by upstream and result "
+          "(sent, forbidden, refused; failed: sent, then refused by the topic)",
           {"upstream", "result"})) {}
 
 void count_wait(const std::string& upstream, priority level,

@@ -41,9 +41,9 @@ struct actor_metrics {
   // Workers, each by {upstream}.
   metrics::family<metrics::gauge>& workers_connected;
   metrics::family<metrics::gauge>& worker_jobs_queued;
-  metrics::family<metrics::counter>& worker_jobs;       // dispatched to a worker
-  metrics::family<metrics::counter>& workers_lost;      // gone with jobs in flight or silent
-  metrics::family<metrics::counter>& worker_publishes;  // {upstream, result}
+  metrics::family<metrics::counter>& worker_jobs;        // dispatched to a worker
+  metrics::family<metrics::counter>& workers_lost;       // gone with jobs in flight or silent
+  metrics::family<metrics::counter>& backend_publishes;  // {upstream, result}
 
  private:
   actor_metrics();

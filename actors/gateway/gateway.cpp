@@ -53,6 +53,18 @@ class gateway::workers_handler : public transport::connection_handler {
   std::shared_ptr<const gateway_context> ctx_;
 };
 
+// The topic directory comes first: jobs publish through it (process upstreams' publish lines).
+std::shared_ptr<const gateway_context> gateway::make_context(
+    caf::actor_system& system, const config::config& cfg, upstream_runtime runtime,
+    std::shared_ptr<cluster_view> cluster, std::shared_ptr<const security::authenticator> auth) {
+  auto topics = std::make_shared<topic_directory>(system, cfg.topics, cfg.limits.topic_mailbox);
+  runtime.topics = topics.get();
+  return std::make_shared<const gateway_context>(
+      gateway_context{cfg.server.node_name, cfg.limits,
+                      router{system, cfg, runtime, std::move(cluster)}, system.groups().anonymous(),
+                      std::move(topics), std::move(auth), cfg.server.frame_timestamps});
+}
+
 gateway::gateway(caf::actor_system& system, const config::config& cfg, upstream_runtime runtime,
                  std::shared_ptr<const security::authenticator> auth)
     : system_(system),
@@ -60,11 +72,7 @@ gateway::gateway(caf::actor_system& system, const config::config& cfg, upstream_
       cluster_(cfg.cluster.enabled()
                    ? std::make_shared<cluster_view>(cfg.cluster, system.groups().anonymous())
                    : nullptr),
-      ctx_(std::make_shared<const gateway_context>(gateway_context{
-          cfg.server.node_name, cfg.limits, router{system, cfg, runtime, cluster_},
-          system.groups().anonymous(),
-          std::make_shared<topic_directory>(system, cfg.topics, cfg.limits.topic_mailbox),
-          std::move(auth), cfg.server.frame_timestamps})) {
+      ctx_(make_context(system, cfg, runtime, cluster_, std::move(auth))) {
   actor_metrics::get();  // registers the metrics so /metrics lists them from the start
   mailbox_gauge::declare(mailbox_kind::session, cfg.limits.mailbox);
   mailbox_gauge::declare(mailbox_kind::job, job_credit_window);

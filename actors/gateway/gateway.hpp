@@ -61,6 +61,9 @@ class gateway : public transport::connection_handler {
   void stop();
 
  private:
+  static std::shared_ptr<const gateway_context> make_context(
+      caf::actor_system& system, const config::config& cfg, upstream_runtime runtime,
+      std::shared_ptr<cluster_view> cluster, std::shared_ptr<const security::authenticator> auth);
   class workers_handler;
 
   caf::actor_system& system_;

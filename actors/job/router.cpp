@@ -117,7 +117,8 @@ job_start router::start_job(caf::event_based_actor* parent, const config::route_
     case config::upstream_kind::websocket:
       return start({"sluice.websocket_job", websocket_driver(runtime_.websockets), *up});
     case config::upstream_kind::process:
-      return start({"sluice.process_job", process_driver(runtime_.processes), *up});
+      return start(
+          {"sluice.process_job", process_driver(runtime_.processes, runtime_.topics), *up});
     case config::upstream_kind::workers:
       return start({"sluice.worker_job", worker_driver(route.name), *up});
   }

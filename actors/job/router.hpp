@@ -24,6 +24,7 @@ class health_prober;
 namespace sluice::actors {
 
 class cluster_view;
+class topic_directory;
 
 // What jobs of upstream routes use to reach their backends; each must outlive
 // every actor. May be null when no route uses that kind of upstream.
@@ -33,6 +34,7 @@ struct upstream_runtime {
   transport::sse_client* sse = nullptr;
   transport::health_prober* prober = nullptr;  // needed when there is any upstream
   transport::timer_service* timers = nullptr;  // request deadlines; may be null
+  topic_directory* topics = nullptr;  // where process upstreams' publish lines go; may be null
 };
 
 // What start_job did: started `job`, or (no job) answered at once with

@@ -2,14 +2,13 @@
 
 #include "actors/base/actor_metrics.hpp"
 #include "actors/base/strays.hpp"
-#include "actors/errors.hpp"
 #include "actors/job/flow_control.hpp"
 #include "actors/messages.hpp"
+#include "actors/topic/backend_publish.hpp"
 #include "core/json.hpp"
 #include "core/observe/log.hpp"
 #include "core/overloaded.hpp"
 #include "core/secure_random.hpp"
-#include "core/topic_name.hpp"
 #include "protocol/topic_frames.hpp"
 #include "protocol/worker_frames.hpp"
 #include "security/authenticator.hpp"
@@ -123,46 +122,12 @@ void worker_state::on_publish(protocol::worker_publish& msg) {
     return send_error(ec::not_registered, "register before sending job frames", msg.job);
   if (!jobs_.contains(msg.job))
     return send_error(ec::unknown_job, "this worker holds no job with this id", msg.job);
-  const auto& allowed = upstream_->config->workers.publish;
-  if (std::none_of(allowed.begin(), allowed.end(),
-                   [&](const std::string& p) { return topic_name::matches(p, msg.topic); })) {
-    publish_done("forbidden");
-    return send_error(ec::topic_forbidden,
-                      "the upstream \"" + upstream_->config->name + "\" may not publish to \"" +
-                          msg.topic + "\" (see its `publish`)",
-                      msg.job);
-  }
-  if (auto why = ctx_->topics->oversize(msg.data.size()); !why.empty()) {
-    publish_done("refused");
-    return send_error(ec::message_too_large, why, msg.job);
-  }
-  auto found = ctx_->topics->open(msg.topic, topic_directory::scope::cluster);
-  if (!found.topic) {
-    publish_done("refused");
-    return send_error(found.error, found.message, msg.job);
-  }
-  if (found.mailbox->full()) {
-    publish_done("refused");
-    return send_error(ec::overloaded, "the topic's mailbox is full; publish again later", msg.job);
-  }
-  found.mailbox->accepted();
-  auto kind = static_cast<std::uint8_t>(protocol::frames::record_kind::event);
-  self_->request(found.topic, caf::infinite, publish_atom::value, kind, std::move(msg.data))
-      .then(
-          [this, id = msg.id, topic = msg.topic, lease = found.lease](std::uint64_t offset,
-                                                                      std::uint64_t epoch) {
-            publish_done("ok");
-            if (!id.empty()) send(protocol::frames::published(id, topic, offset, epoch));
-          },
-          [this, job = msg.job](caf::error& e) {
-            publish_done("failed");
-            auto failure = publish_failure_of(e);
-            send_error(failure.code, failure.message, job);
-          });
-}
-
-void worker_state::publish_done(const char* result) {
-  actor_metrics::get().worker_publishes.with({upstream_->config->name, result}).inc();
+  backend_publish{*upstream_->config, msg.topic, std::move(msg.data)}.send(
+      self_, *ctx_->topics,
+      [this, id = msg.id, job = msg.job, topic = msg.topic](const backend_publish::outcome& o) {
+        if (!o.ok) return send_error(o.code, o.message, job);
+        if (!id.empty()) send(protocol::frames::published(id, topic, o.offset, o.epoch));
+      });
 }
 
 void worker_state::on_dispatch(caf::actor job, const std::string& route,

@@ -38,7 +38,6 @@ class worker_state {
   // A message for a topic, from a job this worker holds, to a topic its
   // upstream's `publish` patterns allow (and a topic pattern allows).
   void on_publish(protocol::worker_publish& msg);
-  void publish_done(const char* result);  // sluice_worker_publishes_total
   void on_dispatch(caf::actor job, const std::string& route, const std::string& payload);
   void on_job_down(const caf::down_msg& msg);
   void on_heartbeat_check();

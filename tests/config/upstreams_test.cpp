@@ -179,7 +179,7 @@ TEST(LoaderErrors, SupervisionProblems) {
                   "\"ws://h/health\" (https:// is not supported yet)",
                   "8:34: upstreams.p.retries: unknown key (expected one of: kind, "
                   "failure_threshold, backoff, command, args, env, cwd, output, max_line_bytes, "
-                  "kill_grace, max_concurrent)",
+                  "kill_grace, max_concurrent, publish)",
                   "11:34: routes.u.fallback: only a route with an `upstream` has a fallback"));
 }
 
@@ -196,7 +196,7 @@ TEST(Loader, WorkersPublishPatterns) {
   auto cfg = loaded(
       "upstreams:\n  w: {kind: workers, publish: [\"results.*\", \"log\"]}\n"
       "routes: {r: {upstream: w}}\n");
-  EXPECT_THAT(cfg.upstreams.front().workers.publish, ElementsAre("results.*", "log"));
+  EXPECT_THAT(cfg.upstreams.front().publish, ElementsAre("results.*", "log"));
   EXPECT_THAT(errors_of("upstreams:\n  w: {kind: workers, publish: [\"a.*.*\"]}\n"
                         "routes: {r: {upstream: w}}\n"),
               ElementsAre("2:32: upstreams.w.publish[0]: expected a topic name pattern (at most "

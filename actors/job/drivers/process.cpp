@@ -1,7 +1,11 @@
 #include "actors/job/drivers/process.hpp"
 
+#include <simdjson.h>
+
 #include "actors/job/flow_control.hpp"
+#include "actors/topic/backend_publish.hpp"
 #include "actors/upstream/relay.hpp"
+#include "core/observe/log.hpp"
 #include "protocol/server_frames.hpp"
 
 namespace sluice::actors {
@@ -37,8 +41,11 @@ transport::process_spec spec_of(const config::process_upstream_config& p, const 
 
 class process_job final : public job_driver {
  public:
-  process_job(job_shell& job, transport::process_launcher* launcher)
-      : job_(job), spec_(job.attempts()->upstream().process), launcher_(launcher) {}
+  process_job(job_shell& job, transport::process_launcher* launcher, topic_directory* topics)
+      : job_(job),
+        spec_(job.attempts()->upstream().process),
+        launcher_(launcher),
+        topics_(topics) {}
   ~process_job() override {
     if (process_) process_->terminate(spec_.kill_grace);  // a no-op once it has exited
   }
@@ -101,6 +108,7 @@ class process_job final : public job_driver {
   void on_json_line(const std::string& line) {
     auto msg = classify_upstream_json(line);
     const auto& id = job_.request().id;
+    if (msg.name == "publish") return publish(msg.data);
     switch (msg.type) {
       case relayed_message::kind::invalid:
         return job_.fail(
@@ -131,6 +139,29 @@ class process_job final : public job_driver {
                 request_outcome::ok);
   }
 
+  // {"type":"publish","topic":…,"data":…}: no frame for the client, so the
+  // line's credit comes back at once. The process cannot be told of a
+  // refusal: it is logged and counted (backend_publish.hpp).
+  void publish(const std::string& object) {
+    acknowledge_lines(1);
+    thread_local simdjson::dom::parser parser;
+    simdjson::dom::object obj;
+    std::string_view topic;
+    simdjson::dom::element data;
+    const auto& upstream = job_.attempts()->upstream();
+    if (parser.parse(object).get_object().get(obj) || obj["topic"].get_string().get(topic) ||
+        obj["data"].get(data) || topics_ == nullptr) {
+      log::warn("process", "publish_refused",
+                {{"upstream", upstream.name}, {"why", "a publish line needs `topic` and `data`"}});
+      return;
+    }
+    backend_publish{upstream, std::string{topic}, simdjson::minify(data)}.send(
+        job_.self(), *topics_, [name = upstream.name](const backend_publish::outcome& o) {
+          if (!o.ok)
+            log::warn("process", "publish_refused", {{"upstream", name}, {"why", o.message}});
+        });
+  }
+
   void acknowledge_lines(std::uint32_t n) {
     if (process_) process_->acknowledge(n);
   }
@@ -138,6 +169,7 @@ class process_job final : public job_driver {
   job_shell& job_;
   config::process_upstream_config spec_;
   transport::process_launcher* launcher_;
+  topic_directory* topics_;
   slot_ptr slot_;  // max_concurrent; the process holds it too, until it is reaped
   std::shared_ptr<transport::process_handle> process_;
   std::string final_data_;  // json_lines: the process's own final object
@@ -145,8 +177,10 @@ class process_job final : public job_driver {
 
 }  // namespace
 
-driver_factory process_driver(transport::process_launcher* launcher) {
-  return [launcher](job_shell& job) { return std::make_unique<process_job>(job, launcher); };
+driver_factory process_driver(transport::process_launcher* launcher, topic_directory* topics) {
+  return [launcher, topics](job_shell& job) {
+    return std::make_unique<process_job>(job, launcher, topics);
+  };
 }
 
 }  // namespace sluice::actors

@@ -5,6 +5,8 @@
 
 namespace sluice::actors {
 
+class topic_directory;
+
 // Serves one request with one child process of a `process` upstream: the
 // payload goes to its stdin; each stdout line becomes a `progress` frame
 // (`json_lines`: its JSON object travels untouched in `data`, as `progress`,
@@ -17,6 +19,7 @@ namespace sluice::actors {
 // group gets SIGTERM, then SIGKILL after kill_grace. With `max_concurrent` the
 // job first waits for a slot from the upstream's supervisor (the wait counts
 // toward the deadline). A process that cannot start is not retried.
-driver_factory process_driver(transport::process_launcher* launcher);
+// `topics`: where the process's publish lines go (json_lines output); may be null.
+driver_factory process_driver(transport::process_launcher* launcher, topic_directory* topics);
 
 }  // namespace sluice::actors

@@ -2,6 +2,8 @@
 a topic named for the request, where other connections follow it live or replay it later, with
 offsets and history like any topic."""
 
+import os
+import sys
 import unittest
 
 import websockets
@@ -9,6 +11,9 @@ import websockets
 from harness import (Sluice, config_with, connect, error, recv_json, send_json, send_request,
                      until_final)
 from test_topics import subscribe
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "requests"))
+from test_process_upstream import process_config  # noqa: E402
 
 TOPICS = """topics:
   patterns:
@@ -102,7 +107,8 @@ upstreams:
     publish: ["results.*"]
 routes:
   ask: {upstream: pool}
-topics:
+"""
+WORKERS_TOPICS = """topics:
   patterns:
     "results.*": {publish: false}
     "secret.*": {}
@@ -113,7 +119,7 @@ class WorkerPublishes(unittest.IsolatedAsyncioTestCase):
     """A worker publishes to topics while a job runs, where its upstream's `publish` allows."""
 
     async def test_a_worker_publishes_where_its_upstream_allows(self):
-        with Sluice(WORKERS) as server:
+        with Sluice(WORKERS + WORKERS_TOPICS) as server:
             worker = await websockets.connect(f"ws://127.0.0.1:{server.port}/workers")
             await send_json(worker, {"type": "register", "token": "s3cret", "routes": ["ask"]})
             self.assertEqual((await recv_json(worker))["type"], "registered")
@@ -148,11 +154,38 @@ class WorkerPublishes(unittest.IsolatedAsyncioTestCase):
                                                       "data": {"ok": True}})
             metrics = server.metrics()
             self.assertEqual(
-                metrics['sluice_worker_publishes_total{upstream="pool",result="ok"}'], 1)
+                metrics['sluice_backend_publishes_total{upstream="pool",result="sent"}'], 1)
             self.assertEqual(
-                metrics['sluice_worker_publishes_total{upstream="pool",result="forbidden"}'], 1)
+                metrics['sluice_backend_publishes_total{upstream="pool",result="forbidden"}'], 1)
             for ws in (worker, follower, client):
                 await ws.close()
+
+
+    async def test_a_process_publishes_with_json_lines(self):
+        lines = [{"type": "publish", "topic": "results.p", "data": {"n": 1}},
+                 {"type": "publish", "topic": "secret.x", "data": 2},  # not in its `publish`
+                 {"type": "progress", "step": 1}, {"type": "final", "done": True}]
+        script = f"import json\nfor line in {lines!r}:\n    print(json.dumps(line))\n"
+        config = process_config("/usr/bin/python3", ["-c", script], output="json_lines",
+                                extra_upstream='    publish: ["results.*"]\n') + WORKERS_TOPICS
+        with Sluice(config) as server:
+            follower, _ = await connect(server)
+            await subscribe(follower, "results.p")
+            client, _ = await connect(server)
+            await send_request(client, {"type": "request", "id": 1, "route": "run"})
+            # Publish lines make no frame for the client.
+            self.assertEqual(await until_final(client, 1, mid_stream=True), [
+                {"type": "progress", "id": 1, "data": {"type": "progress", "step": 1}},
+                {"type": "final", "id": 1, "exit_code": 0,
+                 "data": {"type": "final", "done": True}}])
+            event = await recv_json(follower)
+            self.assertEqual((event["topic"], event["data"]), ("results.p", {"n": 1}))
+            self.assertEqual(await server.metric_reaches(
+                'sluice_backend_publishes_total{upstream="proc",result="forbidden"}', 1), 1)
+            self.assertEqual(server.metrics()[
+                'sluice_backend_publishes_total{upstream="proc",result="sent"}'], 1)
+            await follower.close()
+            await client.close()
 
 
 if __name__ == "__main__":
