@@ -1,0 +1,147 @@
+// An acknowledged consumer's cursor alone: deliveries, cumulative acks,
+// redelivery after ack_wait, the dead letter after max_deliver, the
+// max_ack_pending bound and resuming; then a randomized comparison with a
+// model that keeps one state per offset and recomputes everything.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+#include <vector>
+
+#include "actors/topic/consumer_cursor.hpp"
+
+namespace sluice::actors {
+namespace {
+
+using namespace std::chrono_literals;
+using clock = consumer_cursor::clock;
+
+std::vector<std::uint64_t> offsets(const std::vector<consumer_cursor::delivery>& d) {
+  std::vector<std::uint64_t> out;
+  for (const auto& x : d) out.push_back(x.offset);
+  return out;
+}
+
+TEST(ConsumerCursor, SendsNewMessagesUpToMaxAckPendingAndAcksFreeRoom) {
+  consumer_cursor c{{30s, 5, 3}};
+  auto t = clock::time_point{} + 1h;
+  EXPECT_EQ(offsets(c.due(10, t)), (std::vector<std::uint64_t>{1, 2, 3}));
+  EXPECT_TRUE(c.due(10, t).empty());  // three out: no room
+  EXPECT_EQ(c.ack(2), consumer_cursor::ack_result::ok);
+  EXPECT_EQ(c.acked(), 2u);
+  EXPECT_EQ(offsets(c.due(10, t)), (std::vector<std::uint64_t>{4, 5}));
+  EXPECT_EQ(c.ack(9), consumer_cursor::ack_result::not_delivered);
+  EXPECT_EQ(c.ack(1), consumer_cursor::ack_result::ok);  // old: nothing changes
+  EXPECT_EQ(c.acked(), 2u);
+}
+
+TEST(ConsumerCursor, UnackedMessagesComeAgainAfterAckWaitThenDie) {
+  consumer_cursor c{{10s, 2, 100}};
+  auto t = clock::time_point{} + 1h;
+  EXPECT_EQ(offsets(c.due(2, t)), (std::vector<std::uint64_t>{1, 2}));
+  c.ack(1);
+  EXPECT_TRUE(c.due(2, t + 9s).empty());
+  auto again = c.due(2, t + 10s);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].offset, 2u);
+  EXPECT_TRUE(again[0].redelivered());
+  EXPECT_TRUE(c.dead(t + 19s).empty());
+  EXPECT_TRUE(c.due(2, t + 25s).empty());  // delivered max_deliver times: no more
+  EXPECT_EQ(c.dead(t + 20s), (std::vector<std::uint64_t>{2}));
+  EXPECT_EQ(c.acked(), 2u);  // dead counts as done
+  EXPECT_EQ(c.pending(), 0u);
+}
+
+TEST(ConsumerCursor, AConsumerResumesAfterItsLastAck) {
+  consumer_cursor c{{30s, 5, 100}, 60};
+  EXPECT_EQ(offsets(c.due(62, clock::now())), (std::vector<std::uint64_t>{61, 62}));
+}
+
+// The model: one state per offset.
+struct model {
+  enum class state { pending, acked, dead };
+  struct entry {
+    state s;
+    clock::time_point sent;
+    std::uint32_t attempts;
+  };
+  std::map<std::uint64_t, entry> sent;  // every offset ever sent
+  std::uint64_t start;
+
+  std::uint64_t next() const { return start + 1 + sent.size(); }
+  std::size_t pending() const {
+    std::size_t n = 0;
+    for (const auto& [o, e] : sent) n += e.s == state::pending;
+    return n;
+  }
+  std::uint64_t floor() const {
+    auto f = start;
+    while (sent.contains(f + 1) && sent.at(f + 1).s != state::pending) ++f;
+    return f;
+  }
+};
+
+TEST(ConsumerCursor, RandomizedAgainstAModel) {
+  std::mt19937 rng{20261126};
+  for (int round = 0; round < 300; ++round) {
+    consumer_cursor::limits l{std::chrono::seconds(1 + rng() % 5),
+                              static_cast<std::uint32_t>(1 + rng() % 3),
+                              static_cast<std::uint32_t>(1 + rng() % 6)};
+    std::uint64_t start = rng() % 3 == 0 ? rng() % 50 : 0;
+    consumer_cursor c{l, start};
+    model m{{}, start};
+    auto now = clock::time_point{} + 1h;
+    std::uint64_t last = start;
+    for (int op = 0; op < 80; ++op) {
+      now += std::chrono::milliseconds(rng() % 3000);
+      last += rng() % 3;
+      switch (rng() % 3) {
+        case 0: {  // due: redeliveries by offset, then new ones within the bound
+          std::vector<consumer_cursor::delivery> expected;
+          for (auto& [o, e] : m.sent)
+            if (e.s == model::state::pending && e.attempts < l.max_deliver &&
+                now >= e.sent + l.ack_wait) {
+              e.sent = now;
+              expected.push_back({o, ++e.attempts});
+            }
+          while (m.next() <= last && m.pending() < l.max_ack_pending) {
+            expected.push_back({m.next(), 1});
+            m.sent.emplace(m.next(), model::entry{model::state::pending, now, 1});
+          }
+          auto got = c.due(last, now);
+          ASSERT_EQ(got.size(), expected.size()) << "round " << round << " op " << op;
+          for (std::size_t i = 0; i < got.size(); ++i) {
+            ASSERT_EQ(got[i].offset, expected[i].offset) << "round " << round;
+            ASSERT_EQ(got[i].attempt, expected[i].attempt) << "round " << round;
+          }
+          break;
+        }
+        case 1: {  // a cumulative ack, sometimes of something never sent
+          std::uint64_t offset = m.start + rng() % (m.sent.size() + 3);
+          bool sent = offset < m.next();
+          ASSERT_EQ(c.ack(offset) == consumer_cursor::ack_result::ok, sent);
+          if (sent)
+            for (auto& [o, e] : m.sent)
+              if (o <= offset && e.s == model::state::pending) e.s = model::state::acked;
+          break;
+        }
+        default: {  // the dead letter
+          std::vector<std::uint64_t> expected;
+          for (auto& [o, e] : m.sent)
+            if (e.s == model::state::pending && e.attempts >= l.max_deliver &&
+                now >= e.sent + l.ack_wait) {
+              e.s = model::state::dead;
+              expected.push_back(o);
+            }
+          ASSERT_EQ(c.dead(now), expected) << "round " << round;
+        }
+      }
+      ASSERT_EQ(c.pending(), m.pending()) << "round " << round;
+      ASSERT_LE(c.pending(), l.max_ack_pending);
+      ASSERT_EQ(c.acked(), m.floor()) << "round " << round << " op " << op;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace sluice::actors
