@@ -1,7 +1,9 @@
 // The YAML pass over the sections this file owns (server, upstreams, routes,
 // limits, log) and the entry points that run every section's reader. Over
 // 400 lines because the upstream kinds' readers (process, websocket, sse,
-// workers) share one section; cluster, security and topics have their own.
+// workers) share one section and routes read their priorities and publish_to
+// beside it, with the entry checks both use; cluster, security and topics
+// have their own files. Moving routes to readers/ is the next split.
 #include "config/loader.hpp"
 
 #include <fstream>
