@@ -155,7 +155,25 @@ struct subscription {
   std::int64_t since = -1;  // deliver from the offset after this; -1: live only
   std::uint64_t epoch = 0;  // the epoch `since` belongs to; 0: not given
   std::uint8_t flags = 0;   // subscribe_own_inbox, subscribe_quietly, subscribe_batched
+  // An acknowledged consumer: its name, and the principal it belongs to.
+  std::string consumer;
+  std::string principal;
+  std::vector<std::string> kinds;  // only messages of these kinds; empty: all
 };
+// Acknowledged consumers (topic/consumers.cpp):
+// session → topic: (link, session, id JSON, offset) the consumer the session
+// attached acknowledged everything up to offset.
+using consumer_ack_atom = caf::atom_constant<caf::atom("c_ack")>;
+// topic → itself: a redelivery or dead letter may be due / the consumers'
+// cursors changed and are to be written (fsync: interval).
+using consumer_tick_atom = caf::atom_constant<caf::atom("c_tick")>;
+using consumer_save_atom = caf::atom_constant<caf::atom("c_save")>;
+// follower topic → owner topic: the stored cursor of (principal, name) →
+// (acked, sent); its new values (principal, name, acked, sent).
+using consumer_load_atom = caf::atom_constant<caf::atom("c_load")>;
+using consumer_store_atom = caf::atom_constant<caf::atom("c_store")>;
+// HTTP API → topic: its consumers as JSON text (bool: with principals).
+using topic_consumers_atom = caf::atom_constant<caf::atom("t_consum")>;
 // anyone → topic: publish (record kind, data) → (offset, epoch), or an error
 // (storage_failed, owner_unavailable: errors.hpp).
 using publish_atom = caf::atom_constant<caf::atom("publish")>;

@@ -189,6 +189,17 @@ struct limits_config {
 enum class slow_subscriber_policy { drop_oldest, disconnect };
 
 // Options of the topics whose names match one pattern.
+// Acknowledged consumers of a topic (subscribe with `consumer` and `ack`).
+struct consumer_config {
+  milliseconds ack_wait{30000};          // unacknowledged this long: sent again
+  std::uint32_t max_deliver = 5;         // deliveries of one message, the first included
+  std::uint32_t max_ack_pending = 1000;  // unacknowledged messages out at once
+  // Where a message goes after its last delivery's ack_wait; empty: it is
+  // dropped (logged and counted).
+  std::string dead_letter;
+  std::size_t max_consumers = 100;  // named consumers one topic keeps
+};
+
 struct topic_rule {
   std::string match = "*";          // `*` matches any run of characters
   std::size_t history_size = 1000;  // messages kept per topic
@@ -205,6 +216,7 @@ struct topic_rule {
   // removed with its history; 0: never. (A topic that holds nothing leaves
   // soon after its last use whatever this says.)
   milliseconds expire_after{0};
+  consumer_config consumers;
 };
 
 enum class fsync_policy { always, interval, never };
@@ -223,14 +235,16 @@ struct topics_config {
                    .history_bytes = 4 * 1024 * 1024,
                    .subscribe = {},
                    .publish = access_list::no_one(),
-                   .expire_after = milliseconds{600000}};
+                   .expire_after = milliseconds{600000},
+                   .consumers = {}};
   // Every authenticated user's user.<sub>: readable by that user only.
   topic_rule user{.match = "user.*",
                   .history_size = 100,
                   .history_bytes = 1024 * 1024,
                   .subscribe = access_list{false, {"owner"}},
                   .publish = access_list::no_one(),
-                  .expire_after = milliseconds{600000}};
+                  .expire_after = milliseconds{600000},
+                  .consumers = {}};
   std::size_t max_inboxes = 100000;  // inboxes at once (not counted in max_topics)
   // Inboxes one principal's client ids may have at once; anonymous clients
   // are counted per address instead. 0: no limit.

@@ -50,8 +50,10 @@ enum class ec : std::uint8_t {
   rate_limited,             // over a rate limit: retry after `retry_after` ms
   overloaded,               // a bounded queue (a topic's mailbox) is full: retry later
   owner_unavailable,        // the topic's owner node was lost with the publish in flight
+  too_many_consumers,       // over a topic's consumers.max_consumers
+  consumer_moved,           // another connection attached the same consumer
 };
-constexpr ec last_ec = ec::owner_unavailable;  // keep it the last one above
+constexpr ec last_ec = ec::consumer_moved;  // keep it the last one above
 
 std::string_view to_string(ec code) noexcept;
 

@@ -1,5 +1,7 @@
 #include "protocol/client_frames.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdint>
 
 #include "core/topic_name.hpp"
@@ -11,6 +13,53 @@ namespace {
 
 using namespace json_input;
 
+constexpr std::string_view kinds_rule =
+    "`kinds` must be a list of 1 to 32 event kinds (strings of 1 to 64 bytes)";
+
+// `kinds`: 1 to max_kinds names of 1 to max_route_bytes bytes.
+bool read_kinds(dom::element el, std::vector<std::string>& out) {
+  constexpr std::size_t max_kinds = 32;
+  dom::array list;
+  if (el.get_array().get(list) || list.size() == 0 || list.size() > max_kinds) return false;
+  for (auto item : list) {
+    std::string_view name;
+    if (item.get_string().get(name) || name.empty() || name.size() > max_route_bytes) return false;
+    out.emplace_back(name);
+  }
+  return true;
+}
+
+bool valid_consumer_name(std::string_view name) {
+  constexpr std::size_t max_bytes = 64;
+  return !name.empty() && name.size() <= max_bytes &&
+         std::all_of(name.begin(), name.end(), [](char c) {
+           return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+         });
+}
+
+// `consumer` and `ack: true` come together: acknowledged consumers are the
+// only named ones.
+client_frame read_consumer(dom::object obj, subscribe msg) {
+  dom::element consumer;
+  dom::element ack_el;
+  bool has_consumer = !obj["consumer"].get(consumer);
+  bool acked = false;
+  if (!obj["ack"].get(ack_el) && ack_el.get_bool().get(acked))
+    return refuse(ec::invalid_frame, "`ack` must be true or false", msg.id);
+  if (!has_consumer && !acked) return msg;
+  std::string_view name;
+  if (!has_consumer || !acked || consumer.get_string().get(name) || !valid_consumer_name(name))
+    return refuse(ec::invalid_frame,
+                  "an acknowledged consumer needs `consumer` (1-64 letters, digits, '_', '-' "
+                  "or '.') and `ack: true`",
+                  msg.id);
+  if (msg.batch || !msg.kinds.empty())
+    return refuse(ec::invalid_frame,
+                  "`batch` and `kinds` are not available to an acknowledged consumer", msg.id);
+  msg.consumer = name;
+  return msg;
+}
+
 client_frame decode_topic(std::string_view type, dom::object obj, std::string id) {
   std::string_view topic;
   if (obj["topic"].get_string().get(topic))
@@ -18,6 +67,12 @@ client_frame decode_topic(std::string_view type, dom::object obj, std::string id
   if (!topic_name::valid(topic))
     return refuse(ec::invalid_topic, std::string{topic_name::rule_text}, id);
   if (type == "unsubscribe") return unsubscribe{std::move(id), std::string{topic}};
+  if (type == "ack") {
+    std::uint64_t offset = 0;
+    if (obj["offset"].get_uint64().get(offset) || offset == 0 || offset > std::uint64_t{INT64_MAX})
+      return refuse(ec::invalid_offset, "ack needs an `offset`: a whole number, 1 or more", id);
+    return ack{std::move(id), std::string{topic}, offset};
+  }
   if (type == "publish") {
     dom::element data;
     if (obj["data"].get(data))
@@ -42,7 +97,10 @@ client_frame decode_topic(std::string_view type, dom::object obj, std::string id
   dom::element batch;
   if (!obj["batch"].get(batch) && batch.get_bool().get(msg.batch))
     return refuse(ec::invalid_frame, "`batch` must be true or false", msg.id);
-  return msg;
+  dom::element kinds;
+  if (!obj["kinds"].get(kinds) && !read_kinds(kinds, msg.kinds))
+    return refuse(ec::invalid_frame, std::string{kinds_rule}, msg.id);
+  return read_consumer(obj, std::move(msg));
 }
 
 // No `type`: the compatibility form {"text": "…"} is a request to the default route.
@@ -52,19 +110,6 @@ client_frame decode_compat(dom::element root, dom::object obj, std::string id) {
     return refuse(ec::invalid_frame, "missing `type` (or `text` for the default route)", id);
   if (!text.is_string()) return refuse(ec::invalid_frame, "`text` must be a string", id);
   return request{std::move(id), {}, simdjson::minify(root), true, priority::normal, {}};
-}
-
-// `kinds`: 1 to max_kinds names of 1 to max_route_bytes bytes.
-bool read_kinds(dom::element el, std::vector<std::string>& out) {
-  constexpr std::size_t max_kinds = 32;
-  dom::array list;
-  if (el.get_array().get(list) || list.size() == 0 || list.size() > max_kinds) return false;
-  for (auto item : list) {
-    std::string_view name;
-    if (item.get_string().get(name) || name.empty() || name.size() > max_route_bytes) return false;
-    out.emplace_back(name);
-  }
-  return true;
 }
 
 client_frame decode_request(dom::object obj, std::string id) {
@@ -93,9 +138,7 @@ client_frame decode_request(dom::object obj, std::string id) {
   }
   dom::element kinds;
   if (!obj["kinds"].get(kinds) && !read_kinds(kinds, msg.kinds))
-    return refuse(ec::invalid_frame,
-                  "`kinds` must be a list of 1 to 32 event kinds (strings of 1 to 64 bytes)",
-                  msg.id);
+    return refuse(ec::invalid_frame, std::string{kinds_rule}, msg.id);
   return msg;
 }
 
@@ -120,7 +163,7 @@ client_frame decode_client_frame(std::string_view text) {
     return refuse(ec::invalid_frame, "`type` must be a string", std::move(id));
 
   if (type == "ping") return ping{std::move(id)};
-  if (type == "subscribe" || type == "unsubscribe" || type == "publish")
+  if (type == "subscribe" || type == "unsubscribe" || type == "publish" || type == "ack")
     return decode_topic(type, obj, std::move(id));
   if (type == "refresh") {
     std::string_view token;

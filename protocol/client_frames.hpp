@@ -40,6 +40,17 @@ struct subscribe {
   std::int64_t since = -1;  // deliver from the offset after this; -1: live only
   std::uint64_t epoch = 0;  // the epoch `since` belongs to; 0: not given
   bool batch = false;       // several events per frame, one per line
+  // An acknowledged consumer (`consumer` with `ack: true`): a durable cursor
+  // the server keeps under this name for the client's principal.
+  std::string consumer;
+  std::vector<std::string> kinds;  // only messages of these kinds; empty: all
+};
+
+// A consumer acknowledges everything up to `offset` of `topic`.
+struct ack {
+  std::string id;
+  std::string topic;
+  std::uint64_t offset = 0;
 };
 
 struct unsubscribe {
@@ -69,7 +80,7 @@ struct invalid {
 };
 
 using client_frame =
-    std::variant<request, cancel, ping, subscribe, unsubscribe, publish, refresh, invalid>;
+    std::variant<request, cancel, ping, subscribe, unsubscribe, publish, refresh, ack, invalid>;
 
 // Decodes one text frame. Never throws: bad input becomes `invalid`.
 client_frame decode_client_frame(std::string_view text);

@@ -25,6 +25,11 @@ enum class record_kind : std::uint8_t {
 // The frame subscribers get for `record` of `topic`.
 std::string topic_message(std::string_view topic, const log_record& record);
 
+// The kind of a topic message (`frame`, as topic_message() rendered it), for
+// subscriptions with `kinds`: a stream frame's `kind`, else its `type`; a
+// published event's data's `kind`, else its `type`, else "event".
+std::string message_kind(std::string_view frame);
+
 // Offsets `from` to `to` (inclusive) will not be delivered: history no longer
 // holds them (`reason` "history"), the subscriber fell behind ("slow"), or
 // the offsets were of an earlier epoch ("epoch").
@@ -35,6 +40,19 @@ std::string gap(std::string_view topic, std::uint64_t epoch, std::uint64_t from,
 std::string subscribed(std::string_view id, std::string_view topic, std::uint64_t epoch,
                        std::uint64_t first, std::uint64_t last);
 std::string unsubscribed(std::string_view id, std::string_view topic);
+
+// Acknowledged consumers: `subscribed` with the consumer's name, the offset
+// it acknowledged last and how many it was sent without acknowledging (those
+// come again first); the answer to an `ack` with an id; a message sent again.
+struct consumer_state {
+  std::string_view name;
+  std::uint64_t acked;
+  std::uint64_t pending;
+};
+std::string consumer_subscribed(std::string_view id, std::string_view topic, std::uint64_t epoch,
+                                std::uint64_t first, std::uint64_t last, consumer_state c);
+std::string acked(std::string_view id, std::string_view topic, consumer_state c);
+std::string redelivered(std::string_view message);
 std::string published(std::string_view id, std::string_view topic, std::uint64_t offset,
                       std::uint64_t epoch);
 

@@ -130,7 +130,10 @@ def http_paths(code, docs):
             if p not in ("/api", "/api/topics/history"):
                 in_code.setdefault(p, path)
     in_code.setdefault("/api/topics/{name}", "transport/http/api_request.cpp")
-    in_code.setdefault("/api/topics/{name}/history", "transport/http/api_request.cpp")
+    # The paths under one topic: the suffixes api_request.cpp looks for.
+    for suffix in re.findall(r'constexpr std::string_view \w+ = "(/[a-z]+)";',
+                             code["transport/http/api_request.cpp"]):
+        in_code.setdefault("/api/topics/{name}" + suffix, "transport/http/api_request.cpp")
     table = section(docs["docs/protocol.md"], "## HTTP on the same port")
     in_docs = {}
     for p in re.findall(r"`(?:GET|POST|HEAD) (/[^ `?]*)", table):

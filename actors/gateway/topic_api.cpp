@@ -86,18 +86,25 @@ void topic_api::handle(transport::api_call call, reply_fn done) {
   if (call.kind == api_kind::topic_history)
     return history_pages::start(system_, found.topic, found.lease, call.topic, call.since,
                                 call.limit, std::move(done));
-  in_actor(system_, [topic = found.topic, lease = found.lease, done = std::move(done)](auto* self) {
-    self->request(topic, patience, topic_info_atom::value)
-        .then(
-            [self, done](std::string& info) {
-              done(json_reply(std::move(info)));
-              self->quit();
-            },
-            [self, done](caf::error&) {
-              done(error_reply(ec::storage_failed, "the topic did not answer"));
-              self->quit();
-            });
-  });
+  // A consumer's principal is shown only to callers with an API key.
+  auto ask = [consumers = call.kind == api_kind::topic_consumers, keyed = call.keyed](
+                 auto* self, const caf::actor& topic) {
+    return consumers ? self->request(topic, patience, topic_consumers_atom::value, keyed)
+                     : self->request(topic, patience, topic_info_atom::value);
+  };
+  in_actor(system_,
+           [topic = found.topic, lease = found.lease, ask, done = std::move(done)](auto* self) {
+             ask(self, topic)
+                 .then(
+                     [self, done](std::string& info) {
+                       done(json_reply(std::move(info)));
+                       self->quit();
+                     },
+                     [self, done](caf::error&) {
+                       done(error_reply(ec::storage_failed, "the topic did not answer"));
+                       self->quit();
+                     });
+           });
 }
 
 void topic_api::publish(transport::api_call call, reply_fn done) {

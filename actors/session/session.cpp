@@ -139,6 +139,7 @@ void session_state::on_client_frame(protocol::client_frame& frame,
                                  // false: it waits for the topic, and is consumed once sent.
                                  [&](publish& f) { return topics_->publish(f, more_to(f)); },
                                  [this](refresh& f) { return on_refresh(f), true; },
+                                 [this](ack& f) { return topics_->ack(f), true; },
                                  [this](invalid& f) { return on_invalid(f), true; },
                              },
                              frame);

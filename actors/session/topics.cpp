@@ -96,12 +96,13 @@ void session_topics::start() {
   if (resumable_) {
     stream_inbox_ = inbox_;
     subscribed_.emplace(inbox_name_, held{inbox_, std::move(inbox_lease_)});
-    send_subscribe(inbox_, {}, params.since, params.epoch, subscribe_own_inbox);
+    send_subscribe(inbox_,
+                   {{}, {}, {}, params.since, params.epoch, subscribe_own_inbox, {}, {}, {}});
   }
   if (user_channel_.empty()) return;
   auto user = topics_.open(user_channel_);
   if (!user.topic) return send_error(user.error, user.message, {});
-  send_subscribe(user.topic, {}, -1, 0, subscribe_quietly);
+  send_subscribe(user.topic, {{}, {}, {}, -1, 0, subscribe_quietly, {}, {}, {}});
   subscribed_.emplace(user_channel_, held{user.topic, std::move(user.lease)});
 }
 
@@ -144,19 +145,53 @@ topic_directory::lookup session_topics::open_for_route(const std::string& name,
 }
 
 void session_topics::subscribe(const protocol::subscribe& msg) {
+  std::optional<std::string> principal;
+  if (!msg.consumer.empty()) {
+    if (topic_name::is_inbox(msg.topic))
+      return send_error(ec::topic_forbidden, "an inbox has no acknowledged consumers", msg.id);
+    if (principal = consumer_owner(msg.id); !principal) return;
+  }
   auto found = allowed(msg.topic, false, msg.id);
   if (!found.topic) return;
   auto topic = found.topic;
   subscribed_.insert_or_assign(msg.topic, held{topic, std::move(found.lease)});
   std::uint8_t flags = topic == inbox_ ? subscribe_own_inbox : 0;
   if (msg.batch) flags |= subscribe_batched;
-  send_subscribe(topic, msg.id, msg.since, msg.epoch, flags);
+  send_subscribe(topic, {{},
+                         {},
+                         msg.id,
+                         msg.since,
+                         msg.epoch,
+                         flags,
+                         msg.consumer,
+                         principal.value_or(std::string{}),
+                         msg.kinds});
 }
 
-void session_topics::send_subscribe(const caf::actor& topic, const std::string& id,
-                                    std::int64_t since, std::uint64_t epoch, std::uint8_t flags) {
-  self_->send(topic, subscribe_atom::value,
-              subscription{link_, caf::actor_cast<caf::actor>(self_), id, since, epoch, flags});
+std::optional<std::string> session_topics::consumer_owner(std::string_view id) {
+  // Tagged by kind, so that no sub, key name and client id share a cursor.
+  if (!who_.subject.empty()) return "sub:" + who_.subject;
+  if (!who_.key_name.empty()) return "key:" + who_.key_name;
+  if (resumable_) return "client:" + link_->params().client_id;
+  send_error(ec::forbidden,
+             "an acknowledged consumer belongs to a principal: authenticate, or connect with "
+             "?client_id=",
+             id);
+  return std::nullopt;
+}
+
+void session_topics::send_subscribe(const caf::actor& topic, subscription s) {
+  s.link = link_;
+  s.session = caf::actor_cast<caf::actor>(self_);
+  self_->send(topic, subscribe_atom::value, std::move(s));
+}
+
+void session_topics::ack(const protocol::ack& msg) {
+  auto it = subscribed_.find(msg.topic);
+  if (it == subscribed_.end())
+    return send_error(ec::not_subscribed, "not subscribed to " + msg.topic, msg.id);
+  self_->send(it->second.topic, consumer_ack_atom::value, link_, caf::actor_cast<caf::actor>(self_),
+              msg.id, msg.offset);
 }
 
 void session_topics::unsubscribe(const protocol::unsubscribe& msg) {

@@ -5,6 +5,7 @@
 #include <functional>
 #include <list>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -55,6 +56,8 @@ class session_topics {
   const std::string& user_channel() const { return user_channel_; }
   void subscribe(const protocol::subscribe& msg);
   void unsubscribe(const protocol::unsubscribe& msg);
+  // An acknowledged consumer's ack, to the topic it subscribed to.
+  void ack(const protocol::ack& msg);
   // False when the publish waits for its topic's mailbox (limits.topic_mailbox):
   // its frame is consumed (credited to the connection) once it is sent.
   // `more`: the next publish of this batch goes to the same topic.
@@ -81,8 +84,11 @@ class session_topics {
   // The topic `name` if this client may subscribe to it (or publish to it),
   // else nothing, after an error frame.
   topic_directory::lookup allowed(const std::string& name, bool publishing, std::string_view id);
-  void send_subscribe(const caf::actor& topic, const std::string& id, std::int64_t since,
-                      std::uint64_t epoch, std::uint8_t flags);
+  void send_subscribe(const caf::actor& topic, subscription s);
+  // Whose an acknowledged consumer is: the client's principal, else its
+  // client id (claimed with its credential). Nothing, after an error frame,
+  // for a client with neither.
+  std::optional<std::string> consumer_owner(std::string_view id);
   void send_error(ec code, std::string_view message, std::string_view id);
   enum class sent { done, must_wait };
   sent publish_now(protocol::publish& msg, bool more);

@@ -55,9 +55,12 @@ void topic_state::send_messages(subscriber_set::key who, subscriber& s, std::uin
       wait_for_writable(s);
       break;
     }
-    if (!s.batched || o == until) {
-      s.link->send(frame_at(o));  // the one rendering, shared by every queue
-      ++sent;
+    if (!s.batched || o == until || s.kinds) {
+      const auto& frame = frame_at(o);
+      if (passes(s, frame)) {
+        s.link->send(frame);  // the one rendering, shared by every queue
+        ++sent;
+      }
       ++o;
       continue;
     }
@@ -69,6 +72,12 @@ void topic_state::send_messages(subscriber_set::key who, subscriber& s, std::uin
     o = chunk.next;
   }
   topic_metrics::get().delivered.inc(static_cast<double>(sent));
+}
+
+bool topic_state::passes(const subscriber& s, const protocol::shared_frame& frame) const {
+  if (!s.kinds || s.kinds->passes(protocol::frames::message_kind(*frame))) return true;
+  topic_metrics::get().filtered.inc();
+  return false;
 }
 
 void topic_state::close_slow(subscriber& s) {

@@ -188,14 +188,16 @@ topic_directory::lookup topic_directory::start_own_inbox(own_inbox_map::iterator
   auto it = spawn_locked(own->first, rule, scope::node);
   own_inboxes_.erase(own);
   if (auto session = caf::actor_cast<caf::actor>(owner.session))
-    caf::anon_send(
-        it->second.actor, subscribe_atom::value,
-        subscription{std::move(owner.link),
-                     session,
-                     {},
-                     -1,
-                     0,
-                     static_cast<std::uint8_t>(subscribe_own_inbox | subscribe_quietly)});
+    caf::anon_send(it->second.actor, subscribe_atom::value,
+                   subscription{std::move(owner.link),
+                                session,
+                                {},
+                                -1,
+                                0,
+                                static_cast<std::uint8_t>(subscribe_own_inbox | subscribe_quietly),
+                                {},
+                                {},
+                                {}});
   auto found = leased_locked(it);
   found.created = true;
   return found;

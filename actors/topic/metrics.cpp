@@ -32,6 +32,9 @@ topic_metrics::topic_metrics()
                                   "Messages published to topics (each got an offset)")),
       delivered(reg().add_counter("sluice_topic_messages_delivered_total",
                                   "Topic messages queued to subscribers (replays included)")),
+      filtered(reg().add_counter(
+          "sluice_topic_messages_filtered_total",
+          "Topic messages not sent to a subscriber because its `kinds` did not name their kind")),
       gaps(reg().add_counter_family("sluice_topic_gaps_total",
                                     "Gap frames sent, by reason (history, slow, epoch)",
                                     {"reason"})),
@@ -67,7 +70,22 @@ topic_metrics::topic_metrics()
                                    "Unreadable topic logs set aside at start")),
       log_errors(reg().add_counter("sluice_topic_log_errors_total",
                                    "Appends or syncs of topic logs that failed")),
-      log_syncs(
-          reg().add_counter("sluice_topic_log_syncs_total", "fdatasync calls on topic logs")) {}
+      log_syncs(reg().add_counter("sluice_topic_log_syncs_total", "fdatasync calls on topic logs")),
+      consumers_attached(reg().add_gauge("sluice_consumers_attached",
+                                         "Acknowledged consumers with a connection attached")),
+      consumer_acks(reg().add_counter("sluice_consumer_acks_total",
+                                      "Ack frames of acknowledged consumers that were accepted")),
+      consumer_redeliveries(
+          reg().add_counter("sluice_consumer_redeliveries_total",
+                            "Messages sent again to an acknowledged consumer (redelivered: true)")),
+      consumer_dead_letters(reg().add_counter_family(
+          "sluice_consumer_dead_letters_total",
+          "Messages given up after max_deliver deliveries, by result (sent: to the "
+          "dead-letter topic; dropped: none configured, or history no longer held it; "
+          "failed: the dead-letter topic refused it)",
+          {"result"})),
+      consumer_skipped(reg().add_counter(
+          "sluice_consumer_skipped_total",
+          "Unacknowledged messages of consumers that history let go before they were acked")) {}
 
 }  // namespace sluice::actors

@@ -20,6 +20,7 @@ struct topic_metrics {
   metrics::gauge& subscriptions;
   metrics::counter& published;                     // messages given an offset
   metrics::counter& delivered;                     // event frames queued to subscribers
+  metrics::counter& filtered;                      // messages a subscription's `kinds` kept from it
   metrics::family<metrics::counter>& gaps;         // {reason}: gap frames sent
   metrics::counter& slow_disconnects;              // subscribers closed by policy `disconnect`
   metrics::family<metrics::counter>& expired;      // {kind}: topics removed after their expiry
@@ -32,6 +33,12 @@ struct topic_metrics {
   metrics::counter& log_resets;           // unreadable logs set aside at start
   metrics::counter& log_errors;           // appends or syncs that failed
   metrics::counter& log_syncs;
+  // Acknowledged consumers (consumers.cpp).
+  metrics::gauge& consumers_attached;       // consumers with a connection now
+  metrics::counter& consumer_acks;          // ack frames that moved or kept a cursor
+  metrics::counter& consumer_redeliveries;  // messages sent again (redelivered: true)
+  metrics::family<metrics::counter>& consumer_dead_letters;  // {result}: sent, dropped, failed
+  metrics::counter& consumer_skipped;  // unacknowledged messages history let go
 
  private:
   topic_metrics();

@@ -50,7 +50,10 @@ caf::behavior topic_state::make_behavior(std::string topic, config::topic_rule r
   cursors_ = subscriber_set{
       {rule_.max_lag, rule_.slow_subscriber == config::slow_subscriber_policy::disconnect}};
   epoch_ = static_cast<std::uint64_t>(unix_ms());
-  if (store_->has_storage() && store_->open(epoch_)) load_claim();
+  if (store_->has_storage() && store_->open(epoch_)) {
+    load_claim();
+    load_consumers();
+  }
   self_->set_down_handler([this](caf::down_msg& msg) {
     if (replica_down(msg)) return;
     // Subscribers are keyed by their (local) session's actor id; a down
@@ -58,11 +61,35 @@ caf::behavior topic_state::make_behavior(std::string topic, config::topic_rule r
     // dropped a moment before): only the subscriber's own session ends it.
     auto it = subscribers_.find(msg.source.id());
     if (it != subscribers_.end() && it->second.session.address() == msg.source) remove(it->first);
+    auto held = consumer_of(msg.source.id());
+    if ((held && held->session.address() == msg.source) || attaching_.contains(msg.source.id()))
+      detach_consumer(msg.source.id());
   });
   touch();
   main_behavior_ = {
       [this](subscribe_atom, const subscription& s) {
-        on_subscribe(s.link, s.session, s.id, s.since, s.epoch, s.flags);
+        if (!s.consumer.empty()) return on_consume(s);
+        detach_consumer(s.session.id());
+        on_subscribe(s);
+      },
+      [this](consumer_ack_atom, const link_ptr& link, const caf::actor& session,
+             const std::string& id,
+             std::uint64_t offset) { on_consumer_ack(link, session, id, offset); },
+      [this](consumer_tick_atom) { on_consumer_tick(); },
+      [this](consumer_save_atom) { save_consumers(); },
+      [this](consumer_load_atom, const std::string& principal, const std::string& name) {
+        return on_consumer_load(principal, name);
+      },
+      [this](consumer_store_atom, const std::string& principal, const std::string& name,
+             std::uint64_t acked, std::uint64_t sent) {
+        // A cursor live here but detached is older than the one reported.
+        auto key = consumer_records::key(principal, name);
+        if (auto it = consumers_.find(key); it != consumers_.end() && !it->second.session)
+          consumers_.erase(it);
+        store_record({principal, name, acked, sent});
+      },
+      [this](topic_consumers_atom, bool with_principals) {
+        return consumers_json(with_principals);
       },
       [this](unsubscribe_atom, const link_ptr& link, const caf::actor& session,
              const std::string& id) { on_unsubscribe(link, session, id); },
@@ -109,9 +136,13 @@ caf::behavior topic_state::make_behavior(std::string topic, config::topic_rule r
   return holding_ ? resolving_behavior() : main_behavior_;
 }
 
-void topic_state::on_subscribe(const link_ptr& link, const caf::actor& session,
-                               const std::string& id, std::int64_t since, std::uint64_t epoch,
-                               std::uint8_t flags) {
+void topic_state::on_subscribe(const subscription& sub) {
+  const auto& link = sub.link;
+  const auto& session = sub.session;
+  const auto& id = sub.id;
+  auto since = sub.since;
+  auto epoch = sub.epoch;
+  auto flags = sub.flags;
   auto& h = store_->history();
   h.expire(unix_ms());
   touch();
@@ -128,16 +159,20 @@ void topic_state::on_subscribe(const link_ptr& link, const caf::actor& session,
     since = -1;  // an inbox must not stay unsubscribed: live from now on, after the error
   }
   auto who = session.id();
-  if (subscribers_.emplace(who, subscriber{session, link}).second) {
+  if (subscribers_.emplace(who, subscriber{session, link, false, false, nullptr}).second) {
     self_->monitor(session);
     topic_metrics::get().subscriptions.inc();
   }
   if ((flags & subscribe_quietly) == 0)
     link->send(std::make_shared<const std::string>(
         protocol::frames::subscribed(id, topic_, epoch_, h.first(), h.last())));
+  auto& s = subscribers_[who];
+  s.awaiting_writable = false;
+  s.batched = (flags & subscribe_batched) != 0;
+  s.kinds = sub.kinds.empty() ? nullptr : std::make_shared<const kind_filter>(sub.kinds);
   std::uint64_t next = h.last() + 1;
   if (since < 0) {
-    if (rule_.retain_last && h.newest() != nullptr) {
+    if (rule_.retain_last && h.newest() != nullptr && passes(s, h.newest()->frame)) {
       link->send(h.newest()->frame);
       topic_metrics::get().delivered.inc();
     }
@@ -147,15 +182,16 @@ void topic_state::on_subscribe(const link_ptr& link, const caf::actor& session,
   } else {
     next = static_cast<std::uint64_t>(since) + 1;
   }
-  auto& s = subscribers_[who];
-  s.awaiting_writable = false;
-  s.batched = (flags & subscribe_batched) != 0;
   cursors_.subscribe(who, next, h.last(), subscriber_credit, held(), instructions_);
   carry_out(instructions_);
 }
 
 void topic_state::on_unsubscribe(const link_ptr& link, const caf::actor& session,
                                  const std::string& id) {
+  if (detach_consumer(session.id())) {
+    link->send(std::make_shared<const std::string>(protocol::frames::unsubscribed(id, topic_)));
+    return;
+  }
   if (!subscribers_.count(session.id())) {  // e.g. its subscribe was refused
     actor_metrics::get().count_error(ec::not_subscribed);
     link->send(std::make_shared<const std::string>(
@@ -184,6 +220,11 @@ std::optional<std::uint64_t> topic_state::on_publish(std::uint8_t kind, std::str
 }
 
 void topic_state::on_writable(const caf::actor& session) {
+  if (auto* c = consumer_of(session.id())) {
+    c->awaiting_writable = false;
+    pump(*c);
+    arm_consumer_tick();
+  }
   auto it = subscribers_.find(session.id());
   if (it == subscribers_.end()) return;
   it->second.awaiting_writable = false;
@@ -220,6 +261,7 @@ void topic_state::on_fan_out() {
   m.fanout_batch.observe(static_cast<double>(unsent_.size()));
   cursors_.appended(held(), instructions_);
   carry_out(instructions_);
+  pump_consumers();  // before unsent_ goes: frame_at() may still need it
   unsent_.clear();
   std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
   m.fanout_seconds.observe(took.count());
@@ -271,6 +313,7 @@ std::string topic_state::info_json() const {
       .num("last", num(h.last()))
       .num("retained", num(h.size()))
       .num("subscribers", num(subscribers_.size()))
+      .num("consumers", num(std::max(records_.size(), consumers_.size())))
       .boolean("persistent", store_->persistent());
   if (cluster_) out.str("owner", owner_node_).num("followers", num(followers_.size()));
   return out.finish();
@@ -286,7 +329,9 @@ void topic_state::remove(subscriber_set::key who) {
 void topic_state::touch() {
   last_used_ = std::chrono::steady_clock::now();
   auto wait = expiry();
-  if (wait.count() <= 0 || expire_check_pending_ || !subscribers_.empty()) return;
+  if (wait.count() <= 0 || expire_check_pending_ || !subscribers_.empty() ||
+      !consumer_keys_.empty())
+    return;
   expire_check_pending_ = true;
   self_->delayed_send(self_, wait, expire_atom::value);
 }
@@ -304,7 +349,7 @@ void topic_state::on_expire_check() {
   expire_check_pending_ = false;
   // The last subscriber to leave arms the next check; other nodes following
   // an owned inbox keep it.
-  if (!subscribers_.empty() || !followers_.empty()) return;
+  if (!subscribers_.empty() || !consumer_keys_.empty() || !followers_.empty()) return;
   auto idle = std::chrono::steady_clock::now() - last_used_;
   auto dir = directory_.lock();
   auto expire_after = expiry();
@@ -323,6 +368,7 @@ void topic_state::on_expire_check() {
   if (store_->persistent()) {
     store_->erase();  // its history goes too
     remove_claim_file();
+    remove_consumers_file();
   }
   self_->quit();
 }

@@ -14,6 +14,9 @@
 #include <vector>
 
 #include "actors/cluster/view.hpp"
+#include "actors/job/kind_filter.hpp"
+#include "actors/topic/consumer_cursor.hpp"
+#include "actors/topic/consumer_records.hpp"
 #include "actors/topic/directory.hpp"
 #include "actors/topic/multi_event_frames.hpp"
 #include "actors/topic/replica/ack_quorum.hpp"
@@ -61,13 +64,13 @@ class topic_state {
     caf::actor session;
     link_ptr link;
     bool awaiting_writable = false;
-    bool batched = false;  // several events per frame (subscribe_batched)
+    bool batched = false;   // several events per frame (subscribe_batched)
+    kind_filter_ptr kinds;  // only messages of these kinds (subscribe `kinds`); null: all
   };
   using subscriber_map = std::unordered_map<subscriber_set::key, subscriber>;
 
   // `flags`: subscribe_own_inbox, subscribe_quietly (messages.hpp).
-  void on_subscribe(const link_ptr& link, const caf::actor& session, const std::string& id,
-                    std::int64_t since, std::uint64_t epoch, std::uint8_t flags);
+  void on_subscribe(const subscription& s);
   void on_unsubscribe(const link_ptr& link, const caf::actor& session, const std::string& id);
   // The offset `data` was stored at; nothing when it could not be stored.
   std::optional<std::uint64_t> on_publish(std::uint8_t kind, std::string data);
@@ -85,6 +88,43 @@ class topic_state {
   // The part of the history a page asks for, or error invalid_offset.
   caf::result<history_part> on_history_part(history_query q);
   std::string info_json() const;
+
+  // Acknowledged consumers (consumers.cpp): named, durable cursors, one
+  // connection attached to each at a time. The owner keeps their records
+  // (and writes them next to the log); the node a consumer is attached to
+  // delivers, redelivers and dead-letters, and stores each change at the owner.
+  struct consumer {
+    std::string principal;
+    std::string name;
+    consumer_cursor cursor;
+    caf::actor session;  // none while detached
+    link_ptr link;
+    bool awaiting_writable = false;
+  };
+  void on_consume(const subscription& s);
+  void attach(const subscription& s, consumer_record stored);
+  void on_consumer_ack(const link_ptr& link, const caf::actor& session, const std::string& id,
+                       std::uint64_t offset);
+  // Detaches the consumer `who` (a session) holds, if any; true if it did.
+  bool detach_consumer(subscriber_set::key who);
+  consumer* consumer_of(subscriber_set::key who);
+  consumer_cursor::limits consumer_limits() const;
+  // Sends what the consumer is due while its connection has room.
+  void pump(consumer& c);
+  void pump_consumers();
+  void send_to_consumer(consumer& c, const consumer_cursor::delivery& d);
+  void on_consumer_tick();
+  void arm_consumer_tick();
+  void dead_letter(const consumer& c, const std::vector<std::uint64_t>& offsets);
+  // The consumer's cursor changed: its record goes to the owner.
+  void keep(const consumer& c);
+  void store_record(consumer_record r);
+  caf::result<std::uint64_t, std::uint64_t, bool> on_consumer_load(const std::string& principal,
+                                                                   const std::string& name);
+  void save_consumers();
+  void load_consumers();
+  void remove_consumers_file();
+  std::string consumers_json(bool with_principals) const;
 
   std::shared_ptr<history_budget::account> open_budget_account();
   // `message` was appended. Subscribers get it with everything else appended
@@ -104,6 +144,9 @@ class topic_state {
   void carry_out(subscriber_set::instructions& out);
   void send_messages(subscriber_set::key who, subscriber& s, std::uint64_t from,
                      std::uint64_t until);
+  // Whether the subscriber's `kinds` let the message at `offset` through
+  // (those that do not are counted and skipped).
+  bool passes(const subscriber& s, const protocol::shared_frame& frame) const;
   void close_slow(subscriber& s);
   void wait_for_writable(subscriber& s);
   void send_gap(const link_ptr& link, std::uint64_t from, std::uint64_t to,
@@ -225,6 +268,14 @@ class topic_state {
   // The digest of the inbox's resume credential; sealed_claim for a session's
   // own inbox, which nobody can claim; empty: unclaimed.
   std::string claim_;
+  // Acknowledged consumers: live cursors by consumer_records::key, which
+  // session holds which, and (at the owner) every consumer's stored record.
+  std::map<std::string, consumer> consumers_;
+  std::unordered_map<subscriber_set::key, std::string> consumer_keys_;
+  std::unordered_map<subscriber_set::key, caf::actor> attaching_;  // waiting for the owner
+  consumer_records records_;
+  std::optional<std::chrono::steady_clock::time_point> consumer_tick_at_;
+  bool consumers_save_armed_ = false;
 };
 
 // How many messages a subscriber is handed at a time: its connection is

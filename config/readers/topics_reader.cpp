@@ -22,11 +22,29 @@ void read_history(yaml_reader& r, const YAML::Node& node, const std::string& pat
   r.read_size(history, hpath, "bytes", rule.history_bytes, 0, 1ULL << 40);
 }
 
+void read_consumers(yaml_reader& r, const YAML::Node& node, const std::string& path,
+                    consumer_config& c) {
+  auto cpath = path + ".consumers";
+  if (!r.open_map(node, cpath,
+                  {"ack_wait", "max_deliver", "max_ack_pending", "dead_letter", "max_consumers"}))
+    return;
+  r.read_duration(node, cpath, "ack_wait", c.ack_wait, 10ms, 24h);
+  r.read_unsigned(node, cpath, "max_deliver", c.max_deliver, 1, 1000);
+  r.read_unsigned(node, cpath, "max_ack_pending", c.max_ack_pending, 1, 100'000);
+  r.read_unsigned(node, cpath, "max_consumers", c.max_consumers, 1, 100'000);
+  r.read_string(node, cpath, "dead_letter", c.dead_letter);
+  if (!c.dead_letter.empty() &&
+      (!topic_name::valid(c.dead_letter) || topic_name::is_inbox(c.dead_letter)))
+    r.fail(node["dead_letter"], cpath + ".dead_letter",
+           "a dead-letter topic is a topic name (not an inbox): " +
+               std::string{topic_name::rule_text});
+}
+
 void read_rule(yaml_reader& r, const YAML::Node& node, const std::string& path, topic_rule& rule) {
   if (node.IsNull()) return;  // `"*":` with nothing under it: every default
   if (!r.open_map(node, path,
                   {"history", "subscribe", "publish", "retain_last", "slow_subscriber", "max_lag",
-                   "expire_after"}))
+                   "expire_after", "consumers"}))
     return;
   read_history(r, node, path, rule);
   bool one_star = std::count(rule.match.begin(), rule.match.end(), '*') == 1;
@@ -37,6 +55,23 @@ void read_rule(yaml_reader& r, const YAML::Node& node, const std::string& path, 
     rule.slow_subscriber = static_cast<slow_subscriber_policy>(*v);
   r.read_unsigned(node, path, "max_lag", rule.max_lag, 1, max_history);
   r.read_duration(node, path, "expire_after", rule.expire_after, 0ms, 24h * 365);
+  read_consumers(r, node["consumers"], path, rule.consumers);
+}
+
+// A dead-letter topic must be one a pattern allows (and not one whose own
+// dead letters would come back to it).
+void check_dead_letters(yaml_reader& r, const YAML::Node& patterns, const topics_config& t) {
+  for (const auto& rule : t.rules) {
+    const auto& target = rule.consumers.dead_letter;
+    if (target.empty()) continue;
+    const auto* found = t.find_rule(target);
+    auto node = patterns[rule.match]["consumers"]["dead_letter"];
+    auto path = "topics.patterns." + rule.match + ".consumers.dead_letter";
+    if (found == nullptr)
+      r.fail(node, path, "no pattern allows the dead-letter topic \"" + target + "\"");
+    else if (found == &rule)
+      r.fail(node, path, "a topic's dead letters cannot go to a topic of the same pattern");
+  }
 }
 
 void read_patterns(yaml_reader& r, const YAML::Node& node, topics_config& t) {
@@ -58,6 +93,7 @@ void read_patterns(yaml_reader& r, const YAML::Node& node, topics_config& t) {
     read_rule(r, kv.second, path, rule);
     t.rules.push_back(std::move(rule));
   }
+  check_dead_letters(r, node, t);
 }
 
 void read_storage(yaml_reader& r, const YAML::Node& node, storage_config& s) {

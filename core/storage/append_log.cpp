@@ -241,6 +241,10 @@ std::string topic_claim_path(const std::string& directory, const std::string& to
   return (std::filesystem::path{directory} / (topic + ".claim")).string();
 }
 
+std::string topic_consumers_path(const std::string& directory, const std::string& topic) {
+  return (std::filesystem::path{directory} / (topic + ".consumers")).string();
+}
+
 std::vector<std::string> logged_topics(const std::string& directory) {
   std::vector<std::string> out;
   std::error_code ec;

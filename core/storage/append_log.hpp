@@ -69,6 +69,9 @@ std::string topic_log_path(const std::string& directory, const std::string& topi
 // The file name of an inbox's claim (the digest of its resume credential).
 std::string topic_claim_path(const std::string& directory, const std::string& topic);
 
+// The file name of a topic's acknowledged consumers (their cursors).
+std::string topic_consumers_path(const std::string& directory, const std::string& topic);
+
 // The topics that have a log in `directory`.
 std::vector<std::string> logged_topics(const std::string& directory);
 

@@ -71,6 +71,44 @@ TEST(LoaderErrors, TopicProblems) {
                           HasSubstr("7:20: topics.storage.fsync:")));
 }
 
+TEST(Loader, AcknowledgedConsumersOfAPattern) {
+  auto cfg = loaded(R"(
+routes: {up: {kind: uppercase}}
+topics:
+  patterns:
+    "jobs.*": {consumers: {ack_wait: 2s, max_deliver: 3, max_ack_pending: 10,
+                           dead_letter: dead.jobs, max_consumers: 4}}
+    "dead.*": {}
+)");
+  const auto& c = cfg.topics.find_rule("jobs.a")->consumers;
+  EXPECT_EQ(c.ack_wait, std::chrono::seconds(2));
+  EXPECT_EQ(c.max_deliver, 3u);
+  EXPECT_EQ(c.max_ack_pending, 10u);
+  EXPECT_EQ(c.dead_letter, "dead.jobs");
+  EXPECT_EQ(c.max_consumers, 4u);
+  const auto& defaults = cfg.topics.find_rule("dead.x")->consumers;
+  EXPECT_EQ(defaults.ack_wait, std::chrono::seconds(30));
+  EXPECT_EQ(defaults.max_deliver, 5u);
+  EXPECT_EQ(defaults.dead_letter, "");
+}
+
+TEST(LoaderErrors, ConsumerProblems) {
+  EXPECT_THAT(errors_of("routes: {up: {kind: uppercase}}\n"
+                        "topics:\n"
+                        "  patterns:\n"
+                        "    \"a.*\": {consumers: {max_deliver: 0, dead_letter: nowhere}}\n"
+                        "    \"b.*\": {consumers: {dead_letter: b.dead}}\n"
+                        "    \"c.*\": {consumers: {dead_letter: inbox.x, acks: 1}}\n"),
+              ElementsAre(HasSubstr("4:38: topics.patterns.a.*.consumers.max_deliver:"),
+                          HasSubstr("6:47: topics.patterns.c.*.consumers.acks: unknown key"),
+                          HasSubstr("6:38: topics.patterns.c.*.consumers.dead_letter: a "
+                                    "dead-letter topic is a topic name (not an inbox)"),
+                          HasSubstr("4:54: topics.patterns.a.*.consumers.dead_letter: no "
+                                    "pattern allows the dead-letter topic \"nowhere\""),
+                          HasSubstr("5:38: topics.patterns.b.*.consumers.dead_letter: a topic's "
+                                    "dead letters cannot go to a topic of the same pattern")));
+}
+
 TEST(Loader, ClusterNodeWithPeers) {
   setenv("SLUICE_TEST_CLUSTER_SECRET", "0123456789abcdef-secret", 1);
   auto cfg = loaded(

@@ -160,6 +160,36 @@ TEST(DecodeTopics, PublishAndUnsubscribe) {
   EXPECT_EQ(u.topic, "t");
 }
 
+TEST(DecodeTopics, AcknowledgedConsumersAndTheirAcks) {
+  auto c = as<subscribe>(
+      R"({"type":"subscribe","topic":"jobs.a","consumer":"billing-1.x_y","ack":true})");
+  EXPECT_EQ(c.consumer, "billing-1.x_y");
+  EXPECT_EQ(as<subscribe>(R"({"type":"subscribe","topic":"t","ack":false})").consumer, "");
+  auto a = as<ack>(R"({"type":"ack","id":4,"topic":"jobs.a","offset":60})");
+  EXPECT_EQ(a.id, "4");
+  EXPECT_EQ(a.topic, "jobs.a");
+  EXPECT_EQ(a.offset, 60u);
+  auto code_of = [](std::string_view frame) {
+    return std::string{to_string(as<invalid>(frame).code)};
+  };
+  EXPECT_EQ(code_of(R"({"type":"subscribe","topic":"t","consumer":"c"})"), "invalid_frame");
+  EXPECT_EQ(code_of(R"({"type":"subscribe","topic":"t","ack":true})"), "invalid_frame");
+  EXPECT_EQ(code_of(R"({"type":"subscribe","topic":"t","consumer":"a b","ack":true})"),
+            "invalid_frame");
+  EXPECT_EQ(code_of(R"({"type":"subscribe","topic":"t","consumer":"","ack":true})"),
+            "invalid_frame");
+  EXPECT_EQ(code_of(R"({"type":"subscribe","topic":"t","consumer":7,"ack":true})"),
+            "invalid_frame");
+  EXPECT_EQ(code_of(R"({"type":"subscribe","topic":"t","consumer":"c","ack":1})"), "invalid_frame");
+  EXPECT_EQ(code_of(R"({"type":"subscribe","topic":"t","consumer":"c","ack":true,"batch":true})"),
+            "invalid_frame");
+  EXPECT_EQ(code_of(R"({"type":"ack","topic":"t"})"), "invalid_offset");
+  EXPECT_EQ(code_of(R"({"type":"ack","topic":"t","offset":0})"), "invalid_offset");
+  EXPECT_EQ(code_of(R"({"type":"ack","topic":"t","offset":-3})"), "invalid_offset");
+  EXPECT_EQ(code_of(R"({"type":"ack","topic":"t","offset":"5"})"), "invalid_offset");
+  EXPECT_EQ(code_of(R"({"type":"ack","offset":5})"), "invalid_frame");
+}
+
 TEST(DecodeTopics, BadTopicFrames) {
   auto code_of = [](std::string_view frame) {
     return std::string{to_string(as<invalid>(frame).code)};

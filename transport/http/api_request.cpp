@@ -92,14 +92,21 @@ std::variant<api_call, http_reply> parse_api_request(std::string_view method,
     return http_error(404, to_string(ec::not_found), "no such path: " + std::string{path});
   auto rest = path.substr(topics.size() + 1);
   constexpr std::string_view history = "/history";
-  bool wants_history = rest.ends_with(history);
-  auto name = wants_history ? rest.substr(0, rest.size() - history.size()) : rest;
+  constexpr std::string_view consumers = "/consumers";
+  api_call call;
+  call.kind = api_kind::topic_info;
+  auto name = rest;
+  if (rest.ends_with(history)) {
+    call.kind = api_kind::topic_history;
+    name.remove_suffix(history.size());
+  } else if (rest.ends_with(consumers)) {
+    call.kind = api_kind::topic_consumers;
+    name.remove_suffix(consumers.size());
+  }
   if (!topic_name::valid(name))
     return bad(ec::invalid_topic, "no valid topic name in " + std::string{path});
   if (method != "GET") return wrong_method(method, path, "GET");
-  if (wants_history) return parse_history(std::string{name}, query);
-  api_call call;
-  call.kind = api_kind::topic_info;
+  if (call.kind == api_kind::topic_history) return parse_history(std::string{name}, query);
   call.topic = name;
   return call;
 }

@@ -17,11 +17,12 @@ constexpr std::uint64_t default_history_limit = 100;
 constexpr std::uint64_t max_history_limit = 1000;
 
 enum class api_kind : std::uint8_t {
-  publish,        // POST /api/publish {"topic":…,"data":…}
-  list_topics,    // GET /api/topics[?inboxes]
-  topic_info,     // GET /api/topics/{name}
-  topic_history,  // GET /api/topics/{name}/history?since=N&limit=M
-  cluster,        // GET /api/cluster
+  publish,          // POST /api/publish {"topic":…,"data":…}
+  list_topics,      // GET /api/topics[?inboxes]
+  topic_info,       // GET /api/topics/{name}
+  topic_history,    // GET /api/topics/{name}/history?since=N&limit=M
+  topic_consumers,  // GET /api/topics/{name}/consumers
+  cluster,          // GET /api/cluster
 };
 
 struct api_call {

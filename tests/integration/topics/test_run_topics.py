@@ -57,7 +57,14 @@ class RunTopics(unittest.IsolatedAsyncioTestCase):
             late, _ = await connect(server)
             await subscribe(late, topic, since=0)
             self.assertEqual(await frames_until_end(late), live)
-            for ws in (client, follower, late):
+            # A dashboard that wants only the outcome names its kinds.
+            outcome, _ = await connect(server)
+            await subscribe(outcome, topic, since=0, kinds=["final", "accepted"])
+            wanted = [f for f in live if f["type"] in ("final", "accepted")]
+            self.assertEqual(await frames_until_end(outcome), wanted)
+            self.assertEqual(server.metrics()["sluice_topic_messages_filtered_total"],
+                             len(live) - len(wanted))
+            for ws in (client, follower, late, outcome):
                 await ws.close()
 
     async def test_a_cancelled_run_ends_for_its_followers_too(self):

@@ -127,6 +127,20 @@ class PublishSubscribe(unittest.IsolatedAsyncioTestCase):
                 proc.kill()
                 proc.communicate()
 
+    async def test_a_subscription_with_kinds_gets_only_those(self):
+        ws, _ = await connect(self.server)
+        await subscribe(ws, "chat.kinds", kinds=["tool_call", "event"])
+        published = [{"kind": "token", "t": "a"}, {"kind": "tool_call", "name": "search"},
+                     "plain text", {"type": "token"}, {"type": "tool_call", "n": 2}]
+        for data in published:
+            post_json(self.server, "/api/publish", {"topic": "chat.kinds", "data": data})
+        got = [await recv_json(ws) for _ in range(3)]
+        self.assertEqual([(f["offset"], f["data"]) for f in got],
+                         [(2, published[1]), (3, "plain text"), (5, published[4])])
+        await send_json(ws, {"type": "subscribe", "topic": "chat.kinds", "kinds": [], "id": 1})
+        self.assertEqual((await recv_json(ws))["code"], "invalid_frame")
+        await ws.close()
+
     async def test_since_replays_history_then_live_without_gap_or_duplicate(self):
         publisher, _ = await connect(self.server)
         total = 3000
