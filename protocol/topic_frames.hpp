@@ -13,13 +13,15 @@ namespace sluice::protocol::frames {
 
 // What a topic record holds.
 enum class record_kind : std::uint8_t {
-  event = 0,   // published `data`: delivered as {"type":"event",...,"data":…}
-  frame = 1,   // a whole frame of a request stream (an inbox): delivered as
-               // that frame with `topic` and `offset` added
-  claim = 2,   // between nodes only: the digest that claims an inbox (offset 0),
-               // never in history or the log
-  marker = 3,  // in a log only: no message, just the last offset (its history was
-               // evicted), so that offsets continue after a restart
+  event = 0,      // published `data`: delivered as {"type":"event",...,"data":…}
+  frame = 1,      // a whole frame of a request stream (an inbox): delivered as
+                  // that frame with `topic` and `offset` added
+  claim = 2,      // between nodes only: the digest that claims an inbox (offset 0),
+                  // never in history or the log
+  marker = 3,     // in a log only: no message, just the last offset (its history was
+                  // evicted), so that offsets continue after a restart
+  consumers = 4,  // between nodes only: acknowledged consumers' cursors (offset 0),
+                  // never in history or the log
 };
 
 // The frame subscribers get for `record` of `topic`.

@@ -1,6 +1,9 @@
 #include "actors/topic/consumer_records.hpp"
 
+#include "protocol/topic_frames.hpp"
+
 #include <charconv>
+#include <cstdint>
 #include <vector>
 
 namespace sluice::actors {
@@ -79,6 +82,15 @@ void consumer_records::put(consumer_record record) {
   all_.insert_or_assign(std::move(k), std::move(record));
 }
 
+void consumer_records::merge(const consumer_records& other) {
+  for (const auto& [k, theirs] : other.all_) {
+    auto it = all_.find(k);
+    if (it == all_.end() || theirs.acked > it->second.acked ||
+        (theirs.acked == it->second.acked && theirs.sent > it->second.sent))
+      all_.insert_or_assign(k, theirs);
+  }
+}
+
 std::string consumer_records::serialize() const {
   std::string out{header};
   for (const auto& [k, r] : all_) {
@@ -106,6 +118,24 @@ std::optional<consumer_records> consumer_records::parse(std::string_view text) {
     text.remove_prefix(end + 1);
   }
   return out;
+}
+
+log_record consumers_record(const consumer_records& records) {
+  return {0, 0, static_cast<std::uint8_t>(protocol::frames::record_kind::consumers),
+          records.serialize()};
+}
+
+bool take_consumers(std::vector<log_record>& records, consumer_records& into) {
+  bool found = false;
+  std::erase_if(records, [&](const log_record& r) {
+    if (static_cast<protocol::frames::record_kind>(r.kind) !=
+        protocol::frames::record_kind::consumers)
+      return false;
+    if (auto parsed = consumer_records::parse(r.data)) into.merge(*parsed);
+    found = true;
+    return true;
+  });
+  return found;
 }
 
 }  // namespace sluice::actors

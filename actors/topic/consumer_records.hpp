@@ -5,6 +5,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "core/storage/append_log.hpp"
 
 namespace sluice::actors {
 
@@ -28,6 +31,9 @@ class consumer_records {
 
   const consumer_record* find(const std::string& key) const;
   void put(consumer_record record);
+  // Takes each of `other`'s records that is further on (acknowledged more,
+  // or as much and sent more) than the one here, or that is not here.
+  void merge(const consumer_records& other);
   bool erase(const std::string& key) { return all_.erase(key) > 0; }
   std::size_t size() const { return all_.size(); }
   const std::map<std::string, consumer_record>& all() const { return all_; }
@@ -40,5 +46,11 @@ class consumer_records {
  private:
   std::map<std::string, consumer_record> all_;
 };
+
+// Between nodes, cursors travel as a record of kind consumers among a topic's
+// log records (history_copy, replicate_atom), like an inbox's claim.
+log_record consumers_record(const consumer_records& records);
+// Takes those records out of `records` and merges them; true if there were any.
+bool take_consumers(std::vector<log_record>& records, consumer_records& into);
 
 }  // namespace sluice::actors

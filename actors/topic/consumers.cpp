@@ -291,12 +291,28 @@ void topic_state::keep(const consumer& c) {
 }
 
 void topic_state::store_record(consumer_record r) {
+  if (!followers_.empty()) {  // so that whoever takes the topic over has the cursors
+    consumer_records one;
+    one.put(r);
+    auto record = consumers_record(one);
+    for (const auto& f : followers_)
+      self_->request(f, owner_patience, replicate_atom::value, epoch_, record)
+          .then([](bool) {}, [](caf::error&) {});
+  }
   records_.put(std::move(r));
+  write_consumers_soon();
+}
+
+void topic_state::write_consumers_soon() {
   if (!store_->has_storage()) return;
   if (storage_.fsync == config::fsync_policy::always) return save_consumers();
   if (consumers_save_armed_) return;
   consumers_save_armed_ = true;
   self_->delayed_send(self_, storage_.fsync_interval, consumer_save_atom::value);
+}
+
+void topic_state::adopt_consumers(std::vector<log_record>& records) {
+  if (take_consumers(records, records_)) write_consumers_soon();
 }
 
 // At the owner: a follower attaches the consumer `name` of `principal`.

@@ -119,8 +119,13 @@ class topic_state {
   // The consumer's cursor changed: its record goes to the owner.
   void keep(const consumer& c);
   void store_record(consumer_record r);
+  // Cursors another node sent (the owner's, or a takeover's): merged, and
+  // written with this node's storage.
+  void adopt_consumers(std::vector<log_record>& records);
   caf::result<std::uint64_t, std::uint64_t, bool> on_consumer_load(const std::string& principal,
                                                                    const std::string& name);
+  // With storage: now (fsync: always) or within fsync_interval.
+  void write_consumers_soon();
   void save_consumers();
   void load_consumers();
   void remove_consumers_file();

@@ -40,6 +40,7 @@ void takeover_round::consider(history_copy theirs, bool was_owner) {
   if (auto their_claim = take_claim(theirs.records);
       !their_claim.empty() && (claim.empty() || was_owner))
     claim = std::move(their_claim);
+  take_consumers(theirs.records, consumers);
   bool better = !from_owner && (was_owner || newer(theirs.epoch, theirs.last, epoch, last));
   if (!better) return;
   from_owner = was_owner;

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "actors/messages.hpp"
+#include "actors/topic/consumer_records.hpp"
 #include "actors/topic/store/history.hpp"
 #include "core/storage/append_log.hpp"
 
@@ -40,7 +41,8 @@ struct takeover_round {
   std::uint64_t epoch = 0;  // this node's to begin with
   std::uint64_t last = 0;
   std::vector<log_record> records;
-  std::string claim;  // an inbox's claim, from whichever node knew it
+  std::string claim;           // an inbox's claim, from whichever node knew it
+  consumer_records consumers;  // acknowledged consumers' cursors, the furthest of each
 
   // Keeps an answer when it is the owner's (the first), or newer than any so
   // far (this node's own included).

@@ -172,6 +172,7 @@ void topic_state::follow(caf::actor owner_topic, std::uint64_t generation) {
             if (generation != generation_) return;
             looking_ = false;
             if (auto claim = take_claim(copy.records); !claim.empty()) set_claim(std::move(claim));
+            adopt_consumers(copy.records);
             owner_ = owner_topic;
             self_->monitor(owner_);
             role_ = role::follower;
@@ -234,6 +235,10 @@ void topic_state::answered(const std::shared_ptr<takeover_round>& round, std::ui
   if (--round->waiting > 0 || generation != generation_) return;
   looking_ = false;
   if (claim_.empty() && !round->claim.empty()) set_claim(std::move(round->claim));
+  if (round->consumers.size() > 0) {
+    records_.merge(round->consumers);
+    write_consumers_soon();
+  }
   if (round->found) {
     adopt(round->epoch, round->last, std::move(round->records));
     followed_ = true;

@@ -119,6 +119,7 @@ history_copy topic_state::history_from(std::uint64_t from) const {
   if (!claim_.empty())
     out.records.push_back(
         {0, 0, static_cast<std::uint8_t>(protocol::frames::record_kind::claim), claim_});
+  if (records_.size() > 0) out.records.push_back(consumers_record(records_));
   for (auto o = std::max(from, h.first()); o <= h.last(); ++o)
     if (const auto* m = h.find(o)) out.records.push_back(m->record);
   return out;
@@ -155,6 +156,12 @@ bool topic_state::on_replicate(std::uint64_t epoch, log_record& record) {
   if (static_cast<protocol::frames::record_kind>(record.kind) ==
       protocol::frames::record_kind::claim) {
     set_claim(std::move(record.data));
+    return true;
+  }
+  if (static_cast<protocol::frames::record_kind>(record.kind) ==
+      protocol::frames::record_kind::consumers) {
+    std::vector<log_record> one{std::move(record)};
+    adopt_consumers(one);
     return true;
   }
   auto& h = store_->history();

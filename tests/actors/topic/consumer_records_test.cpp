@@ -29,6 +29,26 @@ TEST(ConsumerRecords, KeysOfOnePrincipalNeverMeetAnothers) {
   EXPECT_NE(consumer_records::key("sub:a\nb", "c"), consumer_records::key("sub:a", "bc"));
 }
 
+TEST(ConsumerRecords, MergingKeepsTheFurthestOfEach) {
+  consumer_records mine;
+  mine.put({"sub:a", "x", 10, 12});
+  mine.put({"sub:a", "y", 5, 9});
+  consumer_records theirs;
+  theirs.put({"sub:a", "x", 8, 20});  // behind: acked less
+  theirs.put({"sub:a", "y", 5, 11});  // as far, sent more
+  theirs.put({"sub:b", "x", 1, 1});   // new here
+  // They travel among log records, which keep everything else.
+  std::vector<log_record> records{{7, 0, 0, "an event"}, consumers_record(theirs)};
+  EXPECT_TRUE(take_consumers(records, mine));
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].offset, 7u);
+  EXPECT_FALSE(take_consumers(records, mine));
+  EXPECT_EQ(mine.size(), 3u);
+  EXPECT_EQ(mine.find(consumer_records::key("sub:a", "x"))->acked, 10u);
+  EXPECT_EQ(mine.find(consumer_records::key("sub:a", "y"))->sent, 11u);
+  EXPECT_NE(mine.find(consumer_records::key("sub:b", "x")), nullptr);
+}
+
 TEST(ConsumerRecords, DamagedFilesAndLines) {
   EXPECT_FALSE(consumer_records::parse("not a consumers file\n"));
   auto partly = consumer_records::parse(

@@ -174,6 +174,48 @@ class ClusterOfThree(unittest.IsolatedAsyncioTestCase):
         self.assertEqual(rest[-1]["data"]["result"], "MOVE ME")
         self.assertEqual([f["offset"] for f in rest], list(range(first["offset"] + 1, first["offset"] + 9)))
 
+    async def test_an_acknowledged_consumer_is_kept_at_the_owner_and_resumes_on_any_node(self):
+        cluster = Cluster(self)
+        await cluster.start_all()
+        self.assertEqual((await publish(cluster.nodes[1], "jobs.c", 0))["type"], "published")
+        owner = int(cluster.topic(1, "jobs.c")["owner"][-1])
+        first, second = [i for i in (1, 2, 3) if i != owner]
+
+        async def attach(node, query):
+            ws, welcome = await connect(node, query=query)
+            self.assertEqual((await recv_json(ws))["type"], "subscribed")  # the inbox
+            await send_json(ws, {"type": "subscribe", "topic": "jobs.c", "consumer": "render",
+                                 "ack": True, "id": "s"})
+            return ws, welcome, await recv_json(ws)
+
+        ws, welcome, subscribed = await attach(cluster.nodes[first], "client_id=renderer")
+        self.assertEqual(subscribed["acked"], 1)  # a new consumer: from the next message
+        for n in range(1, 11):
+            self.assertEqual((await publish(cluster.nodes[owner], "jobs.c", n))["type"], "published")
+        got = [await recv_json(ws) for _ in range(10)]
+        self.assertEqual([f["offset"] for f in got], list(range(2, 12)))
+        await send_json(ws, {"type": "ack", "topic": "jobs.c", "offset": 7, "id": "a"})
+        self.assertEqual((await recv_json(ws))["pending"], 4)
+        await ws.close()
+
+        # The owner holds the cursor the follower stored there.
+        deadline = time.monotonic() + PATIENCE
+        while time.monotonic() < deadline:
+            _, _, body = cluster.nodes[owner].http("GET", "/api/topics/jobs.c/consumers")
+            listed = json.loads(body)["consumers"]
+            if listed and not listed[0]["attached"]:
+                break
+            await asyncio.sleep(0.05)
+        self.assertEqual([(c["acked"], c["sent"], c["pending"]) for c in listed], [(7, 11, 4)])
+
+        again, _, subscribed = await attach(cluster.nodes[second],
+                                         "client_id=renderer&resume=" + welcome["resume"])
+        self.assertEqual((subscribed["acked"], subscribed["pending"]), (7, 4))
+        frames = [await recv_json(again) for _ in range(4)]
+        self.assertEqual([(f["offset"], f["redelivered"]) for f in frames],
+                         [(o, True) for o in range(8, 12)])
+        await again.close()
+
     async def test_a_client_id_claimed_on_one_node_is_refused_on_another_without_its_credential(self):
         cluster = Cluster(self)
         node1, node2 = cluster.start(1), cluster.start(2)

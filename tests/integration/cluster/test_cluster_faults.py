@@ -153,6 +153,53 @@ class ClusterFaults(unittest.IsolatedAsyncioTestCase):
         await send_json(pub, {"type": "ping", "id": "alive"})
         self.assertEqual(await recv_json(pub), {"type": "pong", "id": "alive"})
 
+    async def test_an_acknowledged_consumer_resumes_after_the_topics_owner_is_lost(self):
+        cluster = Cluster(self)
+        await cluster.start_all()
+        topic = "jobs.failover"
+        owner = int(owner_of(topic)[-1])
+        at, other = [i for i in (1, 2, 3) if i != owner]
+
+        async def attach(node, query):
+            ws, welcome = await connect(node, query=query)
+            self.assertEqual((await recv_json(ws))["type"], "subscribed")  # the inbox
+            await send_json(ws, {"type": "subscribe", "topic": topic, "consumer": "c", "ack": True})
+            subscribed = await recv_json(ws)
+            self.assertEqual(subscribed["type"], "subscribed", subscribed)
+            return ws, welcome, subscribed
+
+        cid = client_id_owned_by(f"node{at}", "keeper-")  # its inbox outlives the owner
+        ws, welcome, _ = await attach(cluster.nodes[at], f"client_id={cid}")
+        for n in range(10):
+            status, _, body = cluster.nodes[owner].http(
+                "POST", "/api/publish", json.dumps({"topic": topic, "data": n}),
+                {"Content-Type": "application/json"})
+            self.assertEqual(status, 200, body)
+        offsets = [(await recv_json(ws))["offset"] for _ in range(10)]
+        await send_json(ws, {"type": "ack", "topic": topic, "offset": offsets[5], "id": "a"})
+        self.assertEqual((await recv_json(ws))["type"], "acked")
+        await ws.close()
+        # The owner sends the cursor it stored to its followers, so a new owner knows it.
+        deadline = time.monotonic() + PATIENCE
+        while time.monotonic() < deadline:
+            _, _, body = cluster.nodes[at].http("GET", f"/api/topics/{topic}/consumers")
+            held = json.loads(body)["consumers"]
+            if held == [{"name": "c", "acked": offsets[5], "sent": offsets[-1], "pending": 4,
+                         "attached": False}]:
+                break
+            await asyncio.sleep(0.05)
+        self.assertEqual([(c["acked"], c["attached"]) for c in held], [(offsets[5], False)])
+        cluster.kill(owner)
+        info = await cluster.until_topic(other, topic, lambda t: t["owner"] != f"node{owner}")
+        self.assertNotEqual(info["owner"], f"node{owner}")
+        again, _, subscribed = await attach(cluster.nodes[other],
+                                            f"client_id={cid}&resume={welcome['resume']}")
+        self.assertEqual((subscribed["acked"], subscribed["pending"]), (offsets[5], 4))
+        frames = [await recv_json(again) for _ in range(4)]
+        self.assertEqual([(f["offset"], f["data"], f["redelivered"]) for f in frames],
+                         [(o, n, True) for o, n in zip(offsets[6:], range(6, 10))])
+        await again.close()
+
     async def test_a_paused_owner_fences_itself_and_its_subscribers_learn_what_they_missed(self):
         cluster = Cluster(self)
         await cluster.start_all()
