@@ -338,9 +338,11 @@ void topic_state::touch() {
 
 // How long the topic stays once nobody uses it: its rule's expire_after; a
 // connection's own inbox, or a topic that holds nothing (never published to,
-// not claimed), leaves soon after its last use.
+// not claimed, no consumers), leaves soon after its last use.
 std::chrono::milliseconds topic_state::expiry() const {
-  bool holds_nothing = store_->history().last() == 0 && claim_.empty();
+  // Consumers' cursors count: a consumer that comes back must find its place.
+  bool holds_nothing =
+      store_->history().last() == 0 && claim_.empty() && records_.size() == 0;
   if (claim_ == sealed_claim || holds_nothing) return empty_topic_grace;
   return rule_.expire_after;
 }

@@ -2,6 +2,7 @@
 comes again (redelivered) after a reconnect, a restart with storage, or ack_wait; max_deliver
 deliveries later it goes to the dead-letter topic; max_ack_pending bounds what is out."""
 
+import asyncio
 import hashlib
 import shutil
 import tempfile
@@ -93,6 +94,19 @@ class Redelivery(unittest.IsolatedAsyncioTestCase):
             metrics = server.metrics()
             self.assertEqual(metrics["sluice_consumer_redeliveries_total"], 40)
             self.assertEqual(metrics["sluice_consumers_attached"], 1)
+            await ws.close()
+
+    async def test_a_consumer_keeps_an_empty_topic_so_nothing_published_meanwhile_is_missed(self):
+        with Sluice(config()) as server:
+            ws, welcome, _ = await attach(server, "w1")
+            await ws.close()
+            # An empty topic nobody uses leaves after about a second; one with a consumer stays.
+            await asyncio.sleep(2.5)
+            self.assertEqual(server.metrics().get('sluice_topics_expired_total{kind="topic"}', 0), 0)
+            publish(server, "jobs.a", 2)
+            ws, _, subscribed = await attach(server, "w1", welcome["resume"])
+            self.assertEqual(subscribed["acked"], 0)
+            self.assertEqual([f["offset"] for f in await receive(ws, 2)], [1, 2])
             await ws.close()
 
     async def test_a_new_consumer_starts_after_since(self):
