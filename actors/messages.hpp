@@ -257,6 +257,7 @@ struct job_assignment {
   std::string route;
   std::string payload;        // JSON
   std::uint8_t priority = 1;  // sluice::priority
+  std::string client;         // who is asking: the job frame's `client` (JSON)
 };
 // cluster actor → itself: connect to this peer again (peer name).
 using cluster_connect_atom = caf::atom_constant<caf::atom("cl_conn")>;
@@ -351,7 +352,8 @@ typename Inspector::result_type inspect(Inspector& f, join_request& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_assignment& x) {
-  return f(caf::meta::type_name("sluice.job_assignment"), x.job, x.route, x.payload, x.priority);
+  return f(caf::meta::type_name("sluice.job_assignment"), x.job, x.route, x.payload, x.priority,
+           x.client);
 }
 
 template <class Inspector>

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "config/readers/values.hpp"
+#include "config/request_template.hpp"
 #include "config/topic_template.hpp"
 #include "core/observe/log.hpp"
 
@@ -95,8 +96,10 @@ struct websocket_upstream_config {
   url_parts endpoint;
   milliseconds connect_timeout{5000};
   std::size_t max_message_bytes = 1024 * 1024;
-  std::string message = "{{payload}}";  // what is sent: {{payload}}, {{text}} as for sse `body`
-  std::string type_field = "type";      // the field of upstream messages that names their kind
+  request_template message = default_body();  // what is sent (request_template.hpp)
+  // Sent with the handshake; a pooled upstream's may not name who is asking.
+  templated_headers headers;
+  std::string type_field = "type";  // the field of upstream messages that names their kind
   connection_mode connections = connection_mode::per_request;
   std::uint32_t pool_size = 4;  // pooled: connections kept open, one request each at a time
 };
@@ -108,8 +111,9 @@ struct sse_upstream_config {
   std::string url;  // http://host:port/path
   url_parts endpoint;
   std::string method = "POST";
-  std::vector<std::pair<std::string, std::string>> headers;
-  std::string body = "{{payload}}";
+  templated_headers headers;
+  request_template body = default_body();
+  request_template path;              // endpoint.path, with fields filled in per request
   std::string token_field = "token";  // an event with this field is a token
   std::string final_field = "done";   // an event with this field true is the final one
   milliseconds connect_timeout{5000};

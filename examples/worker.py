@@ -33,6 +33,8 @@ def parse_args():
     p.add_argument("--interval", type=float, default=0.5, help="seconds between progress messages")
     p.add_argument("--pad", type=int, default=0, help="bytes of padding in each progress message "
                    "(to try flow control with large messages)")
+    p.add_argument("--echo-client", action="store_true",
+                   help="put the job's `client` (who is asking) in each final answer")
     return p.parse_args()
 
 
@@ -76,7 +78,8 @@ class Worker:
     def handle(self, ws, msg):
         if msg["type"] == "job":
             self.credit[msg["job"]] = asyncio.Semaphore(msg.get("window", 16))
-            self.jobs[msg["job"]] = asyncio.create_task(self.run_job(ws, msg["job"], msg["payload"]))
+            self.jobs[msg["job"]] = asyncio.create_task(
+                self.run_job(ws, msg["job"], msg["payload"], msg.get("client")))
         elif msg["type"] == "credit":
             window = self.credit.get(msg["job"])
             for _ in range(msg["n"] if window else 0):
@@ -89,7 +92,7 @@ class Worker:
         elif msg["type"] == "error":
             print(f"worker {self.args.name}: sluice says {msg}", flush=True)
 
-    async def run_job(self, ws, job, payload):
+    async def run_job(self, ws, job, payload, client):
         try:
             text = payload.get("text", "") if isinstance(payload, dict) else str(payload)
             window = self.credit[job]
@@ -100,8 +103,10 @@ class Worker:
                     data["pad"] = "x" * self.args.pad
                 await ws.send(json.dumps({"type": "progress", "job": job, "data": data}))
                 await asyncio.sleep(self.args.interval)
-            await ws.send(json.dumps({"type": "final", "job": job,
-                                      "data": {"result": str(text).upper(), "worker": self.args.name}}))
+            data = {"result": str(text).upper(), "worker": self.args.name}
+            if self.args.echo_client:
+                data["client"] = client
+            await ws.send(json.dumps({"type": "final", "job": job, "data": data}))
         except asyncio.CancelledError:
             pass
         finally:

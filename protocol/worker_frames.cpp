@@ -104,14 +104,15 @@ std::string registered(std::string_view worker_id, const std::vector<std::string
 }
 
 std::string job(std::string_view job, std::string_view route, std::string_view payload_json,
-                std::uint32_t window) {
-  return json::object{}
-      .str("type", "job")
+                std::uint32_t window, std::string_view client_json) {
+  json::object out;
+  out.str("type", "job")
       .raw("job", job)
       .str("route", route)
       .raw("payload", payload_json)
-      .num("window", std::int64_t{window})
-      .finish();
+      .num("window", std::int64_t{window});
+  if (!client_json.empty()) out.raw("client", client_json);
+  return out.finish();
 }
 
 std::string credit(std::string_view job, std::uint32_t n) {

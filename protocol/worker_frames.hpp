@@ -57,8 +57,9 @@ std::string registered(std::string_view worker_id, const std::vector<std::string
                        std::uint32_t capacity, std::chrono::milliseconds heartbeat_interval);
 // `window`: frames (progress, token) the worker may send for the job before it
 // waits for `credit`.
+// `client_json`: who is asking ({"sub","roles","client_id"}); empty: left out.
 std::string job(std::string_view job, std::string_view route, std::string_view payload_json,
-                std::uint32_t window);
+                std::uint32_t window, std::string_view client_json = {});
 std::string credit(std::string_view job, std::uint32_t n);
 std::string cancel(std::string_view job);
 // `job` may be empty.

@@ -60,6 +60,30 @@ void job_shell::finish(std::string frame, request_outcome outcome) {
   self_->quit();  // the state's destructor releases what the driver holds
 }
 
+std::optional<std::string> job_shell::fill(const config::request_template& t,
+                                           config::request_template::escape how) {
+  std::string missing;
+  auto out =
+      t.render(template_values(req_.caller.get(), req_.payload, req_.server_id), how, missing);
+  if (!out) {
+    std::string why{"the route's upstream needs the claim `"};
+    why.append(missing).append("`, which this client's credentials do not have");
+    fail(ec::forbidden, why);
+  }
+  return out;
+}
+
+std::optional<std::vector<std::pair<std::string, std::string>>> fill_headers(
+    job_shell& job, const config::templated_headers& headers) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [name, value] : headers) {
+    auto filled = job.fill(value, config::request_template::escape::header);
+    if (!filled) return std::nullopt;
+    out.emplace_back(name, std::move(*filled));
+  }
+  return out;
+}
+
 void job_shell::fail(ec code, std::string_view message, request_outcome outcome) {
   actor_metrics::get().count_error(code);
   finish(protocol::frames::error(code, message, req_.id), outcome);

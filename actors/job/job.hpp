@@ -85,6 +85,10 @@ class job_shell {
   void retry_or_fail(ec code, const std::string& why);
   // The last frame of the reply: the job ends.
   void finish(std::string frame, request_outcome outcome);
+  // `t` filled in for this request (caller.hpp), or nothing after the request
+  // ended with `forbidden`: it names a claim the caller does not have.
+  std::optional<std::string> fill(const config::request_template& t,
+                                  config::request_template::escape how);
   // Ends the request with an error frame, counted in sluice_errors_total.
   void fail(ec code, std::string_view message, request_outcome outcome = request_outcome::error);
 
@@ -98,6 +102,11 @@ class job_shell {
   bool accepted_owes_credit_ = false;   // `accepted` went through the session: it returns credit
   std::unique_ptr<job_driver> driver_;  // last: destroyed first, while the rest still exists
 };
+
+// Every header's value filled in (job_shell::fill), or nothing after the
+// request ended.
+std::optional<std::vector<std::pair<std::string, std::string>>> fill_headers(
+    job_shell& job, const config::templated_headers& headers);
 
 caf::behavior job_actor(caf::stateful_actor<job_shell>* self, job_spec spec,
                         std::chrono::milliseconds timeout, job_request req,

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "actors/base/actor_metrics.hpp"
+#include "actors/job/caller.hpp"
 #include "actors/job/kind_filter.hpp"
 #include "actors/job/reply_shortcut.hpp"
 #include "actors/messages.hpp"
@@ -27,6 +28,7 @@ struct job_request {
   std::string server_id = {};                    // the gateway's own id for it, told in `accepted`
   sluice::priority priority = priority::normal;  // its claim on the upstream's capacity
   kind_filter_ptr kinds = {};                    // the stream frames it asked for; null: all
+  caller_ptr caller = {};                        // who is asking; null: nobody said
 };
 
 // Counts a job in sluice_jobs_active for as long as its state lives.

@@ -54,16 +54,22 @@ void session_state::on_request(protocol::request& msg) {
   auto shortcut = topics_->stream_inbox() || run.topic || !ctx_->routes.streams_directly(*route)
                       ? nullptr
                       : std::make_shared<reply_shortcut>(link_, ctx_->frame_timestamps);
-  auto started =
-      ctx_->routes.start_job(self_, *route,
-                             {id, std::move(msg.payload), caf::actor_cast<caf::actor>(self_),
-                              shortcut, std::move(server_id), msg.priority, kinds_of(msg)});
+  auto started = ctx_->routes.start_job(
+      self_, *route,
+      {id, std::move(msg.payload), caf::actor_cast<caf::actor>(self_), shortcut,
+       std::move(server_id), msg.priority, kinds_of(msg), caller_of(*route)});
   if (!started.job) {  // answered at once (the upstream is unavailable)
     send(std::move(started.reply));
     return count_request(route->name, started.outcome, now);
   }
   jobs_.emplace(id, in_flight{std::move(started.job), std::move(shortcut), route->name, now,
                               std::move(run.topic), std::move(run.lease)});
+}
+
+// Who is asking, for the route's backend (caller.hpp).
+caller_ptr session_state::caller_of(const config::route_config& route) const {
+  return std::make_shared<const caller_info>(
+      caller_info{who_.subject, who_.roles, link_->params().client_id, who_.claims, route.name});
 }
 
 void session_state::on_cancel(const protocol::cancel& msg) {

@@ -60,6 +60,7 @@ class session_state {
   void on_client_frame(protocol::client_frame& frame, const protocol::client_frame* next);
   void on_request(protocol::request& msg);
   void on_cancel(const protocol::cancel& msg);
+  caller_ptr caller_of(const config::route_config& route) const;
   void on_refresh(const protocol::refresh& msg);
   void on_invalid(const protocol::invalid& frame);
   void watch_expiry();

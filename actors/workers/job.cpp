@@ -23,7 +23,8 @@ class worker_job final : public job_driver {
   void attempt() override {
     worker_ = {};
     job_.self()->send(pool_, assign_atom::value, route_, job_.request().payload,
-                      static_cast<std::uint8_t>(job_.request().priority));
+                      static_cast<std::uint8_t>(job_.request().priority),
+                      client_json(job_.request().caller.get()));
   }
 
   bool waits_for_capacity() const override { return true; }

@@ -38,9 +38,10 @@ caf::behavior worker_pool_state::make_behavior(
       },
       [this](worker_down_atom) { on_worker_down(); },
       [this](job_done_atom) { on_job_done(); },
-      [this](assign_atom, std::string& route, std::string& payload, std::uint8_t level) {
+      [this](assign_atom, std::string& route, std::string& payload, std::uint8_t level,
+             std::string& client) {
         on_assign({caf::actor_cast<caf::actor>(self_->current_sender()), std::move(route),
-                   std::move(payload), level},
+                   std::move(payload), level, std::move(client)},
                   false);
       },
       [this](cluster_assign_atom, job_assignment& a) { on_assign(std::move(a), true); },
@@ -84,7 +85,8 @@ void worker_pool_state::on_assign(job_assignment a, bool from_peer) {
   if (!a.job) return;
   if (auto* w = pick(a.route)) {
     self_->send(a.job, queued_atom::value, std::uint32_t{0});  // it runs now
-    return dispatch(*w, std::move(a.job), a.route, std::move(a.payload));
+    return dispatch(
+        *w, {std::move(a.job), std::move(a.route), std::move(a.payload), std::move(a.client)});
   }
   bool served_here = anyone_serves(a.route);
   if (!from_peer) {
@@ -108,8 +110,9 @@ void worker_pool_state::on_assign(job_assignment a, bool from_peer) {
     return;
   }
   auto job = a.job;
-  auto place = queue_.push({std::move(a.job), std::move(a.route), std::move(a.payload)},
-                           to_priority(a.priority), admission_queue<queued_job>::clock::now());
+  auto place =
+      queue_.push({std::move(a.job), std::move(a.route), std::move(a.payload), std::move(a.client)},
+                  to_priority(a.priority), admission_queue<queued_job>::clock::now());
   self_->send(job, queued_atom::value, static_cast<std::uint32_t>(place));
   publish();
 }
@@ -143,11 +146,11 @@ bool worker_pool_state::anyone_serves(const std::string& route) const {
                      [&](const worker_entry& w) { return w.serves(route); });
 }
 
-void worker_pool_state::dispatch(worker_entry& w, caf::actor job, const std::string& route,
-                                 std::string payload) {
+void worker_pool_state::dispatch(worker_entry& w, queued_job q) {
   ++w.load;
   actor_metrics::get().worker_jobs.with({upstream_->name}).inc();
-  self_->send(w.actor, dispatch_atom::value, std::move(job), route, std::move(payload));
+  self_->send(w.actor, dispatch_atom::value, std::move(q.job), std::move(q.route),
+              std::move(q.payload), std::move(q.client));
 }
 
 void worker_pool_state::drain_queue() {
@@ -156,7 +159,7 @@ void worker_pool_state::drain_queue() {
                  auto* w = pick(q.route);
                  if (w == nullptr) return admission::skipped;
                  count_wait(upstream_->name, level, waited);
-                 dispatch(*w, std::move(q.job), q.route, std::move(q.payload));
+                 dispatch(*w, std::move(q));
                  return admission::taken;
                });
 }

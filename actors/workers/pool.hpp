@@ -49,6 +49,7 @@ class worker_pool_state {
     caf::actor job;
     std::string route;
     std::string payload;
+    std::string client;  // the job frame's `client` (JSON)
   };
 
   void on_worker_up(std::vector<std::string> routes, std::uint32_t capacity);
@@ -64,7 +65,7 @@ class worker_pool_state {
   // The least-loaded worker with room that serves `route`, or null.
   worker_entry* pick(const std::string& route);
   bool anyone_serves(const std::string& route) const;
-  void dispatch(worker_entry& w, caf::actor job, const std::string& route, std::string payload);
+  void dispatch(worker_entry& w, queued_job q);
   void drain_queue();
   worker_entry* sender_entry();
   void publish();

@@ -47,9 +47,8 @@ caf::behavior worker_state::make_behavior(std::shared_ptr<transport::client_link
         on_frame(frame);
         link_->consumed();
       },
-      [this](dispatch_atom, caf::actor& job, const std::string& route, const std::string& payload) {
-        on_dispatch(std::move(job), route, payload);
-      },
+      [this](dispatch_atom, caf::actor& job, const std::string& route, const std::string& payload,
+             const std::string& client) { on_dispatch(std::move(job), route, payload, client); },
       [this](credit_atom, const std::string& job, std::uint32_t n) {
         if (jobs_.contains(job)) send(protocol::worker_frames::credit(job, n));
       },
@@ -130,15 +129,15 @@ void worker_state::on_publish(protocol::worker_publish& msg) {
       });
 }
 
-void worker_state::on_dispatch(caf::actor job, const std::string& route,
-                               const std::string& payload) {
+void worker_state::on_dispatch(caf::actor job, const std::string& route, const std::string& payload,
+                               const std::string& client) {
   if (closing_)  // raced with the disconnect: the job looks elsewhere
     return self_->send(job, worker_lost_atom::value, std::string{"the worker disconnected"});
   std::string job_id = json::quoted(random_id("j-"));
   self_->monitor(job);  // a job that ends early (cancel, deadline, gone) is cancelled here
   self_->send(job, assigned_atom::value, job_id);
   jobs_.emplace(job_id, std::move(job));
-  send(protocol::worker_frames::job(job_id, route, payload, job_credit_window));
+  send(protocol::worker_frames::job(job_id, route, payload, job_credit_window, client));
 }
 
 void worker_state::on_job_down(const caf::down_msg& msg) {

@@ -38,7 +38,8 @@ class worker_state {
   // A message for a topic, from a job this worker holds, to a topic its
   // upstream's `publish` patterns allow (and a topic pattern allows).
   void on_publish(protocol::worker_publish& msg);
-  void on_dispatch(caf::actor job, const std::string& route, const std::string& payload);
+  void on_dispatch(caf::actor job, const std::string& route, const std::string& payload,
+                   const std::string& client);
   void on_job_down(const caf::down_msg& msg);
   void on_heartbeat_check();
   void on_closed(const std::string& why);

@@ -1,5 +1,8 @@
 #include "config/readers/upstreams_reader.hpp"
 
+#include <algorithm>
+#include <cctype>
+
 #include "config/readers/entries.hpp"
 #include "config/readers/values.hpp"
 #include "core/topic_name.hpp"
@@ -38,30 +41,82 @@ void read_url(yaml_reader& r, const YAML::Node& node, const std::string& path,
   }
 }
 
+// A template (request_template.hpp) at `key`, when given.
+void read_template(yaml_reader& r, const YAML::Node& node, const std::string& path, const char* key,
+                   request_template& out) {
+  if (!node[key].IsDefined()) return;
+  std::string text;
+  r.read_string(node, path, key, text);
+  std::string problem;
+  out = request_template::parse(std::move(text), problem);
+  if (!problem.empty()) r.fail(node[key], path + "." + key, problem);
+}
+
+bool valid_header_name(std::string_view name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](unsigned char c) {
+    return std::isalnum(c) ||
+           std::string_view{"!#$%&'*+-.^_`|~"}.find(static_cast<char>(c)) != std::string_view::npos;
+  });
+}
+
+// `headers:` name → value template. A value may not hold CR or LF (a field
+// filled in may: it is percent-encoded then).
+void read_headers(yaml_reader& r, const YAML::Node& node, const std::string& path,
+                  templated_headers& out) {
+  std::vector<std::pair<std::string, std::string>> plain;
+  r.read_string_map(node, path, "headers", plain);
+  for (auto& [name, value] : plain) {
+    auto where = path + ".headers." + name;
+    const auto& at = node["headers"][name];
+    if (!valid_header_name(name)) r.fail(at, where, "not a valid HTTP header name");
+    if (value.find_first_of("\r\n") != std::string::npos)
+      r.fail(at, where, "a header value may not hold a line break");
+    std::string problem;
+    auto t = request_template::parse(std::move(value), problem);
+    if (!problem.empty()) r.fail(at, where, problem);
+    out.emplace_back(std::move(name), std::move(t));
+  }
+}
+
+// The URL's path as a template: its fields are filled in per request.
+void read_path_template(yaml_reader& r, const YAML::Node& node, const std::string& path,
+                        const url_parts& endpoint, request_template& out) {
+  std::string problem;
+  out = request_template::parse(endpoint.path, problem);
+  if (!problem.empty()) r.fail(node["url"], path + ".url", problem);
+}
+
 void read_websocket_upstream(yaml_reader& r, const YAML::Node& node, const std::string& path,
                              websocket_upstream_config& w) {
   r.read_duration(node, path, "connect_timeout", w.connect_timeout, 1ms, 5min);
   r.read_size(node, path, "max_message_bytes", w.max_message_bytes, 64, 64ULL << 20);
-  r.read_string(node, path, "message", w.message);
+  read_template(r, node, path, "message", w.message);
+  read_headers(r, node, path, w.headers);
   r.read_string(node, path, "type_field", w.type_field);
   if (w.type_field.empty()) r.fail(node["type_field"], path + ".type_field", "must not be empty");
   if (auto m = r.read_choice(node, path, "connections", {"per_request", "pooled"}))
     w.connections = static_cast<connection_mode>(*m);
   r.read_unsigned(node, path, "pool_size", w.pool_size, 1, 10'000);
   read_url(r, node, path, "ws", w.url, w.endpoint);
+  for (const auto& [name, value] : w.headers)
+    if (w.connections == connection_mode::pooled && value.uses_caller())
+      r.fail(node["headers"][name], path + ".headers." + name,
+             "a pooled connection serves every caller: its headers cannot name who is asking "
+             "(use connections: per_request, or put the field in `message`)");
 }
 
 void read_sse_upstream(yaml_reader& r, const YAML::Node& node, const std::string& path,
                        sse_upstream_config& e) {
   if (auto m = r.read_choice(node, path, "method", {"POST", "GET"}))
     e.method = *m == 0 ? "POST" : "GET";
-  r.read_string_map(node, path, "headers", e.headers);
-  r.read_string(node, path, "body", e.body);
+  read_headers(r, node, path, e.headers);
+  read_template(r, node, path, "body", e.body);
   r.read_string(node, path, "token_field", e.token_field);
   r.read_string(node, path, "final_field", e.final_field);
   r.read_duration(node, path, "connect_timeout", e.connect_timeout, 1ms, 5min);
   r.read_size(node, path, "max_event_bytes", e.max_event_bytes, 64, 64ULL << 20);
   read_url(r, node, path, "http", e.url, e.endpoint);
+  read_path_template(r, node, path, e.endpoint, e.path);
 }
 
 void read_workers_upstream(yaml_reader& r, const YAML::Node& node, const std::string& path,
@@ -141,7 +196,7 @@ void read_upstream_body(yaml_reader& r, const YAML::Node& body, const std::strin
       break;
     case upstream_kind::websocket:
       open = r.open_map(body, path,
-                        keys({"url", "connect_timeout", "max_message_bytes", "message",
+                        keys({"url", "connect_timeout", "max_message_bytes", "message", "headers",
                               "type_field", "connections", "pool_size"}));
       if (open) read_websocket_upstream(r, body, path, up.websocket);
       break;

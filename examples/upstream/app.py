@@ -7,6 +7,12 @@ python3-uvicorn). Also a test fixture.
                              The connection stays open for more requests until the client closes it.
   POST /api/generate-stream  body {"prompt": "..."}: text/event-stream of data: {"token": word}
                              events, then data: {"done": true, "tool_calls": []}
+  POST /api/echo[/PATH]      {"path": …, "body": what it received (JSON, else text), "headers": {…}}:
+                             exactly what Sluice sent, for `kind: http` routes and for users.
+  POST /api/echo-stream[/PATH]  the same as one Server-Sent Event {"done": true, "echo": {…}},
+                             for `kind: sse` routes.
+  WS   /ws/echo              answers each message with {"type":"final","echo":{"message":…,
+                             "headers":{…}}}: the message and the handshake's headers.
   GET  /health               {"ok": true}
 
 Environment: HOST (127.0.0.1), PORT (8000), PROGRESS_STEPS (3), PROGRESS_INTERVAL_MS (1000),
@@ -50,6 +56,46 @@ async def uppercase(ws: WebSocket):
             await ws.send_text(json.dumps({"type": "final", "result": text.upper()}))
     except (WebSocketDisconnect, ConnectionClosed):
         pass  # the client (Sluice, when its own client left or cancelled) went away
+
+
+async def echo_of(request: Request, path: str):
+    raw = await request.body()
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        body = raw.decode("utf-8", "replace")
+    return {"path": "/" + path if path else "", "query": str(request.url.query), "body": body,
+            "headers": {k.lower(): v for k, v in request.headers.items()}}
+
+
+@app.post("/api/echo")
+@app.post("/api/echo/{path:path}")
+async def echo(request: Request, path: str = ""):
+    return await echo_of(request, path)
+
+
+@app.post("/api/echo-stream")
+@app.post("/api/echo-stream/{path:path}")
+async def echo_stream(request: Request, path: str = ""):
+    received = await echo_of(request, path)
+
+    async def events():
+        yield "data: " + json.dumps({"done": True, "echo": received}) + "\n\n"
+
+    return StreamingResponse(events(), media_type="text/event-stream")
+
+
+@app.websocket("/ws/echo")
+async def echo_socket(ws: WebSocket):
+    await ws.accept()
+    headers = {k.lower(): v for k, v in ws.headers.items()}
+    try:
+        while True:
+            message = json.loads(await ws.receive_text())
+            await ws.send_text(json.dumps({"type": "final",
+                                           "echo": {"message": message, "headers": headers}}))
+    except (WebSocketDisconnect, ConnectionClosed):
+        pass
 
 
 @app.post("/api/generate-stream")

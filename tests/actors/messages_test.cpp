@@ -96,12 +96,16 @@ TEST_F(Wire, JobUpdates) {
             (std::vector<std::string>{sent.job, sent.kind, sent.data, sent.message, sent.event}));
 }
 
-// A job handed to a pool on another node keeps its priority.
+// A job handed to a pool on another node keeps its priority and who asked.
 TEST_F(Wire, JobAssignmentsKeepTheirPriority) {
-  job_assignment sent{{}, "ask", R"({"k":1})", static_cast<std::uint8_t>(priority::critical)};
+  job_assignment sent{{},
+                      "ask",
+                      R"({"k":1})",
+                      static_cast<std::uint8_t>(priority::critical),
+                      R"({"sub":"alice","roles":[],"client_id":null})"};
   auto back = round_trip(sent);
-  EXPECT_EQ((std::vector<std::string>{back.route, back.payload}),
-            (std::vector<std::string>{sent.route, sent.payload}));
+  EXPECT_EQ((std::vector<std::string>{back.route, back.payload, back.client}),
+            (std::vector<std::string>{sent.route, sent.payload, sent.client}));
   EXPECT_EQ(back.priority, sent.priority);
 }
 
@@ -144,7 +148,7 @@ TEST_F(Wire, JoinFollowAndAssignRequests) {
   auto follow = round_trip(follow_request{{}, 4, 17});
   EXPECT_EQ(follow.epoch, 4u);
   EXPECT_EQ(follow.last, 17u);
-  auto assignment = round_trip(job_assignment{{}, "ask", R"({"text":"hi"})"});
+  auto assignment = round_trip(job_assignment{{}, "ask", R"({"text":"hi"})", 1, {}});
   EXPECT_EQ(assignment.route, "ask");
   EXPECT_EQ(assignment.payload, R"({"text":"hi"})");
 }

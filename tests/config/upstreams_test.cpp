@@ -105,10 +105,12 @@ TEST(Loader, SseUpstream) {
   const auto& e = cfg.upstreams[0].sse;
   EXPECT_EQ(cfg.upstreams[0].kind, upstream_kind::sse);
   EXPECT_EQ((std::vector<std::string>{e.endpoint.host, e.endpoint.port, e.endpoint.path, e.method,
-                                      e.body, e.token_field, e.final_field}),
+                                      e.body.text(), e.token_field, e.final_field}),
             (std::vector<std::string>{"127.0.0.1", "8000", "/api/generate-stream", "POST",
                                       "{\"prompt\": {{text}}}", "token", "finished"}));
-  EXPECT_THAT(e.headers, ElementsAre(std::pair{std::string{"X-Key"}, std::string{"abc"}}));
+  ASSERT_EQ(e.headers.size(), 1u);
+  EXPECT_EQ(e.headers[0].first, "X-Key");
+  EXPECT_EQ(e.headers[0].second.text(), "abc");
 }
 
 TEST(LoaderErrors, SseUpstreamProblems) {
@@ -119,18 +121,37 @@ TEST(LoaderErrors, SseUpstreamProblems) {
                           "(https:// is not supported yet)"));
 }
 
+TEST(LoaderErrors, TemplateProblems) {
+  EXPECT_THAT(
+      errors_of("upstreams:\n"
+                "  a: {kind: sse, url: 'http://x/v1/{{user}}', body: '{{payload', "
+                "headers: {'X A': v, X-Tenant: \"{{claims.t}}\\r\\nX: 1\"}}\n"
+                "  b: {kind: websocket, url: 'ws://x/', connections: pooled, "
+                "headers: {X-User: '{{sub}}'}, message: '{{nope}}'}\n"
+                "routes: {r: {upstream: a}}\n"),
+      ElementsAre(HasSubstr("2:83: upstreams.a.headers.X A: not a valid HTTP header name"),
+                  HasSubstr("2:96: upstreams.a.headers.X-Tenant: a header value may not hold a "
+                            "line break"),
+                  HasSubstr("2:53: upstreams.a.body: a field opened with {{ is not closed"),
+                  HasSubstr("2:23: upstreams.a.url: unknown field {{user}}"),
+                  HasSubstr("3:100: upstreams.b.message: unknown field {{nope}}"),
+                  HasSubstr("3:79: upstreams.b.headers.X-User: a pooled connection serves every "
+                            "caller")));
+}
+
 TEST(LoaderErrors, WebSocketUpstreamProblems) {
-  EXPECT_THAT(errors_of("upstreams:\n  a: {kind: websocket}\n  b: {kind: websocket, url: "
-                        "'http://x/ws'}\n  c: {kind: websocket, url: 'ws://h:99999/', command: x}\n"
-                        "routes: {r: {upstream: a}}\n"),
-              ElementsAre("2:6: upstreams.a.url: missing",
-                          "3:29: upstreams.b.url: expected ws://HOST:PORT/PATH, got "
-                          "\"http://x/ws\" (wss:// is not supported yet)",
-                          "4:46: upstreams.c.command: unknown key (expected one of: kind, "
-                          "failure_threshold, backoff, retries, health, url, connect_timeout, "
-                          "max_message_bytes, message, type_field, connections, pool_size)",
-                          "4:29: upstreams.c.url: expected ws://HOST:PORT/PATH, got "
-                          "\"ws://h:99999/\" (wss:// is not supported yet)"));
+  EXPECT_THAT(
+      errors_of("upstreams:\n  a: {kind: websocket}\n  b: {kind: websocket, url: "
+                "'http://x/ws'}\n  c: {kind: websocket, url: 'ws://h:99999/', command: x}\n"
+                "routes: {r: {upstream: a}}\n"),
+      ElementsAre("2:6: upstreams.a.url: missing",
+                  "3:29: upstreams.b.url: expected ws://HOST:PORT/PATH, got "
+                  "\"http://x/ws\" (wss:// is not supported yet)",
+                  "4:46: upstreams.c.command: unknown key (expected one of: kind, "
+                  "failure_threshold, backoff, retries, health, url, connect_timeout, "
+                  "max_message_bytes, message, headers, type_field, connections, pool_size)",
+                  "4:29: upstreams.c.url: expected ws://HOST:PORT/PATH, got "
+                  "\"ws://h:99999/\" (wss:// is not supported yet)"));
 }
 
 TEST(Loader, SupervisionKeys) {
@@ -146,7 +167,7 @@ TEST(Loader, SupervisionKeys) {
   const auto& up = cfg.upstreams[0];
   EXPECT_EQ(up.websocket.connections, connection_mode::pooled);
   EXPECT_EQ(up.websocket.pool_size, 8u);
-  EXPECT_EQ(up.websocket.message, R"({"prompt": {{text}}})");
+  EXPECT_EQ(up.websocket.message.text(), R"({"prompt": {{text}}})");
   EXPECT_EQ(up.websocket.type_field, "kind");
   const auto& s = up.supervision;
   EXPECT_EQ(s.retries, 1u);

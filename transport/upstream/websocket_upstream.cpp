@@ -166,6 +166,10 @@ class upstream_connection : public websocket_upstream_handle,
         results, [self = shared_from_this()](beast::error_code ec, const tcp::endpoint&) {
           if (ec) return self->fail("cannot connect to " + self->target() + ": " + ec.message());
           beast::get_lowest_layer(self->ws_).socket().set_option(tcp::no_delay(true));
+          self->ws_.set_option(websocket::stream_base::decorator(
+              [headers = self->spec_.headers](websocket::request_type& req) {
+                for (const auto& [name, value] : headers) req.set(name, value);
+              }));
           self->ws_.async_handshake(self->spec_.host + ":" + self->spec_.port, self->spec_.path,
                                     [self](beast::error_code hec) { self->on_handshake(hec); });
         });

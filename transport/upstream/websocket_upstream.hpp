@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 // WebSocket connections to upstream services (one per request, or reused
 // from a pool of idle ones). Transport
@@ -25,6 +27,7 @@ struct websocket_upstream_spec {
   // Pooled: up to this many idle connections to this address are kept open
   // for later requests (see websocket_upstream_handle::release); 0: none.
   std::uint32_t keep_idle = 0;
+  std::vector<std::pair<std::string, std::string>> headers;  // sent with the handshake
 };
 
 // Called on the connector's thread, in order: messages, then on_closed once;

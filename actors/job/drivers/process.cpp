@@ -31,11 +31,20 @@ class job_forwarder : public transport::process_events {
   slot_ptr slot_;
 };
 
-transport::process_spec spec_of(const config::process_upstream_config& p, const std::string& id) {
+transport::process_spec spec_of(const config::process_upstream_config& p, const std::string& id,
+                                const caller_info* caller) {
   // Each line becomes at most one frame, so the job's credit window bounds the lines too.
   transport::process_spec spec{p.command, p.args,           p.env,
                                p.cwd,     p.max_line_bytes, job_credit_window};
   spec.env.emplace_back("SLUICE_REQUEST_ID", id);
+  if (caller != nullptr) {  // who is asking (docs/protocol.md, "Who is asking")
+    spec.env.emplace_back("SLUICE_SUB", caller->sub);
+    spec.env.emplace_back("SLUICE_CLIENT_ID", caller->client_id);
+    spec.env.emplace_back("SLUICE_ROUTE", caller->route);
+    std::string roles;
+    for (const auto& r : caller->roles) roles.append(roles.empty() ? "" : ",").append(r);
+    spec.env.emplace_back("SLUICE_ROLES", roles);
+  }
   return spec;
 }
 
@@ -89,8 +98,8 @@ class process_job final : public job_driver {
     try {
       auto events =
           std::make_shared<job_forwarder>(caf::actor_cast<caf::weak_actor_ptr>(job_.self()), slot_);
-      process_ = launcher_->launch(spec_of(spec_, job_.request().id), job_.request().payload + "\n",
-                                   std::move(events));
+      process_ = launcher_->launch(spec_of(spec_, job_.request().id, job_.request().caller.get()),
+                                   job_.request().payload + "\n", std::move(events));
       job_.attempts()->reached();
     } catch (const std::exception& e) {
       job_.attempts()->failed(e.what(), false);

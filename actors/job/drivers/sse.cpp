@@ -2,7 +2,6 @@
 
 #include <simdjson.h>
 
-#include "actors/job/drivers/payload.hpp"
 #include "actors/job/flow_control.hpp"
 #include "core/json.hpp"
 #include "protocol/server_frames.hpp"
@@ -91,12 +90,15 @@ class sse_job final : public job_driver {
   }
 
   void attempt() override {
+    using escape = config::request_template::escape;
+    auto path = job_.fill(config_.path, escape::url);
+    auto body = path ? job_.fill(config_.body, escape::json) : std::nullopt;
+    auto headers = body ? fill_headers(job_, config_.headers) : std::nullopt;
+    if (!headers) return;  // the request ended: a claim is missing
     transport::sse_request_spec spec{
-        config_.endpoint.host,   config_.endpoint.port,
-        config_.endpoint.path,   config_.method,
-        config_.headers,         render_body(config_.body, job_.request().payload),
-        config_.connect_timeout, config_.max_event_bytes,
-        job_credit_window};
+        config_.endpoint.host,   config_.endpoint.port,   std::move(*path),
+        config_.method,          std::move(*headers),     std::move(*body),
+        config_.connect_timeout, config_.max_event_bytes, job_credit_window};
     request_ = client_->start(
         std::move(spec),
         std::make_shared<job_forwarder>(caf::actor_cast<caf::weak_actor_ptr>(job_.self()),

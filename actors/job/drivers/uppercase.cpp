@@ -1,6 +1,5 @@
 #include "actors/job/drivers/uppercase.hpp"
 
-#include "actors/job/drivers/payload.hpp"
 #include "actors/job/flow_control.hpp"
 #include "protocol/server_frames.hpp"
 
@@ -12,7 +11,7 @@ class uppercase_job final : public job_driver {
   uppercase_job(job_shell& job, config::uppercase_params params) : job_(job), params_(params) {}
 
   void attempt() override {
-    auto text = payload_text(job_.request().payload);
+    auto text = config::request_template::payload_text(job_.request().payload);
     if (!text)
       return job_.fail(ec::invalid_payload,
                        "the uppercase route takes {\"text\": \"...\"} or a string as payload");

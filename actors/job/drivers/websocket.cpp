@@ -1,6 +1,5 @@
 #include "actors/job/drivers/websocket.hpp"
 
-#include "actors/job/drivers/payload.hpp"
 #include "actors/job/flow_control.hpp"
 #include "actors/upstream/relay.hpp"
 #include "protocol/server_frames.hpp"
@@ -66,16 +65,24 @@ class websocket_job final : public job_driver {
 
   void attempt() override {
     const auto& w = job_.attempts()->upstream().websocket;
-    transport::websocket_upstream_spec spec{w.endpoint.host,     w.endpoint.port,
-                                            w.endpoint.path,     w.connect_timeout,
-                                            w.max_message_bytes, job_credit_window};
+    auto message = job_.fill(w.message, config::request_template::escape::json);
+    auto headers = message ? fill_headers(job_, w.headers) : std::nullopt;
+    if (!headers) return;  // the request ended: a claim is missing
+    transport::websocket_upstream_spec spec{w.endpoint.host,
+                                            w.endpoint.port,
+                                            w.endpoint.path,
+                                            w.connect_timeout,
+                                            w.max_message_bytes,
+                                            job_credit_window,
+                                            0,
+                                            std::move(*headers)};
     if (w.connections == config::connection_mode::pooled) spec.keep_idle = w.pool_size;
     connection_ = connector_->connect(
         spec,
         std::make_shared<job_forwarder>(caf::actor_cast<caf::weak_actor_ptr>(job_.self()),
                                         job_.request().shortcut, w.type_field, job_.request().id,
                                         job_.request().kinds),
-        render_body(w.message, job_.request().payload));
+        std::move(*message));
   }
 
   void on_credit(std::uint32_t n) override {

@@ -35,7 +35,7 @@ caf::behavior standin_worker(caf::event_based_actor* self, caf::actor pool,
                              std::shared_ptr<record> seen) {
   self->send(pool, worker_up_atom::value, std::move(routes), capacity);
   return {
-      [=](dispatch_atom, caf::actor& job, std::string&, std::string&) {
+      [=](dispatch_atom, caf::actor& job, std::string&, std::string&, std::string&) {
         seen->dispatched[self->id()].push_back(job.id());
       },
       [=](job_done_atom) { self->send(pool, job_done_atom::value); },
@@ -47,7 +47,7 @@ caf::behavior standin_worker(caf::event_based_actor* self, caf::actor pool,
 caf::behavior standin_job(caf::event_based_actor* self, caf::actor pool, std::string route,
                           std::shared_ptr<record> seen, priority level) {
   self->send(pool, assign_atom::value, std::move(route), std::string{"{}"},
-             static_cast<std::uint8_t>(level));
+             static_cast<std::uint8_t>(level), std::string{});
   return {
       [=](upstream_failed_atom, std::string& why) { seen->failed[self->id()] = why; },
       [=](queued_atom, std::uint32_t place) { seen->placed[self->id()] = place; },
