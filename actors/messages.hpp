@@ -120,6 +120,8 @@ using retry_atom = caf::atom_constant<caf::atom("retry")>;
 using assign_atom = caf::atom_constant<caf::atom("assign")>;
 // pool → worker: send this job (job actor, route, payload) to your worker.
 using dispatch_atom = caf::atom_constant<caf::atom("dispatch")>;
+// job → itself: this attempt (its number) had its route's attempt_timeout.
+using attempt_timeout_atom = caf::atom_constant<caf::atom("att_tmo")>;
 // pool → job: your request went to this pool on another node (the pool);
 // the job watches it until a worker there takes the request.
 using routed_atom = caf::atom_constant<caf::atom("w_routed")>;

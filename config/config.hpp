@@ -163,14 +163,30 @@ struct uppercase_params {
   milliseconds interval{1000};
 };
 
+// When a route answers with its fallback (`fallback_on`).
+enum fallback_trigger : std::uint8_t {
+  fallback_on_circuit_open = 1,       // the upstream's circuit is not closed
+  fallback_on_retries_exhausted = 2,  // the upstream could not be reached, retries spent
+  fallback_on_timeout = 4,            // the route's timeout passed
+  fallback_on_upstream_error = 8,     // the upstream answered with a failure
+};
+inline constexpr const char* fallback_trigger_names[] = {"circuit_open", "retries_exhausted",
+                                                         "timeout", "upstream_error"};
+
 struct route_config {
   std::string name;
   route_kind kind = route_kind::uppercase;
   milliseconds timeout{30000};  // deadline of one request on this route
   uppercase_params uppercase;
-  std::string upstream;                 // kind upstream: the upstream's name
-  std::optional<std::string> fallback;  // answered as `final` while the upstream's circuit is open
-  access_list allow;                    // who may send requests to this route
+  std::string upstream;  // kind upstream: the upstream's name
+  // Answered as the `final` frame's `result` (JSON text) when one of
+  // `fallback_on` happens before anything was streamed to the client.
+  std::optional<std::string> fallback;
+  std::uint8_t fallback_on = fallback_on_circuit_open;  // fallback_trigger bits
+  // How long one attempt may go without its upstream answering before it is
+  // abandoned (and retried); 0: only the route's timeout applies.
+  milliseconds attempt_timeout{0};
+  access_list allow;  // who may send requests to this route
   // Who may ask for each priority (index: sluice::priority); low and normal:
   // whoever may use the route, high and critical: no one unless listed.
   std::array<access_list, 4> priorities{access_list{}, access_list{}, access_list::no_one(),

@@ -70,8 +70,8 @@ std::string final_result(std::string_view id, std::string_view result) {
   return typed("final", id).str("result", result).finish();
 }
 
-std::string fallback(std::string_view id, std::string_view message) {
-  return typed("final", id).boolean("fallback", true).str("result", message).finish();
+std::string fallback(std::string_view id, std::string_view result_json) {
+  return typed("final", id).boolean("fallback", true).raw("result", result_json).finish();
 }
 
 std::string error(ec code, std::string_view message, std::string_view id) {

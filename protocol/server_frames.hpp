@@ -41,9 +41,9 @@ std::string accepted(std::string_view id, std::string_view server_id, std::uint3
 // `id` is the request id as JSON text.
 std::string progress(std::string_view id, std::uint32_t step, std::uint32_t steps);
 std::string final_result(std::string_view id, std::string_view result);
-// The route's fallback answer while its upstream is unavailable:
-// {"type":"final","id":…,"fallback":true,"result":"<message>"}.
-std::string fallback(std::string_view id, std::string_view message);
+// The route's fallback answer (its `fallback_on`):
+// {"type":"final","id":…,"fallback":true,"result":<the fallback, JSON>}.
+std::string fallback(std::string_view id, std::string_view result_json);
 // `id` may be empty (an error about a frame that had no usable id).
 std::string error(ec code, std::string_view message, std::string_view id = {});
 // error rate_limited, with when to try again.

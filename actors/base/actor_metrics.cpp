@@ -51,6 +51,11 @@ actor_metrics::actor_metrics()
           "sluice_upstream_rejected_total",
           "Requests failed fast (or answered with the fallback) while the circuit was not closed",
           {"upstream"})),
+      fallbacks(reg().add_counter_family(
+          "sluice_fallbacks_total",
+          "Requests answered with their route's fallback, by upstream and trigger "
+          "(circuit_open, retries_exhausted, timeout, upstream_error)",
+          {"upstream", "trigger"})),
       upstream_retries(reg().add_counter_family(
           "sluice_upstream_retries_total",
           "Requests retried at an upstream after a failure before anything was streamed",

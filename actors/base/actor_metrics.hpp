@@ -30,6 +30,7 @@ struct actor_metrics {
   metrics::family<metrics::counter>& upstream_circuit_opens;
   metrics::family<metrics::counter>& upstream_restarts;
   metrics::family<metrics::counter>& upstream_rejected;  // failed fast, circuit not closed
+  metrics::family<metrics::counter>& fallbacks;  // {upstream, trigger}: answered with the fallback
   metrics::family<metrics::counter>& upstream_retries;
   metrics::family<metrics::counter>& upstream_probes;  // {upstream, result}
   metrics::family<metrics::histogram>& upstream_probe_seconds;

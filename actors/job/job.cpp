@@ -1,5 +1,7 @@
 #include "actors/job/job.hpp"
 
+#include <bit>
+
 #include "actors/base/actor_metrics.hpp"
 #include "actors/base/strays.hpp"
 #include "protocol/server_frames.hpp"
@@ -9,22 +11,55 @@ namespace sluice::actors {
 caf::behavior job_shell::make_behavior(job_spec spec, std::chrono::milliseconds timeout,
                                        job_request req, transport::timer_service* timers) {
   req_ = std::move(req);
+  route_ = spec.route;
   deadline_.arm(self_, timeout, timers);
   if (spec.upstream) attempts_.emplace(self_, std::move(*spec.upstream));
   driver_ = spec.driver(*this);
   auto own = driver_->handlers();
   if (!driver_->waits_for_capacity()) accepted(0);
+  start_attempt();
+  return own.or_else(
+      [this](retry_atom) { start_attempt(); },
+      [this](attempt_timeout_atom, std::uint32_t attempt) { on_attempt_timeout(attempt); },
+      [this](credit_atom, std::uint32_t n) {
+        // The session counts `accepted` among our frames; drivers do not.
+        if (std::exchange(accepted_owes_credit_, false)) --n;
+        if (n > 0) driver_->on_credit(n);
+      },
+      [this](deadline_atom) {
+        if (fell_back(config::fallback_on_timeout)) return;
+        fail(ec::deadline_exceeded, "the request exceeded its route's timeout",
+             request_outcome::deadline_exceeded);
+      });
+}
+
+void job_shell::start_attempt() {
+  ++attempt_;
+  if (route_ && attempts_ && route_->attempt_timeout.count() > 0)
+    self_->delayed_send(self_, route_->attempt_timeout, attempt_timeout_atom::value, attempt_);
   driver_->attempt();
-  return own.or_else([this](retry_atom) { driver_->attempt(); },
-                     [this](credit_atom, std::uint32_t n) {
-                       // The session counts `accepted` among our frames; drivers do not.
-                       if (std::exchange(accepted_owes_credit_, false)) --n;
-                       if (n > 0) driver_->on_credit(n);
-                     },
-                     [this](deadline_atom) {
-                       fail(ec::deadline_exceeded, "the request exceeded its route's timeout",
-                            request_outcome::deadline_exceeded);
-                     });
+}
+
+// The attempt had its attempt_timeout to be answered: one that was is
+// streaming (and ends with the route's timeout); one that was not is given up.
+void job_shell::on_attempt_timeout(std::uint32_t attempt) {
+  if (attempt != attempt_ || attempts_->was_reached()) return;
+  driver_->abandon_attempt();
+  retry_or_fail(ec::upstream_unavailable,
+                "the upstream did not answer within the route's attempt_timeout (" +
+                    std::to_string(route_->attempt_timeout.count()) + " ms)");
+}
+
+bool job_shell::fell_back(config::fallback_trigger trigger) {
+  if (!route_ || !route_->fallback || !attempts_ || (route_->fallback_on & trigger) == 0 ||
+      attempts_->was_streamed() || (req_.shortcut && req_.shortcut->used()))
+    return false;
+  auto index = static_cast<std::size_t>(std::countr_zero(static_cast<unsigned>(trigger)));
+  actor_metrics::get()
+      .fallbacks.with({attempts_->upstream().name, config::fallback_trigger_names[index]})
+      .inc();
+  finish(protocol::frames::fallback(req_.id, *route_->fallback), request_outcome::ok);
+  return true;
 }
 
 void job_shell::accepted(std::uint32_t queued) {
@@ -51,7 +86,8 @@ void job_shell::retry_or_fail(ec code, const std::string& why) {
     attempts_->reached();
     attempts_->streamed();
   }
-  if (!attempts_->failed(why)) fail(code, why);
+  if (attempts_->failed(why) || fell_back(config::fallback_on_retries_exhausted)) return;
+  fail(code, why);
 }
 
 void job_shell::finish(std::string frame, request_outcome outcome) {
@@ -85,6 +121,10 @@ std::optional<std::vector<std::pair<std::string, std::string>>> fill_headers(
 }
 
 void job_shell::fail(ec code, std::string_view message, request_outcome outcome) {
+  // The upstream's own failure (an error answer, a failed process, a 4xx).
+  bool upstream_error =
+      code == ec::upstream_failed || code == ec::upstream_protocol_error || code == ec::worker_lost;
+  if (upstream_error && fell_back(config::fallback_on_upstream_error)) return;
   actor_metrics::get().count_error(code);
   finish(protocol::frames::error(code, message, req_.id), outcome);
 }

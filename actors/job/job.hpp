@@ -42,6 +42,9 @@ class job_driver {
   virtual void on_credit(std::uint32_t n) = 0;
   // Handlers for the driver's own messages: its backend's events.
   virtual caf::message_handler handlers() = 0;
+  // The attempt under way is given up (attempt_timeout): what it holds is
+  // released and nothing more of it reaches the job.
+  virtual void abandon_attempt() {}
   // Whether the request may wait for the upstream's capacity (a worker, a
   // process slot): then the driver calls job_shell::accepted once it knows
   // where it waits; otherwise the job is accepted as it starts.
@@ -54,7 +57,8 @@ using driver_factory = std::function<std::unique_ptr<job_driver>(job_shell&)>;
 struct job_spec {
   const char* name;  // the actor's name in logs and metrics, e.g. "sluice.process_job"
   driver_factory driver;
-  std::optional<upstream_binding> upstream;  // none for the built-in routes
+  std::optional<upstream_binding> upstream;     // none for the built-in routes
+  const config::route_config* route = nullptr;  // its fallback and attempt_timeout
 };
 
 class job_shell {
@@ -89,6 +93,9 @@ class job_shell {
   // ended with `forbidden`: it names a claim the caller does not have.
   std::optional<std::string> fill(const config::request_template& t,
                                   config::request_template::escape how);
+  // Ends the request with the route's fallback instead of a failure, when
+  // `trigger` is among its fallback_on and nothing was streamed yet.
+  bool fell_back(config::fallback_trigger trigger);
   // Ends the request with an error frame, counted in sluice_errors_total.
   void fail(ec code, std::string_view message, request_outcome outcome = request_outcome::error);
 
@@ -98,9 +105,14 @@ class job_shell {
   caf::event_based_actor* self_;
   job_request req_;
   std::optional<upstream_attempts> attempts_;
+  const config::route_config* route_ = nullptr;
+  std::uint32_t attempt_ = 0;  // numbers the attempts, for their timeouts
   bool accepted_ = false;
   bool accepted_owes_credit_ = false;   // `accepted` went through the session: it returns credit
   std::unique_ptr<job_driver> driver_;  // last: destroyed first, while the rest still exists
+
+  void start_attempt();
+  void on_attempt_timeout(std::uint32_t attempt);
 };
 
 // Every header's value filled in (job_shell::fill), or nothing after the

@@ -91,6 +91,7 @@ const config::route_config* router::resolve(std::string_view name, ec& why) cons
 job_start router::start_job(caf::event_based_actor* parent, const config::route_config& route,
                             job_request req) const {
   auto start = [&](job_spec spec) {
+    spec.route = &route;
     return job_start{parent->spawn<caf::monitored>(job_actor, std::move(spec), route.timeout,
                                                    std::move(req), runtime_.timers),
                      {}};
@@ -101,8 +102,10 @@ job_start router::start_job(caf::event_based_actor* parent, const config::route_
   if (up == nullptr) throw std::logic_error("route " + route.name + " has no upstream");
   if (!up->gate->admits()) {
     actor_metrics::get().upstream_rejected.with({up->config->name}).inc();
-    if (route.fallback)
+    if (route.fallback && (route.fallback_on & config::fallback_on_circuit_open)) {
+      actor_metrics::get().fallbacks.with({up->config->name, "circuit_open"}).inc();
       return {{}, protocol::frames::fallback(req.id, *route.fallback), request_outcome::ok};
+    }
     actor_metrics::get().count_error(ec::upstream_unavailable);
     auto why = up->config->kind == config::upstream_kind::workers
                    ? "no worker is connected to the upstream \"" + up->config->name + "\""

@@ -38,6 +38,9 @@ class upstream_attempts {
   void reached();
   // A frame of this request went to the client: no retry from now on.
   void streamed() { streamed_ = true; }
+  bool was_streamed() const { return streamed_; }
+  // Whether the upstream answered the attempt under way.
+  bool was_reached() const { return reached_; }
   // This attempt failed: reports it and, if another attempt is allowed (and
   // the failure is `retryable`), schedules retry_atom to the job after a
   // backoff wait and returns true.

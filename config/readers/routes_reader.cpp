@@ -1,5 +1,11 @@
 #include "config/readers/routes_reader.hpp"
 
+#include <algorithm>
+#include <iterator>
+#include <utility>
+
+#include "core/json.hpp"
+
 #include "config/readers/entries.hpp"
 #include "config/readers/security_reader.hpp"
 #include "core/priority.hpp"
@@ -21,6 +27,69 @@ void read_priorities(yaml_reader& r, const YAML::Node& node, const std::string& 
   }
 }
 
+// A YAML value as JSON: mappings are objects, sequences arrays; a scalar in
+// quotes is a string, a plain one true, false, null or a number when it reads
+// as one (a fallback at the top is always a string: `fallback: busy`).
+void append_json(const YAML::Node& node, std::string& out, bool top) {
+  if (node.IsMap()) {
+    out += '{';
+    bool first = true;
+    for (const auto& kv : node) {
+      if (!std::exchange(first, false)) out += ',';
+      json::append_string(out, kv.first.Scalar());
+      out += ':';
+      append_json(kv.second, out, false);
+    }
+    out += '}';
+  } else if (node.IsSequence()) {
+    out += '[';
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      if (i > 0) out += ',';
+      append_json(node[i], out, false);
+    }
+    out += ']';
+  } else if (node.IsNull()) {
+    out += "null";
+  } else {
+    const auto& text = node.Scalar();
+    bool plain = node.Tag() == "?";
+    double number = 0;
+    bool numeric = !text.empty() && YAML::convert<double>::decode(node, number) &&
+                   text.find_first_not_of("0123456789+-.eE") == std::string::npos;
+    if (!top && plain && (text == "true" || text == "false" || text == "null" || numeric))
+      out += text;
+    else
+      json::append_string(out, text);
+  }
+}
+
+void read_fallback(yaml_reader& r, const YAML::Node& node, const std::string& path,
+                   route_config& rt) {
+  if (node["fallback"].IsDefined()) {
+    std::string value;
+    append_json(node["fallback"], value, true);
+    rt.fallback = std::move(value);
+  }
+  if (node["fallback_on"].IsDefined()) {
+    std::vector<std::string> names;
+    r.read_string_list(node, path, "fallback_on", names);
+    rt.fallback_on = 0;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      auto known =
+          std::find(std::begin(fallback_trigger_names), std::end(fallback_trigger_names), names[i]);
+      if (known == std::end(fallback_trigger_names))
+        r.fail(node["fallback_on"][i], path + ".fallback_on[" + std::to_string(i) + "]",
+               "expected one of circuit_open, retries_exhausted, timeout, upstream_error");
+      else
+        rt.fallback_on |=
+            static_cast<std::uint8_t>(1u << (known - std::begin(fallback_trigger_names)));
+    }
+    if (!rt.fallback)
+      r.fail(node["fallback_on"], path + ".fallback_on", "there is no `fallback` to answer with");
+  }
+  r.read_duration(node, path, "attempt_timeout", rt.attempt_timeout, 0ms, 24h);
+}
+
 void read_route(yaml_reader& r, const YAML::Node& node, const std::string& path, route_config& rt,
                 bool& is_default, const config& cfg) {
   if (!node.IsDefined() || node.IsNull()) {
@@ -29,7 +98,7 @@ void read_route(yaml_reader& r, const YAML::Node& node, const std::string& path,
   }
   if (!r.open_map(node, path,
                   {"kind", "upstream", "default", "timeout", "steps", "interval", "fallback",
-                   "allow", "priorities", "publish_to"}))
+                   "fallback_on", "attempt_timeout", "allow", "priorities", "publish_to"}))
     return;
   if (node["upstream"].IsDefined()) {
     rt.kind = route_kind::upstream;
@@ -39,17 +108,22 @@ void read_route(yaml_reader& r, const YAML::Node& node, const std::string& path,
     else if (cfg.find_upstream(rt.upstream) == nullptr)
       r.fail(node["upstream"], path + ".upstream",
              "no upstream named \"" + rt.upstream + "\" under `upstreams`");
-    std::string fallback;
-    r.read_string(node, path, "fallback", fallback);
-    if (node["fallback"].IsDefined()) rt.fallback = fallback;
+    read_fallback(r, node, path, rt);
+    const auto* up = cfg.find_upstream(rt.upstream);
+    if (up && rt.attempt_timeout.count() > 0 &&
+        (up->kind == upstream_kind::process || up->kind == upstream_kind::workers))
+      r.fail(node["attempt_timeout"], path + ".attempt_timeout",
+             "attempts time out on network upstreams (websocket, sse); a process or a worker "
+             "runs until the route's timeout");
   } else {
     if (!node["kind"].IsDefined())
       r.fail(node, path + ".kind", "missing (known kinds: uppercase; or name an `upstream`)");
     if (auto kind = r.read_choice(node, path, "kind", {"uppercase"}))
       rt.kind = static_cast<route_kind>(*kind);
-    if (node["fallback"].IsDefined())
-      r.fail(node["fallback"], path + ".fallback",
-             "only a route with an `upstream` has a fallback");
+    for (const char* key : {"fallback", "fallback_on", "attempt_timeout"})
+      if (node[key].IsDefined())
+        r.fail(node[key], path + "." + key,
+               "only a route with an `upstream` has a fallback or attempts");
   }
   r.read_bool(node, path, "default", is_default);
   r.read_duration(node, path, "timeout", rt.timeout, 1ms, 24h);

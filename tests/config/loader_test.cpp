@@ -95,10 +95,12 @@ TEST(LoaderErrors, UnsetVariableNamesFileLineAndKey) {
 TEST(LoaderErrors, UnknownKeys) {
   EXPECT_THAT(
       errors_of("servr: {}\nroutes: {up: {kind: uppercase, stepz: 3}}\n"),
-      ElementsAre("1:1: servr: unknown key (expected one of: server, upstreams, routes, "
-                  "limits, topics, auth, rate_limits, log, cluster)",
-                  "2:32: routes.up.stepz: unknown key (expected one of: kind, upstream, "
-                  "default, timeout, steps, interval, fallback, allow, priorities, publish_to)"));
+      ElementsAre(
+          "1:1: servr: unknown key (expected one of: server, upstreams, routes, "
+          "limits, topics, auth, rate_limits, log, cluster)",
+          "2:32: routes.up.stepz: unknown key (expected one of: kind, upstream, "
+          "default, timeout, steps, interval, fallback, fallback_on, attempt_timeout, allow, "
+          "priorities, publish_to)"));
 }
 
 TEST(LoaderErrors, WrongTypes) {

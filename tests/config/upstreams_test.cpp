@@ -121,6 +121,38 @@ TEST(LoaderErrors, SseUpstreamProblems) {
                           "(https:// is not supported yet)"));
 }
 
+TEST(Loader, FallbacksOfAnyJsonAndWhenTheyAnswer) {
+  auto cfg = loaded(
+      "upstreams:\n  py: {kind: websocket, url: 'ws://127.0.0.1:8000/ws'}\n"
+      "routes:\n"
+      "  r:\n    upstream: py\n    attempt_timeout: 2s\n"
+      "    fallback_on: [retries_exhausted, timeout, upstream_error]\n"
+      "    fallback: {text: 'busy', retry: 5, soon: true, tags: [a, '7'], none: null}\n"
+      "  s: {upstream: py, fallback: 42}\n");
+  EXPECT_EQ(cfg.routes[0].fallback,
+            std::optional<std::string>{
+                R"({"text":"busy","retry":5,"soon":true,"tags":["a","7"],"none":null})"});
+  EXPECT_EQ(cfg.routes[0].fallback_on,
+            fallback_on_retries_exhausted | fallback_on_timeout | fallback_on_upstream_error);
+  EXPECT_EQ(cfg.routes[0].attempt_timeout, std::chrono::seconds(2));
+  EXPECT_EQ(cfg.routes[1].fallback, std::optional<std::string>{R"("42")"});  // as before: text
+  EXPECT_EQ(cfg.routes[1].attempt_timeout.count(), 0);
+}
+
+TEST(LoaderErrors, FallbackProblems) {
+  EXPECT_THAT(errors_of("upstreams:\n  py: {kind: websocket, url: 'ws://127.0.0.1:8000/ws'}\n"
+                        "  run: {kind: process, command: /bin/true}\n"
+                        "routes:\n"
+                        "  a: {upstream: py, fallback_on: [circuit_open]}\n"
+                        "  b: {upstream: py, fallback: x, fallback_on: [sometimes]}\n"
+                        "  c: {upstream: run, attempt_timeout: 1s}\n"),
+              ElementsAre(HasSubstr("5:34: routes.a.fallback_on: there is no `fallback`"),
+                          HasSubstr("6:48: routes.b.fallback_on[0]: expected one of circuit_open, "
+                                    "retries_exhausted, timeout, upstream_error"),
+                          HasSubstr("7:39: routes.c.attempt_timeout: attempts time out on "
+                                    "network upstreams")));
+}
+
 TEST(LoaderErrors, TemplateProblems) {
   EXPECT_THAT(
       errors_of("upstreams:\n"
@@ -181,7 +213,8 @@ TEST(Loader, SupervisionKeys) {
   EXPECT_EQ(s.health_interval.count(), 1000);
   EXPECT_EQ(s.probe_timeout.count(), 300);
   EXPECT_EQ(cfg.upstreams[1].process.max_concurrent, 2u);
-  EXPECT_EQ(cfg.routes[0].fallback, std::optional<std::string>{"busy"});
+  EXPECT_EQ(cfg.routes[0].fallback, std::optional<std::string>{R"("busy")"});
+  EXPECT_EQ(cfg.routes[0].fallback_on, fallback_on_circuit_open);
   EXPECT_EQ(cfg.routes[1].fallback, std::nullopt);
 }
 
@@ -192,16 +225,17 @@ TEST(LoaderErrors, SupervisionProblems) {
                 "    health: {url: 'ws://h/health'}\n"
                 "  p: {kind: process, command: x, retries: 1}\n"
                 "routes:\n  r: {upstream: a}\n  u: {kind: uppercase, fallback: x}\n"),
-      ElementsAre("5:14: upstreams.a.retries: expected a whole number, got \"-1\"",
-                  "6:46: upstreams.a.backoff.multiplier: expected a number such as 2 or 1.5, got "
-                  "\"fast\"",
-                  "6:14: upstreams.a.backoff.max: must not be shorter than backoff.base",
-                  "7:19: upstreams.a.health.url: expected http://HOST:PORT/PATH, got "
-                  "\"ws://h/health\" (https:// is not supported yet)",
-                  "8:34: upstreams.p.retries: unknown key (expected one of: kind, "
-                  "failure_threshold, backoff, command, args, env, cwd, output, max_line_bytes, "
-                  "kill_grace, max_concurrent, publish)",
-                  "11:34: routes.u.fallback: only a route with an `upstream` has a fallback"));
+      ElementsAre(
+          "5:14: upstreams.a.retries: expected a whole number, got \"-1\"",
+          "6:46: upstreams.a.backoff.multiplier: expected a number such as 2 or 1.5, got "
+          "\"fast\"",
+          "6:14: upstreams.a.backoff.max: must not be shorter than backoff.base",
+          "7:19: upstreams.a.health.url: expected http://HOST:PORT/PATH, got "
+          "\"ws://h/health\" (https:// is not supported yet)",
+          "8:34: upstreams.p.retries: unknown key (expected one of: kind, "
+          "failure_threshold, backoff, command, args, env, cwd, output, max_line_bytes, "
+          "kill_grace, max_concurrent, publish)",
+          "11:34: routes.u.fallback: only a route with an `upstream` has a fallback or attempts"));
 }
 
 TEST(LoaderErrors, WebSocketMappingProblems) {

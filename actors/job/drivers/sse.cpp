@@ -106,16 +106,26 @@ class sse_job final : public job_driver {
                                         job_.request().kinds));
   }
 
-  void on_credit(std::uint32_t n) override { request_->acknowledge(n); }
+  void on_credit(std::uint32_t n) override {
+    if (request_) request_->acknowledge(n);
+  }
 
+  void abandon_attempt() override {
+    if (request_) request_->abort();
+    request_.reset();
+  }
+
+  // Events of an abandoned attempt (no request until the retry) are dropped.
   caf::message_handler handlers() override {
     return {
         [this](sse_failed_atom, std::uint32_t status, std::string& why) {
-          on_failed(status, std::move(why));
+          if (request_) on_failed(status, std::move(why));
         },
-        [this](sse_event_atom, const std::string& data) { on_event(data); },
+        [this](sse_event_atom, const std::string& data) {
+          if (request_) on_event(data);
+        },
         [this](sse_end_atom, std::string& why, bool protocol_error) {
-          on_end(std::move(why), protocol_error);
+          if (request_) on_end(std::move(why), protocol_error);
         },
     };
   }

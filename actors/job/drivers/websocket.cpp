@@ -89,14 +89,22 @@ class websocket_job final : public job_driver {
     if (connection_) connection_->acknowledge(n);
   }
 
+  void abandon_attempt() override {
+    if (connection_) connection_->close();
+    connection_.reset();
+  }
+
+  // Events of an abandoned attempt (no connection until the retry) are dropped.
   caf::message_handler handlers() override {
     return {
         [this](upstream_failed_atom, std::string& why) {
-          attempt_failed(ec::upstream_unavailable, std::move(why));
+          if (connection_) attempt_failed(ec::upstream_unavailable, std::move(why));
         },
-        [this](upstream_message_atom, const std::string& text) { on_message(text); },
+        [this](upstream_message_atom, const std::string& text) {
+          if (connection_) on_message(text);
+        },
         [this](upstream_closed_atom, const std::string& why) {
-          attempt_failed(ec::upstream_failed, why + " before its final message");
+          if (connection_) attempt_failed(ec::upstream_failed, why + " before its final message");
         },
     };
   }
