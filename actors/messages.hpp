@@ -89,6 +89,9 @@ using upstream_closed_atom = caf::atom_constant<caf::atom("up_closed")>;
 using sse_failed_atom = caf::atom_constant<caf::atom("sse_fail")>;
 using sse_event_atom = caf::atom_constant<caf::atom("sse_event")>;
 using sse_end_atom = caf::atom_constant<caf::atom("sse_end")>;
+// http client → http job: the answer (status, 0 when none; body; why when
+// there was no answer or it was too large; whether it was too large).
+using http_answer_atom = caf::atom_constant<caf::atom("http_ans")>;
 
 // job → supervisor: the upstream answered / failed (why); counts toward its circuit.
 using upstream_up_atom = caf::atom_constant<caf::atom("up_up")>;

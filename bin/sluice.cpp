@@ -18,6 +18,7 @@
 #include "core/observe/log.hpp"
 #include "transport/server/server.hpp"
 #include "transport/upstream/health_probe.hpp"
+#include "transport/upstream/http_upstream.hpp"
 #include "transport/upstream/io_runtime.hpp"
 #include "transport/upstream/process_launcher.hpp"
 #include "transport/upstream/sse_upstream.hpp"
@@ -59,6 +60,7 @@ int run(const config::config& cfg, std::shared_ptr<const security::authenticator
   transport::process_launcher launcher{upstream_io};
   transport::websocket_connector connector{upstream_io};
   transport::sse_client sse{upstream_io};
+  transport::http_client http{upstream_io};
   transport::health_prober prober{upstream_io};
   transport::timer_service timers{upstream_io};
   caf::actor_system_config caf_cfg;
@@ -72,7 +74,8 @@ int run(const config::config& cfg, std::shared_ptr<const security::authenticator
   actors::register_message_types(caf_cfg);
   if (cfg.cluster.enabled()) cluster_node::configure(caf_cfg, cfg.cluster);
   caf::actor_system system{caf_cfg};
-  actors::gateway gateway{system, cfg, {&launcher, &connector, &sse, &prober, &timers}, auth};
+  actors::gateway gateway{
+      system, cfg, {&launcher, &connector, &sse, &http, &prober, &timers}, auth};
   transport::server server{server_options_from(cfg, auth), gateway, gateway.workers(),
                            &gateway.api()};
 

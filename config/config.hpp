@@ -120,6 +120,20 @@ struct sse_upstream_config {
   std::size_t max_event_bytes = 1024 * 1024;
 };
 
+// An upstream of kind `http`: one HTTP request per client request, whose
+// whole JSON answer is the request's `final` result. The path, headers and
+// body are templates (request_template.hpp).
+struct http_upstream_config {
+  std::string url;  // http://host:port/path
+  url_parts endpoint;
+  request_template path;
+  std::string method = "POST";
+  templated_headers headers;
+  request_template body = default_body();  // not sent with GET and DELETE
+  milliseconds connect_timeout{5000};
+  std::size_t max_response_bytes = 1024 * 1024;  // a larger answer: upstream_protocol_error
+};
+
 // An upstream of kind `workers`: worker processes connect in at /workers,
 // register with `token` and the routes they serve, and pull jobs.
 struct workers_upstream_config {
@@ -142,7 +156,7 @@ struct supervision_config {
   std::uint32_t retries = 2;  // per request, only while nothing was streamed back
 };
 
-enum class upstream_kind { process, websocket, sse, workers };
+enum class upstream_kind { process, websocket, sse, workers, http };
 
 struct upstream_config {
   std::string name;
@@ -151,6 +165,7 @@ struct upstream_config {
   websocket_upstream_config websocket;
   sse_upstream_config sse;
   workers_upstream_config workers;
+  http_upstream_config http;
   supervision_config supervision;
   // Kinds workers and process: topic name patterns (one `*` each at most) its
   // backend may publish to while a request runs; empty: none.

@@ -195,6 +195,8 @@ std::string_view to_string(upstream_kind kind) {
       return "sse";
     case upstream_kind::workers:
       return "workers";
+    case upstream_kind::http:
+      return "http";
   }
   return "unknown";
 }

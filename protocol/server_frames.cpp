@@ -70,12 +70,25 @@ std::string final_result(std::string_view id, std::string_view result) {
   return typed("final", id).str("result", result).finish();
 }
 
+std::string final_json(std::string_view id, std::string_view result_json) {
+  return typed("final", id).raw("result", result_json).finish();
+}
+
 std::string fallback(std::string_view id, std::string_view result_json) {
   return typed("final", id).boolean("fallback", true).raw("result", result_json).finish();
 }
 
 std::string error(ec code, std::string_view message, std::string_view id) {
   return typed("error", id).str("code", to_string(code)).str("message", message).finish();
+}
+
+std::string error_with_status(ec code, std::string_view message, std::string_view id,
+                              unsigned status) {
+  return typed("error", id)
+      .str("code", to_string(code))
+      .str("message", message)
+      .num("status", std::int64_t{status})
+      .finish();
 }
 
 std::string rate_limited(std::string_view message, std::string_view id,

@@ -41,11 +41,16 @@ std::string accepted(std::string_view id, std::string_view server_id, std::uint3
 // `id` is the request id as JSON text.
 std::string progress(std::string_view id, std::uint32_t step, std::uint32_t steps);
 std::string final_result(std::string_view id, std::string_view result);
+// The final frame of an `http` upstream: its answer (any JSON) as `result`.
+std::string final_json(std::string_view id, std::string_view result_json);
 // The route's fallback answer (its `fallback_on`):
 // {"type":"final","id":…,"fallback":true,"result":<the fallback, JSON>}.
 std::string fallback(std::string_view id, std::string_view result_json);
 // `id` may be empty (an error about a frame that had no usable id).
 std::string error(ec code, std::string_view message, std::string_view id = {});
+// An error about an upstream's HTTP answer, with its `status`.
+std::string error_with_status(ec code, std::string_view message, std::string_view id,
+                              unsigned status);
 // error rate_limited, with when to try again.
 std::string rate_limited(std::string_view message, std::string_view id,
                          std::uint64_t retry_after_ms);

@@ -81,13 +81,13 @@ void job_shell::emit(std::string frame, std::string_view kind) {
   self_->send(req_.session, job_event{req_.id, std::move(frame), false, request_outcome::ok});
 }
 
-void job_shell::retry_or_fail(ec code, const std::string& why) {
+void job_shell::retry_or_fail(ec code, const std::string& why, unsigned status) {
   if (req_.shortcut && req_.shortcut->used()) {
     attempts_->reached();
     attempts_->streamed();
   }
   if (attempts_->failed(why) || fell_back(config::fallback_on_retries_exhausted)) return;
-  fail(code, why);
+  fail(code, why, request_outcome::error, status);
 }
 
 void job_shell::finish(std::string frame, request_outcome outcome) {
@@ -120,13 +120,15 @@ std::optional<std::vector<std::pair<std::string, std::string>>> fill_headers(
   return out;
 }
 
-void job_shell::fail(ec code, std::string_view message, request_outcome outcome) {
+void job_shell::fail(ec code, std::string_view message, request_outcome outcome, unsigned status) {
   // The upstream's own failure (an error answer, a failed process, a 4xx).
   bool upstream_error =
       code == ec::upstream_failed || code == ec::upstream_protocol_error || code == ec::worker_lost;
   if (upstream_error && fell_back(config::fallback_on_upstream_error)) return;
   actor_metrics::get().count_error(code);
-  finish(protocol::frames::error(code, message, req_.id), outcome);
+  finish(status == 0 ? protocol::frames::error(code, message, req_.id)
+                     : protocol::frames::error_with_status(code, message, req_.id, status),
+         outcome);
 }
 
 caf::behavior job_actor(caf::stateful_actor<job_shell>* self, job_spec spec,

@@ -86,7 +86,8 @@ class job_shell {
   // An attempt at the upstream failed: retries it when upstream_attempts
   // allows, else ends the request with `code`. Frames that took the reply
   // shortcut count as sent (the upstream answered; nothing is sent twice).
-  void retry_or_fail(ec code, const std::string& why);
+  // `status`: the upstream's HTTP status, told in the error frame (0: none).
+  void retry_or_fail(ec code, const std::string& why, unsigned status = 0);
   // The last frame of the reply: the job ends.
   void finish(std::string frame, request_outcome outcome);
   // `t` filled in for this request (caller.hpp), or nothing after the request
@@ -97,7 +98,8 @@ class job_shell {
   // `trigger` is among its fallback_on and nothing was streamed yet.
   bool fell_back(config::fallback_trigger trigger);
   // Ends the request with an error frame, counted in sluice_errors_total.
-  void fail(ec code, std::string_view message, request_outcome outcome = request_outcome::error);
+  void fail(ec code, std::string_view message, request_outcome outcome = request_outcome::error,
+            unsigned status = 0);
 
  private:
   counted_job counted_;  // sluice_jobs_active

@@ -3,6 +3,7 @@
 #include <caf/all.hpp>
 
 #include "actors/base/actor_metrics.hpp"
+#include "actors/job/drivers/http.hpp"
 #include "actors/job/drivers/process.hpp"
 #include "actors/job/drivers/sse.hpp"
 #include "actors/job/drivers/uppercase.hpp"
@@ -30,6 +31,9 @@ router::router(caf::actor_system& system, const config::config& cfg, upstream_ru
         break;
       case config::upstream_kind::sse:
         missing = missing || runtime_.sse == nullptr;
+        break;
+      case config::upstream_kind::http:
+        missing = missing || runtime_.http == nullptr;
         break;
       case config::upstream_kind::workers:
         missing = false;  // workers connect in; they need nothing from transport here
@@ -117,6 +121,8 @@ job_start router::start_job(caf::event_based_actor* parent, const config::route_
   switch (up->config->kind) {
     case config::upstream_kind::sse:
       return start({"sluice.sse_job", sse_driver(runtime_.sse), *up});
+    case config::upstream_kind::http:
+      return start({"sluice.http_job", http_driver(runtime_.http), *up});
     case config::upstream_kind::websocket:
       return start({"sluice.websocket_job", websocket_driver(runtime_.websockets), *up});
     case config::upstream_kind::process:

@@ -18,6 +18,7 @@ namespace sluice::transport {
 class process_launcher;
 class websocket_connector;
 class sse_client;
+class http_client;
 class health_prober;
 }  // namespace sluice::transport
 
@@ -32,6 +33,7 @@ struct upstream_runtime {
   transport::process_launcher* processes = nullptr;
   transport::websocket_connector* websockets = nullptr;
   transport::sse_client* sse = nullptr;
+  transport::http_client* http = nullptr;
   transport::health_prober* prober = nullptr;  // needed when there is any upstream
   transport::timer_service* timers = nullptr;  // request deadlines; may be null
   topic_directory* topics = nullptr;  // where process upstreams' publish lines go; may be null

@@ -22,7 +22,9 @@ transport::probe_spec probe_target(const config::upstream_config& up) {
   if (!s.health_url.empty())
     return {s.health_endpoint.host, s.health_endpoint.port, s.health_endpoint.path,
             s.probe_timeout};
-  const auto& at = up.kind == config::upstream_kind::sse ? up.sse.endpoint : up.websocket.endpoint;
+  const auto& at = up.kind == config::upstream_kind::sse    ? up.sse.endpoint
+                   : up.kind == config::upstream_kind::http ? up.http.endpoint
+                                                            : up.websocket.endpoint;
   return {at.host, at.port, "", s.probe_timeout};
 }
 

@@ -1,6 +1,7 @@
 #include "config/readers/upstreams_reader.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 
 #include "config/readers/entries.hpp"
@@ -119,6 +120,18 @@ void read_sse_upstream(yaml_reader& r, const YAML::Node& node, const std::string
   read_path_template(r, node, path, e.endpoint, e.path);
 }
 
+void read_http_upstream(yaml_reader& r, const YAML::Node& node, const std::string& path,
+                        http_upstream_config& h) {
+  if (auto m = r.read_choice(node, path, "method", {"POST", "GET", "PUT", "PATCH", "DELETE"}))
+    h.method = std::array{"POST", "GET", "PUT", "PATCH", "DELETE"}[*m];
+  read_headers(r, node, path, h.headers);
+  read_template(r, node, path, "body", h.body);
+  r.read_duration(node, path, "connect_timeout", h.connect_timeout, 1ms, 5min);
+  r.read_size(node, path, "max_response_bytes", h.max_response_bytes, 64, 64ULL << 20);
+  read_url(r, node, path, "http", h.url, h.endpoint);
+  read_path_template(r, node, path, h.endpoint, h.path);
+}
+
 void read_workers_upstream(yaml_reader& r, const YAML::Node& node, const std::string& path,
                            workers_upstream_config& w) {
   r.read_string(node, path, "token", w.token);
@@ -173,7 +186,7 @@ void read_supervision(yaml_reader& r, const YAML::Node& node, const std::string&
 
 void read_upstream_body(yaml_reader& r, const YAML::Node& body, const std::string& path,
                         upstream_config& up) {
-  auto kind = r.read_choice(body, path, "kind", {"process", "websocket", "sse", "workers"});
+  auto kind = r.read_choice(body, path, "kind", {"process", "websocket", "sse", "workers", "http"});
   if (!kind) return;
   up.kind = static_cast<upstream_kind>(*kind);
   // Each kind's own keys, then the supervision keys: all of them for
@@ -206,6 +219,12 @@ void read_upstream_body(yaml_reader& r, const YAML::Node& body, const std::strin
                               "connect_timeout", "max_event_bytes"}));
       if (open) read_sse_upstream(r, body, path, up.sse);
       break;
+    case upstream_kind::http:
+      open = r.open_map(
+          body, path,
+          keys({"url", "method", "headers", "body", "connect_timeout", "max_response_bytes"}));
+      if (open) read_http_upstream(r, body, path, up.http);
+      break;
     case upstream_kind::workers:
       open = r.open_map(
           body, path,
@@ -231,7 +250,7 @@ void read_upstreams(yaml_reader& r, const YAML::Node& node, config& cfg) {
     if (!body.IsDefined() || body.IsNull())
       r.fail(body, path, "expected a mapping with at least `kind`");
     else if (!body.IsMap() || !body["kind"].IsDefined())
-      r.fail(body, path + ".kind", "missing (known kinds: process, websocket, sse, workers)");
+      r.fail(body, path + ".kind", "missing (known kinds: process, websocket, sse, http, workers)");
     else
       read_upstream_body(r, body, path, up);
     cfg.upstreams.push_back(std::move(up));

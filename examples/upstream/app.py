@@ -13,6 +13,8 @@ python3-uvicorn). Also a test fixture.
                              for `kind: sse` routes.
   WS   /ws/echo              answers each message with {"type":"final","echo":{"message":…,
                              "headers":{…}}}: the message and the handshake's headers.
+  ANY  /api/status/CODE       answers HTTP CODE with {"status": CODE} (a 3xx with Location: /health)
+  GET  /api/text              a plain-text answer (not JSON)
   GET  /health               {"ok": true}
 
 Environment: HOST (127.0.0.1), PORT (8000), PROGRESS_STEPS (3), PROGRESS_INTERVAL_MS (1000),
@@ -26,7 +28,7 @@ import os
 
 import uvicorn
 from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 from websockets.exceptions import ConnectionClosed
 
 HOST = os.environ.get("HOST", "127.0.0.1")
@@ -68,8 +70,8 @@ async def echo_of(request: Request, path: str):
             "headers": {k.lower(): v for k, v in request.headers.items()}}
 
 
-@app.post("/api/echo")
-@app.post("/api/echo/{path:path}")
+@app.api_route("/api/echo", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+@app.api_route("/api/echo/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
 async def echo(request: Request, path: str = ""):
     return await echo_of(request, path)
 
@@ -83,6 +85,17 @@ async def echo_stream(request: Request, path: str = ""):
         yield "data: " + json.dumps({"done": True, "echo": received}) + "\n\n"
 
     return StreamingResponse(events(), media_type="text/event-stream")
+
+
+@app.api_route("/api/status/{code}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+async def status(code: int):
+    headers = {"Location": "/health"} if 300 <= code < 400 else None
+    return JSONResponse({"status": code}, status_code=code, headers=headers)
+
+
+@app.get("/api/text")
+async def text():
+    return PlainTextResponse("plain words, not JSON")
 
 
 @app.websocket("/ws/echo")

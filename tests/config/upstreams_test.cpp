@@ -72,16 +72,17 @@ TEST(LoaderErrors, UpstreamProblems) {
       errors_of("upstreams:\n  a: {kind: process}\n  b: {kind: teleport}\n"
                 "  c: {kind: process, command: x, args: x, env: [1], output: xml, kill_grace: 5}\n"
                 "routes:\n  r1: {upstream: nope}\n  r2: {upstream: a, kind: uppercase}\n"),
-      ElementsAre("2:6: upstreams.a.command: missing",
-                  "3:13: upstreams.b.kind: expected one of process, websocket, sse, workers, got "
-                  "\"teleport\"",
-                  "4:40: upstreams.c.args: expected a list of strings",
-                  "4:48: upstreams.c.env: expected a mapping of names to values",
-                  "4:61: upstreams.c.output: expected one of lines, json_lines, got \"xml\"",
-                  "4:78: upstreams.c.kill_grace: expected a duration such as 250ms, 1s, 5m or 0, "
-                  "got \"5\"",
-                  "6:18: routes.r1.upstream: no upstream named \"nope\" under `upstreams`",
-                  "7:27: routes.r2.kind: a route has either `kind` or `upstream`, not both"));
+      ElementsAre(
+          "2:6: upstreams.a.command: missing",
+          "3:13: upstreams.b.kind: expected one of process, websocket, sse, workers, http, got "
+          "\"teleport\"",
+          "4:40: upstreams.c.args: expected a list of strings",
+          "4:48: upstreams.c.env: expected a mapping of names to values",
+          "4:61: upstreams.c.output: expected one of lines, json_lines, got \"xml\"",
+          "4:78: upstreams.c.kill_grace: expected a duration such as 250ms, 1s, 5m or 0, "
+          "got \"5\"",
+          "6:18: routes.r1.upstream: no upstream named \"nope\" under `upstreams`",
+          "7:27: routes.r2.kind: a route has either `kind` or `upstream`, not both"));
 }
 
 TEST(Loader, WebSocketUpstream) {

@@ -5,7 +5,7 @@
 #include <atomic>
 
 #include "core/observe/metrics.hpp"
-#include "transport/beast.hpp"
+#include "transport/upstream/http_connection.hpp"
 #include "transport/upstream/io_runtime.hpp"
 
 namespace sluice::transport {
@@ -61,12 +61,11 @@ bool sse_parser::next(std::string& data) {
   return has_data || next(data);  // an event without data carries nothing: skip it
 }
 
-class sse_request : public sse_request_handle, public std::enable_shared_from_this<sse_request> {
+class sse_request : public sse_request_handle, public http_connection<sse_request> {
  public:
   sse_request(net::io_context& ioc, sse_request_spec spec, std::shared_ptr<sse_events> events,
               shared_count open)
-      : stream_(net::make_strand(ioc)),
-        resolver_(stream_.get_executor()),
+      : http_connection(ioc, spec.request),
         spec_(std::move(spec)),
         events_(std::move(events)),
         parser_(spec_.max_event_bytes),
@@ -79,17 +78,7 @@ class sse_request : public sse_request_handle, public std::enable_shared_from_th
     sse_metrics::get().open.dec();
   }
 
-  void start() {
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
-      self->resolver_.async_resolve(
-          self->spec_.host, self->spec_.port,
-          [self](beast::error_code ec, const tcp::resolver::results_type& results) {
-            if (ec)
-              return self->fail(0, "cannot resolve " + self->spec_.host + ": " + ec.message());
-            self->on_resolve(results);
-          });
-    });
-  }
+  void start() { open(); }
 
   void acknowledge(std::uint32_t n) override {
     net::post(stream_.get_executor(), [self = shared_from_this(), n] {
@@ -98,38 +87,17 @@ class sse_request : public sse_request_handle, public std::enable_shared_from_th
     });
   }
 
-  void abort() override {
-    net::post(stream_.get_executor(), [self = shared_from_this()] {
-      self->done_ = true;
-      self->resolver_.cancel();
-      beast::error_code ignored;
-      self->stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-      self->stream_.close();
-    });
-  }
+  void abort() override { close_now(); }
 
  private:
-  void on_resolve(const tcp::resolver::results_type& results) {
-    if (done_) return;
-    stream_.expires_after(spec_.connect_timeout);
-    stream_.async_connect(
-        results, [self = shared_from_this()](beast::error_code ec, const tcp::endpoint&) {
-          if (ec) return self->fail(0, "cannot connect to " + self->target() + ": " + ec.message());
-          self->stream_.socket().set_option(tcp::no_delay(true));
-          self->send_request();
-        });
-  }
+  friend class http_connection<sse_request>;
+
+  void on_connected() { send_request(); }
+  // Could not resolve or connect: no response.
+  void fail(std::string why) { fail(0, std::move(why)); }
 
   void send_request() {
-    request_.method_string(spec_.method);
-    request_.target(spec_.target);
-    request_.version(11);
-    request_.set(http::field::host, spec_.host + ":" + spec_.port);
-    request_.set(http::field::accept, "text/event-stream");
-    request_.set(http::field::content_type, "application/json");
-    for (const auto& [k, v] : spec_.headers) request_.set(k, v);
-    request_.body() = spec_.body;
-    request_.prepare_payload();
+    prepare(spec_.request, "text/event-stream");
     http::async_write(stream_, request_,
                       [self = shared_from_this()](beast::error_code ec, std::size_t) {
                         if (ec) return self->fail(0, "cannot send the request: " + ec.message());
@@ -141,7 +109,7 @@ class sse_request : public sse_request_handle, public std::enable_shared_from_th
   }
 
   void on_header(beast::error_code ec) {
-    if (done_) return;
+    if (finished_) return;
     if (ec) return fail(0, "no HTTP response from " + target() + ": " + ec.message());
     auto status = response_.get().result_int();
     if (status < 200 || status > 299)
@@ -164,7 +132,7 @@ class sse_request : public sse_request_handle, public std::enable_shared_from_th
 
   void on_read(beast::error_code ec) {
     reading_ = false;
-    if (done_) return;
+    if (finished_) return;
     if (!parse_buffered()) return;
     if (ec)
       ended_ = ec == net::error::eof && response_.is_done()
@@ -202,11 +170,11 @@ class sse_request : public sse_request_handle, public std::enable_shared_from_th
 
   // Delivers complete events within the window; reads on when all are delivered.
   void pump() {
-    if (done_ || reading_) return;
+    if (finished_ || reading_) return;
     std::string data;
     while (unacked_ < spec_.event_window && parser_.next(data)) {
       if (!events_->on_event(std::move(data))) ++unacked_;
-      if (done_) return;
+      if (finished_) return;
     }
     if (unacked_ >= spec_.event_window) return;  // acknowledge() pumps again
     if (!ended_.empty()) return end(ended_, false);
@@ -214,36 +182,30 @@ class sse_request : public sse_request_handle, public std::enable_shared_from_th
   }
 
   void end(std::string why, bool protocol_error) {
-    if (done_) return;
-    done_ = true;
+    if (finished_) return;
+    finished_ = true;
     events_->on_end(std::move(why), protocol_error);
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
   }
 
   void fail(unsigned status, std::string why) {
-    if (done_) return;
-    done_ = true;
+    if (finished_) return;
+    finished_ = true;
     sse_metrics::get().results.with({"failed"}).inc();
     events_->on_failed(status, std::move(why));
   }
 
-  std::string target() const { return spec_.host + ":" + spec_.port; }
-
-  beast::tcp_stream stream_;
-  tcp::resolver resolver_;
   sse_request_spec spec_;
   std::shared_ptr<sse_events> events_;
   sse_parser parser_;
   shared_count open_;
   beast::flat_buffer buffer_;
-  http::request<http::string_body> request_;
   http::response_parser<http::buffer_body> response_;
   std::array<char, 16 * 1024> chunk_{};
   std::string ended_;  // set once the response is over; reported after the last event
   std::uint32_t unacked_ = 0;
   bool reading_ = false;
-  bool done_ = false;
 };
 
 struct sse_client::impl {

@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "transport/upstream/http_upstream.hpp"
+
 // HTTP requests whose responses stream Server-Sent Events (one request per
 // client request). Transport owns the sockets; actors see sse_request_handle
 // and receive sse_events. The client runs its sockets on its own thread.
@@ -15,13 +17,7 @@ namespace sluice::transport {
 class io_runtime;
 
 struct sse_request_spec {
-  std::string host;
-  std::string port;
-  std::string target = "/";
-  std::string method = "POST";
-  std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;
-  std::chrono::milliseconds connect_timeout{5000};
+  http_request_base request;
   std::size_t max_event_bytes = 1024 * 1024;
   // Events delivered and not yet acknowledged, at most; while the window is
   // full the socket is not read.

@@ -96,9 +96,10 @@ class sse_job final : public job_driver {
     auto headers = body ? fill_headers(job_, config_.headers) : std::nullopt;
     if (!headers) return;  // the request ended: a claim is missing
     transport::sse_request_spec spec{
-        config_.endpoint.host,   config_.endpoint.port,   std::move(*path),
-        config_.method,          std::move(*headers),     std::move(*body),
-        config_.connect_timeout, config_.max_event_bytes, job_credit_window};
+        {config_.endpoint.host, config_.endpoint.port, std::move(*path), config_.method,
+         std::move(*headers), std::move(*body), config_.connect_timeout},
+        config_.max_event_bytes,
+        job_credit_window};
     request_ = client_->start(
         std::move(spec),
         std::make_shared<job_forwarder>(caf::actor_cast<caf::weak_actor_ptr>(job_.self()),

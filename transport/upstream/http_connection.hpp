@@ -1,0 +1,87 @@
+#pragma once
+
+// Private to transport's .cpp files (includes Beast).
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "transport/beast.hpp"
+#include "transport/upstream/http_upstream.hpp"
+
+namespace sluice::transport {
+
+// What the HTTP clients of upstreams (sse_upstream, http_upstream) share:
+// resolving the host and connecting within connect_timeout on the request's
+// own strand, and aborting. `Derived` provides on_connected() and
+// fail(std::string why), and sets `finished_` once nothing more may follow.
+template <class Derived>
+class http_connection : public std::enable_shared_from_this<Derived> {
+ protected:
+  http_connection(net::io_context& ioc, const http_request_base& r)
+      : stream_(net::make_strand(ioc)),
+        resolver_(stream_.get_executor()),
+        host_(r.host),
+        port_(r.port),
+        connect_timeout_(r.connect_timeout) {}
+
+  // The request `r` describes, ready to write; `accept`: the media type wanted back.
+  void prepare(const http_request_base& r, std::string_view accept) {
+    request_.method_string(r.method);
+    request_.target(r.target);
+    request_.version(11);
+    request_.set(http::field::host, target());
+    request_.set(http::field::accept, accept);
+    if (!r.body.empty()) request_.set(http::field::content_type, "application/json");
+    for (const auto& [k, v] : r.headers) request_.set(k, v);
+    request_.body() = r.body;
+    request_.prepare_payload();
+  }
+
+  void open() {
+    net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+      self->resolver_.async_resolve(
+          self->host_, self->port_,
+          [self](beast::error_code ec, const tcp::resolver::results_type& results) {
+            if (ec) return self->fail("cannot resolve " + self->host_ + ": " + ec.message());
+            self->connect(results);
+          });
+    });
+  }
+
+  // Closes the connection, on the strand; no events follow.
+  void close_now() {
+    net::post(stream_.get_executor(), [self = this->shared_from_this()] {
+      self->finished_ = true;
+      self->resolver_.cancel();
+      beast::error_code ignored;
+      self->stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+      self->stream_.close();
+    });
+  }
+
+  std::string target() const { return host_ + ":" + port_; }
+
+  beast::tcp_stream stream_;
+  tcp::resolver resolver_;
+  http::request<http::string_body> request_;
+  bool finished_ = false;
+
+ private:
+  void connect(const tcp::resolver::results_type& results) {
+    if (finished_) return;
+    stream_.expires_after(connect_timeout_);
+    stream_.async_connect(
+        results, [self = this->shared_from_this()](beast::error_code ec, const tcp::endpoint&) {
+          if (ec) return self->fail("cannot connect to " + self->target() + ": " + ec.message());
+          self->stream_.socket().set_option(tcp::no_delay(true));
+          self->on_connected();
+        });
+  }
+
+  std::string host_;
+  std::string port_;
+  std::chrono::milliseconds connect_timeout_;
+};
+
+}  // namespace sluice::transport
