@@ -200,7 +200,11 @@ void topic_state::pump(consumer& c) {
 
 void topic_state::send_to_consumer(consumer& c, const consumer_cursor::delivery& d) {
   auto& m = topic_metrics::get();
-  const auto& frame = frame_at(d.offset);
+  // History may hold less than was sent (a new owner's, after a failover):
+  // such a message stays pending and is given up like any other.
+  const auto* held = frame_if_held(d.offset);
+  if (held == nullptr) return;
+  const auto& frame = *held;
   m.delivered.inc();
   if (!d.redelivered()) {
     c.link->send(frame);

@@ -278,6 +278,13 @@ const protocol::shared_frame& topic_state::frame_at(std::uint64_t offset) const 
   return store_->history().find(offset)->frame;
 }
 
+const protocol::shared_frame* topic_state::frame_if_held(std::uint64_t offset) const {
+  if (!unsent_.empty() && offset >= unsent_first_ && offset - unsent_first_ < unsent_.size())
+    return &unsent_[offset - unsent_first_];
+  const auto* m = store_->history().find(offset);
+  return m == nullptr ? nullptr : &m->frame;
+}
+
 // History was replaced: offsets appended before no longer name those frames.
 void topic_state::forget_unsent() {
   unsent_.clear();
@@ -341,8 +348,7 @@ void topic_state::touch() {
 // not claimed, no consumers), leaves soon after its last use.
 std::chrono::milliseconds topic_state::expiry() const {
   // Consumers' cursors count: a consumer that comes back must find its place.
-  bool holds_nothing =
-      store_->history().last() == 0 && claim_.empty() && records_.size() == 0;
+  bool holds_nothing = store_->history().last() == 0 && claim_.empty() && records_.size() == 0;
   if (claim_ == sealed_claim || holds_nothing) return empty_topic_grace;
   return rule_.expire_after;
 }

@@ -143,6 +143,8 @@ class topic_state {
   // last fan-out even if history has let it go.
   subscriber_set::window held() const;
   const protocol::shared_frame& frame_at(std::uint64_t offset) const;
+  // The same for any offset: null when neither history nor the unsent batch holds it.
+  const protocol::shared_frame* frame_if_held(std::uint64_t offset) const;
   void forget_unsent();
   // Sends what cursors_ decided, checking each connection before each frame:
   // one that fills up is blocked there and asked for a writable notice.

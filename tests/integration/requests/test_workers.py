@@ -88,33 +88,33 @@ class Workers(WorkerCase):
             await ws.close()
 
     async def test_waiting_requests_run_by_priority(self):
-        priorities = '{high: true, critical: ["role:ops", "sub:alice"]}'
-        with Sluice(config(ask_priorities=priorities)) as server:
+        with Sluice(config(ask_priorities="{high: true, critical: true}")) as server:
             self.start_worker(server, "w1", capacity=1, interval=0.2, steps=1)
             self.assertEqual(await self.workers_connected(server, 1), 1)
             ws, _ = await connect(server)
             await send_request(ws, {"type": "request", "id": "first", "route": "ask",
                                     "payload": {"text": "x"}})
             self.assertEqual((await recv_json(ws))["type"], "progress")  # the worker is busy
-            # Anonymous: critical is not open to it; high is open to everyone here.
-            await send_json(ws, {"type": "request", "id": "crit", "route": "ask",
+            # Where a route's `priorities` do not list it, critical is open to no one.
+            await send_json(ws, {"type": "request", "id": "c0", "route": "other",
                                  "priority": "critical"})
             self.assertEqual((await recv_json(ws))["code"], "forbidden")
             waiting = [("low1", "low", 1), ("normal1", "normal", 1), ("high1", "high", 1),
-                       ("low2", "low", 4), ("normal2", "normal", 3)]
+                       ("crit1", "critical", 1), ("low2", "low", 5), ("normal2", "normal", 4)]
             for request_id, level, place in waiting:
                 await send_request(ws, {"type": "request", "id": request_id, "route": "ask",
                                         "payload": {"text": "x"}, "priority": level}, queued=place)
             order = []
-            while len(order) < 6:
+            while len(order) < 7:
                 frame = await recv_json(ws)
                 if frame["type"] == "final":
                     order.append(frame["id"])
-            self.assertEqual(order, ["first", "high1", "normal1", "normal2", "low1", "low2"])
+            self.assertEqual(order,
+                             ["first", "crit1", "high1", "normal1", "normal2", "low1", "low2"])
             waited = {level: server.metrics().get(
                 f'sluice_upstream_queue_wait_seconds_count{{upstream="pool",priority="{level}"}}')
-                for level in ("low", "normal", "high")}
-            self.assertEqual(waited, {"low": 2, "normal": 2, "high": 1})
+                for level in ("low", "normal", "high", "critical")}
+            self.assertEqual(waited, {"low": 2, "normal": 2, "high": 1, "critical": 1})
             await ws.close()
 
     async def test_no_worker_fails_fast(self):
