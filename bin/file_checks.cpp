@@ -5,6 +5,7 @@
 #include "bin/cluster_node.hpp"
 #include "security/jwt/jwt_keys.hpp"
 #include "transport/server/server.hpp"
+#include "transport/upstream/tls_client.hpp"
 
 namespace sluice {
 
@@ -22,6 +23,13 @@ void check_named_files(const config::config& cfg, std::vector<config::error>& er
       at(cfg.server.tls.place, "", std::move(*why));  // names server.tls.<file> itself
   if (auto why = cluster_node::check_tls(cfg.cluster))
     at(cfg.cluster.tls.place, "", std::move(*why));
+  for (const auto& up : cfg.upstreams) {
+    bool https = (up.kind == config::upstream_kind::http && up.http.endpoint.tls) ||
+                 (up.kind == config::upstream_kind::sse && up.sse.endpoint.tls);
+    if (!https) continue;
+    if (auto why = transport::tls_client_context::check(up.tls))
+      at(up.tls.place, "", "upstreams." + up.name + "." + *why);
+  }
 }
 
 }  // namespace sluice

@@ -120,6 +120,16 @@ struct sse_upstream_config {
   std::size_t max_event_bytes = 1024 * 1024;
 };
 
+// How Sluice checks an upstream it reaches over TLS (https://): the
+// system's trusted CAs, or `ca_file`'s; the certificate must name the URL's
+// host. `cert_file`/`key_file`: a client certificate, when the upstream asks.
+struct upstream_tls {
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+  source_place place;  // of the `tls` entry
+};
+
 // An upstream of kind `http`: one HTTP request per client request, whose
 // whole JSON answer is the request's `final` result. The path, headers and
 // body are templates (request_template.hpp).
@@ -166,6 +176,7 @@ struct upstream_config {
   sse_upstream_config sse;
   workers_upstream_config workers;
   http_upstream_config http;
+  upstream_tls tls;  // for an https:// url (http and sse)
   supervision_config supervision;
   // Kinds workers and process: topic name patterns (one `*` each at most) its
   // backend may publish to while a request runs; empty: none.

@@ -10,7 +10,8 @@
 
 namespace sluice::transport {
 class timer_service;
-}
+class tls_client_context;
+}  // namespace sluice::transport
 
 namespace sluice::actors {
 
@@ -20,7 +21,8 @@ struct upstream_binding {
   std::shared_ptr<const config::upstream_config> config;
   std::shared_ptr<const upstream_gate> gate;
   caf::actor supervisor;
-  transport::timer_service* timers = nullptr;  // for deadlines; may be null
+  transport::timer_service* timers = nullptr;                     // for deadlines; may be null
+  std::shared_ptr<const transport::tls_client_context> tls = {};  // https upstreams
 };
 
 // One request's attempts at its upstream. Reports every attempt's outcome to
@@ -33,6 +35,7 @@ class upstream_attempts {
 
   const config::upstream_config& upstream() const { return *binding_.config; }
   const caf::actor& supervisor() const { return binding_.supervisor; }
+  const std::shared_ptr<const transport::tls_client_context>& tls() const { return binding_.tls; }
 
   // The upstream answered this attempt (reported once per attempt).
   void reached();

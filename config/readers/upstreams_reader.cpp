@@ -27,14 +27,22 @@ void read_process_upstream(yaml_reader& r, const YAML::Node& node, const std::st
   r.read_unsigned(node, path, "max_concurrent", p.max_concurrent, 0, 100'000);
 }
 
-// Reads the required `url` key, of `scheme`, and splits it into `endpoint`.
+// Reads the required `url` key, of `scheme` (or, with `secure`, the scheme
+// with TLS: https), and splits it into `endpoint`.
 void read_url(yaml_reader& r, const YAML::Node& node, const std::string& path,
-              std::string_view scheme, std::string& url, url_parts& endpoint) {
+              std::string_view scheme, std::string& url, url_parts& endpoint,
+              std::string_view secure = {}) {
   if (!node["url"].IsDefined()) return r.fail(node, path + ".url", "missing");
   r.read_string(node, path, "url", url);
   if (url.empty()) return;
   if (auto parts = parse_url(url, scheme)) {
     endpoint = std::move(*parts);
+  } else if (auto tls = secure.empty() ? std::nullopt : parse_url(url, secure)) {
+    endpoint = std::move(*tls);
+  } else if (!secure.empty()) {
+    r.fail(node["url"], path + ".url",
+           "expected " + std::string{scheme} + "://HOST:PORT/PATH or " + std::string{secure} +
+               "://HOST:PORT/PATH, got \"" + url + "\"");
   } else {
     r.fail(node["url"], path + ".url",
            "expected " + std::string{scheme} + "://HOST:PORT/PATH, got \"" + url + "\" (" +
@@ -116,7 +124,7 @@ void read_sse_upstream(yaml_reader& r, const YAML::Node& node, const std::string
   r.read_string(node, path, "final_field", e.final_field);
   r.read_duration(node, path, "connect_timeout", e.connect_timeout, 1ms, 5min);
   r.read_size(node, path, "max_event_bytes", e.max_event_bytes, 64, 64ULL << 20);
-  read_url(r, node, path, "http", e.url, e.endpoint);
+  read_url(r, node, path, "http", e.url, e.endpoint, "https");
   read_path_template(r, node, path, e.endpoint, e.path);
 }
 
@@ -128,8 +136,22 @@ void read_http_upstream(yaml_reader& r, const YAML::Node& node, const std::strin
   read_template(r, node, path, "body", h.body);
   r.read_duration(node, path, "connect_timeout", h.connect_timeout, 1ms, 5min);
   r.read_size(node, path, "max_response_bytes", h.max_response_bytes, 64, 64ULL << 20);
-  read_url(r, node, path, "http", h.url, h.endpoint);
+  read_url(r, node, path, "http", h.url, h.endpoint, "https");
   read_path_template(r, node, path, h.endpoint, h.path);
+}
+
+// `tls:` of an upstream reached over https.
+void read_upstream_tls(yaml_reader& r, const YAML::Node& node, const std::string& path,
+                       const url_parts& endpoint, upstream_tls& t) {
+  auto tls = node["tls"];
+  if (!tls.IsDefined()) return;
+  auto tpath = path + ".tls";
+  if (!endpoint.tls) r.fail(tls, tpath, "only an https:// url is reached over TLS");
+  if (!r.open_map(tls, tpath, {"ca_file", "cert_file", "key_file"})) return;
+  t.place = r.place(tls);
+  r.read_string(tls, tpath, "ca_file", t.ca_file);
+  if (tls["cert_file"].IsDefined() || tls["key_file"].IsDefined())  // a client certificate
+    r.read_together(tls, tpath, {{"cert_file", &t.cert_file}, {"key_file", &t.key_file}});
 }
 
 void read_workers_upstream(yaml_reader& r, const YAML::Node& node, const std::string& path,
@@ -215,15 +237,17 @@ void read_upstream_body(yaml_reader& r, const YAML::Node& body, const std::strin
       break;
     case upstream_kind::sse:
       open = r.open_map(body, path,
-                        keys({"url", "method", "headers", "body", "token_field", "final_field",
-                              "connect_timeout", "max_event_bytes"}));
+                        keys({"url", "method", "headers", "body", "tls", "token_field",
+                              "final_field", "connect_timeout", "max_event_bytes"}));
       if (open) read_sse_upstream(r, body, path, up.sse);
+      if (open) read_upstream_tls(r, body, path, up.sse.endpoint, up.tls);
       break;
     case upstream_kind::http:
-      open = r.open_map(
-          body, path,
-          keys({"url", "method", "headers", "body", "connect_timeout", "max_response_bytes"}));
+      open = r.open_map(body, path,
+                        keys({"url", "method", "headers", "body", "tls", "connect_timeout",
+                              "max_response_bytes"}));
       if (open) read_http_upstream(r, body, path, up.http);
+      if (open) read_upstream_tls(r, body, path, up.http.endpoint, up.tls);
       break;
     case upstream_kind::workers:
       open = r.open_map(

@@ -72,9 +72,12 @@ std::optional<url_parts> parse_url(std::string_view text, std::string_view schem
   auto slash = rest.find('/');
   auto authority = rest.substr(0, slash);
   auto colon = authority.rfind(':');
-  url_parts url{std::string{authority.substr(0, colon)},
-                colon == std::string_view::npos ? "80" : std::string{authority.substr(colon + 1)},
-                slash == std::string_view::npos ? "/" : std::string{rest.substr(slash)}};
+  bool tls = scheme == "https" || scheme == "wss";
+  std::string default_port = tls ? "443" : "80";
+  url_parts url{
+      std::string{authority.substr(0, colon)},
+      colon == std::string_view::npos ? default_port : std::string{authority.substr(colon + 1)},
+      slash == std::string_view::npos ? "/" : std::string{rest.substr(slash)}, tls};
   auto port = parse_unsigned(url.port);
   if (url.host.empty() || !port || *port == 0 || *port > 65535) return std::nullopt;
   return url;

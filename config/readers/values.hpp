@@ -21,12 +21,13 @@ std::optional<std::uint64_t> parse_size(std::string_view text);
 // A whole number with no sign, no fraction and no trailing characters.
 std::optional<std::uint64_t> parse_unsigned(std::string_view text);
 
-// A URL without TLS: SCHEME://HOST[:PORT][/PATH] (port 80, path "/" by
-// default), for the schemes ws and http.
+// A URL: SCHEME://HOST[:PORT][/PATH] (port 80, 443 for https and wss; path
+// "/" by default), for the schemes ws, wss, http and https.
 struct url_parts {
   std::string host;
   std::string port;
   std::string path;
+  bool tls = false;  // https or wss
 };
 std::optional<url_parts> parse_url(std::string_view text, std::string_view scheme);
 

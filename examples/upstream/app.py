@@ -18,7 +18,7 @@ python3-uvicorn). Also a test fixture.
   GET  /health               {"ok": true}
 
 Environment: HOST (127.0.0.1), PORT (8000), PROGRESS_STEPS (3), PROGRESS_INTERVAL_MS (1000),
-TOKEN_INTERVAL_MS (0). Run with Debian's interpreter:
+TOKEN_INTERVAL_MS (0); SSL_CERTFILE and SSL_KEYFILE (PEM) to serve HTTPS (and WSS) instead. Run with Debian's interpreter:
     /usr/bin/python3 examples/upstream/app.py
 """
 
@@ -128,4 +128,5 @@ async def generate_stream(request: Request):
 
 if __name__ == "__main__":
     uvicorn.run(app, host=HOST, port=PORT, log_level=os.environ.get("LOG_LEVEL", "warning"),
-                ws="websockets")
+                ws="websockets", ssl_certfile=os.environ.get("SSL_CERTFILE"),
+                ssl_keyfile=os.environ.get("SSL_KEYFILE"))

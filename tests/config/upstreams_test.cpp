@@ -118,8 +118,8 @@ TEST(LoaderErrors, SseUpstreamProblems) {
   EXPECT_THAT(errors_of("upstreams:\n  a: {kind: sse, url: 'ws://x/', method: PUT}\n"
                         "routes: {r: {upstream: a}}\n"),
               ElementsAre("2:42: upstreams.a.method: expected one of POST, GET, got \"PUT\"",
-                          "2:23: upstreams.a.url: expected http://HOST:PORT/PATH, got \"ws://x/\" "
-                          "(https:// is not supported yet)"));
+                          "2:23: upstreams.a.url: expected http://HOST:PORT/PATH or "
+                          "https://HOST:PORT/PATH, got \"ws://x/\""));
 }
 
 TEST(Loader, FallbacksOfAnyJsonAndWhenTheyAnswer) {
@@ -152,6 +152,29 @@ TEST(LoaderErrors, FallbackProblems) {
                                     "retries_exhausted, timeout, upstream_error"),
                           HasSubstr("7:39: routes.c.attempt_timeout: attempts time out on "
                                     "network upstreams")));
+}
+
+TEST(Loader, HttpsUpstreams) {
+  auto cfg = loaded(
+      "upstreams:\n"
+      "  a: {kind: http, url: 'https://api.internal/v1', tls: {ca_file: /etc/ca.pem}}\n"
+      "  b: {kind: sse, url: 'https://llm:8443/s', tls: {cert_file: c.pem, key_file: k.pem}}\n"
+      "routes: {r: {upstream: a}, s: {upstream: b}}\n");
+  const auto& a = cfg.upstreams[0];
+  EXPECT_TRUE(a.http.endpoint.tls);
+  EXPECT_EQ(a.http.endpoint.port, "443");
+  EXPECT_EQ(a.tls.ca_file, "/etc/ca.pem");
+  const auto& b = cfg.upstreams[1];
+  EXPECT_TRUE(b.sse.endpoint.tls);
+  EXPECT_EQ(b.sse.endpoint.port, "8443");
+  EXPECT_EQ((std::vector<std::string>{b.tls.ca_file, b.tls.cert_file, b.tls.key_file}),
+            (std::vector<std::string>{"", "c.pem", "k.pem"}));
+  EXPECT_THAT(errors_of("upstreams:\n"
+                        "  a: {kind: http, url: 'http://x/', tls: {ca_file: a.pem}}\n"
+                        "  b: {kind: http, url: 'https://x/', tls: {cert_file: c.pem}}\n"
+                        "routes: {r: {upstream: a}}\n"),
+              ElementsAre(HasSubstr("upstreams.a.tls: only an https:// url is reached over TLS"),
+                          HasSubstr("upstreams.b.tls: needs both `cert_file` and `key_file`")));
 }
 
 TEST(LoaderErrors, TemplateProblems) {

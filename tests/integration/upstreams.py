@@ -32,16 +32,25 @@ def wait_for_port(port):
 class FastApi:
     """The example FastAPI service on a free port (or `port`)."""
 
-    def __init__(self, interval_ms=0, steps=3, port=None):
+    def __init__(self, interval_ms=0, steps=3, port=None, tls=None):
+        """`tls`: (certificate file, key file) to serve HTTPS instead of HTTP."""
         self.port = port or free_port()
         self.env = dict(os.environ, PORT=str(self.port), PROGRESS_INTERVAL_MS=str(interval_ms),
                         PROGRESS_STEPS=str(steps))
+        if tls:
+            self.env.update(SSL_CERTFILE=tls[0], SSL_KEYFILE=tls[1])
         self.start()
 
     def start(self):
         self.proc = subprocess.Popen(["/usr/bin/python3", APP], env=self.env)
         deadline = time.monotonic() + PATIENCE
         while time.monotonic() < deadline:
+            if "SSL_CERTFILE" in self.env:
+                try:  # the handshake is what tells it is up; the certificate is the test's
+                    wait_for_port(self.port)
+                    return
+                except RuntimeError:
+                    break
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{self.port}/health", timeout=1).read()
                 return

@@ -6,8 +6,13 @@
 #include <string>
 #include <string_view>
 
+#include <boost/asio/ssl.hpp>
+
+#include <optional>
+
 #include "transport/beast.hpp"
 #include "transport/upstream/http_upstream.hpp"
+#include "transport/upstream/tls_client.hpp"
 
 namespace sluice::transport {
 
@@ -23,7 +28,17 @@ class http_connection : public std::enable_shared_from_this<Derived> {
         resolver_(stream_.get_executor()),
         host_(r.host),
         port_(r.port),
-        connect_timeout_(r.connect_timeout) {}
+        connect_timeout_(r.connect_timeout),
+        tls_(r.tls) {}
+
+  // Runs `f` on the connection's stream: the TLS one over https, else TCP.
+  template <class F>
+  void with_stream(F&& f) {
+    if (secure_)
+      f(*secure_);
+    else
+      f(stream_);
+  }
 
   // The request `r` describes, ready to write; `accept`: the media type wanted back.
   void prepare(const http_request_base& r, std::string_view accept) {
@@ -75,13 +90,40 @@ class http_connection : public std::enable_shared_from_this<Derived> {
         results, [self = this->shared_from_this()](beast::error_code ec, const tcp::endpoint&) {
           if (ec) return self->fail("cannot connect to " + self->target() + ": " + ec.message());
           self->stream_.socket().set_option(tcp::no_delay(true));
+          if (self->tls_) return self->handshake();
           self->on_connected();
         });
+  }
+
+  // TLS with SNI, checking the certificate's chain and that it names the host.
+  void handshake() {
+    namespace ssl = net::ssl;
+    secure_.emplace(stream_, tls_->native());
+    SSL_set_tlsext_host_name(secure_->native_handle(), host_.c_str());
+    secure_->set_verify_mode(ssl::verify_peer);
+    secure_->set_verify_callback(ssl::host_name_verification(host_));
+    secure_->async_handshake(
+        ssl::stream_base::client, [self = this->shared_from_this()](beast::error_code ec) {
+          if (self->finished_) return;
+          if (ec) return self->fail("TLS with " + self->target() + " failed: " + self->why(ec));
+          self->on_connected();
+        });
+  }
+
+  // A refused certificate says why (expired, self-signed, another host's).
+  std::string why(const beast::error_code& ec) {
+    auto verdict = SSL_get_verify_result(secure_->native_handle());
+    if (verdict == X509_V_OK) return ec.message();
+    std::string out{"the certificate was refused: "};
+    out += X509_verify_cert_error_string(verdict);
+    return out;
   }
 
   std::string host_;
   std::string port_;
   std::chrono::milliseconds connect_timeout_;
+  std::shared_ptr<const tls_client_context> tls_;
+  std::optional<net::ssl::stream<beast::tcp_stream&>> secure_;
 };
 
 }  // namespace sluice::transport

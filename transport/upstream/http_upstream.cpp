@@ -41,11 +41,15 @@ class http_exchange : public http_exchange_handle, public http_connection<http_e
 
   void send() {
     prepare(spec_.request, "application/json");
-    http::async_write(stream_, request_, [self = shared_from_this()](beast::error_code ec, auto) {
-      if (ec) return self->fail("cannot send the request: " + ec.message());
-      self->parser_.body_limit(self->spec_.max_response_bytes);
-      http::async_read(self->stream_, self->buffer_, self->parser_,
-                       [self](beast::error_code rec, auto) { self->on_read(rec); });
+    with_stream([this](auto& s) {
+      http::async_write(s, request_, [self = shared_from_this()](beast::error_code ec, auto) {
+        if (ec) return self->fail("cannot send the request: " + ec.message());
+        self->parser_.body_limit(self->spec_.max_response_bytes);
+        self->with_stream([&self](auto& rs) {
+          http::async_read(rs, self->buffer_, self->parser_,
+                           [self](beast::error_code rec, auto) { self->on_read(rec); });
+        });
+      });
     });
   }
 

@@ -14,6 +14,7 @@
 namespace sluice::transport {
 
 class io_runtime;
+class tls_client_context;
 
 // One HTTP request to an upstream (both kinds that speak HTTP).
 struct http_request_base {
@@ -24,6 +25,7 @@ struct http_request_base {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   std::chrono::milliseconds connect_timeout{5000};
+  std::shared_ptr<const tls_client_context> tls;  // https; null: plain http
 };
 
 struct http_request_spec {

@@ -98,14 +98,17 @@ class sse_request : public sse_request_handle, public http_connection<sse_reques
 
   void send_request() {
     prepare(spec_.request, "text/event-stream");
-    http::async_write(stream_, request_,
-                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                        if (ec) return self->fail(0, "cannot send the request: " + ec.message());
-                        self->response_.body_limit(boost::none);
-                        http::async_read_header(
-                            self->stream_, self->buffer_, self->response_,
-                            [self](beast::error_code hec, std::size_t) { self->on_header(hec); });
-                      });
+    with_stream([this](auto& s) {
+      http::async_write(s, request_, [self = shared_from_this()](beast::error_code ec, auto) {
+        if (ec) return self->fail(0, "cannot send the request: " + ec.message());
+        self->response_.body_limit(boost::none);
+        self->with_stream([&self](auto& rs) {
+          http::async_read_header(
+              rs, self->buffer_, self->response_,
+              [self](beast::error_code hec, std::size_t) { self->on_header(hec); });
+        });
+      });
+    });
   }
 
   void on_header(beast::error_code ec) {
@@ -123,11 +126,13 @@ class sse_request : public sse_request_handle, public http_connection<sse_reques
   // header before it returns, which would hold each event back until the next.
   void do_read() {
     reading_ = true;
-    stream_.async_read_some(buffer_.prepare(16 * 1024),
-                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
-                              self->buffer_.commit(n);
-                              self->on_read(ec);
-                            });
+    with_stream([this](auto& s) {
+      s.async_read_some(buffer_.prepare(16 * 1024),
+                        [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                          self->buffer_.commit(n);
+                          self->on_read(ec);
+                        });
+    });
   }
 
   void on_read(beast::error_code ec) {

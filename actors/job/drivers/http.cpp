@@ -26,7 +26,7 @@ class http_job final : public job_driver {
     if (!headers) return;  // the request ended: a claim is missing
     transport::http_request_spec spec{
         {config_.endpoint.host, config_.endpoint.port, std::move(*path), config_.method,
-         std::move(*headers), std::move(*body), config_.connect_timeout},
+         std::move(*headers), std::move(*body), config_.connect_timeout, job_.attempts()->tls()},
         config_.max_response_bytes};
     weak_sender job{caf::actor_cast<caf::weak_actor_ptr>(job_.self())};
     exchange_ = client_->start(std::move(spec), [job](transport::http_answer a) {

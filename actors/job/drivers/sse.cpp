@@ -97,7 +97,7 @@ class sse_job final : public job_driver {
     if (!headers) return;  // the request ended: a claim is missing
     transport::sse_request_spec spec{
         {config_.endpoint.host, config_.endpoint.port, std::move(*path), config_.method,
-         std::move(*headers), std::move(*body), config_.connect_timeout},
+         std::move(*headers), std::move(*body), config_.connect_timeout, job_.attempts()->tls()},
         config_.max_event_bytes,
         job_credit_window};
     request_ = client_->start(
