@@ -49,8 +49,9 @@ router::router(caf::actor_system& system, const config::config& cfg, upstream_ru
     auto sup = up.kind == config::upstream_kind::workers
                    ? system.spawn(worker_pool, config, gate, waiting, cluster)
                    : system.spawn(supervisor, config, gate, runtime_.prober, waiting);
-    const auto& endpoint =
-        up.kind == config::upstream_kind::http ? up.http.endpoint : up.sse.endpoint;
+    const auto& endpoint = up.kind == config::upstream_kind::http        ? up.http.endpoint
+                           : up.kind == config::upstream_kind::websocket ? up.websocket.endpoint
+                                                                         : up.sse.endpoint;
     auto tls = endpoint.tls ? transport::tls_client_context::make(up.tls) : nullptr;
     upstreams_.push_back(
         {std::move(config), std::move(gate), std::move(sup), runtime_.timers, std::move(tls)});

@@ -106,7 +106,7 @@ void read_websocket_upstream(yaml_reader& r, const YAML::Node& node, const std::
   if (auto m = r.read_choice(node, path, "connections", {"per_request", "pooled"}))
     w.connections = static_cast<connection_mode>(*m);
   r.read_unsigned(node, path, "pool_size", w.pool_size, 1, 10'000);
-  read_url(r, node, path, "ws", w.url, w.endpoint);
+  read_url(r, node, path, "ws", w.url, w.endpoint, "wss");
   for (const auto& [name, value] : w.headers)
     if (w.connections == connection_mode::pooled && value.uses_caller())
       r.fail(node["headers"][name], path + ".headers." + name,
@@ -146,7 +146,7 @@ void read_upstream_tls(yaml_reader& r, const YAML::Node& node, const std::string
   auto tls = node["tls"];
   if (!tls.IsDefined()) return;
   auto tpath = path + ".tls";
-  if (!endpoint.tls) r.fail(tls, tpath, "only an https:// url is reached over TLS");
+  if (!endpoint.tls) r.fail(tls, tpath, "only an https:// or wss:// url is reached over TLS");
   if (!r.open_map(tls, tpath, {"ca_file", "cert_file", "key_file"})) return;
   t.place = r.place(tls);
   r.read_string(tls, tpath, "ca_file", t.ca_file);
@@ -232,8 +232,9 @@ void read_upstream_body(yaml_reader& r, const YAML::Node& body, const std::strin
     case upstream_kind::websocket:
       open = r.open_map(body, path,
                         keys({"url", "connect_timeout", "max_message_bytes", "message", "headers",
-                              "type_field", "connections", "pool_size"}));
+                              "tls", "type_field", "connections", "pool_size"}));
       if (open) read_websocket_upstream(r, body, path, up.websocket);
+      if (open) read_upstream_tls(r, body, path, up.websocket.endpoint, up.tls);
       break;
     case upstream_kind::sse:
       open = r.open_map(body, path,

@@ -169,12 +169,13 @@ TEST(Loader, HttpsUpstreams) {
   EXPECT_EQ(b.sse.endpoint.port, "8443");
   EXPECT_EQ((std::vector<std::string>{b.tls.ca_file, b.tls.cert_file, b.tls.key_file}),
             (std::vector<std::string>{"", "c.pem", "k.pem"}));
-  EXPECT_THAT(errors_of("upstreams:\n"
-                        "  a: {kind: http, url: 'http://x/', tls: {ca_file: a.pem}}\n"
-                        "  b: {kind: http, url: 'https://x/', tls: {cert_file: c.pem}}\n"
-                        "routes: {r: {upstream: a}}\n"),
-              ElementsAre(HasSubstr("upstreams.a.tls: only an https:// url is reached over TLS"),
-                          HasSubstr("upstreams.b.tls: needs both `cert_file` and `key_file`")));
+  EXPECT_THAT(
+      errors_of("upstreams:\n"
+                "  a: {kind: http, url: 'http://x/', tls: {ca_file: a.pem}}\n"
+                "  b: {kind: http, url: 'https://x/', tls: {cert_file: c.pem}}\n"
+                "routes: {r: {upstream: a}}\n"),
+      ElementsAre(HasSubstr("upstreams.a.tls: only an https:// or wss:// url is reached over TLS"),
+                  HasSubstr("upstreams.b.tls: needs both `cert_file` and `key_file`")));
 }
 
 TEST(LoaderErrors, TemplateProblems) {
@@ -201,13 +202,13 @@ TEST(LoaderErrors, WebSocketUpstreamProblems) {
                 "'http://x/ws'}\n  c: {kind: websocket, url: 'ws://h:99999/', command: x}\n"
                 "routes: {r: {upstream: a}}\n"),
       ElementsAre("2:6: upstreams.a.url: missing",
-                  "3:29: upstreams.b.url: expected ws://HOST:PORT/PATH, got "
-                  "\"http://x/ws\" (wss:// is not supported yet)",
+                  "3:29: upstreams.b.url: expected ws://HOST:PORT/PATH or wss://HOST:PORT/PATH, "
+                  "got \"http://x/ws\"",
                   "4:46: upstreams.c.command: unknown key (expected one of: kind, "
                   "failure_threshold, backoff, retries, health, url, connect_timeout, "
-                  "max_message_bytes, message, headers, type_field, connections, pool_size)",
-                  "4:29: upstreams.c.url: expected ws://HOST:PORT/PATH, got "
-                  "\"ws://h:99999/\" (wss:// is not supported yet)"));
+                  "max_message_bytes, message, headers, tls, type_field, connections, pool_size)",
+                  "4:29: upstreams.c.url: expected ws://HOST:PORT/PATH or wss://HOST:PORT/PATH, "
+                  "got \"ws://h:99999/\""));
 }
 
 TEST(Loader, SupervisionKeys) {

@@ -6,13 +6,12 @@
 #include <string>
 #include <string_view>
 
-#include <boost/asio/ssl.hpp>
-
 #include <optional>
 
 #include "transport/beast.hpp"
 #include "transport/upstream/http_upstream.hpp"
 #include "transport/upstream/tls_client.hpp"
+#include "transport/upstream/tls_handshake.hpp"
 
 namespace sluice::transport {
 
@@ -95,28 +94,17 @@ class http_connection : public std::enable_shared_from_this<Derived> {
         });
   }
 
-  // TLS with SNI, checking the certificate's chain and that it names the host.
   void handshake() {
-    namespace ssl = net::ssl;
     secure_.emplace(stream_, tls_->native());
-    SSL_set_tlsext_host_name(secure_->native_handle(), host_.c_str());
-    secure_->set_verify_mode(ssl::verify_peer);
-    secure_->set_verify_callback(ssl::host_name_verification(host_));
+    prepare_client_tls(*secure_, host_);
     secure_->async_handshake(
-        ssl::stream_base::client, [self = this->shared_from_this()](beast::error_code ec) {
+        net::ssl::stream_base::client, [self = this->shared_from_this()](beast::error_code ec) {
           if (self->finished_) return;
-          if (ec) return self->fail("TLS with " + self->target() + " failed: " + self->why(ec));
+          if (ec)
+            return self->fail("TLS with " + self->target() +
+                              " failed: " + tls_failure(self->secure_->native_handle(), ec));
           self->on_connected();
         });
-  }
-
-  // A refused certificate says why (expired, self-signed, another host's).
-  std::string why(const beast::error_code& ec) {
-    auto verdict = SSL_get_verify_result(secure_->native_handle());
-    if (verdict == X509_V_OK) return ec.message();
-    std::string out{"the certificate was refused: "};
-    out += X509_verify_cert_error_string(verdict);
-    return out;
   }
 
   std::string host_;

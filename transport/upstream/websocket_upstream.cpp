@@ -1,13 +1,18 @@
 #include "transport/upstream/websocket_upstream.hpp"
 
+#include <boost/beast/websocket/ssl.hpp>  // closing a wss connection
+
 #include <atomic>
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 
 #include "core/observe/metrics.hpp"
 #include "transport/beast.hpp"
 #include "transport/upstream/io_runtime.hpp"
+#include "transport/upstream/tls_client.hpp"
+#include "transport/upstream/tls_handshake.hpp"
 
 namespace sluice::transport {
 namespace {
@@ -29,10 +34,13 @@ struct upstream_metrics {
       "Requests served on a pooled upstream WebSocket instead of a new one");
 };
 
-// What makes pooled connections interchangeable: the same address and path.
+// What makes pooled connections interchangeable: the same address and path, with or without TLS.
 std::string pool_key(const websocket_upstream_spec& spec) {
-  return spec.host + ":" + spec.port + spec.path;
+  return (spec.tls ? "wss://" : "ws://") + spec.host + ":" + spec.port + spec.path;
 }
+
+using plain_ws = websocket::stream<beast::tcp_stream>;
+using secure_ws = websocket::stream<net::ssl::stream<beast::tcp_stream>>;
 
 }  // namespace
 
@@ -82,11 +90,14 @@ class upstream_connection : public websocket_upstream_handle,
                       std::shared_ptr<websocket_upstream_events> events, shared_count open,
                       std::shared_ptr<idle_pool> pool)
       : resolver_(net::make_strand(ioc)),
-        ws_(resolver_.get_executor()),
         spec_(std::move(spec)),
         events_(std::move(events)),
         open_(std::move(open)),
         pool_(std::move(pool)) {
+    if (spec_.tls)
+      secure_.emplace(resolver_.get_executor(), spec_.tls->native());
+    else
+      plain_.emplace(resolver_.get_executor());
     open_->fetch_add(1);
     upstream_metrics::get().open.inc();
   }
@@ -108,27 +119,27 @@ class upstream_connection : public websocket_upstream_handle,
   }
 
   void send(std::string text) override {
-    net::post(ws_.get_executor(), [self = shared_from_this(), t = std::move(text)]() mutable {
+    net::post(resolver_.get_executor(), [self = shared_from_this(), t = std::move(text)]() mutable {
       if (!self->closed_) self->enqueue(std::move(t));
     });
   }
 
   void acknowledge(std::uint32_t n) override {
-    net::post(ws_.get_executor(), [self = shared_from_this(), n] {
+    net::post(resolver_.get_executor(), [self = shared_from_this(), n] {
       self->unacked_ -= std::min(n, self->unacked_);
       if (self->open_for_reads() && !self->reading_) self->do_read();
     });
   }
 
   void close() override {
-    net::post(ws_.get_executor(), [self = shared_from_this()] { self->do_close(); });
+    net::post(resolver_.get_executor(), [self = shared_from_this()] { self->do_close(); });
   }
 
   // Back into the pool at once: the client's next request, which may arrive
   // before this strand runs, finds it there. The strand's part is posted
   // first, so that a request taking it from the pool posts adopt() after it.
   void release() override {
-    net::post(ws_.get_executor(), [self = shared_from_this()] {
+    net::post(resolver_.get_executor(), [self = shared_from_this()] {
       if (!self->connected_ || self->closed_ || !self->outbox_.empty()) {
         self->pool_->remove(self.get());
         return self->do_close();
@@ -145,8 +156,8 @@ class upstream_connection : public websocket_upstream_handle,
   // Takes this idle connection for a new request, whose first message goes
   // out in the same hand-over.
   void adopt(std::shared_ptr<websocket_upstream_events> events, std::string first) {
-    net::post(ws_.get_executor(), [self = shared_from_this(), events = std::move(events),
-                                   first = std::move(first)]() mutable {
+    net::post(resolver_.get_executor(), [self = shared_from_this(), events = std::move(events),
+                                         first = std::move(first)]() mutable {
       if (self->closed_) return events->on_closed("the pooled connection closed");
       self->events_ = events;
       self->enqueue(std::move(first));
@@ -159,28 +170,57 @@ class upstream_connection : public websocket_upstream_handle,
   bool closed() const { return closed_; }
 
  private:
+  // Runs `f` on the WebSocket: over TLS (wss) or plain TCP.
+  template <class F>
+  void with_ws(F&& f) {
+    if (secure_)
+      f(*secure_);
+    else
+      f(*plain_);
+  }
+  beast::tcp_stream& tcp() {
+    return secure_ ? beast::get_lowest_layer(*secure_) : beast::get_lowest_layer(*plain_);
+  }
+
   void on_resolve(const tcp::resolver::results_type& results) {
     if (closed_) return;
-    beast::get_lowest_layer(ws_).expires_after(spec_.connect_timeout);
-    beast::get_lowest_layer(ws_).async_connect(
+    tcp().expires_after(spec_.connect_timeout);
+    tcp().async_connect(
         results, [self = shared_from_this()](beast::error_code ec, const tcp::endpoint&) {
           if (ec) return self->fail("cannot connect to " + self->target() + ": " + ec.message());
-          beast::get_lowest_layer(self->ws_).socket().set_option(tcp::no_delay(true));
-          self->ws_.set_option(websocket::stream_base::decorator(
-              [headers = self->spec_.headers](websocket::request_type& req) {
-                for (const auto& [name, value] : headers) req.set(name, value);
-              }));
-          self->ws_.async_handshake(self->spec_.host + ":" + self->spec_.port, self->spec_.path,
-                                    [self](beast::error_code hec) { self->on_handshake(hec); });
+          self->tcp().socket().set_option(tcp::no_delay(true));
+          if (!self->secure_) return self->ws_handshake();
+          auto& tls = self->secure_->next_layer();
+          prepare_client_tls(tls, self->spec_.host);
+          tls.async_handshake(net::ssl::stream_base::client, [self](beast::error_code tec) {
+            if (tec)
+              return self->fail("TLS with " + self->target() + " failed: " +
+                                tls_failure(self->secure_->next_layer().native_handle(), tec));
+            self->ws_handshake();
+          });
         });
+  }
+
+  void ws_handshake() {
+    with_ws([this](auto& ws) {
+      ws.set_option(websocket::stream_base::decorator(
+          [headers = spec_.headers](websocket::request_type& req) {
+            for (const auto& [name, value] : headers) req.set(name, value);
+          }));
+      ws.async_handshake(
+          spec_.host + ":" + spec_.port, spec_.path,
+          [self = shared_from_this()](beast::error_code hec) { self->on_handshake(hec); });
+    });
   }
 
   void on_handshake(beast::error_code ec) {
     if (ec) return fail("WebSocket handshake with " + target() + " failed: " + ec.message());
     if (closed_) return;
-    beast::get_lowest_layer(ws_).expires_never();
-    ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
-    ws_.read_message_max(spec_.max_message_bytes);
+    tcp().expires_never();
+    with_ws([this](auto& ws) {
+      ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
+      ws.read_message_max(spec_.max_message_bytes);
+    });
     connected_ = true;
     upstream_metrics::get().connects.with({"ok"}).inc();
     do_read();
@@ -196,7 +236,11 @@ class upstream_connection : public websocket_upstream_handle,
 
   void do_read() {
     reading_ = true;
-    ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    with_ws([this](auto& ws) { ws.async_read(buffer_, read_handler()); });
+  }
+
+  auto read_handler() {
+    return [self = shared_from_this()](beast::error_code ec, std::size_t) {
       self->reading_ = false;
       if (self->closed_) return;
       if (!self->events_) {  // idle: a close, or a message nobody asked for
@@ -213,18 +257,20 @@ class upstream_connection : public websocket_upstream_handle,
         ++self->unacked_;
       self->buffer_.consume(self->buffer_.size());
       if (self->open_for_reads()) self->do_read();
-    });
+    };
   }
 
   void do_write() {
     if (!connected_ || closed_) return;  // sent once the handshake completes
-    ws_.text(true);
-    ws_.async_write(net::buffer(outbox_.front()),
-                    [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                      if (ec || self->closed_) return;  // the read side reports the failure
-                      self->outbox_.pop_front();
-                      if (!self->outbox_.empty()) self->do_write();
-                    });
+    with_ws([this](auto& ws) {
+      ws.text(true);
+      ws.async_write(net::buffer(outbox_.front()),
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                       if (ec || self->closed_) return;  // the read side reports the failure
+                       self->outbox_.pop_front();
+                       if (!self->outbox_.empty()) self->do_write();
+                     });
+    });
   }
 
   void do_close() {
@@ -232,13 +278,15 @@ class upstream_connection : public websocket_upstream_handle,
     closed_ = true;
     resolver_.cancel();
     if (connected_) {
-      ws_.async_close(websocket::close_code::normal,
-                      [self = shared_from_this()](beast::error_code) {
-                        beast::error_code ignored;
-                        beast::get_lowest_layer(self->ws_).socket().close(ignored);
-                      });
+      with_ws([this](auto& ws) {
+        ws.async_close(websocket::close_code::normal,
+                       [self = shared_from_this()](beast::error_code) {
+                         beast::error_code ignored;
+                         self->tcp().socket().close(ignored);
+                       });
+      });
     } else {
-      beast::get_lowest_layer(ws_).cancel();
+      tcp().cancel();
     }
   }
 
@@ -252,7 +300,8 @@ class upstream_connection : public websocket_upstream_handle,
   std::string target() const { return spec_.host + ":" + spec_.port; }
 
   tcp::resolver resolver_;
-  websocket::stream<beast::tcp_stream> ws_;
+  std::optional<plain_ws> plain_;    // ws://
+  std::optional<secure_ws> secure_;  // wss://
   websocket_upstream_spec spec_;
   std::shared_ptr<websocket_upstream_events> events_;
   shared_count open_;

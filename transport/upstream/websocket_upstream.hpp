@@ -14,6 +14,7 @@
 namespace sluice::transport {
 
 class io_runtime;
+class tls_client_context;
 
 struct websocket_upstream_spec {
   std::string host;
@@ -28,6 +29,7 @@ struct websocket_upstream_spec {
   // for later requests (see websocket_upstream_handle::release); 0: none.
   std::uint32_t keep_idle = 0;
   std::vector<std::pair<std::string, std::string>> headers;  // sent with the handshake
+  std::shared_ptr<const tls_client_context> tls = {};        // wss; null: ws
 };
 
 // Called on the connector's thread, in order: messages, then on_closed once;

@@ -75,7 +75,8 @@ class websocket_job final : public job_driver {
                                             w.max_message_bytes,
                                             job_credit_window,
                                             0,
-                                            std::move(*headers)};
+                                            std::move(*headers),
+                                            job_.attempts()->tls()};
     if (w.connections == config::connection_mode::pooled) spec.keep_idle = w.pool_size;
     connection_ = connector_->connect(
         spec,

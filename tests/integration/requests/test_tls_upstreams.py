@@ -1,6 +1,7 @@
 """Upstreams over TLS: the example FastAPI service serves HTTPS with a certificate made here with
 `openssl` (a test CA, a server certificate for 127.0.0.1 and localhost). `http` and `sse` routes
-over https:// answer and stream when Sluice trusts the CA; a certificate from another CA, or one
+over https:// and `websocket` ones over wss:// (pooled too) answer and stream when Sluice trusts
+the CA; a certificate from another CA, or one
 naming another host, is refused with the reason in the error, the log and /readyz."""
 
 import json
@@ -34,10 +35,12 @@ def make_server_cert(directory, ca, name, alt_names):
     return os.path.join(directory, f"{name}.pem"), os.path.join(directory, f"{name}.key")
 
 
-def config(port, ca_file, kind="http", path="/api/echo"):
-    extra = "    body: '{\"prompt\": {{text}}}'\n" if kind == "sse" else ""
+def config(port, ca_file, kind="http", path="/api/echo", extra=""):
+    if kind == "sse":
+        extra += "    body: '{\"prompt\": {{text}}}'\n"
+    scheme = "wss" if kind == "websocket" else "https"
     return ("server: {host: 127.0.0.1, port: 0}\n"
-            f"upstreams:\n  secure:\n    kind: {kind}\n    url: https://127.0.0.1:{port}{path}\n"
+            f"upstreams:\n  secure:\n    kind: {kind}\n    url: {scheme}://127.0.0.1:{port}{path}\n"
             f"    tls: {{ca_file: {ca_file}}}\n    failure_threshold: 100\n" + extra +
             "routes:\n  ask: {upstream: secure}\n")
 
@@ -75,6 +78,21 @@ class TlsUpstreams(WithFastApi):
                          ["tell", "me", "a", "story"])
         self.assertEqual(frames[-1]["type"], "final")
 
+    async def test_websocket_over_wss_per_request_and_pooled(self):
+        self.app = FastApi(tls=self.server)
+        for mode in ("per_request", "pooled"):
+            cfg = config(self.app.port, self.ca, kind="websocket", path="/ws",
+                         extra=f"    connections: {mode}\n")
+            with Sluice(cfg) as sluice:
+                ws, _ = await connect(sluice)
+                for n in range(2):  # pooled: the second request reuses the connection
+                    await send_request(ws, {"type": "request", "id": n, "payload": {"text": "hi"}})
+                    frames = await until_final(ws, n, mid_stream=True)
+                    self.assertEqual(frames[-1]["data"]["result"], "HI", mode)
+                reused = sluice.metrics()["sluice_upstream_websocket_reuses_total"]
+                self.assertEqual(reused, 1 if mode == "pooled" else 0)
+                await ws.close()
+
     async def test_a_certificate_from_another_ca_is_refused_with_its_reason(self):
         self.app = FastApi(tls=self.server)
         frames, ready, log = await self.final_of(config(self.app.port, self.other_ca))
@@ -85,9 +103,10 @@ class TlsUpstreams(WithFastApi):
 
     async def test_a_certificate_for_another_host_is_refused(self):
         self.app = FastApi(tls=self.elsewhere)
-        frames, _, _ = await self.final_of(config(self.app.port, self.ca))
-        self.assertEqual(frames[-1]["code"], "upstream_unavailable")
-        self.assertIn("the certificate was refused", frames[-1]["message"])
+        for kind, path in (("http", "/api/echo"), ("websocket", "/ws")):
+            frames, _, _ = await self.final_of(config(self.app.port, self.ca, kind, path))
+            self.assertEqual(frames[-1]["code"], "upstream_unavailable", kind)
+            self.assertIn("the certificate was refused", frames[-1]["message"])
 
     async def test_a_ca_file_that_does_not_load_is_a_configuration_error(self):
         result = subprocess.run(
