@@ -26,7 +26,8 @@ void check_named_files(const config::config& cfg, std::vector<config::error>& er
   for (const auto& up : cfg.upstreams) {
     bool https = (up.kind == config::upstream_kind::http && up.http.endpoint.tls) ||
                  (up.kind == config::upstream_kind::sse && up.sse.endpoint.tls) ||
-                 (up.kind == config::upstream_kind::websocket && up.websocket.endpoint.tls);
+                 (up.kind == config::upstream_kind::websocket && up.websocket.endpoint.tls) ||
+                 up.supervision.health_endpoint.tls;
     if (!https) continue;
     if (auto why = transport::tls_client_context::check(up.tls))
       at(up.tls.place, "", "upstreams." + up.name + "." + *why);

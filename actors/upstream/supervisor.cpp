@@ -1,5 +1,7 @@
 #include "actors/upstream/supervisor.hpp"
 
+#include "transport/upstream/tls_client.hpp"
+
 #include "actors/base/actor_metrics.hpp"
 #include "actors/base/strays.hpp"
 #include "actors/job/support.hpp"
@@ -17,11 +19,13 @@ using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 
 // Where a probe goes: the health URL when there is one, else the upstream's own address.
-transport::probe_spec probe_target(const config::upstream_config& up) {
+transport::probe_spec probe_target(
+    const config::upstream_config& up,
+    const std::shared_ptr<const transport::tls_client_context>& tls) {
   const auto& s = up.supervision;
   if (!s.health_url.empty())
-    return {s.health_endpoint.host, s.health_endpoint.port, s.health_endpoint.path,
-            s.probe_timeout};
+    return {s.health_endpoint.host, s.health_endpoint.port, s.health_endpoint.path, s.probe_timeout,
+            tls};
   const auto& at = up.kind == config::upstream_kind::sse    ? up.sse.endpoint
                    : up.kind == config::upstream_kind::http ? up.http.endpoint
                                                             : up.websocket.endpoint;
@@ -45,6 +49,13 @@ caf::behavior supervisor_state::make_behavior(
   gate_ = std::move(gate);
   prober_ = prober;
   const auto& s = upstream_->supervision;
+  if (s.health_endpoint.tls) {  // an https health url; its files were checked at start
+    try {
+      probe_tls_ = transport::tls_client_context::make(upstream_->tls);
+    } catch (const std::exception& e) {
+      log::error("supervisor", "health_tls", {{"upstream", upstream_->name}, {"error", e.what()}});
+    }
+  }
   backoff_ = {s.backoff_base, s.backoff_max, s.backoff_multiplier};
   init_metrics();
   set_circuit(circuit_state::closed);
@@ -147,7 +158,7 @@ void supervisor_state::on_probe_due(std::uint64_t generation) {
   }
   weak_sender back{caf::actor_cast<caf::weak_actor_ptr>(self_)};
   auto started = steady_clock::now();
-  prober_->probe(probe_target(*upstream_),
+  prober_->probe(probe_target(*upstream_, probe_tls_),
                  [back, generation, started](bool healthy, std::string detail) {
                    std::chrono::duration<double> took = steady_clock::now() - started;
                    back.send(probe_result_atom::value,

@@ -16,7 +16,8 @@
 
 namespace sluice::transport {
 class health_prober;
-}
+class tls_client_context;
+}  // namespace sluice::transport
 
 namespace sluice::actors {
 
@@ -63,6 +64,7 @@ class supervisor_state {
   caf::event_based_actor* self_;
   std::shared_ptr<const config::upstream_config> upstream_;
   std::shared_ptr<upstream_gate> gate_;
+  std::shared_ptr<const transport::tls_client_context> probe_tls_;  // an https health url
   transport::health_prober* prober_ = nullptr;
   backoff_policy backoff_;
   std::mt19937_64 rng_{std::random_device{}()};

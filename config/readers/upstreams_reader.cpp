@@ -200,7 +200,7 @@ void read_supervision(yaml_reader& r, const YAML::Node& node, const std::string&
   auto hpath = path + ".health";
   if (r.open_map(health, hpath, {"url", "interval", "timeout"})) {
     if (health["url"].IsDefined())
-      read_url(r, health, hpath, "http", s.health_url, s.health_endpoint);
+      read_url(r, health, hpath, "http", s.health_url, s.health_endpoint, "https");
     r.read_duration(health, hpath, "interval", s.health_interval, 100ms, 24h);
     r.read_duration(health, hpath, "timeout", s.probe_timeout, 1ms, 5min);
   }

@@ -5,17 +5,19 @@
 #include <memory>
 #include <string>
 
-// Health checks of upstreams: a TCP connect, or an HTTP GET that must answer
-// 2xx. Runs its sockets on its own thread.
+// Health checks of upstreams: a TCP connect, or an HTTP (or HTTPS) GET that
+// must answer 2xx. Runs its sockets on its own thread.
 namespace sluice::transport {
 
 class io_runtime;
+class tls_client_context;
 
 struct probe_spec {
   std::string host;
   std::string port;
   std::string http_target;  // empty: a TCP connect is the whole check
   std::chrono::milliseconds timeout{2000};
+  std::shared_ptr<const tls_client_context> tls = {};  // an https health url
 };
 
 class health_prober {

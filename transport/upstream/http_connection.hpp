@@ -28,7 +28,11 @@ class http_connection : public std::enable_shared_from_this<Derived> {
         host_(r.host),
         port_(r.port),
         connect_timeout_(r.connect_timeout),
-        tls_(r.tls) {}
+        tls_(r.tls),
+        base_(r) {}
+
+  // What the connection was opened with (its target and method, for a request).
+  const http_request_base& request_base() const { return base_; }
 
   // Runs `f` on the connection's stream: the TLS one over https, else TCP.
   template <class F>
@@ -111,6 +115,7 @@ class http_connection : public std::enable_shared_from_this<Derived> {
   std::string port_;
   std::chrono::milliseconds connect_timeout_;
   std::shared_ptr<const tls_client_context> tls_;
+  http_request_base base_;
   std::optional<net::ssl::stream<beast::tcp_stream&>> secure_;
 };
 

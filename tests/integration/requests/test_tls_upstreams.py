@@ -4,13 +4,15 @@ over https:// and `websocket` ones over wss:// (pooled too) answer and stream wh
 the CA; a certificate from another CA, or one
 naming another host, is refused with the reason in the error, the log and /readyz."""
 
+import asyncio
 import json
 import os
 import subprocess
 import tempfile
+import time
 import unittest
 
-from harness import Sluice, connect, recv_json, send_request, until_final
+from harness import PATIENCE, Sluice, connect, recv_json, send_request, until_final
 from upstreams import FastApi, WithFastApi
 
 
@@ -107,6 +109,20 @@ class TlsUpstreams(WithFastApi):
             frames, _, _ = await self.final_of(config(self.app.port, self.ca, kind, path))
             self.assertEqual(frames[-1]["code"], "upstream_unavailable", kind)
             self.assertIn("the certificate was refused", frames[-1]["message"])
+
+    async def test_an_https_health_url_is_probed_over_tls(self):
+        self.app = FastApi(tls=self.server)
+        for ca, seen in ((self.ca, "HTTP 200"), (self.other_ca, "the certificate was refused")):
+            health = (f"    health: {{url: 'https://127.0.0.1:{self.app.port}/health', "
+                      "interval: 100ms, timeout: 2s}\n")
+            with Sluice(config(self.app.port, ca, extra=health)) as sluice:
+                deadline = time.monotonic() + PATIENCE
+                probe = ""
+                while seen not in probe and time.monotonic() < deadline:
+                    _, _, ready = sluice.http("GET", "/readyz")
+                    probe = json.loads(ready)["upstreams"]["secure"].get("last_probe") or ""
+                    await asyncio.sleep(0.05)
+                self.assertIn(seen, probe)
 
     async def test_a_ca_file_that_does_not_load_is_a_configuration_error(self):
         result = subprocess.run(
