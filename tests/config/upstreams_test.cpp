@@ -255,8 +255,8 @@ TEST(LoaderErrors, SupervisionProblems) {
           "6:46: upstreams.a.backoff.multiplier: expected a number such as 2 or 1.5, got "
           "\"fast\"",
           "6:14: upstreams.a.backoff.max: must not be shorter than backoff.base",
-          "7:19: upstreams.a.health.url: expected http://HOST:PORT/PATH, got "
-          "\"ws://h/health\" (https:// is not supported yet)",
+          "7:19: upstreams.a.health.url: expected http://HOST:PORT/PATH or "
+          "https://HOST:PORT/PATH, got \"ws://h/health\"",
           "8:34: upstreams.p.retries: unknown key (expected one of: kind, "
           "failure_threshold, backoff, command, args, env, cwd, output, max_line_bytes, "
           "kill_grace, max_concurrent, publish)",
