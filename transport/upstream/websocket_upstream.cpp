@@ -234,11 +234,6 @@ class upstream_connection : public websocket_upstream_handle,
 
   bool open_for_reads() const { return connected_ && !closed_ && unacked_ < spec_.message_window; }
 
-  void do_read() {
-    reading_ = true;
-    with_ws([this](auto& ws) { ws.async_read(buffer_, read_handler()); });
-  }
-
   auto read_handler() {
     return [self = shared_from_this()](beast::error_code ec, std::size_t) {
       self->reading_ = false;
@@ -258,6 +253,11 @@ class upstream_connection : public websocket_upstream_handle,
       self->buffer_.consume(self->buffer_.size());
       if (self->open_for_reads()) self->do_read();
     };
+  }
+
+  void do_read() {
+    reading_ = true;
+    with_ws([this](auto& ws) { ws.async_read(buffer_, read_handler()); });
   }
 
   void do_write() {
