@@ -1,6 +1,7 @@
 #include "actors/messages.hpp"
 
 #include "actors/errors.hpp"
+#include "actors/quota/report.hpp"
 
 namespace sluice::actors {
 
@@ -20,6 +21,8 @@ std::string_view to_string(request_outcome outcome) {
       return "shutting_down";
     case request_outcome::internal:
       return "internal";
+    case request_outcome::quota_exceeded:
+      return "quota_exceeded";
   }
   return "internal";
 }
@@ -41,6 +44,7 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<pool_report>("sluice.pool_report");
   cfg.add_message_type<lease_answer>("sluice.lease_answer");
   cfg.add_message_type<probe_outcome>("sluice.probe_outcome");
+  cfg.add_message_type<quota_report>("sluice.quota_report");
 }
 
 }  // namespace sluice::actors

@@ -46,6 +46,7 @@ enum class request_outcome : std::uint8_t {
   client_gone,        // the connection closed first
   shutting_down,      // cancelled at the drain deadline
   internal,           // the job failed
+  quota_exceeded,     // its principal's units ran out mid-stream (route quota)
 };
 std::string_view to_string(request_outcome outcome);
 

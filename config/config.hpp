@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "config/quota.hpp"
 #include "config/readers/values.hpp"
 #include "config/request_template.hpp"
 #include "config/topic_template.hpp"
@@ -220,6 +221,7 @@ struct route_config {
   // Every frame of a request's stream also goes to this topic (e.g.
   // "runs.{request_id}"), where other connections follow or replay it.
   topic_template publish_to;
+  quota_config quota;  // per principal; off unless a limit is set
 };
 
 struct limits_config {

@@ -92,6 +92,8 @@ std::string_view to_string(ec code) noexcept {
       return "too_many_consumers";
     case ec::consumer_moved:
       return "consumer_moved";
+    case ec::quota_exceeded:
+      return "quota_exceeded";
   }
   return "internal";
 }

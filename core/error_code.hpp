@@ -52,8 +52,9 @@ enum class ec : std::uint8_t {
   owner_unavailable,        // the topic's owner node was lost with the publish in flight
   too_many_consumers,       // over a topic's consumers.max_consumers
   consumer_moved,           // another connection attached the same consumer
+  quota_exceeded,           // over the route's per-user quota: retry after `retry_after` ms
 };
-constexpr ec last_ec = ec::consumer_moved;  // keep it the last one above
+constexpr ec last_ec = ec::quota_exceeded;  // keep it the last one above
 
 std::string_view to_string(ec code) noexcept;
 

@@ -100,6 +100,16 @@ std::string rate_limited(std::string_view message, std::string_view id,
       .finish();
 }
 
+std::string quota_exceeded(std::string_view message, std::string_view id,
+                           std::uint64_t retry_after_ms, std::string_view limit) {
+  return typed("error", id)
+      .str("code", to_string(ec::quota_exceeded))
+      .str("message", message)
+      .num("retry_after", static_cast<std::int64_t>(retry_after_ms))
+      .str("limit", limit)
+      .finish();
+}
+
 std::string refreshed(std::string_view id, std::int64_t expires_at) {
   auto obj = typed("refreshed", id);
   if (expires_at > 0)

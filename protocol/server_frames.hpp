@@ -54,6 +54,9 @@ std::string error_with_status(ec code, std::string_view message, std::string_vie
 // error rate_limited, with when to try again.
 std::string rate_limited(std::string_view message, std::string_view id,
                          std::uint64_t retry_after_ms);
+// error quota_exceeded: which `limit` of the route's quota, and when to try again.
+std::string quota_exceeded(std::string_view message, std::string_view id,
+                           std::uint64_t retry_after_ms, std::string_view limit);
 // The answer to a `refresh` that was accepted: the session now ends at `expires_at`.
 std::string refreshed(std::string_view id, std::int64_t expires_at);
 std::string pong(std::string_view id);

@@ -121,6 +121,10 @@ def close_reasons(code, docs):
     return compare("close reason", in_code, in_docs)
 
 
+# Prefixes the code matches that end in a parameter, as the docs write them.
+PARAMETER_PATHS = {"/api/quotas": "/api/quotas/{principal}"}
+
+
 def http_paths(code, docs):
     in_code = {}
     for path in ("transport/http/http_endpoints.hpp", "transport/http/http_endpoints.cpp",
@@ -128,7 +132,7 @@ def http_paths(code, docs):
         for p in re.findall(r'"(/(?:healthz|readyz|metrics|ws|workers|api/[a-z/]*))"', code[path]):
             p = p.rstrip("/")
             if p not in ("/api", "/api/topics/history"):
-                in_code.setdefault(p, path)
+                in_code.setdefault(PARAMETER_PATHS.get(p, p), path)
     in_code.setdefault("/api/topics/{name}", "transport/http/api_request.cpp")
     # The paths under one topic: the suffixes api_request.cpp looks for.
     for suffix in re.findall(r'constexpr std::string_view \w+ = "(/[a-z]+)";',

@@ -6,6 +6,7 @@
 #include "actors/cluster/metrics.hpp"
 #include "actors/errors.hpp"
 #include "actors/messages.hpp"
+#include "actors/quota/report.hpp"
 #include "core/observe/log.hpp"
 #include "security/join_proof.hpp"
 
@@ -19,8 +20,10 @@ constexpr auto patience = std::chrono::seconds(5);  // one connect or join attem
 caf::behavior cluster_state::make_behavior(config::cluster_config cfg,
                                            std::shared_ptr<cluster_view> view,
                                            std::shared_ptr<topic_directory> topics,
-                                           caf::io::middleman_actor middleman) {
+                                           caf::io::middleman_actor middleman,
+                                           std::shared_ptr<quota_ledger> quotas) {
   cfg_ = std::move(cfg);
+  quotas_ = std::move(quotas);
   view_ = std::move(view);
   committed_view_ = pending_view_ = {cfg_.name};
   topics_ = std::move(topics);
@@ -53,6 +56,10 @@ caf::behavior cluster_state::make_behavior(config::cluster_config cfg,
         return on_open(topic, start);
       },
       [this](cluster_pool_atom, pool_report& report) { on_pool(std::move(report)); },
+      [this](quota_atom, const quota_report& report) {
+        if (const auto* node = joined_sender(); node && quotas_)
+          quotas_->merge(*node, report.entries);
+      },
       [this](cluster_tick_atom) { on_tick(); },
       [this](lease_tick_atom) { on_lease_tick(); },
       [this](lease_ping_atom, const std::string& from, std::int64_t sent) { on_ping(from, sent); },
@@ -104,6 +111,7 @@ void cluster_state::joined(const std::string& name, caf::actor remote) {
             {{"node", name}, {"address", p.host + ":" + std::to_string(p.port)}});
   if (view_->set_state(name, node_state::up, "", remote)) membership_changed();
   send_pools(remote);
+  if (quotas_) self_->send(remote, quota_atom::value, quota_report{quotas_->snapshot()});
   // The lease need not wait for the next heartbeat.
   self_->send(remote, lease_ping_atom::value, cfg_.name,
               std::int64_t{node_lease::clock::now().time_since_epoch().count()});
@@ -136,7 +144,8 @@ void cluster_state::lost(const caf::actor_addr& source, const caf::error& reason
     cluster_metrics::get().node_losses.with({name}).inc();
     log::warn("cluster", "node_down", {{"node", name}, {"reason", why}});
     if (view_->set_state(name, node_state::down, "lost: " + why)) membership_changed();
-    tell_local_pools();  // its pools are gone
+    tell_local_pools();                  // its pools are gone
+    if (quotas_) quotas_->forget(name);  // and what its users run
     p.last_failure.clear();
     if (p.dials) self_->delayed_send(self_, backoff_.base, cluster_connect_atom::value, name);
     return;
@@ -209,10 +218,11 @@ void cluster_state::tell_local_pools(const std::string& upstream) {
     if (upstream.empty() || name == upstream) self_->send(p.pool, remote_pools_atom::value);
 }
 
-// Pools report every change to the view; peers hear of it at most once a tick.
+// Pools and quotas report every change here; peers hear of it at most once a tick.
 void cluster_state::on_tick() {
   self_->delayed_send(self_, std::min(cfg_.heartbeat_interval, std::chrono::milliseconds(250)),
                       cluster_tick_atom::value);
+  send_quotas();
   auto version = view_->local_version();
   if (version == pools_sent_) return;
   pools_sent_ = version;
@@ -257,6 +267,15 @@ void cluster_state::check_lease() {
   tell_topics();
 }
 
+void cluster_state::send_quotas() {
+  if (!quotas_) return;
+  auto changes = quotas_->take_changes();
+  if (changes.empty()) return;
+  quota_report report{std::move(changes)};
+  for (const auto& [name, p] : peers_)
+    if (p.up) self_->send(p.remote, quota_atom::value, report);
+}
+
 void cluster_state::send_pools(const caf::actor& to) {
   for (const auto& [upstream, p] : view_->local_pools())
     self_->send(to, cluster_pool_atom::value,
@@ -292,10 +311,10 @@ void cluster_state::tell_topics() {
 
 caf::behavior cluster(caf::stateful_actor<cluster_state>* self, config::cluster_config cfg,
                       std::shared_ptr<cluster_view> view, std::shared_ptr<topic_directory> topics,
-                      caf::io::middleman_actor middleman) {
+                      caf::io::middleman_actor middleman, std::shared_ptr<quota_ledger> quotas) {
   ignore_strays(self, cluster_state::name);
   return self->state.make_behavior(std::move(cfg), std::move(view), std::move(topics),
-                                   std::move(middleman));
+                                   std::move(middleman), std::move(quotas));
 }
 
 }  // namespace sluice::actors

@@ -12,6 +12,7 @@
 
 #include "actors/cluster/view.hpp"
 #include "actors/messages.hpp"
+#include "actors/quota/ledger.hpp"
 #include "actors/topic/directory.hpp"
 #include "actors/upstream/backoff.hpp"
 #include "config/config.hpp"
@@ -33,7 +34,8 @@ class cluster_state {
 
   caf::behavior make_behavior(config::cluster_config cfg, std::shared_ptr<cluster_view> view,
                               std::shared_ptr<topic_directory> topics,
-                              caf::io::middleman_actor middleman);
+                              caf::io::middleman_actor middleman,
+                              std::shared_ptr<quota_ledger> quotas);
 
  private:
   struct peer {
@@ -70,12 +72,15 @@ class cluster_state {
   void send_pools(const caf::actor& to);
   void membership_changed();
   void tell_topics();
+  // Passes this node's quota counts that changed to the peers that are up.
+  void send_quotas();
 
   caf::event_based_actor* self_;
   config::cluster_config cfg_;
   std::shared_ptr<cluster_view> view_;
   std::shared_ptr<topic_directory> topics_;
   caf::io::middleman_actor middleman_;
+  std::shared_ptr<quota_ledger> quotas_;  // may be null
   backoff_policy backoff_;
   std::mt19937_64 rng_{std::random_device{}()};
   std::map<std::string, peer> peers_;
@@ -86,8 +91,9 @@ class cluster_state {
   std::vector<std::string> pending_view_;         // the newest, committed lease + margin later
 };
 
+// `quotas`: may be null (no route has a quota).
 caf::behavior cluster(caf::stateful_actor<cluster_state>* self, config::cluster_config cfg,
                       std::shared_ptr<cluster_view> view, std::shared_ptr<topic_directory> topics,
-                      caf::io::middleman_actor middleman);
+                      caf::io::middleman_actor middleman, std::shared_ptr<quota_ledger> quotas);
 
 }  // namespace sluice::actors

@@ -53,16 +53,31 @@ class gateway::workers_handler : public transport::connection_handler {
   std::shared_ptr<const gateway_context> ctx_;
 };
 
+namespace {
+
+// Null when no route has a quota. `clustered`: nodes exchange its counts.
+std::shared_ptr<quota_ledger> make_quota_ledger(const config::config& cfg, bool clustered) {
+  std::vector<std::pair<std::string, config::quota_config>> metered;
+  for (const auto& route : cfg.routes)
+    if (route.quota.enabled()) metered.emplace_back(route.name, route.quota);
+  if (metered.empty()) return nullptr;
+  auto node = cfg.cluster.enabled() ? cfg.cluster.name : cfg.server.node_name;
+  return std::make_shared<quota_ledger>(std::move(metered), std::move(node), clustered);
+}
+
+}  // namespace
+
 // The topic directory comes first: jobs publish through it (process upstreams' publish lines).
 std::shared_ptr<const gateway_context> gateway::make_context(
     caf::actor_system& system, const config::config& cfg, upstream_runtime runtime,
     std::shared_ptr<cluster_view> cluster, std::shared_ptr<const security::authenticator> auth) {
   auto topics = std::make_shared<topic_directory>(system, cfg.topics, cfg.limits.topic_mailbox);
   runtime.topics = topics.get();
-  return std::make_shared<const gateway_context>(
-      gateway_context{cfg.server.node_name, cfg.limits,
-                      router{system, cfg, runtime, std::move(cluster)}, system.groups().anonymous(),
-                      std::move(topics), std::move(auth), cfg.server.frame_timestamps});
+  bool clustered = cluster != nullptr;
+  return std::make_shared<const gateway_context>(gateway_context{
+      cfg.server.node_name, cfg.limits, router{system, cfg, runtime, std::move(cluster)},
+      system.groups().anonymous(), std::move(topics), std::move(auth), cfg.server.frame_timestamps,
+      make_quota_ledger(cfg, clustered)});
 }
 
 gateway::gateway(caf::actor_system& system, const config::config& cfg, upstream_runtime runtime,
@@ -80,13 +95,13 @@ gateway::gateway(caf::actor_system& system, const config::config& cfg, upstream_
   mailbox_gauge::declare(mailbox_kind::upstream, cfg.limits.upstream_queue);
   if (ctx_->routes.has_workers()) workers_ = std::make_unique<workers_handler>(system, ctx_);
   ctx_->topics->set_cluster(cluster_);
-  api_ = std::make_unique<topic_api>(system, ctx_->topics, cluster_);
+  api_ = std::make_unique<topic_api>(system, ctx_->topics, cluster_, ctx_->quotas);
 }
 
 caf::actor gateway::start_cluster(caf::io::middleman_actor middleman) {
   if (!cluster_) return {};
-  cluster_actor_ =
-      system_.spawn(cluster, cluster_cfg_, cluster_, ctx_->topics, std::move(middleman));
+  cluster_actor_ = system_.spawn(cluster, cluster_cfg_, cluster_, ctx_->topics,
+                                 std::move(middleman), ctx_->quotas);
   return cluster_actor_;
 }
 

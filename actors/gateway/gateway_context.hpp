@@ -6,6 +6,7 @@
 #include <string>
 
 #include "actors/job/router.hpp"
+#include "actors/quota/ledger.hpp"
 #include "actors/topic/directory.hpp"
 #include "config/config.hpp"
 #include "security/authenticator.hpp"
@@ -21,6 +22,7 @@ struct gateway_context {
   std::shared_ptr<topic_directory> topics;
   std::shared_ptr<const security::authenticator> auth;  // null: every client is anonymous
   bool frame_timestamps = false;                        // server.frame_timestamps
+  std::shared_ptr<quota_ledger> quotas;                 // null: no route has a quota
 };
 
 }  // namespace sluice::actors

@@ -9,7 +9,9 @@
 #include "actors/base/one_shot.hpp"
 #include "actors/errors.hpp"
 #include "actors/messages.hpp"
+#include "actors/quota/usage_json.hpp"
 #include "actors/topic/store/history_pages.hpp"
+#include "core/clock.hpp"
 #include "core/json.hpp"
 #include "core/topic_name.hpp"
 #include "protocol/topic_frames.hpp"
@@ -60,8 +62,24 @@ http_reply failure_reply(const caf::error& e) {
 }  // namespace
 
 topic_api::topic_api(caf::actor_system& system, std::shared_ptr<topic_directory> topics,
-                     std::shared_ptr<const cluster_view> cluster)
-    : system_(system), topics_(std::move(topics)), cluster_(std::move(cluster)) {}
+                     std::shared_ptr<const cluster_view> cluster,
+                     std::shared_ptr<const quota_ledger> quotas)
+    : system_(system),
+      topics_(std::move(topics)),
+      cluster_(std::move(cluster)),
+      quotas_(std::move(quotas)) {}
+
+// What a principal uses of the routes' quotas: for operators only (an API key).
+http_reply topic_api::quota_usage(const transport::api_call& call) const {
+  if (!call.keyed)
+    return error_reply(ec::forbidden,
+                       "quotas are read only with one of auth.http_api_keys (Authorization: "
+                       "Bearer KEY)");
+  if (!quotas_)
+    return transport::http_error(404, to_string(ec::not_found), "no route has a `quota`");
+  auto now = unix_ms();
+  return json_reply(usage_json(call.principal, quotas_->usage_of(call.principal, now), now));
+}
 
 void topic_api::handle(transport::api_call call, reply_fn done) {
   using transport::api_kind;
@@ -77,6 +95,7 @@ void topic_api::handle(transport::api_call call, reply_fn done) {
                             "inboxes and user channels are listed and read only with one of "
                             "auth.http_api_keys (Authorization: Bearer KEY)"));
   if (call.kind == api_kind::list_topics) return list(call.inboxes, std::move(done));
+  if (call.kind == api_kind::quotas) return done(quota_usage(call));
   if (call.kind == api_kind::cluster)
     return done(cluster_ ? json_reply(cluster_->json())
                          : transport::http_error(404, to_string(ec::not_found),

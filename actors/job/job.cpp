@@ -4,6 +4,7 @@
 
 #include "actors/base/actor_metrics.hpp"
 #include "actors/base/strays.hpp"
+#include "actors/quota/metrics.hpp"
 #include "protocol/server_frames.hpp"
 
 namespace sluice::actors {
@@ -73,7 +74,9 @@ void job_shell::accepted(std::uint32_t queued) {
 }
 
 void job_shell::emit(std::string frame, std::string_view kind) {
+  if (done_) return;
   if (attempts_) attempts_->streamed();
+  if (req_.quota && !within_quota(frame)) return;
   if (!wanted(req_.kinds, kind)) {
     frame.clear();
     actor_metrics::get().filtered_frames.inc();
@@ -90,7 +93,22 @@ void job_shell::retry_or_fail(ec code, const std::string& why, unsigned status) 
   fail(code, why, request_outcome::error, status);
 }
 
+// Counts the frame's units against the principal's quota; false when they
+// ran out and the route ends the stream for it (the request ended).
+bool job_shell::within_quota(const std::string& frame) {
+  auto verdict = req_.quota->charge(frame, false);
+  if (verdict || !req_.quota->ends_stream()) return true;
+  const auto& route = req_.quota->route();
+  quota_metrics::get().streams_ended.with({route}).inc();
+  actor_metrics::get().count_error(ec::quota_exceeded);
+  finish(quota_refusal(verdict, req_.quota->quota(), route, req_.id),
+         request_outcome::quota_exceeded);
+  return false;
+}
+
 void job_shell::finish(std::string frame, request_outcome outcome) {
+  if (std::exchange(done_, true)) return;  // a driver may go on after the job ended
+  if (req_.quota) req_.quota->charge(frame, true);
   if (req_.shortcut) req_.shortcut->close();  // nothing may follow the last frame
   self_->send(req_.session, job_event{req_.id, std::move(frame), true, outcome});
   self_->quit();  // the state's destructor releases what the driver holds

@@ -111,9 +111,11 @@ class job_shell {
   std::uint32_t attempt_ = 0;  // numbers the attempts, for their timeouts
   bool accepted_ = false;
   bool accepted_owes_credit_ = false;   // `accepted` went through the session: it returns credit
+  bool done_ = false;                   // the last frame went out
   std::unique_ptr<job_driver> driver_;  // last: destroyed first, while the rest still exists
 
   void start_attempt();
+  bool within_quota(const std::string& frame);
   void on_attempt_timeout(std::uint32_t attempt);
 };
 

@@ -13,6 +13,7 @@
 #include "actors/job/kind_filter.hpp"
 #include "actors/job/reply_shortcut.hpp"
 #include "actors/messages.hpp"
+#include "actors/quota/ticket.hpp"
 #include "core/priority.hpp"
 #include "transport/upstream/timer_service.hpp"
 
@@ -29,6 +30,7 @@ struct job_request {
   sluice::priority priority = priority::normal;  // its claim on the upstream's capacity
   kind_filter_ptr kinds = {};                    // the stream frames it asked for; null: all
   caller_ptr caller = {};                        // who is asking; null: nobody said
+  quota_ticket_ptr quota = {};                   // its hold on the route's quota; may be null
 };
 
 // Counts a job in sluice_jobs_active for as long as its state lives.

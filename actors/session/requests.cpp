@@ -3,6 +3,7 @@
 #include <caf/all.hpp>
 
 #include "actors/base/actor_metrics.hpp"
+#include "actors/quota/metrics.hpp"
 #include "actors/session/session.hpp"
 #include "core/clock.hpp"
 #include "core/observe/log.hpp"
@@ -49,21 +50,58 @@ void session_state::on_request(protocol::request& msg) {
   auto server_id = random_id("r-");
   topic_directory::lookup run;
   if (!route->publish_to.text.empty() && !open_run_topic(*route, server_id, id, run)) return;
+  quota_ticket_ptr quota;
+  if (route->quota.enabled() && !admit_quota(*route, id, quota)) return;
   auto now = std::chrono::steady_clock::now();
-  // A stream inbox or a run's topic keeps every frame of a request: they all go through it.
-  auto shortcut = topics_->stream_inbox() || run.topic || !ctx_->routes.streams_directly(*route)
+  // A stream inbox or a run's topic keeps every frame of a request: they all
+  // go through it; a quota counts the units of every frame in the job.
+  auto shortcut = topics_->stream_inbox() || run.topic || route->quota.units > 0 ||
+                          !ctx_->routes.streams_directly(*route)
                       ? nullptr
                       : std::make_shared<reply_shortcut>(link_, ctx_->frame_timestamps);
   auto started = ctx_->routes.start_job(
       self_, *route,
       {id, std::move(msg.payload), caf::actor_cast<caf::actor>(self_), shortcut,
-       std::move(server_id), msg.priority, kinds_of(msg), caller_of(*route)});
+       std::move(server_id), msg.priority, kinds_of(msg), caller_of(*route), std::move(quota)});
   if (!started.job) {  // answered at once (the upstream is unavailable)
     send(std::move(started.reply));
     return count_request(route->name, started.outcome, now);
   }
   jobs_.emplace(id, in_flight{std::move(started.job), std::move(shortcut), route->name, now,
                               std::move(run.topic), std::move(run.lease)});
+}
+
+// Counts the request against the route's quota for this client's principal,
+// or answers it with quota_exceeded (forbidden: an anonymous client where
+// the quota refuses them).
+bool session_state::admit_quota(const config::route_config& route, const std::string& id,
+                                quota_ticket_ptr& ticket) {
+  auto& m = quota_metrics::get();
+  if (who_.anonymous() && route.quota.refuse_anonymous) {
+    m.decisions.with({route.name, "anonymous"}).inc();
+    send_error(ec::forbidden,
+               "route \"" + route.name +
+                   "\" meters each user and does not serve anonymous clients: connect with a "
+                   "token or an API key",
+               id);
+    return false;
+  }
+  // Tagged by kind, so that no sub, key name and address share a count.
+  std::string principal = !who_.subject.empty()    ? "sub:" + who_.subject
+                          : !who_.key_name.empty() ? "key:" + who_.key_name
+                                                   : "addr:" + link_->remote_ip();
+  auto verdict = ctx_->quotas->admit(route.name, principal, unix_ms());
+  m.principals.set(static_cast<std::int64_t>(ctx_->quotas->tracked()));
+  std::string outcome{verdict ? "admitted" : to_string(verdict.refused)};
+  m.decisions.with({route.name, outcome}).inc();
+  if (!verdict) {
+    actor_metrics::get().count_error(ec::quota_exceeded);
+    send(quota_refusal(verdict, route.quota, route.name, id));
+    return false;
+  }
+  ticket =
+      std::make_shared<quota_ticket>(ctx_->quotas, route.quota, route.name, std::move(principal));
+  return true;
 }
 
 // Who is asking, for the route's backend (caller.hpp).

@@ -61,6 +61,8 @@ class session_state {
   void on_request(protocol::request& msg);
   void on_cancel(const protocol::cancel& msg);
   caller_ptr caller_of(const config::route_config& route) const;
+  bool admit_quota(const config::route_config& route, const std::string& id,
+                   quota_ticket_ptr& ticket);
   void on_refresh(const protocol::refresh& msg);
   void on_invalid(const protocol::invalid& frame);
   void watch_expiry();

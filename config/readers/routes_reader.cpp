@@ -90,6 +90,50 @@ void read_fallback(yaml_reader& r, const YAML::Node& node, const std::string& pa
   r.read_duration(node, path, "attempt_timeout", rt.attempt_timeout, 0ms, 24h);
 }
 
+// `units_field: usage.tokens`: the path's steps, each non-empty.
+void read_units_field(yaml_reader& r, const YAML::Node& node, const std::string& path,
+                      quota_config& q) {
+  std::string text;
+  r.read_string(node, path, "units_field", text);
+  if (text.empty()) return;
+  std::size_t start = 0;
+  while (true) {
+    auto dot = text.find('.', start);
+    auto step = text.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    if (step.empty()) {
+      q.units_field.clear();
+      return r.fail(node["units_field"], path + ".units_field",
+                    "expected a field path such as usage.tokens (names joined by dots)");
+    }
+    q.units_field.push_back(std::move(step));
+    if (dot == std::string::npos) return;
+    start = dot + 1;
+  }
+}
+
+void read_quota(yaml_reader& r, const YAML::Node& node, const std::string& route_path,
+                quota_config& q) {
+  auto path = route_path + ".quota";
+  if (!r.open_map(node, path,
+                  {"window", "max_in_flight", "requests", "units", "units_field",
+                   "when_units_run_out", "anonymous"}))
+    return;
+  r.read_duration(node, path, "window", q.window, 1s, 24h * 31);
+  r.read_unsigned(node, path, "max_in_flight", q.max_in_flight, 1, 1'000'000);
+  r.read_unsigned(node, path, "requests", q.requests, 1, 1ULL << 40);
+  r.read_unsigned(node, path, "units", q.units, 1, 1ULL << 50);
+  read_units_field(r, node, path, q);
+  if (auto v = r.read_choice(node, path, "when_units_run_out", {"end_stream", "finish"}))
+    q.end_stream = *v == 0;
+  if (auto v = r.read_choice(node, path, "anonymous", {"address", "refuse"}))
+    q.refuse_anonymous = *v == 1;
+  if (!q.enabled())
+    r.fail(node, path, "a quota needs at least one of max_in_flight, requests, units");
+  for (const char* key : {"units_field", "when_units_run_out"})
+    if (node[key].IsDefined() && q.units == 0)
+      r.fail(node[key], path + "." + key, "only a quota with `units` counts units");
+}
+
 void read_route(yaml_reader& r, const YAML::Node& node, const std::string& path, route_config& rt,
                 bool& is_default, const config& cfg) {
   if (!node.IsDefined() || node.IsNull()) {
@@ -98,7 +142,7 @@ void read_route(yaml_reader& r, const YAML::Node& node, const std::string& path,
   }
   if (!r.open_map(node, path,
                   {"kind", "upstream", "default", "timeout", "steps", "interval", "fallback",
-                   "fallback_on", "attempt_timeout", "allow", "priorities", "publish_to"}))
+                   "fallback_on", "attempt_timeout", "allow", "priorities", "publish_to", "quota"}))
     return;
   if (node["upstream"].IsDefined()) {
     rt.kind = route_kind::upstream;
@@ -135,6 +179,7 @@ void read_route(yaml_reader& r, const YAML::Node& node, const std::string& path,
   if (auto problem = topic_template::problem(rt.publish_to.text);
       node["publish_to"].IsDefined() && !problem.empty())
     r.fail(node["publish_to"], path + ".publish_to", problem);
+  read_quota(r, node["quota"], path, rt.quota);
 }
 
 }  // namespace

@@ -100,7 +100,7 @@ TEST(LoaderErrors, UnknownKeys) {
           "limits, topics, auth, rate_limits, log, cluster)",
           "2:32: routes.up.stepz: unknown key (expected one of: kind, upstream, "
           "default, timeout, steps, interval, fallback, fallback_on, attempt_timeout, allow, "
-          "priorities, publish_to)"));
+          "priorities, publish_to, quota)"));
 }
 
 TEST(LoaderErrors, WrongTypes) {

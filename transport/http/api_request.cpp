@@ -81,6 +81,19 @@ std::variant<api_call, http_reply> parse_api_request(std::string_view method,
     call.kind = api_kind::cluster;
     return call;
   }
+  constexpr std::string_view quotas = "/api/quotas/";
+  if (path.starts_with(quotas)) {
+    if (method != "GET") return wrong_method(method, path, "GET");
+    auto principal = percent_decoded(path.substr(quotas.size()));
+    if (!principal || principal->empty() || principal->size() > 1024)
+      return bad(ec::bad_request,
+                 "name a principal: /api/quotas/sub:NAME, /api/quotas/key:NAME or "
+                 "/api/quotas/addr:IP (percent-encoded)");
+    api_call call;
+    call.kind = api_kind::quotas;
+    call.principal = std::move(*principal);
+    return call;
+  }
   constexpr std::string_view topics = "/api/topics";
   if (path == topics || path == "/api/topics/") {
     if (method != "GET") return wrong_method(method, path, "GET");

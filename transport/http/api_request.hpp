@@ -23,12 +23,14 @@ enum class api_kind : std::uint8_t {
   topic_history,    // GET /api/topics/{name}/history?since=N&limit=M
   topic_consumers,  // GET /api/topics/{name}/consumers
   cluster,          // GET /api/cluster
+  quotas,           // GET /api/quotas/{principal}
 };
 
 struct api_call {
   api_kind kind = api_kind::list_topics;
   std::string topic;
-  std::string data;  // publish: `data` as minified JSON
+  std::string data;       // publish: `data` as minified JSON
+  std::string principal;  // quotas: sub:NAME, key:NAME or addr:IP, percent-decoded
   std::uint64_t since = 0;
   std::uint64_t limit = default_history_limit;
   bool inboxes = false;  // list_topics: inboxes too (one per connection and client)

@@ -24,6 +24,7 @@ std::string_view path_label(std::string_view target) {
        {"/healthz", "/readyz", "/metrics", "/ws", "/workers", "/api/publish", "/api/cluster"})
     if (path == known) return known;
   if (path.starts_with("/api/topics")) return "/api/topics";
+  if (path.starts_with("/api/quotas/")) return "/api/quotas";
   return "other";
 }
 
