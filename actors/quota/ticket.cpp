@@ -22,6 +22,10 @@ std::uint64_t units_at(simdjson::dom::element value, const std::vector<std::stri
   return 0;
 }
 
+std::string requests(std::uint64_t n) {
+  return std::to_string(n) + (n == 1 ? " request" : " requests");
+}
+
 }  // namespace
 
 std::uint64_t reported_units(std::string_view frame, const std::vector<std::string>& field) {
@@ -43,12 +47,12 @@ std::string quota_refusal(const quota_ledger::verdict& verdict, const config::qu
   auto window = std::to_string(quota.window.count()) + " ms";
   switch (verdict.refused) {
     case quota_limit::max_in_flight:
-      why.append("at most ").append(std::to_string(quota.max_in_flight));
-      why.append(" requests of one user may run at once");
+      why.append("at most ").append(requests(quota.max_in_flight));
+      why.append(" of one user may run at once");
       break;
     case quota_limit::requests:
-      why.append("at most ").append(std::to_string(quota.requests));
-      why.append(" requests per user in ").append(window);
+      why.append("at most ").append(requests(quota.requests));
+      why.append(" per user in ").append(window);
       break;
     case quota_limit::units:
     case quota_limit::none:
