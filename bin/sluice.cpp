@@ -125,6 +125,7 @@ int run(const config::config& cfg, std::shared_ptr<const security::authenticator
              {"drain_timeout_ms", cfg.server.drain_timeout.count()}});
   server.stop_accepting();
   gateway.drain(cfg.server.drain_timeout);
+  gateway.stop_services(cfg.server.drain_timeout);
   // Sessions close with 1001 once their jobs end (at the latest at the
   // deadline); allow a little more for the close handshakes.
   wait_for_connections_to_close(server, cfg.server.drain_timeout + std::chrono::seconds(2));

@@ -9,9 +9,11 @@
 #include <utility>
 #include <vector>
 
+#include "config/access_list.hpp"
 #include "config/quota.hpp"
 #include "config/readers/values.hpp"
 #include "config/request_template.hpp"
+#include "config/services.hpp"
 #include "config/topic_template.hpp"
 #include "core/observe/log.hpp"
 
@@ -20,18 +22,6 @@
 namespace sluice::config {
 
 using std::chrono::milliseconds;
-
-// Who may use a route, or subscribe to or publish into a topic: everyone, or
-// the identities that match any of `principals` (none: no client at all).
-// A principal is `authenticated`, `role:NAME`, `sub:SUBJECT`, `key:NAME`
-// (an API key's name), `claim:NAME=VALUE`, or, in a topic pattern with one
-// `*`, `owner` (the part `*` matches is the client's `sub`).
-struct access_list {
-  bool everyone = true;
-  std::vector<std::string> principals;
-
-  static access_list no_one() { return {false, {}}; }
-};
 
 // `tls:`: wss:// and https:// on the server's port (plain ws:// and http://
 // are still accepted there unless `require` is set).
@@ -418,6 +408,7 @@ struct config {
   rate_limits_config rate_limits;
   log_config log;
   cluster_config cluster;
+  services_config services;
 
   const route_config* find_route(std::string_view name) const;
   const upstream_config* find_upstream(std::string_view name) const;

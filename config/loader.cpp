@@ -10,6 +10,7 @@
 #include "config/readers/entries.hpp"
 #include "config/readers/routes_reader.hpp"
 #include "config/readers/security_reader.hpp"
+#include "config/readers/services_reader.hpp"
 #include "config/readers/topics_reader.hpp"
 #include "config/readers/upstreams_reader.hpp"
 #include "config/readers/values.hpp"
@@ -121,13 +122,14 @@ load_result load_string(std::string_view yaml, std::string source_name, const fi
   }
   reader.open_map(doc, "",
                   {"server", "upstreams", "routes", "limits", "topics", "auth", "rate_limits",
-                   "log", "cluster"});
+                   "log", "cluster", "services"});
   try {
     read_server(reader, doc["server"], cfg.server);
     read_upstreams(reader, doc["upstreams"], cfg);
     read_routes(reader, doc["routes"], cfg);
     read_limits(reader, doc["limits"], cfg.limits);
     read_topics(reader, doc["topics"], cfg.topics);
+    read_services(reader, doc["services"], cfg);
     read_auth(reader, doc["auth"], cfg.auth);
     read_rate_limits(reader, doc["rate_limits"], cfg.rate_limits);
     read_log(reader, doc["log"], cfg.log);

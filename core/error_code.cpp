@@ -94,6 +94,14 @@ std::string_view to_string(ec code) noexcept {
       return "consumer_moved";
     case ec::quota_exceeded:
       return "quota_exceeded";
+    case ec::unknown_service:
+      return "unknown_service";
+    case ec::already_running:
+      return "already_running";
+    case ec::not_running:
+      return "not_running";
+    case ec::start_failed:
+      return "start_failed";
   }
   return "internal";
 }

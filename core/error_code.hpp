@@ -53,8 +53,12 @@ enum class ec : std::uint8_t {
   too_many_consumers,       // over a topic's consumers.max_consumers
   consumer_moved,           // another connection attached the same consumer
   quota_exceeded,           // over the route's per-user quota: retry after `retry_after` ms
+  unknown_service,          // no service of this name is configured
+  already_running,          // start of a service that runs (or is stopping)
+  not_running,              // stop of a service that does not run
+  start_failed,             // the service's command could not be started
 };
-constexpr ec last_ec = ec::quota_exceeded;  // keep it the last one above
+constexpr ec last_ec = ec::start_failed;  // keep it the last one above
 
 std::string_view to_string(ec code) noexcept;
 

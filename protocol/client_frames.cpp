@@ -171,6 +171,15 @@ client_frame decode_client_frame(std::string_view text) {
       return refuse(ec::invalid_frame, "`refresh` needs a `token` (a non-empty string)", id);
     return refresh{std::move(id), std::string{token}};
   }
+  if (type == "service_start" || type == "service_stop" || type == "service_restart" ||
+      type == "service_status") {
+    auto action = type.substr(type.find('_') + 1);
+    std::string_view name;
+    if (obj["name"].get_string().get(name) || name.empty())
+      return refuse(ec::invalid_frame, "`" + std::string{type} + "` needs a `name` (a service)",
+                    id);
+    return service_command{std::move(id), std::string{action}, std::string{name}};
+  }
   if (type != "request" && type != "cancel")
     return refuse(ec::unknown_type, "unknown message type \"" + std::string{type} + "\"", id);
   if (id.empty()) return refuse(ec::invalid_frame, "`" + std::string{type} + "` needs an `id`");

@@ -70,6 +70,14 @@ struct refresh {
   std::string token;
 };
 
+// Control of a managed service (`service_start`, `service_stop`,
+// `service_restart`, `service_status`).
+struct service_command {
+  std::string id;
+  std::string action;  // start, stop, restart or status
+  std::string name;    // the service
+};
+
 // A frame that cannot be acted on (also: one over a rate limit, and binary
 // frames): the session answers it with an error frame.
 struct invalid {
@@ -79,8 +87,8 @@ struct invalid {
   std::uint64_t retry_after_ms = 0;  // rate_limited: when a frame may pass again
 };
 
-using client_frame =
-    std::variant<request, cancel, ping, subscribe, unsubscribe, publish, refresh, ack, invalid>;
+using client_frame = std::variant<request, cancel, ping, subscribe, unsubscribe, publish, refresh,
+                                  ack, service_command, invalid>;
 
 // Decodes one text frame. Never throws: bad input becomes `invalid`.
 client_frame decode_client_frame(std::string_view text);

@@ -164,4 +164,8 @@ std::string pong(std::string_view id) {
   return typed("pong", id).finish();
 }
 
+std::string service(std::string_view id, std::string_view status_json) {
+  return typed("service", id).raw("service", status_json).finish();
+}
+
 }  // namespace sluice::protocol::frames

@@ -60,6 +60,8 @@ std::string quota_exceeded(std::string_view message, std::string_view id,
 // The answer to a `refresh` that was accepted: the session now ends at `expires_at`.
 std::string refreshed(std::string_view id, std::int64_t expires_at);
 std::string pong(std::string_view id);
+// The answer to a service_* frame: the service's status object.
+std::string service(std::string_view id, std::string_view status_json);
 
 // A line a process printed: `stream` is "stdout" or "stderr" (marked level "error").
 std::string process_line(std::string_view id, bool from_stderr, std::string_view line);

@@ -123,6 +123,8 @@ def close_reasons(code, docs):
 
 # Prefixes the code matches that end in a parameter, as the docs write them.
 PARAMETER_PATHS = {"/api/quotas": "/api/quotas/{principal}"}
+# Paths under a prefix the code reads part by part (api_request.cpp, parse_services).
+SUB_PATHS = {"/api/services": ["/api/services/{name}", "/api/services/{name}/start"]}
 
 
 def http_paths(code, docs):
@@ -133,6 +135,8 @@ def http_paths(code, docs):
             p = p.rstrip("/")
             if p not in ("/api", "/api/topics/history"):
                 in_code.setdefault(PARAMETER_PATHS.get(p, p), path)
+                for sub_path in SUB_PATHS.get(p, []):
+                    in_code.setdefault(sub_path, path)
     in_code.setdefault("/api/topics/{name}", "transport/http/api_request.cpp")
     # The paths under one topic: the suffixes api_request.cpp looks for.
     for suffix in re.findall(r'constexpr std::string_view \w+ = "(/[a-z]+)";',
@@ -156,7 +160,7 @@ CONFIG_KEY_PATTERNS = (
     r'node\[("[a-z_]+")\]',
 )
 # In config/sluice.yaml, the children of these are names a config chooses, not keys.
-NAMED_ENTRIES = {"upstreams", "routes", "patterns", "api_keys", "http_api_keys"}
+NAMED_ENTRIES = {"upstreams", "routes", "patterns", "api_keys", "http_api_keys", "services"}
 
 
 def config_keys(code, docs):

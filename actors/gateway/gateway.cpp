@@ -7,6 +7,7 @@
 #include "actors/gateway/gateway_context.hpp"
 #include "actors/gateway/topic_api.hpp"
 #include "actors/messages.hpp"
+#include "actors/services/api.hpp"
 #include "actors/session/session.hpp"
 #include "actors/workers/worker.hpp"
 
@@ -74,10 +75,14 @@ std::shared_ptr<const gateway_context> gateway::make_context(
   auto topics = std::make_shared<topic_directory>(system, cfg.topics, cfg.limits.topic_mailbox);
   runtime.topics = topics.get();
   bool clustered = cluster != nullptr;
+  auto services = cfg.services.services.empty()
+                      ? nullptr
+                      : std::make_shared<const service_directory>(system, cfg.services,
+                                                                  runtime.processes, topics);
   return std::make_shared<const gateway_context>(gateway_context{
       cfg.server.node_name, cfg.limits, router{system, cfg, runtime, std::move(cluster)},
       system.groups().anonymous(), std::move(topics), std::move(auth), cfg.server.frame_timestamps,
-      make_quota_ledger(cfg, clustered)});
+      make_quota_ledger(cfg, clustered), std::move(services)});
 }
 
 gateway::gateway(caf::actor_system& system, const config::config& cfg, upstream_runtime runtime,
@@ -95,7 +100,9 @@ gateway::gateway(caf::actor_system& system, const config::config& cfg, upstream_
   mailbox_gauge::declare(mailbox_kind::upstream, cfg.limits.upstream_queue);
   if (ctx_->routes.has_workers()) workers_ = std::make_unique<workers_handler>(system, ctx_);
   ctx_->topics->set_cluster(cluster_);
-  api_ = std::make_unique<topic_api>(system, ctx_->topics, cluster_, ctx_->quotas);
+  api_ = std::make_unique<topic_api>(
+      system, ctx_->topics, cluster_, ctx_->quotas,
+      ctx_->services ? std::make_shared<service_api>(system, ctx_->services) : nullptr);
 }
 
 caf::actor gateway::start_cluster(caf::io::middleman_actor middleman) {
@@ -137,7 +144,13 @@ void gateway::stop() {
 }
 
 bool gateway::start(std::string& error) {
-  return ctx_->topics->start(error);
+  if (!ctx_->topics->start(error)) return false;
+  if (ctx_->services) ctx_->services->start_on_boot();
+  return true;
+}
+
+void gateway::stop_services(std::chrono::milliseconds within) {
+  if (ctx_->services) ctx_->services->stop_all(within);
 }
 
 }  // namespace sluice::actors

@@ -33,8 +33,9 @@ class gateway : public transport::connection_handler {
   std::unique_ptr<transport::inbound_sink> open(
       std::shared_ptr<transport::client_link> link) override;
 
-  // Opens topic storage and starts the topics found in it; false, with
-  // `error`, when the storage directory cannot be used.
+  // Opens topic storage and starts the topics found in it, then the services
+  // with start_on_boot; false, with `error`, when the storage directory
+  // cannot be used.
   bool start(std::string& error);
 
   // In a cluster (cfg.cluster.enabled()): starts this node's cluster actor,
@@ -55,6 +56,10 @@ class gateway : public transport::connection_handler {
   // Tells every session to stop taking requests, let running ones finish for
   // up to `deadline`, then close its client with 1001.
   void drain(std::chrono::milliseconds deadline);
+
+  // Stops the services that run, the last configured first, within `within`
+  // (blocks until they are gone).
+  void stop_services(std::chrono::milliseconds within);
 
   // Ends every session still alive (their sockets are gone or being cut) and
   // the upstreams' supervisors.

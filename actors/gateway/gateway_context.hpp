@@ -7,6 +7,7 @@
 
 #include "actors/job/router.hpp"
 #include "actors/quota/ledger.hpp"
+#include "actors/services/directory.hpp"
 #include "actors/topic/directory.hpp"
 #include "config/config.hpp"
 #include "security/authenticator.hpp"
@@ -23,6 +24,7 @@ struct gateway_context {
   std::shared_ptr<const security::authenticator> auth;  // null: every client is anonymous
   bool frame_timestamps = false;                        // server.frame_timestamps
   std::shared_ptr<quota_ledger> quotas;                 // null: no route has a quota
+  std::shared_ptr<const service_directory> services;    // null: no `services`
 };
 
 }  // namespace sluice::actors

@@ -48,10 +48,7 @@ http_reply error_reply(ec code, std::string_view message) {
 }
 
 http_reply json_reply(std::string body) {
-  http_reply r;
-  r.body = std::move(body);
-  r.body += '\n';
-  return r;
+  return transport::json_reply(200, std::move(body));
 }
 
 http_reply failure_reply(const caf::error& e) {
@@ -63,11 +60,13 @@ http_reply failure_reply(const caf::error& e) {
 
 topic_api::topic_api(caf::actor_system& system, std::shared_ptr<topic_directory> topics,
                      std::shared_ptr<const cluster_view> cluster,
-                     std::shared_ptr<const quota_ledger> quotas)
+                     std::shared_ptr<const quota_ledger> quotas,
+                     std::shared_ptr<service_api> services)
     : system_(system),
       topics_(std::move(topics)),
       cluster_(std::move(cluster)),
-      quotas_(std::move(quotas)) {}
+      quotas_(std::move(quotas)),
+      services_(std::move(services)) {}
 
 // What a principal uses of the routes' quotas: for operators only (an API key).
 http_reply topic_api::quota_usage(const transport::api_call& call) const {
@@ -84,6 +83,13 @@ http_reply topic_api::quota_usage(const transport::api_call& call) const {
 void topic_api::handle(transport::api_call call, reply_fn done) {
   using transport::api_kind;
   if (call.kind == api_kind::publish) return publish(std::move(call), std::move(done));
+  if (call.kind == api_kind::list_services || call.kind == api_kind::service ||
+      call.kind == api_kind::service_action) {
+    if (!services_)
+      return done(transport::http_error(404, to_string(ec::not_found),
+                                        "this node runs without a `services` section"));
+    return services_->handle(call, std::move(done));
+  }
   // Inboxes and user channels carry one client's streams: only a caller with
   // an API key may list or read them.
   bool personal = call.kind == api_kind::list_topics

@@ -6,6 +6,7 @@
 
 #include "actors/cluster/view.hpp"
 #include "actors/quota/ledger.hpp"
+#include "actors/services/api.hpp"
 #include "actors/topic/directory.hpp"
 #include "transport/http/api_request.hpp"
 
@@ -17,10 +18,10 @@ namespace sluice::actors {
 class topic_api : public transport::api_handler {
  public:
   // `cluster`: null on a single node (GET /api/cluster is then 404);
-  // `quotas`: null when no route has a quota.
+  // `quotas`: null when no route has a quota; `services`: null without services.
   topic_api(caf::actor_system& system, std::shared_ptr<topic_directory> topics,
-            std::shared_ptr<const cluster_view> cluster,
-            std::shared_ptr<const quota_ledger> quotas);
+            std::shared_ptr<const cluster_view> cluster, std::shared_ptr<const quota_ledger> quotas,
+            std::shared_ptr<service_api> services);
 
   void handle(transport::api_call call, std::function<void(transport::http_reply)> done) override;
 
@@ -33,6 +34,7 @@ class topic_api : public transport::api_handler {
   std::shared_ptr<topic_directory> topics_;
   std::shared_ptr<const cluster_view> cluster_;
   std::shared_ptr<const quota_ledger> quotas_;
+  std::shared_ptr<service_api> services_;
 };
 
 }  // namespace sluice::actors

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "actors/base/actor_metrics.hpp"
+#include "actors/base/weak_sender.hpp"
 #include "actors/job/caller.hpp"
 #include "actors/job/kind_filter.hpp"
 #include "actors/job/reply_shortcut.hpp"
@@ -40,23 +41,6 @@ class counted_job {
   ~counted_job() { actor_metrics::get().jobs_active.dec(); }
   counted_job(const counted_job&) = delete;
   counted_job& operator=(const counted_job&) = delete;
-};
-
-// Sends to a job from transport's threads while the job lives. Holds only a
-// weak reference, so a running process or an open connection does not keep a
-// finished job's memory.
-class weak_sender {
- public:
-  explicit weak_sender(caf::weak_actor_ptr job) : job_(std::move(job)) {}
-
-  template <class... Ts>
-  void send(Ts&&... xs) const {
-    if (auto strong = job_.lock())
-      caf::anon_send(caf::actor_cast<caf::actor>(strong), std::forward<Ts>(xs)...);
-  }
-
- private:
-  caf::weak_actor_ptr job_;
 };
 
 // A request's deadline: deadline_atom to the job when it passes. Armed on the

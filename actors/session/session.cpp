@@ -6,7 +6,9 @@
 
 #include "actors/base/actor_metrics.hpp"
 #include "actors/base/strays.hpp"
+#include "actors/errors.hpp"
 #include "actors/job/flow_control.hpp"
+#include "actors/services/service.hpp"
 #include "core/clock.hpp"
 #include "core/observe/log.hpp"
 #include "core/overloaded.hpp"
@@ -140,10 +142,38 @@ void session_state::on_client_frame(protocol::client_frame& frame,
                                  [&](publish& f) { return topics_->publish(f, more_to(f)); },
                                  [this](refresh& f) { return on_refresh(f), true; },
                                  [this](ack& f) { return topics_->ack(f), true; },
+                                 [this](service_command& f) { return on_service(f), true; },
                                  [this](invalid& f) { return on_invalid(f), true; },
                              },
                              frame);
   if (consumed) link_->consumed();  // credit back to the connection (limits.mailbox)
+}
+
+// service_start|stop|restart|status, for clients that services.allow admits;
+// answered with the service's status once its actor answered.
+void session_state::on_service(const protocol::service_command& msg) {
+  if (!ctx_->services)
+    return send_error(ec::unknown_service, "this server runs no services", msg.id);
+  if (!security::allows(ctx_->services->allow(), who_))
+    return send_error(ec::forbidden, "this client may not control services (services.allow)",
+                      msg.id);
+  auto target = ctx_->services->find(msg.name);
+  if (!target)
+    return send_error(ec::unknown_service, "no service named \"" + msg.name + "\"", msg.id);
+  auto answer = [this, id = msg.id](caf::expected<std::string> status) {
+    if (status) return send(protocol::frames::service(id, *status));
+    auto code = ec_of(status.error()).value_or(ec::internal);
+    send_error(code, message_of(status.error()), id);
+  };
+  auto ask = [&](auto atom) {
+    self_->request(target, std::chrono::seconds(7200), atom)
+        .then([answer](std::string& s) { answer(std::move(s)); },
+              [answer](caf::error& e) { answer(std::move(e)); });
+  };
+  if (msg.action == "start") return ask(service_start_atom::value);
+  if (msg.action == "stop") return ask(service_stop_atom::value);
+  if (msg.action == "restart") return ask(service_restart_atom::value);
+  ask(service_status_atom::value);
 }
 
 void session_state::on_invalid(const protocol::invalid& frame) {

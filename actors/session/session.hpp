@@ -64,6 +64,7 @@ class session_state {
   bool admit_quota(const config::route_config& route, const std::string& id,
                    quota_ticket_ptr& ticket);
   void on_refresh(const protocol::refresh& msg);
+  void on_service(const protocol::service_command& msg);
   void on_invalid(const protocol::invalid& frame);
   void watch_expiry();
   void on_token_check(std::uint64_t round);

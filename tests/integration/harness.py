@@ -386,3 +386,26 @@ def wscat(url, message, wait_seconds):
         os.close(stdin_read)
         os.close(stdin_write)
     return proc.returncode, out, err
+
+
+def process_alive(pid):
+    """Whether `pid` runs (a zombie nobody reaped has ended too)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def assert_config_errors(case, cases):
+    """For each (configuration text, regex) in `cases`: --check-config on the text in a file
+    exits 2 and reports `FILE:LINE:COLUMN: ` followed by the regex."""
+    for text, expected in cases:
+        with case.subTest(config=text):
+            with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
+                f.write(text)
+            case.addCleanup(os.unlink, f.name)
+            r = subprocess.run([SLUICE_BIN, "--check-config", "--config", f.name],
+                               capture_output=True, text=True, timeout=PATIENCE)
+            case.assertEqual(r.returncode, 2, r.stderr)
+            case.assertRegex(r.stderr, re.escape(f.name) + r":\d+:\d+: " + expected)

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <tuple>
+
 #include "tests/protocol/decoded_as.hpp"
 
 namespace sluice::protocol {
@@ -105,6 +108,20 @@ TEST(DecodeErrors, RefreshWithoutToken) {
                  "`refresh` needs a `token` (a non-empty string)");
   expect_invalid(R"({"type":"refresh","token":7})", ec::invalid_frame,
                  "`refresh` needs a `token` (a non-empty string)");
+}
+
+TEST(Decode, ServiceCommands) {
+  for (const char* action : {"start", "stop", "restart", "status"}) {
+    auto msg = as<service_command>(std::string{R"({"type":"service_)"} + action +
+                                   R"(","id":3,"name":"scraper"})");
+    EXPECT_EQ((std::tuple{msg.id, msg.action, msg.name}), (std::tuple{"3", action, "scraper"}));
+  }
+  expect_invalid(R"({"type":"service_stop","id":1})", ec::invalid_frame,
+                 "`service_stop` needs a `name` (a service)", "1");
+  expect_invalid(R"({"type":"service_start","name":""})", ec::invalid_frame,
+                 "`service_start` needs a `name` (a service)");
+  expect_invalid(R"({"type":"service_pause","name":"x"})", ec::unknown_type,
+                 "unknown message type \"service_pause\"");
 }
 
 TEST(DecodeErrors, WrongShape) {

@@ -62,6 +62,33 @@ std::variant<api_call, http_reply> parse_history(std::string topic, std::string_
   return call;
 }
 
+// GET /api/services, GET /api/services/{name}, POST /api/services/{name}/ACTION.
+std::variant<api_call, http_reply> parse_services(std::string_view method, std::string_view path) {
+  constexpr std::string_view services = "/api/services";
+  api_call call;
+  auto rest = path.substr(services.size());
+  if (rest.empty() || rest == "/") {
+    if (method != "GET") return wrong_method(method, path, "GET");
+    call.kind = api_kind::list_services;
+    return call;
+  }
+  rest.remove_prefix(1);
+  auto slash = rest.find('/');
+  call.service = rest.substr(0, slash);
+  if (slash == std::string_view::npos) {
+    if (method != "GET") return wrong_method(method, path, "GET");
+    call.kind = api_kind::service;
+    return call;
+  }
+  call.action = rest.substr(slash + 1);
+  if (call.action != "start" && call.action != "stop" && call.action != "restart")
+    return http_error(404, to_string(ec::not_found),
+                      "no such path: " + std::string{path} + " (actions: start, stop, restart)");
+  if (method != "POST") return wrong_method(method, path, "POST");
+  call.kind = api_kind::service_action;
+  return call;
+}
+
 }  // namespace
 
 std::variant<api_call, http_reply> parse_api_request(std::string_view method,
@@ -81,6 +108,8 @@ std::variant<api_call, http_reply> parse_api_request(std::string_view method,
     call.kind = api_kind::cluster;
     return call;
   }
+  if (path == "/api/services" || path.starts_with("/api/services/"))
+    return parse_services(method, path);
   constexpr std::string_view quotas = "/api/quotas/";
   if (path.starts_with(quotas)) {
     if (method != "GET") return wrong_method(method, path, "GET");

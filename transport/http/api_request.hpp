@@ -24,6 +24,9 @@ enum class api_kind : std::uint8_t {
   topic_consumers,  // GET /api/topics/{name}/consumers
   cluster,          // GET /api/cluster
   quotas,           // GET /api/quotas/{principal}
+  list_services,    // GET /api/services
+  service,          // GET /api/services/{name}
+  service_action,   // POST /api/services/{name}/start|stop|restart
 };
 
 struct api_call {
@@ -31,6 +34,8 @@ struct api_call {
   std::string topic;
   std::string data;       // publish: `data` as minified JSON
   std::string principal;  // quotas: sub:NAME, key:NAME or addr:IP, percent-decoded
+  std::string service;    // service, service_action
+  std::string action;     // service_action: start, stop or restart
   std::uint64_t since = 0;
   std::uint64_t limit = default_history_limit;
   bool inboxes = false;  // list_topics: inboxes too (one per connection and client)

@@ -6,8 +6,6 @@
 #include "core/observe/readiness.hpp"
 
 namespace sluice::transport {
-namespace {
-
 http_reply json_reply(unsigned status, std::string body) {
   http_reply r;
   r.status = status;
@@ -15,6 +13,8 @@ http_reply json_reply(unsigned status, std::string body) {
   r.body += '\n';
   return r;
 }
+
+namespace {
 
 // 503 while the server cannot take connections. An upstream that is down
 // makes the answer "degraded" but still 200 (every replica shares the

@@ -43,6 +43,9 @@ struct http_reply {
 http_reply answer_http(std::string_view method, std::string_view target,
                        const server_status& status);
 
+// `body` (a JSON document) with `status`.
+http_reply json_reply(unsigned status, std::string body);
+
 // A JSON error body: {"error":"<code>","message":"…"}.
 http_reply http_error(unsigned status, std::string_view code, std::string_view message);
 

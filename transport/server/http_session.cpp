@@ -25,6 +25,7 @@ std::string_view path_label(std::string_view target) {
     if (path == known) return known;
   if (path.starts_with("/api/topics")) return "/api/topics";
   if (path.starts_with("/api/quotas/")) return "/api/quotas";
+  if (path.starts_with("/api/services")) return "/api/services";
   return "other";
 }
 

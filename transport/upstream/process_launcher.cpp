@@ -146,7 +146,7 @@ struct process_metrics {
 class child : public process_handle, public std::enable_shared_from_this<child> {
  public:
   child(net::io_context& ioc, pid_t pid, int pidfd, int in, int out, int err,
-        std::size_t max_line_bytes, std::uint32_t line_window,
+        std::size_t max_line_bytes, bool cut_long_lines, std::uint32_t line_window,
         std::shared_ptr<process_events> events, shared_count running)
       : strand_(net::make_strand(ioc)),
         stdin_(strand_, in),
@@ -155,6 +155,7 @@ class child : public process_handle, public std::enable_shared_from_this<child> 
         kill_timer_(strand_),
         pid_(pid),
         max_line_bytes_(max_line_bytes),
+        cut_long_lines_(cut_long_lines),
         line_window_(line_window),
         events_(std::move(events)),
         running_(std::move(running)) {}
@@ -191,6 +192,7 @@ class child : public process_handle, public std::enable_shared_from_this<child> 
     bool eof = false;
     bool reading = false;
     bool discarding = false;  // inside an over-long line
+    bool cut = false;         // `partial` is the start of an over-long line, kept (cut mode)
   };
 
   void write_stdin(std::string data) {
@@ -239,7 +241,7 @@ class child : public process_handle, public std::enable_shared_from_this<child> 
     s.pending.erase(0, used);
     if (!s.pending.empty()) return;  // the window is full: wait for acknowledge()
     if (!s.eof) return do_read(i);
-    if (!s.partial.empty() && !s.discarding) {
+    if (!s.partial.empty() && (!s.discarding || s.cut)) {
       if (!window_open()) return;
       end_line(i);  // the last line had no newline
     }
@@ -254,6 +256,11 @@ class child : public process_handle, public std::enable_shared_from_this<child> 
     if (s.discarding) return;
     if (s.partial.size() + piece.size() > max_line_bytes_) {
       s.discarding = true;
+      if (cut_long_lines_) {  // keep the start; the rest of the line is dropped
+        s.partial.append(piece.substr(0, max_line_bytes_ - s.partial.size()));
+        s.cut = true;
+        return;
+      }
       s.partial.clear();
       events_->on_line_too_long(static_cast<process_stream>(i));
       do_terminate(std::chrono::milliseconds(1000));
@@ -265,10 +272,14 @@ class child : public process_handle, public std::enable_shared_from_this<child> 
   void end_line(int i) {
     auto& s = streams_[i];
     auto line = std::exchange(s.partial, {});
-    if (std::exchange(s.discarding, false) || terminating_) return;  // nobody wants it now
-    if (!line.empty() && line.back() == '\r') line.pop_back();
+    bool cut = std::exchange(s.cut, false);
+    if ((std::exchange(s.discarding, false) && !cut) || terminating_) return;  // nobody wants it
+    if (!cut && !line.empty() && line.back() == '\r') line.pop_back();
     ++unacked_;
-    events_->on_line(static_cast<process_stream>(i), std::move(line));
+    if (cut)
+      events_->on_cut_line(static_cast<process_stream>(i), std::move(line));
+    else
+      events_->on_line(static_cast<process_stream>(i), std::move(line));
   }
 
   void wait_for_exit() {
@@ -322,6 +333,7 @@ class child : public process_handle, public std::enable_shared_from_this<child> 
   net::steady_timer kill_timer_;
   pid_t pid_;
   std::size_t max_line_bytes_;
+  bool cut_long_lines_;
   std::uint32_t line_window_;
   std::shared_ptr<process_events> events_;
   shared_count running_;
@@ -386,9 +398,9 @@ std::shared_ptr<process_handle> process_launcher::launch(const process_spec& spe
   impl_->running->fetch_add(1);
   process_metrics::get().running.inc();
   process_metrics::get().started.inc();
-  auto c =
-      std::make_shared<child>(impl_->ioc, pid, pidfd, in[1], out[0], err[0], spec.max_line_bytes,
-                              std::max(spec.line_window, 1u), std::move(events), impl_->running);
+  auto c = std::make_shared<child>(
+      impl_->ioc, pid, pidfd, in[1], out[0], err[0], spec.max_line_bytes, spec.cut_long_lines,
+      std::max(spec.line_window, 1u), std::move(events), impl_->running);
   {
     std::lock_guard lock{impl_->mutex};
     std::erase_if(impl_->children, [](const auto& w) { return w.expired(); });

@@ -25,6 +25,9 @@ struct process_spec {
   // the window is full the launcher stops reading the pipes, so the process
   // blocks on its own writes.
   std::uint32_t line_window = 16;
+  // A line over max_line_bytes: its start is delivered (on_cut_line) and the
+  // rest dropped; otherwise the process is terminated (on_line_too_long).
+  bool cut_long_lines = false;
 };
 
 enum class process_stream { stdout_stream, stderr_stream };
@@ -38,6 +41,10 @@ class process_events {
   virtual void on_line(process_stream stream, std::string line) = 0;
   // A line exceeded max_line_bytes; the process is being terminated.
   virtual void on_line_too_long(process_stream stream) = 0;
+  // With cut_long_lines: the first max_line_bytes of a longer line.
+  virtual void on_cut_line(process_stream stream, std::string line) {
+    on_line(stream, std::move(line));
+  }
   // `exit_code` when it exited, or the `signal` that ended it (the other is -1).
   virtual void on_exit(int exit_code, int signal) = 0;
 };

@@ -7,8 +7,8 @@ import os
 import time
 import unittest
 
-from harness import (PATIENCE, REPO, Sluice, connect, error, recv_json, send_json, send_request,
-                     until_final, wait_closed)
+from harness import (PATIENCE, REPO, Sluice, connect, error, process_alive, recv_json, send_json,
+                     send_request, until_final, wait_closed)
 
 SCRAPER = os.path.join(REPO, "examples", "scraper.py")
 
@@ -46,13 +46,7 @@ def line(request_id, text, stream="stdout"):
     return frame
 
 
-def alive(pid):
-    """Whether `pid` runs (a zombie nobody reaped has ended too)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
+alive = process_alive
 
 
 class ChildrenDieWithSluice(unittest.IsolatedAsyncioTestCase):

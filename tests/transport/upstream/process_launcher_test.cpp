@@ -25,6 +25,11 @@ class recorder : public process_events {
     lines.push_back((s == process_stream::stdout_stream ? "out: " : "err: ") + line);
     cv_.notify_all();
   }
+  void on_cut_line(process_stream, std::string line) override {
+    std::lock_guard lock{mutex_};
+    lines.push_back("cut: " + line);
+    cv_.notify_all();
+  }
   void on_line_too_long(process_stream) override {
     std::lock_guard lock{mutex_};
     too_long = true;
@@ -115,6 +120,21 @@ TEST(ProcessLauncher, OverlongLineIsReportedAndTheProcessStopped) {
   EXPECT_TRUE(events->too_long);
   EXPECT_TRUE(events->lines.empty());
   EXPECT_EQ(events->signal, SIGTERM);
+}
+
+TEST(ProcessLauncher, WithCutLongLinesAnOverlongLineIsCutAndTheProcessGoesOn) {
+  io_runtime io;
+  process_launcher launcher{io};
+  auto events = std::make_shared<recorder>();
+  auto spec = sh("head -c 100000 /dev/zero | tr '\\0' x; echo; echo after; printf 'yyyyyyyyyy'");
+  spec.max_line_bytes = 1000;
+  spec.cut_long_lines = true;
+  launcher.launch(spec, "", events);
+  ASSERT_TRUE(events->wait());
+  EXPECT_FALSE(events->too_long);
+  EXPECT_THAT(events->lines,
+              ElementsAre("cut: " + std::string(1000, 'x'), "out: after", "out: yyyyyyyyyy"));
+  EXPECT_EQ(events->exit_code, 0);
 }
 
 TEST(ProcessLauncher, MissingExecutableThrows) {

@@ -1,0 +1,100 @@
+#include "actors/services/api.hpp"
+
+#include <caf/all.hpp>
+
+#include "actors/base/one_shot.hpp"
+#include "actors/errors.hpp"
+#include "actors/services/service.hpp"
+
+namespace sluice::actors {
+namespace {
+
+using transport::http_reply;
+using reply_fn = std::function<void(http_reply)>;
+
+// A stop waits for the process to end: at most its kill_grace (1 h at most).
+constexpr auto patience = std::chrono::seconds(7200);
+
+unsigned status_of(ec code) {
+  switch (code) {
+    case ec::unknown_service:
+      return 404;
+    case ec::already_running:
+    case ec::not_running:
+      return 409;
+    default:
+      return 500;
+  }
+}
+
+http_reply json_reply(std::string body) {
+  return transport::json_reply(200, std::move(body));
+}
+
+http_reply error_reply(const caf::error& e) {
+  auto code = ec_of(e).value_or(ec::internal);
+  auto message = message_of(e);
+  return transport::http_error(status_of(code), to_string(code),
+                               message.empty() ? "the service did not answer" : message);
+}
+
+// Asks `service` with `ask` and answers with its status or error.
+template <class... Atom>
+void ask_one(caf::actor_system& system, caf::actor service, reply_fn done, Atom... atom) {
+  in_actor(system, [service = std::move(service), done = std::move(done), atom...](auto* self) {
+    self->request(service, patience, atom...)
+        .then(
+            [self, done](std::string& status) {
+              done(json_reply(std::move(status)));
+              self->quit();
+            },
+            [self, done](caf::error& e) {
+              done(error_reply(e));
+              self->quit();
+            });
+  });
+}
+
+}  // namespace
+
+void service_api::handle(const transport::api_call& call, reply_fn done) {
+  using transport::api_kind;
+  if (call.kind == api_kind::list_services) {
+    std::vector<caf::actor> all;
+    for (const auto& name : services_->names()) all.push_back(services_->find(name));
+    return in_actor(system_, [all = std::move(all), done = std::move(done)](auto* self) {
+      auto items = std::make_shared<std::vector<std::string>>(all.size());
+      auto pending = std::make_shared<std::size_t>(all.size());
+      auto finish = [self, done, items] {
+        std::string body = "{\"services\":[";
+        for (std::size_t i = 0; i < items->size(); ++i)
+          body.append(i > 0 ? "," : "").append((*items)[i]);
+        done(json_reply(body + "]}"));
+        self->quit();
+      };
+      if (all.empty()) return finish();
+      for (std::size_t i = 0; i < all.size(); ++i) {
+        auto one_done = [items, pending, finish, i](std::string status) {
+          (*items)[i] = status.empty() ? "null" : std::move(status);
+          if (--*pending == 0) finish();
+        };
+        self->request(all[i], patience, service_status_atom::value)
+            .then([one_done](std::string& status) { one_done(std::move(status)); },
+                  [one_done](caf::error&) { one_done({}); });
+      }
+    });
+  }
+  auto service = services_->find(call.service);
+  if (!service)
+    return done(transport::http_error(404, to_string(ec::unknown_service),
+                                      "no service named \"" + call.service + "\""));
+  if (call.kind == api_kind::service)
+    return ask_one(system_, std::move(service), std::move(done), service_status_atom::value);
+  if (call.action == "start")
+    return ask_one(system_, std::move(service), std::move(done), service_start_atom::value);
+  if (call.action == "stop")
+    return ask_one(system_, std::move(service), std::move(done), service_stop_atom::value);
+  ask_one(system_, std::move(service), std::move(done), service_restart_atom::value);
+}
+
+}  // namespace sluice::actors
