@@ -24,6 +24,7 @@
 #include "transport/upstream/sse_upstream.hpp"
 #include "transport/upstream/timer_service.hpp"
 #include "transport/upstream/websocket_upstream.hpp"
+#include "transport/watch/file_watcher.hpp"
 
 namespace {
 
@@ -58,6 +59,7 @@ int run(const config::config& cfg, std::shared_ptr<const security::authenticator
   // One thread runs every upstream client (io_runtime.hpp).
   transport::io_runtime upstream_io;
   transport::process_launcher launcher{upstream_io};
+  transport::file_watcher files{upstream_io};
   transport::websocket_connector connector{upstream_io};
   transport::sse_client sse{upstream_io};
   transport::http_client http{upstream_io};
@@ -85,6 +87,7 @@ int run(const config::config& cfg, std::shared_ptr<const security::authenticator
     system.await_all_actors_done();
     return 1;
   }
+  gateway.start_watches(files);
 
   if (std::string error;
       cfg.cluster.enabled() && !cluster_node::start(system, gateway, cfg.cluster, error)) {

@@ -122,7 +122,7 @@ load_result load_string(std::string_view yaml, std::string source_name, const fi
   }
   reader.open_map(doc, "",
                   {"server", "upstreams", "routes", "limits", "topics", "auth", "rate_limits",
-                   "log", "cluster", "services"});
+                   "log", "cluster", "services", "watch"});
   try {
     read_server(reader, doc["server"], cfg.server);
     read_upstreams(reader, doc["upstreams"], cfg);
@@ -130,6 +130,7 @@ load_result load_string(std::string_view yaml, std::string source_name, const fi
     read_limits(reader, doc["limits"], cfg.limits);
     read_topics(reader, doc["topics"], cfg.topics);
     read_services(reader, doc["services"], cfg);
+    read_watches(reader, doc["watch"], cfg);
     read_auth(reader, doc["auth"], cfg.auth);
     read_rate_limits(reader, doc["rate_limits"], cfg.rate_limits);
     read_log(reader, doc["log"], cfg.log);

@@ -38,10 +38,27 @@ struct service_config {
   std::vector<std::string> on_failure;     // ... when it exits otherwise (not when stopped)
 };
 
+// What a watched file's change publishes: its content as JSON, as text, or
+// only an event naming the file.
+enum class watch_format { json, text, event };
+
+// A `watch:` entry: files (a path, or a glob in its last part) whose changes
+// are published to `topic`.
+struct watch_config {
+  std::string path;       // as configured
+  std::string directory;  // the part before the last '/' ("." when none)
+  std::string pattern;    // the last part: a name or a glob
+  std::string topic;
+  watch_format format = watch_format::json;
+  std::chrono::milliseconds debounce{200};
+  std::size_t max_bytes = 1024 * 1024;
+};
+
 struct services_config {
   // Who may control services with WebSocket frames (the HTTP API uses its keys).
   access_list allow = access_list::no_one();
   std::vector<service_config> services;
+  std::vector<watch_config> watches;  // `watch:`, a top-level section
 
   const service_config* find(std::string_view name) const {
     for (const auto& s : services)

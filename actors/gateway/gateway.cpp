@@ -8,6 +8,7 @@
 #include "actors/gateway/topic_api.hpp"
 #include "actors/messages.hpp"
 #include "actors/services/api.hpp"
+#include "actors/services/watches.hpp"
 #include "actors/session/session.hpp"
 #include "actors/workers/worker.hpp"
 
@@ -89,6 +90,7 @@ gateway::gateway(caf::actor_system& system, const config::config& cfg, upstream_
                  std::shared_ptr<const security::authenticator> auth)
     : system_(system),
       cluster_cfg_(cfg.cluster),
+      watches_(cfg.services.watches),
       cluster_(cfg.cluster.enabled()
                    ? std::make_shared<cluster_view>(cfg.cluster, system.groups().anonymous())
                    : nullptr),
@@ -147,6 +149,10 @@ bool gateway::start(std::string& error) {
   if (!ctx_->topics->start(error)) return false;
   if (ctx_->services) ctx_->services->start_on_boot();
   return true;
+}
+
+void gateway::start_watches(transport::file_watcher& watcher) {
+  actors::start_watches(watcher, watches_, ctx_->topics);
 }
 
 void gateway::stop_services(std::chrono::milliseconds within) {

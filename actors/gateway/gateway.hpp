@@ -16,6 +16,10 @@
 #include "transport/client_link.hpp"
 #include "transport/http/api_request.hpp"
 
+namespace sluice::transport {
+class file_watcher;
+}
+
 namespace sluice::actors {
 
 struct gateway_context;
@@ -57,6 +61,10 @@ class gateway : public transport::connection_handler {
   // up to `deadline`, then close its client with 1001.
   void drain(std::chrono::milliseconds deadline);
 
+  // Publishes the changes of the configured `watch` files through `watcher`
+  // (which must outlive the topics' use of it).
+  void start_watches(transport::file_watcher& watcher);
+
   // Stops the services that run, the last configured first, within `within`
   // (blocks until they are gone).
   void stop_services(std::chrono::milliseconds within);
@@ -73,6 +81,7 @@ class gateway : public transport::connection_handler {
 
   caf::actor_system& system_;
   const config::cluster_config cluster_cfg_;
+  const std::vector<config::watch_config> watches_;
   std::shared_ptr<cluster_view> cluster_;  // null on a single node
   std::shared_ptr<const gateway_context> ctx_;
   caf::actor cluster_actor_;

@@ -29,6 +29,10 @@ service_metrics::service_metrics()
                                      {"service", "stream"})),
       dropped(reg().add_counter_family(
           "sluice_service_log_lines_dropped_total",
-          "Lines of the service its log_topic could not take (logged instead)", {"service"})) {}
+          "Lines of the service its log_topic could not take (logged instead)", {"service"})),
+      file_changes(reg().add_counter_family(
+          "sluice_watch_file_changes_total",
+          "Changes of watched files, by topic and event (changed, removed, too_large, error)",
+          {"topic", "event"})) {}
 
 }  // namespace sluice::actors

@@ -16,6 +16,8 @@ struct service_metrics {
   metrics::family<metrics::counter>& failures;  // {service}: could not start, or gave up
   metrics::family<metrics::counter>& lines;     // {service, stream}
   metrics::family<metrics::counter>& dropped;   // {service}: lines its log topic refused
+  // {topic, event}: watched files' changes (changed, removed, too_large, error)
+  metrics::family<metrics::counter>& file_changes;
 
  private:
   service_metrics();

@@ -76,7 +76,44 @@ void check_pipelines(yaml_reader& r, const YAML::Node& node, const services_conf
         }
 }
 
+// `path`: a directory part without glob characters, and a last part.
+void split_watch_path(yaml_reader& r, const YAML::Node& node, const std::string& path,
+                      watch_config& w) {
+  auto slash = w.path.rfind('/');
+  w.directory = slash == std::string::npos ? "." : slash == 0 ? "/" : w.path.substr(0, slash);
+  w.pattern = slash == std::string::npos ? w.path : w.path.substr(slash + 1);
+  if (w.pattern.empty())
+    r.fail(node["path"], path + ".path", "expected a file (or a glob) after the last '/'");
+  if (w.directory.find_first_of("*?[") != std::string::npos)
+    r.fail(node["path"], path + ".path", "a glob may only be in the last part of the path");
+}
+
+void read_watch(yaml_reader& r, const YAML::Node& node, const std::string& path,
+                const topics_config& topics, watch_config& w) {
+  if (!node.IsMap()) return r.fail(node, path, "expected a mapping with `path` and `topic`");
+  if (!r.open_map(node, path, {"path", "topic", "format", "debounce", "max_bytes"})) return;
+  for (const char* key : {"path", "topic"})
+    if (!node[key].IsDefined()) r.fail(node, join_path(path, key), "missing");
+  r.read_string(node, path, "path", w.path);
+  if (!w.path.empty()) split_watch_path(r, node, path, w);
+  read_topic(r, node, path, "topic", topics, w.topic);
+  if (auto v = r.read_choice(node, path, "format", {"json", "text", "event"}))
+    w.format = static_cast<watch_format>(*v);
+  r.read_duration(node, path, "debounce", w.debounce, 0ms, 1h);
+  r.read_size(node, path, "max_bytes", w.max_bytes, 1, 64ULL << 20);
+}
+
 }  // namespace
+
+void read_watches(yaml_reader& r, const YAML::Node& node, config& cfg) {
+  if (!node.IsDefined() || node.IsNull()) return;
+  if (!node.IsSequence()) return r.fail(node, "watch", "expected a list of files to watch");
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    watch_config w;
+    read_watch(r, node[i], "watch[" + std::to_string(i) + "]", cfg.topics, w);
+    cfg.services.watches.push_back(std::move(w));
+  }
+}
 
 void read_services(yaml_reader& r, const YAML::Node& node, config& cfg) {
   if (!node.IsDefined() || node.IsNull()) return;

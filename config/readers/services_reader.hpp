@@ -11,4 +11,7 @@ namespace sluice::config {
 // services' topics): `allow`, and every other key a service.
 void read_services(yaml_reader& r, const YAML::Node& node, config& cfg);
 
+// The `watch` section: files whose changes are published to topics.
+void read_watches(yaml_reader& r, const YAML::Node& node, config& cfg);
+
 }  // namespace sluice::config

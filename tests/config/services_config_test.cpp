@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <tuple>
+#include <utility>
 
 #include "tests/config/load.hpp"
 
@@ -63,6 +65,29 @@ TEST(Loader, WithoutServicesNoOneMayControlThem) {
   auto cfg = loaded(minimal);
   EXPECT_TRUE(cfg.services.services.empty());
   EXPECT_FALSE(cfg.services.allow.everyone);
+}
+
+TEST(Loader, WatchedFilesSplitIntoDirectoryAndPattern) {
+  auto cfg = loaded(std::string{minimal} + R"(topics: {patterns: {"files.*": {}}}
+watch:
+  - {path: /srv/data/summary.json, topic: files.summary}
+  - {path: "reports/*.csv", topic: files.reports, format: event, debounce: 1s, max_bytes: 4KiB}
+  - {path: notes.txt, topic: files.notes, format: text}
+)");
+  const auto& w = cfg.services.watches;
+  ASSERT_EQ(w.size(), 3u);
+  EXPECT_EQ((std::tuple{w[0].directory, w[0].pattern, w[0].topic}),
+            (std::tuple{std::string{"/srv/data"}, std::string{"summary.json"},
+                        std::string{"files.summary"}}));
+  EXPECT_EQ(w[0].format, watch_format::json);
+  EXPECT_EQ(w[0].debounce, 200ms);
+  EXPECT_EQ(w[0].max_bytes, 1024u * 1024u);
+  EXPECT_EQ((std::pair{w[1].directory, w[1].pattern}),
+            (std::pair{std::string{"reports"}, std::string{"*.csv"}}));
+  EXPECT_EQ((std::tuple{w[1].format, w[1].debounce, w[1].max_bytes}),
+            (std::tuple{watch_format::event, 1000ms, std::size_t{4096}}));
+  EXPECT_EQ((std::pair{w[2].directory, w[2].format}),
+            (std::pair{std::string{"."}, watch_format::text}));
 }
 
 }  // namespace
