@@ -9,6 +9,7 @@
 #include "actors/messages.hpp"
 #include "actors/services/directory.hpp"
 #include "actors/services/metrics.hpp"
+#include "actors/services/restart_plan.hpp"
 #include "core/clock.hpp"
 #include "core/observe/log.hpp"
 #include "protocol/topic_frames.hpp"
@@ -44,12 +45,6 @@ class service_forwarder : public transport::process_events {
   weak_sender service_;
   std::uint64_t run_;
 };
-
-std::chrono::milliseconds backoff(const config::service_config& cfg, std::uint32_t attempt) {
-  auto wait = cfg.backoff_base;
-  for (std::uint32_t i = 1; i < attempt && wait < cfg.backoff_max; ++i) wait *= 2;
-  return std::min(wait, cfg.backoff_max);
-}
 
 // "the service \"x\" …" in each phase.
 std::string describe(std::string_view phase) {
@@ -241,24 +236,22 @@ void service_state::after_exit(const service_records::exit_info& e) {
   }
   bool success = e.code == 0;
   run_pipeline(success ? cfg_.on_success : cfg_.on_failure);
-  bool again = cfg_.restart == config::restart_policy::always ||
-               (cfg_.restart == config::restart_policy::on_failure && !success);
-  if (!again) {
-    phase_ = phase::exited;
-    return;
+  auto plan = plan_restart(cfg_, success, std::chrono::milliseconds{e.duration_ms}, restarts_);
+  switch (plan.what) {
+    case restart_plan::action::stay_exited:
+      phase_ = phase::exited;
+      return;
+    case restart_plan::action::give_up:
+      service_metrics::get().failures.with({cfg_.name}).inc();
+      return fail("it exited " + std::to_string(plan.attempt + 1) +
+                  " times in a row; restart_limit is " + std::to_string(cfg_.restart_limit));
+    case restart_plan::action::restart:
+      return schedule_restart(plan.attempt, plan.wait);
   }
-  if (std::chrono::milliseconds{e.duration_ms} >= cfg_.backoff_max) restarts_ = 0;  // it ran well
-  if (restarts_ >= cfg_.restart_limit) {
-    service_metrics::get().failures.with({cfg_.name}).inc();
-    return fail("it exited " + std::to_string(restarts_ + 1) +
-                " times in a row; restart_limit is " + std::to_string(cfg_.restart_limit));
-  }
-  schedule_restart();
 }
 
-void service_state::schedule_restart() {
-  ++restarts_;
-  auto wait = backoff(cfg_, restarts_);
+void service_state::schedule_restart(std::uint32_t attempt, std::chrono::milliseconds wait) {
+  restarts_ = attempt;
   phase_ = phase::backoff;
   service_metrics::get().restarts.with({cfg_.name}).inc();
   log::info("service", "restarting",

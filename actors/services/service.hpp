@@ -55,7 +55,7 @@ class service_state {
   void on_line(std::uint64_t run, bool from_stderr, std::string& line, bool cut);
   void on_exit(std::uint64_t run, int code, int signal);
   void after_exit(const service_records::exit_info& e);
-  void schedule_restart();
+  void schedule_restart(std::uint32_t attempt, std::chrono::milliseconds wait);
   void run_pipeline(const std::vector<std::string>& next);
   void publish(topic_directory::lookup& topic, std::string data, bool acknowledge);
   std::string status() const;
