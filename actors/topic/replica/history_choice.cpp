@@ -37,6 +37,7 @@ std::uint64_t diverges_at(const topic_history& mine, const std::vector<log_recor
 }
 
 void takeover_round::consider(history_copy theirs, bool was_owner) {
+  ++answers;
   if (auto their_claim = take_claim(theirs.records);
       !their_claim.empty() && (claim.empty() || was_owner))
     claim = std::move(their_claim);

@@ -38,6 +38,7 @@ struct takeover_round {
   bool handback = false;  // asked of the node that owned the topic meanwhile
   bool from_owner = false;
   bool found = false;
+  std::size_t answers = 0;  // peers that answered: with their history, or that they have none
   std::uint64_t epoch = 0;  // this node's to begin with
   std::uint64_t last = 0;
   std::vector<log_record> records;

@@ -215,7 +215,10 @@ void topic_state::ask_history(const caf::actor& other, std::shared_ptr<takeover_
 void topic_state::take_over(std::uint64_t generation) {
   auto peers = cluster_->up_nodes();
   std::erase(peers, cluster_->self());
-  if (peers.empty()) return became_owner(followed_, followed_ ? "failover" : "");
+  if (peers.empty()) {
+    if (cluster_->majority() > 1) return resolve_later();  // no majority to read from
+    return became_owner(followed_, followed_ ? "failover" : "");
+  }
   auto round = new_round(peers.size());
   looking_ = true;
   for (const auto& peer : peers) {
@@ -227,13 +230,27 @@ void topic_state::take_over(std::uint64_t generation) {
     self_->request(node, patience, cluster_open_atom::value, topic_, false)
         .then(
             [this, round, generation](caf::actor& other) { ask_history(other, round, generation); },
-            [this, round, generation](caf::error&) { answered(round, generation); });
+            [this, round, generation](caf::error& e) {
+              if (ec_of(e) == ec::unknown_topic) ++round->answers;  // it holds nothing of it
+              answered(round, generation);
+            });
   }
 }
 
 void topic_state::answered(const std::shared_ptr<takeover_round>& round, std::uint64_t generation) {
   if (--round->waiting > 0 || generation != generation_) return;
   looking_ = false;
+  // A takeover reads the history of a majority (this node and majority - 1
+  // peers) before it serves: an epoch another owner started while this node
+  // was away (paused, cut off) lies with at least one of them. Peers that did
+  // not answer (one that does not count this node as joined yet) leave it
+  // for the next try.
+  if (!round->handback && round->answers + 1 < cluster_->majority()) {
+    log::info(
+        "topic", "takeover_postponed",
+        {{"topic", topic_}, {"answers", round->answers}, {"needed", cluster_->majority() - 1}});
+    return resolve_later();
+  }
   if (claim_.empty() && !round->claim.empty()) set_claim(std::move(round->claim));
   if (round->consumers.size() > 0) {
     records_.merge(round->consumers);
