@@ -12,9 +12,6 @@ namespace {
 using transport::http_reply;
 using reply_fn = std::function<void(http_reply)>;
 
-// A stop waits for the process to end: at most its kill_grace (1 h at most).
-constexpr auto patience = std::chrono::seconds(7200);
-
 unsigned status_of(ec code) {
   switch (code) {
     case ec::unknown_service:
@@ -25,10 +22,6 @@ unsigned status_of(ec code) {
     default:
       return 500;
   }
-}
-
-http_reply json_reply(std::string body) {
-  return transport::json_reply(200, std::move(body));
 }
 
 http_reply error_reply(const caf::error& e) {
@@ -42,10 +35,10 @@ http_reply error_reply(const caf::error& e) {
 template <class... Atom>
 void ask_one(caf::actor_system& system, caf::actor service, reply_fn done, Atom... atom) {
   in_actor(system, [service = std::move(service), done = std::move(done), atom...](auto* self) {
-    self->request(service, patience, atom...)
+    self->request(service, service_patience, atom...)
         .then(
             [self, done](std::string& status) {
-              done(json_reply(std::move(status)));
+              done(transport::json_reply(200, std::move(status)));
               self->quit();
             },
             [self, done](caf::error& e) {
@@ -69,7 +62,7 @@ void service_api::handle(const transport::api_call& call, reply_fn done) {
         std::string body = "{\"services\":[";
         for (std::size_t i = 0; i < items->size(); ++i)
           body.append(i > 0 ? "," : "").append((*items)[i]);
-        done(json_reply(body + "]}"));
+        done(transport::json_reply(200, body + "]}"));
         self->quit();
       };
       if (all.empty()) return finish();
@@ -78,7 +71,7 @@ void service_api::handle(const transport::api_call& call, reply_fn done) {
           (*items)[i] = status.empty() ? "null" : std::move(status);
           if (--*pending == 0) finish();
         };
-        self->request(all[i], patience, service_status_atom::value)
+        self->request(all[i], service_patience, service_status_atom::value)
             .then([one_done](std::string& status) { one_done(std::move(status)); },
                   [one_done](caf::error&) { one_done({}); });
       }

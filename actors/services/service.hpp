@@ -18,6 +18,10 @@ namespace sluice::actors {
 
 class service_directory;
 
+// How long an answer of a service may take: a stop answers once the process
+// is gone, after at most its kill_grace (1 h at most).
+constexpr std::chrono::seconds service_patience{7200};
+
 using service_start_atom = caf::atom_constant<caf::atom("svc_start")>;
 using service_stop_atom = caf::atom_constant<caf::atom("svc_stop")>;
 using service_restart_atom = caf::atom_constant<caf::atom("svc_restrt")>;

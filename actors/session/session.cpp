@@ -166,7 +166,7 @@ void session_state::on_service(const protocol::service_command& msg) {
     send_error(code, message_of(status.error()), id);
   };
   auto ask = [&](auto atom) {
-    self_->request(target, std::chrono::seconds(7200), atom)
+    self_->request(target, service_patience, atom)
         .then([answer](std::string& s) { answer(std::move(s)); },
               [answer](caf::error& e) { answer(std::move(e)); });
   };
