@@ -56,12 +56,14 @@ def start_worker(case, node, name, steps, interval, capacity=16):
     return worker
 
 
-async def until_terminal(ws, rid):
-    """The frame that ends request `rid` (final or error)."""
-    while True:
+async def until_terminal(ws, *rids):
+    """The frames that end requests `rids` (final or error), by id, in whatever order they come."""
+    ended = {}
+    while len(ended) < len(rids):
         frame = await recv_json(ws)
-        if frame.get("id") == rid and frame["type"] in ("final", "error"):
-            return frame
+        if frame.get("id") in rids and frame["type"] in ("final", "error"):
+            ended[frame["id"]] = frame
+    return ended
 
 
 class ClusterFaults(unittest.IsolatedAsyncioTestCase):
@@ -112,9 +114,9 @@ class ClusterFaults(unittest.IsolatedAsyncioTestCase):
         cluster.kill(2)
         # The route's deadline is 60 s; the node's loss is announced within the heartbeat timeout.
         started = time.monotonic()
-        ended = {rid: await asyncio.wait_for(until_terminal(ws, rid), PATIENCE)
-                 for rid in ("running", "queued")}
-        ended["c"] = await asyncio.wait_for(until_terminal(inbox_client, "c"), PATIENCE)
+        # Both jobs learn of the loss at once: their ends may come in either order.
+        ended = await asyncio.wait_for(until_terminal(ws, "running", "queued"), PATIENCE)
+        ended.update(await asyncio.wait_for(until_terminal(inbox_client, "c"), PATIENCE))
         for rid, frame in ended.items():
             self.assertEqual(frame["type"], "error", (rid, frame))
             self.assertIn(frame["code"], ("worker_lost", "upstream_unavailable"), (rid, frame))
