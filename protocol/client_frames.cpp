@@ -171,6 +171,7 @@ client_frame decode_client_frame(std::string_view text) {
       return refuse(ec::invalid_frame, "`refresh` needs a `token` (a non-empty string)", id);
     return refresh{std::move(id), std::string{token}};
   }
+  if (type == "service_list") return service_command{std::move(id), "list", {}};
   if (type == "service_start" || type == "service_stop" || type == "service_restart" ||
       type == "service_status") {
     auto action = type.substr(type.find('_') + 1);

@@ -71,11 +71,11 @@ struct refresh {
 };
 
 // Control of a managed service (`service_start`, `service_stop`,
-// `service_restart`, `service_status`).
+// `service_restart`, `service_status`), or `service_list`.
 struct service_command {
   std::string id;
-  std::string action;  // start, stop, restart or status
-  std::string name;    // the service
+  std::string action;  // start, stop, restart, status or list
+  std::string name;    // the service (empty for list)
 };
 
 // A frame that cannot be acted on (also: one over a rate limit, and binary

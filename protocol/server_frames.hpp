@@ -62,6 +62,9 @@ std::string refreshed(std::string_view id, std::int64_t expires_at);
 std::string pong(std::string_view id);
 // The answer to a service_* frame: the service's status object.
 std::string service(std::string_view id, std::string_view status_json);
+// The answer to service_list: every service's status and the watched files.
+std::string services(std::string_view id, std::string_view statuses_json,
+                     std::string_view watches_json);
 
 // A line a process printed: `stream` is "stdout" or "stderr" (marked level "error").
 std::string process_line(std::string_view id, bool from_stderr, std::string_view line);

@@ -5,6 +5,7 @@
 #include "actors/base/one_shot.hpp"
 #include "actors/errors.hpp"
 #include "actors/services/service.hpp"
+#include "actors/services/statuses.hpp"
 
 namespace sluice::actors {
 namespace {
@@ -53,28 +54,11 @@ void ask_one(caf::actor_system& system, caf::actor service, reply_fn done, Atom.
 void service_api::handle(const transport::api_call& call, reply_fn done) {
   using transport::api_kind;
   if (call.kind == api_kind::list_services) {
-    std::vector<caf::actor> all;
-    for (const auto& name : services_->names()) all.push_back(services_->find(name));
-    return in_actor(system_, [all = std::move(all), done = std::move(done)](auto* self) {
-      auto items = std::make_shared<std::vector<std::string>>(all.size());
-      auto pending = std::make_shared<std::size_t>(all.size());
-      auto finish = [self, done, items] {
-        std::string body = "{\"services\":[";
-        for (std::size_t i = 0; i < items->size(); ++i)
-          body.append(i > 0 ? "," : "").append((*items)[i]);
-        done(transport::json_reply(200, body + "]}"));
+    return in_actor(system_, [services = services_, done = std::move(done)](auto* self) {
+      gather_statuses(self, *services, [self, done](std::string statuses) {
+        done(transport::json_reply(200, "{\"services\":" + statuses + "}"));
         self->quit();
-      };
-      if (all.empty()) return finish();
-      for (std::size_t i = 0; i < all.size(); ++i) {
-        auto one_done = [items, pending, finish, i](std::string status) {
-          (*items)[i] = status.empty() ? "null" : std::move(status);
-          if (--*pending == 0) finish();
-        };
-        self->request(all[i], service_patience, service_status_atom::value)
-            .then([one_done](std::string& status) { one_done(std::move(status)); },
-                  [one_done](caf::error&) { one_done({}); });
-      }
+      });
     });
   }
   auto service = services_->find(call.service);

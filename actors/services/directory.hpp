@@ -28,6 +28,8 @@ class service_directory {
   // In configuration order.
   const std::vector<std::string>& names() const { return names_; }
   const config::access_list& allow() const { return allow_; }
+  // The watched files, as the JSON array a `services` frame carries.
+  const std::string& watches_json() const { return watches_json_; }
 
   // Starts the services with start_on_boot.
   void start_on_boot() const;
@@ -41,6 +43,7 @@ class service_directory {
   std::vector<std::string> names_;
   std::vector<std::string> on_boot_;
   config::access_list allow_;
+  std::string watches_json_;
 };
 
 }  // namespace sluice::actors

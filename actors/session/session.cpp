@@ -8,7 +8,7 @@
 #include "actors/base/strays.hpp"
 #include "actors/errors.hpp"
 #include "actors/job/flow_control.hpp"
-#include "actors/services/service.hpp"
+#include "actors/services/statuses.hpp"
 #include "core/clock.hpp"
 #include "core/observe/log.hpp"
 #include "core/overloaded.hpp"
@@ -150,13 +150,20 @@ void session_state::on_client_frame(protocol::client_frame& frame,
 }
 
 // service_start|stop|restart|status, for clients that services.allow admits;
-// answered with the service's status once its actor answered.
+// answered with the service's status once its actor answered (service_list:
+// with every status and the watched files).
 void session_state::on_service(const protocol::service_command& msg) {
   if (!ctx_->services)
     return send_error(ec::unknown_service, "this server runs no services", msg.id);
   if (!security::allows(ctx_->services->allow(), who_))
     return send_error(ec::forbidden, "this client may not control services (services.allow)",
                       msg.id);
+  if (msg.action == "list") {
+    auto services = ctx_->services;  // kept alive while the answers come
+    return gather_statuses(self_, *services, [this, services, id = msg.id](std::string statuses) {
+      send(protocol::frames::services(id, statuses, services->watches_json()));
+    });
+  }
   auto target = ctx_->services->find(msg.name);
   if (!target)
     return send_error(ec::unknown_service, "no service named \"" + msg.name + "\"", msg.id);
