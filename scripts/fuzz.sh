@@ -11,7 +11,8 @@ jobs=${SLUICE_BUILD_JOBS:-2}
 targets=(protocol http_api sse config jwt)
 
 cmake -S . -B build/fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
-  "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG" -DSLUICE_FUZZ=ON -DSLUICE_TESTS=OFF >/dev/null
+  "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG" -DSLUICE_FUZZ=ON -DSLUICE_TESTS=OFF \
+  "-DCMAKE_UNITY_BUILD=${SLUICE_UNITY:-ON}" >/dev/null
 cmake --build build/fuzz -j "$jobs" --target "${targets[@]/%/_fuzz}" >/dev/null
 
 mkdir -p build/fuzz/crashes

@@ -15,7 +15,7 @@
 namespace sluice::actors {
 namespace {
 
-constexpr auto patience = std::chrono::seconds(10);  // a follower asking the owner
+constexpr auto claim_answer_patience = std::chrono::seconds(10);  // a follower asking the owner
 
 std::uint8_t verdict(claim_verdict v) {
   return static_cast<std::uint8_t>(v);
@@ -32,7 +32,7 @@ caf::result<std::uint8_t> topic_state::on_claim(const std::string& presented,
   }
   if (role_ != role::owner) {
     auto promise = self_->make_response_promise<std::uint8_t>();
-    self_->request(owner_, patience, claim_atom::value, presented, fresh)
+    self_->request(owner_, claim_answer_patience, claim_atom::value, presented, fresh)
         .then([promise](std::uint8_t v) mutable { promise.deliver(v); },
               [promise](caf::error&) mutable {
                 promise.deliver(verdict(claim_verdict::unavailable));
@@ -60,7 +60,7 @@ void topic_state::set_claim(std::string digest) {
   if (followers_.empty()) return;
   log_record claim{0, 0, static_cast<std::uint8_t>(protocol::frames::record_kind::claim), claim_};
   for (const auto& f : followers_)  // answered like any replication; nobody waits for it
-    self_->request(f, patience, replicate_atom::value, epoch_, claim)
+    self_->request(f, claim_answer_patience, replicate_atom::value, epoch_, claim)
         .then([](bool) {}, [](caf::error&) {});
 }
 

@@ -8,48 +8,51 @@ namespace sluice::protocol {
 namespace {
 
 template <class Frame>
-Frame as(std::string_view text) {
+Frame worker_frame_as(std::string_view text) {
   return decoded_as<Frame>(decode_worker_frame(text), text);
 }
 
 TEST(DecodeWorker, Register) {
-  auto m = as<worker_register>(
+  auto m = worker_frame_as<worker_register>(
       R"({"type":"register","token":"t","routes":["ask","sum"],"capacity":4,"name":"gpu-1"})");
   EXPECT_EQ(m.routes, (std::vector<std::string>{"ask", "sum"}));
   EXPECT_EQ(m.capacity, 4u);
   EXPECT_EQ(m.token, "t");
   EXPECT_EQ(m.name, "gpu-1");
-  EXPECT_EQ(as<worker_register>(R"({"type":"register","routes":["a"]})").capacity, 1u);
+  EXPECT_EQ(worker_frame_as<worker_register>(R"({"type":"register","routes":["a"]})").capacity, 1u);
 }
 
 TEST(DecodeWorker, JobUpdatesAndHeartbeat) {
-  auto m = as<job_update>(R"({"type":"final","job":"j-1","data":{"result": "X"}})");
+  auto m = worker_frame_as<job_update>(R"({"type":"final","job":"j-1","data":{"result": "X"}})");
   EXPECT_EQ(m.job, R"("j-1")");
   EXPECT_EQ(m.kind, "final");
   EXPECT_EQ(m.data, R"({"result":"X"})");
-  auto e = as<job_update>(R"({"type":"error","job":"j-2","message":"oom"})");
+  auto e = worker_frame_as<job_update>(R"({"type":"error","job":"j-2","message":"oom"})");
   EXPECT_EQ((std::vector<std::string>{e.kind, e.data, e.message}),
             (std::vector<std::string>{"error", "null", "oom"}));
-  auto k = as<job_update>(R"({"type":"progress","job":"j-3","kind":"tool_call","data":{}})");
+  auto k = worker_frame_as<job_update>(
+      R"({"type":"progress","job":"j-3","kind":"tool_call","data":{}})");
   EXPECT_EQ((std::vector<std::string>{k.kind, k.event}),
             (std::vector<std::string>{"progress", "tool_call"}));
-  EXPECT_EQ(as<job_update>(R"({"type":"token","job":"j-3"})").event, "");
-  as<heartbeat>(R"({"type":"heartbeat"})");
+  EXPECT_EQ(worker_frame_as<job_update>(R"({"type":"token","job":"j-3"})").event, "");
+  worker_frame_as<heartbeat>(R"({"type":"heartbeat"})");
 }
 
 TEST(DecodeWorker, Publish) {
-  auto p = as<worker_publish>(
+  auto p = worker_frame_as<worker_publish>(
       R"({"type":"publish","job":"j-1","topic":"results.a","data":{"n": 1},"id":"p1"})");
   EXPECT_EQ((std::vector<std::string>{p.job, p.topic, p.data, p.id}),
             (std::vector<std::string>{R"("j-1")", "results.a", R"({"n":1})", R"("p1")"}));
-  EXPECT_EQ(as<worker_publish>(R"({"type":"publish","job":2,"topic":"t","data":null})").id, "");
+  EXPECT_EQ(
+      worker_frame_as<worker_publish>(R"({"type":"publish","job":2,"topic":"t","data":null})").id,
+      "");
   for (auto [frame, code] : std::initializer_list<std::pair<const char*, ec>>{
            {R"({"type":"publish","topic":"t","data":1})", ec::invalid_frame},
            {R"({"type":"publish","job":"j","data":1})", ec::invalid_frame},
            {R"({"type":"publish","job":"j","topic":"a b","data":1})", ec::invalid_topic},
            {R"({"type":"publish","job":"j","topic":"t"})", ec::invalid_frame},
        })
-    EXPECT_EQ(to_string(as<invalid>(frame).code), to_string(code)) << frame;
+    EXPECT_EQ(to_string(worker_frame_as<invalid>(frame).code), to_string(code)) << frame;
 }
 
 TEST(DecodeWorker, BadFrames) {
@@ -75,7 +78,7 @@ TEST(DecodeWorker, BadFrames) {
            {R"({"type":"progress","job":"j-1","kind":""})", ec::invalid_frame,
             "`kind` must be a non-empty string of at most 64 bytes"},
        }) {
-    auto m = as<invalid>(b.frame);
+    auto m = worker_frame_as<invalid>(b.frame);
     EXPECT_EQ(to_string(m.code), to_string(b.code)) << b.frame;
     EXPECT_EQ(m.message, b.message) << b.frame;
   }

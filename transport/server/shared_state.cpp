@@ -1,54 +1,55 @@
 #include "transport/server/shared_state.hpp"
 
 namespace sluice::transport {
-namespace {
-metrics::registry& reg() {
-  return metrics::registry::global();
-}
-}  // namespace
-
 transport_metrics::transport_metrics()
-    : connections_open(reg().add_gauge("sluice_connections_open", "WebSocket connections open")),
-      sockets_open(reg().add_gauge("sluice_client_sockets_open",
-                                   "Client connections open on the server port (WebSocket, plain "
-                                   "HTTP, and not yet upgraded), counted against max_connections")),
-      connections_total(reg().add_counter("sluice_connections_total",
-                                          "WebSocket connections accepted since start")),
-      connections_rejected(reg().add_counter_family("sluice_connections_rejected_total",
-                                                    "WebSocket upgrades refused, by reason",
-                                                    {"reason"})),
-      frames_in(reg().add_counter("sluice_frames_in_total", "WebSocket frames read from clients")),
-      frames_out(
-          reg().add_counter("sluice_frames_out_total", "WebSocket frames written to clients")),
-      writes(reg().add_counter("sluice_frame_writes_total",
-                               "Writes of WebSocket frames to clients (several frames each)")),
-      bytes_in(reg().add_counter("sluice_bytes_in_total", "WebSocket payload bytes read")),
-      bytes_out(reg().add_counter("sluice_bytes_out_total", "WebSocket payload bytes written")),
-      http_requests(reg().add_counter_family("sluice_http_requests_total",
-                                             "Plain HTTP requests answered, by path and status",
-                                             {"path", "status"})),
-      slow_consumer_closes(
-          reg().add_counter("sluice_slow_consumer_closes_total",
-                            "Connections closed with 1008 because their outbound queue was full")),
-      oversized_frames(reg().add_counter(
+    : connections_open(metrics::registry::global().add_gauge("sluice_connections_open",
+                                                             "WebSocket connections open")),
+      sockets_open(metrics::registry::global().add_gauge(
+          "sluice_client_sockets_open",
+          "Client connections open on the server port (WebSocket, plain "
+          "HTTP, and not yet upgraded), counted against max_connections")),
+      connections_total(metrics::registry::global().add_counter(
+          "sluice_connections_total", "WebSocket connections accepted since start")),
+      connections_rejected(metrics::registry::global().add_counter_family(
+          "sluice_connections_rejected_total", "WebSocket upgrades refused, by reason",
+          {"reason"})),
+      frames_in(metrics::registry::global().add_counter("sluice_frames_in_total",
+                                                        "WebSocket frames read from clients")),
+      frames_out(metrics::registry::global().add_counter("sluice_frames_out_total",
+                                                         "WebSocket frames written to clients")),
+      writes(metrics::registry::global().add_counter(
+          "sluice_frame_writes_total",
+          "Writes of WebSocket frames to clients (several frames each)")),
+      bytes_in(metrics::registry::global().add_counter("sluice_bytes_in_total",
+                                                       "WebSocket payload bytes read")),
+      bytes_out(metrics::registry::global().add_counter("sluice_bytes_out_total",
+                                                        "WebSocket payload bytes written")),
+      http_requests(metrics::registry::global().add_counter_family(
+          "sluice_http_requests_total", "Plain HTTP requests answered, by path and status",
+          {"path", "status"})),
+      slow_consumer_closes(metrics::registry::global().add_counter(
+          "sluice_slow_consumer_closes_total",
+          "Connections closed with 1008 because their outbound queue was full")),
+      oversized_frames(metrics::registry::global().add_counter(
           "sluice_oversized_frames_total",
           "Connections closed with 1009 because a frame exceeded max_frame_bytes")),
-      outbound_high_water(
-          reg().add_gauge("sluice_outbound_queue_high_water",
-                          "Highest number of frames queued toward one client socket")),
-      auth_failures(reg().add_counter_family(
+      outbound_high_water(metrics::registry::global().add_gauge(
+          "sluice_outbound_queue_high_water",
+          "Highest number of frames queued toward one client socket")),
+      auth_failures(metrics::registry::global().add_counter_family(
           "sluice_auth_failures_total",
           "Credentials refused (at connect, refresh or the HTTP API), by error code", {"code"})),
-      rate_limited(reg().add_counter_family("sluice_rate_limited_total",
-                                            "Frames or connections refused by a rate limit, by "
-                                            "the limit (rate_limits.<name>)",
-                                            {"limit"})),
-      rate_limit_closes(reg().add_counter(
+      rate_limited(metrics::registry::global().add_counter_family(
+          "sluice_rate_limited_total",
+          "Frames or connections refused by a rate limit, by "
+          "the limit (rate_limits.<name>)",
+          {"limit"})),
+      rate_limit_closes(metrics::registry::global().add_counter(
           "sluice_rate_limit_closes_total",
           "Connections closed with 1008 after rate_limits.close_after refusals in a row")),
-      tls_handshakes(reg().add_counter_family("sluice_tls_handshakes_total",
-                                              "TLS handshakes on the server port, by result",
-                                              {"result"})) {}
+      tls_handshakes(metrics::registry::global().add_counter_family(
+          "sluice_tls_handshakes_total", "TLS handshakes on the server port, by result",
+          {"result"})) {}
 
 bool connections_per_ip::try_add(const std::string& ip, std::size_t limit) {
   std::lock_guard lock{mutex_};

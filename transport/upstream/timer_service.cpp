@@ -7,6 +7,14 @@
 #include "transport/upstream/io_runtime.hpp"
 
 namespace sluice::transport {
+
+// What the service shares with its timers, which may outlive it. (Outside the
+// anonymous namespace: timer_service::impl, which has external linkage, holds one.)
+struct timer_state {
+  std::atomic<std::size_t> pending{0};
+  std::atomic<bool> stopped{false};  // the service is gone: nothing fires any more
+};
+
 namespace {
 
 metrics::gauge& pending_gauge() {
@@ -14,12 +22,6 @@ metrics::gauge& pending_gauge() {
       "sluice_timers_pending", "Request deadline timers armed and not yet fired or cancelled");
   return g;
 }
-
-// What the service shares with its timers, which may outlive it.
-struct timer_state {
-  std::atomic<std::size_t> pending{0};
-  std::atomic<bool> stopped{false};  // the service is gone: nothing fires any more
-};
 
 // All of one timer's work runs on the runtime's single thread, in the order posted.
 class deadline_timer : public timer_handle, public std::enable_shared_from_this<deadline_timer> {

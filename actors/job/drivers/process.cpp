@@ -12,10 +12,10 @@ namespace sluice::actors {
 namespace {
 
 // Runs on the launcher's thread.
-class job_forwarder : public transport::process_events {
+class process_forwarder : public transport::process_events {
  public:
   // Holds the job's max_concurrent slot (if any) until the process is reaped.
-  job_forwarder(caf::weak_actor_ptr job, slot_ptr slot)
+  process_forwarder(caf::weak_actor_ptr job, slot_ptr slot)
       : job_(std::move(job)), slot_(std::move(slot)) {}
 
   void on_line(transport::process_stream stream, std::string line) override {
@@ -96,8 +96,8 @@ class process_job final : public job_driver {
  private:
   void launch() {
     try {
-      auto events =
-          std::make_shared<job_forwarder>(caf::actor_cast<caf::weak_actor_ptr>(job_.self()), slot_);
+      auto events = std::make_shared<process_forwarder>(
+          caf::actor_cast<caf::weak_actor_ptr>(job_.self()), slot_);
       process_ = launcher_->launch(spec_of(spec_, job_.request().id, job_.request().caller.get()),
                                    job_.request().payload + "\n", std::move(events));
       job_.attempts()->reached();

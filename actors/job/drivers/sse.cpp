@@ -42,9 +42,9 @@ sse_reply read_event(const std::string& data, const event_fields& fields, const 
 // Runs on the client's thread. Progress and token events take the request's
 // shortcut to the client while it is open (reply_shortcut.hpp); everything
 // else goes to the job.
-class job_forwarder : public transport::sse_events {
+class sse_forwarder : public transport::sse_events {
  public:
-  job_forwarder(caf::weak_actor_ptr job, shortcut_ptr shortcut, event_fields fields, std::string id,
+  sse_forwarder(caf::weak_actor_ptr job, shortcut_ptr shortcut, event_fields fields, std::string id,
                 kind_filter_ptr kinds)
       : job_(std::move(job)),
         shortcut_(std::move(shortcut)),
@@ -102,7 +102,7 @@ class sse_job final : public job_driver {
         job_credit_window};
     request_ = client_->start(
         std::move(spec),
-        std::make_shared<job_forwarder>(caf::actor_cast<caf::weak_actor_ptr>(job_.self()),
+        std::make_shared<sse_forwarder>(caf::actor_cast<caf::weak_actor_ptr>(job_.self()),
                                         job_.request().shortcut, fields_, job_.request().id,
                                         job_.request().kinds));
   }

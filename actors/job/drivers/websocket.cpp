@@ -19,10 +19,10 @@ std::string streamed_frame(const relayed_message& msg, const std::string& id) {
 // Runs on the connector's thread. Progress and token messages take the
 // request's shortcut to the client while it is open (reply_shortcut.hpp);
 // everything else goes to the job.
-class job_forwarder : public transport::websocket_upstream_events {
+class websocket_forwarder : public transport::websocket_upstream_events {
  public:
-  job_forwarder(caf::weak_actor_ptr job, shortcut_ptr shortcut, std::string type_field,
-                std::string id, kind_filter_ptr kinds)
+  websocket_forwarder(caf::weak_actor_ptr job, shortcut_ptr shortcut, std::string type_field,
+                      std::string id, kind_filter_ptr kinds)
       : job_(std::move(job)),
         shortcut_(std::move(shortcut)),
         type_field_(std::move(type_field)),
@@ -80,9 +80,9 @@ class websocket_job final : public job_driver {
     if (w.connections == config::connection_mode::pooled) spec.keep_idle = w.pool_size;
     connection_ = connector_->connect(
         spec,
-        std::make_shared<job_forwarder>(caf::actor_cast<caf::weak_actor_ptr>(job_.self()),
-                                        job_.request().shortcut, w.type_field, job_.request().id,
-                                        job_.request().kinds),
+        std::make_shared<websocket_forwarder>(caf::actor_cast<caf::weak_actor_ptr>(job_.self()),
+                                              job_.request().shortcut, w.type_field,
+                                              job_.request().id, job_.request().kinds),
         std::move(*message));
   }
 

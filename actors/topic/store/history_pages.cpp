@@ -13,7 +13,7 @@
 namespace sluice::actors {
 namespace {
 
-constexpr auto patience = std::chrono::seconds(30);  // a topic stuck on its disk
+constexpr auto disk_patience = std::chrono::seconds(30);  // a topic stuck on its disk
 
 std::int64_t num(std::uint64_t v) {
   return static_cast<std::int64_t>(v);
@@ -67,7 +67,7 @@ void history_pages::ask(bool first, answered then) {
   auto count = std::min(remaining_, part_messages);
   in_actor(system_, [topic = topic_, from, count, first, then = std::move(then)](auto* self) {
     history_query q{from, count, part_bytes, first};
-    self->request(topic, patience, topic_history_atom::value, q)
+    self->request(topic, disk_patience, topic_history_atom::value, q)
         .then(
             [self, then](history_part& part) {
               then(answer{std::move(part), {}});

@@ -33,7 +33,7 @@ struct fanout_options {
   double timeout_s = 120;
 };
 
-const char* usage =
+const char* fanout_usage =
     "Usage: sluice-bench fanout [--url ws://HOST:PORT/PATH] [--proto "
     "sluice|sluice-batch|json|nats|mqtt]\n"
     "         [--topic T] [--subscribers K] [--messages M] [--size BYTES]\n"
@@ -87,7 +87,7 @@ struct tally {
 int run_fanout(int argc, char** argv) {
   fanout_options o;
   if (!parse(argc, argv, o)) {
-    std::cerr << usage;
+    std::cerr << fanout_usage;
     return 2;
   }
   boost::asio::io_context ioc{1};

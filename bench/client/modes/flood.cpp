@@ -30,7 +30,7 @@ struct flood_options {
   unsigned pid = 0;
 };
 
-const char* usage =
+const char* flood_usage =
     "Usage: sluice-bench flood [--url ws://HOST:PORT/PATH] [--proto "
     "sluice|sluice-batch|json|nats|mqtt]\n"
     "         [--topic T] [--messages M] [--size BYTES] [--tail SECONDS] --pid SERVER_PID\n";
@@ -60,7 +60,7 @@ struct sample {
 int run_flood(int argc, char** argv) {
   flood_options o;
   if (!parse(argc, argv, o)) {
-    std::cerr << usage;
+    std::cerr << flood_usage;
     return 2;
   }
   boost::asio::io_context ioc{1};

@@ -27,7 +27,7 @@ struct idle_options {
   unsigned pid = 0;
 };
 
-const char* usage =
+const char* idle_usage =
     "Usage: sluice-bench idle [--url ws://HOST:PORT/PATH] [--proto "
     "sluice|sluice-batch|json|nats|mqtt]\n"
     "         [--connections N] [--topic T] [--subscribe yes|no] [--settle SECONDS]\n"
@@ -55,7 +55,7 @@ bool parse(int argc, char** argv, idle_options& o) {
 int run_idle(int argc, char** argv) {
   idle_options o;
   if (!parse(argc, argv, o)) {
-    std::cerr << usage;
+    std::cerr << idle_usage;
     return 2;
   }
   boost::asio::io_context ioc{1};

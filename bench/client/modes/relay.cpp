@@ -26,7 +26,7 @@ struct options {
   long pid = 0;  // server process to sample CPU time from
 };
 
-const char* usage =
+const char* relay_usage =
     "Usage: sluice-bench [relay] [--url ws://HOST:PORT/PATH] [--connections C]\n"
     "         [--inflight R] [--duration SECONDS] [--warmup SECONDS] [--route NAME]\n"
     "         [--payload JSON] [--threads T] [--pid SERVER_PID] [--protocol sluice|text]\n"
@@ -82,7 +82,7 @@ bool parse_args(int argc, char** argv, options& o) {
 int run_relay(int argc, char** argv) {
   options opts;
   if (!parse_args(argc, argv, opts)) {
-    std::cerr << usage;
+    std::cerr << relay_usage;
     return 2;
   }
   boost::asio::io_context ioc{static_cast<int>(opts.threads)};

@@ -54,7 +54,7 @@ std::vector<sent_frame> random_frames(std::mt19937& rng, std::size_t count, std:
   std::vector<sent_frame> out;
   for (auto i = first; i < first + count; ++i) {
     sent_frame f;
-    f.id = "f" + std::to_string(i);
+    f.id = std::string{"f"}.append(std::to_string(i));
     auto pick = rng() % 10;
     if (pick < 7) {
       f.topic = topics[rng() % topics.size()];

@@ -44,8 +44,8 @@ caf::behavior standin_worker(caf::event_based_actor* self, caf::actor pool,
 }
 
 // Asks the pool for a worker at once; records a refusal.
-caf::behavior standin_job(caf::event_based_actor* self, caf::actor pool, std::string route,
-                          std::shared_ptr<record> seen, priority level) {
+caf::behavior pool_standin_job(caf::event_based_actor* self, caf::actor pool, std::string route,
+                               std::shared_ptr<record> seen, priority level) {
   self->send(pool, assign_atom::value, std::move(route), std::string{"{}"},
              static_cast<std::uint8_t>(level), std::string{});
   return {
@@ -78,7 +78,7 @@ class pool_world : public deterministic_system {
     return w;
   }
   caf::actor job(std::string route, priority level = priority::normal) {
-    auto j = sys_->spawn(standin_job, pool_, std::move(route), seen_, level);
+    auto j = sys_->spawn(pool_standin_job, pool_, std::move(route), seen_, level);
     actors_.push_back(j);
     sched_->run();
     return j;

@@ -10,7 +10,7 @@
 namespace sluice::actors {
 namespace {
 
-log_record event(std::string data) {
+log_record stored_event(std::string data) {
   return {0, 1000, static_cast<std::uint8_t>(protocol::frames::record_kind::event),
           std::move(data)};
 }
@@ -40,7 +40,7 @@ class TopicStore : public ::testing::Test {
 TEST_F(TopicStore, WithoutStorageHistoryAlone) {
   topic_store store{"news", {}, {}, nullptr, [] { FAIL() << "no log, no sync"; }};
   EXPECT_FALSE(store.has_storage());
-  ASSERT_NE(store.append(event("1")), nullptr);
+  ASSERT_NE(store.append(stored_event("1")), nullptr);
   EXPECT_EQ(store.history().last(), 1u);
   EXPECT_FALSE(store.persistent());
 }
@@ -50,10 +50,10 @@ TEST_F(TopicStore, WhatItStoresComesBackWithItsEpochAfterARestart) {
   {
     auto store = make();
     ASSERT_TRUE(store.open(epoch));
-    for (int i = 1; i <= 3; ++i) ASSERT_NE(store.append(event(std::to_string(i))), nullptr);
+    for (int i = 1; i <= 3; ++i) ASSERT_NE(store.append(stored_event(std::to_string(i))), nullptr);
     EXPECT_EQ(armed_, 1);  // one interval sync armed for the lot
     store.sync();
-    store.append(event("4"));
+    store.append(stored_event("4"));
     EXPECT_EQ(armed_, 2);
   }
   std::uint64_t reopened = 7;
@@ -72,7 +72,7 @@ TEST_F(TopicStore, HistoryBoundsHoldAndTheLogIsCompactedToThem) {
     auto store = make(rule);
     ASSERT_TRUE(store.open(epoch));
     for (int i = 1; i <= 3000; ++i) {
-      store.append(event(std::to_string(i)));
+      store.append(stored_event(std::to_string(i)));
       store.compact_if_long(epoch);
     }
     EXPECT_EQ(store.history().size(), 10u);
@@ -91,7 +91,7 @@ TEST_F(TopicStore, AnUnusableLogRefusesAppendsRatherThanLoseThem) {
   auto store = make();
   std::uint64_t epoch = 1;
   EXPECT_FALSE(store.open(epoch));
-  EXPECT_EQ(store.append(event("1")), nullptr);
+  EXPECT_EQ(store.append(stored_event("1")), nullptr);
   EXPECT_EQ(store.history().last(), 0u);
 }
 
@@ -99,7 +99,7 @@ TEST_F(TopicStore, ARewriteReplacesTheLogAndEraseRemovesIt) {
   std::uint64_t epoch = 1;
   auto store = make();
   ASSERT_TRUE(store.open(epoch));
-  store.append(event("a"));
+  store.append(stored_event("a"));
   store.history().reset({{5, 1000, 0, "\"b\""}}, 5);
   store.rewrite(9);
   {
