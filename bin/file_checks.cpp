@@ -4,6 +4,7 @@
 
 #include "bin/cluster_node.hpp"
 #include "security/jwt/jwt_keys.hpp"
+#include "transport/http/static_pages.hpp"
 #include "transport/server/server.hpp"
 #include "transport/upstream/tls_client.hpp"
 
@@ -21,6 +22,9 @@ void check_named_files(const config::config& cfg, std::vector<config::error>& er
   if (!cfg.server.tls.cert_file.empty())
     if (auto why = transport::check_tls(cfg.server.tls))
       at(cfg.server.tls.place, "", std::move(*why));  // names server.tls.<file> itself
+  if (!cfg.server.static_site.path.empty())
+    if (auto why = transport::check_static_root(cfg.server.static_site))
+      at(cfg.server.static_site.place, "", std::move(*why));
   if (auto why = cluster_node::check_tls(cfg.cluster))
     at(cfg.cluster.tls.place, "", std::move(*why));
   for (const auto& up : cfg.upstreams) {

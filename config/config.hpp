@@ -39,6 +39,13 @@ struct tls_config {
   source_place place;     // of the `tls` entry
 };
 
+// server.static: a directory of the user's files served at `prefix`.
+struct static_site_config {
+  std::string path;          // empty: none
+  std::string prefix = "/";  // a URL path; "/" serves at the root (server paths come first)
+  source_place place;        // of the `static` entry
+};
+
 struct server_config {
   std::string host = "0.0.0.0";
   std::uint16_t port = 3000;  // 0: any free port (the log says which)
@@ -57,6 +64,8 @@ struct server_config {
   std::vector<std::string> allowed_origins;  // `Origin` values allowed to upgrade; empty: any
   bool frame_timestamps = false;  // every frame of a request stream carries `ts` (Unix ms)
   tls_config tls;
+  bool dashboard = false;  // the built-in dashboard at /dashboard/
+  static_site_config static_site;
 };
 
 enum class route_kind { uppercase, upstream };

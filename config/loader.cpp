@@ -31,13 +31,31 @@ bool has_key(const YAML::Node& doc, const char* section, const char* key) {
   return map.IsDefined() && map.IsMap() && map[key].IsDefined();
 }
 
+// server.static: {path, prefix}; whether the directory exists is checked with
+// the other named files (bin/file_checks.cpp).
+void read_static_site(yaml_reader& r, const YAML::Node& node, static_site_config& site) {
+  const std::string p = "server.static";
+  if (!r.open_map(node, p, {"path", "prefix"})) return;
+  site.place = r.place(node);
+  r.read_string(node, p, "path", site.path);
+  if (site.path.empty()) r.fail(node, p + ".path", "is required: the directory to serve");
+  r.read_string(node, p, "prefix", site.prefix);
+  const auto& prefix = site.prefix;
+  if (prefix.empty() || prefix.front() != '/' || prefix.find("..") != std::string::npos ||
+      prefix.find_first_of("?#% ") != std::string::npos)
+    r.fail(node["prefix"], p + ".prefix", "must be a URL path starting with '/', e.g. /app");
+  for (std::string_view taken : {"/ws", "/workers", "/api", "/healthz", "/readyz", "/metrics"})
+    if (prefix == taken || prefix.starts_with(std::string{taken} + "/"))
+      r.fail(node["prefix"], p + ".prefix", std::string{taken} + " is the server's own path");
+}
+
 void read_server(yaml_reader& r, const YAML::Node& node, server_config& s) {
   const std::string p = "server";
-  if (!r.open_map(
-          node, p,
-          {"host", "port", "node_name", "max_frame_bytes", "max_connections", "idle_timeout",
-           "drain_timeout", "io_threads", "actor_threads", "request_timeout", "max_header_bytes",
-           "max_connections_per_ip", "allowed_origins", "frame_timestamps", "tls"}))
+  if (!r.open_map(node, p,
+                  {"host", "port", "node_name", "max_frame_bytes", "max_connections",
+                   "idle_timeout", "drain_timeout", "io_threads", "actor_threads",
+                   "request_timeout", "max_header_bytes", "max_connections_per_ip",
+                   "allowed_origins", "frame_timestamps", "tls", "dashboard", "static"}))
     return;
   r.read_string(node, p, "host", s.host);
   if (s.host.empty()) r.fail(node["host"], "server.host", "must not be empty");
@@ -58,6 +76,8 @@ void read_server(yaml_reader& r, const YAML::Node& node, server_config& s) {
   r.read_string_list(node, p, "allowed_origins", s.allowed_origins);
   r.read_bool(node, p, "frame_timestamps", s.frame_timestamps);
   if (node["tls"].IsDefined()) read_tls(r, node["tls"], s.tls);
+  r.read_bool(node, p, "dashboard", s.dashboard);
+  if (node["static"].IsDefined()) read_static_site(r, node["static"], s.static_site);
 }
 
 void read_limits(yaml_reader& r, const YAML::Node& node, limits_config& l) {

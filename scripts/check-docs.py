@@ -138,6 +138,9 @@ def http_paths(code, docs):
                 for sub_path in SUB_PATHS.get(p, []):
                     in_code.setdefault(sub_path, path)
     in_code.setdefault("/api/topics/{name}", "transport/http/api_request.cpp")
+    # The dashboard's prefix (static_pages.hpp), served as "/dashboard/".
+    if re.search(r'dashboard_prefix = "/dashboard"', code["transport/http/static_pages.hpp"]):
+        in_code.setdefault("/dashboard/", "transport/http/static_pages.hpp")
     # The paths under one topic: the suffixes api_request.cpp looks for.
     for suffix in re.findall(r'constexpr std::string_view \w+ = "(/[a-z]+)";',
                              code["transport/http/api_request.cpp"]):

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Sluice needs to build, run and test on Debian 12: the Debian
-# packages that are missing, and the npm test clients (wscat, ws) locally in
-# node_modules/ of the repository. Idempotent; prints nothing when all is there.
+# packages that are missing (Chromium among them, for the browser tests), and
+# the npm test clients (wscat, ws, playwright-core) locally in node_modules/ of
+# the repository. Idempotent; prints nothing when all is there.
 #   scripts/install-deps.sh           build + test dependencies
 #   scripts/install-deps.sh --runtime only what building and running needs
 set -euo pipefail
@@ -14,7 +15,7 @@ build_packages=(
 test_packages=(
   libgtest-dev libgmock-dev python3 python3-websockets python3-fastapi python3-uvicorn
   python3-jwt python3-cryptography python3-yaml openssl
-  curl nodejs npm clang libclang-rt-14-dev
+  curl nodejs npm clang libclang-rt-14-dev chromium
 )
 
 packages=("${build_packages[@]}")
@@ -41,7 +42,7 @@ fi
 if [[ "${1:-}" != "--runtime" ]]; then
   # npm test clients live in the repository, never globally.
   if [[ ! -x node_modules/.bin/wscat || package-lock.json -nt node_modules/.package-lock.json ]]; then
-    echo "install-deps: installing npm test clients (wscat, ws) into node_modules/"
+    echo "install-deps: installing npm test clients (wscat, ws, playwright-core) into node_modules/"
     npm ci --no-audit --no-fund --loglevel=error >/dev/null
   fi
 fi

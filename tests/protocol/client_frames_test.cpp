@@ -120,6 +120,8 @@ TEST(Decode, ServiceCommands) {
                  "`service_stop` needs a `name` (a service)", "1");
   expect_invalid(R"({"type":"service_start","name":""})", ec::invalid_frame,
                  "`service_start` needs a `name` (a service)");
+  auto list = as<service_command>(R"({"type":"service_list","id":"l"})");
+  EXPECT_EQ((std::tuple{list.id, list.action, list.name}), (std::tuple{"\"l\"", "list", ""}));
   expect_invalid(R"({"type":"service_pause","name":"x"})", ec::unknown_type,
                  "unknown message type \"service_pause\"");
 }

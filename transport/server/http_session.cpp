@@ -4,6 +4,7 @@
 #include "core/observe/log.hpp"
 #include "transport/http/api_request.hpp"
 #include "transport/http/http_endpoints.hpp"
+#include "transport/http/static_pages.hpp"
 #include "transport/server/upgrade_admission.hpp"
 #include "transport/websocket/websocket_session.hpp"
 
@@ -26,6 +27,7 @@ std::string_view path_label(std::string_view target) {
   if (path.starts_with("/api/topics")) return "/api/topics";
   if (path.starts_with("/api/quotas/")) return "/api/quotas";
   if (path.starts_with("/api/services")) return "/api/services";
+  if (path.starts_with(dashboard_prefix)) return dashboard_prefix;
   return "other";
 }
 
@@ -86,9 +88,10 @@ void http_session<Stream>::on_read(beast::error_code ec, std::size_t) {
       return do_reply(std::move(*refused), false);
     return do_api(req.keep_alive(), keyed);
   }
-  auto reply = answer_http(std::string_view{req.method_string()}, std::string_view{req.target()},
-                           state_->status);
-  if (req.method() == http::verb::head) reply.body.clear();
+  auto method = std::string_view{req.method_string()};
+  auto target = std::string_view{req.target()};
+  auto page = state_->pages.answer(method, target);
+  auto reply = page ? std::move(*page) : answer_http(method, target, state_->status);
   do_reply(std::move(reply), req.keep_alive());
 }
 
@@ -164,10 +167,14 @@ void http_session<Stream>::do_reply(http_reply reply, bool keep_alive) {
   response_->set(http::field::server, "sluice");
   response_->set(http::field::content_type, reply.content_type);
   for (auto& [name, value] : reply.headers) response_->set(name, value);
-  response_->body() = std::move(reply.body);
+  // HEAD: the headers a GET would have (its Content-Length), without the body.
+  bool head = req.method() == http::verb::head;
+  auto length = reply.body.size();
+  response_->body() = head ? std::string{} : std::move(reply.body);
   keep_alive = keep_alive && reply.status < 500;
   response_->keep_alive(keep_alive);
   response_->prepare_payload();
+  if (head) response_->content_length(length);
   http::async_write(
       stream_, *response_,
       beast::bind_front_handler(&http_session::on_write, this->shared_from_this(), keep_alive));

@@ -12,6 +12,7 @@
 #include "transport/client_link.hpp"
 #include "transport/http/api_request.hpp"
 #include "transport/http/http_endpoints.hpp"
+#include "transport/http/static_pages.hpp"
 #include "transport/server/server.hpp"
 
 namespace sluice::transport {
@@ -74,7 +75,8 @@ struct shared_state {
         handler(h),
         workers_handler(w),
         api(a),
-        limits(options.rate_limits) {}
+        limits(options.rate_limits),
+        pages(options.server) {}
 
   const server_options options;
   connection_handler& handler;
@@ -86,6 +88,7 @@ struct shared_state {
   connections_per_ip per_ip;
   shared_limits limits;
   transport_metrics metrics;
+  const static_pages pages;  // the dashboard and server.static
 };
 
 // A client connection's place under server.max_connections, taken when it is
