@@ -10,7 +10,7 @@ import tempfile
 import unittest
 
 from harness import PATIENCE, REPO, Sluice
-from test_js_client import client_config
+from test_js_client import KEY, client_config
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BROWSER = os.path.join(HERE, "js", "browser.mjs")
@@ -68,6 +68,18 @@ class InChromium(unittest.TestCase):
         self.assertEqual(failed, [])
         self.assertEqual(len(result["scenarios"]), 10)
         self.assertEqual(result["pageErrors"], [])
+        self.assertEqual(code, 0, stderr)
+
+    def test_behind_auth_the_dashboard_asks_for_a_token_and_connects_with_it(self):
+        with tempfile.TemporaryDirectory() as work:
+            config = client_config(work).replace("anonymous: true", "anonymous: false").replace(
+                "drain_timeout: 5s}", "drain_timeout: 5s, dashboard: true}")
+            with Sluice(config) as server:
+                code, result, stderr = drive("auth", f"http://127.0.0.1:{server.port}/dashboard/", KEY)
+        self.assertNotIn("error", result, stderr)
+        self.assertEqual(dict(result["steps"]), {
+            "before": "The server refused the connection: it may need a token.",
+            "after": "open", "notice hidden": True})
         self.assertEqual(code, 0, stderr)
 
     def test_the_dashboard_starts_a_service_shows_its_log_and_the_pipelines_data_and_stops_it(self):

@@ -2,10 +2,13 @@
 //   node browser.mjs scenarios URL          the client library's scenarios in the page at URL
 //   node browser.mjs dashboard URL SHOTS    the dashboard: start the scraper, follow its log and
 //                                           the pipeline's data, stop it; screenshots into SHOTS
+//   node browser.mjs auth URL TOKEN         the dashboard behind auth: it asks for a token, then
+//                                           connects with TOKEN
 // Prints one JSON line of results; exits non-zero when something did not hold.
 import { chromium } from "playwright-core";
 
-const [mode, url, shots] = process.argv.slice(2);
+const [mode, url, extra] = process.argv.slice(2);
+const shots = mode === "dashboard" ? extra : null;
 const PATIENCE = 30000;  // only to avoid hanging
 
 const browser = await chromium.launch({
@@ -40,6 +43,17 @@ try {
     await page.goto(url);
     await page.waitForFunction(() => window.scenarioResults, null, { timeout: PATIENCE * 4 });
     result = { scenarios: await page.evaluate(() => window.scenarioResults) };
+  } else if (mode === "auth") {
+    const steps = [];
+    await page.goto(url);
+    await page.waitForSelector("#token-form:not([hidden])", { timeout: PATIENCE });
+    steps.push(["before", await textOf("#notice")]);
+    await page.fill("#token", extra);
+    await page.click('#token-form button[type="submit"]');
+    await page.waitForSelector('tr[data-service="ticker"]', { timeout: PATIENCE });
+    steps.push(["after", await textOf("#connection")]);
+    steps.push(["notice hidden", await page.locator("#notice").isHidden()]);
+    result = { steps };
   } else {
     const steps = [];
     await page.goto(url);
