@@ -269,10 +269,13 @@ async function pollMetrics() {
   ];
   $("#stats").replaceChildren(...stats.flatMap(([k, v]) => [el("dt", {}, k), el("dd", { dataset: { stat: k } }, String(v))]));
   const circuits = ["closed", "half_open", "open"];
-  $("#upstreams tbody").replaceChildren(...samples
-    .filter((s) => s.name === "sluice_upstream_circuit_state")
-    .map((s) => el("tr", {}, el("td", {}, s.labels.upstream),
-      el("td", {}, el("span", { class: "state", dataset: { state: circuits[s.value] } }, circuits[s.value] ?? String(s.value))))));
+  const upstreams = samples.filter((s) => s.name === "sluice_upstream_circuit_state");
+  $("#upstreams tbody").replaceChildren(...upstreams.map((s) => el("tr", { dataset: { upstream: s.labels.upstream } },
+    el("td", {}, s.labels.upstream),
+    el("td", {}, el("span", { class: "state", dataset: { state: circuits[s.value] } }, circuits[s.value] ?? String(s.value))))));
+  if (!upstreams.length) {
+    $("#upstreams tbody").append(el("tr", {}, el("td", { class: "muted", colspan: "2" }, "No upstreams are configured.")));
+  }
   drawChart();
 }
 

@@ -1,5 +1,6 @@
 #include "transport/http/static_pages.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
