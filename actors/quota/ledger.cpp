@@ -102,20 +102,28 @@ quota_ledger::verdict quota_ledger::admit(const std::string& route, const std::s
   std::lock_guard lock{mutex_};
   sweep(now);
   auto* e = find_or_add(route, principal);
-  if (e == nullptr) return {};
+  verdict v;
+  v.tracked = entries_.size();
+  if (e == nullptr) return v;
   const auto& q = *e->quota;
   auto window = window_of(q, now);
   roll(e->local, window);
   auto sum = total(*e, window);
+  auto refuse = [&](quota_limit limit, std::chrono::milliseconds retry_after) {
+    v.refused = limit;
+    v.retry_after = retry_after;
+    return v;
+  };
   if (q.max_in_flight > 0 && sum.in_flight >= q.max_in_flight)
-    return {quota_limit::max_in_flight, std::min<std::chrono::milliseconds>(1s, q.window)};
+    return refuse(quota_limit::max_in_flight, std::min<std::chrono::milliseconds>(1s, q.window));
   if (q.requests > 0 && sum.requests >= q.requests)
-    return {quota_limit::requests, until_window_ends(q, now)};
-  if (q.units > 0 && sum.units >= q.units) return {quota_limit::units, until_window_ends(q, now)};
+    return refuse(quota_limit::requests, until_window_ends(q, now));
+  if (q.units > 0 && sum.units >= q.units)
+    return refuse(quota_limit::units, until_window_ends(q, now));
   ++e->local.usage.in_flight;
   ++e->local.usage.requests;
   changed(*e);
-  return {};
+  return v;
 }
 
 void quota_ledger::finished(const std::string& route, const std::string& principal) {

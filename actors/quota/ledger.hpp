@@ -52,6 +52,7 @@ class quota_ledger {
   struct verdict {
     quota_limit refused = quota_limit::none;
     std::chrono::milliseconds retry_after{0};
+    std::size_t tracked = 0;  // admit: the principal-route entries held, for the gauge
     explicit operator bool() const { return refused == quota_limit::none; }
   };
 

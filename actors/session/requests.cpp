@@ -91,7 +91,7 @@ bool session_state::admit_quota(const config::route_config& route, const std::st
                           : !who_.key_name.empty() ? "key:" + who_.key_name
                                                    : "addr:" + link_->remote_ip();
   auto verdict = ctx_->quotas->admit(route.name, principal, unix_ms());
-  m.principals.set(static_cast<std::int64_t>(ctx_->quotas->tracked()));
+  m.principals.set(static_cast<std::int64_t>(verdict.tracked));  // read under admit's lock
   std::string outcome{verdict ? "admitted" : to_string(verdict.refused)};
   m.decisions.with({route.name, outcome}).inc();
   if (!verdict) {
