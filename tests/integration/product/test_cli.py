@@ -56,7 +56,7 @@ class CommandLine(unittest.TestCase):
             f"{f.name}:3:3: server.colour: unknown key (expected one of: host, port, node_name, "
             "max_frame_bytes, max_connections, idle_timeout, drain_timeout, io_threads, actor_threads, "
             "request_timeout, max_header_bytes, max_connections_per_ip, allowed_origins, "
-            "frame_timestamps, tls)",
+            "frame_timestamps, tls, dashboard, static)",
             f"{f.name}:2:9: server.port: must be between 0 and 65535, got 99999",
             f"{f.name}:7:15: routes.up.interval: expected a duration such as 250ms, 1s, 5m or 0, "
             'got "fast"',
