@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "transport/upstream/sse_upstream.hpp"
+#include "transport/upstream/sse_parser.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "transport/upstream/http_upstream.hpp"
+#include "transport/upstream/sse_parser.hpp"
 
 // HTTP requests whose responses stream Server-Sent Events (one request per
 // client request). Transport owns the sockets; actors see sse_request_handle
@@ -60,22 +61,6 @@ class sse_client {
  private:
   struct impl;
   std::unique_ptr<impl> impl_;
-};
-
-// Splits a Server-Sent Events stream into the data of its events. Fed bytes
-// in any pieces; `data:` lines of one event are joined with '\n'; comments
-// and other fields are skipped.
-class sse_parser {
- public:
-  explicit sse_parser(std::size_t max_event_bytes) : max_event_bytes_(max_event_bytes) {}
-  // Appends bytes; false when an event grew beyond max_event_bytes.
-  bool feed(std::string_view bytes);
-  // The next complete event's data, if any.
-  bool next(std::string& data);
-
- private:
-  std::size_t max_event_bytes_;
-  std::string buffer_;
 };
 
 }  // namespace sluice::transport
