@@ -22,6 +22,11 @@ jobs=${SLUICE_BUILD_JOBS:-2}
 # third of the time, since CAF's and Beast's headers are parsed once per batch
 # instead of once per file. SLUICE_UNITY=OFF rebuilds less after a small edit.
 flags+=("-DCMAKE_UNITY_BUILD=${SLUICE_UNITY:-ON}")
+# Ninja keeps both cores busy across targets (make waits for a library before
+# compiling what links it); a build directory keeps the generator it was made with.
+if [[ ! -f "build/$flavour/CMakeCache.txt" ]] && command -v ninja >/dev/null; then
+  flags+=(-G Ninja)
+fi
 cmake -S . -B "build/$flavour" "${flags[@]}" >/dev/null
 targets=()
 for t in "$@"; do targets+=(--target "$t"); done

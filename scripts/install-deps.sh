@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 build_packages=(
-  g++ cmake make pkg-config ca-certificates
+  g++ cmake make ninja-build pkg-config ca-certificates
   libcaf-dev libboost1.81-dev libyaml-cpp-dev libsimdjson-dev libssl-dev
 )
 test_packages=(
