@@ -170,10 +170,7 @@ std::string service(std::string_view id, std::string_view status_json) {
 
 std::string services(std::string_view id, std::string_view statuses_json,
                      std::string_view watches_json) {
-  return typed("services", id)
-      .raw("services", statuses_json)
-      .raw("watches", watches_json)
-      .finish();
+  return typed("services", id).raw("services", statuses_json).raw("watches", watches_json).finish();
 }
 
 }  // namespace sluice::protocol::frames

@@ -1,42 +1,15 @@
 #include "actors/services/directory.hpp"
 
+#include "actors/services/records.hpp"
 #include "actors/services/service.hpp"
-#include "core/json.hpp"
 #include "core/observe/log.hpp"
 
 namespace sluice::actors {
-namespace {
-
-std::string_view format_name(config::watch_format format) {
-  switch (format) {
-    case config::watch_format::text:
-      return "text";
-    case config::watch_format::event:
-      return "event";
-    default:
-      return "json";
-  }
-}
-
-std::string watch_list_json(const std::vector<config::watch_config>& watches) {
-  std::string array = "[";
-  for (const auto& w : watches) {
-    if (array.size() > 1) array += ',';
-    array += json::object{}
-                 .str("path", w.path)
-                 .str("topic", w.topic)
-                 .str("format", format_name(w.format))
-                 .finish();
-  }
-  return array + "]";
-}
-
-}  // namespace
 
 service_directory::service_directory(caf::actor_system& system, const config::services_config& cfg,
                                      transport::process_launcher* launcher,
                                      std::shared_ptr<topic_directory> topics)
-    : system_(system), allow_(cfg.allow), watches_json_(watch_list_json(cfg.watches)) {
+    : system_(system), allow_(cfg.allow), watches_json_(service_records::watches(cfg.watches)) {
   for (const auto& s : cfg.services) {
     names_.push_back(s.name);
     if (s.start_on_boot) on_boot_.push_back(s.name);

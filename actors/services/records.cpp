@@ -25,6 +25,18 @@ std::string_view restart_name(config::restart_policy p) {
   return "never";
 }
 
+std::string_view format_name(config::watch_format format) {
+  switch (format) {
+    case config::watch_format::json:
+      return "json";
+    case config::watch_format::text:
+      return "text";
+    case config::watch_format::event:
+      return "event";
+  }
+  return "json";
+}
+
 std::string nullable(int value) {
   return value < 0 ? "null" : std::to_string(value);
 }
@@ -100,6 +112,19 @@ std::string status_json(const config::service_config& cfg, const status& s) {
   obj.raw("log_topic", cfg.log_topic.empty() ? "null" : json::quoted(cfg.log_topic));
   obj.raw("events_topic", cfg.events_topic.empty() ? "null" : json::quoted(cfg.events_topic));
   return obj.finish();
+}
+
+std::string watches(const std::vector<config::watch_config>& watches) {
+  std::string array = "[";
+  for (const auto& w : watches) {
+    if (array.size() > 1) array += ',';
+    array += json::object{}
+                 .str("path", w.path)
+                 .str("topic", w.topic)
+                 .str("format", format_name(w.format))
+                 .finish();
+  }
+  return array + "]";
 }
 
 }  // namespace sluice::actors::service_records

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "config/services.hpp"
 
@@ -39,5 +40,7 @@ std::string restarting(std::string_view service, std::uint32_t attempt, std::int
                        std::int64_t ts_ms);
 std::string failed(std::string_view service, std::string_view reason, std::int64_t ts_ms);
 std::string status_json(const config::service_config& cfg, const status& s);
+// The watched files, as the JSON array a `services` frame carries.
+std::string watches(const std::vector<config::watch_config>& watches);
 
 }  // namespace sluice::actors::service_records

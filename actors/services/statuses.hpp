@@ -24,7 +24,8 @@ void gather_statuses(Self* self, const service_directory& services,
   auto pending = std::make_shared<std::size_t>(names.size());
   auto finish = [items, done = std::move(done)] {
     std::string array = "[";
-    for (std::size_t i = 0; i < items->size(); ++i) array.append(i > 0 ? "," : "").append((*items)[i]);
+    for (std::size_t i = 0; i < items->size(); ++i)
+      array.append(i > 0 ? "," : "").append((*items)[i]);
     done(array + "]");
   };
   for (std::size_t i = 0; i < names.size(); ++i) {

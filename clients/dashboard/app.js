@@ -152,6 +152,7 @@ async function control(action, name) {
 }
 
 async function refresh(name) {
+  if (client.state !== "open") return;  // asked again once connected
   try {
     follow(await client.service("status", name));
   } catch {
@@ -340,7 +341,9 @@ async function pollTopics() {
 function poll() {
   pollMetrics();
   pollTopics();
-  for (const name of services.keys()) refresh(name);
+  if (services.size && client.state === "open") {
+    client.services().then((answer) => answer.services.forEach(follow), () => {});
+  }
 }
 
 connect();

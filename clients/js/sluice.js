@@ -71,6 +71,17 @@ class Channel {
   }
 }
 
+// An async iterator over `channel`; leaving a loop early calls `stop`.
+function iterate(channel, stop) {
+  return {
+    next: () => channel.next(),
+    return: () => {
+      stop();
+      return Promise.resolve({ value: undefined, done: true });
+    },
+  };
+}
+
 // A promise whose rejection is not "unhandled" when nobody asked for it.
 function settleable() {
   let resolve, reject;
@@ -104,13 +115,7 @@ export class RequestStream {
   }
 
   [Symbol.asyncIterator]() {
-    return {
-      next: () => this.#channel.next(),
-      return: () => {
-        this.cancel();
-        return Promise.resolve({ value: undefined, done: true });
-      },
-    };
+    return iterate(this.#channel, () => this.cancel());
   }
 
   _frame(frame) {
@@ -161,13 +166,7 @@ export class Subscription {
   }
 
   [Symbol.asyncIterator]() {
-    return {
-      next: () => this.#channel.next(),
-      return: () => {
-        this.unsubscribe();
-        return Promise.resolve({ value: undefined, done: true });
-      },
-    };
+    return iterate(this.#channel, () => this.unsubscribe());
   }
 
   _frame(frame) {

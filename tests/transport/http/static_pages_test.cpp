@@ -120,6 +120,17 @@ TEST_F(StaticPages, MissingFilesAre404AndOtherMethods405) {
   EXPECT_EQ(header(*post, "Allow"), "GET, HEAD");
 }
 
+TEST_F(StaticPages, FilesOver16MiBAreNotServed) {
+  write(root_ / "www" / "big.bin", "");
+  fs::resize_file(root_ / "www" / "big.bin", max_static_file_bytes + 1);  // sparse
+  auto r = site("/app").answer("GET", "/app/big.bin");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 403u);
+  EXPECT_THAT(r->body, HasSubstr("files over 16 MiB are not served"));
+  fs::resize_file(root_ / "www" / "big.bin", max_static_file_bytes);
+  EXPECT_EQ(site("/app").answer("GET", "/app/big.bin")->status, 200u);
+}
+
 TEST_F(StaticPages, TheDashboardIsCompiledIn) {
   config::server_config server;
   server.dashboard = true;
