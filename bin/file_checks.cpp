@@ -1,5 +1,6 @@
 #include "bin/file_checks.hpp"
 
+#include <fstream>
 #include <string>
 
 #include "bin/cluster_node.hpp"
@@ -9,6 +10,21 @@
 #include "transport/upstream/tls_client.hpp"
 
 namespace sluice {
+namespace {
+
+// The engine's files are read by the NATS client when it connects: a file it
+// cannot read is a config error here, not a failed start later.
+std::optional<std::string> check_engine_files(const config::engine_config& e) {
+  if (!e.nats()) return std::nullopt;
+  for (auto [key, file] :
+       {std::pair{"creds_file", &e.creds_file}, std::pair{"tls.ca_file", &e.tls.ca_file},
+        std::pair{"tls.cert_file", &e.tls.cert_file}, std::pair{"tls.key_file", &e.tls.key_file}})
+    if (!file->empty() && !std::ifstream{*file})
+      return "engine." + std::string{key} + ": cannot read \"" + *file + "\"";
+  return std::nullopt;
+}
+
+}  // namespace
 
 void check_named_files(const config::config& cfg, std::vector<config::error>& errors) {
   auto at = [&](config::source_place place, std::string key, std::string message) {
@@ -27,6 +43,7 @@ void check_named_files(const config::config& cfg, std::vector<config::error>& er
       at(cfg.server.static_site.place, "", std::move(*why));
   if (auto why = cluster_node::check_tls(cfg.cluster))
     at(cfg.cluster.tls.place, "", std::move(*why));
+  if (auto why = check_engine_files(cfg.engine)) at(cfg.engine.place, "", std::move(*why));
   for (const auto& up : cfg.upstreams) {
     bool https = (up.kind == config::upstream_kind::http && up.http.endpoint.tls) ||
                  (up.kind == config::upstream_kind::sse && up.sse.endpoint.tls) ||

@@ -81,6 +81,12 @@ int run(const config::config& cfg, std::shared_ptr<const security::authenticator
   transport::server server{server_options_from(cfg, auth), gateway, gateway.workers(),
                            &gateway.api()};
 
+  if (std::string error; !gateway.start_engine(error)) {
+    log::error("main", "engine_failed", {{"error", error}});
+    gateway.stop();
+    system.await_all_actors_done();
+    return 1;
+  }
   if (std::string error; !gateway.start(error)) {
     log::error("main", "storage_failed", {{"error", error}});
     gateway.stop();

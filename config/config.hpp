@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "config/access_list.hpp"
+#include "config/engine.hpp"
 #include "config/quota.hpp"
 #include "config/readers/values.hpp"
 #include "config/request_template.hpp"
@@ -373,6 +374,7 @@ struct config {
   rate_limits_config rate_limits;
   log_config log;
   cluster_config cluster;
+  engine_config engine;
   services_config services;
 
   const route_config* find_route(std::string_view name) const;

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "config/readers/cluster_reader.hpp"
+#include "config/readers/engine_reader.hpp"
 #include "config/readers/entries.hpp"
 #include "config/readers/routes_reader.hpp"
 #include "config/readers/security_reader.hpp"
@@ -142,7 +143,7 @@ load_result load_string(std::string_view yaml, std::string source_name, const fi
   }
   reader.open_map(doc, "",
                   {"server", "upstreams", "routes", "limits", "topics", "auth", "rate_limits",
-                   "log", "cluster", "services", "watch"});
+                   "log", "cluster", "engine", "services", "watch"});
   try {
     read_server(reader, doc["server"], cfg.server);
     read_upstreams(reader, doc["upstreams"], cfg);
@@ -158,6 +159,7 @@ load_result load_string(std::string_view yaml, std::string source_name, const fi
     // A cluster node is known by its cluster name unless the server names it.
     if (cfg.cluster.enabled() && !has_key(doc, "server", "node_name"))
       cfg.server.node_name = cfg.cluster.name;
+    if (doc["engine"].IsDefined()) read_engine(reader, doc["engine"], cfg.engine);
   } catch (const YAML::Exception& e) {  // defensive: a shape the checks above missed
     errors.push_back({source_name, e.mark.line + 1, e.mark.column + 1, "", e.msg});
   }

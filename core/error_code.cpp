@@ -88,6 +88,10 @@ std::string_view to_string(ec code) noexcept {
       return "overloaded";
     case ec::owner_unavailable:
       return "owner_unavailable";
+    case ec::engine_unavailable:
+      return "engine_unavailable";
+    case ec::engine_unsupported:
+      return "engine_unsupported";
     case ec::too_many_consumers:
       return "too_many_consumers";
     case ec::consumer_moved:

@@ -57,8 +57,10 @@ enum class ec : std::uint8_t {
   already_running,          // start of a service that runs (or is stopping)
   not_running,              // stop of a service that does not run
   start_failed,             // the service's command could not be started
+  engine_unavailable,       // engine: nats is unreachable or without quorum: not published
+  engine_unsupported,       // engine: nats does not carry this yet (acknowledged consumers)
 };
-constexpr ec last_ec = ec::start_failed;  // keep it the last one above
+constexpr ec last_ec = ec::engine_unsupported;  // keep it the last one above
 
 std::string_view to_string(ec code) noexcept;
 

@@ -114,6 +114,9 @@ std::string published(std::string_view id, std::string_view topic, std::uint64_t
 }
 
 std::string publish_failure_message(ec code) {
+  if (code == ec::engine_unavailable)
+    return "the engine (NATS JetStream) did not acknowledge the message; it may not have been "
+           "published";
   if (code == ec::owner_unavailable)
     return "the topic's owner node was lost before it acknowledged the message; it may not "
            "have been published";

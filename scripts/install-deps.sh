@@ -10,12 +10,12 @@ cd "$(dirname "$0")/.."
 
 build_packages=(
   g++ cmake make ninja-build pkg-config ca-certificates
-  libcaf-dev libboost1.81-dev libyaml-cpp-dev libsimdjson-dev libssl-dev
+  libcaf-dev libboost1.81-dev libyaml-cpp-dev libsimdjson-dev libssl-dev libnats-dev
 )
 test_packages=(
   libgtest-dev libgmock-dev python3 python3-websockets python3-fastapi python3-uvicorn
   python3-jwt python3-cryptography python3-yaml openssl
-  curl nodejs npm clang libclang-rt-14-dev chromium
+  curl nodejs npm clang libclang-rt-14-dev chromium nats-server
 )
 
 packages=("${build_packages[@]}")

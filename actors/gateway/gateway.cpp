@@ -90,6 +90,7 @@ gateway::gateway(caf::actor_system& system, const config::config& cfg, upstream_
                  std::shared_ptr<const security::authenticator> auth)
     : system_(system),
       cluster_cfg_(cfg.cluster),
+      engine_cfg_(cfg.engine),
       watches_(cfg.services.watches),
       cluster_(cfg.cluster.enabled()
                    ? std::make_shared<cluster_view>(cfg.cluster, system.groups().anonymous())
@@ -143,6 +144,17 @@ void gateway::stop() {
   ctx_->routes.stop();
   ctx_->topics->stop();
   if (cluster_actor_) caf::anon_send_exit(cluster_actor_, caf::exit_reason::user_shutdown);
+}
+
+bool gateway::start_engine(std::string& error) {
+  if (!engine_cfg_.nats()) return true;
+  auto engine = transport::jetstream::start(engine_cfg_);
+  if (!engine) {
+    error = "the engine's connection options could not be used (see the log)";
+    return false;
+  }
+  ctx_->topics->set_engine(std::move(engine));
+  return true;
 }
 
 bool gateway::start(std::string& error) {

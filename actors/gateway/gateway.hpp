@@ -37,6 +37,9 @@ class gateway : public transport::connection_handler {
   std::unique_ptr<transport::inbound_sink> open(
       std::shared_ptr<transport::client_link> link) override;
 
+  // engine: nats: starts connecting to NATS (in the background; it never
+  // waits for a server). False, with `error`, when its options are unusable.
+  bool start_engine(std::string& error);
   // Opens topic storage and starts the topics found in it, then the services
   // with start_on_boot; false, with `error`, when the storage directory
   // cannot be used.
@@ -81,6 +84,7 @@ class gateway : public transport::connection_handler {
 
   caf::actor_system& system_;
   const config::cluster_config cluster_cfg_;
+  const config::engine_config engine_cfg_;
   const std::vector<config::watch_config> watches_;
   std::shared_ptr<cluster_view> cluster_;  // null on a single node
   std::shared_ptr<const gateway_context> ctx_;

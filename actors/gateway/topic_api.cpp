@@ -37,6 +37,7 @@ unsigned status_of(ec code) {
     case ec::storage_failed:
     case ec::overloaded:
     case ec::owner_unavailable:
+    case ec::engine_unavailable:
       return 503;
     default:
       return 400;
@@ -53,7 +54,10 @@ http_reply json_reply(std::string body) {
 
 http_reply failure_reply(const caf::error& e) {
   auto failure = publish_failure_of(e);
-  return error_reply(failure.code, failure.message);
+  auto reply = error_reply(failure.code, failure.message);
+  // engine: nats, max_in_flight publishes wait for JetStream: soon there is room.
+  if (failure.code == ec::overloaded) reply.headers.emplace_back("Retry-After", "1");
+  return reply;
 }
 
 }  // namespace

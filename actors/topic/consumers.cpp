@@ -47,6 +47,12 @@ consumer_cursor::limits topic_state::consumer_limits() const {
 
 void topic_state::on_consume(const subscription& s) {
   touch();
+  if (engine_)
+    return send_error(*s.link, ec::engine_unsupported,
+                      "topic " + topic_ +
+                          " lives in the engine (NATS JetStream), which does not carry "
+                          "acknowledged consumers yet",
+                      s.id);
   auto& h = store_->history();
   h.expire(unix_ms());
   if (s.since >= 0 && static_cast<std::uint64_t>(s.since) > h.last())

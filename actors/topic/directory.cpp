@@ -148,9 +148,13 @@ void topic_directory::erase_locked(entry_map::iterator it) {
 topic_directory::lookup topic_directory::find(std::string_view name) {
   std::lock_guard lock{mutex_};
   auto it = topics_.find(name);
-  if (it == topics_.end())
-    return refused(ec::unknown_topic, "no topic named \"" + std::string{name} + "\"");
-  return leased_locked(it);
+  if (it != topics_.end()) return leased_locked(it);
+  // A topic in the engine exists wherever it is asked for: its stream has it.
+  const auto* rule = cfg_.find_rule(name);
+  if (rule != nullptr && !stopped_ && engine_for(name) != nullptr &&
+      topics_.size() - inboxes_ < cfg_.max_topics)
+    return leased_locked(spawn_locked(std::string{name}, *rule));
+  return refused(ec::unknown_topic, "no topic named \"" + std::string{name} + "\"");
 }
 
 topic_directory::entry_map::iterator topic_directory::spawn_locked(const std::string& name,
@@ -159,13 +163,20 @@ topic_directory::entry_map::iterator topic_directory::spawn_locked(const std::st
   auto mailbox = std::make_shared<mailbox_gauge>(mailbox_kind::topic, mailbox_bound_);
   // A connection's own inbox cannot be resumed: it is neither stored nor shared.
   bool own_inbox = where == scope::node;
-  auto actor = system_.spawn(topic, name, rule, own_inbox ? config::storage_config{} : cfg_.storage,
-                             weak_from_this(), mailbox, own_inbox ? nullptr : cluster_, own_inbox);
+  // A topic in the engine is kept there, not in a log here, and needs no owner node.
+  bool local = own_inbox || engine_for(name) != nullptr;
+  auto actor = system_.spawn(topic, name, rule, local ? config::storage_config{} : cfg_.storage,
+                             weak_from_this(), mailbox, local ? nullptr : cluster_, own_inbox);
   if (topic_name::is_inbox(name)) ++inboxes_;
   entry e;
   e.actor = std::move(actor);
   e.mailbox = std::move(mailbox);
   return topics_.emplace(name, std::move(e)).first;
+}
+
+std::shared_ptr<transport::jetstream> topic_directory::engine_for(std::string_view topic) const {
+  if (!engine_ || topic_name::is_inbox(topic) || !engine_->config().holds(topic)) return nullptr;
+  return engine_;
 }
 
 void topic_directory::expect_own_inbox(const std::string& name, const caf::actor_addr& session,

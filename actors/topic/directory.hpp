@@ -17,6 +17,7 @@
 #include "core/error_code.hpp"
 #include "core/observe/mailbox_gauge.hpp"
 #include "transport/client_link.hpp"
+#include "transport/nats/jetstream.hpp"
 
 namespace sluice::actors {
 
@@ -90,6 +91,12 @@ class topic_directory : public std::enable_shared_from_this<topic_directory> {
   // Topics find their owner node in `view` (set before start()); without
   // one, every topic is owned here.
   void set_cluster(std::shared_ptr<cluster_view> view) { cluster_ = std::move(view); }
+  // Topics that `engine`'s config holds live there (engine: nats); set
+  // before start(). Never a connection's inbox or a client id's inbox: their
+  // claims are decided by one node (docs/engine.md).
+  void set_engine(std::shared_ptr<transport::jetstream> engine) { engine_ = std::move(engine); }
+  // The engine when `topic` lives there, else null.
+  std::shared_ptr<transport::jetstream> engine_for(std::string_view topic) const;
 
   // Creates the storage directory and starts the topics logged in it.
   // False, with `error`, when the directory cannot be created.
@@ -135,6 +142,7 @@ class topic_directory : public std::enable_shared_from_this<topic_directory> {
   own_inbox_map own_inboxes_;  // not started yet
   bool stopped_ = false;
   std::shared_ptr<cluster_view> cluster_;
+  std::shared_ptr<transport::jetstream> engine_;
   std::shared_ptr<history_budget> topics_budget_;
   std::shared_ptr<history_budget> inbox_budget_;
 };

@@ -66,7 +66,7 @@ caf::behavior topic_state::make_behavior(std::string topic, config::topic_rule r
       detach_consumer(msg.source.id());
   });
   touch();
-  main_behavior_ = {
+  caf::message_handler main{
       [this](subscribe_atom, const subscription& s) {
         if (!s.consumer.empty()) return on_consume(s);
         detach_consumer(s.session.id());
@@ -132,7 +132,12 @@ caf::behavior topic_state::make_behavior(std::string topic, config::topic_rule r
       },
       [this](handover_atom, const std::string& new_owner) { return on_handover(new_owner); },
   };
-  start_replica();
+  main_behavior_ = main.or_else(engine_handlers());
+  auto dir = directory_.lock();
+  if (auto engine = dir && !sealed ? dir->engine_for(topic_) : nullptr)
+    start_engine(std::move(engine));
+  else
+    start_replica();
   return holding_ ? resolving_behavior() : main_behavior_;
 }
 

@@ -20,6 +20,7 @@
 #include "actors/topic/directory.hpp"
 #include "actors/topic/multi_event_frames.hpp"
 #include "actors/topic/replica/ack_quorum.hpp"
+#include "actors/topic/replica/engine_link.hpp"
 #include "actors/topic/replica/history_choice.hpp"
 #include "actors/topic/store/history.hpp"
 #include "actors/topic/store/store.hpp"
@@ -164,7 +165,7 @@ class topic_state {
   // numbers messages and keeps the reference history; the topic's actor on every other node follows
   // it (receives each message once, delivers it to the subscribers there) and forwards publishes to
   // it. Without a cluster the topic owns itself.
-  enum class role : std::uint8_t { owner, follower, resolving };
+  enum class role : std::uint8_t { owner, follower, resolving, engine };
   void start_replica();
   // Looks up the owner among the nodes that are up, leaving out `lost`.
   // While it is unknown (role resolving) the topic handles only what finding
@@ -227,6 +228,23 @@ class topic_state {
   // This node's history from offset `from` (and an inbox's claim), to send to another node.
   history_copy history_from(std::uint64_t from) const;
 
+  // In the engine (engine: nats; replica/engine.cpp): the topic's stream
+  // numbers and keeps messages; this node keeps a copy fed by one ordered
+  // subscription and delivers from it. Role engine once the copy caught up.
+  caf::message_handler engine_handlers();
+  void start_engine(std::shared_ptr<transport::jetstream> engine);
+  void open_engine();
+  void retry_engine_later();
+  void on_engine_opened(std::uint64_t generation, bool ok, transport::stream_state s,
+                        const std::string& error);
+  void on_engine_subscribed(std::uint64_t generation, bool ok, const std::string& error);
+  void engine_ready_if_caught_up();
+  void on_engine_message(std::uint64_t generation, log_record record);
+  caf::result<std::uint64_t, std::uint64_t> publish_to_engine(std::uint8_t kind, std::string data);
+  void on_engine_acked(std::uint64_t id, std::uint64_t sequence, std::uint8_t error,
+                       const std::string& why);
+  caf::result<std::uint64_t, std::uint64_t> refuse_while_resolving(bool counted);
+
   std::shared_ptr<cluster_view> cluster_;
   caf::behavior main_behavior_;  // what the topic does once its owner is known
   role role_ = role::owner;
@@ -253,6 +271,11 @@ class topic_state {
   bool held_expiry_armed_ = false;
   std::chrono::steady_clock::time_point last_recruit_;
   std::uint64_t next_forward_ = 0;
+  std::optional<engine_link> engine_;  // engine: nats, for this topic
+  bool engine_known_ = false;          // the stream was opened before (its epoch is known)
+  bool engine_subscribed_ = false;
+  std::uint64_t engine_caught_up_ = 0;  // the stream's last sequence when it was opened
+  std::map<std::uint64_t, caf::response_promise> engine_waiting_;  // publishes, by id
 
   caf::event_based_actor* self_;
   std::string topic_;

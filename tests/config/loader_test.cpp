@@ -97,7 +97,7 @@ TEST(LoaderErrors, UnknownKeys) {
       errors_of("servr: {}\nroutes: {up: {kind: uppercase, stepz: 3}}\n"),
       ElementsAre(
           "1:1: servr: unknown key (expected one of: server, upstreams, routes, "
-          "limits, topics, auth, rate_limits, log, cluster, services, watch)",
+          "limits, topics, auth, rate_limits, log, cluster, engine, services, watch)",
           "2:32: routes.up.stepz: unknown key (expected one of: kind, upstream, "
           "default, timeout, steps, interval, fallback, fallback_on, attempt_timeout, allow, "
           "priorities, publish_to, quota)"));

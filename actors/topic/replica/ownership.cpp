@@ -131,10 +131,12 @@ void topic_state::take_over_when_allowed(std::uint64_t generation) {
 }
 
 caf::behavior topic_state::resolving_behavior() {
-  return {
-      [this](publish_atom, std::uint8_t, std::string&) { return refuse_if_fenced(true); },
-      [this](publish_more_atom, std::uint8_t, std::string&) { return refuse_if_fenced(true); },
-      [this](forward_atom, std::uint8_t, std::string&) { return refuse_if_fenced(false); },
+  caf::message_handler resolving{
+      [this](publish_atom, std::uint8_t, std::string&) { return refuse_while_resolving(true); },
+      [this](publish_more_atom, std::uint8_t, std::string&) {
+        return refuse_while_resolving(true);
+      },
+      [this](forward_atom, std::uint8_t, std::string&) { return refuse_while_resolving(false); },
       [this](membership_atom) { resolve(); },
       [this](resolve_atom, std::uint64_t generation) { on_resolve_timer(generation); },
       [this](handover_atom, const std::string& new_owner) { return on_handover(new_owner); },
@@ -143,6 +145,7 @@ caf::behavior topic_state::resolving_behavior() {
       [this](sync_atom) { store_->sync(); },
       [this](fan_out_atom) { on_fan_out(); },
   };
+  return resolving.or_else(engine_handlers());
 }
 
 void topic_state::hold() {

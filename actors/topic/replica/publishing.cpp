@@ -21,6 +21,7 @@ using namespace replica_timing;
 
 caf::result<std::uint64_t, std::uint64_t> topic_state::accept_publish(std::uint8_t kind,
                                                                       std::string data) {
+  if (role_ == role::engine) return publish_to_engine(kind, std::move(data));
   if (role_ == role::owner && !may_own()) {
     step_down();
     cluster_metrics::get().fenced.inc();
@@ -57,6 +58,7 @@ caf::result<void> topic_state::take_frame(std::string& frame) {
 // (a stray answer from another node must never reach this actor).
 void topic_state::append_frame(std::string frame) {
   auto kind = static_cast<std::uint8_t>(protocol::frames::record_kind::frame);
+  if (role_ == role::engine) return engine_->publish(0, kind, frame);
   if (role_ == role::owner) {
     if (!on_publish(kind, std::move(frame)))
       log::error("topic", "frame_not_stored",

@@ -1,0 +1,51 @@
+#pragma once
+
+#include <caf/all.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "config/config.hpp"
+#include "transport/nats/jetstream.hpp"
+
+namespace sluice::actors {
+
+// One topic's use of the engine (engine: nats). It asks the engine on the
+// topic's behalf and hands every answer, which comes on a NATS thread, to
+// the topic's actor as a message (engine_*_atom, messages.hpp); the topic
+// decides what they mean (replica/engine.cpp). It holds the topic's
+// subscription, and ends it when the topic ends.
+class engine_link {
+ public:
+  engine_link(std::shared_ptr<transport::jetstream> engine, std::string topic,
+              caf::actor_addr topic_actor);
+  ~engine_link();
+  engine_link(const engine_link&) = delete;
+  engine_link& operator=(const engine_link&) = delete;
+
+  bool connected() const { return engine_->connected(); }
+
+  // Creates the stream (bounded as `rule`'s history) or finds it.
+  void open(std::uint64_t generation, const config::topic_rule& rule);
+  // Every message of the stream from `from` on; replaces the subscription held.
+  void subscribe(std::uint64_t generation, std::uint64_t from);
+  void unsubscribe();
+  // `id` 0: nobody waits for the answer (it is logged if it fails).
+  void publish(std::uint64_t id, std::uint8_t kind, const std::string& data);
+
+ private:
+  struct held {
+    std::mutex mutex;
+    bool closed = false;  // the topic ended: a late subscription is let go at once
+    std::shared_ptr<transport::engine_subscription> subscription;
+  };
+
+  std::shared_ptr<transport::jetstream> engine_;
+  std::string topic_;
+  caf::actor_addr topic_actor_;
+  std::shared_ptr<held> held_ = std::make_shared<held>();
+};
+
+}  // namespace sluice::actors

@@ -1,0 +1,287 @@
+"""Topics in the engine (engine: kind: nats): real nats-server processes with JetStream (one, or a
+cluster of three with R3 streams) and two or more Sluice nodes on loopback. What one node publishes
+reaches the other's subscribers; history survives a Sluice node (it is in the stream); publishes fail
+fast while NATS is unreachable and subscribers get everything once it is back; with a NATS server and
+a Sluice node killed (-9) while two publishers run, every acknowledged publish is delivered to the
+surviving subscriber, offsets never repeat or go backwards, and a client resuming on the surviving
+node gets exactly what it missed."""
+
+import asyncio
+import json
+import signal
+import subprocess
+import tempfile
+import unittest
+
+import websockets
+
+from harness import (PATIENCE, SLUICE_BIN, Sluice, assert_config_errors, get_json, post_json,
+                     recv_json, send_json)
+from nats import Nats, engine_config, free_port
+
+
+def open_ws(node, query=""):
+    return websockets.connect(node.ws_url + query)
+
+
+async def subscribe(ws, topic, since=None, sid="s", **extra):
+    frame = {"type": "subscribe", "id": sid, "topic": topic, **extra}
+    if since is not None:
+        frame["since"] = since
+    await send_json(ws, frame)
+    while True:
+        f = await recv_json(ws)
+        if f.get("id") == sid:
+            return f
+
+
+async def publish(ws, topic, data, pid):
+    await send_json(ws, {"type": "publish", "id": pid, "topic": topic, "data": data})
+    while True:
+        f = await recv_json(ws)
+        if f.get("id") == pid:
+            return f
+
+
+async def events_until(ws, topic, last, into):
+    """Reads events of `topic` into `into` (offset, data) until offset `last` arrived."""
+    while not into or into[-1][0] < last:
+        f = await recv_json(ws)
+        if f.get("type") == "event" and f.get("topic") == topic:
+            into.append((f["offset"], f["data"]))
+        elif f.get("type") == "gap":
+            raise AssertionError(f"unexpected gap: {f}")
+
+
+def full_history(node, topic):
+    out, since = [], 0
+    while since is not None:
+        status, page = get_json(node, f"/api/topics/{topic}/history?since={since}&limit=1000")
+        assert status == 200, page
+        out += [(m["offset"], m["data"]) for m in page["messages"]]
+        since = page["next_since"]
+    return out, page["epoch"]
+
+
+class EngineConfig(unittest.TestCase):
+    def test_check_config_needs_no_server_and_names_bad_entries(self):
+        config = engine_config([f"nats://127.0.0.1:{free_port()}"])  # nothing listens there
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
+            f.write(config)
+            f.flush()
+            r = subprocess.run([SLUICE_BIN, "--check-config", "--config", f.name], capture_output=True,
+                               text=True, timeout=PATIENCE)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        base = "routes: {up: {kind: uppercase}}\nengine:\n  kind: nats\n"
+        assert_config_errors(self, [
+            (base, r"engine.servers: `kind: nats` needs `servers`"),
+            (base + '  servers: ["nats://h:1"]\n  creds_file: /no/such.creds\n',
+             r'engine.creds_file: cannot read "/no/such.creds"'),
+            (base + '  servers: ["nats://h:1"]\n  replicas: 9\n', r"engine.replicas: must be between 1 and 5"),
+        ])
+
+    def test_the_server_starts_while_nats_is_unreachable_and_says_so(self):
+        config = engine_config([f"nats://127.0.0.1:{free_port()}"])
+        with Sluice(config) as a:
+            status, ready = get_json(a, "/readyz")
+            self.assertEqual((status, ready["status"], ready["engine"]["state"]), (200, "degraded", "connecting"))
+            self.assertEqual(get_json(a, "/readyz?strict")[0], 503)
+            status, body = post_json(a, "/api/publish", {"topic": "room.x", "data": 1})
+            self.assertEqual((status, body["error"]), (503, "engine_unavailable"))
+            # Topics outside engine.topics stay in memory and work.
+            status, body = post_json(a, "/api/publish", {"topic": "local.x", "data": 1})
+            self.assertEqual((status, body["offset"]), (200, 1), body)
+
+
+class EngineOneServer(unittest.IsolatedAsyncioTestCase):
+    async def asyncSetUp(self):
+        asyncio.get_running_loop().set_debug(False)
+
+    async def test_publish_on_one_node_reaches_subscribers_on_another(self):
+        nats = Nats(self)
+        with Sluice(engine_config(nats.urls)) as a, Sluice(engine_config(nats.urls)) as b:
+            async with open_ws(a) as pa, open_ws(b) as sb:
+                await recv_json(pa), await recv_json(sb)  # welcome
+                subscribed = await subscribe(sb, "room.one", since=0)
+                self.assertEqual(subscribed["type"], "subscribed", subscribed)
+                answers = [await publish(pa, "room.one", {"n": i}, f"p{i}") for i in range(1, 6)]
+                self.assertEqual([(f["type"], f["offset"]) for f in answers],
+                                 [("published", i) for i in range(1, 6)])
+                self.assertEqual({f["epoch"] for f in answers}, {subscribed["epoch"]})
+                got = []
+                await asyncio.wait_for(events_until(sb, "room.one", 5, got), PATIENCE)
+                self.assertEqual(got, [(i, {"n": i}) for i in range(1, 6)])
+            # HTTP publishes go the same way.
+            status, body = post_json(b, "/api/publish", {"topic": "room.one", "data": "http"})
+            self.assertEqual((status, body["offset"]), (200, 6), body)
+            self.assertEqual(get_json(a, "/readyz")[1]["engine"]["state"], "connected")
+            metrics = a.metrics()
+            self.assertGreaterEqual(metrics['sluice_engine_publishes_total{result="acked"}'], 5)
+            self.assertEqual(metrics["sluice_engine_connected"], 1)
+
+    async def test_a_restarted_node_serves_the_full_history_from_the_engine(self):
+        nats = Nats(self)
+        with Sluice(engine_config(nats.urls)) as a:
+            for i in range(1, 31):
+                status, _ = post_json(a, "/api/publish", {"topic": "room.kept", "data": {"n": i}})
+                self.assertEqual(status, 200)
+            before, epoch = full_history(a, "room.kept")
+            a.kill()
+        self.assertEqual(len(before), 30)
+        with Sluice(engine_config(nats.urls)) as again:
+            after, epoch_after = full_history(again, "room.kept")
+            self.assertEqual((after, epoch_after), (before, epoch))
+            async with open_ws(again) as ws:
+                await recv_json(ws)
+                subscribed = await subscribe(ws, "room.kept", since=25)
+                self.assertEqual((subscribed["first"], subscribed["last"]), (1, 30), subscribed)
+                got = []
+                await asyncio.wait_for(events_until(ws, "room.kept", 30, got), PATIENCE)
+                self.assertEqual(got, before[25:])
+
+    async def test_publishes_fail_fast_while_nats_is_away_and_subscribers_get_everything_after(self):
+        nats = Nats(self)
+        with Sluice(engine_config(nats.urls)) as a:
+            async with open_ws(a) as sub, open_ws(a) as pub:
+                await recv_json(sub), await recv_json(pub)
+                await subscribe(sub, "room.away", since=0)
+                self.assertEqual((await publish(pub, "room.away", 1, "p1"))["offset"], 1)
+                nats.servers[0].kill()
+                self.assertEqual(await a.metric_reaches("sluice_engine_connected", 0), 0)
+                refused = await publish(pub, "room.away", 2, "p2")
+                self.assertEqual((refused["type"], refused["code"]), ("error", "engine_unavailable"))
+                status, body = post_json(a, "/api/publish", {"topic": "room.away", "data": 2})
+                self.assertEqual((status, body["error"]), (503, "engine_unavailable"))
+                _, ready = get_json(a, "/readyz")
+                self.assertEqual((ready["status"], ready["engine"]["state"]), ("degraded", "reconnecting"))
+                # A topic first used while NATS is away refuses publishes too, at once.
+                status, body = post_json(a, "/api/publish", {"topic": "room.later", "data": 0})
+                self.assertEqual((status, body["error"]), (503, "engine_unavailable"))
+                nats.restart(0)
+                self.assertEqual(await a.metric_reaches("sluice_engine_connected", 1), 1)
+                answer = None
+                for attempt in range(100):  # until the stream is back in JetStream
+                    answer = await publish(pub, "room.away", 3, f"p3-{attempt}")
+                    if answer["type"] == "published":
+                        break
+                    await asyncio.sleep(0.1)
+                self.assertEqual((answer["type"], answer["offset"]), ("published", 2), answer)
+                got = []
+                await asyncio.wait_for(events_until(sub, "room.away", 2, got), PATIENCE)
+                self.assertEqual(got, [(1, 1), (2, 3)])
+            self.assertGreaterEqual(a.metrics()["sluice_engine_reconnects_total"], 1)
+
+    async def test_publishes_over_max_in_flight_are_refused_not_queued(self):
+        nats = Nats(self)
+        config = engine_config(nats.urls, extra="  max_in_flight: 1\n").replace("publish_timeout: 3s",
+                                                                                "publish_timeout: 20s")
+        with Sluice(config) as a:
+            async with open_ws(a) as ws:
+                await recv_json(ws)
+                self.assertEqual((await publish(ws, "room.busy", 1, "p1"))["offset"], 1)
+                server = nats.servers[0].proc
+                server.send_signal(signal.SIGSTOP)  # connected, but acknowledges nothing
+                self.addCleanup(server.send_signal, signal.SIGCONT)
+                await send_json(ws, {"type": "publish", "id": "p2", "topic": "room.busy", "data": 2})
+                self.assertEqual(await a.metric_reaches("sluice_engine_publishes_in_flight", 1), 1)
+                status, headers, body = a.http("POST", "/api/publish",
+                                               json.dumps({"topic": "room.busy", "data": 3}),
+                                               {"Content-Type": "application/json"})
+                self.assertEqual((status, json.loads(body)["error"]), (503, "overloaded"), body)
+                self.assertEqual(headers.get("retry-after"), "1")
+                server.send_signal(signal.SIGCONT)
+                answer = await recv_json(ws)
+                self.assertEqual((answer["id"], answer["type"], answer["offset"]), ("p2", "published", 2))
+            self.assertEqual(a.metrics()['sluice_engine_publishes_total{result="overloaded"}'], 1)
+
+    async def test_acknowledged_consumers_are_refused_with_a_clear_code(self):
+        nats = Nats(self)
+        with Sluice(engine_config(nats.urls)) as a:
+            async with open_ws(a, "?client_id=c1") as ws:  # a consumer belongs to a client id
+                await recv_json(ws)
+                f = await subscribe(ws, "room.c", sid="c", consumer="jobs", ack=True)
+                self.assertEqual((f["type"], f["code"], f["id"]), ("error", "engine_unsupported", "c"), f)
+                # The connection goes on.
+                self.assertEqual((await publish(ws, "room.c", 1, "p"))["type"], "published")
+
+
+class EngineFaults(unittest.IsolatedAsyncioTestCase):
+    async def asyncSetUp(self):
+        asyncio.get_running_loop().set_debug(False)
+
+    async def test_acknowledged_publishes_survive_a_nats_server_and_a_sluice_node_killed(self):
+        nats = Nats(self, size=3)
+        config = engine_config(nats.urls, replicas=3)
+        topic = "room.faults"
+        a = Sluice(config).__enter__()
+        self.addCleanup(lambda: a.__exit__(None, None, None))
+        b = Sluice(config).__enter__()
+        self.addCleanup(lambda: b.__exit__(None, None, None))
+        answered = []  # (offset, data) of every `published` answer
+
+        async def publisher(node, tag, count):
+            try:
+                async with open_ws(node) as ws:
+                    await recv_json(ws)
+                    for i in range(count):
+                        data = {"p": tag, "i": i}
+                        f = await publish(ws, topic, data, f"{tag}{i}")
+                        if f["type"] == "published":
+                            answered.append((f["offset"], data))
+                        else:
+                            self.assertIn(f["code"], ("engine_unavailable", "overloaded"), f)
+                            await asyncio.sleep(0.05)
+            except (websockets.ConnectionClosed, OSError):
+                self.assertEqual(node, a)  # only the killed node's publisher may lose its connection
+
+        async def until_answered(n):
+            while len(answered) < n:
+                await asyncio.sleep(0.02)
+
+        async with open_ws(b) as sub, open_ws(b) as resumer:
+            await recv_json(sub), await recv_json(resumer)
+            # The stream is created (R3) once JetStream has its leaders.
+            for attempt in range(100):
+                status, body = post_json(b, "/api/publish", {"topic": topic, "data": "first"})
+                if status == 200:
+                    break
+                await asyncio.sleep(0.2)
+            self.assertEqual((status, body.get("offset")), (200, 1), body)
+            answered.append((1, "first"))
+            await subscribe(sub, topic, since=0)
+            await subscribe(resumer, topic, since=0, sid="r")
+            runs = [asyncio.create_task(publisher(a, "a", 300)), asyncio.create_task(publisher(b, "b", 300))]
+            seen_by_resumer = []
+            await asyncio.wait_for(events_until(resumer, topic, 30, seen_by_resumer), PATIENCE)
+            await resumer.close()
+            await asyncio.wait_for(until_answered(120), PATIENCE)
+            nats.servers[0].kill()
+            await asyncio.wait_for(until_answered(240), PATIENCE * 2)
+            a.kill()
+            await asyncio.wait_for(asyncio.gather(*runs), PATIENCE * 4)
+            last = max(o for o, _ in answered)
+            got = []
+            await asyncio.wait_for(events_until(sub, topic, last, got), PATIENCE * 2)
+
+        offsets = [o for o, _ in got]
+        self.assertEqual(offsets, sorted(set(offsets)), "offsets repeated or went backwards")
+        self.assertEqual(offsets, list(range(1, last + 1)))
+        delivered = dict(got)
+        for offset, data in answered:
+            self.assertEqual(delivered.get(offset), data, f"acknowledged offset {offset} not delivered")
+        # A client that left resumes on the surviving node with exactly what it missed.
+        resume_from = seen_by_resumer[-1][0]
+        async with open_ws(b) as again:
+            await recv_json(again)
+            await subscribe(again, topic, since=resume_from, sid="r2")
+            missed = []
+            await asyncio.wait_for(events_until(again, topic, last, missed), PATIENCE)
+        self.assertEqual(missed, got[resume_from:])
+        # The killed node, started again, serves the full history from the engine.
+        with Sluice(config) as restarted:
+            history, _ = full_history(restarted, topic)
+            self.assertEqual(history, got)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,396 @@
+#include "transport/nats/jetstream.hpp"
+
+#include <nats/nats.h>
+
+#include <cctype>
+#include <charconv>
+#include <cstring>
+#include <vector>
+
+#include "core/json.hpp"
+#include "core/observe/log.hpp"
+#include "core/observe/readiness.hpp"
+#include "transport/nats/engine_metrics.hpp"
+
+namespace sluice::transport {
+namespace {
+
+constexpr const char* kind_header = "Sluice-Kind";
+constexpr std::int64_t ns_per_ms = 1000000;
+
+std::string status_text(natsStatus s, jsErrCode code = static_cast<jsErrCode>(0)) {
+  std::string out = natsStatus_GetText(s);
+  if (code != 0) out += " (JetStream error " + std::to_string(static_cast<int>(code)) + ")";
+  return out;
+}
+
+std::string escape(std::string_view topic) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : topic) {
+    if (std::isalnum(c) || c == '-') {
+      out += static_cast<char>(c);
+    } else {
+      out += '_';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+// /readyz shows the engine as a field of its own; while it is not connected
+// the server is "degraded" (publishes to its topics fail, the rest works).
+void report(natsConnection* nc, std::string_view state, bool ready) {
+  std::string server;
+  if (nc != nullptr) {
+    char url[256] = {0};
+    if (natsConnection_GetConnectedUrl(nc, url, sizeof url) == NATS_OK) server = url;
+  }
+  readiness_board::global().publish(
+      "engine", ready,
+      json::object{}.str("kind", "nats").str("state", state).str("server", server).finish(),
+      readiness_board::section::top);
+}
+
+// The library's threads call these.
+void on_disconnected(natsConnection* nc, void*) {
+  engine_metrics::get().connected.set(0);
+  engine_metrics::get().disconnects.inc();
+  report(nc, "reconnecting", false);
+  log::warn("engine", "disconnected", {});
+}
+
+void on_reconnected(natsConnection* nc, void*) {
+  engine_metrics::get().connected.set(1);
+  engine_metrics::get().reconnects.inc();
+  report(nc, "connected", true);
+  log::info("engine", "reconnected", {});
+}
+
+void on_connected(natsConnection* nc, void*) {
+  engine_metrics::get().connected.set(1);
+  report(nc, "connected", true);
+  log::info("engine", "connected", {});
+}
+
+void on_ack(jsCtx*, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae, void* closure) {
+  auto* self = static_cast<jetstream*>(closure);
+  if (pae == nullptr && pa != nullptr)
+    return self->acked(msg, pa->Sequence, jetstream::publish_error::none, {});
+  std::string why = pae && pae->ErrText ? pae->ErrText : "no acknowledgement";
+  if (pae) why = status_text(pae->Err, pae->ErrCode) + ": " + why;
+  self->acked(msg, 0, jetstream::publish_error::unavailable, why);
+}
+
+struct message_handler {
+  jetstream::message_fn fn;
+};
+
+void on_message(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
+  auto* h = static_cast<message_handler*>(closure);
+  jsMsgMetaData* meta = nullptr;
+  if (natsMsg_GetMetaData(&meta, msg) == NATS_OK) {
+    engine_message m;
+    m.sequence = meta->Sequence.Stream;
+    m.ts_ms = meta->Timestamp / ns_per_ms;
+    m.pending = meta->NumPending;
+    const char* kind = nullptr;
+    if (natsMsgHeader_Get(msg, kind_header, &kind) == NATS_OK && kind != nullptr) {
+      unsigned value = 0;
+      std::from_chars(kind, kind + std::strlen(kind), value);
+      m.kind = static_cast<std::uint8_t>(value);
+    }
+    m.data.assign(natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg)));
+    jsMsgMetaData_Destroy(meta);
+    engine_metrics::get().received.inc();
+    h->fn(std::move(m));
+  }
+  natsMsg_Destroy(msg);
+}
+
+void free_handler(void* closure) {
+  delete static_cast<message_handler*>(closure);
+}
+
+bool check(natsStatus s, const char* what) {
+  if (s == NATS_OK) return true;
+  log::error("engine", "bad_option", {{"option", what}, {"error", status_text(s)}});
+  return false;
+}
+
+}  // namespace
+
+stream_names names_for(std::string_view prefix, std::string_view topic) {
+  std::string lower;
+  for (char c : prefix) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto escaped = escape(topic);
+  return {std::string{prefix} + "_" + escaped, lower + "." + escaped};
+}
+
+jetstream::jetstream(config::engine_config cfg) : cfg_(std::move(cfg)) {}
+
+std::shared_ptr<jetstream> jetstream::start(const config::engine_config& cfg) {
+  std::shared_ptr<jetstream> js{new jetstream(cfg)};
+  if (!js->connect()) return nullptr;
+  js->worker_ = std::thread([raw = js.get()] { raw->run_jobs(); });
+  return js;
+}
+
+bool jetstream::connect() {
+  natsOptions* opts = nullptr;
+  if (!check(natsOptions_Create(&opts), "create")) return false;
+  std::vector<const char*> urls;
+  for (const auto& s : cfg_.servers) urls.push_back(s.c_str());
+  bool ok =
+      check(natsOptions_SetServers(opts, urls.data(), static_cast<int>(urls.size())), "servers") &&
+      check(natsOptions_SetMaxReconnect(opts, -1), "max_reconnect") &&
+      check(natsOptions_SetReconnectWait(opts, 250), "reconnect_wait") &&
+      check(natsOptions_SetTimeout(opts, cfg_.connect_timeout.count()), "timeout") &&
+      // A frozen server is given up after about three pings.
+      check(natsOptions_SetPingInterval(opts, 1000), "ping_interval") &&
+      check(natsOptions_SetMaxPingsOut(opts, 3), "max_pings_out") &&
+      check(natsOptions_SetRetryOnFailedConnect(opts, true, on_connected, this), "retry") &&
+      check(natsOptions_SetDisconnectedCB(opts, on_disconnected, this), "disconnected") &&
+      check(natsOptions_SetReconnectedCB(opts, on_reconnected, this), "reconnected");
+  if (ok && !cfg_.user.empty())
+    ok = check(natsOptions_SetUserInfo(opts, cfg_.user.c_str(), cfg_.password.c_str()), "user");
+  if (ok && !cfg_.token.empty())
+    ok = check(natsOptions_SetToken(opts, cfg_.token.c_str()), "token");
+  if (ok && !cfg_.creds_file.empty())
+    ok = check(natsOptions_SetUserCredentialsFromFiles(opts, cfg_.creds_file.c_str(), nullptr),
+               "creds_file");
+  if (ok && cfg_.tls.enabled()) {
+    ok = check(natsOptions_SetSecure(opts, true), "tls");
+    if (ok && !cfg_.tls.ca_file.empty())
+      ok = check(natsOptions_LoadCATrustedCertificates(opts, cfg_.tls.ca_file.c_str()),
+                 "tls.ca_file");
+    if (ok && !cfg_.tls.cert_file.empty())
+      ok = check(natsOptions_LoadCertificatesChain(opts, cfg_.tls.cert_file.c_str(),
+                                                   cfg_.tls.key_file.c_str()),
+                 "tls.cert_file");
+  }
+  if (ok) {
+    report(nullptr, "connecting", false);
+    auto s = natsConnection_Connect(&nc_, opts);
+    ok = s == NATS_OK || s == NATS_NOT_YET_CONNECTED;
+    if (!ok) log::error("engine", "connect_failed", {{"error", status_text(s)}});
+    if (s == NATS_OK) on_connected(nc_, this);
+  }
+  natsOptions_Destroy(opts);
+  if (!ok) return false;
+  jsOptions jo;
+  jsOptions_Init(&jo);
+  jo.Wait = cfg_.publish_timeout.count();
+  jo.PublishAsync.MaxPending = static_cast<int64_t>(cfg_.max_in_flight);
+  jo.PublishAsync.AckHandler = on_ack;
+  jo.PublishAsync.AckHandlerClosure = this;
+  jo.PublishAsync.StallWait = 1;  // full: refused at once, never queued
+  return check(natsConnection_JetStream(&js_, nc_, &jo), "jetstream");
+}
+
+jetstream::~jetstream() {
+  {
+    std::lock_guard lock{mutex_};
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (worker_.joinable()) worker_.join();
+  if (js_) jsCtx_Destroy(js_);
+  if (nc_) {
+    natsConnection_Close(nc_);
+    natsConnection_Destroy(nc_);
+  }
+  engine_metrics::get().connected.set(0);
+  readiness_board::global().remove("engine");
+}
+
+std::string jetstream::state() const {
+  switch (natsConnection_Status(nc_)) {
+    case NATS_CONN_STATUS_CONNECTED:
+      return "connected";
+    case NATS_CONN_STATUS_CONNECTING:
+      return "connecting";
+    case NATS_CONN_STATUS_RECONNECTING:
+    case NATS_CONN_STATUS_DISCONNECTED:
+      return "reconnecting";
+    default:
+      return "closed";
+  }
+}
+
+bool jetstream::connected() const {
+  return natsConnection_Status(nc_) == NATS_CONN_STATUS_CONNECTED;
+}
+
+void jetstream::post(std::function<void()> job) {
+  {
+    std::lock_guard lock{mutex_};
+    if (!stopping_) {
+      jobs_.push_back(std::move(job));
+      job = nullptr;
+    }
+  }
+  if (job) return job();  // stopping: done here, on the caller's thread
+  wake_.notify_one();
+}
+
+void jetstream::run_jobs() {
+  std::unique_lock lock{mutex_};
+  for (;;) {
+    wake_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+    if (jobs_.empty()) return;
+    auto job = std::move(jobs_.front());
+    jobs_.pop_front();
+    lock.unlock();
+    job();
+    lock.lock();
+  }
+}
+
+void jetstream::open_stream(const std::string& topic, const stream_bounds& bounds, opened_fn done) {
+  post([this, topic, bounds, done = std::move(done)] {
+    auto names = names_for(cfg_.stream_prefix, topic);
+    jsStreamConfig sc;
+    jsStreamConfig_Init(&sc);
+    const char* subjects[] = {names.subject.c_str()};
+    sc.Name = names.stream.c_str();
+    sc.Subjects = subjects;
+    sc.SubjectsLen = 1;
+    sc.MaxMsgs = bounds.max_messages ? static_cast<int64_t>(bounds.max_messages) : -1;
+    sc.MaxBytes = bounds.max_bytes ? static_cast<int64_t>(bounds.max_bytes) : -1;
+    sc.MaxAge = bounds.max_age.count() * ns_per_ms;
+    sc.Storage = cfg_.storage == config::engine_storage::memory ? js_MemoryStorage : js_FileStorage;
+    sc.Replicas = cfg_.replicas;
+    sc.Discard = js_DiscardOld;
+    jsStreamInfo* si = nullptr;
+    jsErrCode code = static_cast<jsErrCode>(0);
+    auto s = js_AddStream(&si, js_, &sc, nullptr, &code);
+    if (s != NATS_OK && code == JSStreamNameExistErr) {  // bounds changed: keep the stream
+      code = static_cast<jsErrCode>(0);
+      s = js_UpdateStream(&si, js_, &sc, nullptr, &code);
+      if (s != NATS_OK) {
+        log::warn("engine", "stream_not_updated",
+                  {{"stream", names.stream}, {"error", status_text(s, code)}});
+        code = static_cast<jsErrCode>(0);
+        s = js_GetStreamInfo(&si, js_, names.stream.c_str(), nullptr, &code);
+      }
+    }
+    if (s != NATS_OK) {
+      engine_metrics::get().streams.with({"failed"}).inc();
+      return done(std::nullopt, status_text(s, code));
+    }
+    stream_state state;
+    state.epoch = static_cast<std::uint64_t>(si->Created / ns_per_ms);
+    state.last = si->State.LastSeq;
+    state.first = si->State.Msgs == 0 ? state.last + 1 : si->State.FirstSeq;
+    jsStreamInfo_Destroy(si);
+    engine_metrics::get().streams.with({"opened"}).inc();
+    done(state, {});
+  });
+}
+
+void jetstream::subscribe(const std::string& topic, std::uint64_t from, message_fn on_msg,
+                          subscribed_fn done) {
+  post([this, topic, from, on_msg = std::move(on_msg), done = std::move(done)]() mutable {
+    auto names = names_for(cfg_.stream_prefix, topic);
+    jsSubOptions so;
+    jsSubOptions_Init(&so);
+    so.Stream = names.stream.c_str();
+    so.Ordered = true;
+    so.Config.DeliverPolicy = from > 1 ? js_DeliverByStartSequence : js_DeliverAll;
+    so.Config.OptStartSeq = from > 1 ? from : 0;
+    auto* handler = new message_handler{std::move(on_msg)};
+    natsSubscription* sub = nullptr;
+    jsErrCode code = static_cast<jsErrCode>(0);
+    auto s =
+        js_Subscribe(&sub, js_, names.subject.c_str(), on_message, handler, nullptr, &so, &code);
+    if (s != NATS_OK) {
+      delete handler;
+      return done(nullptr, status_text(s, code));
+    }
+    // The topic's actor takes what comes as fast as it comes; its mailbox
+    // is the queue, so the library drops nothing for being slow.
+    natsSubscription_SetPendingLimits(sub, -1, -1);
+    natsSubscription_SetOnCompleteCB(sub, free_handler, handler);
+    std::shared_ptr<engine_subscription> out{new engine_subscription};
+    out->sub_ = sub;
+    out->owner_ = shared_from_this();
+    engine_metrics::get().subscriptions.inc();
+    done(std::move(out), {});
+  });
+}
+
+void jetstream::publish(const std::string& topic, std::uint8_t kind, const std::string& data,
+                        acked_fn acked) {
+  auto& m = engine_metrics::get();
+  if (!connected()) {
+    m.publishes.with({"unavailable"}).inc();
+    return acked(0, publish_error::unavailable, "not connected to a NATS server");
+  }
+  auto names = names_for(cfg_.stream_prefix, topic);
+  natsMsg* msg = nullptr;
+  if (natsMsg_Create(&msg, names.subject.c_str(), nullptr, data.data(),
+                     static_cast<int>(data.size())) != NATS_OK) {
+    m.publishes.with({"unavailable"}).inc();
+    return acked(0, publish_error::unavailable, "could not build the message");
+  }
+  if (kind != 0) natsMsgHeader_Set(msg, kind_header, std::to_string(kind).c_str());
+  {
+    std::lock_guard lock{mutex_};
+    in_flight_.emplace(msg, waiting{std::move(acked), std::chrono::steady_clock::now()});
+  }
+  m.in_flight.inc();
+  jsPubOptions po;
+  jsPubOptions_Init(&po);
+  po.MaxWait = cfg_.publish_timeout.count();
+  po.ExpectStream = names.stream.c_str();
+  auto* sent = msg;
+  auto s = js_PublishMsgAsync(js_, &sent, &po);
+  if (s == NATS_OK) return;
+  // Not sent: the message is still this caller's.
+  acked_fn back;
+  {
+    std::lock_guard lock{mutex_};
+    auto it = in_flight_.find(msg);
+    back = std::move(it->second.acked);
+    in_flight_.erase(it);
+  }
+  m.in_flight.dec();
+  natsMsg_Destroy(msg);
+  auto e = s == NATS_TIMEOUT ? publish_error::overloaded : publish_error::unavailable;
+  m.publishes.with({e == publish_error::overloaded ? "overloaded" : "unavailable"}).inc();
+  back(0, e,
+       e == publish_error::overloaded ? "too many publishes wait for the engine's acknowledgement"
+                                      : status_text(s));
+}
+
+void jetstream::acked(natsMsg* msg, std::uint64_t sequence, publish_error e, std::string why) {
+  waiting w;
+  {
+    std::lock_guard lock{mutex_};
+    auto it = in_flight_.find(msg);
+    if (it == in_flight_.end()) return;
+    w = std::move(it->second);
+    in_flight_.erase(it);
+  }
+  auto& m = engine_metrics::get();
+  m.in_flight.dec();
+  m.publishes.with({e == publish_error::none ? "acked" : "unavailable"}).inc();
+  if (e == publish_error::none)
+    m.ack_seconds.observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - w.since).count());
+  w.acked(sequence, e, std::move(why));
+}
+
+engine_subscription::~engine_subscription() {
+  auto* sub = static_cast<natsSubscription*>(sub_);
+  engine_metrics::get().subscriptions.dec();
+  // Unsubscribing deletes the consumer: a request to the servers.
+  owner_->post([sub] {
+    natsSubscription_Unsubscribe(sub);
+    natsSubscription_Destroy(sub);
+  });
+}
+
+}  // namespace sluice::transport

@@ -1,0 +1,136 @@
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+
+#include "config/engine.hpp"
+
+struct __natsConnection;
+struct __jsCtx;
+struct __natsMsg;
+
+namespace sluice::transport {
+
+// Where a topic lives in JetStream: one stream per topic, one subject per
+// stream, so stream sequences are the topic's offsets (docs/engine.md).
+struct stream_names {
+  std::string stream;   // PREFIX_<topic, escaped>
+  std::string subject;  // prefix.<topic, escaped>
+};
+stream_names names_for(std::string_view prefix, std::string_view topic);
+
+// The history bounds of a topic's stream (its topic rule's).
+struct stream_bounds {
+  std::uint64_t max_messages = 0;  // 0: none
+  std::uint64_t max_bytes = 0;
+  std::chrono::milliseconds max_age{0};
+};
+
+// What a stream holds: its identity (the creation time, in Unix ms: a
+// recreated stream has another) and the sequences it keeps.
+struct stream_state {
+  std::uint64_t epoch = 0;
+  std::uint64_t first = 0;  // last + 1 when empty
+  std::uint64_t last = 0;   // 0 when nothing was ever stored
+};
+
+struct engine_message {
+  std::uint64_t sequence = 0;
+  std::int64_t ts_ms = 0;
+  std::uint8_t kind = 0;
+  std::string data;
+  std::uint64_t pending = 0;  // stored after this one, not yet delivered to this subscription
+};
+
+// An ordered consumer of one stream; ends (the consumer is deleted) when the
+// last owner lets it go.
+class engine_subscription;
+
+// This node's connection to NATS JetStream, shared by every topic that lives
+// there. It reconnects on its own for as long as it exists. Stream setup and
+// subscriptions (request/reply with the servers) run on its own thread, so no
+// caller ever waits on the network; publishes are asynchronous. Every
+// callback runs on a NATS thread: it must only hand its result on.
+class jetstream : public std::enable_shared_from_this<jetstream> {
+ public:
+  // Starts connecting; never fails for an unreachable server (it keeps
+  // trying). Nothing when the options themselves are unusable (logged).
+  static std::shared_ptr<jetstream> start(const config::engine_config& cfg);
+  ~jetstream();
+  jetstream(const jetstream&) = delete;
+  jetstream& operator=(const jetstream&) = delete;
+
+  // "connected", "connecting", "reconnecting" or "closed".
+  std::string state() const;
+  bool connected() const;
+  const config::engine_config& config() const { return cfg_; }
+
+  using opened_fn = std::function<void(std::optional<stream_state>, std::string error)>;
+  // Creates the topic's stream, or updates its bounds, and says what it holds.
+  void open_stream(const std::string& topic, const stream_bounds& bounds, opened_fn done);
+
+  using message_fn = std::function<void(engine_message)>;
+  using subscribed_fn =
+      std::function<void(std::shared_ptr<engine_subscription>, std::string error)>;
+  // Delivers every message of the topic's stream from `from` on, in order,
+  // each once (an ordered consumer: it recreates itself after a reconnect).
+  void subscribe(const std::string& topic, std::uint64_t from, message_fn on_message,
+                 subscribed_fn done);
+
+  enum class publish_error : std::uint8_t { none, unavailable, overloaded };
+  using acked_fn = std::function<void(std::uint64_t sequence, publish_error e, std::string why)>;
+  // Publishes to the topic's stream; `acked` runs once, with the sequence
+  // the stream stored it at (acknowledged by a quorum of the stream's
+  // replicas) or why not. Fails at once when not connected or when
+  // max_in_flight publishes wait for their acknowledgement.
+  void publish(const std::string& topic, std::uint8_t kind, const std::string& data,
+               acked_fn acked);
+
+  // For the library's acknowledgement handler: the publish of `msg` ended.
+  void acked(__natsMsg* msg, std::uint64_t sequence, publish_error e, std::string why);
+  // For engine_subscription: runs `job` on this connection's own thread.
+  void post(std::function<void()> job);
+
+ private:
+  struct waiting {
+    acked_fn acked;
+    std::chrono::steady_clock::time_point since;
+  };
+  explicit jetstream(config::engine_config cfg);
+  bool connect();
+  void run_jobs();
+
+  config::engine_config cfg_;
+  __natsConnection* nc_ = nullptr;
+  __jsCtx* js_ = nullptr;
+  std::mutex mutex_;
+  std::unordered_map<__natsMsg*, waiting> in_flight_;
+  std::deque<std::function<void()>> jobs_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread worker_;
+};
+
+class engine_subscription {
+ public:
+  ~engine_subscription();
+  engine_subscription(const engine_subscription&) = delete;
+  engine_subscription& operator=(const engine_subscription&) = delete;
+
+ private:
+  friend class jetstream;
+  engine_subscription() = default;
+  void* sub_ = nullptr;  // natsSubscription
+  std::shared_ptr<jetstream> owner_;
+};
+
+}  // namespace sluice::transport
