@@ -314,11 +314,13 @@ using resolve_atom = caf::atom_constant<caf::atom("t_resolve")>;
 // engine (a NATS thread) → topic (engine_link.hpp): the topic's stream was
 // opened (generation, ok, epoch, first, last, error); its subscription
 // started (generation, ok, error); a message of it (generation, sequence,
-// ts_ms, kind, data); a publish was acknowledged (id, sequence, error kind,
-// why). topic → itself: try the engine again (generation).
+// ts_ms, kind, data); the subscription reported an error (generation, why);
+// a publish was acknowledged (id, sequence, error kind, why). topic →
+// itself: try the engine again (generation).
 using engine_opened_atom = caf::atom_constant<caf::atom("e_opened")>;
 using engine_subscribed_atom = caf::atom_constant<caf::atom("e_subd")>;
 using engine_message_atom = caf::atom_constant<caf::atom("e_msg")>;
+using engine_trouble_atom = caf::atom_constant<caf::atom("e_trouble")>;
 using engine_acked_atom = caf::atom_constant<caf::atom("e_acked")>;
 using engine_retry_atom = caf::atom_constant<caf::atom("e_retry")>;
 

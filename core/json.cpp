@@ -77,6 +77,12 @@ object& object::num(std::string_view k, std::int64_t value) {
   return *this;
 }
 
+object& object::num(std::string_view k, std::uint64_t value) {
+  key(k);
+  out_ += std::to_string(value);
+  return *this;
+}
+
 object& object::num(std::string_view k, double value) {
   key(k);
   if (!std::isfinite(value)) {

@@ -25,6 +25,7 @@ class object {
 
   object& str(std::string_view key, std::string_view value);
   object& num(std::string_view key, std::int64_t value);
+  object& num(std::string_view key, std::uint64_t value);  // offsets, counts
   object& num(std::string_view key, double value);
   object& boolean(std::string_view key, bool value);
   object& raw(std::string_view key, std::string_view json);

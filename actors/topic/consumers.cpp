@@ -27,10 +27,6 @@ namespace {
 constexpr std::size_t consumer_batch = 64;                 // sent per look at the connection
 constexpr auto owner_patience = std::chrono::seconds(10);  // a follower asking the owner
 
-std::int64_t num(std::uint64_t v) {
-  return static_cast<std::int64_t>(v);
-}
-
 void send_error(transport::client_link& link, ec code, std::string_view message,
                 std::string_view id) {
   actor_metrics::get().count_error(code);
@@ -279,7 +275,7 @@ void topic_state::dead_letter(const consumer& c, const std::vector<std::uint64_t
     found.mailbox->accepted();
     auto data = json::object{}
                     .str("topic", topic_)
-                    .num("offset", num(offset))
+                    .num("offset", offset)
                     .str("consumer", c.name)
                     .num("deliveries", std::int64_t{rule_.consumers.max_deliver})
                     .raw("message", *message->frame)
@@ -378,9 +374,9 @@ std::string topic_state::consumers_json(bool with_principals) const {
     json::object o;
     o.str("name", r.name);
     if (with_principals) o.str("principal", r.principal);
-    o.num("acked", num(r.acked))
-        .num("sent", num(r.sent))
-        .num("pending", num(pending))
+    o.num("acked", r.acked)
+        .num("sent", r.sent)
+        .num("pending", pending)
         .boolean("attached", attached);
     if (list.size() > 1) list += ',';
     list += o.finish();

@@ -16,14 +16,6 @@
 #include "protocol/topic_frames.hpp"
 
 namespace sluice::actors {
-namespace {
-
-std::int64_t num(std::uint64_t v) {
-  return static_cast<std::int64_t>(v);
-}
-
-}  // namespace
-
 topic_state::topic_state(caf::event_based_actor* self) : self_(self) {
   topic_metrics::get().topics.inc();
 }
@@ -320,14 +312,14 @@ std::string topic_state::info_json() const {
   const auto& h = store_->history();
   json::object out;
   out.str("topic", topic_)
-      .num("epoch", num(epoch_))
-      .num("first", num(h.first()))
-      .num("last", num(h.last()))
-      .num("retained", num(h.size()))
-      .num("subscribers", num(subscribers_.size()))
-      .num("consumers", num(std::max(records_.size(), consumers_.size())))
+      .num("epoch", epoch_)
+      .num("first", h.first())
+      .num("last", h.last())
+      .num("retained", h.size())
+      .num("subscribers", subscribers_.size())
+      .num("consumers", std::max(records_.size(), consumers_.size()))
       .boolean("persistent", store_->persistent());
-  if (cluster_) out.str("owner", owner_node_).num("followers", num(followers_.size()));
+  if (cluster_) out.str("owner", owner_node_).num("followers", followers_.size());
   return out.finish();
 }
 

@@ -244,6 +244,8 @@ class topic_state {
   void on_engine_acked(std::uint64_t id, std::uint64_t sequence, std::uint8_t error,
                        const std::string& why);
   caf::result<std::uint64_t, std::uint64_t> refuse_while_resolving(bool counted);
+  void on_engine_trouble(std::uint64_t generation, const std::string& why);
+  void reopen_engine(std::string_view why);
 
   std::shared_ptr<cluster_view> cluster_;
   caf::behavior main_behavior_;  // what the topic does once its owner is known
@@ -274,6 +276,7 @@ class topic_state {
   std::optional<engine_link> engine_;  // engine: nats, for this topic
   bool engine_known_ = false;          // the stream was opened before (its epoch is known)
   bool engine_subscribed_ = false;
+  bool reopen_pending_ = false;         // the stream is being opened again
   std::uint64_t engine_caught_up_ = 0;  // the stream's last sequence when it was opened
   std::map<std::uint64_t, caf::response_promise> engine_waiting_;  // publishes, by id
 

@@ -29,6 +29,12 @@ TEST(JsonObject, WritesFieldsInOrder) {
   EXPECT_EQ(o.finish(), R"({"type":"final","id":42,"n":-3,"ok":true})");
 }
 
+TEST(JsonObject, UnsignedNumbersKeepEveryBit) {
+  // Offsets and epochs are unsigned 64-bit: written as they are, not through int64.
+  EXPECT_EQ(object{}.num("offset", std::uint64_t{18446744073709551615u}).finish(),
+            R"({"offset":18446744073709551615})");
+}
+
 TEST(JsonObject, EmptyObjectAndDoubles) {
   EXPECT_EQ(object{}.finish(), "{}");
   EXPECT_EQ(object{}.num("x", 0.5).finish(), R"({"x":0.5})");

@@ -74,13 +74,26 @@ void on_connected(natsConnection* nc, void*) {
   log::info("engine", "connected", {});
 }
 
+// The message is this handler's to destroy (nats.h, jsPubAckHandler).
 void on_ack(jsCtx*, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae, void* closure) {
   auto* self = static_cast<jetstream*>(closure);
-  if (pae == nullptr && pa != nullptr)
-    return self->acked(msg, pa->Sequence, jetstream::publish_error::none, {});
+  if (pae == nullptr && pa != nullptr) {
+    self->acked(msg, pa->Sequence, jetstream::publish_error::none, {});
+    return natsMsg_Destroy(msg);
+  }
   std::string why = pae && pae->ErrText ? pae->ErrText : "no acknowledgement";
   if (pae) why = status_text(pae->Err, pae->ErrCode) + ": " + why;
-  self->acked(msg, 0, jetstream::publish_error::unavailable, why);
+  bool gone = pae && (pae->Err == NATS_NO_RESPONDERS || pae->ErrCode == JSStreamNotFoundErr);
+  self->acked(msg, 0,
+              gone ? jetstream::publish_error::stream_gone : jetstream::publish_error::unavailable,
+              why);
+  natsMsg_Destroy(msg);
+}
+
+void on_async_error(natsConnection*, natsSubscription* sub, natsStatus err, void* closure) {
+  std::string why = natsStatus_GetText(err);
+  log::warn("engine", "async_error", {{"error", why}});
+  if (sub != nullptr) static_cast<jetstream*>(closure)->trouble(sub, why);
 }
 
 struct message_handler {
@@ -133,7 +146,7 @@ jetstream::jetstream(config::engine_config cfg) : cfg_(std::move(cfg)) {}
 std::shared_ptr<jetstream> jetstream::start(const config::engine_config& cfg) {
   std::shared_ptr<jetstream> js{new jetstream(cfg)};
   if (!js->connect()) return nullptr;
-  js->worker_ = std::thread([raw = js.get()] { raw->run_jobs(); });
+  js->worker_ = std::thread([queue = js->queue_] { run_jobs(queue); });
   return js;
 }
 
@@ -152,7 +165,8 @@ bool jetstream::connect() {
       check(natsOptions_SetMaxPingsOut(opts, 3), "max_pings_out") &&
       check(natsOptions_SetRetryOnFailedConnect(opts, true, on_connected, this), "retry") &&
       check(natsOptions_SetDisconnectedCB(opts, on_disconnected, this), "disconnected") &&
-      check(natsOptions_SetReconnectedCB(opts, on_reconnected, this), "reconnected");
+      check(natsOptions_SetReconnectedCB(opts, on_reconnected, this), "reconnected") &&
+      check(natsOptions_SetErrorHandler(opts, on_async_error, this), "error_handler");
   if (ok && !cfg_.user.empty())
     ok = check(natsOptions_SetUserInfo(opts, cfg_.user.c_str(), cfg_.password.c_str()), "user");
   if (ok && !cfg_.token.empty())
@@ -190,12 +204,15 @@ bool jetstream::connect() {
 }
 
 jetstream::~jetstream() {
+  // The last owner may let go on this connection's own thread (a job's closure).
+  bool on_worker = std::this_thread::get_id() == worker_.get_id();
   {
-    std::lock_guard lock{mutex_};
-    stopping_ = true;
+    std::lock_guard lock{queue_->mutex};
+    queue_->stopping = true;
+    queue_->orphaned = on_worker;
   }
-  wake_.notify_all();
-  if (worker_.joinable()) worker_.join();
+  queue_->wake.notify_all();
+  if (worker_.joinable()) on_worker ? worker_.detach() : worker_.join();
   if (js_) jsCtx_Destroy(js_);
   if (nc_) {
     natsConnection_Close(nc_);
@@ -225,25 +242,28 @@ bool jetstream::connected() const {
 
 void jetstream::post(std::function<void()> job) {
   {
-    std::lock_guard lock{mutex_};
-    if (!stopping_) {
-      jobs_.push_back(std::move(job));
+    std::lock_guard lock{queue_->mutex};
+    if (!queue_->stopping) {
+      queue_->jobs.push_back(std::move(job));
       job = nullptr;
     }
   }
   if (job) return job();  // stopping: done here, on the caller's thread
-  wake_.notify_one();
+  queue_->wake.notify_one();
 }
 
-void jetstream::run_jobs() {
-  std::unique_lock lock{mutex_};
+// Runs jobs until stopped, then the jobs left (unsubscribing), unless the
+// connection object is gone.
+void jetstream::run_jobs(const std::shared_ptr<job_queue>& queue) {
+  std::unique_lock lock{queue->mutex};
   for (;;) {
-    wake_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
-    if (jobs_.empty()) return;
-    auto job = std::move(jobs_.front());
-    jobs_.pop_front();
+    queue->wake.wait(lock, [&] { return queue->stopping || !queue->jobs.empty(); });
+    if (queue->orphaned || queue->jobs.empty()) return;
+    auto job = std::move(queue->jobs.front());
+    queue->jobs.pop_front();
     lock.unlock();
     job();
+    job = nullptr;  // what it holds goes here, outside the lock
     lock.lock();
   }
 }
@@ -291,8 +311,9 @@ void jetstream::open_stream(const std::string& topic, const stream_bounds& bound
 }
 
 void jetstream::subscribe(const std::string& topic, std::uint64_t from, message_fn on_msg,
-                          subscribed_fn done) {
-  post([this, topic, from, on_msg = std::move(on_msg), done = std::move(done)]() mutable {
+                          trouble_fn on_trouble, subscribed_fn done) {
+  post([this, topic, from, on_msg = std::move(on_msg), on_trouble = std::move(on_trouble),
+        done = std::move(done)]() mutable {
     auto names = names_for(cfg_.stream_prefix, topic);
     jsSubOptions so;
     jsSubOptions_Init(&so);
@@ -313,6 +334,10 @@ void jetstream::subscribe(const std::string& topic, std::uint64_t from, message_
     // is the queue, so the library drops nothing for being slow.
     natsSubscription_SetPendingLimits(sub, -1, -1);
     natsSubscription_SetOnCompleteCB(sub, free_handler, handler);
+    {
+      std::lock_guard lock{mutex_};
+      troubles_.emplace(sub, std::move(on_trouble));
+    }
     std::shared_ptr<engine_subscription> out{new engine_subscription};
     out->sub_ = sub;
     out->owner_ = shared_from_this();
@@ -365,6 +390,22 @@ void jetstream::publish(const std::string& topic, std::uint8_t kind, const std::
                                       : status_text(s));
 }
 
+void jetstream::trouble(void* sub, const std::string& why) {
+  trouble_fn fn;
+  {
+    std::lock_guard lock{mutex_};
+    auto it = troubles_.find(sub);
+    if (it == troubles_.end()) return;
+    fn = it->second;
+  }
+  fn(why);
+}
+
+void jetstream::forget(void* sub) {
+  std::lock_guard lock{mutex_};
+  troubles_.erase(sub);
+}
+
 void jetstream::acked(natsMsg* msg, std::uint64_t sequence, publish_error e, std::string why) {
   waiting w;
   {
@@ -376,7 +417,7 @@ void jetstream::acked(natsMsg* msg, std::uint64_t sequence, publish_error e, std
   }
   auto& m = engine_metrics::get();
   m.in_flight.dec();
-  m.publishes.with({e == publish_error::none ? "acked" : "unavailable"}).inc();
+  m.publishes.with({e == publish_error::none ? "acked" : "unavailable"}).inc();  // stream_gone too
   if (e == publish_error::none)
     m.ack_seconds.observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - w.since).count());
@@ -386,6 +427,7 @@ void jetstream::acked(natsMsg* msg, std::uint64_t sequence, publish_error e, std
 engine_subscription::~engine_subscription() {
   auto* sub = static_cast<natsSubscription*>(sub_);
   engine_metrics::get().subscriptions.dec();
+  owner_->forget(sub);
   // Unsubscribing deletes the consumer: a request to the servers.
   owner_->post([sub] {
     natsSubscription_Unsubscribe(sub);

@@ -79,14 +79,19 @@ class jetstream : public std::enable_shared_from_this<jetstream> {
   void open_stream(const std::string& topic, const stream_bounds& bounds, opened_fn done);
 
   using message_fn = std::function<void(engine_message)>;
+  using trouble_fn = std::function<void(std::string why)>;
   using subscribed_fn =
       std::function<void(std::shared_ptr<engine_subscription>, std::string error)>;
   // Delivers every message of the topic's stream from `from` on, in order,
   // each once (an ordered consumer: it recreates itself after a reconnect).
+  // `on_trouble` runs when the library reports an error of the subscription
+  // (missed heartbeats, a consumer it could not recreate: the stream may be
+  // gone); the subscription may have stopped.
   void subscribe(const std::string& topic, std::uint64_t from, message_fn on_message,
-                 subscribed_fn done);
+                 trouble_fn on_trouble, subscribed_fn done);
 
-  enum class publish_error : std::uint8_t { none, unavailable, overloaded };
+  // stream_gone: no stream took the publish (it was deleted).
+  enum class publish_error : std::uint8_t { none, unavailable, overloaded, stream_gone };
   using acked_fn = std::function<void(std::uint64_t sequence, publish_error e, std::string why)>;
   // Publishes to the topic's stream; `acked` runs once, with the sequence
   // the stream stored it at (acknowledged by a quorum of the stream's
@@ -99,6 +104,10 @@ class jetstream : public std::enable_shared_from_this<jetstream> {
   void acked(__natsMsg* msg, std::uint64_t sequence, publish_error e, std::string why);
   // For engine_subscription: runs `job` on this connection's own thread.
   void post(std::function<void()> job);
+  // For the library's error handler: the subscription `sub` reported `why`.
+  void trouble(void* sub, const std::string& why);
+  // For engine_subscription: `sub` ends.
+  void forget(void* sub);
 
  private:
   struct waiting {
@@ -107,16 +116,24 @@ class jetstream : public std::enable_shared_from_this<jetstream> {
   };
   explicit jetstream(config::engine_config cfg);
   bool connect();
-  void run_jobs();
 
   config::engine_config cfg_;
   __natsConnection* nc_ = nullptr;
   __jsCtx* js_ = nullptr;
   std::mutex mutex_;
   std::unordered_map<__natsMsg*, waiting> in_flight_;
-  std::deque<std::function<void()>> jobs_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
+  std::unordered_map<void*, trouble_fn> troubles_;  // by natsSubscription
+  // The jobs of the connection's own thread. Shared with that thread, which
+  // may outlive this object when the last owner lets go from a job.
+  struct job_queue {
+    std::mutex mutex;
+    std::condition_variable wake;
+    std::deque<std::function<void()>> jobs;
+    bool stopping = false;
+    bool orphaned = false;  // this object is gone: run nothing more
+  };
+  static void run_jobs(const std::shared_ptr<job_queue>& queue);
+  std::shared_ptr<job_queue> queue_ = std::make_shared<job_queue>();
   std::thread worker_;
 };
 

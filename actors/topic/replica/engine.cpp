@@ -31,6 +31,9 @@ caf::message_handler topic_state::engine_handlers() {
              std::int64_t ts_ms, std::uint8_t kind, std::string& data) {
         on_engine_message(generation, {sequence, ts_ms, kind, std::move(data)});
       },
+      [this](engine_trouble_atom, std::uint64_t generation, const std::string& why) {
+        on_engine_trouble(generation, why);
+      },
       [this](engine_acked_atom, std::uint64_t id, std::uint64_t sequence, std::uint8_t error,
              std::string& why) { on_engine_acked(id, sequence, error, why); },
       [this](engine_retry_atom, std::uint64_t generation) {
@@ -77,6 +80,7 @@ void topic_state::on_engine_opened(std::uint64_t generation, bool ok, transport:
     }
   }
   engine_known_ = true;
+  reopen_pending_ = false;
   engine_caught_up_ = s.last;
   log::debug("topic", "engine_opened",
              {{"topic", topic_}, {"epoch", epoch_}, {"first", s.first}, {"last", s.last}});
@@ -147,7 +151,29 @@ void topic_state::on_engine_acked(std::uint64_t id, std::uint64_t sequence, std:
       return promise.deliver(make_error(ec::overloaded, why));
     case publish_error::unavailable:
       return promise.deliver(make_error(ec::engine_unavailable, why));
+    case publish_error::stream_gone:
+      // Deleted behind this node's back: made anew (another epoch) for the
+      // publishes that come next; this one is not stored.
+      promise.deliver(make_error(ec::engine_unavailable, why));
+      return reopen_engine("stream_gone");
   }
+}
+
+// The subscription may have stopped (its consumer could not be made again,
+// e.g. the stream was deleted): the stream is opened again, and the copy
+// goes on from what it holds, or starts over under the new epoch.
+void topic_state::on_engine_trouble(std::uint64_t generation, const std::string& why) {
+  if (generation != generation_) return;
+  log::warn("topic", "engine_subscription_trouble", {{"topic", topic_}, {"error", why}});
+  reopen_engine("subscription_trouble");
+}
+
+void topic_state::reopen_engine(std::string_view why) {
+  if (reopen_pending_) return;  // one reopen at a time; a burst of errors asks once
+  reopen_pending_ = true;
+  log::info("topic", "engine_reopen", {{"topic", topic_}, {"reason", why}});
+  engine_->unsubscribe();
+  open_engine();
 }
 
 // While the topic opens its stream, publishes fail at once when the engine

@@ -40,7 +40,10 @@ void engine_link::subscribe(std::uint64_t generation, std::uint64_t from) {
     tell(to, engine_message_atom::value, generation, m.sequence, m.ts_ms, m.kind,
          std::move(m.data));
   };
-  engine_->subscribe(topic_, from, std::move(on_message),
+  auto on_trouble = [to = topic_actor_, generation](std::string why) {
+    tell(to, engine_trouble_atom::value, generation, std::move(why));
+  };
+  engine_->subscribe(topic_, from, std::move(on_message), std::move(on_trouble),
                      [to = topic_actor_, generation, held = held_](
                          std::shared_ptr<transport::engine_subscription> sub, std::string error) {
                        bool ok = sub != nullptr;

@@ -15,10 +15,6 @@ namespace {
 
 constexpr auto disk_patience = std::chrono::seconds(30);  // a topic stuck on its disk
 
-std::int64_t num(std::uint64_t v) {
-  return static_cast<std::int64_t>(v);
-}
-
 }  // namespace
 
 struct history_pages::answer : history_part {
@@ -86,11 +82,10 @@ std::string history_pages::part_of(const answer& a, bool first, bool& last) {
   std::string out;
   if (first) {
     json::object head;
-    head.str("topic", name_).num("epoch", num(a.epoch)).num("first", num(a.first));
-    head.num("last", num(a.last));
+    head.str("topic", name_).num("epoch", a.epoch).num("first", a.first);
+    head.num("last", a.last);
     if (a.from > since_ + 1)  // history no longer reaches back to `since`
-      head.raw("gap",
-               json::object{}.num("from", num(since_ + 1)).num("to", num(a.from - 1)).finish());
+      head.raw("gap", json::object{}.num("from", since_ + 1).num("to", a.from - 1).finish());
     out = head.finish();
     out.pop_back();  // the object goes on with its messages
     out += ",\"messages\":[";

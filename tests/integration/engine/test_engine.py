@@ -18,6 +18,7 @@ import websockets
 from harness import (PATIENCE, SLUICE_BIN, Sluice, assert_config_errors, get_json, post_json,
                      recv_json, send_json)
 from nats import Nats, engine_config, free_port
+from nats_admin import delete_stream
 
 
 def open_ws(node, query=""):
@@ -193,6 +194,45 @@ class EngineOneServer(unittest.IsolatedAsyncioTestCase):
                 answer = await recv_json(ws)
                 self.assertEqual((answer["id"], answer["type"], answer["offset"]), ("p2", "published", 2))
             self.assertEqual(a.metrics()['sluice_engine_publishes_total{result="overloaded"}'], 1)
+
+    async def test_a_stream_deleted_behind_sluices_back_starts_a_new_epoch_with_a_gap(self):
+        nats = Nats(self)
+        with Sluice(engine_config(nats.urls)) as a, Sluice(engine_config(nats.urls)) as b:
+            async with open_ws(a) as pub, open_ws(a) as here, open_ws(b) as there:
+                for ws in (pub, here, there):
+                    await recv_json(ws)
+                first = await subscribe(here, "room.again", since=0)
+                await subscribe(there, "room.again", since=0)
+                for i in (1, 2, 3):
+                    await publish(pub, "room.again", i, f"p{i}")
+                for ws in (here, there):
+                    await asyncio.wait_for(events_until(ws, "room.again", 3, []), PATIENCE)
+                deleted = delete_stream(nats.urls[0], "SLUICE_room_2Eagain")
+                self.assertTrue(deleted.get("success"), deleted)
+                # The next publish finds no stream: refused, and the stream is made anew.
+                refused = await publish(pub, "room.again", 4, "p4")
+                self.assertEqual((refused["type"], refused["code"]), ("error", "engine_unavailable"))
+                answer = None
+                for attempt in range(100):
+                    answer = await publish(pub, "room.again", 5, f"p5-{attempt}")
+                    if answer["type"] == "published":
+                        break
+                    await asyncio.sleep(0.1)
+                self.assertEqual(answer["offset"], 1, answer)
+                self.assertNotEqual(answer["epoch"], first["epoch"])
+                # Both nodes' subscribers learn it as a gap naming the new epoch (node B when
+                # its subscription misses the stream's heartbeats), then get the new offset 1.
+                for ws in (here, there):
+                    gap = None
+                    while gap is None:
+                        f = await asyncio.wait_for(ws.recv(), PATIENCE * 2)
+                        f = json.loads(f)
+                        if f["type"] == "gap":
+                            gap = f
+                    self.assertEqual((gap["reason"], gap["epoch"], gap["from"], gap["to"]),
+                                     ("epoch", answer["epoch"], 1, 3), gap)
+                    event = await recv_json(ws)
+                    self.assertEqual((event["type"], event["offset"], event["data"]), ("event", 1, 5), event)
 
     async def test_acknowledged_consumers_are_refused_with_a_clear_code(self):
         nats = Nats(self)
