@@ -1,5 +1,6 @@
 #include "config/readers/engine_reader.hpp"
 
+#include <ranges>
 #include <string_view>
 
 #include "core/topic_name.hpp"
@@ -8,6 +9,12 @@ namespace sluice::config {
 namespace {
 
 using namespace std::chrono_literals;
+
+std::string_view trimmed(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
 
 bool valid_server_url(std::string_view url) {
   for (std::string_view scheme : {"nats://", "tls://"})
@@ -24,12 +31,24 @@ bool valid_stream_prefix(std::string_view p) {
   return true;
 }
 
+// A list of URLs, or one string of comma-separated URLs (as NATS_URL is
+// usually given, e.g. "${NATS_URL}").
 void read_servers(yaml_reader& r, const YAML::Node& node, engine_config& e) {
   const std::string p = "engine.servers";
-  r.read_string_list(node, "engine", "servers", e.servers);
+  const YAML::Node& list = node["servers"];
+  bool one_string = list.IsDefined() && list.IsScalar();
+  if (one_string) {
+    e.servers.clear();
+    if (auto text = r.scalar(list, p))
+      for (auto part : std::views::split(std::string_view{*text}, ','))
+        if (auto url = trimmed(std::string_view{part.begin(), part.end()}); !url.empty())
+          e.servers.emplace_back(url);
+  } else {
+    r.read_string_list(node, "engine", "servers", e.servers);
+  }
   for (std::size_t i = 0; i < e.servers.size(); ++i)
     if (!valid_server_url(e.servers[i]))
-      r.fail(node["servers"][i], p + "[" + std::to_string(i) + "]",
+      r.fail(one_string ? list : list[i], p + "[" + std::to_string(i) + "]",
              "expected a nats://HOST:PORT or tls://HOST:PORT URL, got \"" + e.servers[i] + "\"");
   if (e.nats() && e.servers.empty())
     r.fail(node["servers"].IsDefined() ? node["servers"] : node, p,

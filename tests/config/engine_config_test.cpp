@@ -55,6 +55,15 @@ TEST(EngineConfig, DefaultsHoldEveryTopic) {
   EXPECT_TRUE(e.holds("user.ann"));
 }
 
+TEST(EngineConfig, ServersAsOneCommaSeparatedString) {
+  ::setenv("SLUICE_TEST_NATS_URL", "nats://a:4222, nats://b:4222,tls://c:4222", 1);
+  auto e = loaded(with_engine("  kind: nats\n  servers: ${SLUICE_TEST_NATS_URL}\n")).engine;
+  EXPECT_THAT(e.servers, ElementsAre("nats://a:4222", "nats://b:4222", "tls://c:4222"));
+  EXPECT_THAT(errors_of(with_engine("  kind: nats\n  servers: \"nats://a:1,http://b\"\n")),
+              ElementsAre("4:12: engine.servers[1]: expected a nats://HOST:PORT or "
+                          "tls://HOST:PORT URL, got \"http://b\""));
+}
+
 TEST(EngineConfig, TokenOrCredsFile) {
   EXPECT_EQ(
       loaded(with_engine("  kind: nats\n  servers: [\"nats://h:1\"]\n  token: t0k\n")).engine.token,

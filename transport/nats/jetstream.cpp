@@ -163,6 +163,8 @@ bool jetstream::connect() {
       // A frozen server is given up after about three pings.
       check(natsOptions_SetPingInterval(opts, 1000), "ping_interval") &&
       check(natsOptions_SetMaxPingsOut(opts, 3), "max_pings_out") &&
+      // Each publish goes out at once, not after the library's flusher thread.
+      check(natsOptions_SetSendAsap(opts, true), "send_asap") &&
       check(natsOptions_SetRetryOnFailedConnect(opts, true, on_connected, this), "retry") &&
       check(natsOptions_SetDisconnectedCB(opts, on_disconnected, this), "disconnected") &&
       check(natsOptions_SetReconnectedCB(opts, on_reconnected, this), "reconnected") &&
