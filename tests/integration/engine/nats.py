@@ -96,13 +96,14 @@ class Nats:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def engine_config(urls, replicas=1, extra=""):
-    """A Sluice configuration whose topics room.* live in the engine at `urls` (local.* stay in
-    memory)."""
+def engine_config(urls, replicas=1, extra="", topics=("room.*",), head=""):
+    """A Sluice configuration whose topics `topics` live in the engine at `urls` (local.* stay in
+    memory); `head`: more sections before `engine` (e.g. auth)."""
+    engine_topics = ", ".join(f'"{t}"' for t in topics)
     servers = ", ".join(f'"{u}"' for u in urls)
     return ("server:\n  host: 127.0.0.1\n  port: 0\n  drain_timeout: 5s\n"
             "routes:\n  uppercase:\n    kind: uppercase\n"
-            "topics:\n  patterns:\n    \"room.*\": {history: {size: 10000}}\n    \"local.*\": {}\n"
+            "topics:\n  patterns:\n    \"room.*\": {history: {size: 10000}}\n    \"local.*\": {}\n" + head +
             f"engine:\n  kind: nats\n  servers: [{servers}]\n  replicas: {replicas}\n"
-            "  topics: [\"room.*\"]\n"
+            f"  topics: [{engine_topics}]\n"
             "  publish_timeout: 3s\n" + extra)

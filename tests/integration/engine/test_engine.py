@@ -7,6 +7,7 @@ surviving subscriber, offsets never repeat or go backwards, and a client resumin
 node gets exactly what it missed."""
 
 import asyncio
+import hashlib
 import json
 import signal
 import subprocess
@@ -119,6 +120,33 @@ class EngineOneServer(unittest.IsolatedAsyncioTestCase):
             metrics = a.metrics()
             self.assertGreaterEqual(metrics['sluice_engine_publishes_total{result="acked"}'], 5)
             self.assertEqual(metrics["sluice_engine_connected"], 1)
+
+    async def test_a_users_channel_reaches_every_session_of_the_user_on_every_node(self):
+        nats = Nats(self)
+        keys = {"ann-key": "ann", "bob-key": "bob"}
+        auth = ("auth:\n  anonymous: false\n  api_keys:\n" +
+                "".join(f"    {sub}: {{sha256: {hashlib.sha256(k.encode()).hexdigest()}, sub: {sub}}}\n"
+                        for k, sub in keys.items()) +
+                f"  http_api_keys:\n    backend: {{sha256: {hashlib.sha256(b'backend-key').hexdigest()}}}\n")
+        config = engine_config(nats.urls, topics=("room.*", "user.*"), head=auth)
+
+        def as_user(node, key):
+            return websockets.connect(node.ws_url, extra_headers={"Authorization": "Bearer " + key})
+
+        with Sluice(config) as a, Sluice(config) as b:
+            async with as_user(a, "ann-key") as ann_a, as_user(b, "ann-key") as ann_b, \
+                    as_user(b, "bob-key") as bob_b:
+                for ws in (ann_a, ann_b, bob_b):
+                    self.assertEqual((await recv_json(ws))["type"], "welcome")
+                status, body = post_json(a, "/api/publish", {"topic": "user.ann", "data": "for ann"},
+                                         {"Authorization": "Bearer backend-key"})
+                self.assertEqual((status, body["offset"]), (200, 1), body)
+                for ws in (ann_a, ann_b):  # ann's sessions on both nodes
+                    event = await recv_json(ws)
+                    self.assertEqual((event["type"], event["topic"], event["data"]),
+                                     ("event", "user.ann", "for ann"), event)
+                await send_json(bob_b, {"type": "ping", "id": "p"})
+                self.assertEqual(await recv_json(bob_b), {"type": "pong", "id": "p"})
 
     async def test_a_restarted_node_serves_the_full_history_from_the_engine(self):
         nats = Nats(self)
