@@ -90,8 +90,6 @@ std::string_view to_string(ec code) noexcept {
       return "owner_unavailable";
     case ec::engine_unavailable:
       return "engine_unavailable";
-    case ec::engine_unsupported:
-      return "engine_unsupported";
     case ec::too_many_consumers:
       return "too_many_consumers";
     case ec::consumer_moved:

@@ -58,9 +58,8 @@ enum class ec : std::uint8_t {
   not_running,              // stop of a service that does not run
   start_failed,             // the service's command could not be started
   engine_unavailable,       // engine: nats is unreachable or without quorum: not published
-  engine_unsupported,       // engine: nats does not carry this yet (acknowledged consumers)
 };
-constexpr ec last_ec = ec::engine_unsupported;  // keep it the last one above
+constexpr ec last_ec = ec::engine_unavailable;  // keep it the last one above
 
 std::string_view to_string(ec code) noexcept;
 

@@ -27,13 +27,13 @@ namespace {
 constexpr std::size_t consumer_batch = 64;                 // sent per look at the connection
 constexpr auto owner_patience = std::chrono::seconds(10);  // a follower asking the owner
 
+}  // namespace
+
 void send_error(transport::client_link& link, ec code, std::string_view message,
                 std::string_view id) {
   actor_metrics::get().count_error(code);
   link.send(std::make_shared<const std::string>(protocol::frames::error(code, message, id)));
 }
-
-}  // namespace
 
 consumer_cursor::limits topic_state::consumer_limits() const {
   const auto& c = rule_.consumers;
@@ -43,12 +43,6 @@ consumer_cursor::limits topic_state::consumer_limits() const {
 
 void topic_state::on_consume(const subscription& s) {
   touch();
-  if (engine_)
-    return send_error(*s.link, ec::engine_unsupported,
-                      "topic " + topic_ +
-                          " lives in the engine (NATS JetStream), which does not carry "
-                          "acknowledged consumers yet",
-                      s.id);
   auto& h = store_->history();
   h.expire(unix_ms());
   if (s.since >= 0 && static_cast<std::uint64_t>(s.since) > h.last())
@@ -65,6 +59,7 @@ void topic_state::on_consume(const subscription& s) {
   auto start = s.since >= 0 ? static_cast<std::uint64_t>(s.since) : h.last();
   consumer_record fresh{s.principal, s.consumer, start, start};
   if (consumers_.contains(key)) return attach(s, fresh);  // live here: fresh is not used
+  if (engine_) return attach_from_engine(s, std::move(fresh));
   if (role_ == role::owner) {
     if (const auto* stored = records_.find(key)) return attach(s, *stored);
     if (records_.size() >= rule_.consumers.max_consumers)
@@ -291,6 +286,7 @@ void topic_state::dead_letter(const consumer& c, const std::vector<std::uint64_t
 }
 
 void topic_state::keep(const consumer& c) {
+  if (engine_) return write_cursor(c);
   consumer_record r{c.principal, c.name, c.cursor.acked(), c.cursor.sent_through()};
   if (role_ == role::owner) return store_record(std::move(r));
   if (owner_) self_->send(owner_, consumer_store_atom::value, r.principal, r.name, r.acked, r.sent);

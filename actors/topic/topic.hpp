@@ -246,6 +246,28 @@ class topic_state {
   caf::result<std::uint64_t, std::uint64_t> refuse_while_resolving(bool counted);
   void on_engine_trouble(std::uint64_t generation, const std::string& why);
   void reopen_engine(std::string_view why);
+  // Acknowledged consumers of a topic in the engine (replica/engine_consumers.cpp).
+  struct engine_attach {
+    subscription s;
+    consumer_record fresh;
+  };
+  struct cursor_write {
+    std::string consumer_key;  // in consumers_
+    std::uint64_t acked = 0;
+    std::uint64_t sent = 0;
+    std::uint64_t revision = 0;  // what the next write follows; 0: none stored yet
+    bool in_flight = false;
+    bool dirty = false;  // changed since the write under way
+    bool moved = false;  // another node wrote since: this node lets it go
+  };
+  caf::message_handler engine_cursor_handlers();
+  void attach_from_engine(const subscription& s, consumer_record fresh);
+  void on_cursor_loaded(std::uint64_t token, bool ok,
+                        std::optional<std::pair<std::uint64_t, std::uint64_t>> stored,
+                        std::uint64_t revision, const std::string& error);
+  void write_cursor(const consumer& c);
+  void send_cursor(const std::string& key, cursor_write& w);
+  void on_cursor_stored(const std::string& key, std::uint8_t result, std::uint64_t revision);
 
   std::shared_ptr<cluster_view> cluster_;
   caf::behavior main_behavior_;  // what the topic does once its owner is known
@@ -279,6 +301,10 @@ class topic_state {
   bool reopen_pending_ = false;         // the stream is being opened again
   std::uint64_t engine_caught_up_ = 0;  // the stream's last sequence when it was opened
   std::map<std::uint64_t, caf::response_promise> engine_waiting_;  // publishes, by id
+  // Acknowledged while the stream was opened again: answered with its epoch.
+  std::vector<std::pair<caf::response_promise, std::uint64_t>> acked_during_reopen_;
+  std::map<std::uint64_t, engine_attach> engine_attaching_;  // cursors being read, by token
+  std::map<std::string, cursor_write> engine_cursors_;       // by cursor key
 
   caf::event_based_actor* self_;
   std::string topic_;
@@ -310,6 +336,10 @@ class topic_state {
   std::optional<std::chrono::steady_clock::time_point> consumer_tick_at_;
   bool consumers_save_armed_ = false;
 };
+
+// An error frame to a subscriber's connection (counted like every error sent).
+void send_error(transport::client_link& link, ec code, std::string_view message,
+                std::string_view id);
 
 // How many messages a subscriber is handed at a time: its connection is
 // checked before each one, so this bounds one hand-off, not the queue.

@@ -17,6 +17,7 @@
 struct __natsConnection;
 struct __jsCtx;
 struct __natsMsg;
+struct __kvStore;
 
 namespace sluice::transport {
 
@@ -100,6 +101,26 @@ class jetstream : public std::enable_shared_from_this<jetstream> {
   void publish(const std::string& topic, std::uint8_t kind, const std::string& data,
                acked_fn acked);
 
+  // Acknowledged consumers' cursors, in the KV bucket PREFIX_CURSORS (made
+  // on first use, replicated as the streams are). A cursor's revision is
+  // what the next write expects: a write from a node that did not see the
+  // latest one is refused (conflict), so one node at a time moves a cursor.
+  struct cursor_state {
+    bool found = false;
+    std::uint64_t acked = 0;
+    std::uint64_t sent = 0;
+    std::uint64_t revision = 0;  // 0: no cursor stored yet
+  };
+  using cursor_loaded_fn = std::function<void(std::optional<cursor_state>, std::string error)>;
+  void load_cursor(const std::string& key, cursor_loaded_fn done);
+  enum class cursor_write : std::uint8_t { stored, conflict, unavailable };
+  using cursor_stored_fn = std::function<void(cursor_write, std::uint64_t revision)>;
+  void store_cursor(const std::string& key, std::uint64_t acked, std::uint64_t sent,
+                    std::uint64_t revision, cursor_stored_fn done);
+  // The key of one consumer's cursor: topic, principal and name, escaped.
+  static std::string cursor_key(std::string_view topic, std::string_view principal,
+                                std::string_view name);
+
   // For the library's acknowledgement handler: the publish of `msg` ended.
   void acked(__natsMsg* msg, std::uint64_t sequence, publish_error e, std::string why);
   // For engine_subscription: runs `job` on this connection's own thread.
@@ -116,10 +137,13 @@ class jetstream : public std::enable_shared_from_this<jetstream> {
   };
   explicit jetstream(config::engine_config cfg);
   bool connect();
+  // On the connection's thread: the cursors' bucket, made or found once.
+  __kvStore* cursors(std::string& error);
 
   config::engine_config cfg_;
   __natsConnection* nc_ = nullptr;
   __jsCtx* js_ = nullptr;
+  __kvStore* cursors_ = nullptr;  // only on the connection's thread
   std::mutex mutex_;
   std::unordered_map<__natsMsg*, waiting> in_flight_;
   std::unordered_map<void*, trouble_fn> troubles_;  // by natsSubscription

@@ -19,7 +19,7 @@ constexpr auto engine_retry_after = std::chrono::seconds(1);
 }  // namespace
 
 caf::message_handler topic_state::engine_handlers() {
-  return {
+  return caf::message_handler{
       [this](engine_opened_atom, std::uint64_t generation, bool ok, std::uint64_t epoch,
              std::uint64_t first, std::uint64_t last, const std::string& error) {
         on_engine_opened(generation, ok, {epoch, first, last}, error);
@@ -39,7 +39,8 @@ caf::message_handler topic_state::engine_handlers() {
       [this](engine_retry_atom, std::uint64_t generation) {
         if (generation == generation_) open_engine();
       },
-  };
+  }
+      .or_else(engine_cursor_handlers());
 }
 
 void topic_state::start_engine(std::shared_ptr<transport::jetstream> engine) {
@@ -81,6 +82,8 @@ void topic_state::on_engine_opened(std::uint64_t generation, bool ok, transport:
   }
   engine_known_ = true;
   reopen_pending_ = false;
+  for (auto& [promise, sequence] : acked_during_reopen_) promise.deliver(sequence, epoch_);
+  acked_during_reopen_.clear();
   engine_caught_up_ = s.last;
   log::debug("topic", "engine_opened",
              {{"topic", topic_}, {"epoch", epoch_}, {"first", s.first}, {"last", s.last}});
@@ -141,9 +144,16 @@ void topic_state::on_engine_acked(std::uint64_t id, std::uint64_t sequence, std:
                                   const std::string& why) {
   auto it = engine_waiting_.find(id);
   if (it == engine_waiting_.end()) return;
+  using publish_error = transport::jetstream::publish_error;
+  // While the stream is opened again, the epoch an ack belongs to is known
+  // only once that is done: the answer waits for it (on_engine_opened).
+  if (reopen_pending_ && static_cast<publish_error>(error) == publish_error::none) {
+    acked_during_reopen_.emplace_back(std::move(it->second), sequence);
+    engine_waiting_.erase(it);
+    return;
+  }
   auto promise = std::move(it->second);
   engine_waiting_.erase(it);
-  using publish_error = transport::jetstream::publish_error;
   switch (static_cast<publish_error>(error)) {
     case publish_error::none:
       return promise.deliver(sequence, epoch_);

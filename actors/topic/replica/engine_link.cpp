@@ -78,4 +78,23 @@ void engine_link::publish(std::uint64_t id, std::uint8_t kind, const std::string
       });
 }
 
+void engine_link::load_cursor(std::uint64_t token, const std::string& key) {
+  engine_->load_cursor(
+      key, [to = topic_actor_, token](std::optional<transport::jetstream::cursor_state> c,
+                                      std::string error) {
+        auto state = c.value_or(transport::jetstream::cursor_state{});
+        tell(to, engine_cursor_loaded_atom::value, token, c.has_value(), state.found, state.acked,
+             state.sent, state.revision, std::move(error));
+      });
+}
+
+void engine_link::store_cursor(const std::string& key, std::uint64_t acked, std::uint64_t sent,
+                               std::uint64_t revision) {
+  engine_->store_cursor(
+      key, acked, sent, revision,
+      [to = topic_actor_, key](transport::jetstream::cursor_write result, std::uint64_t stored) {
+        tell(to, engine_cursor_stored_atom::value, key, static_cast<std::uint8_t>(result), stored);
+      });
+}
+
 }  // namespace sluice::actors

@@ -34,6 +34,10 @@ class engine_link {
   void unsubscribe();
   // `id` 0: nobody waits for the answer (it is logged if it fails).
   void publish(std::uint64_t id, std::uint8_t kind, const std::string& data);
+  // An acknowledged consumer's cursor (`key`: jetstream::cursor_key).
+  void load_cursor(std::uint64_t token, const std::string& key);
+  void store_cursor(const std::string& key, std::uint64_t acked, std::uint64_t sent,
+                    std::uint64_t revision);
 
  private:
   struct held {
