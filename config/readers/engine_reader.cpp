@@ -1,6 +1,5 @@
 #include "config/readers/engine_reader.hpp"
 
-#include <ranges>
 #include <string_view>
 
 #include "core/topic_name.hpp"
@@ -39,10 +38,14 @@ void read_servers(yaml_reader& r, const YAML::Node& node, engine_config& e) {
   bool one_string = list.IsDefined() && list.IsScalar();
   if (one_string) {
     e.servers.clear();
-    if (auto text = r.scalar(list, p))
-      for (auto part : std::views::split(std::string_view{*text}, ','))
-        if (auto url = trimmed(std::string_view{part.begin(), part.end()}); !url.empty())
-          e.servers.emplace_back(url);
+    if (auto text = r.scalar(list, p)) {
+      std::string_view rest = *text;
+      while (!rest.empty()) {
+        auto comma = rest.find(',');
+        if (auto url = trimmed(rest.substr(0, comma)); !url.empty()) e.servers.emplace_back(url);
+        rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+      }
+    }
   } else {
     r.read_string_list(node, "engine", "servers", e.servers);
   }
