@@ -25,21 +25,6 @@ std::string status_text(natsStatus s, jsErrCode code = static_cast<jsErrCode>(0)
   return out;
 }
 
-std::string escape(std::string_view topic) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : topic) {
-    if (std::isalnum(c) || c == '-') {
-      out += static_cast<char>(c);
-    } else {
-      out += '_';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
-
 // /readyz shows the engine as a field of its own; while it is not connected
 // the server is "degraded" (publishes to its topics fail, the rest works).
 void report(natsConnection* nc, std::string_view state, bool ready) {
@@ -135,10 +120,25 @@ bool check(natsStatus s, const char* what) {
 
 }  // namespace
 
+std::string escape_name(std::string_view topic) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : topic) {
+    if (std::isalnum(c) || c == '-') {
+      out += static_cast<char>(c);
+    } else {
+      out += '_';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
 stream_names names_for(std::string_view prefix, std::string_view topic) {
   std::string lower;
   for (char c : prefix) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  auto escaped = escape(topic);
+  auto escaped = escape_name(topic);
   return {std::string{prefix} + "_" + escaped, lower + "." + escaped};
 }
 
@@ -392,68 +392,6 @@ void jetstream::publish(const std::string& topic, std::uint8_t kind, const std::
   back(0, e,
        e == publish_error::overloaded ? "too many publishes wait for the engine's acknowledgement"
                                       : status_text(s));
-}
-
-std::string jetstream::cursor_key(std::string_view topic, std::string_view principal,
-                                  std::string_view name) {
-  return escape(topic) + "." + escape(principal) + "." + escape(name);
-}
-
-kvStore* jetstream::cursors(std::string& error) {
-  if (cursors_ != nullptr) return cursors_;
-  auto bucket = cfg_.stream_prefix + "_CURSORS";
-  kvConfig kc;
-  kvConfig_Init(&kc);
-  kc.Bucket = bucket.c_str();
-  kc.History = 1;
-  kc.Replicas = static_cast<int>(cfg_.replicas);
-  kc.StorageType =
-      cfg_.storage == config::engine_storage::memory ? js_MemoryStorage : js_FileStorage;
-  auto s = js_CreateKeyValue(&cursors_, js_, &kc);
-  if (s != NATS_OK) s = js_KeyValue(&cursors_, js_, bucket.c_str());  // made by another node
-  if (s != NATS_OK) {
-    cursors_ = nullptr;
-    error = status_text(s);
-  }
-  return cursors_;
-}
-
-void jetstream::load_cursor(const std::string& key, cursor_loaded_fn done) {
-  post([this, key, done = std::move(done)] {
-    std::string error;
-    auto* kv = cursors(error);
-    if (kv == nullptr) return done(std::nullopt, error);
-    kvEntry* entry = nullptr;
-    auto s = kvStore_Get(&entry, kv, key.c_str());
-    if (s == NATS_NOT_FOUND) return done(cursor_state{}, {});
-    if (s != NATS_OK) return done(std::nullopt, status_text(s));
-    cursor_state c{true, 0, 0, kvEntry_Revision(entry)};
-    std::string value{static_cast<const char*>(kvEntry_Value(entry)),
-                      static_cast<std::size_t>(kvEntry_ValueLen(entry))};
-    kvEntry_Destroy(entry);
-    if (std::sscanf(value.c_str(), "%lu %lu", &c.acked, &c.sent) != 2)
-      return done(std::nullopt, "unreadable cursor \"" + value + "\"");
-    done(c, {});
-  });
-}
-
-void jetstream::store_cursor(const std::string& key, std::uint64_t acked, std::uint64_t sent,
-                             std::uint64_t revision, cursor_stored_fn done) {
-  post([this, key, acked, sent, revision, done = std::move(done)] {
-    std::string error;
-    auto* kv = cursors(error);
-    if (kv == nullptr) return done(cursor_write::unavailable, 0);
-    auto value = std::to_string(acked) + " " + std::to_string(sent);
-    std::uint64_t stored = 0;
-    auto s = revision == 0 ? kvStore_Create(&stored, kv, key.c_str(), value.data(),
-                                            static_cast<int>(value.size()))
-                           : kvStore_Update(&stored, kv, key.c_str(), value.data(),
-                                            static_cast<int>(value.size()), revision);
-    if (s == NATS_OK) return done(cursor_write::stored, stored);
-    // Refused for its revision (another node wrote since), or not answered.
-    bool refused = connected() && s != NATS_TIMEOUT && s != NATS_NO_RESPONDERS;
-    done(refused ? cursor_write::conflict : cursor_write::unavailable, 0);
-  });
 }
 
 void jetstream::trouble(void* sub, const std::string& why) {

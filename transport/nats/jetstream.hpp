@@ -28,6 +28,9 @@ struct stream_names {
   std::string subject;  // prefix.<topic, escaped>
 };
 stream_names names_for(std::string_view prefix, std::string_view topic);
+// `text` with every character but letters, digits and '-' written _XX (its
+// hex code): a valid NATS name or subject token, one per text.
+std::string escape_name(std::string_view text);
 
 // The history bounds of a topic's stream (its topic rule's).
 struct stream_bounds {
