@@ -110,10 +110,20 @@ void topic_api::handle(transport::api_call call, reply_fn done) {
     return done(cluster_ ? json_reply(cluster_->json())
                          : transport::http_error(404, to_string(ec::not_found),
                                                  "this node runs without a `cluster` section"));
-  auto found = topics_->find(call.topic);
+  // Not `this`: the answer may come from a NATS thread (find_or_attach).
+  auto name = call.topic;  // `call` moves into the continuation
+  topics_->find_or_attach(name, [&system = system_, call = std::move(call),
+                                 done = std::move(done)](topic_directory::lookup found) mutable {
+    read(system, std::move(call), std::move(found), std::move(done));
+  });
+}
+
+void topic_api::read(caf::actor_system& system, transport::api_call call,
+                     topic_directory::lookup found, reply_fn done) {
+  using transport::api_kind;
   if (!found.topic) return done(error_reply(found.error, found.message));
   if (call.kind == api_kind::topic_history)
-    return history_pages::start(system_, found.topic, found.lease, call.topic, call.since,
+    return history_pages::start(system, found.topic, found.lease, call.topic, call.since,
                                 call.limit, std::move(done));
   // A consumer's principal is shown only to callers with an API key.
   auto ask = [consumers = call.kind == api_kind::topic_consumers, keyed = call.keyed](
@@ -121,7 +131,7 @@ void topic_api::handle(transport::api_call call, reply_fn done) {
     return consumers ? self->request(topic, patience, topic_consumers_atom::value, keyed)
                      : self->request(topic, patience, topic_info_atom::value);
   };
-  in_actor(system_,
+  in_actor(system,
            [topic = found.topic, lease = found.lease, ask, done = std::move(done)](auto* self) {
              ask(self, topic)
                  .then(

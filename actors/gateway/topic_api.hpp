@@ -27,6 +27,9 @@ class topic_api : public transport::api_handler {
 
  private:
   void publish(transport::api_call call, std::function<void(transport::http_reply)> done);
+  // GET /api/topics/{name}[/history|/consumers] of a topic found.
+  static void read(caf::actor_system& system, transport::api_call call,
+                   topic_directory::lookup found, std::function<void(transport::http_reply)> done);
   void list(bool inboxes, std::function<void(transport::http_reply)> done);
   transport::http_reply quota_usage(const transport::api_call& call) const;
 

@@ -149,12 +149,22 @@ topic_directory::lookup topic_directory::find(std::string_view name) {
   std::lock_guard lock{mutex_};
   auto it = topics_.find(name);
   if (it != topics_.end()) return leased_locked(it);
-  // A topic in the engine exists wherever it is asked for: its stream has it.
-  const auto* rule = cfg_.find_rule(name);
-  if (rule != nullptr && !stopped_ && engine_for(name) != nullptr &&
-      topics_.size() - inboxes_ < cfg_.max_topics)
-    return leased_locked(spawn_locked(std::string{name}, *rule));
   return refused(ec::unknown_topic, "no topic named \"" + std::string{name} + "\"");
+}
+
+void topic_directory::find_or_attach(std::string_view name, std::function<void(lookup)> done) {
+  auto found = find(name);
+  auto engine = engine_for(name);
+  if (found.topic || engine == nullptr || cfg_.find_rule(name) == nullptr)
+    return done(std::move(found));
+  engine->stream_exists(std::string{name}, [self = shared_from_this(), name = std::string{name},
+                                            done = std::move(done)](std::optional<bool> exists) {
+    if (!exists) return done(refused(ec::engine_unavailable, "the engine did not answer"));
+    if (!*exists) return done(refused(ec::unknown_topic, "no topic named \"" + name + "\""));
+    // The stream exists: the topic exists here too (opened, or found if
+    // someone opened it meanwhile).
+    done(self->open(name));
+  });
 }
 
 topic_directory::entry_map::iterator topic_directory::spawn_locked(const std::string& name,

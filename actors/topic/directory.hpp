@@ -4,6 +4,8 @@
 #include <caf/actor_addr.hpp>
 #include <caf/fwd.hpp>
 
+#include <functional>
+
 #include <map>
 #include <memory>
 #include <mutex>
@@ -68,6 +70,11 @@ class topic_directory : public std::enable_shared_from_this<topic_directory> {
               const topic_creator* creator = nullptr);
   // The topic if it exists (it is never started here); `error` unknown_topic if not.
   lookup find(std::string_view name);
+  // find() for a reader that can wait: a topic in the engine that is not
+  // open on this node exists when its stream does, and is started then; a
+  // read of a topic nobody published to creates no stream. `done` may run
+  // on a NATS thread.
+  void find_or_attach(std::string_view name, std::function<void(lookup)> done);
   std::vector<std::pair<std::string, caf::actor>> all() const;
   const config::topics_config& config() const { return cfg_; }
   // The history budget a topic of this name is charged to: inboxes', or that

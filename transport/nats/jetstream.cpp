@@ -314,6 +314,22 @@ void jetstream::open_stream(const std::string& topic, const stream_bounds& bound
   });
 }
 
+void jetstream::stream_exists(const std::string& topic, exists_fn done) {
+  if (!connected()) return done(std::nullopt);
+  post([this, topic, done = std::move(done)] {
+    auto names = names_for(cfg_.stream_prefix, topic);
+    jsStreamInfo* si = nullptr;
+    jsErrCode code = static_cast<jsErrCode>(0);
+    auto s = js_GetStreamInfo(&si, js_, names.stream.c_str(), nullptr, &code);
+    if (s == NATS_OK) {
+      jsStreamInfo_Destroy(si);
+      return done(true);
+    }
+    if (s == NATS_NOT_FOUND || code == JSStreamNotFoundErr) return done(false);
+    done(std::nullopt);
+  });
+}
+
 void jetstream::subscribe(const std::string& topic, std::uint64_t from, message_fn on_msg,
                           trouble_fn on_trouble, subscribed_fn done) {
   post([this, topic, from, on_msg = std::move(on_msg), on_trouble = std::move(on_trouble),

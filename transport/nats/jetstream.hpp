@@ -82,6 +82,11 @@ class jetstream : public std::enable_shared_from_this<jetstream> {
   // Creates the topic's stream, or updates its bounds, and says what it holds.
   void open_stream(const std::string& topic, const stream_bounds& bounds, opened_fn done);
 
+  // Whether the topic's stream exists (nothing is created): true, false, or
+  // nothing when the servers could not be asked (not connected, no answer).
+  using exists_fn = std::function<void(std::optional<bool>)>;
+  void stream_exists(const std::string& topic, exists_fn done);
+
   using message_fn = std::function<void(engine_message)>;
   using trouble_fn = std::function<void(std::string why)>;
   using subscribed_fn =

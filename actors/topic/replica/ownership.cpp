@@ -140,7 +140,12 @@ caf::behavior topic_state::resolving_behavior() {
       [this](membership_atom) { resolve(); },
       [this](resolve_atom, std::uint64_t generation) { on_resolve_timer(generation); },
       [this](handover_atom, const std::string& new_owner) { return on_handover(new_owner); },
-      [this](topic_info_atom) { return info_json(); },  // "owner" is empty meanwhile
+      [this](topic_info_atom) -> caf::result<std::string> {
+        // A topic in the engine answers once its copy holds the stream's
+        // messages; a cluster topic at once ("owner" is empty meanwhile).
+        if (engine_) return caf::skip;
+        return info_json();
+      },
       [](replicate_atom, std::uint64_t, const log_record&) { return false; },  // from a past owner
       [this](sync_atom) { store_->sync(); },
       [this](fan_out_atom) { on_fan_out(); },

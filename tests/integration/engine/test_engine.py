@@ -191,6 +191,25 @@ class EngineOneServer(unittest.IsolatedAsyncioTestCase):
                 await asyncio.wait_for(events_until(ws, "room.kept", 30, got), PATIENCE)
                 self.assertEqual(got, before[25:])
 
+    async def test_reads_of_a_topic_nobody_published_to_create_no_stream(self):
+        nats = Nats(self)
+        with Sluice(engine_config(nats.urls)) as a, Sluice(engine_config(nats.urls)) as b:
+            for path in ("/api/topics/room.none", "/api/topics/room.none/history",
+                         "/api/topics/room.none/consumers"):
+                status, body = get_json(a, path)
+                self.assertEqual((status, body["error"]), (404, "unknown_topic"), (path, body))
+            self.assertEqual(stream_info(nats.urls[0], "SLUICE_room_2Enone")["error"]["err_code"],
+                             10059)  # stream not found
+            # A topic published on one node is read on another that never opened it.
+            self.assertEqual(post_json(a, "/api/publish", {"topic": "room.seen", "data": 7})[0], 200)
+            status, info = get_json(b, "/api/topics/room.seen")
+            self.assertEqual((status, info.get("last")), (200, 1), info)
+            self.assertEqual(full_history(b, "room.seen")[0], [(1, 7)])
+            # With NATS away, a read of a topic not open here cannot be answered.
+            nats.stop()
+            status, body = get_json(b, "/api/topics/room.other")
+            self.assertEqual((status, body["error"]), (503, "engine_unavailable"), body)
+
     async def test_publishes_fail_fast_while_nats_is_away_and_subscribers_get_everything_after(self):
         nats = Nats(self)
         with Sluice(engine_config(nats.urls)) as a:
