@@ -298,6 +298,7 @@ class topic_state {
   std::optional<engine_link> engine_;  // engine: nats, for this topic
   bool engine_known_ = false;          // the stream was opened before (its epoch is known)
   bool engine_subscribed_ = false;
+  bool engine_failing_ = false;  // retrying: logged once, at the first failure
   bool reopen_pending_ = false;         // the stream is being opened again
   std::uint64_t engine_caught_up_ = 0;  // the stream's last sequence when it was opened
   std::map<std::uint64_t, caf::response_promise> engine_waiting_;  // publishes, by id

@@ -64,9 +64,14 @@ void topic_state::on_engine_opened(std::uint64_t generation, bool ok, transport:
                                    const std::string& error) {
   if (generation != generation_) return;
   if (!ok) {
-    log::warn("topic", "engine_open_failed", {{"topic", topic_}, {"error", error}});
+    // Retried every second until it works: one warning, not one a second.
+    if (!engine_failing_)
+      log::warn("topic", "engine_open_failed", {{"topic", topic_}, {"error", error}});
+    engine_failing_ = true;
     return retry_engine_later();
   }
+  if (engine_failing_) log::info("topic", "engine_opened_again", {{"topic", topic_}});
+  engine_failing_ = false;
   auto& h = store_->history();
   if (s.epoch != epoch_) {
     // The first look at the stream, or the stream was made anew: its
