@@ -16,6 +16,9 @@
 namespace sluice::transport {
 namespace {
 
+constexpr const char* too_many_in_flight =
+    "too many publishes wait for the engine's acknowledgement";
+
 constexpr const char* kind_header = "Sluice-Kind";
 constexpr std::int64_t ns_per_ms = 1000000;
 
@@ -199,7 +202,11 @@ bool jetstream::connect() {
   jsOptions jo;
   jsOptions_Init(&jo);
   jo.Wait = cfg_.publish_timeout.count();
-  jo.PublishAsync.MaxPending = static_cast<int64_t>(cfg_.max_in_flight);
+  // publish() keeps the bound itself: the library counts a publish as
+  // pending until its acknowledgement handler has returned, after the caller
+  // was answered, so a publish sent right after an answer could be refused
+  // at exactly max_in_flight. The headroom covers handlers still running.
+  jo.PublishAsync.MaxPending = static_cast<int64_t>(cfg_.max_in_flight) + 64;
   jo.PublishAsync.AckHandler = on_ack;
   jo.PublishAsync.AckHandlerClosure = this;
   jo.PublishAsync.StallWait = 1;  // full: refused at once, never queued
@@ -382,7 +389,13 @@ void jetstream::publish(const std::string& topic, std::uint8_t kind, const std::
   }
   if (kind != 0) natsMsgHeader_Set(msg, kind_header, std::to_string(kind).c_str());
   {
-    std::lock_guard lock{mutex_};
+    std::unique_lock lock{mutex_};
+    if (in_flight_.size() >= cfg_.max_in_flight) {
+      lock.unlock();
+      natsMsg_Destroy(msg);
+      m.publishes.with({"overloaded"}).inc();
+      return acked(0, publish_error::overloaded, too_many_in_flight);
+    }
     in_flight_.emplace(msg, waiting{std::move(acked), std::chrono::steady_clock::now()});
   }
   m.in_flight.inc();
@@ -405,9 +418,7 @@ void jetstream::publish(const std::string& topic, std::uint8_t kind, const std::
   natsMsg_Destroy(msg);
   auto e = s == NATS_TIMEOUT ? publish_error::overloaded : publish_error::unavailable;
   m.publishes.with({e == publish_error::overloaded ? "overloaded" : "unavailable"}).inc();
-  back(0, e,
-       e == publish_error::overloaded ? "too many publishes wait for the engine's acknowledgement"
-                                      : status_text(s));
+  back(0, e, e == publish_error::overloaded ? too_many_in_flight : status_text(s));
 }
 
 void jetstream::trouble(void* sub, const std::string& why) {
