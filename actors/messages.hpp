@@ -329,6 +329,9 @@ using engine_retry_atom = caf::atom_constant<caf::atom("e_retry")>;
 using engine_cursor_loaded_atom = caf::atom_constant<caf::atom("e_curload")>;
 using engine_cursor_stored_atom = caf::atom_constant<caf::atom("e_curstore")>;
 using engine_cursor_retry_atom = caf::atom_constant<caf::atom("e_curretry")>;
+// engine → a client id's inbox: its claim was made or read (token, ok,
+// created, the digest stored, error).
+using engine_claimed_atom = caf::atom_constant<caf::atom("e_claimed")>;
 
 // launcher → process job: a line exceeded max_line_bytes.
 using line_too_long_atom = caf::atom_constant<caf::atom("longline")>;

@@ -108,7 +108,8 @@ def close_reasons(code, docs):
         for reason in re.findall(r'close_code::\w+,\s*"([^"]*)"', text):
             in_code.setdefault(reason, path)
     # Reasons that are an error code's name (the session closes with to_string(code)).
-    for code_name in ("forbidden", "too_many_topics", "owner_unavailable", "token_expired"):
+    for code_name in ("forbidden", "too_many_topics", "owner_unavailable", "engine_unavailable",
+                      "token_expired"):
         in_code.setdefault(code_name, "actors/session/session.cpp")
     table = section(docs["docs/protocol.md"], "## Close codes")
     in_docs, patterns = {}, []

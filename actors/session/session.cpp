@@ -56,7 +56,7 @@ caf::behavior session_state::make_behavior(std::shared_ptr<transport::client_lin
   topics_->claim([this](claim_verdict verdict, std::string credential) {
     if (closing_) return;
     if (verdict == claim_verdict::refused) return refuse(ec::forbidden);
-    if (verdict == claim_verdict::unavailable) return refuse(ec::owner_unavailable);
+    if (verdict == claim_verdict::unavailable) return refuse(topics_->claim_unavailable());
     drop_strays(self_, name);
     self_->become(running_behavior());
     begin(credential);
@@ -108,12 +108,13 @@ void session_state::refuse(ec code) {
                    "\" is in use: connect with the `resume` credential it was given, or choose "
                    "another client_id",
                {});
-  else if (code == ec::owner_unavailable)
+  else if (code == ec::owner_unavailable || code == ec::engine_unavailable)
     send_error(code, "the client id's inbox cannot be reached now; try again", {});
   log::info("session", "refused", {{"session", id_}, {"code", to_string(code)}});
-  auto close = code == ec::owner_unavailable || code == ec::shutting_down
-                   ? close_code::try_again_later
-                   : close_code::policy_violation;
+  auto close =
+      code == ec::owner_unavailable || code == ec::engine_unavailable || code == ec::shutting_down
+          ? close_code::try_again_later
+          : close_code::policy_violation;
   link_->close(close, std::string{to_string(code)});
 }
 

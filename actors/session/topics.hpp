@@ -46,6 +46,10 @@ class session_topics {
   // The inbox of a client id that no principal owns must be claimed (or
   // resumed with its credential) before the session may use it.
   bool needs_claim() const { return needs_claim_; }
+  // Why a claim could not be decided: the engine holds the inbox, or an owner node does.
+  ec claim_unavailable() const {
+    return topics_.engine_for(inbox_name_) ? ec::engine_unavailable : ec::owner_unavailable;
+  }
   // Asks the inbox; `done` gets the verdict and, when one was issued, the
   // credential to hand the client (never logged: only its digest is kept).
   void claim(std::function<void(claim_verdict, std::string)> done);

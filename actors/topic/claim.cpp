@@ -26,6 +26,7 @@ std::uint8_t verdict(claim_verdict v) {
 caf::result<std::uint8_t> topic_state::on_claim(const std::string& presented,
                                                 const std::string& fresh) {
   touch();
+  if (engine_) return claim_in_engine(presented, fresh);
   if (role_ == role::owner && !may_own()) {
     step_down();
     return verdict(claim_verdict::unavailable);
@@ -47,6 +48,44 @@ caf::result<std::uint8_t> topic_state::on_claim(const std::string& presented,
     return verdict(claim_verdict::resumed);
   log::info("topic", "claim_refused", {{"topic", topic_}});
   return verdict(claim_verdict::refused);
+}
+
+caf::result<std::uint8_t> topic_state::claim_while_resolving(const std::string& presented,
+                                                             const std::string& fresh) {
+  // Waits for the topic to resolve, unless the engine it waits for is away:
+  // then the client hears so at once.
+  if (engine_ && !engine_->connected()) return verdict(claim_verdict::unavailable);
+  (void)presented, (void)fresh;
+  return caf::skip;
+}
+
+caf::result<std::uint8_t> topic_state::claim_in_engine(const std::string& presented,
+                                                       const std::string& fresh) {
+  auto token = ++next_forward_;
+  auto promise = self_->make_response_promise();
+  engine_claims_.emplace(token, engine_claim{promise, presented});
+  engine_->claim(token, fresh);
+  return promise;
+}
+
+void topic_state::on_engine_claimed(std::uint64_t token, bool ok, bool created, std::string stored,
+                                    const std::string& error) {
+  auto it = engine_claims_.find(token);
+  if (it == engine_claims_.end()) return;
+  auto [promise, presented] = std::move(it->second);
+  engine_claims_.erase(it);
+  if (!ok) {
+    log::warn("topic", "claim_unavailable", {{"topic", topic_}, {"error", error}});
+    promise.deliver(verdict(claim_verdict::unavailable));
+    return;
+  }
+  if (created || (!presented.empty() && security::same_digest(presented, stored))) {
+    claim_ = std::move(stored);  // kept here too: a claimed inbox stays for its expire_after
+    promise.deliver(verdict(created ? claim_verdict::issued : claim_verdict::resumed));
+    return;
+  }
+  log::info("topic", "claim_refused", {{"topic", topic_}});
+  promise.deliver(verdict(claim_verdict::refused));
 }
 
 // Keeps the claim (with its log, when stored) and tells the followers.

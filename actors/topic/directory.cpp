@@ -185,7 +185,7 @@ topic_directory::entry_map::iterator topic_directory::spawn_locked(const std::st
 }
 
 std::shared_ptr<transport::jetstream> topic_directory::engine_for(std::string_view topic) const {
-  if (!engine_ || topic_name::is_inbox(topic) || !engine_->config().holds(topic)) return nullptr;
+  if (!engine_ || !engine_->config().holds(topic)) return nullptr;
   return engine_;
 }
 

@@ -99,8 +99,8 @@ class topic_directory : public std::enable_shared_from_this<topic_directory> {
   // one, every topic is owned here.
   void set_cluster(std::shared_ptr<cluster_view> view) { cluster_ = std::move(view); }
   // Topics that `engine`'s config holds live there (engine: nats); set
-  // before start(). Never a connection's inbox or a client id's inbox: their
-  // claims are decided by one node (docs/engine.md).
+  // before start(). A client id's inbox may live there (its claim too); a
+  // connection's own inbox never does (docs/engine.md).
   void set_engine(std::shared_ptr<transport::jetstream> engine) { engine_ = std::move(engine); }
   // The engine when `topic` lives there, else null.
   std::shared_ptr<transport::jetstream> engine_for(std::string_view topic) const;

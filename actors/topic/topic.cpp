@@ -12,6 +12,7 @@
 #include "actors/topic/store/history_pages.hpp"
 #include "core/clock.hpp"
 #include "core/observe/log.hpp"
+#include "core/topic_name.hpp"
 #include "protocol/server_frames.hpp"
 #include "protocol/topic_frames.hpp"
 
@@ -370,6 +371,7 @@ void topic_state::on_expire_check() {
   }
   log::debug("topic", "expired", {{"topic", topic_}, {"last", store_->history().last()}});
   topic_metrics::get().expired.with({topic_metrics::kind_of(topic_)}).inc();
+  if (engine_ && topic_name::is_inbox(topic_)) engine_->retire_inbox(expire_after);
   if (store_->persistent()) {
     store_->erase();  // its history goes too
     remove_claim_file();

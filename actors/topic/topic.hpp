@@ -83,6 +83,12 @@ class topic_state {
   // Inboxes of clients without a principal (topic_claim.cpp): the digest of
   // the credential that resumes the inbox, decided once by the owner.
   caf::result<std::uint8_t> on_claim(const std::string& presented, const std::string& fresh);
+  caf::result<std::uint8_t> claim_while_resolving(const std::string& presented,
+                                                  const std::string& fresh);
+  // A client id's inbox in the engine: the claim is decided by the engine's.
+  caf::result<std::uint8_t> claim_in_engine(const std::string& presented, const std::string& fresh);
+  void on_engine_claimed(std::uint64_t token, bool ok, bool created, std::string stored,
+                         const std::string& error);
   void set_claim(std::string digest);
   void load_claim();
   void remove_claim_file();
@@ -298,7 +304,7 @@ class topic_state {
   std::optional<engine_link> engine_;  // engine: nats, for this topic
   bool engine_known_ = false;          // the stream was opened before (its epoch is known)
   bool engine_subscribed_ = false;
-  bool engine_failing_ = false;  // retrying: logged once, at the first failure
+  bool engine_failing_ = false;         // retrying: logged once, at the first failure
   bool reopen_pending_ = false;         // the stream is being opened again
   std::uint64_t engine_caught_up_ = 0;  // the stream's last sequence when it was opened
   std::map<std::uint64_t, caf::response_promise> engine_waiting_;  // publishes, by id
@@ -306,6 +312,11 @@ class topic_state {
   std::vector<std::pair<caf::response_promise, std::uint64_t>> acked_during_reopen_;
   std::map<std::uint64_t, engine_attach> engine_attaching_;  // cursors being read, by token
   std::map<std::string, cursor_write> engine_cursors_;       // by cursor key
+  struct engine_claim {
+    caf::response_promise promise;
+    std::string presented;  // the digest of the credential presented, or ""
+  };
+  std::map<std::uint64_t, engine_claim> engine_claims_;  // claims asked of the engine, by token
 
   caf::event_based_actor* self_;
   std::string topic_;

@@ -129,6 +129,21 @@ class jetstream : public std::enable_shared_from_this<jetstream> {
   static std::string cursor_key(std::string_view topic, std::string_view principal,
                                 std::string_view name);
 
+  // A client id's inbox in the engine: its claim (the digest of the first
+  // session's resume credential, docs/protocol.md "Inbox") is the key
+  // claims.<inbox, escaped> of the cursors' bucket, made once: `created` when
+  // this call made it with `fresh_digest`, else the digest stored.
+  struct claim_state {
+    bool created = false;
+    std::string digest;
+  };
+  using claimed_fn = std::function<void(std::optional<claim_state>, std::string error)>;
+  void claim(const std::string& inbox, const std::string& fresh_digest, claimed_fn done);
+  // An inbox unused on this node for its expire_after (`idle`) goes from the
+  // engine too, stream and claim, unless another node reads it or something
+  // was published to it within `idle`.
+  void retire_inbox(const std::string& inbox, std::chrono::milliseconds idle);
+
   // For the library's acknowledgement handler: the publish of `msg` ended.
   void acked(__natsMsg* msg, std::uint64_t sequence, publish_error e, std::string why);
   // For engine_subscription: runs `job` on this connection's own thread.

@@ -36,6 +36,10 @@ caf::message_handler topic_state::engine_handlers() {
       },
       [this](engine_acked_atom, std::uint64_t id, std::uint64_t sequence, std::uint8_t error,
              std::string& why) { on_engine_acked(id, sequence, error, why); },
+      [this](engine_claimed_atom, std::uint64_t token, bool ok, bool created, std::string& stored,
+             const std::string& error) {
+        on_engine_claimed(token, ok, created, std::move(stored), error);
+      },
       [this](engine_retry_atom, std::uint64_t generation) {
         if (generation == generation_) open_engine();
       },

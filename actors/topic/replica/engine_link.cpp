@@ -97,4 +97,19 @@ void engine_link::store_cursor(const std::string& key, std::uint64_t acked, std:
       });
 }
 
+void engine_link::claim(std::uint64_t token, const std::string& fresh_digest) {
+  engine_->claim(topic_, fresh_digest,
+                 [to = topic_actor_, token](std::optional<transport::jetstream::claim_state> c,
+                                            std::string error) {
+                   auto state = c.value_or(transport::jetstream::claim_state{});
+                   tell(to, engine_claimed_atom::value, token, c.has_value(), state.created,
+                        std::move(state.digest), std::move(error));
+                 });
+}
+
+void engine_link::retire_inbox(std::chrono::milliseconds idle) {
+  unsubscribe();  // its consumer is deleted before the engine counts the stream's readers
+  engine_->retire_inbox(topic_, idle);
+}
+
 }  // namespace sluice::actors

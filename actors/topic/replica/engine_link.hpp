@@ -38,6 +38,11 @@ class engine_link {
   void load_cursor(std::uint64_t token, const std::string& key);
   void store_cursor(const std::string& key, std::uint64_t acked, std::uint64_t sent,
                     std::uint64_t revision);
+  // A client id's inbox: its claim, made with `fresh_digest` or read.
+  void claim(std::uint64_t token, const std::string& fresh_digest);
+  // The inbox is no longer used here: it leaves the engine too, if no other
+  // node uses it (jetstream::retire_inbox). Ends the subscription first.
+  void retire_inbox(std::chrono::milliseconds idle);
 
  private:
   struct held {

@@ -7,6 +7,7 @@ surviving subscriber, offsets never repeat or go backwards, and a client resumin
 node gets exactly what it missed."""
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import signal
@@ -16,8 +17,8 @@ import unittest
 
 import websockets
 
-from harness import (PATIENCE, SLUICE_BIN, Sluice, assert_config_errors, get_json, post_json,
-                     recv_json, send_json)
+from harness import (PATIENCE, SLUICE_BIN, Sluice, assert_config_errors, connect, get_json,
+                     is_accepted, post_json, recv_json, send_json)
 from nats import Nats, engine_config, free_port
 from nats_admin import delete_stream, stream_info
 
@@ -62,6 +63,17 @@ async def until_subscribed(node, topic, count, headers=None):
             return
         await asyncio.sleep(0.05)
     raise AssertionError(f"{topic} never had {count} subscribers")
+
+
+async def frames_until_closed(node, query):
+    """Connects with `query` and reads every frame until the server closes; returns (frames, close
+    code)."""
+    ws = await websockets.connect(node.ws_url + "?" + query)
+    frames = []
+    with contextlib.suppress(websockets.ConnectionClosed):
+        while True:
+            frames.append(json.loads(await asyncio.wait_for(ws.recv(), PATIENCE)))
+    return frames, ws.close_code
 
 
 async def stream_last(url, stream):
@@ -210,9 +222,59 @@ class EngineOneServer(unittest.IsolatedAsyncioTestCase):
             status, body = get_json(b, "/api/topics/room.other")
             self.assertEqual((status, body["error"]), (503, "engine_unavailable"), body)
 
+    async def test_a_client_ids_inbox_and_its_request_streams_follow_it_to_another_node(self):
+        nats = Nats(self)
+        # head: more of the topics section (inboxes unused for 2 s expire).
+        config = engine_config(nats.urls, topics=("room.*", "inbox.*"),
+                               head="  inbox: {expire_after: 2s}\n")
+        with Sluice(config) as a, Sluice(config) as b:
+            # What is sent to a client reaches it whichever node it is on.
+            bob, welcome = await connect(a, query="client_id=bob")
+            inbox = await recv_json(bob)
+            self.assertEqual(inbox["type"], "subscribed")
+            status, body = post_json(b, "/api/publish", {"topic": "inbox.bob", "data": "hi bob"})
+            self.assertEqual(status, 200, body)
+            note = await recv_json(bob)
+            self.assertEqual((note["type"], note["data"]), ("event", "hi bob"), note)
+            # The claim holds on every node: without its credential the client id is refused.
+            for node in (a, b):
+                frames, code = await frames_until_closed(node, "client_id=bob&since=0")
+                self.assertEqual(([(f["type"], f["code"]) for f in frames], code),
+                                 ([("error", "forbidden")], 1008), frames)
+            # A request's stream, run on node A, resumes on node B.
+            await send_json(bob, {"type": "request", "id": "r", "route": "uppercase",
+                                  "payload": {"text": "move me"}})
+            self.assertTrue(is_accepted(await recv_json(bob), "r"))
+            first = await recv_json(bob)
+            self.assertEqual((first["type"], first["step"]), ("progress", 1), first)
+            bob.transport.abort()
+            again, _ = await connect(b, query=f"client_id=bob&since={first['offset']}"
+                                              f"&epoch={inbox['epoch']}&resume={welcome['resume']}")
+            self.assertEqual((await recv_json(again))["type"], "subscribed")
+            rest = []
+            while not rest or rest[-1]["type"] != "final":
+                rest.append(await recv_json(again))
+            self.assertEqual([f["type"] for f in rest], ["progress", "progress", "final"], rest)
+            self.assertEqual(rest[-1]["result"], "MOVE ME")
+            self.assertEqual([f["offset"] for f in rest],
+                             list(range(first["offset"] + 1, first["offset"] + 4)))
+            await again.close()
+            # Unused on both nodes for expire_after, the inbox leaves the engine with its
+            # claim: the client id is new again.
+            for _ in range(PATIENCE * 10):
+                if stream_info(nats.urls[0], "SLUICE_inbox_2Ebob").get("error"):
+                    break
+                await asyncio.sleep(0.1)
+            self.assertEqual(stream_info(nats.urls[0], "SLUICE_inbox_2Ebob")["error"]["err_code"],
+                             10059)
+            fresh, welcome_again = await connect(b, query="client_id=bob")
+            self.assertEqual((await recv_json(fresh))["type"], "subscribed")
+            self.assertNotEqual(welcome_again["resume"], welcome["resume"])
+            await fresh.close()
+
     async def test_publishes_fail_fast_while_nats_is_away_and_subscribers_get_everything_after(self):
         nats = Nats(self)
-        with Sluice(engine_config(nats.urls)) as a:
+        with Sluice(engine_config(nats.urls, topics=("room.*", "inbox.*"))) as a:
             async with open_ws(a) as sub, open_ws(a) as pub:
                 await recv_json(sub), await recv_json(pub)
                 await subscribe(sub, "room.away", since=0)
@@ -228,6 +290,11 @@ class EngineOneServer(unittest.IsolatedAsyncioTestCase):
                 # A topic first used while NATS is away refuses publishes too, at once.
                 status, body = post_json(a, "/api/publish", {"topic": "room.later", "data": 0})
                 self.assertEqual((status, body["error"]), (503, "engine_unavailable"))
+                # A client id whose inbox is in the engine cannot be claimed: told so, and
+                # closed with 1013 (try again later).
+                frames, code = await frames_until_closed(a, "client_id=carol")
+                self.assertEqual(([(f["type"], f.get("code")) for f in frames], code),
+                                 ([("error", "engine_unavailable")], 1013), frames)
                 nats.restart(0)
                 self.assertEqual(await a.metric_reaches("sluice_engine_connected", 1), 1)
                 answer = None
@@ -249,11 +316,15 @@ class EngineOneServer(unittest.IsolatedAsyncioTestCase):
         with Sluice(config) as a:
             async with open_ws(a) as ws:
                 await recv_json(ws)
-                self.assertEqual((await publish(ws, "room.busy", 1, "p1"))["offset"], 1)
+                # One at a time, each after the last one's answer: never refused (the NATS
+                # library counts a publish as pending a moment after it was answered).
+                answers = [await publish(ws, "room.busy", i, f"p{i}") for i in range(1, 51)]
+                self.assertEqual([(a["type"], a.get("offset")) for a in answers],
+                                 [("published", i) for i in range(1, 51)])
                 server = nats.servers[0].proc
                 server.send_signal(signal.SIGSTOP)  # connected, but acknowledges nothing
                 self.addCleanup(server.send_signal, signal.SIGCONT)
-                await send_json(ws, {"type": "publish", "id": "p2", "topic": "room.busy", "data": 2})
+                await send_json(ws, {"type": "publish", "id": "p51", "topic": "room.busy", "data": 51})
                 self.assertEqual(await a.metric_reaches("sluice_engine_publishes_in_flight", 1), 1)
                 status, headers, body = a.http("POST", "/api/publish",
                                                json.dumps({"topic": "room.busy", "data": 3}),
@@ -262,7 +333,7 @@ class EngineOneServer(unittest.IsolatedAsyncioTestCase):
                 self.assertEqual(headers.get("retry-after"), "1")
                 server.send_signal(signal.SIGCONT)
                 answer = await recv_json(ws)
-                self.assertEqual((answer["id"], answer["type"], answer["offset"]), ("p2", "published", 2))
+                self.assertEqual((answer["id"], answer["type"], answer["offset"]), ("p51", "published", 51))
             self.assertEqual(a.metrics()['sluice_engine_publishes_total{result="overloaded"}'], 1)
 
     async def test_a_stream_deleted_behind_sluices_back_starts_a_new_epoch_with_a_gap(self):
