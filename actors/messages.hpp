@@ -324,8 +324,8 @@ using engine_trouble_atom = caf::atom_constant<caf::atom("e_trouble")>;
 using engine_acked_atom = caf::atom_constant<caf::atom("e_acked")>;
 using engine_retry_atom = caf::atom_constant<caf::atom("e_retry")>;
 // engine → topic: an acknowledged consumer's cursor was read (token, ok,
-// found, acked, sent, revision, error) / written (key, result, revision);
-// topic → itself: write that cursor again (key).
+// found, acked, sent, revision, the topic's other cursors, error) / written (key, result,
+// revision); topic → itself: write that cursor again (key).
 using engine_cursor_loaded_atom = caf::atom_constant<caf::atom("e_curload")>;
 using engine_cursor_stored_atom = caf::atom_constant<caf::atom("e_curstore")>;
 using engine_cursor_retry_atom = caf::atom_constant<caf::atom("e_curretry")>;

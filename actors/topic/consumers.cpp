@@ -62,12 +62,7 @@ void topic_state::on_consume(const subscription& s) {
   if (engine_) return attach_from_engine(s, std::move(fresh));
   if (role_ == role::owner) {
     if (const auto* stored = records_.find(key)) return attach(s, *stored);
-    if (records_.size() >= rule_.consumers.max_consumers)
-      return send_error(*s.link, ec::too_many_consumers,
-                        "topic " + topic_ + " has its " +
-                            std::to_string(rule_.consumers.max_consumers) +
-                            " consumers (consumers.max_consumers)",
-                        s.id);
+    if (records_.size() >= rule_.consumers.max_consumers) return refuse_consumer(s);
     return attach(s, fresh);
   }
   attaching_[who] = s.session;
@@ -334,9 +329,7 @@ caf::result<std::uint64_t, std::uint64_t, bool> topic_state::on_consumer_load(
   }
   if (const auto* r = records_.find(key)) return {r->acked, r->sent, true};
   if (records_.size() >= rule_.consumers.max_consumers)
-    return make_error(ec::too_many_consumers, "topic " + topic_ + " has its " +
-                                                  std::to_string(rule_.consumers.max_consumers) +
-                                                  " consumers (consumers.max_consumers)");
+    return make_error(ec::too_many_consumers, too_many_consumers_text());
   return {std::uint64_t{0}, std::uint64_t{0}, false};
 }
 
@@ -384,6 +377,15 @@ std::string topic_state::consumers_json(bool with_principals) const {
     if (!consumers_.contains(key)) item(r, r.sent - r.acked, false);
   list += ']';
   return json::object{}.str("topic", topic_).raw("consumers", list).finish();
+}
+
+std::string topic_state::too_many_consumers_text() const {
+  return "topic " + topic_ + " has its " + std::to_string(rule_.consumers.max_consumers) +
+         " consumers (consumers.max_consumers)";
+}
+
+void topic_state::refuse_consumer(const subscription& s) {
+  send_error(*s.link, ec::too_many_consumers, too_many_consumers_text(), s.id);
 }
 
 }  // namespace sluice::actors

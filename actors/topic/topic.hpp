@@ -267,10 +267,13 @@ class topic_state {
     bool moved = false;  // another node wrote since: this node lets it go
   };
   caf::message_handler engine_cursor_handlers();
+  std::string too_many_consumers_text() const;
+  // Tells `s` its consumer is one more than consumers.max_consumers allows.
+  void refuse_consumer(const subscription& s);
   void attach_from_engine(const subscription& s, consumer_record fresh);
   void on_cursor_loaded(std::uint64_t token, bool ok,
                         std::optional<std::pair<std::uint64_t, std::uint64_t>> stored,
-                        std::uint64_t revision, const std::string& error);
+                        std::uint64_t revision, std::uint64_t others, const std::string& error);
   void write_cursor(const consumer& c);
   void send_cursor(const std::string& key, cursor_write& w);
   void on_cursor_stored(const std::string& key, std::uint8_t result, std::uint64_t revision);

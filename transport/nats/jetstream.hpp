@@ -118,6 +118,9 @@ class jetstream : public std::enable_shared_from_this<jetstream> {
     std::uint64_t acked = 0;
     std::uint64_t sent = 0;
     std::uint64_t revision = 0;  // 0: no cursor stored yet
+    // When not found: how many consumers of the same topic have a cursor
+    // (consumers.max_consumers counts them across nodes).
+    std::uint64_t others = 0;
   };
   using cursor_loaded_fn = std::function<void(std::optional<cursor_state>, std::string error)>;
   void load_cursor(const std::string& key, cursor_loaded_fn done);
@@ -160,6 +163,7 @@ class jetstream : public std::enable_shared_from_this<jetstream> {
   };
   explicit jetstream(config::engine_config cfg);
   bool connect();
+  bool count_cursors(const std::string& topic_token, std::uint64_t& count, std::string& error);
   // On the connection's thread: the cursors' bucket, made or found once.
   __kvStore* cursors(std::string& error);
 

@@ -32,6 +32,27 @@ kvStore* jetstream::cursors(std::string& error) {
   return cursors_;
 }
 
+// The cursors whose key starts with `topic_token` (a topic's escaped name):
+// the bucket's subjects under it, as the stream's state counts them.
+bool jetstream::count_cursors(const std::string& topic_token, std::uint64_t& count,
+                              std::string& error) {
+  auto stream = "KV_" + cfg_.stream_prefix + "_CURSORS";
+  auto filter = "$KV." + cfg_.stream_prefix + "_CURSORS." + topic_token + ".>";
+  jsOptions o;
+  jsOptions_Init(&o);
+  o.Stream.Info.SubjectsFilter = filter.c_str();
+  jsStreamInfo* si = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  auto s = js_GetStreamInfo(&si, js_, stream.c_str(), &o, &code);
+  if (s != NATS_OK) {
+    error = natsStatus_GetText(s);
+    return false;
+  }
+  count = si->State.Subjects != nullptr ? static_cast<std::uint64_t>(si->State.Subjects->Count) : 0;
+  jsStreamInfo_Destroy(si);
+  return true;
+}
+
 void jetstream::load_cursor(const std::string& key, cursor_loaded_fn done) {
   post([this, key, done = std::move(done)] {
     std::string error;
@@ -39,7 +60,12 @@ void jetstream::load_cursor(const std::string& key, cursor_loaded_fn done) {
     if (kv == nullptr) return done(std::nullopt, error);
     kvEntry* entry = nullptr;
     auto s = kvStore_Get(&entry, kv, key.c_str());
-    if (s == NATS_NOT_FOUND) return done(cursor_state{}, {});
+    if (s == NATS_NOT_FOUND) {
+      cursor_state none;
+      if (!count_cursors(key.substr(0, key.find('.')), none.others, error))
+        return done(std::nullopt, error);
+      return done(none, {});
+    }
     if (s != NATS_OK) return done(std::nullopt, natsStatus_GetText(s));
     cursor_state c{true, 0, 0, kvEntry_Revision(entry)};
     std::string value{static_cast<const char*>(kvEntry_Value(entry)),

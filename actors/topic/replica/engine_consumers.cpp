@@ -20,10 +20,10 @@ constexpr auto cursor_retry_after = std::chrono::seconds(1);
 caf::message_handler topic_state::engine_cursor_handlers() {
   return {
       [this](engine_cursor_loaded_atom, std::uint64_t token, bool ok, bool found,
-             std::uint64_t acked, std::uint64_t sent, std::uint64_t revision,
+             std::uint64_t acked, std::uint64_t sent, std::uint64_t revision, std::uint64_t others,
              const std::string& error) {
         on_cursor_loaded(token, ok, found ? std::optional{std::pair{acked, sent}} : std::nullopt,
-                         revision, error);
+                         revision, others, error);
       },
       [this](engine_cursor_stored_atom, const std::string& key, std::uint8_t result,
              std::uint64_t revision) { on_cursor_stored(key, result, revision); },
@@ -45,7 +45,8 @@ void topic_state::attach_from_engine(const subscription& s, consumer_record fres
 
 void topic_state::on_cursor_loaded(std::uint64_t token, bool ok,
                                    std::optional<std::pair<std::uint64_t, std::uint64_t>> stored,
-                                   std::uint64_t revision, const std::string& error) {
+                                   std::uint64_t revision, std::uint64_t others,
+                                   const std::string& error) {
   auto it = engine_attaching_.find(token);
   if (it == engine_attaching_.end()) return;
   auto [s, fresh] = std::move(it->second);
@@ -54,6 +55,9 @@ void topic_state::on_cursor_loaded(std::uint64_t token, bool ok,
   if (!ok)
     return send_error(*s.link, ec::engine_unavailable,
                       "the consumer's cursor could not be read from the engine: " + error, s.id);
+  // A new consumer counts against max_consumers across every node (two
+  // nodes creating one each at the same moment may both get in).
+  if (!stored && others >= rule_.consumers.max_consumers) return refuse_consumer(s);
   auto& w = engine_cursors_[transport::jetstream::cursor_key(topic_, s.principal, s.consumer)];
   w.consumer_key = consumer_records::key(s.principal, s.consumer);
   w.moved = false;

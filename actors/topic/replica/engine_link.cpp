@@ -84,7 +84,7 @@ void engine_link::load_cursor(std::uint64_t token, const std::string& key) {
                                       std::string error) {
         auto state = c.value_or(transport::jetstream::cursor_state{});
         tell(to, engine_cursor_loaded_atom::value, token, c.has_value(), state.found, state.acked,
-             state.sent, state.revision, std::move(error));
+             state.sent, state.revision, state.others, std::move(error));
       });
 }
 

@@ -436,6 +436,35 @@ class EngineOneServer(unittest.IsolatedAsyncioTestCase):
             await ws.close()
             await other.close()
 
+    async def test_max_consumers_counts_the_consumers_of_every_node(self):
+        nats = Nats(self)
+        config = engine_config(nats.urls).replace(
+            '"room.*": {history: {size: 10000}}',
+            '"room.*": {history: {size: 10000}, consumers: {max_consumers: 2}}')
+        with Sluice(config) as a, Sluice(config) as b:
+            held = []
+            for node, name in ((a, "one"), (a, "two"), (b, "three")):
+                ws = await websockets.connect(node.ws_url + f"?client_id=w-{name}")
+                held.append(ws)
+                await recv_json(ws)
+                reply = await subscribe(ws, "room.work", sid=name, consumer=name, ack=True)
+                held.append(reply)
+            self.assertEqual([r["type"] for r in held[1::2]], ["subscribed", "subscribed", "error"])
+            self.assertEqual(held[5]["code"], "too_many_consumers", held[5])
+            # A consumer that exists is attached again on any node; another principal's
+            # consumer of the same name would be a third.
+            await held[0].close()
+            results = []
+            for client in ("w-one", "w-other"):
+                ws = await websockets.connect(b.ws_url + f"?client_id={client}")
+                await recv_json(ws)
+                reply = await subscribe(ws, "room.work", sid="again", consumer="one", ack=True)
+                results.append((reply["type"], reply.get("code")))
+                await ws.close()
+            self.assertEqual(results, [("subscribed", None), ("error", "too_many_consumers")])
+            for w in held[2::2]:
+                await w.close()
+
 
 class EngineFaults(unittest.IsolatedAsyncioTestCase):
     async def asyncSetUp(self):
