@@ -50,12 +50,10 @@ caf::result<std::uint8_t> topic_state::on_claim(const std::string& presented,
   return verdict(claim_verdict::refused);
 }
 
-caf::result<std::uint8_t> topic_state::claim_while_resolving(const std::string& presented,
-                                                             const std::string& fresh) {
+caf::result<std::uint8_t> topic_state::claim_while_resolving() {
   // Waits for the topic to resolve, unless the engine it waits for is away:
   // then the client hears so at once.
   if (engine_ && !engine_->connected()) return verdict(claim_verdict::unavailable);
-  (void)presented, (void)fresh;
   return caf::skip;
 }
 

@@ -83,8 +83,7 @@ class topic_state {
   // Inboxes of clients without a principal (topic_claim.cpp): the digest of
   // the credential that resumes the inbox, decided once by the owner.
   caf::result<std::uint8_t> on_claim(const std::string& presented, const std::string& fresh);
-  caf::result<std::uint8_t> claim_while_resolving(const std::string& presented,
-                                                  const std::string& fresh);
+  caf::result<std::uint8_t> claim_while_resolving();
   // A client id's inbox in the engine: the claim is decided by the engine's.
   caf::result<std::uint8_t> claim_in_engine(const std::string& presented, const std::string& fresh);
   void on_engine_claimed(std::uint64_t token, bool ok, bool created, std::string stored,

@@ -134,7 +134,7 @@ class jetstream : public std::enable_shared_from_this<jetstream> {
 
   // A client id's inbox in the engine: its claim (the digest of the first
   // session's resume credential, docs/protocol.md "Inbox") is the key
-  // claims.<inbox, escaped> of the cursors' bucket, made once: `created` when
+  // _claims.<inbox, escaped> of the cursors' bucket, made once: `created` when
   // this call made it with `fresh_digest`, else the digest stored.
   struct claim_state {
     bool created = false;

@@ -12,8 +12,10 @@ namespace {
 
 constexpr std::int64_t ns_per_ms = 1'000'000;
 
+// "_c" starts no escaped topic name (an escaped '_' is "_5F"), so no
+// topic's cursor keys share this prefix.
 std::string claim_key(std::string_view inbox) {
-  return "claims." + escape_name(inbox);
+  return "_claims." + escape_name(inbox);
 }
 
 }  // namespace

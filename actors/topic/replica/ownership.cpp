@@ -139,8 +139,8 @@ caf::behavior topic_state::resolving_behavior() {
       [this](forward_atom, std::uint8_t, std::string&) { return refuse_while_resolving(false); },
       [this](membership_atom) { resolve(); },
       [this](resolve_atom, std::uint64_t generation) { on_resolve_timer(generation); },
-      [this](claim_atom, const std::string& presented, const std::string& fresh) {
-        return claim_while_resolving(presented, fresh);
+      [this](claim_atom, const std::string&, const std::string&) {
+        return claim_while_resolving();
       },
       [this](handover_atom, const std::string& new_owner) { return on_handover(new_owner); },
       [this](topic_info_atom) -> caf::result<std::string> {
