@@ -20,7 +20,6 @@ constexpr const char* too_many_in_flight =
     "too many publishes wait for the engine's acknowledgement";
 
 constexpr const char* kind_header = "Sluice-Kind";
-constexpr std::int64_t ns_per_ms = 1000000;
 
 std::string status_text(natsStatus s, jsErrCode code = static_cast<jsErrCode>(0)) {
   std::string out = natsStatus_GetText(s);

@@ -28,6 +28,8 @@ struct stream_names {
   std::string subject;  // prefix.<topic, escaped>
 };
 stream_names names_for(std::string_view prefix, std::string_view topic);
+// JetStream's times and durations are in nanoseconds.
+inline constexpr std::int64_t ns_per_ms = 1'000'000;
 // `text` with every character but letters, digits and '-' written _XX (its
 // hex code): a valid NATS name or subject token, one per text.
 std::string escape_name(std::string_view text);

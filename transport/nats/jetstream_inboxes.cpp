@@ -10,8 +10,6 @@
 namespace sluice::transport {
 namespace {
 
-constexpr std::int64_t ns_per_ms = 1'000'000;
-
 // "_c" starts no escaped topic name (an escaped '_' is "_5F"), so no
 // topic's cursor keys share this prefix.
 std::string claim_key(std::string_view inbox) {
