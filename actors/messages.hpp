@@ -311,28 +311,6 @@ using held_drain_atom = caf::atom_constant<caf::atom("t_helddrn")>;
 using held_expire_atom = caf::atom_constant<caf::atom("t_heldexp")>;
 // topic → itself: find the owner again.
 using resolve_atom = caf::atom_constant<caf::atom("t_resolve")>;
-// engine (a NATS thread) → topic (engine_link.hpp): the topic's stream was
-// opened (generation, ok, epoch, first, last, error); its subscription
-// started (generation, ok, error); a message of it (generation, sequence,
-// ts_ms, kind, data); the subscription reported an error (generation, why);
-// a publish was acknowledged (id, sequence, error kind, why). topic →
-// itself: try the engine again (generation).
-using engine_opened_atom = caf::atom_constant<caf::atom("e_opened")>;
-using engine_subscribed_atom = caf::atom_constant<caf::atom("e_subd")>;
-using engine_message_atom = caf::atom_constant<caf::atom("e_msg")>;
-using engine_trouble_atom = caf::atom_constant<caf::atom("e_trouble")>;
-using engine_acked_atom = caf::atom_constant<caf::atom("e_acked")>;
-using engine_retry_atom = caf::atom_constant<caf::atom("e_retry")>;
-// engine → topic: an acknowledged consumer's cursor was read (token, ok,
-// found, acked, sent, revision, the topic's other cursors, error) / written (key, result,
-// revision); topic → itself: write that cursor again (key).
-using engine_cursor_loaded_atom = caf::atom_constant<caf::atom("e_curload")>;
-using engine_cursor_stored_atom = caf::atom_constant<caf::atom("e_curstore")>;
-using engine_cursor_retry_atom = caf::atom_constant<caf::atom("e_curretry")>;
-// engine → a client id's inbox: its claim was made or read (token, ok,
-// created, the digest stored, error).
-using engine_claimed_atom = caf::atom_constant<caf::atom("e_claimed")>;
-
 // launcher → process job: a line exceeded max_line_bytes.
 using line_too_long_atom = caf::atom_constant<caf::atom("longline")>;
 

@@ -94,9 +94,7 @@ void topic_state::attach(const subscription& s, consumer_record stored) {
                     false});
   auto& c = it->second;
   if (c.session && c.session != s.session) {
-    send_error(*c.link, ec::consumer_moved,
-               "consumer " + c.name + " of topic " + topic_ + " was attached by another connection",
-               {});
+    tell_consumer_moved(c);
     consumer_keys_.erase(c.session.id());
   } else if (!c.session) {
     topic_metrics::get().consumers_attached.inc();
@@ -320,9 +318,7 @@ caf::result<std::uint64_t, std::uint64_t, bool> topic_state::on_consumer_load(
   auto key = consumer_records::key(principal, name);
   if (auto* c = consumers_.contains(key) ? &consumers_.at(key) : nullptr) {
     if (c->session) {
-      send_error(*c->link, ec::consumer_moved,
-                 "consumer " + name + " of topic " + topic_ + " was attached by another connection",
-                 {});
+      tell_consumer_moved(*c);
       detach_consumer(c->session.id());
     }
     consumers_.erase(key);  // the follower has it now
@@ -382,6 +378,12 @@ std::string topic_state::consumers_json(bool with_principals) const {
 std::string topic_state::too_many_consumers_text() const {
   return "topic " + topic_ + " has its " + std::to_string(rule_.consumers.max_consumers) +
          " consumers (consumers.max_consumers)";
+}
+
+void topic_state::tell_consumer_moved(const consumer& c) {
+  send_error(*c.link, ec::consumer_moved,
+             "consumer " + c.name + " of topic " + topic_ + " was attached by another connection",
+             {});
 }
 
 void topic_state::refuse_consumer(const subscription& s) {

@@ -267,6 +267,8 @@ class topic_state {
   };
   caf::message_handler engine_cursor_handlers();
   std::string too_many_consumers_text() const;
+  // Tells the connection `c` is attached to that another connection took it.
+  void tell_consumer_moved(const consumer& c);
   // Tells `s` its consumer is one more than consumers.max_consumers allows.
   void refuse_consumer(const subscription& s);
   void attach_from_engine(const subscription& s, consumer_record fresh);

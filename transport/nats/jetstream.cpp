@@ -2,9 +2,7 @@
 
 #include <nats/nats.h>
 
-#include <cctype>
 #include <charconv>
-#include <cstdio>
 #include <cstring>
 #include <vector>
 
@@ -12,20 +10,10 @@
 #include "core/observe/log.hpp"
 #include "core/observe/readiness.hpp"
 #include "transport/nats/engine_metrics.hpp"
+#include "transport/nats/jetstream_detail.hpp"
 
 namespace sluice::transport {
 namespace {
-
-constexpr const char* too_many_in_flight =
-    "too many publishes wait for the engine's acknowledgement";
-
-constexpr const char* kind_header = "Sluice-Kind";
-
-std::string status_text(natsStatus s, jsErrCode code = static_cast<jsErrCode>(0)) {
-  std::string out = natsStatus_GetText(s);
-  if (code != 0) out += " (JetStream error " + std::to_string(static_cast<int>(code)) + ")";
-  return out;
-}
 
 // /readyz shows the engine as a field of its own; while it is not connected
 // the server is "degraded" (publishes to its topics fail, the rest works).
@@ -122,26 +110,10 @@ bool check(natsStatus s, const char* what) {
 
 }  // namespace
 
-std::string escape_name(std::string_view topic) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : topic) {
-    if (std::isalnum(c) || c == '-') {
-      out += static_cast<char>(c);
-    } else {
-      out += '_';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
+std::string status_text(natsStatus s, jsErrCode code) {
+  std::string out = natsStatus_GetText(s);
+  if (code != 0) out += " (JetStream error " + std::to_string(static_cast<int>(code)) + ")";
   return out;
-}
-
-stream_names names_for(std::string_view prefix, std::string_view topic) {
-  std::string lower;
-  for (char c : prefix) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  auto escaped = escape_name(topic);
-  return {std::string{prefix} + "_" + escaped, lower + "." + escaped};
 }
 
 jetstream::jetstream(config::engine_config cfg) : cfg_(std::move(cfg)) {}
@@ -372,54 +344,6 @@ void jetstream::subscribe(const std::string& topic, std::uint64_t from, message_
   });
 }
 
-void jetstream::publish(const std::string& topic, std::uint8_t kind, const std::string& data,
-                        acked_fn acked) {
-  auto& m = engine_metrics::get();
-  if (!connected()) {
-    m.publishes.with({"unavailable"}).inc();
-    return acked(0, publish_error::unavailable, "not connected to a NATS server");
-  }
-  auto names = names_for(cfg_.stream_prefix, topic);
-  natsMsg* msg = nullptr;
-  if (natsMsg_Create(&msg, names.subject.c_str(), nullptr, data.data(),
-                     static_cast<int>(data.size())) != NATS_OK) {
-    m.publishes.with({"unavailable"}).inc();
-    return acked(0, publish_error::unavailable, "could not build the message");
-  }
-  if (kind != 0) natsMsgHeader_Set(msg, kind_header, std::to_string(kind).c_str());
-  {
-    std::unique_lock lock{mutex_};
-    if (in_flight_.size() >= cfg_.max_in_flight) {
-      lock.unlock();
-      natsMsg_Destroy(msg);
-      m.publishes.with({"overloaded"}).inc();
-      return acked(0, publish_error::overloaded, too_many_in_flight);
-    }
-    in_flight_.emplace(msg, waiting{std::move(acked), std::chrono::steady_clock::now()});
-  }
-  m.in_flight.inc();
-  jsPubOptions po;
-  jsPubOptions_Init(&po);
-  po.MaxWait = cfg_.publish_timeout.count();
-  po.ExpectStream = names.stream.c_str();
-  auto* sent = msg;
-  auto s = js_PublishMsgAsync(js_, &sent, &po);
-  if (s == NATS_OK) return;
-  // Not sent: the message is still this caller's.
-  acked_fn back;
-  {
-    std::lock_guard lock{mutex_};
-    auto it = in_flight_.find(msg);
-    back = std::move(it->second.acked);
-    in_flight_.erase(it);
-  }
-  m.in_flight.dec();
-  natsMsg_Destroy(msg);
-  auto e = s == NATS_TIMEOUT ? publish_error::overloaded : publish_error::unavailable;
-  m.publishes.with({e == publish_error::overloaded ? "overloaded" : "unavailable"}).inc();
-  back(0, e, e == publish_error::overloaded ? too_many_in_flight : status_text(s));
-}
-
 void jetstream::trouble(void* sub, const std::string& why) {
   trouble_fn fn;
   {
@@ -434,24 +358,6 @@ void jetstream::trouble(void* sub, const std::string& why) {
 void jetstream::forget(void* sub) {
   std::lock_guard lock{mutex_};
   troubles_.erase(sub);
-}
-
-void jetstream::acked(natsMsg* msg, std::uint64_t sequence, publish_error e, std::string why) {
-  waiting w;
-  {
-    std::lock_guard lock{mutex_};
-    auto it = in_flight_.find(msg);
-    if (it == in_flight_.end()) return;
-    w = std::move(it->second);
-    in_flight_.erase(it);
-  }
-  auto& m = engine_metrics::get();
-  m.in_flight.dec();
-  m.publishes.with({e == publish_error::none ? "acked" : "unavailable"}).inc();  // stream_gone too
-  if (e == publish_error::none)
-    m.ack_seconds.observe(
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - w.since).count());
-  w.acked(sequence, e, std::move(why));
 }
 
 engine_subscription::~engine_subscription() {

@@ -8,6 +8,7 @@
 #include "actors/errors.hpp"
 #include "actors/messages.hpp"
 #include "actors/topic/metrics.hpp"
+#include "actors/topic/replica/engine_messages.hpp"
 #include "actors/topic/topic.hpp"
 #include "core/observe/log.hpp"
 

@@ -7,6 +7,7 @@
 // is told `consumer_moved`. One write per consumer is in flight at a time;
 // what changes meanwhile goes in the next.
 #include "actors/messages.hpp"
+#include "actors/topic/replica/engine_messages.hpp"
 #include "actors/topic/topic.hpp"
 #include "core/observe/log.hpp"
 
@@ -101,10 +102,7 @@ void topic_state::on_cursor_stored(const std::string& key, std::uint8_t result,
       w.moved = true;
       auto live = consumers_.find(w.consumer_key);
       if (live != consumers_.end() && live->second.session) {
-        send_error(*live->second.link, ec::consumer_moved,
-                   "consumer " + live->second.name + " of topic " + topic_ +
-                       " was attached by another connection",
-                   {});
+        tell_consumer_moved(live->second);
         detach_consumer(live->second.session.id());
       } else if (live != consumers_.end()) {
         consumers_.erase(live);

@@ -1,6 +1,6 @@
 #include "actors/topic/replica/engine_link.hpp"
 
-#include "actors/messages.hpp"
+#include "actors/topic/replica/engine_messages.hpp"
 #include "core/observe/log.hpp"
 
 namespace sluice::actors {
