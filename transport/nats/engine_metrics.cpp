@@ -29,7 +29,9 @@ engine_metrics::engine_metrics()
           "Messages the topics' JetStream subscriptions delivered to this node")),
       streams(metrics::registry::global().add_counter_family(
           "sluice_engine_streams_total",
-          "Topic streams opened or created, by result (opened, failed)", {"result"})),
+          "Topic streams opened or created, by result (opened, failed), or deleted (deleted: an "
+          "inbox let go)",
+          {"result"})),
       subscriptions(metrics::registry::global().add_gauge(
           "sluice_engine_subscriptions",
           "JetStream ordered consumers open, one per topic in use")) {}

@@ -5,6 +5,7 @@
 #include <nats/nats.h>
 
 #include "core/observe/log.hpp"
+#include "transport/nats/engine_metrics.hpp"
 #include "transport/nats/jetstream.hpp"
 
 namespace sluice::transport {
@@ -57,8 +58,10 @@ void jetstream::retire_inbox(const std::string& inbox, std::chrono::milliseconds
     if (s != NATS_OK)
       log::warn("engine", "inbox_not_retired",
                 {{"inbox", inbox}, {"error", natsStatus_GetText(s)}});
-    else
+    else {
+      engine_metrics::get().streams.with({"deleted"}).inc();
       log::debug("engine", "inbox_retired", {{"inbox", inbox}});
+    }
   });
 }
 

@@ -267,6 +267,8 @@ class EngineOneServer(unittest.IsolatedAsyncioTestCase):
                 await asyncio.sleep(0.1)
             self.assertEqual(stream_info(nats.urls[0], "SLUICE_inbox_2Ebob")["error"]["err_code"],
                              10059)
+            deleted = 'sluice_engine_streams_total{result="deleted"}'
+            self.assertEqual(sum(n.metrics().get(deleted, 0) for n in (a, b)), 1)
             fresh, welcome_again = await connect(b, query="client_id=bob")
             self.assertEqual((await recv_json(fresh))["type"], "subscribed")
             self.assertNotEqual(welcome_again["resume"], welcome["resume"])
