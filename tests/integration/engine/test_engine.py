@@ -327,7 +327,12 @@ class EngineOneServer(unittest.IsolatedAsyncioTestCase):
                 server.send_signal(signal.SIGSTOP)  # connected, but acknowledges nothing
                 self.addCleanup(server.send_signal, signal.SIGCONT)
                 await send_json(ws, {"type": "publish", "id": "p51", "topic": "room.busy", "data": 51})
-                self.assertEqual(await a.metric_reaches("sluice_engine_publishes_in_flight", 1), 1)
+                if await a.metric_reaches("sluice_engine_publishes_in_flight", 1) != 1:
+                    # Never in flight: say what the publish was answered, and what the engine
+                    # metrics were, so that a failure here can be told apart.
+                    answer = await asyncio.wait_for(ws.recv(), PATIENCE)
+                    engine = {k: v for k, v in a.metrics().items() if "engine" in k}
+                    self.fail(f"p51 never went in flight; answered {answer}; metrics {engine}")
                 status, headers, body = a.http("POST", "/api/publish",
                                                json.dumps({"topic": "room.busy", "data": 3}),
                                                {"Content-Type": "application/json"})
