@@ -1,7 +1,6 @@
 #include "transport/websocket/websocket_session.hpp"
 
 #include "core/observe/log.hpp"
-#include "transport/websocket/frame_header.hpp"
 
 namespace sluice::transport {
 namespace {
@@ -11,6 +10,11 @@ constexpr std::size_t idle_buffer_bytes = 4096;
 // One write carries at most this many frames or bytes (a single larger frame goes alone).
 constexpr std::size_t max_batch_frames = 256;
 constexpr std::size_t max_batch_bytes = 256 * 1024;
+// Frames up to this size are copied into the write's own buffer; larger ones are referenced.
+constexpr std::size_t max_copied_frame = 1024;
+// A write buffer larger than this is given back once the queue is empty (idle connections stay
+// small).
+constexpr std::size_t kept_scratch_bytes = 4096;
 // Client frames handed to the session at once, at most.
 constexpr std::size_t max_inbound_batch = 128;
 
@@ -261,10 +265,9 @@ void websocket_session<Stream>::take_handover() {
   if (!writing() && !queue_.empty()) do_write();
 }
 
-// Writes what is queued, up to a batch, in one system call: each frame gets
-// its header here and the payloads are shared, not copied. A topic's fan-out
-// or a fast stream thus costs one write per wake-up of the connection, not
-// one per frame.
+// Writes what is queued, up to a batch, in one system call (write_batch lays
+// out the frames). A topic's fan-out or a fast stream thus costs one write
+// per wake-up of the connection, not one per frame.
 template <class Stream>
 void websocket_session<Stream>::do_write() {
   std::size_t bytes = 0;
@@ -274,15 +277,9 @@ void websocket_session<Stream>::do_write() {
     in_flight_.push_back(std::move(queue_.front()));
     queue_.pop_front();
   }
-  headers_.resize(in_flight_.size() * max_frame_header);
-  write_buffers_.clear();
-  for (std::size_t i = 0; i < in_flight_.size(); ++i) {
-    auto* header = headers_.data() + i * max_frame_header;
-    write_buffers_.emplace_back(header, text_frame_header(header, in_flight_[i]->size()));
-    write_buffers_.emplace_back(net::buffer(*in_flight_[i]));
-  }
+  batch_.assemble(in_flight_);
   ws_.next_layer().async_write_some(
-      write_buffers_,
+      batch_.buffers(),
       beast::bind_front_handler(&websocket_session::on_write, this->shared_from_this()));
 }
 
@@ -302,6 +299,7 @@ void websocket_session<Stream>::on_write(beast::error_code ec, std::size_t) {
   state_->metrics.writes.inc();
   state_->metrics.bytes_out.inc(payload);
   maybe_notify_writable();
+  if (queue_.empty()) batch_.trim();
   if (!queue_.empty())
     do_write();
   else if (close_requested_)

@@ -13,6 +13,7 @@
 #include "transport/websocket/inbound_limits.hpp"
 #include "transport/websocket/outbound_budget.hpp"
 #include "transport/websocket/serial_write_stream.hpp"
+#include "transport/websocket/write_batch.hpp"
 
 namespace sluice::transport {
 
@@ -93,11 +94,9 @@ class websocket_session : public client_link,
   std::vector<protocol::client_frame> inbound_;  // strand only: read, not yet handed over
   outbound_budget budget_;
   fifo<shared_frame> queue_;  // strand only
-  // Strand only: the batch being written, its frame headers and the buffers
-  // (header, payload, header, payload, ...) handed to one write.
+  // Strand only: the batch being written, and its bytes as one write's buffers.
   std::vector<shared_frame> in_flight_;
-  std::vector<unsigned char> headers_;
-  std::vector<net::const_buffer> write_buffers_;
+  write_batch batch_;
   net::steady_timer close_deadline_;  // strand only: hard close if the close handshake stalls
   bool reading_paused_ = false;       // strand only
   bool writable_notice_ = false;      // strand only: the sink asked for on_writable()
