@@ -5,8 +5,11 @@
 namespace sluice::transport {
 namespace {
 
-// Read-buffer capacity kept between frames; more is given back after a large frame.
-constexpr std::size_t idle_buffer_bytes = 4096;
+// A read waiting for a client's next frame asks for this much of it (Beast
+// would prepare 1.5 KiB): a quiet connection's pending read holds no more,
+// and a longer message is read on into the same buffer. It is also the
+// read-buffer capacity kept between frames.
+constexpr std::size_t first_read_bytes = 256;
 // One write carries at most this many frames or bytes (a single larger frame goes alone).
 constexpr std::size_t max_batch_frames = 256;
 constexpr std::size_t max_batch_bytes = 256 * 1024;
@@ -95,12 +98,23 @@ void websocket_session<Stream>::on_accept(beast::error_code ec) {
 
 template <class Stream>
 void websocket_session<Stream>::do_read() {
-  ws_.async_read(buffer_,
-                 beast::bind_front_handler(&websocket_session::on_read, this->shared_from_this()));
+  ws_.async_read_some(
+      buffer_, first_read_bytes,
+      beast::bind_front_handler(&websocket_session::on_read_start, this->shared_from_this()));
 }
 
 template <class Stream>
-void websocket_session<Stream>::on_read(beast::error_code ec, std::size_t bytes) {
+void websocket_session<Stream>::on_read_start(beast::error_code ec, std::size_t) {
+  if (!ec && !ws_.is_message_done()) {
+    ws_.async_read(
+        buffer_, beast::bind_front_handler(&websocket_session::on_read, this->shared_from_this()));
+    return;
+  }
+  on_read(ec);
+}
+
+template <class Stream>
+void websocket_session<Stream>::on_read(beast::error_code ec, std::size_t) {
   if (ec) {
     flush_inbound();
     std::uint16_t code = 0;
@@ -119,7 +133,7 @@ void websocket_session<Stream>::on_read(beast::error_code ec, std::size_t bytes)
     return;
   }
   state_->metrics.frames_in.inc();
-  state_->metrics.bytes_in.inc(bytes);
+  state_->metrics.bytes_in.inc(buffer_.size());
   if (ws_.got_text()) {
     auto data = buffer_.cdata();
     std::string_view text{static_cast<const char*>(data.data()), data.size()};
@@ -131,7 +145,7 @@ void websocket_session<Stream>::on_read(beast::error_code ec, std::size_t bytes)
   }
   buffer_.consume(buffer_.size());
   // A large frame leaves a large buffer behind; an idle connection should not keep it.
-  if (buffer_.capacity() > idle_buffer_bytes) buffer_.shrink_to_fit();
+  if (buffer_.capacity() > first_read_bytes) buffer_.shrink_to_fit();
   if (mailbox_.full() || inbound_.size() >= max_inbound_batch) flush_inbound();
   if (mailbox_.full())
     reading_paused_ = true;  // consumed() resumes reading

@@ -62,7 +62,9 @@ class websocket_session : public client_link,
   // Whether a client's frame was refused by a rate limit (it was answered then).
   bool rate_limited(const protocol::client_frame& frame);
   void do_read();
-  void on_read(beast::error_code ec, std::size_t bytes);
+  // The start of a client's message, then (if it is longer) the rest of it.
+  void on_read_start(beast::error_code ec, std::size_t bytes);
+  void on_read(beast::error_code ec, std::size_t bytes = 0);
   template <class Frame>
   void deliver(Frame frame);
   // Client frames that arrive together go to the sink together: they are
