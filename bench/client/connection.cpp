@@ -220,16 +220,18 @@ struct connection::impl : std::enable_shared_from_this<connection::impl> {
       if (!fin) return true;
       std::string whole = std::move(message);
       message.clear();
-      return deliver(whole);
+      deliver(whole);
+    } else {
+      deliver(payload);
     }
-    return deliver(payload);
+    return true;
   }
 
-  bool deliver(std::string_view payload) {
+  // A server's error frame is recorded; reading goes on.
+  void deliver(std::string_view payload) {
     bool ok =
         protocol.feed(payload, on_message, [&](std::string reply) { send(std::move(reply)); });
-    if (!ok && failure.empty()) failure = "the server reported an error";
-    return true;
+    if (!ok) fail("the server reported an error");
   }
 };
 

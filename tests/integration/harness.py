@@ -264,22 +264,25 @@ def get_json(server, path, headers=None):
     return status, json.loads(body)
 
 
+def masked_frame(payload, opcode=0x1, fin=True):
+    """One client frame (RFC 6455 5.2) carrying the bytes `payload`, masked as a client must."""
+    head = bytes([(0x80 if fin else 0) | opcode])
+    n = len(payload)
+    if n < 126:
+        head += bytes([0x80 | n])
+    elif n < 65536:
+        head += bytes([0x80 | 126]) + n.to_bytes(2, "big")
+    else:
+        head += bytes([0x80 | 127]) + n.to_bytes(8, "big")
+    mask = os.urandom(4)
+    return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
 def send_together(ws, frames):
     """Writes `frames` (objects, sent as JSON text frames) to the socket in one write, framed and
     masked here, so that the server reads them at once, as from a client that buffers its
     writes. Answers are read with the client as usual."""
-    wire = bytearray()
-    for frame in frames:
-        payload = json.dumps(frame).encode()
-        mask = os.urandom(4)
-        wire.append(0x81)  # final text frame
-        if len(payload) < 126:
-            wire.append(0x80 | len(payload))
-        else:
-            wire.append(0x80 | 126)
-            wire += len(payload).to_bytes(2, "big")
-        wire += mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-    ws.transport.write(bytes(wire))
+    ws.transport.write(b"".join(masked_frame(json.dumps(f).encode()) for f in frames))
 
 
 def is_accepted(frame, request_id=None, queued=0):

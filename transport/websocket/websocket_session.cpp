@@ -13,11 +13,6 @@ constexpr std::size_t first_read_bytes = 256;
 // One write carries at most this many frames or bytes (a single larger frame goes alone).
 constexpr std::size_t max_batch_frames = 256;
 constexpr std::size_t max_batch_bytes = 256 * 1024;
-// Frames up to this size are copied into the write's own buffer; larger ones are referenced.
-constexpr std::size_t max_copied_frame = 1024;
-// A write buffer larger than this is given back once the queue is empty (idle connections stay
-// small).
-constexpr std::size_t kept_scratch_bytes = 4096;
 // Client frames handed to the session at once, at most.
 constexpr std::size_t max_inbound_batch = 128;
 
