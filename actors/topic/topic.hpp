@@ -254,7 +254,8 @@ class topic_state {
   // Acknowledged consumers of a topic in the engine (replica/engine_consumers.cpp).
   struct engine_attach {
     subscription s;
-    consumer_record fresh;
+    consumer_record record;  // as read from the engine, or a fresh one
+    int tries = 1;           // claims refused because another node wrote meanwhile
   };
   struct cursor_write {
     std::string consumer_key;  // in consumers_
@@ -262,8 +263,9 @@ class topic_state {
     std::uint64_t sent = 0;
     std::uint64_t revision = 0;  // what the next write follows; 0: none stored yet
     bool in_flight = false;
-    bool dirty = false;  // changed since the write under way
-    bool moved = false;  // another node wrote since: this node lets it go
+    bool dirty = false;                  // changed since the write under way
+    bool moved = false;                  // another node wrote since: this node lets it go
+    std::optional<engine_attach> claim;  // attached once the write under way is stored
   };
   caf::message_handler engine_cursor_handlers();
   std::string too_many_consumers_text() const;
@@ -271,7 +273,11 @@ class topic_state {
   void tell_consumer_moved(const consumer& c);
   // Tells `s` its consumer is one more than consumers.max_consumers allows.
   void refuse_consumer(const subscription& s);
-  void attach_from_engine(const subscription& s, consumer_record fresh);
+  void attach_from_engine(const subscription& s, consumer_record fresh, int tries = 1);
+  void claim_cursor(const std::string& key, engine_attach a, std::uint64_t revision);
+  void on_claim_stored(cursor_write& w);
+  // A claim refused or superseded: the subscription is told why, with `code`.
+  void drop_claim(const engine_attach& a, ec code, const std::string& why);
   void on_cursor_loaded(std::uint64_t token, bool ok,
                         std::optional<std::pair<std::uint64_t, std::uint64_t>> stored,
                         std::uint64_t revision, std::uint64_t others, const std::string& error);

@@ -4,8 +4,10 @@
 // the cursors' KV bucket, so it survives the loss of any Sluice node. Every
 // write names the revision it follows: when another node attached the
 // consumer and wrote since, this node's write is refused and its connection
-// is told `consumer_moved`. One write per consumer is in flight at a time;
-// what changes meanwhile goes in the next.
+// is told `consumer_moved`. Attaching is such a write too (a claim): the
+// connection gets `subscribed` once the claim is stored, so from then on a
+// node that had the consumer learns of the move at its next write. One write
+// per consumer is in flight at a time; what changes meanwhile goes in the next.
 #include "actors/messages.hpp"
 #include "actors/topic/replica/engine_messages.hpp"
 #include "actors/topic/topic.hpp"
@@ -15,6 +17,9 @@ namespace sluice::actors {
 namespace {
 
 constexpr auto cursor_retry_after = std::chrono::seconds(1);
+// Claims refused because another node wrote between the read and the claim,
+// before the attach gives up: a consumer busy elsewhere takes a try or two.
+constexpr int max_claim_tries = 4;
 
 }  // namespace
 
@@ -36,11 +41,11 @@ caf::message_handler topic_state::engine_cursor_handlers() {
   };
 }
 
-void topic_state::attach_from_engine(const subscription& s, consumer_record fresh) {
+void topic_state::attach_from_engine(const subscription& s, consumer_record fresh, int tries) {
   attaching_[s.session.id()] = s.session;
   self_->monitor(s.session);
   auto token = ++next_forward_;
-  engine_attaching_.emplace(token, engine_attach{s, std::move(fresh)});
+  engine_attaching_.emplace(token, engine_attach{s, std::move(fresh), tries});
   engine_->load_cursor(token, transport::jetstream::cursor_key(topic_, s.principal, s.consumer));
 }
 
@@ -50,30 +55,66 @@ void topic_state::on_cursor_loaded(std::uint64_t token, bool ok,
                                    const std::string& error) {
   auto it = engine_attaching_.find(token);
   if (it == engine_attaching_.end()) return;
-  auto [s, fresh] = std::move(it->second);
+  auto a = std::move(it->second);
   engine_attaching_.erase(it);
-  if (attaching_.erase(s.session.id()) == 0) return;  // it left meanwhile
+  const auto& s = a.s;
+  if (!attaching_.contains(s.session.id())) return;  // it left meanwhile
   if (!ok)
-    return send_error(*s.link, ec::engine_unavailable,
-                      "the consumer's cursor could not be read from the engine: " + error, s.id);
+    return drop_claim(a, ec::engine_unavailable,
+                      "the consumer's cursor could not be read from the engine: " + error);
   // A new consumer counts against max_consumers across every node (two
   // nodes creating one each at the same moment may both get in).
-  if (!stored && others >= rule_.consumers.max_consumers) return refuse_consumer(s);
-  auto& w = engine_cursors_[transport::jetstream::cursor_key(topic_, s.principal, s.consumer)];
-  w.consumer_key = consumer_records::key(s.principal, s.consumer);
+  if (!stored && others >= rule_.consumers.max_consumers) {
+    attaching_.erase(s.session.id());
+    return refuse_consumer(s);
+  }
+  if (stored) a.record = consumer_record{s.principal, s.consumer, stored->first, stored->second};
+  auto key = transport::jetstream::cursor_key(topic_, s.principal, s.consumer);
+  claim_cursor(key, std::move(a), revision);  // `s` is a's: the key is taken first
+}
+
+void topic_state::claim_cursor(const std::string& key, engine_attach a, std::uint64_t revision) {
+  auto& w = engine_cursors_[key];
+  w.consumer_key = consumer_records::key(a.s.principal, a.s.consumer);
   w.moved = false;
-  if (!w.in_flight) w.revision = revision;  // else the write under way tells the newer one
-  attach(s,
-         stored ? consumer_record{s.principal, s.consumer, stored->first, stored->second} : fresh);
+  if (w.in_flight && !w.claim) {
+    // This node writes the cursor already (the consumer is attached here):
+    // that write carries the claim.
+    attaching_.erase(a.s.session.id());
+    return attach(a.s, a.record);
+  }
+  if (w.claim)
+    drop_claim(*w.claim, ec::consumer_moved, "another connection attached the consumer meanwhile");
+  if (!w.in_flight) {
+    w.revision = revision;
+    w.acked = a.record.acked;
+    w.sent = a.record.sent;
+  }
+  w.claim = std::move(a);
+  if (!w.in_flight) send_cursor(key, w);  // else the claim waits for the write under way
+}
+
+void topic_state::drop_claim(const engine_attach& a, ec code, const std::string& why) {
+  if (attaching_.erase(a.s.session.id()) > 0) send_error(*a.s.link, code, why, a.s.id);
+}
+
+void topic_state::on_claim_stored(cursor_write& w) {
+  auto a = std::move(*w.claim);
+  w.claim.reset();
+  if (attaching_.erase(a.s.session.id()) > 0) attach(a.s, a.record);
 }
 
 void topic_state::write_cursor(const consumer& c) {
   auto key = transport::jetstream::cursor_key(topic_, c.principal, c.name);
   auto& w = engine_cursors_[key];
   if (w.moved) return;  // another node has it now
+  auto acked = c.cursor.acked();
+  auto sent = c.cursor.sent_through();
+  bool unchanged = w.acked == acked && w.sent == sent;
+  if (unchanged && w.revision != 0 && !w.in_flight && !w.dirty) return;  // stored as it is
   w.consumer_key = consumer_records::key(c.principal, c.name);
-  w.acked = c.cursor.acked();
-  w.sent = c.cursor.sent_through();
+  w.acked = acked;
+  w.sent = sent;
   w.dirty = true;
   if (!w.in_flight) send_cursor(key, w);
 }
@@ -94,11 +135,14 @@ void topic_state::on_cursor_stored(const std::string& key, std::uint8_t result,
   switch (static_cast<write>(result)) {
     case write::stored:
       w.revision = revision;
+      if (w.claim) on_claim_stored(w);
+      if (w.in_flight) return;  // attaching wrote again
       if (w.dirty) return send_cursor(key, w);
       if (!consumers_.contains(w.consumer_key)) engine_cursors_.erase(it);
       return;
     case write::conflict: {
       // Another node attached the consumer and moved its cursor since.
+      auto claim = std::move(w.claim);
       w.moved = true;
       auto live = consumers_.find(w.consumer_key);
       if (live != consumers_.end() && live->second.session) {
@@ -108,9 +152,19 @@ void topic_state::on_cursor_stored(const std::string& key, std::uint8_t result,
         consumers_.erase(live);
       }
       engine_cursors_.erase(key);
+      if (claim && claim->tries >= max_claim_tries)
+        drop_claim(*claim, ec::engine_unavailable,
+                   "the consumer's cursor changed on another node at every try to attach it");
+      else if (claim && attaching_.contains(claim->s.session.id()))
+        attach_from_engine(claim->s, claim->record, claim->tries + 1);  // read it again
       return;
     }
     case write::unavailable:
+      if (w.claim) {
+        drop_claim(*w.claim, ec::engine_unavailable, "the consumer's cursor could not be claimed");
+        w.claim.reset();
+        if (!consumers_.contains(w.consumer_key)) return void(engine_cursors_.erase(it));
+      }
       log::warn("topic", "cursor_not_stored", {{"topic", topic_}, {"consumer", key}});
       w.dirty = true;
       self_->delayed_send(self_, cursor_retry_after, engine_cursor_retry_atom::value, key);

@@ -21,6 +21,7 @@ from harness import (PATIENCE, SLUICE_BIN, Sluice, assert_config_errors, connect
                      is_accepted, post_json, recv_json, send_json)
 from nats import Nats, engine_config, free_port
 from nats_admin import delete_stream, stream_info
+from nats_proxy import HoldingProxy
 
 
 def open_ws(node, query=""):
@@ -36,6 +37,18 @@ async def subscribe(ws, topic, since=None, sid="s", **extra):
         f = await recv_json(ws)
         if f.get("id") == sid:
             return f
+
+
+async def frame_of(ws, kind):
+    """The next frame of type `kind` on `ws`, skipping others."""
+    while (f := await recv_json(ws))["type"] != kind:
+        pass
+    return f
+
+
+async def events_of(ws, count):
+    """The next `count` event frames on `ws`, skipping others."""
+    return [await frame_of(ws, "event") for _ in range(count)]
 
 
 async def publish(ws, topic, data, pid):
@@ -442,6 +455,46 @@ class EngineOneServer(unittest.IsolatedAsyncioTestCase):
             self.assertEqual(moved["code"], "consumer_moved", moved)
             await ws.close()
             await other.close()
+
+    async def test_a_consumer_attached_elsewhere_gets_the_cursor_as_stored_when_it_is_attached(self):
+        # `subscribed` on a node comes once that node's claim of the cursor is stored. While
+        # node A's claim is held on its way to NATS, node B (where the consumer is attached)
+        # stores an ack; A's claim is then refused, A reads the cursor again and claims it,
+        # and only then says `subscribed`, with the ack B stored. B learns of the move at its
+        # next write.
+        nats = Nats(self)
+        proxy = HoldingProxy(nats.urls[0], "$KV.SLUICE_CURSORS.room_")
+        self.addCleanup(proxy.close)
+        with Sluice(engine_config(nats.urls)) as b, Sluice(engine_config([proxy.url])) as a:
+            async with (open_ws(b, "?client_id=w1") as here, open_ws(a, "?client_id=w1") as there):
+                await recv_json(here), await recv_json(there)  # welcome
+                subscribed = await subscribe(here, "room.jobs", sid="c", consumer="worker", ack=True)
+                self.assertEqual(subscribed["type"], "subscribed", subscribed)
+                for i in range(1, 4):
+                    post_json(b, "/api/publish", {"topic": "room.jobs", "data": i})
+                self.assertEqual([f["offset"] for f in await events_of(here, 3)], [1, 2, 3])
+                proxy.hold()
+                await send_json(there, {"type": "subscribe", "id": "c2", "topic": "room.jobs",
+                                        "consumer": "worker", "ack": True})
+                self.assertTrue(await asyncio.to_thread(proxy.held.wait, PATIENCE))
+                await send_json(here, {"type": "ack", "id": "k", "topic": "room.jobs", "offset": 3})
+                acked = await frame_of(here, "acked")
+                self.assertEqual((acked["offset"], acked["pending"]), (3, 0), acked)
+                proxy.release()
+                while (subscribed := await recv_json(there)).get("id") != "c2":
+                    pass
+                self.assertEqual((subscribed["type"], subscribed.get("acked"), subscribed.get("pending")),
+                                 ("subscribed", 3, 0), subscribed)
+                post_json(b, "/api/publish", {"topic": "room.jobs", "data": 4})
+                self.assertEqual([f["offset"] for f in await events_of(there, 1)], [4])
+                # B still delivers 4 (it has not written since); its ack is refused.
+                self.assertEqual([f["offset"] for f in await events_of(here, 1)], [4])
+                await send_json(here, {"type": "ack", "id": "k2", "topic": "room.jobs", "offset": 4})
+                moved = await frame_of(here, "error")
+                self.assertEqual(moved["code"], "consumer_moved", moved)
+                await send_json(there, {"type": "ack", "id": "k3", "topic": "room.jobs", "offset": 4})
+                acked = await frame_of(there, "acked")
+                self.assertEqual((acked["offset"], acked["pending"]), (4, 0), acked)
 
     async def test_max_consumers_counts_the_consumers_of_every_node(self):
         nats = Nats(self)
