@@ -149,10 +149,11 @@ void http_session<Stream>::do_upgrade() {
     return do_reply(std::move(reply), false);
   }
   state_->metrics.http_requests.with({std::string{path}, "101"}).inc();
-  websocket_session<Stream>::start(std::move(stream_), state_,
-                                   {remote_, ip_, workers, std::move(*params),
-                                    std::move(admitted.who), std::move(admitted.subprotocol)},
-                                   std::move(*slot), parser_->release());
+  websocket_session<upgraded_stream<Stream>>::start(
+      upgrade_stream(std::move(stream_)), state_,
+      {remote_, ip_, workers, std::move(*params), std::move(admitted.who),
+       std::move(admitted.subprotocol)},
+      std::move(*slot), parser_->release());
 }
 
 template <class Stream>

@@ -36,7 +36,6 @@ websocket_session<Stream>::websocket_session(Stream stream, std::shared_ptr<shar
       slot_(std::move(slot)),
       limits_(*state_, info_.ip, info_.who.subject),
       budget_(state_->options.limits.outbound_messages, state_->options.limits.outbound_bytes),
-      close_deadline_(ws_.get_executor()),
       mailbox_(mailbox_kind::session, state_->options.limits.mailbox) {
   ws_.next_layer().set_read_listener(this);
 }
@@ -53,7 +52,7 @@ websocket_session<Stream>::~websocket_session() {
 template <class Stream>
 void websocket_session<Stream>::run(http::request<http::string_body> request) {
   // The stream's own timer would fire mid-session; the websocket timeouts below replace it.
-  beast::get_lowest_layer(ws_).expires_never();
+  expires_never(beast::get_lowest_layer(ws_));
   websocket::stream_base::timeout timeouts =
       websocket::stream_base::timeout::suggested(beast::role_type::server);
   const auto& opts = state_->options;
@@ -196,9 +195,9 @@ void websocket_session<Stream>::before_socket_read() {
   if (inbound_.empty()) return;
   // Under TLS, bytes waiting on the socket may be part of a record that has
   // not fully arrived: only a plain socket's read is sure to complete now.
-  if constexpr (std::is_same_v<Stream, plain_stream>) {
+  if constexpr (std::is_same_v<Stream, plain_socket>) {
     beast::error_code ec;
-    auto waiting = beast::get_lowest_layer(ws_).socket().available(ec);
+    auto waiting = beast::get_lowest_layer(ws_).available(ec);
     if (!ec && waiting > 0) return;  // on_read hands over a full batch
   }
   flush_inbound();
@@ -354,9 +353,10 @@ void websocket_session<Stream>::request_close(close_code code, std::string reaso
   pending_close_code_ = code;
   pending_close_reason_ = std::move(reason);
   // A peer that stops reading can stall the last write or the close handshake forever.
-  close_deadline_.expires_after(std::chrono::seconds(5));
-  close_deadline_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
-    if (!ec) beast::get_lowest_layer(self->ws_).close();
+  close_deadline_ = std::make_unique<net::steady_timer>(ws_.get_executor());
+  close_deadline_->expires_after(std::chrono::seconds(5));
+  close_deadline_->async_wait([self = this->shared_from_this()](beast::error_code ec) {
+    if (!ec) close_now(beast::get_lowest_layer(self->ws_));
   });
   if (!writing() && queue_.empty()) do_close();
 }
@@ -381,14 +381,14 @@ void websocket_session<Stream>::on_closed(std::uint16_t code, std::string reason
   if (!sink_) return;
   flush_inbound();
   closing_ = true;
-  close_deadline_.cancel();
+  if (close_deadline_) close_deadline_->cancel();
   auto sink = std::move(sink_);
   slot_.reset();
   state_->metrics.connections_open.dec();
   sink->on_closed({code, std::move(reason)});
 }
 
-template class websocket_session<plain_stream>;
+template class websocket_session<plain_socket>;
 template class websocket_session<tls_stream>;
 
 }  // namespace sluice::transport

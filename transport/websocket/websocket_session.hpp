@@ -99,11 +99,13 @@ class websocket_session : public client_link,
   // Strand only: the batch being written, and its bytes as one write's buffers.
   std::vector<shared_frame> in_flight_;
   write_batch batch_;
-  net::steady_timer close_deadline_;  // strand only: hard close if the close handshake stalls
-  bool reading_paused_ = false;       // strand only
-  bool writable_notice_ = false;      // strand only: the sink asked for on_writable()
-  bool close_requested_ = false;      // strand only
-  bool close_sent_ = false;           // strand only
+  // Strand only: hard close if the close handshake stalls. Made when closing
+  // begins: a quiet connection holds no timer.
+  std::unique_ptr<net::steady_timer> close_deadline_;
+  bool reading_paused_ = false;   // strand only
+  bool writable_notice_ = false;  // strand only: the sink asked for on_writable()
+  bool close_requested_ = false;  // strand only
+  bool close_sent_ = false;       // strand only
   close_code pending_close_code_ = close_code::normal;
   std::string pending_close_reason_;
   std::atomic<bool> closing_{false};
@@ -114,7 +116,7 @@ class websocket_session : public client_link,
   mailbox_gauge mailbox_;            // frames delivered to the sink, not yet consumed
 };
 
-extern template class websocket_session<plain_stream>;
+extern template class websocket_session<plain_socket>;
 extern template class websocket_session<tls_stream>;
 
 }  // namespace sluice::transport

@@ -29,8 +29,8 @@ void write_batch::assemble(const std::vector<shared_frame>& frames) {
 }
 
 void write_batch::trim() {
-  buffers_.clear();
-  if (block_.capacity() > kept_bytes) std::string{}.swap(block_);
+  std::vector<boost::asio::const_buffer>{}.swap(buffers_);
+  std::string{}.swap(block_);
 }
 
 }  // namespace sluice::transport

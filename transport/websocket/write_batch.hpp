@@ -20,13 +20,12 @@ class write_batch {
  public:
   // Payloads up to this size are copied; larger ones are referenced.
   static constexpr std::size_t max_copied_frame = 1024;
-  // Memory kept for the next write by trim().
-  static constexpr std::size_t kept_bytes = 4096;
 
   // Lays out `frames`, which must stay alive (and unchanged) until the write completes.
   void assemble(const std::vector<shared_frame>& frames);
   const std::vector<boost::asio::const_buffer>& buffers() const { return buffers_; }
-  // Gives back a block grown by a large batch, so an idle connection stays small.
+  // Gives back the block and the buffers once the queue is empty: a quiet
+  // connection holds neither (a busy one allocates them once per write).
   void trim();
 
  private:
