@@ -400,6 +400,26 @@ def process_alive(pid):
         return False
 
 
+def freeze(pid):
+    """SIGSTOP to `pid`; returns once every thread of it has stopped (the signal stops a
+    process's threads one by one, not before kill() returns), so that what is sent to it from
+    here on waits for SIGCONT."""
+    os.kill(pid, signal.SIGSTOP)
+    deadline = time.monotonic() + PATIENCE
+    while time.monotonic() < deadline:
+        states = []
+        for task in os.listdir(f"/proc/{pid}/task"):
+            try:
+                with open(f"/proc/{pid}/task/{task}/stat") as f:
+                    states.append(f.read().rsplit(")", 1)[1].split()[0])
+            except OSError:
+                continue
+        if states and all(state in ("T", "t") for state in states):
+            return
+        time.sleep(0.001)
+    raise AssertionError(f"process {pid} did not stop")
+
+
 def assert_config_errors(case, cases):
     """For each (configuration text, regex) in `cases`: --check-config on the text in a file
     exits 2 and reports `FILE:LINE:COLUMN: ` followed by the regex."""

@@ -8,7 +8,7 @@ import signal
 import tempfile
 import time
 
-from harness import PATIENCE, REPO, Sluice, connect, recv_json, send_json
+from harness import PATIENCE, REPO, Sluice, connect, freeze, recv_json, send_json
 from upstreams import free_port
 
 EXAMPLES = os.path.join(REPO, "config", "examples", "cluster")
@@ -55,21 +55,7 @@ class Cluster:
     def freeze(self, i):
         """SIGSTOP to node i; returns once every thread of it has stopped, so that what is sent
         to it from here on waits for SIGCONT."""
-        pid = self.nodes[i].proc.pid
-        os.kill(pid, signal.SIGSTOP)
-        deadline = time.monotonic() + PATIENCE
-        while time.monotonic() < deadline:
-            states = []
-            for task in os.listdir(f"/proc/{pid}/task"):
-                try:
-                    with open(f"/proc/{pid}/task/{task}/stat") as f:
-                        states.append(f.read().rsplit(")", 1)[1].split()[0])
-                except OSError:
-                    continue
-            if states and all(state in ("T", "t") for state in states):
-                return
-            time.sleep(0.001)
-        raise AssertionError(f"node{i} did not stop")
+        freeze(self.nodes[i].proc.pid)
 
     def thaw(self, i):
         os.kill(self.nodes[i].proc.pid, signal.SIGCONT)

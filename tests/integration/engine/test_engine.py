@@ -17,8 +17,8 @@ import unittest
 
 import websockets
 
-from harness import (PATIENCE, SLUICE_BIN, Sluice, assert_config_errors, connect, get_json,
-                     is_accepted, post_json, recv_json, send_json)
+from harness import (PATIENCE, SLUICE_BIN, Sluice, assert_config_errors, connect, freeze,
+                     get_json, is_accepted, post_json, recv_json, send_json)
 from nats import Nats, engine_config, free_port
 from nats_admin import delete_stream, stream_info
 from nats_proxy import HoldingProxy
@@ -337,8 +337,8 @@ class EngineOneServer(unittest.IsolatedAsyncioTestCase):
                 self.assertEqual([(a["type"], a.get("offset")) for a in answers],
                                  [("published", i) for i in range(1, 51)])
                 server = nats.servers[0].proc
-                server.send_signal(signal.SIGSTOP)  # connected, but acknowledges nothing
                 self.addCleanup(server.send_signal, signal.SIGCONT)
+                freeze(server.pid)  # connected, but acknowledges nothing
                 await send_json(ws, {"type": "publish", "id": "p51", "topic": "room.busy", "data": 51})
                 if await a.metric_reaches("sluice_engine_publishes_in_flight", 1) != 1:
                     # Never in flight: say what the publish was answered, and what the engine
