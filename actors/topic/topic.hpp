@@ -273,8 +273,9 @@ class topic_state {
   void tell_consumer_moved(const consumer& c);
   // Tells `s` its consumer is one more than consumers.max_consumers allows.
   void refuse_consumer(const subscription& s);
-  void attach_from_engine(const subscription& s, consumer_record fresh, int tries = 1);
-  void claim_cursor(const std::string& key, engine_attach a, std::uint64_t revision);
+  void attach_from_engine(const subscription& s, consumer_record fresh);
+  void read_cursor(engine_attach a);  // then on_cursor_loaded
+  void claim_cursor(engine_attach a, std::uint64_t revision);
   void on_claim_stored(cursor_write& w);
   // A claim refused or superseded: the subscription is told why, with `code`.
   void drop_claim(const engine_attach& a, ec code, const std::string& why);

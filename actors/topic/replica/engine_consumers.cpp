@@ -41,12 +41,17 @@ caf::message_handler topic_state::engine_cursor_handlers() {
   };
 }
 
-void topic_state::attach_from_engine(const subscription& s, consumer_record fresh, int tries) {
+void topic_state::attach_from_engine(const subscription& s, consumer_record fresh) {
   attaching_[s.session.id()] = s.session;
   self_->monitor(s.session);
+  read_cursor(engine_attach{s, std::move(fresh)});
+}
+
+void topic_state::read_cursor(engine_attach a) {
   auto token = ++next_forward_;
-  engine_attaching_.emplace(token, engine_attach{s, std::move(fresh), tries});
-  engine_->load_cursor(token, transport::jetstream::cursor_key(topic_, s.principal, s.consumer));
+  auto key = transport::jetstream::cursor_key(topic_, a.s.principal, a.s.consumer);
+  engine_attaching_.emplace(token, std::move(a));
+  engine_->load_cursor(token, key);
 }
 
 void topic_state::on_cursor_loaded(std::uint64_t token, bool ok,
@@ -69,11 +74,11 @@ void topic_state::on_cursor_loaded(std::uint64_t token, bool ok,
     return refuse_consumer(s);
   }
   if (stored) a.record = consumer_record{s.principal, s.consumer, stored->first, stored->second};
-  auto key = transport::jetstream::cursor_key(topic_, s.principal, s.consumer);
-  claim_cursor(key, std::move(a), revision);  // `s` is a's: the key is taken first
+  claim_cursor(std::move(a), revision);
 }
 
-void topic_state::claim_cursor(const std::string& key, engine_attach a, std::uint64_t revision) {
+void topic_state::claim_cursor(engine_attach a, std::uint64_t revision) {
+  auto key = transport::jetstream::cursor_key(topic_, a.s.principal, a.s.consumer);
   auto& w = engine_cursors_[key];
   w.consumer_key = consumer_records::key(a.s.principal, a.s.consumer);
   w.moved = false;
@@ -156,7 +161,7 @@ void topic_state::on_cursor_stored(const std::string& key, std::uint8_t result,
         drop_claim(*claim, ec::engine_unavailable,
                    "the consumer's cursor changed on another node at every try to attach it");
       else if (claim && attaching_.contains(claim->s.session.id()))
-        attach_from_engine(claim->s, claim->record, claim->tries + 1);  // read it again
+        read_cursor({claim->s, claim->record, claim->tries + 1});  // read it again
       return;
     }
     case write::unavailable:
