@@ -496,6 +496,24 @@ class EngineOneServer(unittest.IsolatedAsyncioTestCase):
                 acked = await frame_of(there, "acked")
                 self.assertEqual((acked["offset"], acked["pending"]), (4, 0), acked)
 
+    async def test_a_claim_nats_does_not_answer_is_refused_and_the_next_attach_gets_in(self):
+        # The node's claim of the cursor is held on its way to NATS until the library gives up:
+        # the attach is answered engine_unavailable, and once writes pass again it gets in.
+        nats = Nats(self)
+        proxy = HoldingProxy(nats.urls[0], "$KV.SLUICE_CURSORS.room_")
+        self.addCleanup(proxy.close)
+        with Sluice(engine_config([proxy.url])) as a:
+            async with open_ws(a, "?client_id=w1") as ws:
+                await recv_json(ws)  # welcome
+                proxy.hold()
+                refused = await asyncio.wait_for(
+                    subscribe(ws, "room.jobs", sid="c", consumer="worker", ack=True), PATIENCE * 2)
+                self.assertEqual((refused["type"], refused["code"]), ("error", "engine_unavailable"),
+                                 refused)
+                proxy.release()
+                subscribed = await subscribe(ws, "room.jobs", sid="c2", consumer="worker", ack=True)
+                self.assertEqual(subscribed["type"], "subscribed", subscribed)
+
     async def test_max_consumers_counts_the_consumers_of_every_node(self):
         nats = Nats(self)
         config = engine_config(nats.urls).replace(
