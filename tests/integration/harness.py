@@ -71,11 +71,13 @@ class Sluice:
     def __exit__(self, *exc):
         # Every server ends with a graceful shutdown, so a sanitizer build reports
         # leaks and errors of every test here.
+        hung = False
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(PATIENCE)
             except subprocess.TimeoutExpired:
+                hung = True
                 self.proc.kill()
                 self.proc.wait()
         self._reader.join(PATIENCE)
@@ -86,7 +88,12 @@ class Sluice:
             return
         sanitizer = [l for l in self.log if "Sanitizer" in l or "runtime error:" in l]
         if sanitizer or (self.proc.returncode != 0 and not self.killed):
-            raise AssertionError(f"sluice exited with {self.proc.returncode}:\n" + "\n".join(self.log))
+            # The cause first: a long log may be cut short where test output is shown.
+            headline = f"sluice exited with {self.proc.returncode}"
+            if hung:
+                headline += f" (killed: still running {PATIENCE} s after SIGTERM)"
+            reports = [l for l in self.log if re.search(r"ERROR: \w+Sanitizer|SUMMARY:|runtime error:", l)]
+            raise AssertionError("\n".join([headline, *reports[:6], "-- its log:", *self.log]))
 
     def caf_io_cycle_only(self):
         """True when the only sanitizer report is CAF 0.17's middleman (libcaf_io) left in a

@@ -349,9 +349,12 @@ class ClusterRefusals(unittest.IsolatedAsyncioTestCase):
         cluster = Cluster(self)
         with socket.socket() as busy:  # node 3's cluster port, taken
             # Bound first, on a port of its own: a port picked free and bound later may have
-            # been taken meanwhile by another test running in parallel.
+            # been taken meanwhile by another test running in parallel. Bound without
+            # SO_REUSEADDR, node 3's bind fails; not listening, nodes 1 and 2 dialling node 3
+            # are refused at once. (A listening socket that never answers left their dials
+            # mid-handshake until the nodes stopped, and one of them once failed its exit
+            # check under AddressSanitizer.)
             busy.bind(("127.0.0.1", 0))
-            busy.listen()
             cluster.cluster_ports[3] = busy.getsockname()[1]
             cluster.start(1)
             cluster.start(2)
