@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-20}
 jobs=${SLUICE_BUILD_JOBS:-2}
-targets=(protocol http_api sse config jwt)
+targets=(protocol http_api sse websocket_frames config jwt)
 
 cmake -S . -B build/fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
   "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG" -DSLUICE_FUZZ=ON -DSLUICE_TESTS=OFF \

@@ -6,6 +6,7 @@
 #include "transport/http/http_endpoints.hpp"
 #include "transport/http/static_pages.hpp"
 #include "transport/server/upgrade_admission.hpp"
+#include "transport/websocket/handshake.hpp"
 #include "transport/websocket/websocket_session.hpp"
 
 namespace sluice::transport {
@@ -126,6 +127,7 @@ void http_session<Stream>::do_upgrade() {
                                    (state_->workers_handler ? " (workers: /workers)" : "")),
                     false);
   }
+  if (auto refused = refuse_handshake(req)) return do_reply(std::move(*refused), false);
   std::string why;
   auto query = target.size() > path.size() ? target.substr(path.size() + 1) : std::string_view{};
   auto params = parse_connect_params(workers ? std::string_view{} : query, why);

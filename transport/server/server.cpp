@@ -7,6 +7,7 @@
 #include "transport/beast.hpp"
 #include "transport/server/listener.hpp"
 #include "transport/server/tls_detector.hpp"
+#include "transport/websocket/idle_sweeper.hpp"
 
 namespace sluice::transport {
 
@@ -20,6 +21,7 @@ struct server::impl {
   std::shared_ptr<shared_state> state;
   net::io_context ioc;
   net::executor_work_guard<net::io_context::executor_type> work;
+  std::unique_ptr<idle_sweeper> sweeper;  // before the I/O context goes: its timer is on it
   std::shared_ptr<listener> accept;
   std::vector<std::thread> threads;
 };
@@ -47,6 +49,10 @@ std::uint16_t server::start() {
   auto tls = opts.server.tls.cert_file.empty() ? nullptr : make_tls_context(opts.server.tls);
   impl_->accept = std::make_shared<listener>(impl_->ioc, tcp::endpoint{address, opts.server.port},
                                              impl_->state, std::move(tls));
+  if (opts.server.idle_timeout.count() > 0) {
+    impl_->sweeper = std::make_unique<idle_sweeper>(impl_->ioc, opts.server.idle_timeout);
+    impl_->state->idle = impl_->sweeper.get();
+  }
   impl_->accept->run();
   for (unsigned i = 0; i < opts.server.io_threads; ++i)
     impl_->threads.emplace_back([this] { impl_->ioc.run(); });

@@ -17,6 +17,8 @@
 
 namespace sluice::transport {
 
+class idle_sweeper;
+
 // The transport's metrics, registered once in the global registry.
 struct transport_metrics {
   transport_metrics();
@@ -89,6 +91,9 @@ struct shared_state {
   shared_limits limits;
   transport_metrics metrics;
   const static_pages pages;  // the dashboard and server.static
+  // The idle timeout of plain WebSocket connections; null when it is off. Set
+  // by the server before it runs, owned by it.
+  idle_sweeper* idle = nullptr;
 };
 
 // A client connection's place under server.max_connections, taken when it is

@@ -11,6 +11,12 @@ namespace sluice::transport {
 // bytes to `out` and returns how many.
 constexpr std::size_t max_frame_header = 10;
 
+// RFC 6455 section 5.2's opcodes.
+namespace opcode {
+constexpr unsigned char continuation = 0x0, text = 0x1, binary = 0x2, close = 0x8, ping = 0x9,
+                        pong = 0xA;
+}  // namespace opcode
+
 inline std::size_t frame_header(unsigned char* out, std::uint64_t payload_bytes,
                                 unsigned char opcode, bool masked) {
   out[0] = static_cast<unsigned char>(0x80 | opcode);  // FIN

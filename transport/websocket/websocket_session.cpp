@@ -51,28 +51,38 @@ websocket_session<Stream>::~websocket_session() {
 
 template <class Stream>
 void websocket_session<Stream>::run(http::request<http::string_body> request) {
-  // The stream's own timer would fire mid-session; the websocket timeouts below replace it.
-  expires_never(beast::get_lowest_layer(ws_));
-  websocket::stream_base::timeout timeouts =
-      websocket::stream_base::timeout::suggested(beast::role_type::server);
-  const auto& opts = state_->options;
-  if (opts.server.idle_timeout.count() > 0) {
-    timeouts.idle_timeout = opts.server.idle_timeout;
-    timeouts.keep_alive_pings = true;  // ping at half the idle time; silence closes
-  }
-  ws_.set_option(timeouts);
-  ws_.set_option(websocket::stream_base::decorator(
-      [subprotocol = info_.subprotocol](websocket::response_type& res) {
-        res.set(http::field::server, "sluice");
-        if (!subprotocol.empty()) res.set(http::field::sec_websocket_protocol, subprotocol);
-      }));
-  ws_.read_message_max(opts.server.max_frame_bytes);
-  // Beast answers a ping (or close) itself, perhaps after a write: what was read before it goes
-  // first.
+  ws_.read_message_max(state_->options.server.max_frame_bytes);
+  // A ping (or close) is answered perhaps after a write: what was read before it goes first.
   ws_.control_callback([this](websocket::frame_type, beast::string_view) { flush_inbound(); });
-  ws_.auto_fragment(false);
-  ws_.async_accept(
-      request, beast::bind_front_handler(&websocket_session::on_accept, this->shared_from_this()));
+  accept(std::move(request));
+}
+
+template <class Stream>
+void websocket_session<Stream>::accept(http::request<http::string_body> request) {
+  auto on_accept =
+      beast::bind_front_handler(&websocket_session::on_accept, this->shared_from_this());
+  const auto& server = state_->options.server;
+  if constexpr (!is_tls<Stream>) {
+    ws_.watch_idle(state_->idle, this->weak_from_this());
+    ws_.async_accept(request, info_.subprotocol, std::move(on_accept));
+  } else {
+    // The stream's own timer would fire mid-session; the websocket timeouts below replace it.
+    expires_never(beast::get_lowest_layer(ws_));
+    websocket::stream_base::timeout timeouts =
+        websocket::stream_base::timeout::suggested(beast::role_type::server);
+    if (server.idle_timeout.count() > 0) {
+      timeouts.idle_timeout = server.idle_timeout;
+      timeouts.keep_alive_pings = true;  // ping at half the idle time; silence closes
+    }
+    ws_.set_option(timeouts);
+    ws_.set_option(websocket::stream_base::decorator(
+        [subprotocol = info_.subprotocol](websocket::response_type& res) {
+          res.set(http::field::server, "sluice");
+          if (!subprotocol.empty()) res.set(http::field::sec_websocket_protocol, subprotocol);
+        }));
+    ws_.auto_fragment(false);
+    ws_.async_accept(request, std::move(on_accept));
+  }
 }
 
 template <class Stream>
@@ -138,8 +148,9 @@ void websocket_session<Stream>::on_read(beast::error_code ec, std::size_t) {
     deliver(protocol::client_frame{protocol::binary_frame()});
   }
   buffer_.consume(buffer_.size());
-  // A large frame leaves a large buffer behind; an idle connection should not keep it.
-  if (buffer_.capacity() > first_read_bytes) buffer_.shrink_to_fit();
+  // A large frame leaves a large buffer behind; an idle connection should not keep it. On
+  // a plain socket a message is read whole from bytes already read: none is kept at all.
+  if (!is_tls<Stream> || buffer_.capacity() > first_read_bytes) buffer_.shrink_to_fit();
   if (mailbox_.full() || inbound_.size() >= max_inbound_batch) flush_inbound();
   if (mailbox_.full())
     reading_paused_ = true;  // consumed() resumes reading

@@ -12,6 +12,7 @@
 #include "transport/server/streams.hpp"
 #include "transport/websocket/inbound_limits.hpp"
 #include "transport/websocket/outbound_budget.hpp"
+#include "transport/websocket/plain_websocket.hpp"
 #include "transport/websocket/serial_write_stream.hpp"
 #include "transport/websocket/write_batch.hpp"
 
@@ -26,6 +27,13 @@ struct connection_info {
   security::identity who;
   std::string subprotocol;  // echoed in the handshake; empty: none
 };
+
+// The WebSocket a session runs on: framing of Sluice's own on a plain socket
+// (plain_websocket), Beast's stream over TLS.
+template <class Stream>
+using websocket_for =
+    std::conditional_t<is_tls<Stream>, websocket::stream<serial_write_stream<Stream>>,
+                       plain_websocket>;
 
 // One client WebSocket. Owns the socket; everything that touches it runs on
 // the socket's strand. One read and at most one write are in flight; frames
@@ -57,6 +65,8 @@ class websocket_session : public client_link,
 
  private:
   void run(http::request<http::string_body> request);
+  // The stream's options (timeouts, limits, the answer's headers), then the handshake's answer.
+  void accept(http::request<http::string_body> request);
   void on_accept(beast::error_code ec);
   void on_text(std::string_view text);
   // Whether a client's frame was refused by a rate limit (it was answered then).
@@ -84,7 +94,7 @@ class websocket_session : public client_link,
   void resume_reading();
   void maybe_notify_writable();
 
-  websocket::stream<serial_write_stream<Stream>> ws_;
+  websocket_for<Stream> ws_;
   std::shared_ptr<shared_state> state_;
   connection_info info_;
   std::optional<connection_slot> slot_;  // given back when the connection ends

@@ -230,6 +230,17 @@ class ConnectionLevel(unittest.IsolatedAsyncioTestCase):
             self.assertIn(0x9, opcodes[1:])
             self.assertEqual(await server.metric_reaches("sluice_connections_open", 0), 0)
 
+    async def test_a_quiet_client_that_answers_pings_outlives_the_idle_timeout(self):
+        config = config_with(server="  idle_timeout: 300ms\n")
+        with Sluice(config) as server:
+            quiet, _ = await connect(server)  # its library answers each ping with a pong
+            # Several idle timeouts pass without a frame from the client; the pongs keep it.
+            await asyncio.sleep(1.5)
+            await send_json(quiet, {"type": "ping", "id": "still"})
+            self.assertEqual(await recv_json(quiet), {"type": "pong", "id": "still"})
+            self.assertEqual(server.metrics()["sluice_connections_open"], 1)
+            await quiet.close()
+
     async def test_garbage_bytes_instead_of_http(self):
         with Sluice(SLOW) as server:
             response = raw_http(server.port, b"\x16\x03\x01 not http at all\r\n\r\n")
