@@ -131,6 +131,12 @@ void plain_websocket::finish(read_handler handler, beast::error_code ec, bool in
 }
 
 void plain_websocket::async_close(const websocket::close_reason& reason, done_handler handler) {
+  if (close_sent_) {  // one close frame per connection (the peer's may have been echoed)
+    net::post(get_executor(), [handler = std::move(handler)]() mutable {
+      std::move(handler)(websocket::error::closed);
+    });
+    return;
+  }
   std::string payload;
   if (reason.code != websocket::close_code::none) {
     payload.push_back(static_cast<char>(reason.code >> 8));
@@ -189,7 +195,7 @@ void plain_websocket::arm_teardown_deadline() {
 }
 
 void plain_websocket::on_idle_tick() {
-  if (torn_down_) return;  // the teardown deadline takes it from here
+  if (close_sent_) return;  // the close handshake's own deadlines take it from here
   if (heard_) {
     heard_ = pinged_ = false;
   } else if (!pinged_) {
