@@ -16,11 +16,6 @@ void idle_sweeper::watch(std::weak_ptr<void> owner, plain_websocket* connection)
   entries_.push_back({std::move(owner), connection});
 }
 
-std::size_t idle_sweeper::watched() {
-  std::lock_guard lock{mutex_};
-  return entries_.size();
-}
-
 void idle_sweeper::arm() {
   timer_.expires_after(period_);
   timer_.async_wait([this](boost::system::error_code ec) {

@@ -26,7 +26,6 @@ class idle_sweeper {
 
   // `connection` lives as long as `owner` (a member of it).
   void watch(std::weak_ptr<void> owner, plain_websocket* connection);
-  std::size_t watched();  // entries, live or not yet dropped
 
  private:
   void arm();

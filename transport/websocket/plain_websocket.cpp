@@ -13,6 +13,13 @@ constexpr std::chrono::seconds teardown_deadline{5};
 
 void nothing_after(beast::error_code) {}
 
+// A close frame's payload (RFC 6455 section 5.5.1): the code, big-endian, then the reason.
+std::string close_payload(std::uint16_t code, std::string_view reason = {}) {
+  std::string payload{static_cast<char>(code >> 8), static_cast<char>(code & 0xFF)};
+  payload += reason;
+  return payload;
+}
+
 }  // namespace
 
 plain_websocket::plain_websocket(tcp::socket socket) : next_(std::move(socket)) {
@@ -72,16 +79,14 @@ void plain_websocket::parse(read_handler handler, bool in_completion) {
         else  // echoed, as Beast does: its code and reason
           send_control(opcode::close, payload, [this](beast::error_code) { teardown(); });
         return finish(std::move(handler), websocket::error::closed, in_completion);
-      case frame_event::failed: {
+      case frame_event::failed:
         reading_ = false;
-        auto code = reader_.error_close_code();
-        const char answer[2] = {static_cast<char>(code >> 8), static_cast<char>(code & 0xFF)};
         if (close_sent_)
           teardown();
         else
-          send_control(opcode::close, {answer, 2}, [this](beast::error_code) { teardown(); });
+          send_control(opcode::close, close_payload(reader_.error_close_code()),
+                       [this](beast::error_code) { teardown(); });
         return finish(std::move(handler), reader_.error(), in_completion);
-      }
     }
   }
 }
@@ -137,12 +142,9 @@ void plain_websocket::async_close(const websocket::close_reason& reason, done_ha
     });
     return;
   }
-  std::string payload;
-  if (reason.code != websocket::close_code::none) {
-    payload.push_back(static_cast<char>(reason.code >> 8));
-    payload.push_back(static_cast<char>(reason.code & 0xFF));
-    payload.append(reason.reason.data(), reason.reason.size());
-  }
+  std::string payload;  // none for close_code::none
+  if (reason.code != websocket::close_code::none)
+    payload = close_payload(reason.code, {reason.reason.data(), reason.reason.size()});
   send_control(opcode::close, payload,
                [this, handler = std::move(handler)](beast::error_code ec) mutable {
                  if (!reading_) teardown();  // else the read meets the peer's answer

@@ -61,27 +61,12 @@ template <class Stream>
 void websocket_session<Stream>::accept(http::request<http::string_body> request) {
   auto on_accept =
       beast::bind_front_handler(&websocket_session::on_accept, this->shared_from_this());
-  const auto& server = state_->options.server;
-  if constexpr (!is_tls<Stream>) {
+  if constexpr (is_tls<Stream>) {
+    async_accept_tls(ws_, request, info_.subprotocol, state_->options.server.idle_timeout,
+                     std::move(on_accept));
+  } else {
     ws_.watch_idle(state_->idle, this->weak_from_this());
     ws_.async_accept(request, info_.subprotocol, std::move(on_accept));
-  } else {
-    // The stream's own timer would fire mid-session; the websocket timeouts below replace it.
-    expires_never(beast::get_lowest_layer(ws_));
-    websocket::stream_base::timeout timeouts =
-        websocket::stream_base::timeout::suggested(beast::role_type::server);
-    if (server.idle_timeout.count() > 0) {
-      timeouts.idle_timeout = server.idle_timeout;
-      timeouts.keep_alive_pings = true;  // ping at half the idle time; silence closes
-    }
-    ws_.set_option(timeouts);
-    ws_.set_option(websocket::stream_base::decorator(
-        [subprotocol = info_.subprotocol](websocket::response_type& res) {
-          res.set(http::field::server, "sluice");
-          if (!subprotocol.empty()) res.set(http::field::sec_websocket_protocol, subprotocol);
-        }));
-    ws_.auto_fragment(false);
-    ws_.async_accept(request, std::move(on_accept));
   }
 }
 

@@ -14,6 +14,7 @@
 #include "transport/websocket/outbound_budget.hpp"
 #include "transport/websocket/plain_websocket.hpp"
 #include "transport/websocket/serial_write_stream.hpp"
+#include "transport/websocket/tls_websocket.hpp"
 #include "transport/websocket/write_batch.hpp"
 
 namespace sluice::transport {
@@ -31,9 +32,7 @@ struct connection_info {
 // The WebSocket a session runs on: framing of Sluice's own on a plain socket
 // (plain_websocket), Beast's stream over TLS.
 template <class Stream>
-using websocket_for =
-    std::conditional_t<is_tls<Stream>, websocket::stream<serial_write_stream<Stream>>,
-                       plain_websocket>;
+using websocket_for = std::conditional_t<is_tls<Stream>, tls_websocket, plain_websocket>;
 
 // One client WebSocket. Owns the socket; everything that touches it runs on
 // the socket's strand. One read and at most one write are in flight; frames
@@ -65,7 +64,7 @@ class websocket_session : public client_link,
 
  private:
   void run(http::request<http::string_body> request);
-  // The stream's options (timeouts, limits, the answer's headers), then the handshake's answer.
+  // Watches the idle timeout (or has Beast do it), then answers the handshake.
   void accept(http::request<http::string_body> request);
   void on_accept(beast::error_code ec);
   void on_text(std::string_view text);

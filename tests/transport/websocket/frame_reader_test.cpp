@@ -13,9 +13,6 @@ namespace {
 
 namespace ws = boost::beast::websocket;
 
-constexpr unsigned char text_op = 0x1, binary_op = 0x2, continuation_op = 0x0, close_op = 0x8,
-                        ping_op = 0x9, pong_op = 0xA;
-
 // A client's frame: masked with `key` (as a client must) unless `masked` is false.
 std::string client_frame(unsigned char opcode, std::string_view payload, bool fin = true,
                          bool masked = true, std::uint32_t key = 0x1a2b3c4d) {
@@ -47,7 +44,7 @@ struct reading {
 
 TEST(FrameReader, AMaskedTextFrameIsOneMessageUnmasked) {
   reading r;
-  auto wire = client_frame(text_op, R"({"type":"ping"})");
+  auto wire = client_frame(opcode::text, R"({"type":"ping"})");
   std::string_view in{wire};
   ASSERT_EQ(r.next(in), frame_event::message);
   EXPECT_TRUE(in.empty());
@@ -57,7 +54,8 @@ TEST(FrameReader, AMaskedTextFrameIsOneMessageUnmasked) {
 
 TEST(FrameReader, APartialHeaderIsLeftUnusedUntilItIsWhole) {
   reading r;
-  auto wire = client_frame(binary_op, std::string(300, 'b'));  // a 16-bit length: 8-byte header
+  auto wire =
+      client_frame(opcode::binary, std::string(300, 'b'));  // a 16-bit length: 8-byte header
   for (std::size_t cut = 0; cut < 8; ++cut) {
     std::string_view in{wire.data(), cut};
     EXPECT_EQ(r.next(in), frame_event::need_more);
@@ -71,9 +69,9 @@ TEST(FrameReader, APartialHeaderIsLeftUnusedUntilItIsWhole) {
 
 TEST(FrameReader, AControlFrameBetweenFragmentsComesOutOnItsOwn) {
   reading r;
-  auto wire = client_frame(text_op, "hel", false) + client_frame(ping_op, "p!") +
-              client_frame(continuation_op, "lo", false) + client_frame(pong_op, "") +
-              client_frame(continuation_op, "!");
+  auto wire = client_frame(opcode::text, "hel", false) + client_frame(opcode::ping, "p!") +
+              client_frame(opcode::continuation, "lo", false) + client_frame(opcode::pong, "") +
+              client_frame(opcode::continuation, "!");
   std::string_view in{wire};
   ASSERT_EQ(r.next(in), frame_event::ping);
   EXPECT_EQ(r.reader.control_payload(), "p!");
@@ -87,8 +85,8 @@ TEST(FrameReader, AControlFrameBetweenFragmentsComesOutOnItsOwn) {
 TEST(FrameReader, UTF8CutBetweenFragmentsIsValid) {
   reading r;
   std::string e_acute = "\xc3\xa9";
-  auto wire = client_frame(text_op, "caf" + e_acute.substr(0, 1), false) +
-              client_frame(continuation_op, e_acute.substr(1));
+  auto wire = client_frame(opcode::text, "caf" + e_acute.substr(0, 1), false) +
+              client_frame(opcode::continuation, e_acute.substr(1));
   std::string_view in{wire};
   ASSERT_EQ(r.next(in), frame_event::message);
   EXPECT_EQ(text_of(r.buffer), "caf" + e_acute);
@@ -96,8 +94,8 @@ TEST(FrameReader, UTF8CutBetweenFragmentsIsValid) {
 
 TEST(FrameReader, ACloseCarriesItsCodeAndReasonAndEndsReading) {
   reading r;
-  auto wire =
-      client_frame(close_op, std::string("\x03\xe8", 2) + "bye") + client_frame(text_op, "x");
+  auto wire = client_frame(opcode::close, std::string("\x03\xe8", 2) + "bye") +
+              client_frame(opcode::text, "x");
   std::string_view in{wire};
   ASSERT_EQ(r.next(in), frame_event::close);
   EXPECT_EQ(r.reader.close_code(), 1000);
@@ -107,7 +105,7 @@ TEST(FrameReader, ACloseCarriesItsCodeAndReasonAndEndsReading) {
 
 TEST(FrameReader, ACloseWithACodeAndNoReasonIsValid) {
   reading r;
-  auto wire = client_frame(close_op, std::string("\x03\xe8", 2));
+  auto wire = client_frame(opcode::close, std::string("\x03\xe8", 2));
   std::string_view in{wire};
   ASSERT_EQ(r.next(in), frame_event::close);
   EXPECT_EQ(r.reader.close_code(), 1000);
@@ -116,7 +114,7 @@ TEST(FrameReader, ACloseWithACodeAndNoReasonIsValid) {
 
 TEST(FrameReader, AnEmptyCloseHasNoCode) {
   reading r;
-  auto wire = client_frame(close_op, "");
+  auto wire = client_frame(opcode::close, "");
   std::string_view in{wire};
   ASSERT_EQ(r.next(in), frame_event::close);
   EXPECT_EQ(r.reader.close_code(), 0);
@@ -124,8 +122,8 @@ TEST(FrameReader, AnEmptyCloseHasNoCode) {
 
 TEST(FrameReader, TheLimitCountsOneMessageNotTheOnesBeforeIt) {
   reading r;  // limit 1024
-  auto wire =
-      client_frame(text_op, std::string(1000, 'a')) + client_frame(text_op, std::string(1000, 'b'));
+  auto wire = client_frame(opcode::text, std::string(1000, 'a')) +
+              client_frame(opcode::text, std::string(1000, 'b'));
   std::string_view in{wire};
   ASSERT_EQ(r.next(in), frame_event::message);
   r.buffer.consume(r.buffer.size());
@@ -144,39 +142,44 @@ TEST(FrameReader, EveryBreachOfTheRfcIsRefusedWithItsCloseCode) {
   std::string too_long_length =
       std::string("\x81\xff\x80\x00\x00\x00\x00\x00\x00\x00", 10) + "abcd";
   std::vector<refusal> cases = {
-      {"unmasked", client_frame(text_op, "{}", true, false), ws::error::bad_unmasked_frame, 1002},
+      {"unmasked", client_frame(opcode::text, "{}", true, false), ws::error::bad_unmasked_frame,
+       1002},
       {"reserved bits",
        "\xc1\x80"
        "abcd",
        ws::error::bad_reserved_bits, 1002},
       {"reserved data opcode", client_frame(0x3, "x"), ws::error::bad_opcode, 1002},
       {"reserved control opcode", client_frame(0xB, "x"), ws::error::bad_opcode, 1002},
-      {"continuation first", client_frame(continuation_op, "x"), ws::error::bad_continuation, 1002},
-      {"message inside a message", client_frame(text_op, "a", false) + client_frame(text_op, "b"),
-       ws::error::bad_data_frame, 1002},
-      {"fragmented ping", client_frame(ping_op, "x", false), ws::error::bad_control_fragment, 1002},
-      {"ping over 125", client_frame(ping_op, std::string(126, 'p')), ws::error::bad_control_size,
+      {"continuation first", client_frame(opcode::continuation, "x"), ws::error::bad_continuation,
        1002},
+      {"message inside a message",
+       client_frame(opcode::text, "a", false) + client_frame(opcode::text, "b"),
+       ws::error::bad_data_frame, 1002},
+      {"fragmented ping", client_frame(opcode::ping, "x", false), ws::error::bad_control_fragment,
+       1002},
+      {"ping over 125", client_frame(opcode::ping, std::string(126, 'p')),
+       ws::error::bad_control_size, 1002},
       {"non-minimal 16-bit length", std::string("\x81\xfe\x00\x05", 4) + "abcd" + "hello",
        ws::error::bad_size, 1002},
       {"non-minimal 64-bit length",
        std::string("\x81\xff\x00\x00\x00\x00\x00\x00\x01\x00", 10) + "abcd", ws::error::bad_size,
        1002},
-      {"over the limit", client_frame(binary_op, std::string(1025, 'x')),
+      {"over the limit", client_frame(opcode::binary, std::string(1025, 'x')),
        ws::error::message_too_big, 1009},
       {"over the limit in fragments",
-       client_frame(text_op, std::string(600, 'x'), false) +
-           client_frame(continuation_op, std::string(600, 'x')),
+       client_frame(opcode::text, std::string(600, 'x'), false) +
+           client_frame(opcode::continuation, std::string(600, 'x')),
        ws::error::message_too_big, 1009},
       {"top bit of a 64-bit length", too_long_length, ws::error::message_too_big, 1009},
-      {"invalid UTF-8", client_frame(text_op, "a\xff"), ws::error::bad_frame_payload, 1007},
-      {"UTF-8 cut at the end", client_frame(text_op, "a\xc3"), ws::error::bad_frame_payload, 1007},
-      {"one-byte close", client_frame(close_op, "\x03"), ws::error::bad_close_size, 1002},
-      {"close code 1005", client_frame(close_op, std::string("\x03\xed", 2)),
+      {"invalid UTF-8", client_frame(opcode::text, "a\xff"), ws::error::bad_frame_payload, 1007},
+      {"UTF-8 cut at the end", client_frame(opcode::text, "a\xc3"), ws::error::bad_frame_payload,
+       1007},
+      {"one-byte close", client_frame(opcode::close, "\x03"), ws::error::bad_close_size, 1002},
+      {"close code 1005", client_frame(opcode::close, std::string("\x03\xed", 2)),
        ws::error::bad_close_code, 1002},
-      {"close code 999", client_frame(close_op, std::string("\x03\xe7", 2)),
+      {"close code 999", client_frame(opcode::close, std::string("\x03\xe7", 2)),
        ws::error::bad_close_code, 1002},
-      {"close reason not UTF-8", client_frame(close_op, std::string("\x03\xe8\xc3", 3)),
+      {"close reason not UTF-8", client_frame(opcode::close, std::string("\x03\xe8\xc3", 3)),
        ws::error::bad_close_payload, 1002},
   };
   for (const auto& c : cases) {
@@ -224,13 +227,13 @@ TEST_P(FrameReaderRound, EveryMessageAndControlFrameComesOutOnceInOrderWhateverT
     for (std::size_t f = 0; f < fragments; ++f) {
       bool last = f + 1 == fragments;
       std::size_t n = last ? payload.size() - at : pick(payload.size() - at);
-      unsigned char op = f == 0 ? (text ? text_op : binary_op) : continuation_op;
+      unsigned char op = f == 0 ? (text ? opcode::text : opcode::binary) : opcode::continuation;
       wire += client_frame(op, std::string_view{payload}.substr(at, n), last, true,
                            static_cast<std::uint32_t>(rng()));
       at += n;
       if (!last && pick(2) == 0) {  // a ping between this fragment and the next
         std::string ping(pick(125), 'p');
-        wire += client_frame(ping_op, ping, true, true, static_cast<std::uint32_t>(rng()));
+        wire += client_frame(opcode::ping, ping, true, true, static_cast<std::uint32_t>(rng()));
         expected.push_back({frame_event::ping, false, ping});
       }
     }
