@@ -44,6 +44,12 @@ void on_reconnected(natsConnection* nc, void*) {
   log::info("engine", "reconnected", {});
 }
 
+// The last callback the library makes for a connection: the ones before it
+// (a disconnect, an error) ran already, in order, on the same thread.
+void on_closed(natsConnection*, void* closure) {
+  static_cast<jetstream*>(closure)->connection_closed();
+}
+
 void on_connected(natsConnection* nc, void*) {
   engine_metrics::get().connected.set(1);
   report(nc, "connected", true);
@@ -143,6 +149,7 @@ bool jetstream::connect() {
       check(natsOptions_SetRetryOnFailedConnect(opts, true, on_connected, this), "retry") &&
       check(natsOptions_SetDisconnectedCB(opts, on_disconnected, this), "disconnected") &&
       check(natsOptions_SetReconnectedCB(opts, on_reconnected, this), "reconnected") &&
+      check(natsOptions_SetClosedCB(opts, on_closed, this), "closed") &&
       check(natsOptions_SetErrorHandler(opts, on_async_error, this), "error_handler");
   if (ok && !cfg_.user.empty())
     ok = check(natsOptions_SetUserInfo(opts, cfg_.user.c_str(), cfg_.password.c_str()), "user");
@@ -198,10 +205,19 @@ jetstream::~jetstream() {
   if (js_) jsCtx_Destroy(js_);
   if (nc_) {
     natsConnection_Close(nc_);
+    // The library makes its callbacks on a thread of its own, after Close
+    // returned: waited for, so none runs once this object (or, at exit, the
+    // metrics they count in) is gone.
+    if (closed_.get_future().wait_for(close_wait) != std::future_status::ready)
+      log::warn("engine", "close_unconfirmed", {{"waited_ms", std::to_string(close_wait.count())}});
     natsConnection_Destroy(nc_);
   }
   engine_metrics::get().connected.set(0);
   readiness_board::global().remove("engine");
+}
+
+void jetstream::connection_closed() {
+  closed_.set_value();
 }
 
 std::string jetstream::state() const {
@@ -355,6 +371,27 @@ void jetstream::trouble(void* sub, const std::string& why) {
   fn(why);
 }
 
+// Deletes the consumer itself rather than through natsSubscription_Unsubscribe:
+// libnats 3.4 reads the consumer's name for that request outside the
+// subscription's lock, while its own thread may be recreating the ordered
+// consumer and freeing that name (a use after free AddressSanitizer showed when
+// a stream was deleted behind Sluice's back). GetConsumerInfo copies the name
+// under the lock; Destroy without Unsubscribe ends the interest and deletes
+// nothing. Deleted at once, the consumer no longer counts as a reader of the
+// stream (retire_inbox).
+void jetstream::end_subscription(void* subscription) {
+  auto* sub = static_cast<natsSubscription*>(subscription);
+  std::string stream, consumer;
+  jsConsumerInfo* ci = nullptr;
+  if (natsSubscription_GetConsumerInfo(&ci, sub, nullptr, nullptr) == NATS_OK) {
+    stream = ci->Stream;
+    consumer = ci->Name;
+    jsConsumerInfo_Destroy(ci);
+  }
+  natsSubscription_Destroy(sub);
+  if (!consumer.empty()) js_DeleteConsumer(js_, stream.c_str(), consumer.c_str(), nullptr, nullptr);
+}
+
 void jetstream::forget(void* sub) {
   std::lock_guard lock{mutex_};
   troubles_.erase(sub);
@@ -364,11 +401,7 @@ engine_subscription::~engine_subscription() {
   auto* sub = static_cast<natsSubscription*>(sub_);
   engine_metrics::get().subscriptions.dec();
   owner_->forget(sub);
-  // Unsubscribing deletes the consumer: a request to the servers.
-  owner_->post([sub] {
-    natsSubscription_Unsubscribe(sub);
-    natsSubscription_Destroy(sub);
-  });
+  owner_->post([owner = owner_.get(), sub] { owner->end_subscription(sub); });
 }
 
 }  // namespace sluice::transport

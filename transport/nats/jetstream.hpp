@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -145,6 +146,11 @@ class jetstream : public std::enable_shared_from_this<jetstream> {
   void trouble(void* sub, const std::string& why);
   // For engine_subscription: `sub` ends.
   void forget(void* sub);
+  // For engine_subscription, on the connection's thread: the subscription
+  // ends and its consumer is deleted.
+  void end_subscription(void* sub);
+  // For the library's closed handler: it will make no more callbacks.
+  void connection_closed();
 
  private:
   struct waiting {
@@ -176,6 +182,8 @@ class jetstream : public std::enable_shared_from_this<jetstream> {
   static void run_jobs(const std::shared_ptr<job_queue>& queue);
   std::shared_ptr<job_queue> queue_ = std::make_shared<job_queue>();
   std::thread worker_;
+  std::promise<void> closed_;  // set by the library's closed handler
+  static constexpr std::chrono::milliseconds close_wait{5000};
 };
 
 class engine_subscription {

@@ -1,6 +1,7 @@
 """A few JetStream API requests over the NATS text protocol, for tests that act on the engine
 behind Sluice's back (delete a stream, read its state)."""
 
+import base64
 import json
 import socket
 
@@ -33,3 +34,12 @@ def delete_stream(url, stream):
 
 def stream_info(url, stream):
     return request(url, f"$JS.API.STREAM.INFO.{stream}")
+
+
+def last_message(url, stream):
+    """The data of the stream's newest message (b"" when it holds none)."""
+    last = stream_info(url, stream).get("state", {}).get("last_seq", 0)
+    if not last:
+        return b""
+    reply = request(url, f"$JS.API.STREAM.MSG.GET.{stream}", json.dumps({"seq": last}).encode())
+    return base64.b64decode(reply.get("message", {}).get("data", ""))

@@ -20,7 +20,7 @@ import websockets
 from harness import (PATIENCE, SLUICE_BIN, Sluice, assert_config_errors, connect, freeze,
                      get_json, is_accepted, post_json, recv_json, send_json)
 from nats import Nats, engine_config, free_port
-from nats_admin import delete_stream, stream_info
+from nats_admin import delete_stream, last_message, stream_info
 from nats_proxy import HoldingProxy
 
 
@@ -480,6 +480,13 @@ class EngineOneServer(unittest.IsolatedAsyncioTestCase):
                 await send_json(here, {"type": "ack", "id": "k", "topic": "room.jobs", "offset": 3})
                 acked = await frame_of(here, "acked")
                 self.assertEqual((acked["offset"], acked["pending"]), (3, 0), acked)
+                # `acked` is answered before the cursor's write reaches NATS: the claim is
+                # released once B's write is stored (the bucket's newest value).
+                for _ in range(PATIENCE * 20):
+                    if last_message(nats.urls[0], "KV_SLUICE_CURSORS").startswith(b"3 "):
+                        break
+                    await asyncio.sleep(0.05)
+                self.assertTrue(last_message(nats.urls[0], "KV_SLUICE_CURSORS").startswith(b"3 "))
                 proxy.release()
                 while (subscribed := await recv_json(there)).get("id") != "c2":
                     pass
