@@ -49,7 +49,12 @@ transport_metrics::transport_metrics()
           "Connections closed with 1008 after rate_limits.close_after refusals in a row")),
       tls_handshakes(metrics::registry::global().add_counter_family(
           "sluice_tls_handshakes_total", "TLS handshakes on the server port, by result",
-          {"result"})) {}
+          {"result"})),
+      websocket_disconnects(metrics::registry::global().add_counter_family(
+          "sluice_websocket_disconnects_total",
+          "WebSocket connections ended, by cause (closed, idle_timeout, protocol_error, too_big, "
+          "connection_lost)",
+          {"cause"})) {}
 
 bool connections_per_ip::try_add(const std::string& ip, std::size_t limit) {
   std::lock_guard lock{mutex_};

@@ -39,7 +39,8 @@ struct transport_metrics {
   metrics::family<metrics::counter>& auth_failures;  // {code}
   metrics::family<metrics::counter>& rate_limited;   // {limit}
   metrics::counter& rate_limit_closes;
-  metrics::family<metrics::counter>& tls_handshakes;  // {result}
+  metrics::family<metrics::counter>& tls_handshakes;         // {result}
+  metrics::family<metrics::counter>& websocket_disconnects;  // {cause}: disconnect_cause.hpp
 };
 
 // The rate limits shared by every connection: one bucket per user or address.

@@ -1,6 +1,7 @@
 #include "transport/websocket/websocket_session.hpp"
 
 #include "core/observe/log.hpp"
+#include "transport/websocket/disconnect_cause.hpp"
 
 namespace sluice::transport {
 namespace {
@@ -106,6 +107,7 @@ template <class Stream>
 void websocket_session<Stream>::on_read(beast::error_code ec, std::size_t) {
   if (ec) {
     flush_inbound();
+    state_->metrics.websocket_disconnects.with({std::string{disconnect_cause(ec)}}).inc();
     std::uint16_t code = 0;
     std::string reason;
     if (ec == websocket::error::closed) {

@@ -229,6 +229,8 @@ class ConnectionLevel(unittest.IsolatedAsyncioTestCase):
             self.assertEqual(opcodes[0], 0x1)
             self.assertIn(0x9, opcodes[1:])
             self.assertEqual(await server.metric_reaches("sluice_connections_open", 0), 0)
+            self.assertEqual(await server.metric_reaches(
+                'sluice_websocket_disconnects_total{cause="idle_timeout"}', 1), 1)
 
     async def test_a_quiet_client_that_answers_pings_outlives_the_idle_timeout(self):
         config = config_with(server="  idle_timeout: 300ms\n")

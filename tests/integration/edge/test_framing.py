@@ -126,13 +126,34 @@ class Framing(unittest.TestCase):
         c.send(masked_frame(ping_request(frame_id)))
         self.assertEqual(c.json(), {"type": "pong", "id": frame_id})
 
+    def settled_disconnects(self, cause):
+        """The count of `cause` once the connections of earlier tests are gone (counted)."""
+        deadline = time.monotonic() + PATIENCE
+        while self.server.metrics().get("sluice_connections_open") and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.disconnects(cause)
+
+    def disconnects(self, cause):
+        return self.server.metrics().get(f'sluice_websocket_disconnects_total{{cause="{cause}"}}', 0)
+
+    def assert_counted(self, cause, before):
+        """sluice_websocket_disconnects_total{cause} reaches before + 1 (the server counts when
+        its read ends, which may come just after the client saw the socket close)."""
+        deadline = time.monotonic() + PATIENCE
+        while self.disconnects(cause) < before + 1 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        self.assertEqual(self.disconnects(cause), before + 1, cause)
+
     def assert_refused(self, wire, code):
+        cause = "too_big" if code == 1009 else "protocol_error"
+        before = self.settled_disconnects(cause)
         bystander = self.client()
         c = self.client()
         c.send(wire)
         self.assertEqual(c.close_code()[0], code)
         self.assertTrue(c.until_eof())
         self.assert_alive(bystander)
+        self.assert_counted(cause, before)
 
     # What a client may send.
 
@@ -177,10 +198,18 @@ class Framing(unittest.TestCase):
         self.assert_alive(c)
 
     def test_a_client_close_is_echoed_and_the_connection_ends(self):
+        before = self.settled_disconnects("closed")
         c = self.client()
         c.send(raw_frame(0x88, close_payload(1000, b"bye")))
         self.assertEqual(c.close_code()[0], 1000)
         self.assertTrue(c.until_eof())
+        self.assert_counted("closed", before)
+
+    def test_a_socket_closed_without_a_close_frame_is_a_connection_lost(self):
+        before = self.settled_disconnects("connection_lost")
+        c = self.client()
+        c.sock.close()
+        self.assert_counted("connection_lost", before)
 
     def test_a_close_with_a_code_and_no_reason_is_echoed(self):
         c = self.client()
