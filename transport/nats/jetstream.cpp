@@ -379,11 +379,20 @@ void jetstream::trouble(void* sub, const std::string& why) {
 // under the lock; Destroy without Unsubscribe ends the interest and deletes
 // nothing. Deleted at once, the consumer no longer counts as a reader of the
 // stream (retire_inbox).
+// Once the connection is stopping (the node stops), nothing is asked of the
+// servers: a frozen server would hold the stop for a request timeout per
+// topic, and the servers delete an ephemeral consumer without interest
+// themselves.
 void jetstream::end_subscription(void* subscription) {
   auto* sub = static_cast<natsSubscription*>(subscription);
+  bool stopping = false;
+  {
+    std::lock_guard lock{queue_->mutex};
+    stopping = queue_->stopping;
+  }
   std::string stream, consumer;
   jsConsumerInfo* ci = nullptr;
-  if (natsSubscription_GetConsumerInfo(&ci, sub, nullptr, nullptr) == NATS_OK) {
+  if (!stopping && natsSubscription_GetConsumerInfo(&ci, sub, nullptr, nullptr) == NATS_OK) {
     stream = ci->Stream;
     consumer = ci->Name;
     jsConsumerInfo_Destroy(ci);

@@ -324,6 +324,26 @@ class EngineOneServer(unittest.IsolatedAsyncioTestCase):
                 self.assertEqual(got, [(1, 1), (2, 3)])
             self.assertGreaterEqual(a.metrics()["sluice_engine_reconnects_total"], 1)
 
+    async def test_a_node_stopped_while_nats_is_frozen_exits_cleanly(self):
+        # Topics open (subscriptions to end, consumers to delete) and a publish waiting for its
+        # acknowledgement when the node is told to stop: the requests it would make of the
+        # frozen server end with the connection, and the node exits 0 with nothing reported
+        # by the sanitizers (the harness checks both on leaving the `with`).
+        nats = Nats(self)
+        server = nats.servers[0].proc
+        self.addCleanup(server.send_signal, signal.SIGCONT)
+        with Sluice(engine_config(nats.urls)) as a:
+            async with open_ws(a) as ws:
+                await recv_json(ws)
+                for i in range(5):
+                    self.assertEqual((await subscribe(ws, f"room.stop{i}", since=0))["type"],
+                                     "subscribed")
+                freeze(server.pid)
+                await send_json(ws, {"type": "publish", "id": "late", "topic": "room.stop0",
+                                     "data": 1})
+                self.assertEqual(await a.metric_reaches("sluice_engine_publishes_in_flight", 1), 1)
+        self.assertIn("event=stopped", "\n".join(a.log))
+
     async def test_publishes_over_max_in_flight_are_refused_not_queued(self):
         nats = Nats(self)
         config = engine_config(nats.urls, extra="  max_in_flight: 1\n").replace("publish_timeout: 3s",
