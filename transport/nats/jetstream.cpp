@@ -2,8 +2,6 @@
 
 #include <nats/nats.h>
 
-#include <charconv>
-#include <cstring>
 #include <vector>
 
 #include "core/json.hpp"
@@ -76,36 +74,6 @@ void on_async_error(natsConnection*, natsSubscription* sub, natsStatus err, void
   std::string why = natsStatus_GetText(err);
   log::warn("engine", "async_error", {{"error", why}});
   if (sub != nullptr) static_cast<jetstream*>(closure)->trouble(sub, why);
-}
-
-struct message_handler {
-  jetstream::message_fn fn;
-};
-
-void on_message(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
-  auto* h = static_cast<message_handler*>(closure);
-  jsMsgMetaData* meta = nullptr;
-  if (natsMsg_GetMetaData(&meta, msg) == NATS_OK) {
-    engine_message m;
-    m.sequence = meta->Sequence.Stream;
-    m.ts_ms = meta->Timestamp / ns_per_ms;
-    m.pending = meta->NumPending;
-    const char* kind = nullptr;
-    if (natsMsgHeader_Get(msg, kind_header, &kind) == NATS_OK && kind != nullptr) {
-      unsigned value = 0;
-      std::from_chars(kind, kind + std::strlen(kind), value);
-      m.kind = static_cast<std::uint8_t>(value);
-    }
-    m.data.assign(natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg)));
-    jsMsgMetaData_Destroy(meta);
-    engine_metrics::get().received.inc();
-    h->fn(std::move(m));
-  }
-  natsMsg_Destroy(msg);
-}
-
-void free_handler(void* closure) {
-  delete static_cast<message_handler*>(closure);
 }
 
 bool check(natsStatus s, const char* what) {
@@ -322,95 +290,6 @@ void jetstream::stream_exists(const std::string& topic, exists_fn done) {
     if (s == NATS_NOT_FOUND || code == JSStreamNotFoundErr) return done(false);
     done(std::nullopt);
   });
-}
-
-void jetstream::subscribe(const std::string& topic, std::uint64_t from, message_fn on_msg,
-                          trouble_fn on_trouble, subscribed_fn done) {
-  post([this, topic, from, on_msg = std::move(on_msg), on_trouble = std::move(on_trouble),
-        done = std::move(done)]() mutable {
-    auto names = names_for(cfg_.stream_prefix, topic);
-    jsSubOptions so;
-    jsSubOptions_Init(&so);
-    so.Stream = names.stream.c_str();
-    so.Ordered = true;
-    so.Config.DeliverPolicy = from > 1 ? js_DeliverByStartSequence : js_DeliverAll;
-    so.Config.OptStartSeq = from > 1 ? from : 0;
-    auto* handler = new message_handler{std::move(on_msg)};
-    natsSubscription* sub = nullptr;
-    jsErrCode code = static_cast<jsErrCode>(0);
-    auto s =
-        js_Subscribe(&sub, js_, names.subject.c_str(), on_message, handler, nullptr, &so, &code);
-    if (s != NATS_OK) {
-      delete handler;
-      return done(nullptr, status_text(s, code));
-    }
-    // The topic's actor takes what comes as fast as it comes; its mailbox
-    // is the queue, so the library drops nothing for being slow.
-    natsSubscription_SetPendingLimits(sub, -1, -1);
-    natsSubscription_SetOnCompleteCB(sub, free_handler, handler);
-    {
-      std::lock_guard lock{mutex_};
-      troubles_.emplace(sub, std::move(on_trouble));
-    }
-    std::shared_ptr<engine_subscription> out{new engine_subscription};
-    out->sub_ = sub;
-    out->owner_ = shared_from_this();
-    engine_metrics::get().subscriptions.inc();
-    done(std::move(out), {});
-  });
-}
-
-void jetstream::trouble(void* sub, const std::string& why) {
-  trouble_fn fn;
-  {
-    std::lock_guard lock{mutex_};
-    auto it = troubles_.find(sub);
-    if (it == troubles_.end()) return;
-    fn = it->second;
-  }
-  fn(why);
-}
-
-// Deletes the consumer itself rather than through natsSubscription_Unsubscribe:
-// libnats 3.4 reads the consumer's name for that request outside the
-// subscription's lock, while its own thread may be recreating the ordered
-// consumer and freeing that name (a use after free AddressSanitizer showed when
-// a stream was deleted behind Sluice's back). GetConsumerInfo copies the name
-// under the lock; Destroy without Unsubscribe ends the interest and deletes
-// nothing. Deleted at once, the consumer no longer counts as a reader of the
-// stream (retire_inbox).
-// Once the connection is stopping (the node stops), nothing is asked of the
-// servers: a frozen server would hold the stop for a request timeout per
-// topic, and the servers delete an ephemeral consumer without interest
-// themselves.
-void jetstream::end_subscription(void* subscription) {
-  auto* sub = static_cast<natsSubscription*>(subscription);
-  bool stopping = false;
-  {
-    std::lock_guard lock{queue_->mutex};
-    stopping = queue_->stopping;
-  }
-  std::string stream, consumer;
-  jsConsumerInfo* ci = nullptr;
-  if (!stopping && natsSubscription_GetConsumerInfo(&ci, sub, nullptr, nullptr) == NATS_OK) {
-    stream = ci->Stream;
-    consumer = ci->Name;
-    jsConsumerInfo_Destroy(ci);
-  }
-  natsSubscription_Destroy(sub);
-  if (!consumer.empty()) js_DeleteConsumer(js_, stream.c_str(), consumer.c_str(), nullptr, nullptr);
-}
-
-void jetstream::forget(void* sub) {
-  std::lock_guard lock{mutex_};
-  troubles_.erase(sub);
-}
-
-engine_subscription::~engine_subscription() {
-  auto* sub = static_cast<natsSubscription*>(sub_);
-  engine_metrics::get().subscriptions.dec();
-  owner_->forget(sub);
-  owner_->post([owner = owner_.get(), sub] { owner->end_subscription(sub); });
 }
 
 }  // namespace sluice::transport
