@@ -33,7 +33,14 @@ engine_metrics::engine_metrics()
           "inbox let go)",
           {"result"})),
       subscriptions(metrics::registry::global().add_gauge(
-          "sluice_engine_subscriptions",
-          "JetStream ordered consumers open, one per topic in use")) {}
+          "sluice_engine_subscriptions", "JetStream ordered consumers open, one per topic in use")),
+      subscription_troubles(metrics::registry::global().add_counter(
+          "sluice_engine_subscription_troubles_total",
+          "Errors a topic's subscription reported (missed heartbeats, a consumer not made "
+          "again); the topic opens its stream and subscribes again")),
+      requests_waiting(metrics::registry::global().add_gauge(
+          "sluice_engine_requests_waiting",
+          "Requests to the NATS servers (stream setup, subscriptions, cursors, claims) posted "
+          "and not started yet")) {}
 
 }  // namespace sluice::transport

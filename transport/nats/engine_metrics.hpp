@@ -18,6 +18,8 @@ struct engine_metrics {
   metrics::counter& received;                    // messages the topics' subscriptions delivered
   metrics::family<metrics::counter>& streams;    // {result}: opened, failed
   metrics::gauge& subscriptions;                 // ordered consumers open (one per topic in use)
+  metrics::counter& subscription_troubles;       // errors a subscription reported (it starts over)
+  metrics::gauge& requests_waiting;              // requests to the servers not started yet
 
  private:
   engine_metrics();

@@ -95,7 +95,6 @@ jetstream::jetstream(config::engine_config cfg) : cfg_(std::move(cfg)) {}
 std::shared_ptr<jetstream> jetstream::start(const config::engine_config& cfg) {
   std::shared_ptr<jetstream> js{new jetstream(cfg)};
   if (!js->connect()) return nullptr;
-  js->worker_ = std::thread([queue = js->queue_] { run_jobs(queue); });
   return js;
 }
 
@@ -160,15 +159,9 @@ bool jetstream::connect() {
 }
 
 jetstream::~jetstream() {
-  // The last owner may let go on this connection's own thread (a job's closure).
-  bool on_worker = std::this_thread::get_id() == worker_.get_id();
-  {
-    std::lock_guard lock{queue_->mutex};
-    queue_->stopping = true;
-    queue_->orphaned = on_worker;
-  }
-  queue_->wake.notify_all();
-  if (worker_.joinable()) on_worker ? worker_.detach() : worker_.join();
+  // The jobs posted run first (subscriptions end); the last owner may let go
+  // from a job, whose lane then runs nothing more (job_lanes::stop).
+  lanes_.stop();
   if (cursors_) kvStore_Destroy(cursors_);
   if (js_) jsCtx_Destroy(js_);
   if (nc_) {
@@ -206,36 +199,17 @@ bool jetstream::connected() const {
   return natsConnection_Status(nc_) == NATS_CONN_STATUS_CONNECTED;
 }
 
-void jetstream::post(std::function<void()> job) {
-  {
-    std::lock_guard lock{queue_->mutex};
-    if (!queue_->stopping) {
-      queue_->jobs.push_back(std::move(job));
-      job = nullptr;
-    }
-  }
-  if (job) return job();  // stopping: done here, on the caller's thread
-  queue_->wake.notify_one();
-}
-
-// Runs jobs until stopped, then the jobs left (unsubscribing), unless the
-// connection object is gone.
-void jetstream::run_jobs(const std::shared_ptr<job_queue>& queue) {
-  std::unique_lock lock{queue->mutex};
-  for (;;) {
-    queue->wake.wait(lock, [&] { return queue->stopping || !queue->jobs.empty(); });
-    if (queue->orphaned || queue->jobs.empty()) return;
-    auto job = std::move(queue->jobs.front());
-    queue->jobs.pop_front();
-    lock.unlock();
+void jetstream::post(std::string_view key, std::function<void()> job) {
+  auto& waiting = engine_metrics::get().requests_waiting;
+  waiting.inc();
+  lanes_.post(key, [&waiting, job = std::move(job)] {
+    waiting.dec();
     job();
-    job = nullptr;  // what it holds goes here, outside the lock
-    lock.lock();
-  }
+  });
 }
 
 void jetstream::open_stream(const std::string& topic, const stream_bounds& bounds, opened_fn done) {
-  post([this, topic, bounds, done = std::move(done)] {
+  post(topic, [this, topic, bounds, done = std::move(done)] {
     auto names = names_for(cfg_.stream_prefix, topic);
     jsStreamConfig sc;
     jsStreamConfig_Init(&sc);
@@ -278,7 +252,7 @@ void jetstream::open_stream(const std::string& topic, const stream_bounds& bound
 
 void jetstream::stream_exists(const std::string& topic, exists_fn done) {
   if (!connected()) return done(std::nullopt);
-  post([this, topic, done = std::move(done)] {
+  post(topic, [this, topic, done = std::move(done)] {
     auto names = names_for(cfg_.stream_prefix, topic);
     jsStreamInfo* si = nullptr;
     jsErrCode code = static_cast<jsErrCode>(0);

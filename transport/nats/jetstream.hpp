@@ -1,19 +1,18 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <unordered_map>
 
 #include "config/engine.hpp"
+#include "transport/nats/job_lanes.hpp"
 #include "transport/nats/stream_names.hpp"
 
 struct __natsConnection;
@@ -52,9 +51,10 @@ class engine_subscription;
 
 // This node's connection to NATS JetStream, shared by every topic that lives
 // there. It reconnects on its own for as long as it exists. Stream setup and
-// subscriptions (request/reply with the servers) run on its own thread, so no
-// caller ever waits on the network; publishes are asynchronous. Every
-// callback runs on a NATS thread: it must only hand its result on.
+// subscriptions (request/reply with the servers) run on threads of its own
+// (job_lanes), so no caller ever waits on the network; publishes are
+// asynchronous. Every callback runs on one of those threads or a NATS
+// thread: it must only hand its result on.
 class jetstream : public std::enable_shared_from_this<jetstream> {
  public:
   // Starts connecting; never fails for an unreachable server (it keeps
@@ -140,15 +140,17 @@ class jetstream : public std::enable_shared_from_this<jetstream> {
 
   // For the library's acknowledgement handler: the publish of `msg` ended.
   void acked(__natsMsg* msg, std::uint64_t sequence, publish_error e, std::string why);
-  // For engine_subscription: runs `job` on this connection's own thread.
-  void post(std::function<void()> job);
+  // Runs `job` on a thread of this connection's, after the jobs posted
+  // before under the same key (a topic, a cursor's key).
+  void post(std::string_view key, std::function<void()> job);
   // For the library's error handler: the subscription `sub` reported `why`.
   void trouble(void* sub, const std::string& why);
-  // For engine_subscription: `sub` ends.
-  void forget(void* sub);
-  // For engine_subscription, on the connection's thread: the subscription
-  // ends and its consumer is deleted.
-  void end_subscription(void* sub);
+  // For engine_subscription: `sub` ends. Whether it reported trouble.
+  bool forget(void* sub);
+  // For engine_subscription, on one of the connection's threads: the
+  // subscription ends and its consumer is deleted, or left to the servers
+  // (`leave_consumer`: it reported trouble, or was abandoned).
+  void end_subscription(void* sub, bool leave_consumer);
   // For the library's closed handler: it will make no more callbacks.
   void connection_closed();
 
@@ -160,35 +162,36 @@ class jetstream : public std::enable_shared_from_this<jetstream> {
   explicit jetstream(config::engine_config cfg);
   bool connect();
   bool count_cursors(const std::string& topic_token, std::uint64_t& count, std::string& error);
-  // On the connection's thread: the cursors' bucket, made or found once.
+  // On one of the connection's threads: the cursors' bucket, made or found
+  // once.
   __kvStore* cursors(std::string& error);
 
   config::engine_config cfg_;
   __natsConnection* nc_ = nullptr;
   __jsCtx* js_ = nullptr;
-  __kvStore* cursors_ = nullptr;  // only on the connection's thread
+  std::mutex cursors_mutex_;
+  __kvStore* cursors_ = nullptr;  // under cursors_mutex_ until made
   std::mutex mutex_;
   std::unordered_map<__natsMsg*, waiting> in_flight_;
-  std::unordered_map<void*, trouble_fn> troubles_;  // by natsSubscription
-  // The jobs of the connection's own thread. Shared with that thread, which
-  // may outlive this object when the last owner lets go from a job.
-  struct job_queue {
-    std::mutex mutex;
-    std::condition_variable wake;
-    std::deque<std::function<void()>> jobs;
-    bool stopping = false;
-    bool orphaned = false;  // this object is gone: run nothing more
+  struct watched {
+    trouble_fn on_trouble;
+    bool reported = false;
   };
-  static void run_jobs(const std::shared_ptr<job_queue>& queue);
-  std::shared_ptr<job_queue> queue_ = std::make_shared<job_queue>();
-  std::thread worker_;
+  std::unordered_map<void*, watched> troubles_;  // by natsSubscription
+  // Requests to the servers (streams, subscriptions, cursors, claims), by
+  // topic or key: one unanswered request holds up its lane only.
+  job_lanes lanes_{request_lanes};
   std::promise<void> closed_;  // set by the library's closed handler
   static constexpr std::chrono::milliseconds close_wait{5000};
+  static constexpr std::size_t request_lanes = 8;
 };
 
 class engine_subscription {
  public:
   ~engine_subscription();
+  // Its consumer is left for the servers to delete (they do once it has had
+  // no interest for a while) rather than asked for and deleted at the end.
+  void abandon() { abandoned_ = true; }
   engine_subscription(const engine_subscription&) = delete;
   engine_subscription& operator=(const engine_subscription&) = delete;
 
@@ -196,7 +199,9 @@ class engine_subscription {
   friend class jetstream;
   engine_subscription() = default;
   void* sub_ = nullptr;  // natsSubscription
+  std::string topic_;
   std::shared_ptr<jetstream> owner_;
+  std::atomic<bool> abandoned_{false};
 };
 
 }  // namespace sluice::transport

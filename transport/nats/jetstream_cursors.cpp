@@ -1,5 +1,6 @@
 // Acknowledged consumers' cursors in the JetStream KV bucket PREFIX_CURSORS
-// (jetstream.hpp): read and written on the connection's own thread.
+// (jetstream.hpp): read and written on the connection's threads, in order
+// per key.
 #include <nats/nats.h>
 
 #include <cstdio>
@@ -14,6 +15,7 @@ std::string jetstream::cursor_key(std::string_view topic, std::string_view princ
 }
 
 kvStore* jetstream::cursors(std::string& error) {
+  std::lock_guard lock{cursors_mutex_};
   if (cursors_ != nullptr) return cursors_;
   auto bucket = cfg_.stream_prefix + "_CURSORS";
   kvConfig kc;
@@ -54,7 +56,7 @@ bool jetstream::count_cursors(const std::string& topic_token, std::uint64_t& cou
 }
 
 void jetstream::load_cursor(const std::string& key, cursor_loaded_fn done) {
-  post([this, key, done = std::move(done)] {
+  post(key, [this, key, done = std::move(done)] {
     std::string error;
     auto* kv = cursors(error);
     if (kv == nullptr) return done(std::nullopt, error);
@@ -79,7 +81,7 @@ void jetstream::load_cursor(const std::string& key, cursor_loaded_fn done) {
 
 void jetstream::store_cursor(const std::string& key, std::uint64_t acked, std::uint64_t sent,
                              std::uint64_t revision, cursor_stored_fn done) {
-  post([this, key, acked, sent, revision, done = std::move(done)] {
+  post(key, [this, key, acked, sent, revision, done = std::move(done)] {
     std::string error;
     auto* kv = cursors(error);
     if (kv == nullptr) return done(cursor_write::unavailable, 0);

@@ -20,7 +20,7 @@ std::string claim_key(std::string_view inbox) {
 }  // namespace
 
 void jetstream::claim(const std::string& inbox, const std::string& fresh_digest, claimed_fn done) {
-  post([this, key = claim_key(inbox), fresh_digest, done = std::move(done)] {
+  post(inbox, [this, key = claim_key(inbox), fresh_digest, done = std::move(done)] {
     std::string error;
     auto* kv = cursors(error);
     if (kv == nullptr) return done(std::nullopt, error);
@@ -40,7 +40,7 @@ void jetstream::claim(const std::string& inbox, const std::string& fresh_digest,
 }
 
 void jetstream::retire_inbox(const std::string& inbox, std::chrono::milliseconds idle) {
-  post([this, inbox, idle] {
+  post(inbox, [this, inbox, idle] {
     auto names = names_for(cfg_.stream_prefix, inbox);
     jsStreamInfo* si = nullptr;
     jsErrCode code = static_cast<jsErrCode>(0);

@@ -46,13 +46,17 @@ void free_handler(void* closure) {
 
 void jetstream::subscribe(const std::string& topic, std::uint64_t from, message_fn on_msg,
                           trouble_fn on_trouble, subscribed_fn done) {
-  post([this, topic, from, on_msg = std::move(on_msg), on_trouble = std::move(on_trouble),
-        done = std::move(done)]() mutable {
+  post(topic, [this, topic, from, on_msg = std::move(on_msg), on_trouble = std::move(on_trouble),
+               done = std::move(done)]() mutable {
     auto names = names_for(cfg_.stream_prefix, topic);
     jsSubOptions so;
     jsSubOptions_Init(&so);
     so.Stream = names.stream.c_str();
     so.Ordered = true;
+    // Missed two to four times, the library makes the consumer anew and we
+    // hear of it (on_async_error): its default, 5 s, left a node's
+    // subscribers waiting up to 20 s when the consumer's server died.
+    so.Config.Heartbeat = cfg_.subscription_heartbeat.count() * ns_per_ms;
     so.Config.DeliverPolicy = from > 1 ? js_DeliverByStartSequence : js_DeliverAll;
     so.Config.OptStartSeq = from > 1 ? from : 0;
     auto* handler = new message_handler{std::move(on_msg)};
@@ -70,10 +74,11 @@ void jetstream::subscribe(const std::string& topic, std::uint64_t from, message_
     natsSubscription_SetOnCompleteCB(sub, free_handler, handler);
     {
       std::lock_guard lock{mutex_};
-      troubles_.emplace(sub, std::move(on_trouble));
+      troubles_.emplace(sub, watched{std::move(on_trouble)});
     }
     std::shared_ptr<engine_subscription> out{new engine_subscription};
     out->sub_ = sub;
+    out->topic_ = topic;
     out->owner_ = shared_from_this();
     engine_metrics::get().subscriptions.inc();
     done(std::move(out), {});
@@ -86,8 +91,10 @@ void jetstream::trouble(void* sub, const std::string& why) {
     std::lock_guard lock{mutex_};
     auto it = troubles_.find(sub);
     if (it == troubles_.end()) return;
-    fn = it->second;
+    it->second.reported = true;
+    fn = it->second.on_trouble;
   }
+  engine_metrics::get().subscription_troubles.inc();
   fn(why);
 }
 
@@ -98,20 +105,18 @@ void jetstream::trouble(void* sub, const std::string& why) {
 // when a stream was deleted behind Sluice's back). GetConsumerInfo copies the
 // name under the lock; Destroy without Unsubscribe ends the interest and
 // deletes nothing. Deleted at once, the consumer no longer counts as a reader
-// of the stream (retire_inbox). Once the connection is stopping nothing is
-// asked of the servers: a frozen one would hold the stop for a request
-// timeout per topic, and the servers delete an ephemeral consumer without
-// interest themselves.
-void jetstream::end_subscription(void* subscription) {
+// of the stream (retire_inbox). Nothing is asked of the servers once the
+// connection is stopping, or when the consumer is left to them (trouble, or
+// the topic opens the stream again): a frozen server, or the dead one that
+// held the consumer, would hold up the stop or the topic's new subscription
+// for a request timeout, and the servers delete an ephemeral consumer
+// without interest themselves.
+void jetstream::end_subscription(void* subscription, bool leave_consumer) {
   auto* sub = static_cast<natsSubscription*>(subscription);
-  bool stopping = false;
-  {
-    std::lock_guard lock{queue_->mutex};
-    stopping = queue_->stopping;
-  }
   std::string stream, consumer;
   jsConsumerInfo* ci = nullptr;
-  if (!stopping && natsSubscription_GetConsumerInfo(&ci, sub, nullptr, nullptr) == NATS_OK) {
+  if (!lanes_.stopping() && !leave_consumer &&
+      natsSubscription_GetConsumerInfo(&ci, sub, nullptr, nullptr) == NATS_OK) {
     stream = ci->Stream;
     consumer = ci->Name;
     jsConsumerInfo_Destroy(ci);
@@ -120,16 +125,22 @@ void jetstream::end_subscription(void* subscription) {
   if (!consumer.empty()) js_DeleteConsumer(js_, stream.c_str(), consumer.c_str(), nullptr, nullptr);
 }
 
-void jetstream::forget(void* sub) {
+bool jetstream::forget(void* sub) {
   std::lock_guard lock{mutex_};
-  troubles_.erase(sub);
+  auto it = troubles_.find(sub);
+  if (it == troubles_.end()) return false;
+  bool reported = it->second.reported;
+  troubles_.erase(it);
+  return reported;
 }
 
 engine_subscription::~engine_subscription() {
   auto* sub = static_cast<natsSubscription*>(sub_);
   engine_metrics::get().subscriptions.dec();
-  owner_->forget(sub);
-  owner_->post([owner = owner_.get(), sub] { owner->end_subscription(sub); });
+  bool leave_consumer = owner_->forget(sub) || abandoned_;
+  owner_->post(topic_, [owner = owner_.get(), sub, leave_consumer] {
+    owner->end_subscription(sub, leave_consumer);
+  });
 }
 
 }  // namespace sluice::transport

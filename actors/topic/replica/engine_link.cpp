@@ -57,10 +57,11 @@ void engine_link::subscribe(std::uint64_t generation, std::uint64_t from) {
                      });
 }
 
-void engine_link::unsubscribe() {
+void engine_link::unsubscribe(bool abandon) {
   std::shared_ptr<transport::engine_subscription> last;
   std::lock_guard lock{held_->mutex};
   last = std::move(held_->subscription);
+  if (last && abandon) last->abandon();
 }
 
 void engine_link::publish(std::uint64_t id, std::uint8_t kind, const std::string& data) {
