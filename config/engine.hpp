@@ -42,6 +42,10 @@ struct engine_config {
   std::size_t max_in_flight = 4096;      // publishes sent and not yet acknowledged, per node
   std::chrono::milliseconds publish_timeout{5000};  // for the engine's acknowledgement
   std::chrono::milliseconds connect_timeout{2000};
+  // The stream sends each topic's subscription a heartbeat this often when
+  // idle; two to four missed ones (e.g. its NATS server died) make the
+  // subscription start over.
+  std::chrono::milliseconds subscription_heartbeat{1000};
   source_place place;  // of the `engine` section
 
   bool nats() const { return kind == engine_kind::nats; }

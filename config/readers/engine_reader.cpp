@@ -97,7 +97,7 @@ void read_engine(yaml_reader& r, const YAML::Node& node, engine_config& e) {
   if (!r.open_map(node, p,
                   {"kind", "servers", "user", "password", "token", "creds_file", "tls", "replicas",
                    "storage", "topics", "stream_prefix", "max_in_flight", "publish_timeout",
-                   "connect_timeout"}))
+                   "connect_timeout", "subscription_heartbeat"}))
     return;
   e.place = r.place(node);
   if (auto kind = r.read_choice(node, p, "kind", {"memory", "nats"}))
@@ -116,6 +116,7 @@ void read_engine(yaml_reader& r, const YAML::Node& node, engine_config& e) {
   r.read_unsigned(node, p, "max_in_flight", e.max_in_flight, 1, 1000000);
   r.read_duration(node, p, "publish_timeout", e.publish_timeout, 10ms, 5min);
   r.read_duration(node, p, "connect_timeout", e.connect_timeout, 10ms, 5min);
+  r.read_duration(node, p, "subscription_heartbeat", e.subscription_heartbeat, 100ms, 1min);
 }
 
 }  // namespace sluice::config

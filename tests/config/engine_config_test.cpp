@@ -26,7 +26,7 @@ TEST(EngineConfig, ReadsEveryKey) {
                          "  tls: {ca_file: ca.pem, cert_file: c.pem, key_file: k.pem}\n"
                          "  replicas: 3\n  storage: memory\n  topics: [\"room.*\", \"user.*\"]\n"
                          "  stream_prefix: APP\n  max_in_flight: 100\n  publish_timeout: 2s\n"
-                         "  connect_timeout: 500ms\n"));
+                         "  connect_timeout: 500ms\n  subscription_heartbeat: 250ms\n"));
   const auto& e = cfg.engine;
   EXPECT_TRUE(e.nats());
   EXPECT_THAT(e.servers, ElementsAre("nats://10.0.0.1:4222", "tls://nats.example:4222"));
@@ -41,6 +41,7 @@ TEST(EngineConfig, ReadsEveryKey) {
   EXPECT_EQ(e.max_in_flight, 100u);
   EXPECT_EQ(e.publish_timeout, std::chrono::seconds(2));
   EXPECT_EQ(e.connect_timeout, std::chrono::milliseconds(500));
+  EXPECT_EQ(e.subscription_heartbeat, std::chrono::milliseconds(250));
   EXPECT_TRUE(e.holds("room.lobby"));
   EXPECT_TRUE(e.holds("user.ann"));
   EXPECT_FALSE(e.holds("chat.lobby"));
@@ -51,6 +52,7 @@ TEST(EngineConfig, DefaultsHoldEveryTopic) {
   EXPECT_EQ(e.replicas, 1u);
   EXPECT_EQ(e.storage, engine_storage::file);
   EXPECT_EQ(e.stream_prefix, "SLUICE");
+  EXPECT_EQ(e.subscription_heartbeat, std::chrono::seconds(1));
   EXPECT_TRUE(e.holds("anything.at.all"));
   EXPECT_TRUE(e.holds("user.ann"));
 }
@@ -97,6 +99,9 @@ TEST(EngineConfigErrors, BadEntries) {
       errors_of(with_engine("  kind: nats\n  servers: [\"nats://h:1\"]\n  stream_prefix: a.b\n")),
       ElementsAre("5:18: engine.stream_prefix: 1-32 letters, digits, '-' or '_' (a JetStream "
                   "stream name starts with it)"));
+  EXPECT_THAT(errors_of(with_engine(
+                  "  kind: nats\n  servers: [\"nats://h:1\"]\n  subscription_heartbeat: 10ms\n")),
+              ElementsAre(::testing::StartsWith("5:27: engine.subscription_heartbeat: ")));
   EXPECT_THAT(errors_of(with_engine("  kind: nats\n  servers: [\"nats://h:1\"]\n  colour: red\n")),
               ElementsAre(::testing::StartsWith("5:3: engine.colour: unknown key")));
   EXPECT_THAT(errors_of(std::string{route} + "engine: nats\n"),
