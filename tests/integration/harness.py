@@ -9,6 +9,7 @@ import resource
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -239,6 +240,22 @@ class Sluice:
                 break
             await asyncio.sleep(0.02)
         return seen
+
+
+def logs_on_failure(case, **nodes):
+    """When `case` fails, its output ends with the last lines each named Sluice node logged (debug
+    lines left out), so a failure seen only in CI can be read."""
+
+    def show():
+        result = getattr(getattr(case, "_outcome", None), "result", None)
+        failed = [t for t, _ in getattr(result, "errors", []) + getattr(result, "failures", [])]
+        if not any(t is case for t in failed):
+            return
+        for name, node in nodes.items():
+            lines = [l for l in node.log if "level=debug" not in l][-80:]
+            print(f"\n-- last lines of node {name}'s log:", *lines, sep="\n", file=sys.stderr)
+
+    case.addCleanup(show)
 
 
 async def recv_json(ws):

@@ -18,7 +18,7 @@ import unittest
 import websockets
 
 from harness import (PATIENCE, SLUICE_BIN, Sluice, assert_config_errors, connect, freeze,
-                     get_json, is_accepted, post_json, recv_json, send_json)
+                     get_json, is_accepted, logs_on_failure, post_json, recv_json, send_json)
 from nats import Nats, engine_config, free_port
 from nats_admin import delete_stream, last_message, stream_info
 from nats_proxy import HoldingProxy
@@ -59,10 +59,11 @@ async def publish(ws, topic, data, pid):
             return f
 
 
-async def events_until(ws, topic, last, into):
-    """Reads events of `topic` into `into` (offset, data) until offset `last` arrived."""
+async def events_until(ws, topic, last, into, patience=PATIENCE):
+    """Reads events of `topic` into `into` (offset, data) until offset `last` arrived; `patience`:
+    how long to wait for each frame."""
     while not into or into[-1][0] < last:
-        f = await recv_json(ws)
+        f = json.loads(await asyncio.wait_for(ws.recv(), patience))
         if f.get("type") == "event" and f.get("topic") == topic:
             into.append((f["offset"], f["data"]))
         elif f.get("type") == "gap":
@@ -414,6 +415,10 @@ class EngineOneServer(unittest.IsolatedAsyncioTestCase):
                                      ("epoch", answer["epoch"], 1, 3), gap)
                     event = await recv_json(ws)
                     self.assertEqual((event["type"], event["offset"], event["data"]), ("event", 1, 5), event)
+                # B heard of it from its subscription alone, and counted that.
+                self.assertGreaterEqual(b.metrics().get("sluice_engine_subscription_troubles_total", 0), 1)
+                for node in (a, b):
+                    self.assertEqual(await node.metric_reaches("sluice_engine_requests_waiting", 0), 0)
 
     async def test_an_acknowledged_consumers_cursor_survives_its_node(self):
         nats = Nats(self)
@@ -583,6 +588,7 @@ class EngineFaults(unittest.IsolatedAsyncioTestCase):
         self.addCleanup(lambda: a.__exit__(None, None, None))
         b = Sluice(config).__enter__()
         self.addCleanup(lambda: b.__exit__(None, None, None))
+        logs_on_failure(self, a=a, b=b)
         answered = []  # (offset, data) of every `published` answer
 
         async def publisher(node, tag, count):
@@ -630,7 +636,9 @@ class EngineFaults(unittest.IsolatedAsyncioTestCase):
             last = await stream_last(nats.urls[1], "SLUICE_room_2Efaults")
             self.assertGreaterEqual(last, max(o for o, _ in answered))
             got = []
-            await asyncio.wait_for(events_until(sub, topic, last, got), PATIENCE * 2)
+            # B's subscription starts over if its consumer was on the killed server, once
+            # JetStream has elected new leaders: a wait only bounded so the test cannot hang.
+            await asyncio.wait_for(events_until(sub, topic, last, got, PATIENCE * 2), PATIENCE * 4)
 
         offsets = [o for o, _ in got]
         self.assertEqual(offsets, sorted(set(offsets)), "offsets repeated or went backwards")
