@@ -2,6 +2,8 @@
 
 #include <nats/nats.h>
 
+#include <memory>
+#include <mutex>
 #include <vector>
 
 #include "core/json.hpp"
@@ -70,10 +72,31 @@ void on_ack(jsCtx*, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae, void* closure)
   natsMsg_Destroy(msg);
 }
 
+// libnats 3.4 may post an error after the closed callback: an ordered
+// consumer being made again on a thread of its own fails once the connection
+// closed. The error handler's closure therefore outlives the connection
+// object (kept in a list never freed) and says whether it is still there.
+struct error_target {
+  std::mutex mutex;
+  jetstream* owner = nullptr;
+};
+
+error_target* new_error_target(jetstream* owner) {
+  static auto* kept = new std::vector<std::unique_ptr<error_target>>;
+  static std::mutex kept_mutex;
+  std::lock_guard lock{kept_mutex};
+  kept->push_back(std::make_unique<error_target>());
+  kept->back()->owner = owner;
+  return kept->back().get();
+}
+
 void on_async_error(natsConnection*, natsSubscription* sub, natsStatus err, void* closure) {
+  auto* target = static_cast<error_target*>(closure);
+  std::lock_guard lock{target->mutex};
+  if (target->owner == nullptr) return;  // after the connection object was gone
   std::string why = natsStatus_GetText(err);
   log::warn("engine", "async_error", {{"error", why}});
-  if (sub != nullptr) static_cast<jetstream*>(closure)->trouble(sub, why);
+  if (sub != nullptr) target->owner->trouble(sub, why);
 }
 
 bool check(natsStatus s, const char* what) {
@@ -90,7 +113,8 @@ std::string status_text(natsStatus s, jsErrCode code) {
   return out;
 }
 
-jetstream::jetstream(config::engine_config cfg) : cfg_(std::move(cfg)) {}
+jetstream::jetstream(config::engine_config cfg)
+    : cfg_(std::move(cfg)), error_target_(new_error_target(this)) {}
 
 std::shared_ptr<jetstream> jetstream::start(const config::engine_config& cfg) {
   std::shared_ptr<jetstream> js{new jetstream(cfg)};
@@ -117,7 +141,7 @@ bool jetstream::connect() {
       check(natsOptions_SetDisconnectedCB(opts, on_disconnected, this), "disconnected") &&
       check(natsOptions_SetReconnectedCB(opts, on_reconnected, this), "reconnected") &&
       check(natsOptions_SetClosedCB(opts, on_closed, this), "closed") &&
-      check(natsOptions_SetErrorHandler(opts, on_async_error, this), "error_handler");
+      check(natsOptions_SetErrorHandler(opts, on_async_error, error_target_), "error_handler");
   if (ok && !cfg_.user.empty())
     ok = check(natsOptions_SetUserInfo(opts, cfg_.user.c_str(), cfg_.password.c_str()), "user");
   if (ok && !cfg_.token.empty())
@@ -172,6 +196,11 @@ jetstream::~jetstream() {
     if (closed_.get_future().wait_for(close_wait) != std::future_status::ready)
       log::warn("engine", "close_unconfirmed", {{"waited_ms", std::to_string(close_wait.count())}});
     natsConnection_Destroy(nc_);
+  }
+  {
+    auto* target = static_cast<error_target*>(error_target_);
+    std::lock_guard lock{target->mutex};
+    target->owner = nullptr;
   }
   engine_metrics::get().connected.set(0);
   readiness_board::global().remove("engine");

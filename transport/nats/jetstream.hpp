@@ -182,6 +182,7 @@ class jetstream : public std::enable_shared_from_this<jetstream> {
   // topic or key: one unanswered request holds up its lane only.
   job_lanes lanes_{request_lanes};
   std::promise<void> closed_;  // set by the library's closed handler
+  void* error_target_;         // the library's error handler's closure (jetstream.cpp)
   static constexpr std::chrono::milliseconds close_wait{5000};
   static constexpr std::size_t request_lanes = 8;
 };
