@@ -258,8 +258,8 @@ def logs_on_failure(case, **nodes):
     case.addCleanup(show)
 
 
-async def recv_json(ws):
-    return json.loads(await asyncio.wait_for(ws.recv(), PATIENCE))
+async def recv_json(ws, patience=PATIENCE):
+    return json.loads(await asyncio.wait_for(ws.recv(), patience))
 
 
 async def connect(server, query="", **kwargs):

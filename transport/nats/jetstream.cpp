@@ -76,22 +76,26 @@ void on_ack(jsCtx*, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae, void* closure)
 // consumer being made again on a thread of its own fails once the connection
 // closed. The error handler's closure therefore outlives the connection
 // object (kept in a list never freed) and says whether it is still there.
-struct error_target {
+}  // namespace
+
+struct jetstream::error_target {
   std::mutex mutex;
   jetstream* owner = nullptr;
 };
 
-error_target* new_error_target(jetstream* owner) {
-  static auto* kept = new std::vector<std::unique_ptr<error_target>>;
+namespace {
+
+jetstream::error_target* new_error_target(jetstream* owner) {
+  static auto* kept = new std::vector<std::unique_ptr<jetstream::error_target>>;
   static std::mutex kept_mutex;
   std::lock_guard lock{kept_mutex};
-  kept->push_back(std::make_unique<error_target>());
+  kept->push_back(std::make_unique<jetstream::error_target>());
   kept->back()->owner = owner;
   return kept->back().get();
 }
 
 void on_async_error(natsConnection*, natsSubscription* sub, natsStatus err, void* closure) {
-  auto* target = static_cast<error_target*>(closure);
+  auto* target = static_cast<jetstream::error_target*>(closure);
   std::lock_guard lock{target->mutex};
   if (target->owner == nullptr) return;  // after the connection object was gone
   std::string why = natsStatus_GetText(err);
@@ -198,9 +202,8 @@ jetstream::~jetstream() {
     natsConnection_Destroy(nc_);
   }
   {
-    auto* target = static_cast<error_target*>(error_target_);
-    std::lock_guard lock{target->mutex};
-    target->owner = nullptr;
+    std::lock_guard lock{error_target_->mutex};
+    error_target_->owner = nullptr;
   }
   engine_metrics::get().connected.set(0);
   readiness_board::global().remove("engine");

@@ -143,13 +143,15 @@ class jetstream : public std::enable_shared_from_this<jetstream> {
   // Runs `job` on a thread of this connection's, after the jobs posted
   // before under the same key (a topic, a cursor's key).
   void post(std::string_view key, std::function<void()> job);
+  // The library's error handler's closure, which outlives this object.
+  struct error_target;
   // For the library's error handler: the subscription `sub` reported `why`.
   void trouble(void* sub, const std::string& why);
-  // For engine_subscription: `sub` ends. Whether it reported trouble.
-  bool forget(void* sub);
+  // For engine_subscription: `sub` ends.
+  void forget(void* sub);
   // For engine_subscription, on one of the connection's threads: the
   // subscription ends and its consumer is deleted, or left to the servers
-  // (`leave_consumer`: it reported trouble, or was abandoned).
+  // (`leave_consumer`: it was abandoned).
   void end_subscription(void* sub, bool leave_consumer);
   // For the library's closed handler: it will make no more callbacks.
   void connection_closed();
@@ -173,16 +175,12 @@ class jetstream : public std::enable_shared_from_this<jetstream> {
   __kvStore* cursors_ = nullptr;  // under cursors_mutex_ until made
   std::mutex mutex_;
   std::unordered_map<__natsMsg*, waiting> in_flight_;
-  struct watched {
-    trouble_fn on_trouble;
-    bool reported = false;
-  };
-  std::unordered_map<void*, watched> troubles_;  // by natsSubscription
+  std::unordered_map<void*, trouble_fn> troubles_;  // by natsSubscription
   // Requests to the servers (streams, subscriptions, cursors, claims), by
   // topic or key: one unanswered request holds up its lane only.
   job_lanes lanes_{request_lanes};
-  std::promise<void> closed_;  // set by the library's closed handler
-  void* error_target_;         // the library's error handler's closure (jetstream.cpp)
+  std::promise<void> closed_;   // set by the library's closed handler
+  error_target* error_target_;  // the library's error handler's closure (jetstream.cpp)
   static constexpr std::chrono::milliseconds close_wait{5000};
   static constexpr std::size_t request_lanes = 8;
 };

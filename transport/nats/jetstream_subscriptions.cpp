@@ -74,7 +74,7 @@ void jetstream::subscribe(const std::string& topic, std::uint64_t from, message_
     natsSubscription_SetOnCompleteCB(sub, free_handler, handler);
     {
       std::lock_guard lock{mutex_};
-      troubles_.emplace(sub, watched{std::move(on_trouble)});
+      troubles_.emplace(sub, std::move(on_trouble));
     }
     std::shared_ptr<engine_subscription> out{new engine_subscription};
     out->sub_ = sub;
@@ -91,8 +91,7 @@ void jetstream::trouble(void* sub, const std::string& why) {
     std::lock_guard lock{mutex_};
     auto it = troubles_.find(sub);
     if (it == troubles_.end()) return;
-    it->second.reported = true;
-    fn = it->second.on_trouble;
+    fn = it->second;
   }
   engine_metrics::get().subscription_troubles.inc();
   fn(why);
@@ -106,8 +105,9 @@ void jetstream::trouble(void* sub, const std::string& why) {
 // name under the lock; Destroy without Unsubscribe ends the interest and
 // deletes nothing. Deleted at once, the consumer no longer counts as a reader
 // of the stream (retire_inbox). Nothing is asked of the servers once the
-// connection is stopping, or when the consumer is left to them (trouble, or
-// the topic opens the stream again): a frozen server, or the dead one that
+// connection is stopping, or when the consumer is left to them (the topic
+// opens the stream again, after trouble or a publish that found no stream):
+// a frozen server, or the dead one that
 // held the consumer, would hold up the stop or the topic's new subscription
 // for a request timeout, and the servers delete an ephemeral consumer
 // without interest themselves.
@@ -125,20 +125,16 @@ void jetstream::end_subscription(void* subscription, bool leave_consumer) {
   if (!consumer.empty()) js_DeleteConsumer(js_, stream.c_str(), consumer.c_str(), nullptr, nullptr);
 }
 
-bool jetstream::forget(void* sub) {
+void jetstream::forget(void* sub) {
   std::lock_guard lock{mutex_};
-  auto it = troubles_.find(sub);
-  if (it == troubles_.end()) return false;
-  bool reported = it->second.reported;
-  troubles_.erase(it);
-  return reported;
+  troubles_.erase(sub);
 }
 
 engine_subscription::~engine_subscription() {
   auto* sub = static_cast<natsSubscription*>(sub_);
   engine_metrics::get().subscriptions.dec();
-  bool leave_consumer = owner_->forget(sub) || abandoned_;
-  owner_->post(topic_, [owner = owner_.get(), sub, leave_consumer] {
+  owner_->forget(sub);
+  owner_->post(topic_, [owner = owner_.get(), sub, leave_consumer = abandoned_.load()] {
     owner->end_subscription(sub, leave_consumer);
   });
 }

@@ -63,7 +63,7 @@ async def events_until(ws, topic, last, into, patience=PATIENCE):
     """Reads events of `topic` into `into` (offset, data) until offset `last` arrived; `patience`:
     how long to wait for each frame."""
     while not into or into[-1][0] < last:
-        f = json.loads(await asyncio.wait_for(ws.recv(), patience))
+        f = await recv_json(ws, patience)
         if f.get("type") == "event" and f.get("topic") == topic:
             into.append((f["offset"], f["data"]))
         elif f.get("type") == "gap":
