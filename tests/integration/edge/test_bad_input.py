@@ -6,8 +6,8 @@ import unittest
 
 import websockets
 
-from harness import (PATIENCE, Sluice, config_with, connect, error, final, progress, raw_http,
-                     recv_json, send_json, send_request, until_final, wait_closed)
+from harness import (PATIENCE, Sluice, config_with, connect, error, final, is_accepted, progress,
+                     raw_http, recv_json, send_json, send_request, until_final, wait_closed)
 
 SLOW = config_with(steps=2, interval="300ms",
                    extra="limits:\n  max_requests_in_flight: 2\n",
@@ -126,7 +126,14 @@ class ConnectionLevel(unittest.IsolatedAsyncioTestCase):
             ws, _ = await connect(server)
             for i in range(2):
                 await send_json(ws, {"type": "request", "id": i, "payload": "x"})
-                await recv_json(ws)
+            # Each job sends `accepted` and its first step at once: request 0's step may come
+            # before request 1 is accepted.
+            accepted = set()
+            while len(accepted) < 2:
+                frame = await recv_json(ws)
+                if is_accepted(frame):
+                    accepted.add(frame["id"])
+            self.assertEqual(accepted, {0, 1})
             self.assertEqual(server.metrics()["sluice_jobs_active"], 2)
             ws.transport.abort()  # TCP reset, no close frame
             self.assertEqual(await server.metric_reaches("sluice_jobs_active", 0), 0)
