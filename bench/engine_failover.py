@@ -20,6 +20,7 @@ import os
 import statistics
 import sys
 import time
+import unittest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path[:0] = [os.path.join(ROOT, "tests/integration"), os.path.join(ROOT, "tests/integration/engine")]
@@ -29,20 +30,6 @@ import websockets  # noqa: E402
 
 from harness import Sluice  # noqa: E402
 from nats import Nats, engine_config  # noqa: E402
-
-
-class Cleanups:
-    """What Nats expects of a test case: somewhere to register its stop."""
-
-    def __init__(self):
-        self.calls = []
-
-    def addCleanup(self, fn):
-        self.calls.append(fn)
-
-    def run(self):
-        for fn in reversed(self.calls):
-            fn()
 
 
 async def subscriber(node, topics, heard):
@@ -110,7 +97,7 @@ def write_logs(folder, a, b):
 
 
 async def main(args):
-    cleanups = Cleanups()
+    cleanups = unittest.TestCase()  # Nats registers its stop with a test case's addCleanup
     try:
         nats = Nats(cleanups, size=3)
         # "unset": the key left out (a build from before it existed).
@@ -145,7 +132,7 @@ async def main(args):
               f"max {max(every_delivery):.1f} s; publish outage median "
               f"{statistics.median(every_publish):.1f} s, max {max(every_publish):.1f} s")
     finally:
-        cleanups.run()
+        cleanups.doCleanups()
 
 
 if __name__ == "__main__":

@@ -192,7 +192,7 @@ void topic_state::reopen_engine(std::string_view why) {
   if (reopen_pending_) return;  // one reopen at a time; a burst of errors asks once
   reopen_pending_ = true;
   log::info("topic", "engine_reopen", {{"topic", topic_}, {"reason", why}});
-  engine_->unsubscribe(true);
+  engine_->abandon_subscription();
   open_engine();
 }
 

@@ -57,11 +57,18 @@ void engine_link::subscribe(std::uint64_t generation, std::uint64_t from) {
                      });
 }
 
-void engine_link::unsubscribe(bool abandon) {
+void engine_link::unsubscribe() {
   std::shared_ptr<transport::engine_subscription> last;
   std::lock_guard lock{held_->mutex};
   last = std::move(held_->subscription);
-  if (last && abandon) last->abandon();
+}
+
+void engine_link::abandon_subscription() {
+  {
+    std::lock_guard lock{held_->mutex};
+    if (held_->subscription) held_->subscription->abandon();
+  }
+  unsubscribe();
 }
 
 void engine_link::publish(std::uint64_t id, std::uint8_t kind, const std::string& data) {

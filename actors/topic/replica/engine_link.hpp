@@ -31,10 +31,12 @@ class engine_link {
   void open(std::uint64_t generation, const config::topic_rule& rule);
   // Every message of the stream from `from` on; replaces the subscription held.
   void subscribe(std::uint64_t generation, std::uint64_t from);
-  // Ends the subscription held. `abandon`: its consumer is left for the
-  // servers to delete (the topic opens the stream again because something
-  // went wrong; a request about the consumer could wait on a dead server).
-  void unsubscribe(bool abandon = false);
+  // Ends the subscription held; its consumer is deleted.
+  void unsubscribe();
+  // Ends the subscription held and leaves its consumer for the servers to
+  // delete: the topic opens the stream again because something went wrong,
+  // and a request about the consumer could wait on a dead server.
+  void abandon_subscription();
   // `id` 0: nobody waits for the answer (it is logged if it fails).
   void publish(std::uint64_t id, std::uint8_t kind, const std::string& data);
   // An acknowledged consumer's cursor (`key`: jetstream::cursor_key).
